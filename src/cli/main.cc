@@ -1,0 +1,213 @@
+// oep: the command line. Each verb parses its options, makes one library call, prints,
+// and returns an exit code: 0 ok, 1 not found / check failed, 2 bad input or error.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "demo/demo.h"
+#include "importers/oep_v0.h"
+#include "ingest/ingest.h"
+#include "json/json.h"
+#include "replay/replay.h"
+#include "store/store.h"
+#include "util/content_digest.h"
+#include "util/paths.h"
+#include "verify/verify.h"
+
+namespace oep {
+namespace {
+
+int Fail(const Status& s) {
+  std::cerr << "oep: " << s.message() << "\n";
+  return s.exit_code();
+}
+
+void AddStatePath(CLI::App* cmd, std::string* path) {
+  cmd->add_option("--state-path", *path, "evidence store (default: $OEP_STATE_PATH, else the demo store)");
+}
+
+std::string Resolve(const std::string& state_path) { return state_path.empty() ? DefaultStatePath() : state_path; }
+
+// Ingest and import write one batch; a store the batch created is removed again when
+// the batch fails, so a failed first ingest leaves nothing behind.
+template <typename Fn>
+int WriteBatch(const std::string& path, Fn fn) {
+  bool existed = std::filesystem::exists(path);
+  Status s;
+  {
+    auto store = Store::Open(path, Store::Mode::kReadWrite);
+    if (!store.ok()) return Fail(store.status());
+    s = fn(**store);
+  }
+  if (!s.ok()) {
+    if (!existed) RemoveStoreFiles(path);
+    return Fail(s);
+  }
+  return 0;
+}
+
+int RunIngest(const std::string& state_path, const std::vector<std::string>& paths) {
+  return WriteBatch(Resolve(state_path), [&](Store& store) -> Status {
+    auto report = IngestPaths(store, paths);
+    if (!report.ok()) return report.status();
+    std::cout << "ingested " << report->Summary() << " into " << store.path() << "\n";
+    return Status::Ok();
+  });
+}
+
+int RunImport(const std::string& state_path, const std::string& format, const std::string& dir) {
+  if (format != "oep-v0") return Fail(Status::InvalidArgument("unknown import format \"" + format + "\"; expected oep-v0"));
+  return WriteBatch(Resolve(state_path), [&](Store& store) -> Status {
+    auto report = ImportOepV0(store, dir);
+    if (!report.ok()) return report.status();
+    std::cout << "imported " << dir << ": " << report->artifacts << " artifacts, " << report->inputs
+              << " OPA inputs, " << report->documents << " documents (" << report->ingest.inserted << " new, "
+              << report->ingest.unchanged << " already stored) into " << store.path() << "\n";
+    return Status::Ok();
+  });
+}
+
+int RunReplay(const std::string& state_path, const std::string& id, const std::string& field,
+              const std::string& format) {
+  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
+  if (!store.ok()) return Fail(store.status());
+  auto record = ReplayDecision(**store, id);
+  if (!record.ok()) return Fail(record.status());
+  const rapidjson::Value* value = &*record;
+  if (!field.empty()) {
+    value = json::FindDotted(*record, field);
+    if (value == nullptr) {
+      std::string fields;
+      for (const auto& m : record->GetObject()) fields += std::string(fields.empty() ? "" : ", ") + m.name.GetString();
+      return Fail(Status::InvalidArgument("--field " + field + ": not in the replay record; top-level fields: " + fields));
+    }
+  }
+  std::string out;
+  if (format == "human") {
+    if (field.empty()) out = RenderReplayHuman(*value);
+    else out = (value->IsString() ? std::string(value->GetString()) : json::CanonicalOrDie(*value)) + "\n";
+  } else {
+    Status s = json::Canonicalize(*value, &out, format == "json" ? 2 : 0);
+    if (!s.ok()) return Fail(s);
+    out += "\n";
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+int RunVerify(const std::string& state_path) {
+  std::string root = RepoRoot();
+  VerifyReport report;
+  if (state_path.empty()) {
+    std::error_code ec;
+    auto scratch = std::filesystem::temp_directory_path() / ("oep-verify-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(scratch, ec);
+    report = VerifyDemo(root, scratch.string());
+    std::filesystem::remove_all(scratch, ec);
+  } else {
+    auto store = Store::Open(state_path, Store::Mode::kReadOnly);
+    if (!store.ok()) return Fail(store.status());
+    report = VerifyStore(**store, root);
+  }
+  std::cout << report.Render();
+  return report.ok() ? 0 : 1;
+}
+
+int RunDemo(const std::string& state_path, int64_t decisions, uint64_t seed) {
+  std::string path = state_path.empty() ? DemoStatePath() : state_path;
+  auto report = decisions > 0 ? BuildSyntheticStore(RepoRoot(), path, decisions, seed) : BuildDemoStore(RepoRoot(), path);
+  if (!report.ok()) return Fail(report.status());
+  std::cout << "demo store " << path << ": " << report->Summary() << "\n";
+  return 0;
+}
+
+int RunDump(const std::string& state_path, bool digest_only) {
+  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
+  if (!store.ok()) return Fail(store.status());
+  if (digest_only) {
+    auto d = DumpDigest(**store);
+    if (!d.ok()) return Fail(d.status());
+    std::cout << *d << "\n";
+    return 0;
+  }
+  Status s = (*store)->Dump([](std::string_view line) {
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fputc('\n', stdout);
+  });
+  return s.ok() ? 0 : Fail(s);
+}
+
+int RunDigest(const std::vector<std::string>& paths) {
+  for (const auto& p : paths) {
+    auto d = ContentDigest(p);
+    if (!d.ok()) return Fail(d.status());
+    std::cout << *d << "  " << p << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace oep
+
+int main(int argc, char** argv) {
+  using namespace oep;
+  CLI::App app{"oep: an embedded evidence plane for AI agents"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("oep ") + OEP_VERSION);
+  std::string state_path, field, format = "json", import_format, import_dir;
+  std::vector<std::string> paths;
+  std::string decision_id;
+  int64_t decisions = 0;
+  uint64_t seed = 1;
+  bool digest_only = false;
+
+  auto* ingest = app.add_subcommand("ingest", "validate and store JSON / JSONL artifacts (one transaction)");
+  AddStatePath(ingest, &state_path);
+  ingest->add_option("paths", paths, "files or directories")->required();
+
+  auto* import = app.add_subcommand("import", "import artifacts of another format");
+  AddStatePath(import, &state_path);
+  import->add_option("format", import_format, "oep-v0")->required();
+  import->add_option("dir", import_dir, "directory to import")->required();
+
+  auto* replay = app.add_subcommand("replay", "reconstruct one decision from the store (read-only)");
+  AddStatePath(replay, &state_path);
+  replay->add_option("decision_id", decision_id, "decision id (pder_...)")->required();
+  replay->add_option("--field", field, "print one field of the record (dotted path, e.g. decision.allow)");
+  replay->add_option("--output-format", format, "json | jsonl | human")
+      ->check(CLI::IsMember({"json", "jsonl", "human"}));
+
+  auto* verify = app.add_subcommand("verify", "check joins, digests, schemas and determinism");
+  verify->add_option("--state-path", state_path, "verify this store instead of regenerating the demo");
+
+  auto* demo = app.add_subcommand("demo", "generate the demo evidence store (published by atomic rename)");
+  demo->add_option("--state-path", state_path, "store path (default: $OEP_DEMO_STATE_PATH, else demo/state/...)");
+  demo->add_option("--decisions", decisions, "add N synthetic decisions (benchmarks)")->check(CLI::NonNegativeNumber);
+  demo->add_option("--seed", seed, "seed of the synthetic decisions");
+
+  auto* dump = app.add_subcommand("dump", "print the store's canonical dump (one JSON line per row)");
+  AddStatePath(dump, &state_path);
+  dump->add_flag("--digest", digest_only, "print only the dump's sha256");
+
+  auto* digest = app.add_subcommand("digest", "print the sha256 digest of files or directory trees");
+  digest->add_option("paths", paths, "files or directories")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (*ingest) return RunIngest(state_path, paths);
+  if (*import) return RunImport(state_path, import_format, import_dir);
+  if (*replay) return RunReplay(state_path, decision_id, field, format);
+  if (*verify) return RunVerify(state_path);
+  if (*demo) return RunDemo(state_path, decisions, seed);
+  if (*dump) return RunDump(state_path, digest_only);
+  if (*digest) return RunDigest(paths);
+  return 2;
+}

@@ -1,0 +1,254 @@
+#include "ingest/ingest.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "crypto/sha256.h"
+#include "json/json.h"
+#include "util/files.h"
+
+namespace oep {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string KnownSchemaVersions() {
+  std::string out;
+  for (const auto& spec : AllKinds()) out += (out.empty() ? "" : ", ") + std::string(spec.schema_version);
+  return out;
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+std::string RecordLocation::Source() const {
+  std::string out = file;
+  if (line > 0) out += ":" + std::to_string(line);
+  if (!pointer_prefix.empty()) out += "#" + pointer_prefix;
+  return out;
+}
+
+std::string RecordLocation::Where() const {
+  return line > 0 ? file + ": line " + std::to_string(line) : file;
+}
+
+std::string IngestReport::Summary() const {
+  std::string out = std::to_string(records) + " records from " + std::to_string(files) + " files: " +
+                    std::to_string(inserted) + " new, " + std::to_string(unchanged) + " already stored";
+  if (!inserted_by_table.empty()) {
+    out += " (";
+    bool first = true;
+    for (const auto& [table, n] : inserted_by_table) {
+      out += (first ? "" : ", ") + std::to_string(n) + " " + table;
+      first = false;
+    }
+    out += ")";
+  }
+  return out;
+}
+
+Result<ArtifactRecord> BuildRecord(const rapidjson::Value& doc, std::string source,
+                                   const std::string& pointer_prefix, Validator& validator) {
+  auto fail = [&](const std::string& msg) { return Status::InvalidArgument(pointer_prefix + msg); };
+  if (!doc.IsObject()) return fail("/: expected an artifact object with a \"schema_version\" member");
+  const rapidjson::Value* version = json::GetMember(doc, "schema_version");
+  if (version == nullptr) return fail("/schema_version: missing; expected one of " + KnownSchemaVersions());
+  const KindSpec* spec =
+      version->IsString() ? SpecForSchemaVersion(std::string_view(version->GetString(), version->GetStringLength()))
+                          : nullptr;
+  if (spec == nullptr) {
+    return fail("/schema_version: expected one of " + KnownSchemaVersions() + ", found " +
+                json::CanonicalOrDie(*version));
+  }
+  Status valid = validator.Validate(spec->kind, doc);
+  if (!valid.ok()) return fail(valid.message());
+
+  ArtifactRecord r;
+  r.spec = spec;
+  r.source = std::move(source);
+  Status canon = json::Canonicalize(doc, &r.body);
+  if (!canon.ok()) return fail(canon.message());
+  const rapidjson::Value* id = json::FindDotted(doc, spec->id_path);
+  if (id == nullptr || !id->IsString() || id->GetStringLength() == 0) {
+    return fail("/" + std::string(spec->id_path) + ": expected a non-empty string id");
+  }
+  r.id.assign(id->GetString(), id->GetStringLength());
+  r.columns.reserve(spec->columns.size());
+  for (const auto& col : spec->columns) {
+    const rapidjson::Value* v = json::FindDotted(doc, col.json_path);
+    if (v == nullptr || v->IsNull()) r.columns.emplace_back();
+    else if (v->IsString()) r.columns.emplace_back(std::string(v->GetString(), v->GetStringLength()));
+    else if (v->IsBool()) r.columns.emplace_back(v->GetBool() ? "1" : "0");
+    else r.columns.emplace_back(json::CanonicalOrDie(*v));
+  }
+  r.digest = crypto::Sha256Digest(r.body);
+  return r;
+}
+
+Result<std::vector<std::string>> ExpandPaths(const std::vector<std::string>& paths) {
+  std::vector<std::string> files;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      std::vector<std::string> found;
+      for (auto it = fs::recursive_directory_iterator(p, ec); !ec && it != fs::recursive_directory_iterator();
+           it.increment(ec)) {
+        if (!it->is_regular_file()) continue;
+        std::string name = it->path().filename().string();
+        if (EndsWith(name, ".schema.json")) continue;
+        if (EndsWith(name, ".json") || EndsWith(name, ".jsonl")) found.push_back(it->path().string());
+      }
+      if (ec) return Status::IOError(p + ": cannot list directory: " + ec.message());
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::is_regular_file(p, ec)) {
+      files.push_back(p);
+    } else {
+      return Status::InvalidArgument(p + ": no such file or directory");
+    }
+  }
+  return files;
+}
+
+Result<std::unique_ptr<Ingester>> Ingester::Begin(Store& store) {
+  std::unique_ptr<Ingester> ingester(new Ingester(store));
+  OEP_RETURN_IF_ERROR(store.BeginBatch());
+  return ingester;
+}
+
+Ingester::~Ingester() {
+  if (!committed_) store_.RollbackBatch();
+}
+
+Status Ingester::AddFile(const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  ++report_.files;
+  if (EndsWith(path, ".jsonl")) {
+    std::string_view rest(*text);
+    int line = 0;
+    while (!rest.empty()) {
+      ++line;
+      size_t nl = rest.find('\n');
+      std::string_view record = rest.substr(0, nl);
+      rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+      if (!record.empty() && record.back() == '\r') record.remove_suffix(1);
+      if (record.find_first_not_of(" \t") == std::string_view::npos) continue;
+      OEP_RETURN_IF_ERROR(AddRecordText(record, path, line));
+    }
+    return Status::Ok();
+  }
+  return AddRecordText(*text, path, 0);
+}
+
+Status Ingester::AddRecordText(std::string_view text, const std::string& source, int line) {
+  RecordLocation loc{source, line, ""};
+  auto doc = json::Parse(text);
+  if (!doc.ok()) {
+    // JSONL: the parser counts lines within the record; the file's line is in Where().
+    std::string msg = doc.status().message();
+    if (line > 0 && msg.rfind("line 1, ", 0) == 0) msg = msg.substr(8);
+    return Status::InvalidArgument(loc.Where() + ": " + msg);
+  }
+  if (doc->IsArray() && line == 0) {
+    for (rapidjson::SizeType i = 0; i < doc->Size(); ++i) {
+      OEP_RETURN_IF_ERROR(AddRecord((*doc)[i], {source, 0, "/" + std::to_string(i)}));
+    }
+    return Status::Ok();
+  }
+  if (text.size() > kMaxRecordBytes) {
+    return Status::InvalidArgument(loc.Where() + ": record is " + std::to_string(text.size()) +
+                                   " bytes; expected at most 8 MiB (8388608 bytes) per record");
+  }
+  return AddRecord(*doc, loc);
+}
+
+Status Ingester::AddRecord(const rapidjson::Value& doc, const RecordLocation& loc) {
+  ++report_.records;
+  auto record = BuildRecord(doc, loc.Source(), loc.pointer_prefix, validator_);
+  if (!record.ok()) return record.status().WithContext(loc.Where());
+  if (record->body.size() > kMaxRecordBytes) {
+    return Status::InvalidArgument(loc.Where() + ": " + loc.pointer_prefix + ": record is " +
+                                   std::to_string(record->body.size()) + " bytes; expected at most 8 MiB per record");
+  }
+  OEP_RETURN_IF_ERROR(CheckManifestRef(*record, loc));
+  auto outcome = store_.Put(*record);
+  if (!outcome.ok()) return outcome.status().WithContext(loc.Where());
+  if (*outcome == PutOutcome::kInserted) {
+    ++report_.inserted;
+    ++report_.inserted_by_table[std::string(record->spec->table)];
+  } else {
+    ++report_.unchanged;
+  }
+  if (record->spec->kind == ArtifactKind::kReleaseManifest) {
+    known_manifests_.insert(record->id);
+    pending_manifest_refs_.erase(record->id);
+  }
+  return Status::Ok();
+}
+
+Status Ingester::CheckManifestRef(const ArtifactRecord& record, const RecordLocation& loc) {
+  const KindSpec& spec = *record.spec;
+  if (spec.manifest_ref_column.empty()) return Status::Ok();
+  for (size_t i = 0; i < spec.columns.size(); ++i) {
+    if (spec.columns[i].name != spec.manifest_ref_column || !record.columns[i]) continue;
+    const std::string& id = *record.columns[i];
+    if (known_manifests_.count(id) || pending_manifest_refs_.count(id)) return Status::Ok();
+    auto exists = store_.Exists(ArtifactKind::kReleaseManifest, id);
+    if (!exists.ok()) return exists.status();
+    if (*exists) {
+      known_manifests_.insert(id);
+    } else {
+      std::string pointer = std::string(spec.columns[i].json_path);
+      std::replace(pointer.begin(), pointer.end(), '.', '/');
+      pending_manifest_refs_.emplace(id, loc.Where() + ": " + loc.pointer_prefix + "/" + pointer);
+    }
+  }
+  return Status::Ok();
+}
+
+Status Ingester::AddDecisionInput(const std::string& decision_id, const rapidjson::Value& input,
+                                  const std::string& source) {
+  StoredArtifact a;
+  a.id = decision_id;
+  a.source = source;
+  OEP_RETURN_IF_ERROR(json::Canonicalize(input, &a.body).WithContext(source));
+  a.digest = crypto::Sha256Digest(a.body);
+  auto outcome = store_.PutDecisionInput(decision_id, a);
+  if (!outcome.ok()) return outcome.status().WithContext(source);
+  ++(*outcome == PutOutcome::kInserted ? report_.inserted : report_.unchanged);
+  return Status::Ok();
+}
+
+Status Ingester::AddDocument(const std::string& path, std::string_view bytes) {
+  auto outcome = store_.PutDocument(path, bytes);
+  if (!outcome.ok()) return outcome.status();
+  ++(*outcome == PutOutcome::kInserted ? report_.inserted : report_.unchanged);
+  return Status::Ok();
+}
+
+Status Ingester::Commit() {
+  if (!pending_manifest_refs_.empty()) {
+    const auto& [id, where] = *pending_manifest_refs_.begin();
+    return Status::InvalidArgument(where + ": unknown release manifest \"" + id +
+                                   "\"; expected the id of a manifest in the store or in this batch");
+  }
+  OEP_RETURN_IF_ERROR(store_.CommitBatch());
+  committed_ = true;
+  return Status::Ok();
+}
+
+Result<IngestReport> IngestPaths(Store& store, const std::vector<std::string>& paths) {
+  auto files = ExpandPaths(paths);
+  if (!files.ok()) return files.status();
+  auto ingester = Ingester::Begin(store);
+  if (!ingester.ok()) return ingester.status();
+  for (const auto& f : *files) OEP_RETURN_IF_ERROR((*ingester)->AddFile(f));
+  OEP_RETURN_IF_ERROR((*ingester)->Commit());
+  return (*ingester)->report();
+}
+
+}  // namespace oep

@@ -1,0 +1,84 @@
+// Ingest: files of JSON / JSONL artifacts -> parse -> validate against the kind's schema
+// -> canonicalize (RFC 8785) -> store, all in ONE transaction per Ingester (all or nothing).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+#include "schema/validator.h"
+#include "store/store.h"
+#include "util/status.h"
+
+namespace oep {
+
+inline constexpr size_t kMaxRecordBytes = 8u << 20;  // 8 MiB per record
+
+struct IngestReport {
+  int64_t files = 0;
+  int64_t records = 0;
+  int64_t inserted = 0;
+  int64_t unchanged = 0;
+  std::map<std::string, int64_t> inserted_by_table;
+  std::string Summary() const;
+};
+
+// Where a record came from: file, 1-based line for JSONL (0 otherwise), and the pointer
+// of the record inside a JSON array file ("" for a whole-file record).
+struct RecordLocation {
+  std::string file;
+  int line = 0;
+  std::string pointer_prefix;
+  std::string Source() const;  // stored provenance: "file:line" / "file#/3"
+  std::string Where() const;   // error prefix: "file: line 7" / "file"
+};
+
+// Builds the stored form of one artifact: kind from "schema_version", schema validation,
+// canonical body, digest, id and join-key columns. Errors name `pointer_prefix` + the
+// JSON pointer inside the artifact and what was expected.
+Result<ArtifactRecord> BuildRecord(const rapidjson::Value& doc, std::string source,
+                                   const std::string& pointer_prefix, Validator& validator);
+
+// Collects the .json / .jsonl files under `paths` (directories recursively, sorted;
+// *.schema.json skipped). A path that does not exist is an error.
+Result<std::vector<std::string>> ExpandPaths(const std::vector<std::string>& paths);
+
+class Ingester {
+ public:
+  // Starts the batch's transaction on `store`; nothing is visible until Commit().
+  static Result<std::unique_ptr<Ingester>> Begin(Store& store);
+  ~Ingester();  // rolls back unless committed
+
+  // A .jsonl file holds one artifact per line; a .json file one artifact or an array of them.
+  Status AddFile(const std::string& path);
+  Status AddRecordText(std::string_view text, const std::string& source, int line);
+  Status AddRecord(const rapidjson::Value& doc, const RecordLocation& location);
+  Status AddDecisionInput(const std::string& decision_id, const rapidjson::Value& input, const std::string& source);
+  Status AddDocument(const std::string& path, std::string_view bytes);
+
+  // Checks joins that may be satisfied later in the batch, then commits.
+  Status Commit();
+  const IngestReport& report() const { return report_; }
+
+ private:
+  explicit Ingester(Store& store) : store_(store) {}
+  Status CheckManifestRef(const ArtifactRecord& record, const RecordLocation& location);
+
+  Store& store_;
+  Validator validator_;
+  IngestReport report_;
+  bool committed_ = false;
+  std::set<std::string, std::less<>> known_manifests_;
+  std::map<std::string, std::string, std::less<>> pending_manifest_refs_;  // id -> first source
+};
+
+// Ingests `paths` into `store` as one batch.
+Result<IngestReport> IngestPaths(Store& store, const std::vector<std::string>& paths);
+
+}  // namespace oep

@@ -1,0 +1,277 @@
+#include "json/json.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include <rapidjson/error/en.h>
+
+namespace oep::json {
+namespace {
+
+constexpr unsigned kParseFlags = rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag;
+
+// Decodes UTF-8 (already validated) into UTF-16 code units for RFC 8785 key ordering.
+void AppendUtf16(std::string_view s, std::u16string* out) {
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    uint32_t cp;
+    int len;
+    if (c < 0x80) { cp = c; len = 1; }
+    else if ((c >> 5) == 0x6) { cp = c & 0x1F; len = 2; }
+    else if ((c >> 4) == 0xE) { cp = c & 0x0F; len = 3; }
+    else { cp = c & 0x07; len = 4; }
+    for (int k = 1; k < len && i + k < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    i += len;
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      out->push_back(static_cast<char16_t>(0xD800 + (cp >> 10)));
+      out->push_back(static_cast<char16_t>(0xDC00 + (cp & 0x3FF)));
+    } else {
+      out->push_back(static_cast<char16_t>(cp));
+    }
+  }
+}
+
+bool IsAscii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+// True when a sorts before b in UTF-16 code-unit order.
+bool Utf16Less(std::string_view a, std::string_view b) {
+  if (IsAscii(a) && IsAscii(b)) return a < b;
+  std::u16string ua, ub;
+  AppendUtf16(a, &ua);
+  AppendUtf16(b, &ub);
+  return ua < ub;
+}
+
+void AppendEscapedString(std::string_view s, std::string* out) {
+  static const char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\b': out->append("\\b"); break;
+      case '\f': out->append("\\f"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      default:
+        if (c < 0x20) {
+          out->append("\\u00");
+          out->push_back(kHex[c >> 4]);
+          out->push_back(kHex[c & 0xF]);
+        } else {
+          out->push_back(ch);
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+class CanonicalWriter {
+ public:
+  CanonicalWriter(std::string* out, int indent) : out_(out), indent_(indent) {}
+
+  Status Write(const rapidjson::Value& v, std::string& pointer, int depth) {
+    switch (v.GetType()) {
+      case rapidjson::kNullType: out_->append("null"); return Status::Ok();
+      case rapidjson::kFalseType: out_->append("false"); return Status::Ok();
+      case rapidjson::kTrueType: out_->append("true"); return Status::Ok();
+      case rapidjson::kStringType:
+        AppendEscapedString(std::string_view(v.GetString(), v.GetStringLength()), out_);
+        return Status::Ok();
+      case rapidjson::kNumberType: return WriteNumber(v, pointer);
+      case rapidjson::kArrayType: return WriteArray(v, pointer, depth);
+      case rapidjson::kObjectType: return WriteObject(v, pointer, depth);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  Status WriteNumber(const rapidjson::Value& v, const std::string& pointer) {
+    if (v.IsInt64() && v.GetInt64() > -(1LL << 53) && v.GetInt64() < (1LL << 53)) {
+      char buf[32];
+      auto r = std::to_chars(buf, buf + sizeof buf, v.GetInt64());
+      out_->append(buf, r.ptr);
+      return Status::Ok();
+    }
+    double d = v.GetDouble();
+    if (!std::isfinite(d)) {
+      return Status::InvalidArgument((pointer.empty() ? "/" : pointer) + ": number is not finite (RFC 8785 cannot represent it)");
+    }
+    out_->append(FormatNumber(d));
+    return Status::Ok();
+  }
+
+  void Newline(int depth) {
+    if (indent_ <= 0) return;
+    out_->push_back('\n');
+    out_->append(static_cast<size_t>(depth * indent_), ' ');
+  }
+
+  Status WriteArray(const rapidjson::Value& v, std::string& pointer, int depth) {
+    out_->push_back('[');
+    size_t base = pointer.size();
+    for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
+      if (i) out_->push_back(',');
+      Newline(depth + 1);
+      pointer.append("/").append(std::to_string(i));
+      OEP_RETURN_IF_ERROR(Write(v[i], pointer, depth + 1));
+      pointer.resize(base);
+    }
+    if (v.Size()) Newline(depth);
+    out_->push_back(']');
+    return Status::Ok();
+  }
+
+  Status WriteObject(const rapidjson::Value& v, std::string& pointer, int depth) {
+    std::vector<const rapidjson::Value::Member*> members;
+    members.reserve(v.MemberCount());
+    for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) members.push_back(&*it);
+    auto key = [](const rapidjson::Value::Member* m) {
+      return std::string_view(m->name.GetString(), m->name.GetStringLength());
+    };
+    std::sort(members.begin(), members.end(),
+              [&](auto* a, auto* b) { return Utf16Less(key(a), key(b)); });
+    out_->push_back('{');
+    size_t base = pointer.size();
+    for (size_t i = 0; i < members.size(); ++i) {
+      if (i > 0 && key(members[i]) == key(members[i - 1])) {
+        return Status::InvalidArgument(pointer + "/" + EscapePointerSegment(key(members[i])) +
+                                       ": duplicate object key (RFC 8785 requires unique keys)");
+      }
+      if (i) out_->push_back(',');
+      Newline(depth + 1);
+      AppendEscapedString(key(members[i]), out_);
+      out_->push_back(':');
+      if (indent_ > 0) out_->push_back(' ');
+      pointer.append("/").append(EscapePointerSegment(key(members[i])));
+      OEP_RETURN_IF_ERROR(Write(members[i]->value, pointer, depth + 1));
+      pointer.resize(base);
+    }
+    if (!members.empty()) Newline(depth);
+    out_->push_back('}');
+    return Status::Ok();
+  }
+
+  std::string* out_;
+  int indent_;
+};
+
+}  // namespace
+
+Result<rapidjson::Document> Parse(std::string_view text) {
+  rapidjson::Document doc;
+  doc.Parse<kParseFlags>(text.data(), text.size());
+  if (doc.HasParseError()) {
+    size_t offset = doc.GetErrorOffset();
+    size_t line = 1, col = 1;
+    for (size_t i = 0; i < offset && i < text.size(); ++i) {
+      if (text[i] == '\n') { ++line; col = 1; } else { ++col; }
+    }
+    return Status::InvalidArgument("line " + std::to_string(line) + ", column " + std::to_string(col) +
+                                   ": malformed JSON: " + rapidjson::GetParseError_En(doc.GetParseError()));
+  }
+  return doc;
+}
+
+Status Canonicalize(const rapidjson::Value& value, std::string* out, int indent) {
+  std::string pointer;
+  CanonicalWriter writer(out, indent);
+  return writer.Write(value, pointer, 0);
+}
+
+std::string CanonicalOrDie(const rapidjson::Value& value) {
+  std::string out;
+  Status s = Canonicalize(value, &out);
+  if (!s.ok()) std::abort();  // values built in code never hold duplicates or NaN
+  return out;
+}
+
+std::string FormatNumber(double d) {
+  if (d == 0) return "0";  // also -0
+  std::string out;
+  if (d < 0) { out.push_back('-'); d = -d; }
+  // Shortest round-trip digits in scientific form: "D[.DDD]e[+-]X".
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
+  std::string_view sci(buf, static_cast<size_t>(r.ptr - buf));
+  size_t e_pos = sci.find('e');
+  std::string digits;
+  for (char c : sci.substr(0, e_pos)) if (c != '.') digits.push_back(c);
+  int exp10 = 0;
+  std::from_chars(sci.data() + e_pos + 1 + (sci[e_pos + 1] == '+'), sci.data() + sci.size(), exp10);
+  int k = static_cast<int>(digits.size());
+  int n = exp10 + 1;  // ECMAScript: value = digits * 10^(n-k)
+  if (k <= n && n <= 21) {
+    out += digits;
+    out.append(static_cast<size_t>(n - k), '0');
+  } else if (0 < n && n <= 21) {
+    out += digits.substr(0, static_cast<size_t>(n));
+    out.push_back('.');
+    out += digits.substr(static_cast<size_t>(n));
+  } else if (-6 < n && n <= 0) {
+    out += "0.";
+    out.append(static_cast<size_t>(-n), '0');
+    out += digits;
+  } else {
+    out.push_back(digits[0]);
+    if (k > 1) { out.push_back('.'); out += digits.substr(1); }
+    out.push_back('e');
+    out.push_back(n - 1 >= 0 ? '+' : '-');
+    out += std::to_string(std::abs(n - 1));
+  }
+  return out;
+}
+
+std::string EscapePointerSegment(std::string_view segment) {
+  std::string out;
+  for (char c : segment) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out.push_back(c);
+  }
+  return out;
+}
+
+const rapidjson::Value* FindDotted(const rapidjson::Value& root, std::string_view path) {
+  const rapidjson::Value* cur = &root;
+  while (!path.empty()) {
+    size_t dot = path.find('.');
+    std::string_view seg = path.substr(0, dot);
+    path = dot == std::string_view::npos ? std::string_view() : path.substr(dot + 1);
+    if (cur->IsObject()) {
+      auto it = cur->FindMember(rapidjson::Value(rapidjson::StringRef(seg.data(), static_cast<rapidjson::SizeType>(seg.size()))));
+      if (it == cur->MemberEnd()) return nullptr;
+      cur = &it->value;
+    } else if (cur->IsArray()) {
+      size_t idx = 0;
+      auto r = std::from_chars(seg.data(), seg.data() + seg.size(), idx);
+      if (r.ec != std::errc() || r.ptr != seg.data() + seg.size() || idx >= cur->Size()) return nullptr;
+      cur = &(*cur)[static_cast<rapidjson::SizeType>(idx)];
+    } else {
+      return nullptr;
+    }
+  }
+  return cur;
+}
+
+const rapidjson::Value* GetMember(const rapidjson::Value& obj, const char* key) {
+  if (!obj.IsObject()) return nullptr;
+  auto it = obj.FindMember(key);
+  return it == obj.MemberEnd() ? nullptr : &it->value;
+}
+
+std::string GetString(const rapidjson::Value& obj, const char* key, std::string fallback) {
+  const rapidjson::Value* v = GetMember(obj, key);
+  if (v == nullptr || !v->IsString()) return fallback;
+  return std::string(v->GetString(), v->GetStringLength());
+}
+
+}  // namespace oep::json

@@ -1,0 +1,37 @@
+// JSON parsing with located errors, and RFC 8785 (JCS) canonical serialization.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <rapidjson/document.h>
+
+#include "util/status.h"
+
+namespace oep::json {
+
+// Parses one JSON text. Invalid UTF-8, lone surrogates, NaN/Infinity literals and
+// trailing content are errors; the message names "line L, column C" and what was wrong.
+Result<rapidjson::Document> Parse(std::string_view text);
+
+// Serializes `value` per RFC 8785: object members sorted by UTF-16 code units,
+// ECMAScript number formatting, minimal string escaping. With indent > 0 the same
+// member order and scalars are laid out on lines (for people; not canonical bytes).
+// Fails, naming the JSON pointer, on duplicate keys or non-finite numbers.
+Status Canonicalize(const rapidjson::Value& value, std::string* out, int indent = 0);
+std::string CanonicalOrDie(const rapidjson::Value& value);  // for values built in code
+
+// Formats a finite double as ECMAScript Number::toString does (RFC 8785 section 3.2.2.3).
+std::string FormatNumber(double d);
+
+// "/a/b~1c" style pointer segment escaping (RFC 6901).
+std::string EscapePointerSegment(std::string_view segment);
+
+// Looks up a dotted path ("decision.allow", "spans.0.name") in `root`; nullptr when absent.
+const rapidjson::Value* FindDotted(const rapidjson::Value& root, std::string_view path);
+
+// Convenience accessors: return `fallback` when the member is absent or of another type.
+std::string GetString(const rapidjson::Value& obj, const char* key, std::string fallback = "");
+const rapidjson::Value* GetMember(const rapidjson::Value& obj, const char* key);
+
+}  // namespace oep::json

@@ -1,0 +1,92 @@
+#include "schema/artifact_kind.h"
+
+#include <cstdlib>
+
+namespace oep {
+namespace {
+
+const std::vector<KindSpec>& Kinds() {
+  static const std::vector<KindSpec> kinds = {
+      {ArtifactKind::kReleaseManifest, "oep.release_manifest.v0", "manifest/schema/release_manifest.v0.schema.json",
+       "manifests", "manifest_id", "manifest_id", "release manifest",
+       {{"release_name", "release.name", ColumnType::kText, false},
+        {"release_version", "release.version", ColumnType::kText, false},
+        {"created_at", "created_at", ColumnType::kText, false}},
+       ""},
+      {ArtifactKind::kAgentStepEvent, "oep.agent_step_event.v0", "events/schema/agent_step_event.v0.schema.json",
+       "events", "event_id", "event_id", "agent-step event",
+       {{"release_manifest_id", "release_manifest_id"},
+        {"trace_id", "trace_id"},
+        {"span_id", "span_id", ColumnType::kText, false},
+        {"tool_call_id", "tool_call_id"},
+        {"permission_packet_ref", "permission_packet_ref"},
+        {"event_type", "event_type", ColumnType::kText, false},
+        {"event_time", "event_time", ColumnType::kText, false},
+        {"actor_id", "actor.id", ColumnType::kText, false}},
+       "release_manifest_id"},
+      {ArtifactKind::kHumanReviewEvent, "oep.human_review_event.v0", "events/schema/human_review_event.v0.schema.json",
+       "human_reviews", "event_id", "event_id", "human-review event",
+       {{"reviewed_event_id", "reviewed_decision_ref.event_id"},
+        {"release_manifest_id", "env.release_manifest_id"},
+        {"event_time", "event_time", ColumnType::kText, false},
+        {"outcome", "action.outcome", ColumnType::kText, false}},
+       "release_manifest_id"},
+      {ArtifactKind::kPermissionPacket, "oep.tool_permission_packet.v0",
+       "permissions/schema/tool_permission_packet.v0.schema.json", "decisions", "decision_id", "packet_id",
+       "tool permission packet",
+       {{"release_manifest_id", "release_manifest_id"},
+        {"event_id", "event_id"},
+        {"tool_call_id", "tool_call_id"},
+        {"trace_id", "trace_id"},
+        {"span_id", "span_id", ColumnType::kText, false},
+        {"decision_time", "decision_time"},
+        {"allow", "decision.allow", ColumnType::kBool, false},
+        {"matched_rule", "decision.matched_rule", ColumnType::kText, false},
+        {"tool_name", "tool.name"},
+        {"actor_id", "actor.id"},
+        {"policy_bundle_version", "policy_bundle_version", ColumnType::kText, false}},
+       "release_manifest_id"},
+      {ArtifactKind::kOperationalTrace, "oep.operational_trace.v0", "traces/schema/operational_trace.v0.schema.json",
+       "traces", "trace_id", "trace_id", "operational trace bundle",
+       {{"release_manifest_id", "release_manifest_id"},
+        {"status", "status", ColumnType::kText, false},
+        {"started_at", "started_at", ColumnType::kText, false}},
+       "release_manifest_id"},
+      {ArtifactKind::kEvalResult, "oep.eval_result.v0", "traces/schema/eval_result.v0.schema.json", "evals",
+       "eval_id", "eval_id", "eval result",
+       {{"release_manifest_id", "release_manifest_id"},
+        {"trace_id", "trace_id"},
+        {"status", "status", ColumnType::kText, false}},
+       "release_manifest_id"},
+      {ArtifactKind::kReconstructionPacket, "oep.reconstruction_packet.v0",
+       "playbooks/schema/reconstruction_packet.v0.schema.json", "reconstructions", "packet_id", "packet_id",
+       "reconstruction packet",
+       {{"release_manifest_id", "release_manifest_id"},
+        {"trace_id", "trace_id"},
+        {"event_id", "event_id"},
+        {"permission_packet_id", "permission_packet_id"},
+        {"reconstruction_status", "reconstruction_status", ColumnType::kText, false}},
+       "release_manifest_id"},
+  };
+  return kinds;
+}
+
+}  // namespace
+
+std::span<const KindSpec> AllKinds() { return Kinds(); }
+
+const KindSpec& Spec(ArtifactKind kind) {
+  for (const auto& spec : Kinds()) {
+    if (spec.kind == kind) return spec;
+  }
+  std::abort();  // every enumerator has an entry
+}
+
+const KindSpec* SpecForSchemaVersion(std::string_view schema_version) {
+  for (const auto& spec : Kinds()) {
+    if (spec.schema_version == schema_version) return &spec;
+  }
+  return nullptr;
+}
+
+}  // namespace oep

@@ -1,0 +1,390 @@
+#include "store/store.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "crypto/sha256.h"
+#include "json/json.h"
+
+namespace oep {
+namespace {
+
+// Turns a SQLite failure into the project's error type at the store's edge.
+Status FromException(const std::exception& e, const std::string& what) {
+  return Status::IOError(what + ": " + e.what());
+}
+
+std::string KindTableDdl(const KindSpec& spec) {
+  std::string ddl = "CREATE TABLE " + std::string(spec.table) + " (\n  " + std::string(spec.id_column) +
+                    " TEXT PRIMARY KEY,\n  digest TEXT NOT NULL,\n  body TEXT NOT NULL,\n  source TEXT NOT NULL";
+  for (const auto& col : spec.columns) {
+    ddl += ",\n  " + std::string(col.name) + (col.type == ColumnType::kBool ? " INTEGER" : " TEXT");
+    if (col.name == spec.manifest_ref_column) {
+      ddl += " REFERENCES manifests(manifest_id) DEFERRABLE INITIALLY DEFERRED";
+    }
+  }
+  ddl += "\n);\n";
+  for (const auto& col : spec.columns) {
+    if (!col.indexed) continue;
+    ddl += "CREATE INDEX " + std::string(spec.table) + "_" + std::string(col.name) + " ON " +
+           std::string(spec.table) + "(" + std::string(col.name) + ");\n";
+  }
+  return ddl;
+}
+
+// Version 1 of the on-disk format. Later versions append steps; a step never changes.
+std::string SchemaV1() {
+  std::string ddl;
+  for (const auto& spec : AllKinds()) ddl += KindTableDdl(spec);
+  ddl +=
+      "CREATE TABLE decision_inputs (\n  decision_id TEXT PRIMARY KEY REFERENCES decisions(decision_id) "
+      "DEFERRABLE INITIALLY DEFERRED,\n  digest TEXT NOT NULL,\n  body TEXT NOT NULL,\n  source TEXT NOT NULL\n);\n"
+      "CREATE TABLE documents (\n  path TEXT PRIMARY KEY,\n  digest TEXT NOT NULL,\n  size INTEGER NOT NULL,\n"
+      "  body BLOB NOT NULL\n);\n";
+  return ddl;
+}
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+StoredArtifact ReadArtifact(SQLite::Statement& q) {
+  return {q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString(),
+          q.getColumn(3).getString()};
+}
+
+}  // namespace
+
+struct Store::Statements {
+  explicit Statements(SQLite::Database& db) : db_(db) {}
+  SQLite::Statement& Get(const std::string& sql) {
+    auto it = cache.find(sql);
+    if (it == cache.end()) it = cache.emplace(sql, std::make_unique<SQLite::Statement>(db_, sql)).first;
+    it->second->reset();
+    it->second->clearBindings();
+    return *it->second;
+  }
+  SQLite::Database& db_;
+  std::map<std::string, std::unique_ptr<SQLite::Statement>> cache;
+};
+
+Store::Store(std::string path, std::unique_ptr<SQLite::Database> db)
+    : path_(std::move(path)), db_(std::move(db)), stmts_(std::make_unique<Statements>(*db_)) {}
+
+Store::~Store() {
+  RollbackBatch();
+  stmts_.reset();
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode mode) {
+  if (mode == Mode::kReadOnly && !std::filesystem::exists(path)) {
+    return Status::NotFound("no evidence store at " + path +
+                            " (create one with `oep demo` or `oep ingest --state-path " + path + " FILE`)");
+  }
+  try {
+    int flags = mode == Mode::kReadOnly ? SQLite::OPEN_READONLY : (SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    auto db = std::make_unique<SQLite::Database>(path, flags, 5000);
+    std::unique_ptr<Store> store(new Store(path, std::move(db)));
+    int version = store->db_->execAndGet("PRAGMA user_version").getInt();
+    if (version > kStoreSchemaVersion) {
+      return Status::InvalidArgument(path + ": store format version " + std::to_string(version) +
+                                     " is newer than this oep reads (" + std::to_string(kStoreSchemaVersion) + ")");
+    }
+    if (mode == Mode::kReadOnly) {
+      if (version == 0) return Status::InvalidArgument(path + ": not an oep evidence store (user_version 0)");
+      store->db_->exec("PRAGMA query_only = ON");
+      return store;
+    }
+    store->db_->exec("PRAGMA journal_mode = WAL");
+    store->db_->exec("PRAGMA synchronous = NORMAL");
+    store->db_->exec("PRAGMA foreign_keys = ON");
+    OEP_RETURN_IF_ERROR(store->Migrate());
+    return store;
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot open evidence store " + path);
+  }
+}
+
+Status Store::Migrate() {
+  int version = db_->execAndGet("PRAGMA user_version").getInt();
+  if (version == kStoreSchemaVersion) return Status::Ok();
+  if (version == 0) {
+    // A fresh file must be empty: refuse to write our tables into someone else's database.
+    if (db_->execAndGet("SELECT count(*) FROM sqlite_schema").getInt() != 0) {
+      return Status::InvalidArgument(path_ + ": not an oep evidence store (has tables, user_version 0)");
+    }
+    SQLite::Transaction tx(*db_);
+    db_->exec(SchemaV1());
+    db_->exec("PRAGMA user_version = 1");
+    tx.commit();
+  }
+  return Status::Ok();
+}
+
+Status Store::BeginBatch() {
+  try {
+    db_->exec("BEGIN IMMEDIATE");
+    in_batch_ = true;
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot start a transaction on " + path_);
+  }
+}
+
+Status Store::CommitBatch() {
+  try {
+    db_->exec("COMMIT");
+    in_batch_ = false;
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    RollbackBatch();
+    return FromException(e, "cannot commit to " + path_);
+  }
+}
+
+void Store::RollbackBatch() {
+  if (!in_batch_) return;
+  in_batch_ = false;
+  try {
+    db_->exec("ROLLBACK");
+  } catch (const std::exception&) {
+    // SQLite already rolled back (e.g. after a failed COMMIT); nothing is left to undo.
+  }
+}
+
+Result<PutOutcome> Store::Put(const ArtifactRecord& r) {
+  const KindSpec& spec = *r.spec;
+  std::string table(spec.table), id_col(spec.id_column);
+  try {
+    std::string sql = "INSERT INTO " + table + "(" + id_col + ", digest, body, source";
+    std::string values = "?, ?, ?, ?";
+    for (const auto& col : spec.columns) {
+      sql += ", " + std::string(col.name);
+      values += ", ?";
+    }
+    sql += ") VALUES (" + values + ") ON CONFLICT(" + id_col + ") DO NOTHING";
+    auto& ins = stmts_->Get(sql);
+    ins.bindNoCopy(1, r.id);
+    ins.bindNoCopy(2, r.digest);
+    ins.bindNoCopy(3, r.body);
+    ins.bindNoCopy(4, r.source);
+    for (size_t i = 0; i < spec.columns.size(); ++i) {
+      int idx = static_cast<int>(i) + 5;
+      const auto& v = r.columns[i];
+      if (!v) ins.bind(idx);
+      else if (spec.columns[i].type == ColumnType::kBool) ins.bind(idx, *v == "1" ? 1 : 0);
+      else ins.bindNoCopy(idx, *v);
+    }
+    if (ins.exec() == 1) return PutOutcome::kInserted;
+    auto& q = stmts_->Get("SELECT digest, source FROM " + table + " WHERE " + id_col + " = ?");
+    q.bindNoCopy(1, r.id);
+    q.executeStep();
+    std::string stored = q.getColumn(0).getString();
+    if (stored == r.digest) return PutOutcome::kUnchanged;
+    return Status::InvalidArgument(std::string(spec.label) + " \"" + r.id +
+                                   "\" is already stored with different content (stored " + stored + " from " +
+                                   q.getColumn(1).getString() + ", this record " + r.digest + ")");
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot store " + std::string(spec.label) + " " + r.id);
+  }
+}
+
+Result<PutOutcome> Store::PutDecisionInput(const std::string& decision_id, const StoredArtifact& input) {
+  try {
+    auto& ins = stmts_->Get(
+        "INSERT INTO decision_inputs(decision_id, digest, body, source) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(decision_id) DO NOTHING");
+    ins.bind(1, decision_id);
+    ins.bind(2, input.digest);
+    ins.bind(3, input.body);
+    ins.bind(4, input.source);
+    if (ins.exec() == 1) return PutOutcome::kInserted;
+    auto& q = stmts_->Get("SELECT digest FROM decision_inputs WHERE decision_id = ?");
+    q.bind(1, decision_id);
+    q.executeStep();
+    if (q.getColumn(0).getString() == input.digest) return PutOutcome::kUnchanged;
+    return Status::InvalidArgument("OPA input of decision \"" + decision_id +
+                                   "\" is already stored with different content");
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot store OPA input of " + decision_id);
+  }
+}
+
+Result<PutOutcome> Store::PutDocument(const std::string& path, std::string_view bytes) {
+  try {
+    std::string digest = crypto::Sha256Digest(bytes);
+    auto& ins = stmts_->Get(
+        "INSERT INTO documents(path, digest, size, body) VALUES (?, ?, ?, ?) ON CONFLICT(path) DO NOTHING");
+    ins.bind(1, path);
+    ins.bind(2, digest);
+    ins.bind(3, static_cast<int64_t>(bytes.size()));
+    ins.bind(4, bytes.data(), static_cast<int>(bytes.size()));
+    if (ins.exec() == 1) return PutOutcome::kInserted;
+    auto& q = stmts_->Get("SELECT digest FROM documents WHERE path = ?");
+    q.bind(1, path);
+    q.executeStep();
+    if (q.getColumn(0).getString() == digest) return PutOutcome::kUnchanged;
+    return Status::InvalidArgument("document \"" + path + "\" is already stored with different content");
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot store document " + path);
+  }
+}
+
+Result<bool> Store::Exists(ArtifactKind kind, std::string_view id) {
+  const KindSpec& spec = Spec(kind);
+  try {
+    auto& q = stmts_->Get("SELECT 1 FROM " + std::string(spec.table) + " WHERE " + std::string(spec.id_column) +
+                          " = ?");
+    q.bind(1, std::string(id));
+    return q.executeStep();
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot read " + std::string(spec.table));
+  }
+}
+
+Result<std::optional<StoredArtifact>> Store::Get(ArtifactKind kind, std::string_view id) {
+  const KindSpec& spec = Spec(kind);
+  try {
+    auto& q = stmts_->Get("SELECT " + std::string(spec.id_column) + ", digest, body, source FROM " +
+                          std::string(spec.table) + " WHERE " + std::string(spec.id_column) + " = ?");
+    q.bind(1, std::string(id));
+    if (!q.executeStep()) return std::optional<StoredArtifact>();
+    return std::optional<StoredArtifact>(ReadArtifact(q));
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot read " + std::string(spec.table));
+  }
+}
+
+Result<std::vector<StoredArtifact>> Store::FindBy(ArtifactKind kind, std::string_view column,
+                                                  std::string_view value, int limit) {
+  const KindSpec& spec = Spec(kind);
+  bool known = std::any_of(spec.columns.begin(), spec.columns.end(), [&](const KeyColumn& c) { return c.name == column; });
+  if (!known) std::abort();  // programmer error: callers name spec columns
+  try {
+    auto& q = stmts_->Get("SELECT " + std::string(spec.id_column) + ", digest, body, source FROM " +
+                          std::string(spec.table) + " WHERE " + std::string(column) + " = ? ORDER BY " +
+                          std::string(spec.id_column) + " LIMIT ?");
+    q.bind(1, std::string(value));
+    q.bind(2, limit);
+    std::vector<StoredArtifact> out;
+    while (q.executeStep()) out.push_back(ReadArtifact(q));
+    return out;
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot read " + std::string(spec.table));
+  }
+}
+
+Result<std::optional<StoredArtifact>> Store::GetDecisionInput(std::string_view decision_id) {
+  try {
+    auto& q = stmts_->Get("SELECT decision_id, digest, body, source FROM decision_inputs WHERE decision_id = ?");
+    q.bind(1, std::string(decision_id));
+    if (!q.executeStep()) return std::optional<StoredArtifact>();
+    return std::optional<StoredArtifact>(ReadArtifact(q));
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot read decision_inputs");
+  }
+}
+
+Result<int64_t> Store::Count(ArtifactKind kind) {
+  try {
+    return db_->execAndGet("SELECT count(*) FROM " + std::string(Spec(kind).table)).getInt64();
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot count " + std::string(Spec(kind).table));
+  }
+}
+
+Result<std::vector<std::string>> Store::NearestIds(ArtifactKind kind, std::string_view id, int n) {
+  constexpr int64_t kFullScanLimit = 200000;  // beyond this, rank the lexicographic neighbours only
+  const KindSpec& spec = Spec(kind);
+  std::string table(spec.table), col(spec.id_column);
+  try {
+    auto count = Count(kind);
+    if (!count.ok()) return count.status();
+    std::vector<std::string> candidates;
+    if (*count <= kFullScanLimit) {
+      SQLite::Statement q(*db_, "SELECT " + col + " FROM " + table);
+      while (q.executeStep()) candidates.push_back(q.getColumn(0).getString());
+    } else {
+      for (const char* sql : {" >= ? ORDER BY ", " < ? ORDER BY "}) {
+        bool asc = sql[2] == '=';
+        SQLite::Statement q(*db_, "SELECT " + col + " FROM " + table + " WHERE " + col + sql + col +
+                                      (asc ? " ASC" : " DESC") + " LIMIT 50");
+        q.bind(1, std::string(id));
+        while (q.executeStep()) candidates.push_back(q.getColumn(0).getString());
+      }
+    }
+    std::vector<std::pair<size_t, std::string>> ranked;
+    ranked.reserve(candidates.size());
+    for (auto& c : candidates) ranked.emplace_back(EditDistance(id, c), std::move(c));
+    size_t keep = std::min(ranked.size(), static_cast<size_t>(n));
+    std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(keep), ranked.end());
+    std::vector<std::string> out;
+    for (size_t i = 0; i < keep; ++i) out.push_back(ranked[i].second);
+    return out;
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot read " + table);
+  }
+}
+
+Status Store::ForEach(ArtifactKind kind, const std::function<Status(const StoredArtifact&)>& fn) {
+  const KindSpec& spec = Spec(kind);
+  try {
+    SQLite::Statement q(*db_, "SELECT " + std::string(spec.id_column) + ", digest, body, source FROM " +
+                                  std::string(spec.table) + " ORDER BY " + std::string(spec.id_column));
+    while (q.executeStep()) OEP_RETURN_IF_ERROR(fn(ReadArtifact(q)));
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot read " + std::string(spec.table));
+  }
+}
+
+Status Store::Dump(const std::function<void(std::string_view line)>& sink) {
+  std::vector<std::pair<std::string, std::string>> tables;  // table, primary key
+  for (const auto& spec : AllKinds()) tables.emplace_back(spec.table, spec.id_column);
+  tables.emplace_back("decision_inputs", "decision_id");
+  tables.emplace_back("documents", "path");
+  try {
+    sink("{\"store_format\":" + std::to_string(db_->execAndGet("PRAGMA user_version").getInt()) + "}");
+    for (const auto& [table, pk] : tables) {
+      SQLite::Statement q(*db_, "SELECT * FROM " + table + " ORDER BY " + pk);
+      while (q.executeStep()) {
+        rapidjson::Document row(rapidjson::kObjectType);
+        auto& a = row.GetAllocator();
+        row.AddMember("table", rapidjson::Value(table.c_str(), a), a);
+        for (int i = 0; i < q.getColumnCount(); ++i) {
+          SQLite::Column c = q.getColumn(i);
+          rapidjson::Value name(c.getName(), a), value;
+          if (c.isNull()) value.SetNull();
+          else if (c.isInteger()) value.SetInt64(c.getInt64());
+          else if (c.isBlob()) value.SetString(("sha256:" + crypto::Sha256Hex(std::string_view(
+                                                   static_cast<const char*>(c.getBlob()), static_cast<size_t>(c.getBytes())))).c_str(), a);
+          else value.SetString(c.getText(), static_cast<rapidjson::SizeType>(c.getBytes()), a);
+          row.AddMember(name, value, a);
+        }
+        sink(json::CanonicalOrDie(row));
+      }
+    }
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot dump " + path_);
+  }
+}
+
+void RemoveStoreFiles(const std::string& path) {
+  std::error_code ec;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) std::filesystem::remove(path + suffix, ec);
+}
+
+}  // namespace oep

@@ -1,0 +1,110 @@
+// The evidence store: one SQLite file (WAL, foreign keys on, schema version in
+// PRAGMA user_version). Every artifact kind has a table holding its canonical JSON
+// body, the body's sha256 digest, where it came from, and its join keys (indexed).
+//
+// On-disk format, version 1 (see Migrate in store.cc):
+//   <kind table>(<id> TEXT PRIMARY KEY, digest, body, source, <key columns...>)
+//     for manifests, events, human_reviews, decisions, traces, evals, reconstructions
+//   decision_inputs(decision_id PRIMARY KEY, digest, body, source)
+//     OPA input documents recorded beside (not inside) a permission packet
+//   documents(path PRIMARY KEY, digest, size, body BLOB)
+//     files imported verbatim (policies, fixtures, integration projections)
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "schema/artifact_kind.h"
+#include "util/status.h"
+
+namespace SQLite {
+class Database;
+}
+
+namespace oep {
+
+inline constexpr int kStoreSchemaVersion = 1;
+
+// One validated artifact ready to store. `columns` holds spec.columns' values in order
+// (nullopt for JSON null or absent; booleans as "0"/"1").
+struct ArtifactRecord {
+  const KindSpec* spec = nullptr;
+  std::string id;
+  std::string digest;  // "sha256:<hex>" of `body`
+  std::string body;    // RFC 8785 canonical JSON
+  std::string source;  // "path:line" or "path#/pointer"
+  std::vector<std::optional<std::string>> columns;
+};
+
+struct StoredArtifact {
+  std::string id;
+  std::string digest;
+  std::string body;
+  std::string source;
+};
+
+enum class PutOutcome { kInserted, kUnchanged };
+
+class Store {
+ public:
+  enum class Mode { kReadOnly, kReadWrite };
+
+  // kReadOnly: the file must exist and be an oep store of a version this binary reads.
+  // kReadWrite: creates the file if needed and migrates it forward.
+  static Result<std::unique_ptr<Store>> Open(const std::string& path, Mode mode);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const std::string& path() const { return path_; }
+
+  // One transaction; RollbackBatch (also run by the destructor) discards everything since BeginBatch.
+  Status BeginBatch();
+  Status CommitBatch();
+  void RollbackBatch();
+
+  // Inserts `record`; kUnchanged when the same id is stored with the same digest;
+  // InvalidArgument when the id is stored with a different digest.
+  Result<PutOutcome> Put(const ArtifactRecord& record);
+  Result<PutOutcome> PutDecisionInput(const std::string& decision_id, const StoredArtifact& input);
+  Result<PutOutcome> PutDocument(const std::string& path, std::string_view bytes);
+
+  Result<bool> Exists(ArtifactKind kind, std::string_view id);
+  Result<std::optional<StoredArtifact>> Get(ArtifactKind kind, std::string_view id);
+  // Artifacts whose key `column` equals `value`, in id order, at most `limit`.
+  Result<std::vector<StoredArtifact>> FindBy(ArtifactKind kind, std::string_view column, std::string_view value,
+                                             int limit);
+  Result<std::optional<StoredArtifact>> GetDecisionInput(std::string_view decision_id);
+  Result<int64_t> Count(ArtifactKind kind);
+  // Up to `n` stored ids of `kind` closest to `id` (edit distance; lexicographic
+  // neighbours in very large stores).
+  Result<std::vector<std::string>> NearestIds(ArtifactKind kind, std::string_view id, int n);
+
+  // Every row of every table, in a fixed order, as canonical JSON lines: two stores
+  // holding the same evidence produce the same dump.
+  Status Dump(const std::function<void(std::string_view line)>& sink);
+
+  // All rows of a kind in id order (verification scans).
+  Status ForEach(ArtifactKind kind, const std::function<Status(const StoredArtifact&)>& fn);
+
+ private:
+  Store(std::string path, std::unique_ptr<SQLite::Database> db);
+  Status Migrate();
+  struct Statements;
+
+  std::string path_;
+  std::unique_ptr<SQLite::Database> db_;
+  std::unique_ptr<Statements> stmts_;
+  bool in_batch_ = false;
+};
+
+// Removes a store file and its -wal/-shm companions (used when a failed first
+// ingest must leave no store behind).
+void RemoveStoreFiles(const std::string& path);
+
+}  // namespace oep

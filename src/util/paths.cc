@@ -1,0 +1,30 @@
+#include "util/paths.h"
+
+#include <cstdlib>
+
+namespace oep {
+namespace {
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? std::string(v) : std::string();
+}
+
+}  // namespace
+
+std::string RepoRoot() {
+  std::string home = Env("OEP_HOME");
+  return home.empty() ? std::string(OEP_SOURCE_DIR) : home;
+}
+
+std::string DemoStatePath() {
+  std::string p = Env("OEP_DEMO_STATE_PATH");
+  return p.empty() ? RepoRoot() + "/demo/state/code_review_agent.sqlite" : p;
+}
+
+std::string DefaultStatePath() {
+  std::string p = Env("OEP_STATE_PATH");
+  return p.empty() ? DemoStatePath() : p;
+}
+
+}  // namespace oep

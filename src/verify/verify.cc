@@ -1,0 +1,261 @@
+#include "verify/verify.h"
+
+#include <filesystem>
+#include <set>
+
+#include "crypto/sha256.h"
+#include "demo/demo.h"
+#include "ingest/ingest.h"
+#include "json/json.h"
+#include "replay/replay.h"
+#include "schema/validator.h"
+#include "util/content_digest.h"
+#include "util/files.h"
+
+namespace oep {
+namespace {
+
+using rapidjson::Value;
+
+// Collects failures; keeps the first few for the report line.
+class Problems {
+ public:
+  void Add(std::string p) {
+    if (count_++ < 3) first_.push_back(std::move(p));
+  }
+  CheckResult Result(const std::string& name, const std::string& ok_detail) const {
+    if (count_ == 0) return {name, true, ok_detail};
+    std::string detail = std::to_string(count_) + " problem(s): ";
+    for (size_t i = 0; i < first_.size(); ++i) detail += (i ? "; " : "") + first_[i];
+    return {name, false, detail};
+  }
+
+ private:
+  int count_ = 0;
+  std::vector<std::string> first_;
+};
+
+std::set<std::string> Ids(Store& store, ArtifactKind kind) {
+  std::set<std::string> ids;
+  (void)store.ForEach(kind, [&](const StoredArtifact& a) {
+    ids.insert(a.id);
+    return Status::Ok();
+  });
+  return ids;
+}
+
+}  // namespace
+
+bool VerifyReport::ok() const {
+  for (const auto& c : checks) {
+    if (!c.ok) return false;
+  }
+  return true;
+}
+
+std::string VerifyReport::Render() const {
+  std::string out;
+  for (const auto& c : checks) out += (c.ok ? "ok   " : "FAIL ") + c.name + ": " + c.detail + "\n";
+  return out;
+}
+
+CheckResult CheckJoins(Store& store) {
+  Problems problems;
+  auto manifests = Ids(store, ArtifactKind::kReleaseManifest);
+  auto events = Ids(store, ArtifactKind::kAgentStepEvent);
+  auto decisions = Ids(store, ArtifactKind::kPermissionPacket);
+  auto traces = Ids(store, ArtifactKind::kOperationalTrace);
+  std::map<std::string, std::string> policy_digest_by_manifest;
+  (void)store.ForEach(ArtifactKind::kReleaseManifest, [&](const StoredArtifact& a) {
+    auto doc = json::Parse(a.body);
+    if (doc.ok()) {
+      if (const Value* d = json::FindDotted(*doc, "layer_bindings.policy.digest"); d && d->IsString()) {
+        policy_digest_by_manifest[a.id] = d->GetString();
+      }
+    }
+    return Status::Ok();
+  });
+  int64_t joins = 0;
+  auto need = [&](const std::set<std::string>& set, const std::string& id, const std::string& what) {
+    ++joins;
+    if (!set.count(id)) problems.Add(what + " \"" + id + "\" is not stored");
+  };
+  Status s = store.ForEach(ArtifactKind::kPermissionPacket, [&](const StoredArtifact& a) {
+    auto doc = json::Parse(a.body);
+    if (!doc.ok()) return Status::Corruption(a.id + ": stored body is not JSON");
+    std::string where = "decision " + a.id + ": ";
+    std::string manifest = json::GetString(*doc, "release_manifest_id");
+    need(manifests, manifest, where + "release manifest");
+    need(events, json::GetString(*doc, "event_id"), where + "event");
+    need(traces, json::GetString(*doc, "trace_id"), where + "trace");
+    auto it = policy_digest_by_manifest.find(manifest);
+    std::string bundle = json::GetString(*doc, "policy_bundle_version");
+    ++joins;
+    if (it != policy_digest_by_manifest.end() && it->second != bundle) {
+      problems.Add(where + "policy bundle " + bundle + " is not the manifest's policy " + it->second);
+    }
+    return Status::Ok();
+  });
+  if (s.ok()) s = store.ForEach(ArtifactKind::kAgentStepEvent, [&](const StoredArtifact& a) {
+    auto doc = json::Parse(a.body);
+    if (!doc.ok()) return Status::Corruption(a.id + ": stored body is not JSON");
+    std::string where = "event " + a.id + ": ";
+    need(manifests, json::GetString(*doc, "release_manifest_id"), where + "release manifest");
+    need(traces, json::GetString(*doc, "trace_id"), where + "trace");
+    std::string packet = json::GetString(*doc, "permission_packet_ref");
+    if (!packet.empty()) need(decisions, packet, where + "permission packet");
+    return Status::Ok();
+  });
+  if (s.ok()) s = store.ForEach(ArtifactKind::kOperationalTrace, [&](const StoredArtifact& a) {
+    auto doc = json::Parse(a.body);
+    if (!doc.ok()) return Status::Corruption(a.id + ": stored body is not JSON");
+    std::string where = "trace " + a.id + ": ";
+    need(manifests, json::GetString(*doc, "release_manifest_id"), where + "release manifest");
+    if (const Value* spans = json::GetMember(*doc, "spans"); spans && spans->IsArray()) {
+      for (const auto& span : spans->GetArray()) {
+        std::string ev = json::GetString(span, "event_id"), pk = json::GetString(span, "permission_packet_id");
+        if (!ev.empty()) need(events, ev, where + "span event");
+        if (!pk.empty()) need(decisions, pk, where + "span permission packet");
+      }
+    }
+    return Status::Ok();
+  });
+  if (s.ok()) s = store.ForEach(ArtifactKind::kEvalResult, [&](const StoredArtifact& a) {
+    auto doc = json::Parse(a.body);
+    if (!doc.ok()) return Status::Corruption(a.id + ": stored body is not JSON");
+    need(traces, json::GetString(*doc, "trace_id"), "eval " + a.id + ": trace");
+    return Status::Ok();
+  });
+  if (s.ok()) s = store.ForEach(ArtifactKind::kHumanReviewEvent, [&](const StoredArtifact& a) {
+    auto doc = json::Parse(a.body);
+    if (!doc.ok()) return Status::Corruption(a.id + ": stored body is not JSON");
+    const Value* ev = json::FindDotted(*doc, "reviewed_decision_ref.event_id");
+    need(events, ev && ev->IsString() ? ev->GetString() : "", "review " + a.id + ": reviewed event");
+    return Status::Ok();
+  });
+  if (s.ok()) s = store.ForEach(ArtifactKind::kReconstructionPacket, [&](const StoredArtifact& a) {
+    auto doc = json::Parse(a.body);
+    if (!doc.ok()) return Status::Corruption(a.id + ": stored body is not JSON");
+    std::string where = "reconstruction " + a.id + ": ";
+    need(events, json::GetString(*doc, "event_id"), where + "event");
+    need(decisions, json::GetString(*doc, "permission_packet_id"), where + "permission packet");
+    need(traces, json::GetString(*doc, "trace_id"), where + "trace");
+    return Status::Ok();
+  });
+  if (!s.ok()) problems.Add(s.message());
+  return problems.Result("joins", std::to_string(joins) + " references resolve across " +
+                                      std::to_string(decisions.size()) + " decisions, " +
+                                      std::to_string(events.size()) + " events, " + std::to_string(traces.size()) +
+                                      " traces");
+}
+
+CheckResult CheckManifestDigests(Store& store, const std::string& root) {
+  Problems problems;
+  int bindings = 0;
+  Status s = store.ForEach(ArtifactKind::kReleaseManifest, [&](const StoredArtifact& a) {
+    auto doc = json::Parse(a.body);
+    if (!doc.ok()) return Status::Corruption(a.id + ": stored body is not JSON");
+    const Value* layers = json::GetMember(*doc, "layer_bindings");
+    if (layers == nullptr || !layers->IsObject()) return Status::Ok();
+    for (const auto& m : layers->GetObject()) {
+      ++bindings;
+      std::string uri = json::GetString(m.value, "uri"), want = json::GetString(m.value, "digest");
+      auto got = ContentDigest(root + "/" + uri);
+      std::string where = "manifest " + a.id + " layer " + m.name.GetString() + " (" + uri + ")";
+      if (!got.ok()) problems.Add(where + ": " + got.status().message());
+      else if (*got != want) problems.Add(where + ": digest " + *got + ", manifest says " + want);
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) problems.Add(s.message());
+  return problems.Result("manifest digests", std::to_string(bindings) + " layer bindings match the files they name");
+}
+
+CheckResult CheckReplays(Store& store) {
+  Problems problems;
+  Validator validator;
+  int64_t n = 0;
+  Status s = store.ForEach(ArtifactKind::kPermissionPacket, [&](const StoredArtifact& a) {
+    ++n;
+    auto record = ReplayDecision(store, a.id);
+    if (!record.ok()) {
+      problems.Add(a.id + ": " + record.status().message());
+      return Status::Ok();
+    }
+    Status valid = validator.ValidateWith(kReplaySchemaPath, *record);
+    if (!valid.ok()) problems.Add(a.id + ": replay record " + valid.message());
+    const Value* issues = json::GetMember(*record, "join_issues");
+    if (issues && issues->IsArray() && !issues->Empty()) problems.Add(a.id + ": " + (*issues)[0].GetString());
+    return Status::Ok();
+  });
+  if (!s.ok()) problems.Add(s.message());
+  return problems.Result("replay", std::to_string(n) + " decisions replay with complete joins and a valid record");
+}
+
+CheckResult CheckExamples(const std::string& root) {
+  Problems problems;
+  Validator validator;
+  int n = 0;
+  auto files = ExpandPaths(DemoArtifactDirs(root));
+  if (!files.ok()) return {"examples", false, files.status().message()};
+  for (const auto& f : *files) {
+    ++n;
+    auto text = ReadFile(f);
+    if (!text.ok()) { problems.Add(text.status().message()); continue; }
+    auto doc = json::Parse(*text);
+    if (!doc.ok()) { problems.Add(f + ": " + doc.status().message()); continue; }
+    auto record = BuildRecord(*doc, f, "", validator);
+    if (!record.ok()) problems.Add(f + ": " + record.status().message());
+  }
+  return problems.Result("examples", std::to_string(n) + " example artifacts validate against their schemas");
+}
+
+Result<std::string> DumpDigest(Store& store) {
+  crypto::Sha256 h;
+  OEP_RETURN_IF_ERROR(store.Dump([&](std::string_view line) {
+    h.Update(line);
+    h.Update("\n");
+  }));
+  return "sha256:" + h.FinishHex();
+}
+
+VerifyReport VerifyStore(Store& store, const std::string& root) {
+  VerifyReport report;
+  report.checks.push_back(CheckJoins(store));
+  report.checks.push_back(CheckManifestDigests(store, root));
+  report.checks.push_back(CheckReplays(store));
+  return report;
+}
+
+VerifyReport VerifyDemo(const std::string& root, const std::string& scratch_dir) {
+  VerifyReport report;
+  report.checks.push_back(CheckExamples(root));
+  std::string digests[2];
+  for (int i = 0; i < 2; ++i) {
+    std::string path = scratch_dir + "/demo-" + std::to_string(i + 1) + ".sqlite";
+    auto built = BuildDemoStore(root, path);
+    if (!built.ok()) {
+      report.checks.push_back({"regenerate #" + std::to_string(i + 1), false, built.status().message()});
+      return report;
+    }
+    auto store = Store::Open(path, Store::Mode::kReadOnly);
+    if (!store.ok()) {
+      report.checks.push_back({"regenerate #" + std::to_string(i + 1), false, store.status().message()});
+      return report;
+    }
+    auto digest = DumpDigest(**store);
+    digests[i] = digest.ok() ? *digest : digest.status().message();
+    report.checks.push_back({"regenerate #" + std::to_string(i + 1), digest.ok(), built->Summary()});
+    if (i == 0) {
+      VerifyReport store_checks = VerifyStore(**store, root);
+      report.checks.insert(report.checks.end(), store_checks.checks.begin(), store_checks.checks.end());
+    }
+  }
+  bool same = digests[0] == digests[1];
+  report.checks.push_back({"deterministic", same,
+                           same ? "two regenerations have the same canonical dump " + digests[0]
+                                : "canonical dumps differ: " + digests[0] + " vs " + digests[1]});
+  return report;
+}
+
+}  // namespace oep
