@@ -18,13 +18,12 @@ deps:
 	  fi; \
 	fi
 
-$(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
-
-build: deps $(BUILD)/CMakeCache.txt
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 test: CMAKE_ARGS += -DOEP_WERROR=ON
+CMAKE_ARGS ?= -DOEP_WERROR=OFF
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) --no-print-directory verify

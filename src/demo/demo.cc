@@ -199,6 +199,15 @@ std::string TraceJson(int64_t first_step, int64_t steps, uint64_t seed) {
          "\",\"spans\":[" + spans + "],\"evidence_loss\":[]}";
 }
 
+// Stores provenance relative to the repository root, so the store is the same
+// wherever the repository is checked out.
+Status AddDemoFiles(Ingester& in, const std::string& root, const std::vector<std::string>& files) {
+  for (const auto& f : files) {
+    OEP_RETURN_IF_ERROR(in.AddFile(f, std::filesystem::path(f).lexically_relative(root).generic_string()));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::vector<std::string> DemoArtifactDirs(const std::string& root) {
@@ -209,10 +218,7 @@ std::vector<std::string> DemoArtifactDirs(const std::string& root) {
 Result<IngestReport> BuildDemoStore(const std::string& root, const std::string& state_path) {
   auto files = ExpandPaths(DemoArtifactDirs(root));
   if (!files.ok()) return files.status();
-  return BuildAndPublish(state_path, [&](Ingester& in) {
-    for (const auto& f : *files) OEP_RETURN_IF_ERROR(in.AddFile(f));
-    return Status::Ok();
-  });
+  return BuildAndPublish(state_path, [&](Ingester& in) { return AddDemoFiles(in, root, *files); });
 }
 
 std::string SyntheticEventsJsonl(int64_t first, int64_t events, uint64_t seed) {
@@ -230,7 +236,7 @@ Result<IngestReport> BuildSyntheticStore(const std::string& root, const std::str
   if (!policy.ok()) return policy.status();
   std::string bundle_digest = crypto::Sha256Digest(*policy);
   return BuildAndPublish(state_path, [&](Ingester& in) {
-    for (const auto& f : *files) OEP_RETURN_IF_ERROR(in.AddFile(f));
+    OEP_RETURN_IF_ERROR(AddDemoFiles(in, root, *files));
     for (int64_t i = 0; i < decisions; ++i) {
       SyntheticStep s = MakeStep(i, seed);
       OEP_RETURN_IF_ERROR(in.AddRecordText(EventJson(s), "synthetic:event", 0));

@@ -123,7 +123,8 @@ Ingester::~Ingester() {
   if (!committed_) store_.RollbackBatch();
 }
 
-Status Ingester::AddFile(const std::string& path) {
+Status Ingester::AddFile(const std::string& path, const std::string& name) {
+  const std::string& source = name.empty() ? path : name;
   auto text = ReadFile(path);
   if (!text.ok()) return text.status();
   ++report_.files;
@@ -137,11 +138,11 @@ Status Ingester::AddFile(const std::string& path) {
       rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
       if (!record.empty() && record.back() == '\r') record.remove_suffix(1);
       if (record.find_first_not_of(" \t") == std::string_view::npos) continue;
-      OEP_RETURN_IF_ERROR(AddRecordText(record, path, line));
+      OEP_RETURN_IF_ERROR(AddRecordText(record, source, line));
     }
     return Status::Ok();
   }
-  return AddRecordText(*text, path, 0);
+  return AddRecordText(*text, source, 0);
 }
 
 Status Ingester::AddRecordText(std::string_view text, const std::string& source, int line) {

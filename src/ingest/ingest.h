@@ -56,7 +56,8 @@ class Ingester {
   ~Ingester();  // rolls back unless committed
 
   // A .jsonl file holds one artifact per line; a .json file one artifact or an array of them.
-  Status AddFile(const std::string& path);
+  // `name` is the file's name in errors and stored provenance (default: `path`).
+  Status AddFile(const std::string& path, const std::string& name = "");
   Status AddRecordText(std::string_view text, const std::string& source, int line);
   Status AddRecord(const rapidjson::Value& doc, const RecordLocation& location);
   Status AddDecisionInput(const std::string& decision_id, const rapidjson::Value& input, const std::string& source);

@@ -107,6 +107,10 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode mode) {
       store->db_->exec("PRAGMA query_only = ON");
       return store;
     }
+    // Refuse someone else's database before changing anything in it (even the journal mode).
+    if (version == 0 && store->db_->execAndGet("SELECT count(*) FROM sqlite_schema").getInt() != 0) {
+      return Status::InvalidArgument(path + ": not an oep evidence store (has tables, user_version 0)");
+    }
     store->db_->exec("PRAGMA journal_mode = WAL");
     store->db_->exec("PRAGMA synchronous = NORMAL");
     store->db_->exec("PRAGMA foreign_keys = ON");
@@ -121,10 +125,6 @@ Status Store::Migrate() {
   int version = db_->execAndGet("PRAGMA user_version").getInt();
   if (version == kStoreSchemaVersion) return Status::Ok();
   if (version == 0) {
-    // A fresh file must be empty: refuse to write our tables into someone else's database.
-    if (db_->execAndGet("SELECT count(*) FROM sqlite_schema").getInt() != 0) {
-      return Status::InvalidArgument(path_ + ": not an oep evidence store (has tables, user_version 0)");
-    }
     SQLite::Transaction tx(*db_);
     db_->exec(SchemaV1());
     db_->exec("PRAGMA user_version = 1");

@@ -1,0 +1,126 @@
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+
+#include "json/json.h"
+#include "support/support.h"
+
+using oep::json::Canonicalize;
+using oep::json::Parse;
+
+namespace {
+
+std::string Canon(const std::string& text) {
+  auto doc = Parse(text);
+  REQUIRE(doc.ok());
+  std::string out;
+  REQUIRE(Canonicalize(*doc, &out).ok());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("canonical form sorts keys and drops whitespace", "[json]") {
+  CHECK(Canon(R"({ "b": 1, "a": [true, null, "x"] })") == R"({"a":[true,null,"x"],"b":1})");
+}
+
+TEST_CASE("canonical form escapes only what RFC 8785 requires", "[json]") {
+  CHECK(Canon(R"(["\u0001\n\"\\/\u007f\u2028"])") == "[\"\\u0001\\n\\\"\\\\/\x7f\xe2\x80\xa8\"]");
+}
+
+TEST_CASE("canonical key order is by UTF-16 code units", "[json]") {
+  // U+1F602 (surrogates D83D DE02) sorts before U+FB33 in UTF-16, after it in code points.
+  CHECK(Canon(R"({"\ufb33":1,"\ud83d\ude02":2})") == "{\"\xf0\x9f\x98\x82\":2,\"\xef\xac\xb3\":1}");
+}
+
+TEST_CASE("numbers use ECMAScript formatting", "[json]") {
+  CHECK(oep::json::FormatNumber(1.0) == "1");
+  CHECK(oep::json::FormatNumber(-0.0) == "0");
+  CHECK(oep::json::FormatNumber(1e21) == "1e+21");
+  CHECK(oep::json::FormatNumber(1e20) == "100000000000000000000");
+  CHECK(oep::json::FormatNumber(0.000001) == "0.000001");
+  CHECK(oep::json::FormatNumber(1e-7) == "1e-7");
+  CHECK(oep::json::FormatNumber(0.1 + 0.2) == "0.30000000000000004");
+  CHECK(Canon("[1.50, 1E2, -0, 9007199254740993]") == "[1.5,100,0,9007199254740992]");
+}
+
+TEST_CASE("duplicate keys are refused with their JSON pointer", "[json]") {
+  auto doc = Parse(R"({"a":{"k":1,"k":2}})");
+  REQUIRE(doc.ok());
+  std::string out;
+  auto s = Canonicalize(*doc, &out);
+  REQUIRE_FALSE(s.ok());
+  CHECK_THAT(s.message(), Catch::Contains("/a/k") && Catch::Contains("duplicate"));
+}
+
+TEST_CASE("parse errors name line and column", "[json]") {
+  auto doc = Parse("{\n  \"a\": 1,\n  \"b\": }\n");
+  REQUIRE_FALSE(doc.ok());
+  CHECK_THAT(doc.status().message(), Catch::StartsWith("line 3, column 8"));
+}
+
+TEST_CASE("invalid UTF-8, lone surrogates, NaN and trailing content are parse errors", "[json]") {
+  CHECK_FALSE(Parse("[\"\xff\xfe\"]").ok());
+  CHECK_FALSE(Parse(R"(["\ud800"])").ok());
+  CHECK_FALSE(Parse("[NaN]").ok());
+  CHECK_FALSE(Parse("[1e400]").ok());
+  CHECK_FALSE(Parse("{} {}").ok());
+}
+
+TEST_CASE("indented output keeps canonical order and scalars", "[json]") {
+  auto doc = Parse(R"({"b":[1,2],"a":{}})");
+  REQUIRE(doc.ok());
+  std::string out;
+  REQUIRE(Canonicalize(*doc, &out, 2).ok());
+  CHECK(out == "{\n  \"a\": {},\n  \"b\": [\n    1,\n    2\n  ]\n}");
+}
+
+TEST_CASE("dotted lookup walks objects and arrays", "[json]") {
+  auto doc = Parse(R"({"a":{"b":[{"c":"x"}]}})");
+  REQUIRE(doc.ok());
+  const auto* v = oep::json::FindDotted(*doc, "a.b.0.c");
+  REQUIRE(v != nullptr);
+  CHECK(std::string(v->GetString()) == "x");
+  CHECK(oep::json::FindDotted(*doc, "a.b.1") == nullptr);
+  CHECK(oep::json::FindDotted(*doc, "a.z") == nullptr);
+}
+
+TEST_CASE("RFC 8785 vectors canonicalize byte for byte", "[json][corpus]") {
+  std::string dir = oep::test::CorpusDir("jcs");
+  if (dir.empty()) {
+    WARN("skipped: ../shared/corpus/jcs is absent");
+    return;
+  }
+  for (const char* name : {"arrays", "french", "structures", "unicode", "values", "weird"}) {
+    INFO(name);
+    std::string input = oep::test::ReadText(dir + "/input/" + name + ".json");
+    std::string expected = oep::test::ReadText(dir + "/output/" + name + ".json");
+    CHECK(Canon(input) == expected);
+  }
+}
+
+TEST_CASE("ES6 number serialization matches 10,000 vectors", "[json][corpus]") {
+  std::string dir = oep::test::CorpusDir("jcs");
+  if (dir.empty()) {
+    WARN("skipped: ../shared/corpus/jcs is absent");
+    return;
+  }
+  std::ifstream in(dir + "/es6-numbers-10k.txt");
+  std::string line;
+  int lines = 0, failures = 0;
+  while (std::getline(in, line)) {
+    ++lines;
+    size_t comma = line.find(',');
+    uint64_t bits = std::stoull(line.substr(0, comma), nullptr, 16);
+    double d;
+    std::memcpy(&d, &bits, sizeof d);
+    std::string got = oep::json::FormatNumber(d);
+    if (got != line.substr(comma + 1)) {
+      if (++failures <= 5) FAIL_CHECK(line << " -> " << got);
+    }
+  }
+  CHECK(lines == 10000);
+  CHECK(failures == 0);
+}

@@ -1,0 +1,43 @@
+// Test helpers: run the real `oep` binary, make scratch directories, hash files.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace oep::test {
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs the oep binary with `args` (no shell), extra environment `env` ("K=V").
+RunResult RunOep(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
+
+// A fresh directory under the system temp dir, removed when the object dies.
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+std::string RepoRoot();                       // the source tree (tests run from it)
+std::string CorpusDir(const std::string& sub);  // ../shared/corpus/<sub>, "" when absent
+std::string FileSha256(const std::string& path);  // "" when the file does not exist
+void WriteText(const std::string& path, const std::string& text);
+std::string ReadText(const std::string& path);
+// Builds the demo store at `path` through the CLI.
+void MakeDemoStore(const std::string& path);
+// Runs SQL against a store with the sqlite3 library (tamper and inspection tests).
+void ExecSql(const std::string& path, const std::string& sql);
+
+}  // namespace oep::test
