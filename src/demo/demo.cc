@@ -237,14 +237,25 @@ Result<IngestReport> BuildSyntheticStore(const std::string& root, const std::str
   std::string bundle_digest = crypto::Sha256Digest(*policy);
   return BuildAndPublish(state_path, [&](Ingester& in) {
     OEP_RETURN_IF_ERROR(AddDemoFiles(in, root, *files));
-    for (int64_t i = 0; i < decisions; ++i) {
-      SyntheticStep s = MakeStep(i, seed);
-      OEP_RETURN_IF_ERROR(in.AddRecordText(EventJson(s), "synthetic:event", 0));
-      OEP_RETURN_IF_ERROR(in.AddRecordText(PacketJson(s, bundle_digest), "synthetic:packet", 0));
-      if (i % kStepsPerRun == kStepsPerRun - 1 || i == decisions - 1) {
-        int64_t first = i - i % kStepsPerRun;
-        OEP_RETURN_IF_ERROR(in.AddRecordText(TraceJson(first, i - first + 1, seed), "synthetic:trace", 0));
+    // Synthetic records go through the same JSONL path as `oep ingest`, in blocks;
+    // their provenance is "synthetic:<line>" of one virtual JSONL stream.
+    constexpr int64_t kBlock = 20000;
+    int line = 0;
+    for (int64_t block = 0; block < decisions; block += kBlock) {
+      std::vector<std::string> texts;
+      for (int64_t i = block; i < std::min(decisions, block + kBlock); ++i) {
+        SyntheticStep s = MakeStep(i, seed);
+        texts.push_back(EventJson(s));
+        texts.push_back(PacketJson(s, bundle_digest));
+        if (i % kStepsPerRun == kStepsPerRun - 1 || i == decisions - 1) {
+          int64_t first = i - i % kStepsPerRun;
+          texts.push_back(TraceJson(first, i - first + 1, seed));
+        }
       }
+      std::vector<Ingester::Line> lines;
+      lines.reserve(texts.size());
+      for (const auto& t : texts) lines.push_back({t, ++line});
+      OEP_RETURN_IF_ERROR(in.AddLines("synthetic", lines));
     }
     return Status::Ok();
   });

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <future>
 
 #include "crypto/sha256.h"
 #include "json/json.h"
@@ -38,15 +39,12 @@ std::string RecordLocation::Where() const {
 std::string IngestReport::Summary() const {
   std::string out = std::to_string(records) + " records from " + std::to_string(files) + " files: " +
                     std::to_string(inserted) + " new, " + std::to_string(unchanged) + " already stored";
-  if (!inserted_by_table.empty()) {
-    out += " (";
-    bool first = true;
-    for (const auto& [table, n] : inserted_by_table) {
-      out += (first ? "" : ", ") + std::to_string(n) + " " + table;
-      first = false;
-    }
-    out += ")";
+  std::string kinds;
+  for (const auto& spec : AllKinds()) {
+    int64_t n = inserted_by_kind[static_cast<size_t>(spec.kind)];
+    if (n > 0) kinds += (kinds.empty() ? "" : ", ") + std::to_string(n) + " " + std::string(spec.table);
   }
+  if (!kinds.empty()) out += " (" + kinds + ")";
   return out;
 }
 
@@ -123,70 +121,140 @@ Ingester::~Ingester() {
   if (!committed_) store_.RollbackBatch();
 }
 
+namespace {
+
+// Stage 1 of ingest, pure and thread-safe given its own Validator: one parsed artifact
+// to its stored form, or an error located at `loc`.
+Result<ArtifactRecord> PrepareRecord(const rapidjson::Value& doc, const RecordLocation& loc, Validator& validator) {
+  auto record = BuildRecord(doc, loc.Source(), loc.pointer_prefix, validator);
+  if (!record.ok()) return record.status().WithContext(loc.Where());
+  if (record->body.size() > kMaxRecordBytes) {
+    return Status::InvalidArgument(loc.Where() + ": " + loc.pointer_prefix + ": record is " +
+                                   std::to_string(record->body.size()) + " bytes; expected at most 8 MiB per record");
+  }
+  return record;
+}
+
+Result<rapidjson::Document> ParseRecordText(std::string_view text, const RecordLocation& loc) {
+  if (text.size() > kMaxRecordBytes) {
+    return Status::InvalidArgument(loc.Where() + ": record is " + std::to_string(text.size()) +
+                                   " bytes; expected at most 8 MiB (8388608 bytes) per record");
+  }
+  auto doc = json::Parse(text);
+  if (!doc.ok()) {
+    // JSONL: the parser counts lines within the record; the file's line is in Where().
+    std::string msg = doc.status().message();
+    if (loc.line > 0 && msg.rfind("line 1, ", 0) == 0) msg = msg.substr(8);
+    return Status::InvalidArgument(loc.Where() + ": " + msg);
+  }
+  return doc;
+}
+
+Result<ArtifactRecord> PrepareLine(std::string_view text, const RecordLocation& loc, Validator& validator) {
+  auto doc = ParseRecordText(text, loc);
+  if (!doc.ok()) return doc.status();
+  return PrepareRecord(*doc, loc, validator);
+}
+
+constexpr size_t kPipelineChunk = 2048;
+
+}  // namespace
+
 Status Ingester::AddFile(const std::string& path, const std::string& name) {
   const std::string& source = name.empty() ? path : name;
   auto text = ReadFile(path);
   if (!text.ok()) return text.status();
   ++report_.files;
-  if (EndsWith(path, ".jsonl")) {
-    std::string_view rest(*text);
-    int line = 0;
-    while (!rest.empty()) {
-      ++line;
-      size_t nl = rest.find('\n');
-      std::string_view record = rest.substr(0, nl);
-      rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
-      if (!record.empty() && record.back() == '\r') record.remove_suffix(1);
-      if (record.find_first_not_of(" \t") == std::string_view::npos) continue;
-      OEP_RETURN_IF_ERROR(AddRecordText(record, source, line));
-    }
-    return Status::Ok();
+  if (!EndsWith(path, ".jsonl")) return AddRecordText(*text, source);
+  std::vector<Line> lines;
+  std::string_view rest(*text);
+  int line = 0;
+  while (!rest.empty()) {
+    ++line;
+    size_t nl = rest.find('\n');
+    std::string_view record = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    if (!record.empty() && record.back() == '\r') record.remove_suffix(1);
+    if (record.find_first_not_of(" \t") == std::string_view::npos) continue;
+    lines.push_back({record, line});
   }
-  return AddRecordText(*text, source, 0);
+  return AddLines(source, lines);
 }
 
-Status Ingester::AddRecordText(std::string_view text, const std::string& source, int line) {
-  RecordLocation loc{source, line, ""};
-  auto doc = json::Parse(text);
-  if (!doc.ok()) {
-    // JSONL: the parser counts lines within the record; the file's line is in Where().
-    std::string msg = doc.status().message();
-    if (line > 0 && msg.rfind("line 1, ", 0) == 0) msg = msg.substr(8);
-    return Status::InvalidArgument(loc.Where() + ": " + msg);
+Status Ingester::AddLines(const std::string& source, std::span<const Line> lines) {
+  // Pipeline: while this thread stores chunk i (SQLite is single-writer), two workers
+  // prepare the halves of chunk i+1. Records are stored in input order, so the first
+  // error reported is the first bad record, as in a serial run.
+  using Prepared = std::vector<Result<ArtifactRecord>>;
+  auto prepare = [&](size_t begin, size_t end, Validator* validator) {
+    Prepared out;
+    out.reserve(end - begin);
+    for (size_t i = begin; i < end; ++i) {
+      out.push_back(PrepareLine(lines[i].text, {source, lines[i].line, ""}, *validator));
+    }
+    return out;
+  };
+  auto launch = [&](size_t begin) {
+    size_t end = std::min(lines.size(), begin + kPipelineChunk), mid = begin + (end - begin) / 2;
+    return std::make_pair(std::async(std::launch::async, prepare, begin, mid, &worker_validators_[0]),
+                          std::async(std::launch::async, prepare, mid, end, &worker_validators_[1]));
+  };
+  if (lines.empty()) return Status::Ok();
+  auto next = launch(0);
+  for (size_t begin = 0; begin < lines.size(); begin += kPipelineChunk) {
+    Prepared halves[2] = {next.first.get(), next.second.get()};
+    if (begin + kPipelineChunk < lines.size()) next = launch(begin + kPipelineChunk);
+    size_t i = begin;
+    for (auto& half : halves) {
+      for (auto& record : half) {
+        ++report_.records;
+        if (!record.ok()) return record.status();
+        OEP_RETURN_IF_ERROR(StoreRecord(*record, {source, lines[i++].line, ""}));
+      }
+    }
   }
-  if (doc->IsArray() && line == 0) {
+  return Status::Ok();
+}
+
+Status Ingester::AddRecordText(std::string_view text, const std::string& source) {
+  RecordLocation loc{source, 0, ""};
+  auto doc = ParseRecordText(text, loc);
+  if (!doc.ok()) {
+    // A .json file may hold an array of records; only each record is size-limited.
+    if (text.size() <= kMaxRecordBytes) return doc.status();
+    auto whole = json::Parse(text);
+    if (!whole.ok() || !whole->IsArray()) return doc.status();
+    doc = std::move(whole);
+  }
+  if (doc->IsArray()) {
     for (rapidjson::SizeType i = 0; i < doc->Size(); ++i) {
       OEP_RETURN_IF_ERROR(AddRecord((*doc)[i], {source, 0, "/" + std::to_string(i)}));
     }
     return Status::Ok();
-  }
-  if (text.size() > kMaxRecordBytes) {
-    return Status::InvalidArgument(loc.Where() + ": record is " + std::to_string(text.size()) +
-                                   " bytes; expected at most 8 MiB (8388608 bytes) per record");
   }
   return AddRecord(*doc, loc);
 }
 
 Status Ingester::AddRecord(const rapidjson::Value& doc, const RecordLocation& loc) {
   ++report_.records;
-  auto record = BuildRecord(doc, loc.Source(), loc.pointer_prefix, validator_);
-  if (!record.ok()) return record.status().WithContext(loc.Where());
-  if (record->body.size() > kMaxRecordBytes) {
-    return Status::InvalidArgument(loc.Where() + ": " + loc.pointer_prefix + ": record is " +
-                                   std::to_string(record->body.size()) + " bytes; expected at most 8 MiB per record");
-  }
-  OEP_RETURN_IF_ERROR(CheckManifestRef(*record, loc));
-  auto outcome = store_.Put(*record);
+  auto record = PrepareRecord(doc, loc, validator_);
+  if (!record.ok()) return record.status();
+  return StoreRecord(*record, loc);
+}
+
+Status Ingester::StoreRecord(const ArtifactRecord& record, const RecordLocation& loc) {
+  OEP_RETURN_IF_ERROR(CheckManifestRef(record, loc));
+  auto outcome = store_.Put(record);
   if (!outcome.ok()) return outcome.status().WithContext(loc.Where());
   if (*outcome == PutOutcome::kInserted) {
     ++report_.inserted;
-    ++report_.inserted_by_table[std::string(record->spec->table)];
+    ++report_.inserted_by_kind[static_cast<size_t>(record.spec->kind)];
   } else {
     ++report_.unchanged;
   }
-  if (record->spec->kind == ArtifactKind::kReleaseManifest) {
-    known_manifests_.insert(record->id);
-    pending_manifest_refs_.erase(record->id);
+  if (record.spec->kind == ArtifactKind::kReleaseManifest) {
+    known_manifests_.insert(record.id);
+    pending_manifest_refs_.erase(record.id);
   }
   return Status::Ok();
 }

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,7 +26,7 @@ struct IngestReport {
   int64_t records = 0;
   int64_t inserted = 0;
   int64_t unchanged = 0;
-  std::map<std::string, int64_t> inserted_by_table;
+  int64_t inserted_by_kind[8] = {};  // indexed by ArtifactKind
   std::string Summary() const;
 };
 
@@ -58,7 +59,14 @@ class Ingester {
   // A .jsonl file holds one artifact per line; a .json file one artifact or an array of them.
   // `name` is the file's name in errors and stored provenance (default: `path`).
   Status AddFile(const std::string& path, const std::string& name = "");
-  Status AddRecordText(std::string_view text, const std::string& source, int line);
+  // One .json file's text: an artifact object or an array of them.
+  Status AddRecordText(std::string_view text, const std::string& source);
+  // JSONL records (one artifact each) from `source`, prepared on worker threads.
+  struct Line {
+    std::string_view text;
+    int line;  // 1-based line in `source`
+  };
+  Status AddLines(const std::string& source, std::span<const Line> lines);
   Status AddRecord(const rapidjson::Value& doc, const RecordLocation& location);
   Status AddDecisionInput(const std::string& decision_id, const rapidjson::Value& input, const std::string& source);
   Status AddDocument(const std::string& path, std::string_view bytes);
@@ -69,10 +77,12 @@ class Ingester {
 
  private:
   explicit Ingester(Store& store) : store_(store) {}
+  Status StoreRecord(const ArtifactRecord& record, const RecordLocation& location);
   Status CheckManifestRef(const ArtifactRecord& record, const RecordLocation& location);
 
   Store& store_;
   Validator validator_;
+  Validator worker_validators_[2];
   IngestReport report_;
   bool committed_ = false;
   std::set<std::string, std::less<>> known_manifests_;

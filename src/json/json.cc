@@ -48,11 +48,18 @@ bool Utf16Less(std::string_view a, std::string_view b) {
   return ua < ub;
 }
 
+// Bytes that RFC 8785 escapes: '"', '\\' and controls below 0x20.
+bool NeedsEscape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
 void AppendEscapedString(std::string_view s, std::string* out) {
   static const char kHex[] = "0123456789abcdef";
   out->push_back('"');
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
+  size_t run = 0;  // start of the pending run of bytes copied verbatim
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (!NeedsEscape(c)) continue;
+    out->append(s.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"': out->append("\\\""); break;
       case '\\': out->append("\\\\"); break;
@@ -62,15 +69,12 @@ void AppendEscapedString(std::string_view s, std::string* out) {
       case '\r': out->append("\\r"); break;
       case '\t': out->append("\\t"); break;
       default:
-        if (c < 0x20) {
-          out->append("\\u00");
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 0xF]);
-        } else {
-          out->push_back(ch);
-        }
+        out->append("\\u00");
+        out->push_back(kHex[c >> 4]);
+        out->push_back(kHex[c & 0xF]);
     }
   }
+  out->append(s.data() + run, s.size() - run);
   out->push_back('"');
 }
 
@@ -130,32 +134,44 @@ class CanonicalWriter {
     return Status::Ok();
   }
 
+  struct Key {
+    std::string_view name;
+    bool ascii;
+    const rapidjson::Value* value;
+  };
+
+  static bool KeyLess(const Key& a, const Key& b) {
+    if (a.ascii && b.ascii) return a.name < b.name;
+    return Utf16Less(a.name, b.name);
+  }
+
   Status WriteObject(const rapidjson::Value& v, std::string& pointer, int depth) {
-    std::vector<const rapidjson::Value::Member*> members;
-    members.reserve(v.MemberCount());
-    for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) members.push_back(&*it);
-    auto key = [](const rapidjson::Value::Member* m) {
-      return std::string_view(m->name.GetString(), m->name.GetStringLength());
-    };
-    std::sort(members.begin(), members.end(),
-              [&](auto* a, auto* b) { return Utf16Less(key(a), key(b)); });
+    std::vector<Key> keys;
+    keys.reserve(v.MemberCount());
+    for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
+      std::string_view name(it->name.GetString(), it->name.GetStringLength());
+      keys.push_back({name, IsAscii(name), &it->value});
+    }
+    if (!std::is_sorted(keys.begin(), keys.end(), KeyLess)) std::sort(keys.begin(), keys.end(), KeyLess);
     out_->push_back('{');
     size_t base = pointer.size();
-    for (size_t i = 0; i < members.size(); ++i) {
-      if (i > 0 && key(members[i]) == key(members[i - 1])) {
-        return Status::InvalidArgument(pointer + "/" + EscapePointerSegment(key(members[i])) +
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (i > 0 && keys[i].name == keys[i - 1].name) {
+        return Status::InvalidArgument(pointer + "/" + EscapePointerSegment(keys[i].name) +
                                        ": duplicate object key (RFC 8785 requires unique keys)");
       }
       if (i) out_->push_back(',');
       Newline(depth + 1);
-      AppendEscapedString(key(members[i]), out_);
+      AppendEscapedString(keys[i].name, out_);
       out_->push_back(':');
       if (indent_ > 0) out_->push_back(' ');
-      pointer.append("/").append(EscapePointerSegment(key(members[i])));
-      OEP_RETURN_IF_ERROR(Write(members[i]->value, pointer, depth + 1));
+      pointer.push_back('/');
+      if (keys[i].name.find_first_of("~/") == std::string_view::npos) pointer.append(keys[i].name);
+      else pointer.append(EscapePointerSegment(keys[i].name));
+      OEP_RETURN_IF_ERROR(Write(*keys[i].value, pointer, depth + 1));
       pointer.resize(base);
     }
-    if (!members.empty()) Newline(depth);
+    if (!keys.empty()) Newline(depth);
     out_->push_back('}');
     return Status::Ok();
   }
@@ -166,9 +182,27 @@ class CanonicalWriter {
 
 }  // namespace
 
+// True when every byte is below 0x80 (8 bytes at a time): such text is valid UTF-8.
+bool AllAscii(std::string_view text) {
+  size_t i = 0;
+  uint64_t acc = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, text.data() + i, 8);
+    acc |= word;
+  }
+  for (; i < text.size(); ++i) acc |= static_cast<unsigned char>(text[i]);
+  return (acc & 0x8080808080808080ULL) == 0;
+}
+
 Result<rapidjson::Document> Parse(std::string_view text) {
   rapidjson::Document doc;
-  doc.Parse<kParseFlags>(text.data(), text.size());
+  // ASCII text cannot hold invalid UTF-8 bytes; escapes (\uD800) are still checked by the reader.
+  if (AllAscii(text)) {
+    doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
+  } else {
+    doc.Parse<kParseFlags>(text.data(), text.size());
+  }
   if (doc.HasParseError()) {
     size_t offset = doc.GetErrorOffset();
     size_t line = 1, col = 1;

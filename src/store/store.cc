@@ -67,8 +67,27 @@ StoredArtifact ReadArtifact(SQLite::Statement& q) {
 
 }  // namespace
 
+std::string InsertSql(const KindSpec& spec) {
+  std::string sql = "INSERT INTO " + std::string(spec.table) + "(" + std::string(spec.id_column) + ", digest, body, source";
+  std::string values = "?, ?, ?, ?";
+  for (const auto& col : spec.columns) {
+    sql += ", " + std::string(col.name);
+    values += ", ?";
+  }
+  return sql + ") VALUES (" + values + ") ON CONFLICT(" + std::string(spec.id_column) + ") DO NOTHING";
+}
+
 struct Store::Statements {
   explicit Statements(SQLite::Database& db) : db_(db) {}
+  // The insert statement of a kind, prepared once (the ingest hot path).
+  SQLite::Statement& Insert(const KindSpec& spec) {
+    auto& slot = inserts[static_cast<size_t>(spec.kind)];
+    if (!slot) slot = std::make_unique<SQLite::Statement>(db_, InsertSql(spec));
+    slot->reset();
+    slot->clearBindings();
+    return *slot;
+  }
+  std::unique_ptr<SQLite::Statement> inserts[8];
   SQLite::Statement& Get(const std::string& sql) {
     auto it = cache.find(sql);
     if (it == cache.end()) it = cache.emplace(sql, std::make_unique<SQLite::Statement>(db_, sql)).first;
@@ -111,9 +130,14 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode mode) {
     if (version == 0 && store->db_->execAndGet("SELECT count(*) FROM sqlite_schema").getInt() != 0) {
       return Status::InvalidArgument(path + ": not an oep evidence store (has tables, user_version 0)");
     }
+    // Fresh files get 16 KiB pages: artifact bodies are ~1 KB, so fewer overflow pages
+    // and a quarter of the I/O calls of the 4 KiB default (ingest writes every page twice).
+    if (version == 0) store->db_->exec("PRAGMA page_size = 16384");
     store->db_->exec("PRAGMA journal_mode = WAL");
     store->db_->exec("PRAGMA synchronous = NORMAL");
     store->db_->exec("PRAGMA foreign_keys = ON");
+    // 64 MiB page cache: index pages of a large batch stay in memory.
+    store->db_->exec("PRAGMA cache_size = -65536");
     OEP_RETURN_IF_ERROR(store->Migrate());
     return store;
   } catch (const std::exception& e) {
@@ -168,14 +192,7 @@ Result<PutOutcome> Store::Put(const ArtifactRecord& r) {
   const KindSpec& spec = *r.spec;
   std::string table(spec.table), id_col(spec.id_column);
   try {
-    std::string sql = "INSERT INTO " + table + "(" + id_col + ", digest, body, source";
-    std::string values = "?, ?, ?, ?";
-    for (const auto& col : spec.columns) {
-      sql += ", " + std::string(col.name);
-      values += ", ?";
-    }
-    sql += ") VALUES (" + values + ") ON CONFLICT(" + id_col + ") DO NOTHING";
-    auto& ins = stmts_->Get(sql);
+    auto& ins = stmts_->Insert(spec);
     ins.bindNoCopy(1, r.id);
     ins.bindNoCopy(2, r.digest);
     ins.bindNoCopy(3, r.body);
