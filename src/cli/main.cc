@@ -2,6 +2,7 @@
 // and returns an exit code: 0 ok, 1 not found / check failed, 2 bad input or error.
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -19,6 +20,9 @@
 #include "store/store.h"
 #include "util/content_digest.h"
 #include "util/paths.h"
+#include "ledger/ledger.h"
+#include "verify/chain_verify.h"
+#include "verify/els_verify.h"
 #include "verify/verify.h"
 
 namespace oep {
@@ -120,6 +124,61 @@ int RunVerify(const std::string& state_path) {
   return report.ok() ? 0 : 1;
 }
 
+struct ChainOptions {
+  bool chain = false;
+  std::string run;
+  bool reject_local = false;
+  bool all_chains = false;
+  std::string els_file;
+};
+
+int RunVerifyChain(const std::string& state_path, const ChainOptions& o) {
+  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
+  if (!store.ok()) return Fail(store.status());
+  auto report = VerifyChains(**store, o.run.empty() ? "" : (o.run.rfind("run:", 0) == 0 || o.run == "store" ? o.run : "run:" + o.run));
+  if (!report.ok()) return Fail(report.status());
+  std::cout << report->Render(o.all_chains || !o.run.empty(), o.reject_local);
+  return report->ok(o.reject_local) ? 0 : 1;
+}
+
+int RunVerifyEls(const std::string& file, bool reject_local) {
+  auto report = VerifyAgentOpsEls(file);
+  if (!report.ok()) return Fail(report.status());
+  std::cout << report->Render();
+  if (!report->ok()) return 1;
+  return reject_local && report->evidence_class == "NON_AUTHORITATIVE_EVIDENCE" ? 1 : 0;
+}
+
+std::string NowUtc() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+int RunSeal(const std::string& state_path, const std::string& chain, std::string key, const std::string& authority,
+            std::string sealed_at) {
+  if (key.empty() && std::getenv("OEP_SEAL_KEY_PATH")) key = std::getenv("OEP_SEAL_KEY_PATH");
+  if (key.empty()) return Fail(Status::InvalidArgument("no seal key: pass --key FILE or set OEP_SEAL_KEY_PATH"));
+  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadWrite);
+  if (!store.ok()) return Fail(store.status());
+  std::string summary;
+  Status s = SealChain(**store, chain, key, authority, sealed_at.empty() ? NowUtc() : sealed_at, &summary);
+  if (!s.ok()) return Fail(s);
+  std::cout << summary << "\n";
+  return 0;
+}
+
+int RunChainEvent(const std::string& state_path, const std::string& chain, const std::string& kind,
+                  const std::string& payload) {
+  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadWrite);
+  if (!store.ok()) return Fail(store.status());
+  Status s = RecordChainEvent(**store, chain, kind, payload);
+  if (!s.ok()) return Fail(s);
+  std::cout << "recorded " << kind << " in " << chain << ": " << payload << "\n";
+  return 0;
+}
+
 int RunDemo(const std::string& state_path, int64_t decisions, uint64_t seed) {
   std::string path = state_path.empty() ? DemoStatePath() : state_path;
   auto report = decisions > 0 ? BuildSyntheticStore(RepoRoot(), path, decisions, seed) : BuildDemoStore(RepoRoot(), path);
@@ -184,8 +243,37 @@ int main(int argc, char** argv) {
   replay->add_option("--output-format", format, "json | jsonl | human")
       ->check(CLI::IsMember({"json", "jsonl", "human"}));
 
-  auto* verify = app.add_subcommand("verify", "check joins, digests, schemas and determinism");
+  ChainOptions chain_opts;
+  auto* verify = app.add_subcommand("verify", "check joins, digests, schemas and determinism; or the ledger");
   verify->add_option("--state-path", state_path, "verify this store instead of regenerating the demo");
+  verify->add_flag("--chain", chain_opts.chain, "verify the ledger's hash chains and classify the evidence");
+  verify->add_option("--run", chain_opts.run, "with --chain: only this run's chain (trace id or chain id)");
+  verify->add_flag("--all-chains", chain_opts.all_chains, "with --chain: one line for every chain");
+  verify->add_flag("--reject-local-authority", chain_opts.reject_local, "fail on NON_AUTHORITATIVE evidence");
+  verify->add_option("--agentops-els", chain_opts.els_file, "verify an AgentOps Replay ELS session log (JSONL)");
+
+  std::string chain, key, authority = "server", sealed_at, reason;
+  int64_t count = 0, first_seq = -1, last_seq = -1;
+  auto* seal = app.add_subcommand("seal", "seal a ledger chain with an Ed25519 authority key");
+  AddStatePath(seal, &state_path);
+  seal->add_option("--chain", chain, "chain id (run:<trace_id> or store)")->required();
+  seal->add_option("--key", key, "Ed25519 private key, PEM (default: $OEP_SEAL_KEY_PATH)");
+  seal->add_option("--authority", authority, "server | local")->check(CLI::IsMember({"server", "local"}));
+  seal->add_option("--sealed-at", sealed_at, "seal time, RFC 3339 (default: now)");
+
+  auto* ledger = app.add_subcommand("ledger", "record evidence loss in a chain");
+  ledger->require_subcommand(1);
+  auto* drop = ledger->add_subcommand("drop", "record that events were dropped");
+  AddStatePath(drop, &state_path);
+  drop->add_option("--chain", chain, "chain id")->required();
+  drop->add_option("--count", count, "how many events were lost")->required()->check(CLI::PositiveNumber);
+  drop->add_option("--reason", reason, "why")->required();
+  drop->add_option("--first-seq", first_seq, "first lost sequence number at the source");
+  drop->add_option("--last-seq", last_seq, "last lost sequence number at the source");
+  auto* brk = ledger->add_subcommand("break", "record a break in the chain's continuity");
+  AddStatePath(brk, &state_path);
+  brk->add_option("--chain", chain, "chain id")->required();
+  brk->add_option("--reason", reason, "why")->required();
 
   auto* demo = app.add_subcommand("demo", "generate the demo evidence store (published by atomic rename)");
   demo->add_option("--state-path", state_path, "store path (default: $OEP_DEMO_STATE_PATH, else demo/state/...)");
@@ -207,7 +295,24 @@ int main(int argc, char** argv) {
   if (*ingest) return RunIngest(state_path, paths);
   if (*import) return RunImport(state_path, import_format, import_dir);
   if (*replay) return RunReplay(state_path, decision_id, field, format);
+  if (*verify && !chain_opts.els_file.empty()) return RunVerifyEls(chain_opts.els_file, chain_opts.reject_local);
+  if (*verify && (chain_opts.chain || !chain_opts.run.empty())) return RunVerifyChain(state_path, chain_opts);
   if (*verify) return RunVerify(state_path);
+  if (*seal) return RunSeal(state_path, chain, key, authority, sealed_at);
+  if (*drop || *brk) {
+    std::string payload;
+    if (*drop) {
+      payload = "{\"count\":" + std::to_string(count);
+      if (first_seq >= 0) payload += ",\"first_seq\":" + std::to_string(first_seq);
+      if (last_seq >= 0) payload += ",\"last_seq\":" + std::to_string(last_seq);
+      payload += ",\"reason\":";
+    } else {
+      payload = "{\"reason\":";
+    }
+    json::AppendCanonicalString(reason, &payload);
+    payload += "}";
+    return RunChainEvent(state_path, chain, *drop ? "drop" : "break", payload);
+  }
   if (*demo) return RunDemo(state_path, decisions, seed);
   if (*dump) return RunDump(state_path, digest_only);
   if (*digest) return RunDigest(paths);

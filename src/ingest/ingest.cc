@@ -249,6 +249,13 @@ Status Ingester::StoreRecord(const ArtifactRecord& record, const RecordLocation&
   if (*outcome == PutOutcome::kInserted) {
     ++report_.inserted;
     ++report_.inserted_by_kind[static_cast<size_t>(record.spec->kind)];
+    std::optional<std::string> trace_id;
+    for (size_t i = 0; i < record.spec->columns.size(); ++i) {
+      if (record.spec->columns[i].name == "trace_id") trace_id = record.columns[i];
+    }
+    Status appended = ledger_.AppendArtifact(ChainForTrace(trace_id), record.spec->table, record.id,
+                                             ContentHashOfDigest(record.digest), record.source);
+    if (!appended.ok()) return appended.WithContext(loc.Where());
   } else {
     ++report_.unchanged;
   }
@@ -288,15 +295,24 @@ Status Ingester::AddDecisionInput(const std::string& decision_id, const rapidjso
   a.digest = crypto::Sha256Digest(a.body);
   auto outcome = store_.PutDecisionInput(decision_id, a);
   if (!outcome.ok()) return outcome.status().WithContext(source);
-  ++(*outcome == PutOutcome::kInserted ? report_.inserted : report_.unchanged);
-  return Status::Ok();
+  if (*outcome == PutOutcome::kUnchanged) {
+    ++report_.unchanged;
+    return Status::Ok();
+  }
+  ++report_.inserted;
+  return ledger_.AppendArtifact(std::string(kStoreChain), "decision_inputs", decision_id,
+                                ContentHashOfDigest(a.digest), source);
 }
 
 Status Ingester::AddDocument(const std::string& path, std::string_view bytes) {
   auto outcome = store_.PutDocument(path, bytes);
   if (!outcome.ok()) return outcome.status();
-  ++(*outcome == PutOutcome::kInserted ? report_.inserted : report_.unchanged);
-  return Status::Ok();
+  if (*outcome == PutOutcome::kUnchanged) {
+    ++report_.unchanged;
+    return Status::Ok();
+  }
+  ++report_.inserted;
+  return ledger_.AppendArtifact(std::string(kStoreChain), "documents", path, crypto::Sha256Hex(bytes), "");
 }
 
 Status Ingester::Commit() {

@@ -13,6 +13,7 @@
 
 #include <rapidjson/document.h>
 
+#include "ledger/ledger.h"
 #include "schema/validator.h"
 #include "store/store.h"
 #include "util/status.h"
@@ -76,11 +77,12 @@ class Ingester {
   const IngestReport& report() const { return report_; }
 
  private:
-  explicit Ingester(Store& store) : store_(store) {}
+  explicit Ingester(Store& store) : store_(store), ledger_(store) {}
   Status StoreRecord(const ArtifactRecord& record, const RecordLocation& location);
   Status CheckManifestRef(const ArtifactRecord& record, const RecordLocation& location);
 
   Store& store_;
+  LedgerAppender ledger_;  // every inserted row is appended to its chain in the same batch
   Validator validator_;
   Validator worker_validators_[2];
   IngestReport report_;

@@ -228,6 +228,8 @@ std::string CanonicalOrDie(const rapidjson::Value& value) {
   return out;
 }
 
+void AppendCanonicalString(std::string_view s, std::string* out) { AppendEscapedString(s, out); }
+
 std::string FormatNumber(double d) {
   if (d == 0) return "0";  // also -0
   std::string out;

@@ -21,6 +21,9 @@ Result<rapidjson::Document> Parse(std::string_view text);
 Status Canonicalize(const rapidjson::Value& value, std::string* out, int indent = 0);
 std::string CanonicalOrDie(const rapidjson::Value& value);  // for values built in code
 
+// Appends `s` (valid UTF-8) as an RFC 8785 JSON string, quotes included.
+void AppendCanonicalString(std::string_view s, std::string* out);
+
 // Formats a finite double as ECMAScript Number::toString does (RFC 8785 section 3.2.2.3).
 std::string FormatNumber(double d);
 

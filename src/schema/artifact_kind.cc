@@ -27,6 +27,7 @@ const std::vector<KindSpec>& Kinds() {
       {ArtifactKind::kHumanReviewEvent, "oep.human_review_event.v0", "events/schema/human_review_event.v0.schema.json",
        "human_reviews", "event_id", "event_id", "human-review event",
        {{"reviewed_event_id", "reviewed_decision_ref.event_id"},
+        {"trace_id", "reviewed_decision_ref.trace_id"},
         {"release_manifest_id", "env.release_manifest_id"},
         {"event_time", "event_time", ColumnType::kText, false},
         {"outcome", "action.outcome", ColumnType::kText, false}},

@@ -43,7 +43,19 @@ std::string SchemaV1() {
       "CREATE TABLE decision_inputs (\n  decision_id TEXT PRIMARY KEY REFERENCES decisions(decision_id) "
       "DEFERRABLE INITIALLY DEFERRED,\n  digest TEXT NOT NULL,\n  body TEXT NOT NULL,\n  source TEXT NOT NULL\n);\n"
       "CREATE TABLE documents (\n  path TEXT PRIMARY KEY,\n  digest TEXT NOT NULL,\n  size INTEGER NOT NULL,\n"
-      "  body BLOB NOT NULL\n);\n";
+      "  body BLOB NOT NULL\n);\n"
+      "CREATE TABLE ledger (\n  entry_id INTEGER PRIMARY KEY,\n  chain_id TEXT NOT NULL,\n  seq INTEGER NOT NULL,\n"
+      "  kind TEXT NOT NULL,\n  artifact_table TEXT,\n  artifact_id TEXT,\n  content_hash TEXT,\n  source TEXT,\n"
+      "  payload TEXT,\n  prev_hash TEXT NOT NULL,\n  entry_hash TEXT NOT NULL,\n  UNIQUE (chain_id, seq)\n);\n";
+  std::vector<std::string> tables;
+  for (const auto& spec : AllKinds()) tables.emplace_back(spec.table);
+  for (const char* t : {"decision_inputs", "documents", "ledger"}) tables.emplace_back(t);
+  for (const auto& t : tables) {
+    for (const char* op : {"UPDATE", "DELETE"}) {
+      ddl += "CREATE TRIGGER " + t + "_no_" + op + " BEFORE " + op + " ON " + t +
+             " BEGIN SELECT RAISE(ABORT, 'oep evidence is append-only: " + op + " on " + t + " refused'); END;\n";
+    }
+  }
   return ddl;
 }
 
@@ -355,6 +367,99 @@ Result<std::vector<std::string>> Store::NearestIds(ArtifactKind kind, std::strin
   }
 }
 
+Result<std::optional<ChainHead>> Store::GetChainHead(const std::string& chain_id) {
+  try {
+    auto& q = stmts_->Get("SELECT seq, entry_hash, kind FROM ledger WHERE chain_id = ? ORDER BY seq DESC LIMIT 1");
+    q.bind(1, chain_id);
+    if (!q.executeStep()) return std::optional<ChainHead>();
+    return std::optional<ChainHead>(ChainHead{q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString()});
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot read the ledger");
+  }
+}
+
+Status Store::AppendLedgerEntry(LedgerEntry& entry) {
+  try {
+    auto& ins = stmts_->Get(
+        "INSERT INTO ledger(chain_id, seq, kind, artifact_table, artifact_id, content_hash, source, payload, "
+        "prev_hash, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    auto text_or_null = [&](int i, const std::string& v) {
+      if (v.empty()) ins.bind(i);
+      else ins.bindNoCopy(i, v);
+    };
+    ins.bindNoCopy(1, entry.chain_id);
+    ins.bind(2, entry.seq);
+    ins.bindNoCopy(3, entry.kind);
+    text_or_null(4, entry.artifact_table);
+    text_or_null(5, entry.artifact_id);
+    text_or_null(6, entry.content_hash);
+    text_or_null(7, entry.source);
+    text_or_null(8, entry.payload);
+    ins.bindNoCopy(9, entry.prev_hash);
+    ins.bindNoCopy(10, entry.entry_hash);
+    ins.exec();
+    entry.entry_id = db_->getLastInsertRowid();
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot append to the ledger chain " + entry.chain_id);
+  }
+}
+
+Status Store::ForEachLedgerEntry(const std::string& chain_id, const std::function<Status(const LedgerEntry&)>& fn) {
+  try {
+    std::string sql =
+        "SELECT entry_id, chain_id, seq, kind, artifact_table, artifact_id, content_hash, source, payload, prev_hash, "
+        "entry_hash FROM ledger";
+    sql += chain_id.empty() ? " ORDER BY entry_id" : " WHERE chain_id = ? ORDER BY seq";
+    SQLite::Statement q(*db_, sql);
+    if (!chain_id.empty()) q.bind(1, chain_id);
+    LedgerEntry e;
+    while (q.executeStep()) {
+      e.entry_id = q.getColumn(0).getInt64();
+      e.chain_id = q.getColumn(1).getString();
+      e.seq = q.getColumn(2).getInt64();
+      e.kind = q.getColumn(3).getString();
+      e.artifact_table = q.getColumn(4).getString();
+      e.artifact_id = q.getColumn(5).getString();
+      e.content_hash = q.getColumn(6).getString();
+      e.source = q.getColumn(7).getString();
+      e.payload = q.getColumn(8).getString();
+      e.prev_hash = q.getColumn(9).getString();
+      e.entry_hash = q.getColumn(10).getString();
+      OEP_RETURN_IF_ERROR(fn(e));
+    }
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot read the ledger");
+  }
+}
+
+Status Store::ForEachCoveredRow(const std::function<Status(std::string_view table, const StoredArtifact&)>& fn) {
+  std::vector<std::pair<std::string, std::string>> tables;  // table, select list
+  for (const auto& spec : AllKinds()) {
+    tables.emplace_back(spec.table, std::string(spec.id_column) + ", digest, body, source");
+  }
+  tables.emplace_back("decision_inputs", "decision_id, digest, body, source");
+  tables.emplace_back("documents", "path, digest, body, ''");
+  try {
+    for (const auto& [table, columns] : tables) {
+      SQLite::Statement q(*db_, "SELECT " + columns + " FROM " + table);
+      StoredArtifact a;
+      while (q.executeStep()) {
+        a.id = q.getColumn(0).getString();
+        a.digest = q.getColumn(1).getString();
+        SQLite::Column body = q.getColumn(2);
+        a.body.assign(static_cast<const char*>(body.getBlob()), static_cast<size_t>(body.getBytes()));
+        a.source = q.getColumn(3).getString();
+        OEP_RETURN_IF_ERROR(fn(table, a));
+      }
+    }
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot read the evidence tables");
+  }
+}
+
 Status Store::ForEach(ArtifactKind kind, const std::function<Status(const StoredArtifact&)>& fn) {
   const KindSpec& spec = Spec(kind);
   try {
@@ -372,6 +477,7 @@ Status Store::Dump(const std::function<void(std::string_view line)>& sink) {
   for (const auto& spec : AllKinds()) tables.emplace_back(spec.table, spec.id_column);
   tables.emplace_back("decision_inputs", "decision_id");
   tables.emplace_back("documents", "path");
+  tables.emplace_back("ledger", "entry_id");
   try {
     sink("{\"store_format\":" + std::to_string(db_->execAndGet("PRAGMA user_version").getInt()) + "}");
     for (const auto& [table, pk] : tables) {

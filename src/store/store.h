@@ -9,6 +9,10 @@
 //     OPA input documents recorded beside (not inside) a permission packet
 //   documents(path PRIMARY KEY, digest, size, body BLOB)
 //     files imported verbatim (policies, fixtures, integration projections)
+//   ledger(entry_id INTEGER PRIMARY KEY, chain_id, seq, kind, artifact_table, artifact_id,
+//          content_hash, source, payload, prev_hash, entry_hash; UNIQUE(chain_id, seq))
+//     the hash chains over everything above (see src/ledger/ledger.h)
+// Every table refuses UPDATE and DELETE (triggers): evidence is append-only.
 #pragma once
 
 #include <cstdint>
@@ -50,6 +54,25 @@ struct StoredArtifact {
 
 enum class PutOutcome { kInserted, kUnchanged };
 
+// One row of the ledger table; the hashing rules are in src/ledger/ledger.h.
+struct LedgerEntry {
+  int64_t entry_id = 0;  // global append order, assigned by the store
+  std::string chain_id;
+  int64_t seq = 0;  // 1-based within the chain
+  std::string kind;  // artifact | drop | break | seal
+  std::string artifact_table, artifact_id;  // artifact entries only
+  std::string content_hash;  // hex SHA-256 of the artifact's stored bytes (artifact entries)
+  std::string source;
+  std::string payload;  // canonical JSON object (drop, break, seal), else empty
+  std::string prev_hash, entry_hash;
+};
+
+struct ChainHead {
+  int64_t seq = 0;
+  std::string entry_hash;
+  std::string kind;
+};
+
 class Store {
  public:
   enum class Mode { kReadOnly, kReadWrite };
@@ -84,6 +107,15 @@ class Store {
   // Up to `n` stored ids of `kind` closest to `id` (edit distance; lexicographic
   // neighbours in very large stores).
   Result<std::vector<std::string>> NearestIds(ArtifactKind kind, std::string_view id, int n);
+
+  // The last entry of `chain_id`, or nullopt for a chain with no entries.
+  Result<std::optional<ChainHead>> GetChainHead(const std::string& chain_id);
+  Status AppendLedgerEntry(LedgerEntry& entry);  // sets entry.entry_id
+  // Ledger entries in append order (of one chain when `chain_id` is not empty).
+  Status ForEachLedgerEntry(const std::string& chain_id, const std::function<Status(const LedgerEntry&)>& fn);
+  // Every row the ledger must cover: artifact tables, decision_inputs and documents, as
+  // (table, {id, digest, stored bytes, source}).
+  Status ForEachCoveredRow(const std::function<Status(std::string_view table, const StoredArtifact&)>& fn);
 
   // Every row of every table, in a fixed order, as canonical JSON lines: two stores
   // holding the same evidence produce the same dump.

@@ -11,6 +11,7 @@
 #include "schema/validator.h"
 #include "util/content_digest.h"
 #include "util/files.h"
+#include "verify/chain_verify.h"
 
 namespace oep {
 namespace {
@@ -219,9 +220,22 @@ Result<std::string> DumpDigest(Store& store) {
   return "sha256:" + h.FinishHex();
 }
 
+CheckResult CheckLedger(Store& store) {
+  auto chains = VerifyChains(store);
+  if (!chains.ok()) return {"ledger", false, chains.status().message()};
+  if (chains->ok(false)) {
+    return {"ledger", true, std::to_string(chains->chains.size()) + " chains, " + std::to_string(chains->entries) +
+                                " entries: links, hashes and coverage of " + std::to_string(chains->covered_rows) +
+                                " rows recompute"};
+  }
+  std::string first = chains->Render(false, false);
+  return {"ledger", false, first.substr(0, first.find('\n'))};
+}
+
 VerifyReport VerifyStore(Store& store, const std::string& root) {
   VerifyReport report;
   report.checks.push_back(CheckJoins(store));
+  report.checks.push_back(CheckLedger(store));
   report.checks.push_back(CheckManifestDigests(store, root));
   report.checks.push_back(CheckReplays(store));
   return report;

@@ -25,6 +25,9 @@ struct VerifyReport {
 // traces, evals, reviews and reconstruction packets resolves and agrees.
 CheckResult CheckJoins(Store& store);
 
+// The ledger's chains and coverage (see chain_verify.h).
+CheckResult CheckLedger(Store& store);
+
 // Every stored manifest's layer digests against the files they name under `root`.
 CheckResult CheckManifestDigests(Store& store, const std::string& root);
 

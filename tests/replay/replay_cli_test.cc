@@ -103,7 +103,7 @@ TEST_CASE("replay of a missing store is a clear error", "[replay]") {
 
 TEST_CASE("replay reports evidence that is missing instead of failing", "[replay]") {
   DemoStore d;
-  ExecSql(d.store, "DELETE FROM traces; DELETE FROM evals;");
+  TamperSql(d.store, "DELETE FROM traces; DELETE FROM evals;");
   RunResult r = d.Replay({"pder_oep_demo_read_diff_0001", "--output-format", "jsonl"});
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("\"trace\":\"missing\"") && Catch::Contains("is not stored"));

@@ -12,6 +12,8 @@
 #include <stdexcept>
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <catch2/catch.hpp>
 
 #include "crypto/sha256.h"
@@ -50,6 +52,33 @@ RunResult RunOep(const std::vector<std::string>& args, const std::vector<std::st
   r.out = ReadText(out_path);
   r.err = ReadText(err_path);
   return r;
+}
+
+int SpawnOep(const std::vector<std::string>& args) {
+  std::vector<std::string> argv_s = {OEP_BINARY};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid;
+  int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) throw std::runtime_error("cannot spawn oep");
+  return pid;
+}
+
+void WriteEd25519Key(const std::string& path) {
+  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (key == nullptr || f == nullptr || PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    throw std::runtime_error("cannot write an Ed25519 key");
+  }
+  std::fclose(f);
+  EVP_PKEY_free(key);
 }
 
 ScratchDir::ScratchDir() {
@@ -94,6 +123,15 @@ void MakeDemoStore(const std::string& path) {
 
 void ExecSql(const std::string& path, const std::string& sql) {
   SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  db.exec(sql);
+}
+
+void TamperSql(const std::string& path, const std::string& sql) {
+  SQLite::Database db(path, SQLite::OPEN_READWRITE);
+  std::vector<std::string> triggers;
+  SQLite::Statement q(db, "SELECT name FROM sqlite_schema WHERE type = 'trigger'");
+  while (q.executeStep()) triggers.push_back(q.getColumn(0).getString());
+  for (const auto& t : triggers) db.exec("DROP TRIGGER " + t);
   db.exec(sql);
 }
 

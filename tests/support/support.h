@@ -35,9 +35,16 @@ std::string CorpusDir(const std::string& sub);  // ../shared/corpus/<sub>, "" wh
 std::string FileSha256(const std::string& path);  // "" when the file does not exist
 void WriteText(const std::string& path, const std::string& text);
 std::string ReadText(const std::string& path);
+// Starts oep in the background (stdout/stderr to /dev/null); returns its pid.
+int SpawnOep(const std::vector<std::string>& args);
+// Writes a fresh Ed25519 private key (PEM) made with OpenSSL.
+void WriteEd25519Key(const std::string& path);
+
 // Builds the demo store at `path` through the CLI.
 void MakeDemoStore(const std::string& path);
 // Runs SQL against a store with the sqlite3 library (tamper and inspection tests).
 void ExecSql(const std::string& path, const std::string& sql);
+// Drops the append-only triggers first, as an attacker with file access would, then runs SQL.
+void TamperSql(const std::string& path, const std::string& sql);
 
 }  // namespace oep::test

@@ -22,7 +22,7 @@ TEST_CASE("verify names a broken join", "[verify]") {
   ScratchDir dir;
   std::string store = dir / "s.sqlite";
   MakeDemoStore(store);
-  ExecSql(store, "DELETE FROM events WHERE event_id = 'evt_oep_demo_write_file_0002'");
+  TamperSql(store, "DELETE FROM events WHERE event_id = 'evt_oep_demo_write_file_0002'");
   RunResult r = RunOep({"verify", "--state-path", store});
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.out, Catch::Contains("FAIL joins") && Catch::Contains("decision pder_oep_demo_write_file_0002: event"));
@@ -44,7 +44,7 @@ TEST_CASE("verify flags a packet decided under another policy than the manifest'
   ScratchDir dir;
   std::string store = dir / "s.sqlite";
   MakeDemoStore(store);
-  ExecSql(store, "UPDATE decisions SET body = replace(body, '\"policy_bundle_version\":\"sha256:a', "
+  TamperSql(store, "UPDATE decisions SET body = replace(body, '\"policy_bundle_version\":\"sha256:a', "
                  "'\"policy_bundle_version\":\"sha256:b') WHERE decision_id = 'pder_oep_demo_read_diff_0001'");
   RunResult r = RunOep({"verify", "--state-path", store});
   CHECK(r.exit_code == 1);
