@@ -244,7 +244,9 @@ Status Ingester::AddRecord(const rapidjson::Value& doc, const RecordLocation& lo
 
 Status Ingester::StoreRecord(const ArtifactRecord& record, const RecordLocation& loc) {
   OEP_RETURN_IF_ERROR(CheckManifestRef(record, loc));
-  auto outcome = store_.Put(record);
+  auto entry_id = ledger_.NextEntryId();
+  if (!entry_id.ok()) return entry_id.status();
+  auto outcome = store_.Put(record, *entry_id);
   if (!outcome.ok()) return outcome.status().WithContext(loc.Where());
   if (*outcome == PutOutcome::kInserted) {
     ++report_.inserted;
@@ -293,7 +295,9 @@ Status Ingester::AddDecisionInput(const std::string& decision_id, const rapidjso
   a.source = source;
   OEP_RETURN_IF_ERROR(json::Canonicalize(input, &a.body).WithContext(source));
   a.digest = crypto::Sha256Digest(a.body);
-  auto outcome = store_.PutDecisionInput(decision_id, a);
+  auto entry_id = ledger_.NextEntryId();
+  if (!entry_id.ok()) return entry_id.status();
+  auto outcome = store_.PutDecisionInput(decision_id, a, *entry_id);
   if (!outcome.ok()) return outcome.status().WithContext(source);
   if (*outcome == PutOutcome::kUnchanged) {
     ++report_.unchanged;
@@ -305,7 +309,9 @@ Status Ingester::AddDecisionInput(const std::string& decision_id, const rapidjso
 }
 
 Status Ingester::AddDocument(const std::string& path, std::string_view bytes) {
-  auto outcome = store_.PutDocument(path, bytes);
+  auto entry_id = ledger_.NextEntryId();
+  if (!entry_id.ok()) return entry_id.status();
+  auto outcome = store_.PutDocument(path, bytes, *entry_id);
   if (!outcome.ok()) return outcome.status();
   if (*outcome == PutOutcome::kUnchanged) {
     ++report_.unchanged;

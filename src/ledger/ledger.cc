@@ -45,7 +45,18 @@ std::string ChainForTrace(const std::optional<std::string>& trace_id) {
   return trace_id && !trace_id->empty() ? "run:" + *trace_id : std::string(kStoreChain);
 }
 
+Result<int64_t> LedgerAppender::NextEntryId() {
+  if (next_id_ == 0) {
+    auto next = store_.NextLedgerEntryId();
+    if (!next.ok()) return next.status();
+    next_id_ = *next;
+  }
+  return next_id_;
+}
+
 Status LedgerAppender::Append(LedgerEntry& e) {
+  auto id = NextEntryId();
+  if (!id.ok()) return id.status();
   auto it = heads_.find(e.chain_id);
   if (it == heads_.end()) {
     auto head = store_.GetChainHead(e.chain_id);
@@ -58,7 +69,9 @@ Status LedgerAppender::Append(LedgerEntry& e) {
   e.seq = it->second.seq + 1;
   e.prev_hash = it->second.entry_hash;
   e.entry_hash = ComputeEntryHash(e);
+  e.entry_id = *id;
   OEP_RETURN_IF_ERROR(store_.AppendLedgerEntry(e));
+  ++next_id_;
   it->second = ChainHead{e.seq, e.entry_hash, e.kind};
   return Status::Ok();
 }

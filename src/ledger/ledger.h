@@ -45,6 +45,9 @@ std::string ChainForTrace(const std::optional<std::string>& trace_id);
 class LedgerAppender {
  public:
   explicit LedgerAppender(Store& store) : store_(store) {}
+  // The entry id the next Append will use; a row put with it is then covered by appending
+  // its artifact entry before any other entry.
+  Result<int64_t> NextEntryId();
   Status AppendArtifact(const std::string& chain_id, std::string_view table, std::string_view id,
                         std::string_view content_hash, std::string_view source);
   // kind is "drop" or "break"; payload a canonical JSON object.
@@ -56,6 +59,7 @@ class LedgerAppender {
   Status Append(LedgerEntry& entry);
   Store& store_;
   std::map<std::string, ChainHead, std::less<>> heads_;
+  int64_t next_id_ = 0;  // 0 until read from the store
 };
 
 // Seals `chain_id` with the Ed25519 key in `key_path` as `authority` ("server" or

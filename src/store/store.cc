@@ -19,7 +19,8 @@ Status FromException(const std::exception& e, const std::string& what) {
 
 std::string KindTableDdl(const KindSpec& spec) {
   std::string ddl = "CREATE TABLE " + std::string(spec.table) + " (\n  " + std::string(spec.id_column) +
-                    " TEXT PRIMARY KEY,\n  digest TEXT NOT NULL,\n  body TEXT NOT NULL,\n  source TEXT NOT NULL";
+                    " TEXT PRIMARY KEY,\n  digest TEXT NOT NULL,\n  body TEXT NOT NULL,\n  source TEXT NOT NULL,\n"
+                    "  ledger_entry INTEGER";
   for (const auto& col : spec.columns) {
     ddl += ",\n  " + std::string(col.name) + (col.type == ColumnType::kBool ? " INTEGER" : " TEXT");
     if (col.name == spec.manifest_ref_column) {
@@ -41,9 +42,10 @@ std::string SchemaV1() {
   for (const auto& spec : AllKinds()) ddl += KindTableDdl(spec);
   ddl +=
       "CREATE TABLE decision_inputs (\n  decision_id TEXT PRIMARY KEY REFERENCES decisions(decision_id) "
-      "DEFERRABLE INITIALLY DEFERRED,\n  digest TEXT NOT NULL,\n  body TEXT NOT NULL,\n  source TEXT NOT NULL\n);\n"
+      "DEFERRABLE INITIALLY DEFERRED,\n  digest TEXT NOT NULL,\n  body TEXT NOT NULL,\n  source TEXT NOT NULL,\n"
+      "  ledger_entry INTEGER\n);\n"
       "CREATE TABLE documents (\n  path TEXT PRIMARY KEY,\n  digest TEXT NOT NULL,\n  size INTEGER NOT NULL,\n"
-      "  body BLOB NOT NULL\n);\n"
+      "  body BLOB NOT NULL,\n  ledger_entry INTEGER\n);\n"
       "CREATE TABLE ledger (\n  entry_id INTEGER PRIMARY KEY,\n  chain_id TEXT NOT NULL,\n  seq INTEGER NOT NULL,\n"
       "  kind TEXT NOT NULL,\n  artifact_table TEXT,\n  artifact_id TEXT,\n  content_hash TEXT,\n  source TEXT,\n"
       "  payload TEXT,\n  prev_hash TEXT NOT NULL,\n  entry_hash TEXT NOT NULL,\n  UNIQUE (chain_id, seq)\n);\n";
@@ -80,8 +82,9 @@ StoredArtifact ReadArtifact(SQLite::Statement& q) {
 }  // namespace
 
 std::string InsertSql(const KindSpec& spec) {
-  std::string sql = "INSERT INTO " + std::string(spec.table) + "(" + std::string(spec.id_column) + ", digest, body, source";
-  std::string values = "?, ?, ?, ?";
+  std::string sql = "INSERT INTO " + std::string(spec.table) + "(" + std::string(spec.id_column) +
+                    ", digest, body, source, ledger_entry";
+  std::string values = "?, ?, ?, ?, ?";
   for (const auto& col : spec.columns) {
     sql += ", " + std::string(col.name);
     values += ", ?";
@@ -125,7 +128,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode mode) {
                             " (create one with `oep demo` or `oep ingest --state-path " + path + " FILE`)");
   }
   try {
-    int flags = mode == Mode::kReadOnly ? SQLite::OPEN_READONLY : (SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    // One thread uses a connection at a time: SQLite's own mutexes are not needed.
+    int flags = SQLite::OPEN_NOMUTEX |
+                (mode == Mode::kReadOnly ? SQLite::OPEN_READONLY : (SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE));
     auto db = std::make_unique<SQLite::Database>(path, flags, 5000);
     std::unique_ptr<Store> store(new Store(path, std::move(db)));
     int version = store->db_->execAndGet("PRAGMA user_version").getInt();
@@ -200,7 +205,7 @@ void Store::RollbackBatch() {
   }
 }
 
-Result<PutOutcome> Store::Put(const ArtifactRecord& r) {
+Result<PutOutcome> Store::Put(const ArtifactRecord& r, int64_t ledger_entry) {
   const KindSpec& spec = *r.spec;
   std::string table(spec.table), id_col(spec.id_column);
   try {
@@ -209,8 +214,10 @@ Result<PutOutcome> Store::Put(const ArtifactRecord& r) {
     ins.bindNoCopy(2, r.digest);
     ins.bindNoCopy(3, r.body);
     ins.bindNoCopy(4, r.source);
+    if (ledger_entry > 0) ins.bind(5, ledger_entry);
+    else ins.bind(5);
     for (size_t i = 0; i < spec.columns.size(); ++i) {
-      int idx = static_cast<int>(i) + 5;
+      int idx = static_cast<int>(i) + 6;
       const auto& v = r.columns[i];
       if (!v) ins.bind(idx);
       else if (spec.columns[i].type == ColumnType::kBool) ins.bind(idx, *v == "1" ? 1 : 0);
@@ -230,15 +237,17 @@ Result<PutOutcome> Store::Put(const ArtifactRecord& r) {
   }
 }
 
-Result<PutOutcome> Store::PutDecisionInput(const std::string& decision_id, const StoredArtifact& input) {
+Result<PutOutcome> Store::PutDecisionInput(const std::string& decision_id, const StoredArtifact& input,
+                                           int64_t ledger_entry) {
   try {
     auto& ins = stmts_->Get(
-        "INSERT INTO decision_inputs(decision_id, digest, body, source) VALUES (?, ?, ?, ?) "
+        "INSERT INTO decision_inputs(decision_id, digest, body, source, ledger_entry) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT(decision_id) DO NOTHING");
     ins.bind(1, decision_id);
     ins.bind(2, input.digest);
     ins.bind(3, input.body);
     ins.bind(4, input.source);
+    ins.bind(5, ledger_entry);
     if (ins.exec() == 1) return PutOutcome::kInserted;
     auto& q = stmts_->Get("SELECT digest FROM decision_inputs WHERE decision_id = ?");
     q.bind(1, decision_id);
@@ -251,15 +260,17 @@ Result<PutOutcome> Store::PutDecisionInput(const std::string& decision_id, const
   }
 }
 
-Result<PutOutcome> Store::PutDocument(const std::string& path, std::string_view bytes) {
+Result<PutOutcome> Store::PutDocument(const std::string& path, std::string_view bytes, int64_t ledger_entry) {
   try {
     std::string digest = crypto::Sha256Digest(bytes);
     auto& ins = stmts_->Get(
-        "INSERT INTO documents(path, digest, size, body) VALUES (?, ?, ?, ?) ON CONFLICT(path) DO NOTHING");
+        "INSERT INTO documents(path, digest, size, body, ledger_entry) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT(path) DO NOTHING");
     ins.bind(1, path);
     ins.bind(2, digest);
     ins.bind(3, static_cast<int64_t>(bytes.size()));
     ins.bind(4, bytes.data(), static_cast<int>(bytes.size()));
+    ins.bind(5, ledger_entry);
     if (ins.exec() == 1) return PutOutcome::kInserted;
     auto& q = stmts_->Get("SELECT digest FROM documents WHERE path = ?");
     q.bind(1, path);
@@ -382,7 +393,7 @@ Status Store::AppendLedgerEntry(LedgerEntry& entry) {
   try {
     auto& ins = stmts_->Get(
         "INSERT INTO ledger(chain_id, seq, kind, artifact_table, artifact_id, content_hash, source, payload, "
-        "prev_hash, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "prev_hash, entry_hash, entry_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     auto text_or_null = [&](int i, const std::string& v) {
       if (v.empty()) ins.bind(i);
       else ins.bindNoCopy(i, v);
@@ -397,6 +408,8 @@ Status Store::AppendLedgerEntry(LedgerEntry& entry) {
     text_or_null(8, entry.payload);
     ins.bindNoCopy(9, entry.prev_hash);
     ins.bindNoCopy(10, entry.entry_hash);
+    if (entry.entry_id > 0) ins.bind(11, entry.entry_id);
+    else ins.bind(11);
     ins.exec();
     entry.entry_id = db_->getLastInsertRowid();
     return Status::Ok();
@@ -405,7 +418,7 @@ Status Store::AppendLedgerEntry(LedgerEntry& entry) {
   }
 }
 
-Status Store::ForEachLedgerEntry(const std::string& chain_id, const std::function<Status(const LedgerEntry&)>& fn) {
+Status Store::ForEachLedgerEntry(const std::string& chain_id, const std::function<Status(LedgerEntry&)>& fn) {
   try {
     std::string sql =
         "SELECT entry_id, chain_id, seq, kind, artifact_table, artifact_id, content_hash, source, payload, prev_hash, "
@@ -434,29 +447,68 @@ Status Store::ForEachLedgerEntry(const std::string& chain_id, const std::functio
   }
 }
 
-Status Store::ForEachCoveredRow(const std::function<Status(std::string_view table, const StoredArtifact&)>& fn) {
+Result<int64_t> Store::NextLedgerEntryId() {
+  try {
+    return db_->execAndGet("SELECT coalesce(max(entry_id), 0) + 1 FROM ledger").getInt64();
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot read the ledger");
+  }
+}
+
+Status Store::ForEachCoveredRow(const std::function<Status(CoveredRow&)>& fn) {
   std::vector<std::pair<std::string, std::string>> tables;  // table, select list
   for (const auto& spec : AllKinds()) {
-    tables.emplace_back(spec.table, std::string(spec.id_column) + ", digest, body, source");
+    tables.emplace_back(spec.table, "t." + std::string(spec.id_column) + ", t.digest, t.body, t.source");
   }
-  tables.emplace_back("decision_inputs", "decision_id, digest, body, source");
-  tables.emplace_back("documents", "path, digest, body, ''");
+  tables.emplace_back("decision_inputs", "t.decision_id, t.digest, t.body, t.source");
+  tables.emplace_back("documents", "t.path, t.digest, t.body, ''");
   try {
     for (const auto& [table, columns] : tables) {
-      SQLite::Statement q(*db_, "SELECT " + columns + " FROM " + table);
-      StoredArtifact a;
+      SQLite::Statement q(*db_, "SELECT " + columns +
+                                    ", l.entry_id, l.chain_id, l.seq, l.kind, l.artifact_table, l.artifact_id, "
+                                    "l.content_hash, l.source FROM " + table +
+                                    " t LEFT JOIN ledger l ON l.entry_id = t.ledger_entry");
+      CoveredRow r;
       while (q.executeStep()) {
-        a.id = q.getColumn(0).getString();
-        a.digest = q.getColumn(1).getString();
+        r.table = table;
+        r.row.id = q.getColumn(0).getString();
+        r.row.digest = q.getColumn(1).getString();
         SQLite::Column body = q.getColumn(2);
-        a.body.assign(static_cast<const char*>(body.getBlob()), static_cast<size_t>(body.getBytes()));
-        a.source = q.getColumn(3).getString();
-        OEP_RETURN_IF_ERROR(fn(table, a));
+        r.row.body.assign(static_cast<const char*>(body.getBlob()), static_cast<size_t>(body.getBytes()));
+        r.row.source = q.getColumn(3).getString();
+        r.has_entry = !q.getColumn(4).isNull();
+        r.entry.entry_id = q.getColumn(4).getInt64();
+        r.entry.chain_id = q.getColumn(5).getString();
+        r.entry.seq = q.getColumn(6).getInt64();
+        r.entry.kind = q.getColumn(7).getString();
+        r.entry.artifact_table = q.getColumn(8).getString();
+        r.entry.artifact_id = q.getColumn(9).getString();
+        r.entry.content_hash = q.getColumn(10).getString();
+        r.entry.source = q.getColumn(11).getString();
+        OEP_RETURN_IF_ERROR(fn(r));
       }
     }
     return Status::Ok();
   } catch (const std::exception& e) {
     return FromException(e, "cannot read the evidence tables");
+  }
+}
+
+Result<std::optional<LedgerEntry>> Store::GetLedgerEntry(int64_t entry_id) {
+  try {
+    auto& q = stmts_->Get("SELECT chain_id, seq, kind, artifact_table, artifact_id FROM ledger WHERE entry_id = ?");
+    q.bind(1, entry_id);
+    if (!q.executeStep()) return std::optional<LedgerEntry>();
+    LedgerEntry e;
+    e.entry_id = entry_id;
+    e.chain_id = q.getColumn(0).getString();
+    e.seq = q.getColumn(1).getInt64();
+    e.kind = q.getColumn(2).getString();
+    e.artifact_table = q.getColumn(3).getString();
+    e.artifact_id = q.getColumn(4).getString();
+    return std::optional<LedgerEntry>(e);
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot read the ledger");
   }
 }
 

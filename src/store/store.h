@@ -3,15 +3,16 @@
 // body, the body's sha256 digest, where it came from, and its join keys (indexed).
 //
 // On-disk format, version 1 (see Migrate in store.cc):
-//   <kind table>(<id> TEXT PRIMARY KEY, digest, body, source, <key columns...>)
+//   <kind table>(<id> TEXT PRIMARY KEY, digest, body, source, ledger_entry, <key columns...>)
 //     for manifests, events, human_reviews, decisions, traces, evals, reconstructions
-//   decision_inputs(decision_id PRIMARY KEY, digest, body, source)
+//   decision_inputs(decision_id PRIMARY KEY, digest, body, source, ledger_entry)
 //     OPA input documents recorded beside (not inside) a permission packet
-//   documents(path PRIMARY KEY, digest, size, body BLOB)
+//   documents(path PRIMARY KEY, digest, size, body BLOB, ledger_entry)
 //     files imported verbatim (policies, fixtures, integration projections)
 //   ledger(entry_id INTEGER PRIMARY KEY, chain_id, seq, kind, artifact_table, artifact_id,
 //          content_hash, source, payload, prev_hash, entry_hash; UNIQUE(chain_id, seq))
-//     the hash chains over everything above (see src/ledger/ledger.h)
+//     the hash chains over everything above (see src/ledger/ledger.h); each row's
+//     ledger_entry names the entry that covers it
 // Every table refuses UPDATE and DELETE (triggers): evidence is append-only.
 #pragma once
 
@@ -93,9 +94,11 @@ class Store {
 
   // Inserts `record`; kUnchanged when the same id is stored with the same digest;
   // InvalidArgument when the id is stored with a different digest.
-  Result<PutOutcome> Put(const ArtifactRecord& record);
-  Result<PutOutcome> PutDecisionInput(const std::string& decision_id, const StoredArtifact& input);
-  Result<PutOutcome> PutDocument(const std::string& path, std::string_view bytes);
+  // `ledger_entry` is the id of the ledger entry that will cover the row (0: none yet).
+  Result<PutOutcome> Put(const ArtifactRecord& record, int64_t ledger_entry = 0);
+  Result<PutOutcome> PutDecisionInput(const std::string& decision_id, const StoredArtifact& input,
+                                      int64_t ledger_entry);
+  Result<PutOutcome> PutDocument(const std::string& path, std::string_view bytes, int64_t ledger_entry);
 
   Result<bool> Exists(ArtifactKind kind, std::string_view id);
   Result<std::optional<StoredArtifact>> Get(ArtifactKind kind, std::string_view id);
@@ -110,12 +113,22 @@ class Store {
 
   // The last entry of `chain_id`, or nullopt for a chain with no entries.
   Result<std::optional<ChainHead>> GetChainHead(const std::string& chain_id);
-  Status AppendLedgerEntry(LedgerEntry& entry);  // sets entry.entry_id
+  Result<int64_t> NextLedgerEntryId();
+  // Inserts `entry` under entry.entry_id (assigned by SQLite when 0, then set).
+  Status AppendLedgerEntry(LedgerEntry& entry);
+  Result<std::optional<LedgerEntry>> GetLedgerEntry(int64_t entry_id);
   // Ledger entries in append order (of one chain when `chain_id` is not empty).
-  Status ForEachLedgerEntry(const std::string& chain_id, const std::function<Status(const LedgerEntry&)>& fn);
-  // Every row the ledger must cover: artifact tables, decision_inputs and documents, as
-  // (table, {id, digest, stored bytes, source}).
-  Status ForEachCoveredRow(const std::function<Status(std::string_view table, const StoredArtifact&)>& fn);
+  // `fn` may move from the entry it is given.
+  Status ForEachLedgerEntry(const std::string& chain_id, const std::function<Status(LedgerEntry&)>& fn);
+  // Every row the ledger must cover (artifact tables, decision_inputs, documents) with the
+  // ledger entry its ledger_entry column points to, if any.
+  struct CoveredRow {
+    std::string table;
+    StoredArtifact row;  // body holds the stored bytes
+    bool has_entry = false;
+    LedgerEntry entry;  // without payload and hashes other than content_hash
+  };
+  Status ForEachCoveredRow(const std::function<Status(CoveredRow&)>& fn);  // fn may move from the row
 
   // Every row of every table, in a fixed order, as canonical JSON lines: two stores
   // holding the same evidence produce the same dump.

@@ -1,12 +1,14 @@
 #include "verify/chain_verify.h"
 
-#include <map>
+#include <algorithm>
+#include <cstdint>
 #include <unordered_map>
 
 #include "crypto/ed25519.h"
 #include "crypto/sha256.h"
 #include "json/json.h"
 #include "ledger/ledger.h"
+#include "verify/hash_pipeline.h"
 
 namespace oep {
 namespace {
@@ -24,20 +26,6 @@ struct ChainState {
     }
   }
 };
-
-struct ArtifactEntry {
-  std::string chain_id;
-  int64_t seq;
-  std::string content_hash;
-  std::string source;
-};
-
-std::string RowKey(std::string_view table, std::string_view id) {
-  std::string k(table);
-  k.push_back('\x1f');
-  k.append(id);
-  return k;
-}
 
 // Checks a seal entry's payload against the chain it closes.
 void CheckSeal(ChainState& st, const LedgerEntry& e) {
@@ -110,15 +98,30 @@ std::string ChainVerifyReport::Render(bool all_chains, bool reject_local_authori
   return out;
 }
 
-Result<ChainVerifyReport> VerifyChains(Store& store, const std::string& chain_id) {
-  std::map<std::string, ChainState, std::less<>> chains;
-  std::unordered_map<std::string, ArtifactEntry> artifacts;
-  ChainVerifyReport report;
-  Status s = store.ForEachLedgerEntry(chain_id, [&](const LedgerEntry& e) {
-    ++report.entries;
-    auto [it, fresh] = chains.try_emplace(e.chain_id);
-    ChainState& st = it->second;
-    if (fresh) st.report.chain_id = e.chain_id;
+namespace {
+
+// Pass 1 (one connection): the chains themselves.
+struct ChainsPass {
+  std::vector<ChainState> chains;
+  std::unordered_map<std::string, size_t> index;
+  std::vector<uint8_t> is_artifact;  // by entry id
+  int64_t entries = 0;
+  size_t last = SIZE_MAX;
+
+  ChainState& Of(const std::string& id) {
+    if (last != SIZE_MAX && chains[last].report.chain_id == id) return chains[last];
+    auto [it, fresh] = index.try_emplace(id, chains.size());
+    if (fresh) {
+      chains.emplace_back();
+      chains.back().report.chain_id = id;
+    }
+    last = it->second;
+    return chains[last];
+  }
+
+  void Check(const LedgerEntry& e, const std::string& computed_hash) {
+    ++entries;
+    ChainState& st = Of(e.chain_id);
     ++st.report.entries;
     if (st.report.sealed) st.Fail(e.seq, "entry after the chain's seal");
     if (e.seq != st.next_seq) {
@@ -128,11 +131,11 @@ Result<ChainVerifyReport> VerifyChains(Store& store, const std::string& chain_id
     } else if (e.prev_hash != st.last_hash) {
       st.Fail(e.seq, "prev_hash does not link to the previous entry's hash");
     }
-    if (ComputeEntryHash(e) != e.entry_hash) st.Fail(e.seq, "entry hash does not match its contents (entry edited)");
+    if (computed_hash != e.entry_hash) st.Fail(e.seq, "entry hash does not match its contents (entry edited)");
     if (e.kind == "artifact") {
-      auto [a, inserted] = artifacts.try_emplace(RowKey(e.artifact_table, e.artifact_id),
-                                                 ArtifactEntry{e.chain_id, e.seq, e.content_hash, e.source});
-      if (!inserted) st.Fail(e.seq, e.artifact_table + "/" + e.artifact_id + " has a second ledger entry");
+      auto id = static_cast<size_t>(e.entry_id);
+      if (is_artifact.size() <= id) is_artifact.resize(id * 2 + 1024);
+      is_artifact[id] = 1;
     } else if (e.kind == "drop") {
       ++st.report.drops;
     } else if (e.kind == "break") {
@@ -144,39 +147,106 @@ Result<ChainVerifyReport> VerifyChains(Store& store, const std::string& chain_id
     }
     st.next_seq = std::max(st.next_seq, e.seq + 1);
     st.last_hash = e.entry_hash;
-    return Status::Ok();
-  });
-  if (!s.ok()) return s;
-
-  // Every stored row against the entry that covers it.
-  s = store.ForEachCoveredRow([&](std::string_view table, const StoredArtifact& row) {
-    auto it = artifacts.find(RowKey(table, row.id));
-    if (it == artifacts.end()) {
-      if (chain_id.empty()) report.coverage_failures.push_back(std::string(table) + "/" + row.id + " is not covered by the ledger");
-      return Status::Ok();
-    }
-    ++report.covered_rows;
-    ChainState& st = chains[it->second.chain_id];
-    std::string hash = crypto::Sha256Hex(row.body);
-    std::string ref = std::string(table) + "/" + row.id;
-    if (hash != it->second.content_hash) {
-      st.Fail(it->second.seq, "content hash of " + ref + " does not match the stored row (row edited)");
-    } else if (row.digest != "sha256:" + hash) {
-      st.Fail(it->second.seq, "digest column of " + ref + " does not match its body");
-    } else if (row.source != it->second.source) {
-      st.Fail(it->second.seq, "source of " + ref + " differs from the ledger's");
-    }
-    artifacts.erase(it);
-    return Status::Ok();
-  });
-  if (!s.ok()) return s;
-  for (const auto& [key, entry] : artifacts) {
-    std::string ref = key;
-    ref[ref.find('\x1f')] = '/';
-    chains[entry.chain_id].Fail(entry.seq, "names " + ref + ", which is not stored (row deleted)");
   }
+};
 
-  for (auto& [id, st] : chains) {
+Status RunChainsPass(Store& store, const std::string& chain_id, ChainsPass* pass) {
+  struct Item {
+    LedgerEntry e;
+    std::string computed_hash;
+  };
+  HashPipeline<Item> pipeline([](Item& x) { x.computed_hash = ComputeEntryHash(x.e); },
+                              [&](Item& x) { pass->Check(x.e, x.computed_hash); });
+  Status s = store.ForEachLedgerEntry(chain_id, [&](LedgerEntry& e) {
+    pipeline.Push(Item{std::move(e), {}});
+    return Status::Ok();
+  });
+  pipeline.Finish();
+  return s;
+}
+
+// Pass 2 (its own connection, concurrently): every stored row against its entry.
+struct RowsPass {
+  struct Failure {
+    std::string chain_id;
+    int64_t seq;
+    std::string why;
+  };
+  std::vector<Failure> failures;
+  std::vector<uint8_t> claimed;  // by entry id
+  std::vector<std::string> coverage_failures;
+  int64_t covered_rows = 0;
+
+  void Check(const Store::CoveredRow& r, const std::string& computed_hash, const std::string& chain_id) {
+    std::string ref = std::string(r.table) + "/" + r.row.id;
+    if (!r.has_entry || r.entry.kind != "artifact") {
+      if (chain_id.empty()) coverage_failures.push_back(ref + " is not covered by the ledger");
+      return;
+    }
+    if (!chain_id.empty() && r.entry.chain_id != chain_id) return;
+    ++covered_rows;
+    auto id = static_cast<size_t>(r.entry.entry_id);
+    if (claimed.size() <= id) claimed.resize(id * 2 + 1024);
+    auto fail = [&](std::string why) { failures.push_back({r.entry.chain_id, r.entry.seq, std::move(why)}); };
+    if (r.entry.artifact_table != r.table || r.entry.artifact_id != r.row.id) {
+      fail("names " + r.entry.artifact_table + "/" + r.entry.artifact_id + " but covers " + ref);
+    } else if (claimed[id]) {
+      fail(ref + " shares its ledger entry with another row");
+    } else if (computed_hash != r.entry.content_hash) {
+      fail("content hash of " + ref + " does not match the stored row (row edited)");
+    } else if (r.row.digest != "sha256:" + computed_hash) {
+      fail("digest column of " + ref + " does not match its body");
+    } else if (r.row.source != r.entry.source) {
+      fail("source of " + ref + " differs from the ledger's");
+    }
+    claimed[id] = 1;
+  }
+};
+
+Status RunRowsPass(const std::string& path, const std::string& chain_id, RowsPass* pass) {
+  auto store = Store::Open(path, Store::Mode::kReadOnly);
+  if (!store.ok()) return store.status();
+  struct Item {
+    Store::CoveredRow r;
+    std::string computed_hash;
+  };
+  HashPipeline<Item> pipeline([](Item& x) { x.computed_hash = crypto::Sha256Hex(x.r.row.body); },
+                              [&](Item& x) { pass->Check(x.r, x.computed_hash, chain_id); });
+  Status s = (*store)->ForEachCoveredRow([&](Store::CoveredRow& r) {
+    pipeline.Push(Item{std::move(r), {}});
+    return Status::Ok();
+  });
+  pipeline.Finish();
+  return s;
+}
+
+}  // namespace
+
+Result<ChainVerifyReport> VerifyChains(Store& store, const std::string& chain_id) {
+  RowsPass rows;
+  auto rows_done = std::async(std::launch::async, RunRowsPass, store.path(), chain_id, &rows);
+  ChainsPass chains;
+  Status s = RunChainsPass(store, chain_id, &chains);
+  Status rows_status = rows_done.get();
+  if (!s.ok()) return s;
+  if (!rows_status.ok()) return rows_status;
+
+  ChainVerifyReport report;
+  report.entries = chains.entries;
+  report.covered_rows = rows.covered_rows;
+  report.coverage_failures = std::move(rows.coverage_failures);
+  for (auto& f : rows.failures) chains.Of(f.chain_id).Fail(f.seq, std::move(f.why));
+  for (size_t id = 0; id < chains.is_artifact.size(); ++id) {
+    if (!chains.is_artifact[id] || (id < rows.claimed.size() && rows.claimed[id])) continue;
+    auto e = store.GetLedgerEntry(static_cast<int64_t>(id));
+    if (!e.ok()) return e.status();
+    if (!*e) continue;
+    chains.Of((*e)->chain_id).Fail((*e)->seq, "names " + (*e)->artifact_table + "/" + (*e)->artifact_id +
+                                                   ", which is not stored (row deleted)");
+  }
+  std::sort(chains.chains.begin(), chains.chains.end(),
+            [](const ChainState& a, const ChainState& b) { return a.report.chain_id < b.report.chain_id; });
+  for (auto& st : chains.chains) {
     ChainReport& c = st.report;
     if (c.sealed && c.authority == "server") {
       c.evidence_class = c.drops || c.breaks ? EvidenceClass::kPartialAuthoritative : EvidenceClass::kAuthoritative;
