@@ -18,7 +18,7 @@
 //             payload without "signature". Nothing is appended after a seal.
 #pragma once
 
-#include <map>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,7 +58,7 @@ class LedgerAppender {
                           std::string*);
   Status Append(LedgerEntry& entry);
   Store& store_;
-  std::map<std::string, ChainHead, std::less<>> heads_;
+  std::unordered_map<std::string, ChainHead> heads_;
   int64_t next_id_ = 0;  // 0 until read from the store
 };
 
