@@ -21,6 +21,7 @@
 #include "util/content_digest.h"
 #include "util/paths.h"
 #include "ledger/ledger.h"
+#include "rego/conformance.h"
 #include "verify/chain_verify.h"
 #include "verify/els_verify.h"
 #include "verify/verify.h"
@@ -179,6 +180,17 @@ int RunChainEvent(const std::string& state_path, const std::string& chain, const
   return 0;
 }
 
+int RunConformance(const std::string& dir, int floor, size_t max_failures) {
+  auto report = rego::RunConformance(dir);
+  if (!report.ok()) return Fail(report.status());
+  std::cout << report->Render(max_failures);
+  if (report->passed() < floor) {
+    std::cout << "below the conformance floor of " << floor << " passing cases\n";
+    return 1;
+  }
+  return 0;
+}
+
 int RunDemo(const std::string& state_path, int64_t decisions, uint64_t seed) {
   std::string path = state_path.empty() ? DemoStatePath() : state_path;
   auto report = decisions > 0 ? BuildSyntheticStore(RepoRoot(), path, decisions, seed) : BuildDemoStore(RepoRoot(), path);
@@ -287,6 +299,16 @@ int main(int argc, char** argv) {
   auto* digest = app.add_subcommand("digest", "print the sha256 digest of files or directory trees");
   digest->add_option("paths", paths, "files or directories")->required();
 
+  auto* rego_cmd = app.add_subcommand("rego", "the native Rego engine");
+  rego_cmd->require_subcommand(1);
+  std::string conformance_dir;
+  int floor = 0;
+  size_t max_failures = 50;
+  auto* conformance = rego_cmd->add_subcommand("conformance", "run OPA's conformance cases and report pass counts");
+  conformance->add_option("dir", conformance_dir, "directory of case files (opa-compliance/v1)")->required();
+  conformance->add_option("--floor", floor, "fail (exit 1) when fewer cases pass");
+  conformance->add_option("--max-failures", max_failures, "failing cases to list");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -315,6 +337,7 @@ int main(int argc, char** argv) {
   }
   if (*demo) return RunDemo(state_path, decisions, seed);
   if (*dump) return RunDump(state_path, digest_only);
+  if (*conformance) return RunConformance(conformance_dir, floor, max_failures);
   if (*digest) return RunDigest(paths);
   return 2;
 }

@@ -1,0 +1,80 @@
+// The Rego syntax tree produced by the parser and walked by the evaluator.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rego/value.h"
+
+namespace oep::rego {
+
+struct Location {
+  int row = 0;
+  int col = 0;
+};
+
+struct Expr;
+using Body = std::vector<Expr>;
+
+enum class TermKind { kScalar, kVar, kRef, kArray, kObject, kSet, kArrayCompr, kSetCompr, kObjectCompr, kCall };
+
+struct Term;
+using TermPtr = std::shared_ptr<const Term>;
+
+struct Term {
+  TermKind kind = TermKind::kScalar;
+  Location loc;
+  Value value;                 // kScalar
+  std::string name;            // kVar; kCall: operator or built-in name when not a ref
+  std::vector<TermPtr> items;  // kRef: head then path; kArray/kSet: elements; kObject: k0 v0 k1 v1 ...; kCall: fn, args
+  TermPtr head, key;           // comprehensions (key for object comprehensions)
+  std::shared_ptr<Body> body;  // comprehensions
+};
+
+struct With {
+  TermPtr target;
+  TermPtr value;
+};
+
+enum class ExprKind { kTerm, kNot, kSome, kSomeIn, kEvery };
+
+struct Expr {
+  ExprKind kind = ExprKind::kTerm;
+  Location loc;
+  TermPtr term;                          // kTerm (calls include = and :=), kNot's negated term
+  std::shared_ptr<Expr> negated;         // kNot
+  std::vector<std::string> vars;         // kSome
+  TermPtr key, value, collection;        // kSomeIn, kEvery (key may be null)
+  std::shared_ptr<Body> body;            // kEvery
+  std::vector<With> withs;
+};
+
+enum class RuleKind { kComplete, kPartialSet, kPartialObject, kFunction };
+
+struct Rule {
+  RuleKind kind = RuleKind::kComplete;
+  Location loc;
+  std::vector<std::string> path;  // package path + the head's static ref parts
+  std::vector<TermPtr> keys;      // dynamic ref parts after `path` (object keys / set element last)
+  TermPtr value;                  // complete, object and function value (true when absent)
+  std::vector<TermPtr> args;      // function parameters
+  Body body;
+  bool is_default = false;
+  std::shared_ptr<Rule> else_rule;
+  std::string package_key;        // the package path joined with '.'
+};
+
+struct Import {
+  std::vector<std::string> path;  // e.g. data.foo.bar, input.x
+  std::string alias;
+};
+
+struct Module {
+  std::vector<std::string> package;  // without the leading "data"
+  std::vector<Import> imports;
+  std::vector<std::shared_ptr<Rule>> rules;
+  std::string file;
+};
+
+}  // namespace oep::rego

@@ -1,0 +1,47 @@
+// Built-in functions: one registry, one file per namespace (builtins_*.cc).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "rego/value.h"
+
+namespace oep::rego {
+
+// What a built-in call produced. Errors carry OPA's codes: eval_type_error for operands
+// of the wrong type, eval_builtin_error otherwise.
+struct BuiltinOut {
+  enum class Kind { kValue, kUndefined, kError, kMany } kind = Kind::kUndefined;
+  Value value;  // kMany: an array of the outputs (relations such as walk)
+  std::string code;
+  std::string message;
+  static BuiltinOut Of(Value v) { return {Kind::kValue, std::move(v), {}, {}}; }
+  static BuiltinOut Undefined() { return {}; }
+  static BuiltinOut Many(Array outputs) { return {Kind::kMany, Value::MakeArray(std::move(outputs)), {}, {}}; }
+  static BuiltinOut TypeError(std::string msg) { return {Kind::kError, {}, "eval_type_error", std::move(msg)}; }
+  static BuiltinOut Error(std::string msg) { return {Kind::kError, {}, "eval_builtin_error", std::move(msg)}; }
+};
+
+using BuiltinFn = std::function<BuiltinOut(const std::vector<Value>& args)>;
+
+struct Builtin {
+  int arity;
+  BuiltinFn fn;
+};
+
+// name (e.g. "count", "object.get", "plus") -> built-in.
+const std::map<std::string, Builtin>& Builtins();
+
+// Registration helpers used by the builtins_*.cc files.
+using Registry = std::map<std::string, Builtin>;
+void RegisterOperatorBuiltins(Registry& r);
+void RegisterStringBuiltins(Registry& r);
+void RegisterCollectionBuiltins(Registry& r);
+void RegisterEncodingBuiltins(Registry& r);
+
+// "operand 1 must be number but got string"-style messages.
+std::string OperandError(const std::string& fn, int index, const std::string& want, const Value& got);
+
+}  // namespace oep::rego

@@ -1,0 +1,244 @@
+// Aggregates, arrays, objects, sets, numbers.range, walk.
+#include <algorithm>
+#include <cmath>
+
+#include "rego/builtins.h"
+
+namespace oep::rego {
+namespace {
+
+using Args = std::vector<Value>;
+
+void Add(Registry& r, const std::string& name, int arity, BuiltinFn fn) { r[name] = Builtin{arity, std::move(fn)}; }
+
+// Elements of an array or set (objects give their values when `objects` is set).
+bool Elements(const Value& v, Array* out, bool objects = false) {
+  if (v.is_array()) *out = v.array();
+  else if (v.is_set()) out->assign(v.set().begin(), v.set().end());
+  else if (objects && v.is_object()) for (const auto& [k, e] : v.object()) out->push_back(e);
+  else return false;
+  return true;
+}
+
+void Walk(const Value& v, Array& path, Array& out) {
+  out.push_back(Value::MakeArray({Value::MakeArray(path), v}));
+  auto visit = [&](const Value& key, const Value& child) {
+    path.push_back(key);
+    Walk(child, path, out);
+    path.pop_back();
+  };
+  if (v.is_array()) for (size_t i = 0; i < v.array().size(); ++i) visit(Value::Int(static_cast<int64_t>(i)), v.array()[i]);
+  else if (v.is_object()) for (const auto& [k, c] : v.object()) visit(k, c);
+  else if (v.is_set()) for (const auto& c : v.set()) visit(c, c);
+}
+
+Value UnionObjects(const Value& a, const Value& b) {
+  if (!a.is_object() || !b.is_object()) return b;
+  Object o = a.object();
+  for (const auto& [k, v] : b.object()) {
+    auto it = o.find(k);
+    o[k] = it == o.end() ? v : UnionObjects(it->second, v);
+  }
+  return Value::MakeObject(std::move(o));
+}
+
+}  // namespace
+
+void RegisterCollectionBuiltins(Registry& r) {
+  Add(r, "count", 1, [](const Args& a) {
+    const Value& v = a[0];
+    if (v.is_string()) {
+      int64_t n = 0;
+      for (unsigned char c : v.str()) n += (c & 0xC0) != 0x80;
+      return BuiltinOut::Of(Value::Int(n));
+    }
+    if (v.is_array()) return BuiltinOut::Of(Value::Int(static_cast<int64_t>(v.array().size())));
+    if (v.is_object()) return BuiltinOut::Of(Value::Int(static_cast<int64_t>(v.object().size())));
+    if (v.is_set()) return BuiltinOut::Of(Value::Int(static_cast<int64_t>(v.set().size())));
+    return BuiltinOut::TypeError(OperandError("count", 1, "any<array[any], object[any: any], set[any], string>", v));
+  });
+  for (const char* fn : {"sum", "product"}) {
+    std::string name = fn;
+    Add(r, name, 1, [name](const Args& a) {
+      Array xs;
+      if (!Elements(a[0], &xs)) return BuiltinOut::TypeError(OperandError(name, 1, "any<array[number], set[number]>", a[0]));
+      bool all_int = true;
+      int64_t acc_i = name == "sum" ? 0 : 1;
+      double acc_d = name == "sum" ? 0 : 1;
+      for (const auto& x : xs) {
+        if (!x.is_number()) return BuiltinOut::TypeError(OperandError(name, 1, "any<array[number], set[number]>", a[0]));
+        if (x.is_int() && all_int) {
+          int64_t next;
+          bool overflow = name == "sum" ? __builtin_add_overflow(acc_i, x.as_int(), &next) : __builtin_mul_overflow(acc_i, x.as_int(), &next);
+          if (!overflow) acc_i = next;
+          else all_int = false;
+        } else {
+          all_int = false;
+        }
+        acc_d = name == "sum" ? acc_d + x.as_double() : acc_d * x.as_double();
+      }
+      return BuiltinOut::Of(all_int ? Value::Int(acc_i) : Value::Double(acc_d));
+    });
+  }
+  for (const char* fn : {"max", "min"}) {
+    std::string name = fn;
+    Add(r, name, 1, [name](const Args& a) {
+      Array xs;
+      if (!Elements(a[0], &xs)) return BuiltinOut::TypeError(OperandError(name, 1, "any<array[any], set[any]>", a[0]));
+      if (xs.empty()) return BuiltinOut::Undefined();
+      Value best = xs[0];
+      for (const auto& x : xs) if (name == "max" ? x.Compare(best) > 0 : x.Compare(best) < 0) best = x;
+      return BuiltinOut::Of(best);
+    });
+  }
+  Add(r, "sort", 1, [](const Args& a) {
+    Array xs;
+    if (!Elements(a[0], &xs)) return BuiltinOut::TypeError(OperandError("sort", 1, "any<array[any], set[any]>", a[0]));
+    std::sort(xs.begin(), xs.end(), ValueLess());
+    return BuiltinOut::Of(Value::MakeArray(xs));
+  });
+  Add(r, "array.concat", 2, [](const Args& a) {
+    if (!a[0].is_array()) return BuiltinOut::TypeError(OperandError("array.concat", 1, "array", a[0]));
+    if (!a[1].is_array()) return BuiltinOut::TypeError(OperandError("array.concat", 2, "array", a[1]));
+    Array out = a[0].array();
+    out.insert(out.end(), a[1].array().begin(), a[1].array().end());
+    return BuiltinOut::Of(Value::MakeArray(out));
+  });
+  Add(r, "array.slice", 3, [](const Args& a) {
+    if (!a[0].is_array()) return BuiltinOut::TypeError(OperandError("array.slice", 1, "array", a[0]));
+    if (!a[1].is_number()) return BuiltinOut::TypeError(OperandError("array.slice", 2, "number", a[1]));
+    if (!a[2].is_number()) return BuiltinOut::TypeError(OperandError("array.slice", 3, "number", a[2]));
+    int64_t n = static_cast<int64_t>(a[0].array().size());
+    int64_t s = std::clamp<int64_t>(static_cast<int64_t>(a[1].as_double()), 0, n);
+    int64_t e = std::clamp<int64_t>(static_cast<int64_t>(a[2].as_double()), 0, n);
+    if (s > e) s = e;
+    return BuiltinOut::Of(Value::MakeArray(Array(a[0].array().begin() + s, a[0].array().begin() + e)));
+  });
+  Add(r, "array.reverse", 1, [](const Args& a) {
+    if (!a[0].is_array()) return BuiltinOut::TypeError(OperandError("array.reverse", 1, "array", a[0]));
+    Array out(a[0].array().rbegin(), a[0].array().rend());
+    return BuiltinOut::Of(Value::MakeArray(out));
+  });
+  Add(r, "object.get", 3, [](const Args& a) {
+    if (!a[0].is_object()) return BuiltinOut::TypeError(OperandError("object.get", 1, "object", a[0]));
+    if (a[1].is_array()) {
+      Value cur = a[0];
+      for (const auto& k : a[1].array()) {
+        auto next = cur.is_set() ? std::optional<Value>() : cur.Get(k);
+        if (!next) return BuiltinOut::Of(a[2]);
+        cur = *next;
+      }
+      return BuiltinOut::Of(cur);
+    }
+    auto v = a[0].Get(a[1]);
+    return BuiltinOut::Of(v ? *v : a[2]);
+  });
+  Add(r, "object.keys", 1, [](const Args& a) {
+    if (!a[0].is_object()) return BuiltinOut::TypeError(OperandError("object.keys", 1, "object", a[0]));
+    Set s;
+    for (const auto& [k, v] : a[0].object()) s.insert(k);
+    return BuiltinOut::Of(Value::MakeSet(s));
+  });
+  Add(r, "object.union", 2, [](const Args& a) {
+    if (!a[0].is_object()) return BuiltinOut::TypeError(OperandError("object.union", 1, "object", a[0]));
+    if (!a[1].is_object()) return BuiltinOut::TypeError(OperandError("object.union", 2, "object", a[1]));
+    return BuiltinOut::Of(UnionObjects(a[0], a[1]));
+  });
+  Add(r, "object.union_n", 1, [](const Args& a) {
+    if (!a[0].is_array()) return BuiltinOut::TypeError(OperandError("object.union_n", 1, "array", a[0]));
+    Value acc = Value::MakeObject({});
+    for (const auto& o : a[0].array()) {
+      if (!o.is_object()) return BuiltinOut::TypeError(OperandError("object.union_n", 1, "array[object]", a[0]));
+      acc = UnionObjects(acc, o);
+    }
+    return BuiltinOut::Of(acc);
+  });
+  auto keyset = [](const Value& v, Set* out) {
+    if (v.is_array()) out->insert(v.array().begin(), v.array().end());
+    else if (v.is_set()) *out = v.set();
+    else if (v.is_object()) for (const auto& [k, e] : v.object()) out->insert(k);
+    else return false;
+    return true;
+  };
+  Add(r, "object.remove", 2, [keyset](const Args& a) {
+    if (!a[0].is_object()) return BuiltinOut::TypeError(OperandError("object.remove", 1, "object", a[0]));
+    Set keys;
+    if (!keyset(a[1], &keys)) return BuiltinOut::TypeError(OperandError("object.remove", 2, "any<array[any], object[any: any], set[any]>", a[1]));
+    Object o;
+    for (const auto& [k, v] : a[0].object()) if (!keys.count(k)) o[k] = v;
+    return BuiltinOut::Of(Value::MakeObject(o));
+  });
+  Add(r, "object.filter", 2, [keyset](const Args& a) {
+    if (!a[0].is_object()) return BuiltinOut::TypeError(OperandError("object.filter", 1, "object", a[0]));
+    Set keys;
+    if (!keyset(a[1], &keys)) return BuiltinOut::TypeError(OperandError("object.filter", 2, "any<array[any], object[any: any], set[any]>", a[1]));
+    Object o;
+    for (const auto& [k, v] : a[0].object()) if (keys.count(k)) o[k] = v;
+    return BuiltinOut::Of(Value::MakeObject(o));
+  });
+  Add(r, "union", 1, [](const Args& a) {
+    if (!a[0].is_set()) return BuiltinOut::TypeError(OperandError("union", 1, "set[set[any]]", a[0]));
+    Set out;
+    for (const auto& s : a[0].set()) {
+      if (!s.is_set()) return BuiltinOut::TypeError(OperandError("union", 1, "set[set[any]]", a[0]));
+      out.insert(s.set().begin(), s.set().end());
+    }
+    return BuiltinOut::Of(Value::MakeSet(out));
+  });
+  Add(r, "intersection", 1, [](const Args& a) {
+    if (!a[0].is_set()) return BuiltinOut::TypeError(OperandError("intersection", 1, "set[set[any]]", a[0]));
+    std::optional<Set> out;
+    for (const auto& s : a[0].set()) {
+      if (!s.is_set()) return BuiltinOut::TypeError(OperandError("intersection", 1, "set[set[any]]", a[0]));
+      if (!out) {
+        out = s.set();
+        continue;
+      }
+      Set next;
+      for (const auto& v : *out) if (s.set().count(v)) next.insert(v);
+      out = next;
+    }
+    return BuiltinOut::Of(Value::MakeSet(out.value_or(Set{})));
+  });
+  Add(r, "numbers.range", 2, [](const Args& a) {
+    if (!a[0].is_number()) return BuiltinOut::TypeError(OperandError("numbers.range", 1, "number", a[0]));
+    if (!a[1].is_number()) return BuiltinOut::TypeError(OperandError("numbers.range", 2, "number", a[1]));
+    if (!a[0].is_int()) return BuiltinOut::Error("operand 1 must be integer number but got floating-point number");
+    if (!a[1].is_int()) return BuiltinOut::Error("operand 2 must be integer number but got floating-point number");
+    Array out;
+    int64_t x = a[0].as_int(), y = a[1].as_int();
+    for (int64_t i = x; x <= y ? i <= y : i >= y; i += x <= y ? 1 : -1) out.push_back(Value::Int(i));
+    return BuiltinOut::Of(Value::MakeArray(out));
+  });
+  Add(r, "numbers.range_step", 3, [](const Args& a) {
+    for (int i = 0; i < 3; ++i) {
+      if (!a[static_cast<size_t>(i)].is_number()) return BuiltinOut::TypeError(OperandError("numbers.range_step", i + 1, "number", a[static_cast<size_t>(i)]));
+    }
+    if (!a[0].is_int() || !a[1].is_int() || !a[2].is_int()) return BuiltinOut::Error("operands must be integer numbers");
+    int64_t x = a[0].as_int(), y = a[1].as_int(), step = a[2].as_int();
+    if (step <= 0) return BuiltinOut::Error("step must be a positive number above zero");
+    Array out;
+    if (x <= y) for (int64_t i = x; i <= y; i += step) out.push_back(Value::Int(i));
+    else for (int64_t i = x; i >= y; i -= step) out.push_back(Value::Int(i));
+    return BuiltinOut::Of(Value::MakeArray(out));
+  });
+  Add(r, "walk", 1, [](const Args& a) {
+    Array path, out;
+    Walk(a[0], path, out);
+    return BuiltinOut::Many(out);
+  });
+  Add(r, "all", 1, [](const Args& a) {
+    Array xs;
+    if (!Elements(a[0], &xs)) return BuiltinOut::TypeError(OperandError("all", 1, "any<array[any], set[any]>", a[0]));
+    for (const auto& x : xs) if (!(x.is_bool() && x.as_bool())) return BuiltinOut::Of(Value::Bool(false));
+    return BuiltinOut::Of(Value::Bool(true));
+  });
+  Add(r, "any", 1, [](const Args& a) {
+    Array xs;
+    if (!Elements(a[0], &xs)) return BuiltinOut::TypeError(OperandError("any", 1, "any<array[any], set[any]>", a[0]));
+    for (const auto& x : xs) if (x.is_bool() && x.as_bool()) return BuiltinOut::Of(Value::Bool(true));
+    return BuiltinOut::Of(Value::Bool(false));
+  });
+}
+
+}  // namespace oep::rego

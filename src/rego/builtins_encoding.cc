@@ -1,0 +1,171 @@
+// json.*, base64*, hex.*, urlquery.*.
+#include <cstdio>
+
+#include "json/json.h"
+#include "rego/builtins.h"
+
+namespace oep::rego {
+namespace {
+
+using Args = std::vector<Value>;
+
+void Add(Registry& r, const std::string& name, int arity, BuiltinFn fn) { r[name] = Builtin{arity, std::move(fn)}; }
+
+const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+std::string B64Encode(const std::string& in, bool url, bool pad) {
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t n = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
+    for (int s = 18; s >= 0; s -= 6) out += kB64[(n >> s) & 63];
+  }
+  if (i < in.size()) {
+    uint32_t n = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) n |= static_cast<unsigned char>(in[i + 1]) << 8;
+    out += kB64[(n >> 18) & 63];
+    out += kB64[(n >> 12) & 63];
+    if (i + 1 < in.size()) out += kB64[(n >> 6) & 63];
+    else if (pad) out += '=';
+    if (pad) out += '=';
+  }
+  if (url) for (auto& c : out) c = c == '+' ? '-' : (c == '/' ? '_' : c);
+  return out;
+}
+
+std::optional<std::string> B64Decode(std::string in, bool url) {
+  if (url) {
+    for (auto& c : in) c = c == '-' ? '+' : (c == '_' ? '/' : c);
+    while (in.size() % 4) in += '=';
+  }
+  if (in.size() % 4) return std::nullopt;
+  std::string out;
+  for (size_t i = 0; i < in.size(); i += 4) {
+    uint32_t n = 0;
+    int pads = 0;
+    for (int j = 0; j < 4; ++j) {
+      char c = in[i + static_cast<size_t>(j)];
+      const char* p = std::strchr(kB64, c);
+      if (c == '=' && c != 0) {
+        ++pads;
+        n <<= 6;
+      } else if (p && c) {
+        if (pads) return std::nullopt;
+        n = (n << 6) | static_cast<uint32_t>(p - kB64);
+      } else {
+        return std::nullopt;
+      }
+    }
+    out += static_cast<char>((n >> 16) & 255);
+    if (pads < 2) out += static_cast<char>((n >> 8) & 255);
+    if (pads < 1) out += static_cast<char>(n & 255);
+  }
+  return out;
+}
+
+std::string UrlEncode(const std::string& s) {
+  std::string out;
+  char buf[4];
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
+    else if (c == ' ') out += '+';
+    else {
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void RegisterEncodingBuiltins(Registry& r) {
+  Add(r, "json.marshal", 1, [](const Args& a) { return BuiltinOut::Of(Value::String(a[0].ToJson())); });
+  Add(r, "json.unmarshal", 1, [](const Args& a) {
+    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("json.unmarshal", 1, "string", a[0]));
+    auto v = Value::FromJsonText(a[0].str());
+    if (!v.ok()) return BuiltinOut::Error(v.status().message());
+    return BuiltinOut::Of(*v);
+  });
+  Add(r, "json.is_valid", 1, [](const Args& a) {
+    if (!a[0].is_string()) return BuiltinOut::Of(Value::Bool(false));
+    return BuiltinOut::Of(Value::Bool(Value::FromJsonText(a[0].str()).ok()));
+  });
+  struct B64 {
+    const char* name;
+    bool url, pad, encode;
+  };
+  for (B64 b : {B64{"base64.encode", false, true, true}, B64{"base64.decode", false, true, false},
+                B64{"base64url.encode", true, true, true}, B64{"base64url.decode", true, true, false},
+                B64{"base64url.encode_no_pad", true, false, true}}) {
+    std::string n = b.name;
+    Add(r, n, 1, [n, b](const Args& a) {
+      if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError(n, 1, "string", a[0]));
+      if (b.encode) return BuiltinOut::Of(Value::String(B64Encode(a[0].str(), b.url, b.pad)));
+      auto d = B64Decode(a[0].str(), b.url);
+      if (!d) return BuiltinOut::Error("illegal base64 data");
+      return BuiltinOut::Of(Value::String(*d));
+    });
+  }
+  Add(r, "base64.is_valid", 1, [](const Args& a) {
+    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("base64.is_valid", 1, "string", a[0]));
+    return BuiltinOut::Of(Value::Bool(B64Decode(a[0].str(), false).has_value()));
+  });
+  Add(r, "hex.encode", 1, [](const Args& a) {
+    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("hex.encode", 1, "string", a[0]));
+    std::string out;
+    char buf[4];
+    for (unsigned char c : a[0].str()) {
+      std::snprintf(buf, sizeof buf, "%02x", c);
+      out += buf;
+    }
+    return BuiltinOut::Of(Value::String(out));
+  });
+  Add(r, "hex.decode", 1, [](const Args& a) {
+    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("hex.decode", 1, "string", a[0]));
+    const std::string& s = a[0].str();
+    if (s.size() % 2) return BuiltinOut::Error("encoding/hex: odd length hex string");
+    std::string out;
+    for (size_t i = 0; i < s.size(); i += 2) {
+      auto nib = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1; };
+      int hi = nib(s[i]), lo = nib(s[i + 1]);
+      if (hi < 0 || lo < 0) return BuiltinOut::Error("encoding/hex: invalid byte");
+      out += static_cast<char>(hi * 16 + lo);
+    }
+    return BuiltinOut::Of(Value::String(out));
+  });
+  Add(r, "urlquery.encode", 1, [](const Args& a) {
+    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("urlquery.encode", 1, "string", a[0]));
+    return BuiltinOut::Of(Value::String(UrlEncode(a[0].str())));
+  });
+  Add(r, "urlquery.decode", 1, [](const Args& a) {
+    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("urlquery.decode", 1, "string", a[0]));
+    const std::string& s = a[0].str();
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i) {
+      if (s[i] == '+') out += ' ';
+      else if (s[i] == '%' && i + 2 < s.size() + 0 && i + 2 <= s.size() - 1 + 1) {
+        out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+        i += 2;
+      } else out += s[i];
+    }
+    return BuiltinOut::Of(Value::String(out));
+  });
+  Add(r, "urlquery.encode_object", 1, [](const Args& a) {
+    if (!a[0].is_object()) return BuiltinOut::TypeError(OperandError("urlquery.encode_object", 1, "object", a[0]));
+    std::string out;
+    for (const auto& [k, v] : a[0].object()) {
+      if (!k.is_string()) continue;
+      auto add = [&](const Value& e) {
+        if (!out.empty()) out += '&';
+        out += UrlEncode(k.str()) + "=" + UrlEncode(e.is_string() ? e.str() : e.ToJson());
+      };
+      if (v.is_array()) for (const auto& e : v.array()) add(e);
+      else if (v.is_set()) for (const auto& e : v.set()) add(e);
+      else add(v);
+    }
+    return BuiltinOut::Of(Value::String(out));
+  });
+}
+
+}  // namespace oep::rego

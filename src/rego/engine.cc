@@ -1,0 +1,1099 @@
+#include "rego/engine.h"
+
+#include <deque>
+#include <functional>
+#include <set>
+
+#include "rego/builtins.h"
+
+namespace oep::rego {
+
+// The rule tree: one node per path segment under data; rules hang on their path.
+struct Node {
+  std::map<std::string, std::unique_ptr<Node>> children;
+  std::vector<const Rule*> rules;  // non-default rules at exactly this path
+  const Rule* default_rule = nullptr;
+};
+
+struct ModuleCtx {
+  std::vector<std::string> package;
+  std::map<std::string, std::vector<std::string>> aliases;  // import alias -> path (data... / input...)
+};
+
+struct Engine::Impl {
+  std::vector<Module> modules;
+  std::vector<std::unique_ptr<ModuleCtx>> contexts;
+  std::map<const Rule*, const ModuleCtx*> rule_ctx;
+  Node root;
+  Value data;
+
+  Node* Find(const std::vector<std::string>& path, size_t n) const {
+    const Node* node = &root;
+    for (size_t i = 0; i < n; ++i) {
+      auto it = node->children.find(path[i]);
+      if (it == node->children.end()) return nullptr;
+      node = it->second.get();
+    }
+    return const_cast<Node*>(node);
+  }
+};
+
+namespace {
+
+using VK = std::function<bool(const Value&)>;
+using K = std::function<bool()>;
+
+struct EvalAbort {};
+
+std::string JoinPath(const std::vector<std::string>& p) {
+  std::string out;
+  for (const auto& s : p) out += (out.empty() ? "" : ".") + s;
+  return out;
+}
+
+class Evaluator {
+ public:
+  Evaluator(const Engine::Impl& impl, const std::optional<Value>& input, const EvalOptions& opts)
+      : impl_(impl), input_(input), opts_(opts) {
+    memo_.emplace_back();
+  }
+
+  std::optional<RegoError> error;
+
+  bool RunQuery(const Body& body, const std::function<bool()>& k) {
+    ctx_ = nullptr;
+    return EvalBody(body, 0, k);
+  }
+
+  const std::optional<Value>* LookupVar(const std::string& name) const {
+    for (size_t i = binds_.size(); i > frame_; --i) {
+      if (binds_[i - 1].first == name) return &binds_[i - 1].second;
+    }
+    return nullptr;
+  }
+
+  std::optional<Value> EvalOne(const TermPtr& t) {
+    std::optional<Value> out;
+    EvalTerm(t, [&](const Value& v) {
+      out = v;
+      return false;
+    });
+    return out;
+  }
+
+ private:
+  // ---- errors and limits
+  bool Fail(const std::string& code, const std::string& msg, Location loc = {}) {
+    if (!error) error = RegoError{code, msg, "", loc};
+    return false;
+  }
+  bool Step() {
+    if (++steps_ > opts_.max_steps) return Fail("eval_cancel_error", "evaluation exceeded the step limit");
+    return true;
+  }
+
+  // ---- bindings
+  void Bind(const std::string& name, std::optional<Value> v) { binds_.emplace_back(name, std::move(v)); }
+  const Value* Bound(const std::string& name) const {
+    auto* slot = LookupVar(name);
+    return slot && *slot ? &**slot : nullptr;
+  }
+
+  bool IsGlobalName(const std::string& name) const {
+    if (name == "input" || name == "data") return true;
+    if (LookupVar(name)) return false;
+    if (ctx_) {
+      if (ctx_->aliases.count(name)) return true;
+      std::vector<std::string> p = ctx_->package;
+      p.push_back(name);
+      if (impl_.Find(p, p.size())) return true;
+    }
+    return false;
+  }
+
+  // A term whose value(s) can be computed now (it binds its own iteration vars).
+  bool Evaluable(const TermPtr& t) const {
+    switch (t->kind) {
+      case TermKind::kScalar: return true;
+      case TermKind::kVar: return t->name != "_" && (Bound(t->name) || IsGlobalName(t->name));
+      case TermKind::kRef: return t->items[0]->kind != TermKind::kVar || Evaluable(t->items[0]);
+      case TermKind::kCall:
+      case TermKind::kArrayCompr:
+      case TermKind::kSetCompr:
+      case TermKind::kObjectCompr: return true;
+      case TermKind::kArray:
+      case TermKind::kSet:
+        for (const auto& e : t->items) if (!Evaluable(e)) return false;
+        return true;
+      case TermKind::kObject:
+        for (const auto& e : t->items) if (!Evaluable(e)) return false;
+        return true;
+    }
+    return true;
+  }
+
+  // ---- bodies and expressions
+  bool EvalBody(const Body& body, size_t i, const K& k) {
+    if (i == body.size()) return k();
+    return EvalExpr(body[i], [&] { return EvalBody(body, i + 1, k); });
+  }
+
+  struct WithState {
+    std::optional<Value> input;
+    std::vector<std::pair<std::vector<std::string>, Value>> data_overrides;
+    std::map<std::string, TermPtr> fn_overrides;
+    std::map<std::string, Value> fn_value_overrides;
+  };
+
+  bool EvalExpr(const Expr& e, const K& k) {
+    if (!Step()) return false;
+    if (e.withs.empty()) return EvalExprInner(e, k);
+    WithState outer{input_, data_overrides_, fn_overrides_, fn_value_overrides_};
+    WithState inner = outer;
+    for (const auto& w : e.withs) {
+      auto v = EvalOne(w.value);
+      if (error) return false;
+      if (!v) return true;  // undefined with value: the expression is undefined
+      if (!ApplyWith(w, *v, inner)) return false;
+    }
+    auto swap_in = [&](const WithState& s) {
+      input_ = s.input;
+      data_overrides_ = s.data_overrides;
+      fn_overrides_ = s.fn_overrides;
+      fn_value_overrides_ = s.fn_value_overrides;
+    };
+    swap_in(inner);
+    memo_.emplace_back();
+    bool r = EvalExprInner(e, [&] {
+      swap_in(outer);
+      auto saved = std::move(memo_.back());
+      memo_.pop_back();
+      bool rr = k();
+      memo_.push_back(std::move(saved));
+      swap_in(inner);
+      return rr;
+    });
+    memo_.pop_back();
+    swap_in(outer);
+    return r;
+  }
+
+  bool ApplyWith(const With& w, const Value& v, WithState& s) {
+    // Target: input[.path], data.path, or a function / built-in name.
+    std::vector<std::string> path;
+    const TermPtr& t = w.target;
+    std::string head;
+    if (t->kind == TermKind::kVar) head = t->name;
+    else if (t->kind == TermKind::kRef && t->items[0]->kind == TermKind::kVar) head = t->items[0]->name;
+    else return Fail("rego_compile_error", "with keyword target must reference input, data or a function", t->loc);
+    if (t->kind == TermKind::kRef) {
+      for (size_t i = 1; i < t->items.size(); ++i) {
+        if (t->items[i]->kind != TermKind::kScalar || !t->items[i]->value.is_string()) {
+          return Fail("rego_compile_error", "with keyword target must be a static reference", t->loc);
+        }
+        path.push_back(t->items[i]->value.str());
+      }
+    }
+    if (head == "input") {
+      s.input = path.empty() ? v : SetPath(s.input.value_or(Value::MakeObject({})), path, 0, v);
+      return true;
+    }
+    std::string name = head;
+    for (const auto& p : path) name += "." + p;
+    if (head == "data") {
+      // A function at that path is replaced, anything else overridden as a document.
+      Node* n = impl_.Find(path, path.size());
+      if (n && !n->rules.empty() && n->rules[0]->kind == RuleKind::kFunction) {
+        return ReplaceFunction(name, w.value, v, s);
+      }
+      s.data_overrides.emplace_back(path, v);
+      return true;
+    }
+    if (ctx_ && ctx_->aliases.count(head)) {
+      auto full = ctx_->aliases.at(head);
+      full.insert(full.end(), path.begin(), path.end());
+      if (full[0] == "data") {
+        full.erase(full.begin());
+        Node* n = impl_.Find(full, full.size());
+        if (n && !n->rules.empty() && n->rules[0]->kind == RuleKind::kFunction) return ReplaceFunction("data." + JoinPath(full), w.value, v, s);
+        s.data_overrides.emplace_back(full, v);
+        return true;
+      }
+    }
+    if (Builtins().count(name) || impl_.Find(QualifiedRulePath(name), QualifiedRulePath(name).size())) {
+      std::string key = Builtins().count(name) ? name : "data." + JoinPath(QualifiedRulePath(name));
+      return ReplaceFunction(key, w.value, v, s);
+    }
+    return Fail("rego_compile_error", "with keyword target " + name + " is not input, data or a function", t->loc);
+  }
+
+  std::vector<std::string> QualifiedRulePath(const std::string& dotted) const {
+    std::vector<std::string> parts;
+    size_t start = 0;
+    for (;;) {
+      size_t dot = dotted.find('.', start);
+      parts.push_back(dotted.substr(start, dot - start));
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    if (!ctx_) return parts;
+    std::vector<std::string> p = ctx_->package;
+    p.insert(p.end(), parts.begin(), parts.end());
+    return p;
+  }
+
+  bool ReplaceFunction(const std::string& name, const TermPtr& replacement, const Value& v, WithState& s) {
+    // A reference to a function (user or built-in) replaces it; any other value is the
+    // constant result of every call.
+    if (replacement->kind == TermKind::kVar || replacement->kind == TermKind::kRef) {
+      std::string target = StaticName(replacement);
+      if (!target.empty() && (Builtins().count(target) || ResolveFunctionPath(replacement))) {
+        s.fn_overrides[name] = replacement;
+        return true;
+      }
+    }
+    s.fn_value_overrides[name] = v;
+    return true;
+  }
+
+  static Value SetPath(const Value& base, const std::vector<std::string>& path, size_t i, const Value& v) {
+    if (i == path.size()) return v;
+    Object obj = base.is_object() ? base.object() : Object{};
+    auto key = Value::String(path[i]);
+    auto it = obj.find(key);
+    obj[key] = SetPath(it == obj.end() ? Value::MakeObject({}) : it->second, path, i + 1, v);
+    return Value::MakeObject(std::move(obj));
+  }
+
+  bool EvalExprInner(const Expr& e, const K& k) {
+    switch (e.kind) {
+      case ExprKind::kTerm: {
+        const TermPtr& t = e.term;
+        if (t->kind == TermKind::kCall && !t->items[0] && (t->name == "eq" || t->name == "assign")) {
+          if (t->name == "assign") {
+            // := declares its left-hand variables fresh in this scope.
+            size_t mark = binds_.size();
+            ShadowVars(t->items[1]);
+            bool r = Unify(t->items[1], t->items[2], k);
+            binds_.resize(mark);
+            return r;
+          }
+          return Unify(t->items[1], t->items[2], k);
+        }
+        return EvalTerm(t, [&](const Value& v) {
+          if (v.is_bool() && !v.as_bool()) return true;
+          return k();
+        });
+      }
+      case ExprKind::kNot: {
+        bool found = false;
+        size_t mark = binds_.size();
+        EvalExpr(*e.negated, [&] {
+          found = true;
+          return false;
+        });
+        binds_.resize(mark);
+        if (error) return false;
+        return found ? true : k();
+      }
+      case ExprKind::kSome: {
+        size_t mark = binds_.size();
+        for (const auto& v : e.vars) Bind(v, std::nullopt);
+        bool r = k();
+        binds_.resize(mark);
+        return r;
+      }
+      case ExprKind::kSomeIn: {
+        size_t mark = binds_.size();
+        if (e.key) ShadowVars(e.key);
+        ShadowVars(e.value);
+        bool r = EvalTerm(e.collection, [&](const Value& coll) {
+          return ForEachElement(coll, [&](const Value& key, const Value& elem) {
+            return UnifyValue(e.value, elem, [&] { return e.key ? UnifyValue(e.key, key, k) : k(); });
+          });
+        });
+        binds_.resize(mark);
+        return r;
+      }
+      case ExprKind::kEvery: {
+        bool all = true;
+        bool r = EvalTerm(e.collection, [&](const Value& coll) {
+          bool ok_all = true;
+          ForEachElement(coll, [&](const Value& key, const Value& elem) {
+            size_t mark = binds_.size();
+            if (e.key) ShadowVars(e.key);
+            ShadowVars(e.value);
+            bool ok = false;
+            UnifyValue(e.value, elem, [&] {
+              auto body_k = [&] {
+                return EvalBody(*e.body, 0, [&] {
+                  ok = true;
+                  return false;
+                });
+              };
+              return e.key ? UnifyValue(e.key, key, body_k) : body_k();
+            });
+            binds_.resize(mark);
+            if (error) return false;
+            if (!ok) ok_all = false;
+            return ok;
+          });
+          if (error) return false;
+          if (!ok_all) {
+            all = false;
+            return true;
+          }
+          all = true;
+          return k();
+        });
+        (void)all;
+        return r;
+      }
+    }
+    return true;
+  }
+
+  void ShadowVars(const TermPtr& t) {
+    switch (t->kind) {
+      case TermKind::kVar:
+        if (t->name != "_") Bind(t->name, std::nullopt);
+        break;
+      case TermKind::kArray:
+      case TermKind::kSet:
+      case TermKind::kObject:
+        for (const auto& e : t->items) ShadowVars(e);
+        break;
+      default: break;
+    }
+  }
+
+  // Calls fn(key, element) for each element: arrays by index, objects by key, sets by value.
+  bool ForEachElement(const Value& coll, const std::function<bool(const Value&, const Value&)>& fn) {
+    if (coll.is_array()) {
+      for (size_t i = 0; i < coll.array().size(); ++i) {
+        if (!fn(Value::Int(static_cast<int64_t>(i)), coll.array()[i])) return false;
+      }
+    } else if (coll.is_object()) {
+      for (const auto& [key, v] : coll.object()) if (!fn(key, v)) return false;
+    } else if (coll.is_set()) {
+      for (const auto& v : coll.set()) if (!fn(v, v)) return false;
+    }
+    return true;
+  }
+
+  // ---- unification
+  bool Unify(const TermPtr& a, const TermPtr& b, const K& k) {
+    if (Evaluable(a)) return EvalTerm(a, [&](const Value& av) { return UnifyValue(b, av, k); });
+    if (Evaluable(b)) return EvalTerm(b, [&](const Value& bv) { return UnifyValue(a, bv, k); });
+    if (a->kind == TermKind::kArray && b->kind == TermKind::kArray && a->items.size() == b->items.size()) {
+      return UnifyItems(a->items, b->items, 0, k);
+    }
+    return Fail("rego_unsafe_var_error", "var is unsafe in unification", a->loc);
+  }
+
+  bool UnifyItems(const std::vector<TermPtr>& a, const std::vector<TermPtr>& b, size_t i, const K& k) {
+    if (i == a.size()) return k();
+    return Unify(a[i], b[i], [&] { return UnifyItems(a, b, i + 1, k); });
+  }
+
+  bool UnifyValue(const TermPtr& p, const Value& v, const K& k) {
+    switch (p->kind) {
+      case TermKind::kVar: {
+        if (p->name == "_") return k();
+        if (const Value* bound = Bound(p->name)) return *bound == v ? k() : true;
+        if (IsGlobalName(p->name)) {
+          return EvalTerm(p, [&](const Value& pv) { return pv == v ? k() : true; });
+        }
+        size_t mark = binds_.size();
+        Bind(p->name, v);
+        bool r = k();
+        binds_.resize(mark);
+        return r;
+      }
+      case TermKind::kScalar: return p->value == v ? k() : true;
+      case TermKind::kArray: {
+        if (!v.is_array() || v.array().size() != p->items.size()) return true;
+        return UnifyArray(p->items, v.array(), 0, k);
+      }
+      case TermKind::kObject: {
+        if (!v.is_object() || v.object().size() * 2 != p->items.size()) return true;
+        return UnifyObject(p, v, 0, k);
+      }
+      default:
+        return EvalTerm(p, [&](const Value& pv) { return pv == v ? k() : true; });
+    }
+  }
+
+  bool UnifyArray(const std::vector<TermPtr>& items, const Array& vals, size_t i, const K& k) {
+    if (i == items.size()) return k();
+    return UnifyValue(items[i], vals[i], [&] { return UnifyArray(items, vals, i + 1, k); });
+  }
+
+  bool UnifyObject(const TermPtr& p, const Value& v, size_t i, const K& k) {
+    if (i == p->items.size()) return k();
+    return EvalTerm(p->items[i], [&](const Value& key) {
+      auto elem = v.Get(key);
+      if (!elem) return true;
+      return UnifyValue(p->items[i + 1], *elem, [&] { return UnifyObject(p, v, i + 2, k); });
+    });
+  }
+
+  // ---- terms
+  bool EvalTerm(const TermPtr& t, const VK& k) {
+    if (!Step()) return false;
+    switch (t->kind) {
+      case TermKind::kScalar: return k(t->value);
+      case TermKind::kVar: return EvalVar(t, k);
+      case TermKind::kRef: return EvalRef(t, k);
+      case TermKind::kArray: {
+        Array acc;
+        return EvalItems(t->items, 0, acc, [&](const Array& vals) { return k(Value::MakeArray(vals)); });
+      }
+      case TermKind::kSet: {
+        Array acc;
+        return EvalItems(t->items, 0, acc, [&](const Array& vals) { return k(Value::MakeSet(Set(vals.begin(), vals.end()))); });
+      }
+      case TermKind::kObject: {
+        Array acc;
+        return EvalItems(t->items, 0, acc, [&](const Array& vals) {
+          Object obj;
+          for (size_t i = 0; i + 1 < vals.size(); i += 2) obj[vals[i]] = vals[i + 1];
+          return k(Value::MakeObject(std::move(obj)));
+        });
+      }
+      case TermKind::kArrayCompr:
+      case TermKind::kSetCompr:
+      case TermKind::kObjectCompr: return EvalComprehension(t, k);
+      case TermKind::kCall: return EvalCall(t, k);
+    }
+    return true;
+  }
+
+  bool EvalItems(const std::vector<TermPtr>& items, size_t i, Array& acc, const std::function<bool(const Array&)>& k) {
+    if (i == items.size()) return k(acc);
+    return EvalTerm(items[i], [&](const Value& v) {
+      acc.push_back(v);
+      bool r = EvalItems(items, i + 1, acc, k);
+      acc.pop_back();
+      return r;
+    });
+  }
+
+  bool EvalComprehension(const TermPtr& t, const VK& k) {
+    size_t mark = binds_.size();
+    Array arr;
+    Set set;
+    Object obj;
+    bool conflict = false;
+    EvalBody(*t->body, 0, [&] {
+      if (t->kind == TermKind::kObjectCompr) {
+        return EvalTerm(t->key, [&](const Value& key) {
+          return EvalTerm(t->head, [&](const Value& v) {
+            auto it = obj.find(key);
+            if (it != obj.end() && it->second != v) {
+              conflict = true;
+              return Fail("eval_conflict_error", "object keys must be unique", t->loc);
+            }
+            obj[key] = v;
+            return true;
+          });
+        });
+      }
+      return EvalTerm(t->head, [&](const Value& v) {
+        if (t->kind == TermKind::kArrayCompr) arr.push_back(v);
+        else set.insert(v);
+        return true;
+      });
+    });
+    binds_.resize(mark);
+    if (error || conflict) return false;
+    if (t->kind == TermKind::kArrayCompr) return k(Value::MakeArray(std::move(arr)));
+    if (t->kind == TermKind::kSetCompr) return k(Value::MakeSet(std::move(set)));
+    return k(Value::MakeObject(std::move(obj)));
+  }
+
+  bool EvalVar(const TermPtr& t, const VK& k) {
+    const std::string& name = t->name;
+    if (auto* slot = LookupVar(name)) {
+      if (*slot) return k(**slot);
+      return Fail("rego_unsafe_var_error", "var " + name + " is unsafe", t->loc);
+    }
+    if (name == "input") return input_ ? k(*input_) : true;
+    if (name == "data") return EvalDataPath({}, nullptr, 0, k);
+    if (ctx_) {
+      auto a = ctx_->aliases.find(name);
+      if (a != ctx_->aliases.end()) return EvalAliasRef(a->second, nullptr, 0, k);
+      std::vector<std::string> p = ctx_->package;
+      p.push_back(name);
+      if (impl_.Find(p, p.size())) return EvalDataPath(p, nullptr, 0, k);
+    }
+    return Fail("rego_unsafe_var_error", "var " + name + " is unsafe", t->loc);
+  }
+
+  bool EvalAliasRef(const std::vector<std::string>& path, const TermPtr& ref, size_t i, const VK& k) {
+    if (path[0] == "input") {
+      if (!input_) return true;
+      Value v = *input_;
+      for (size_t j = 1; j < path.size(); ++j) {
+        auto e = v.Get(Value::String(path[j]));
+        if (!e) return true;
+        v = *e;
+      }
+      return ref ? IndexValue(v, ref->items, i, k) : k(v);
+    }
+    return EvalDataPath(std::vector<std::string>(path.begin() + 1, path.end()), ref, i, k);
+  }
+
+  bool EvalRef(const TermPtr& ref, const VK& k) {
+    const TermPtr& head = ref->items[0];
+    if (head->kind == TermKind::kVar) {
+      const std::string& name = head->name;
+      if (auto* slot = LookupVar(name)) {
+        if (!*slot) return Fail("rego_unsafe_var_error", "var " + name + " is unsafe", head->loc);
+        return IndexValue(**slot, ref->items, 1, k);
+      }
+      if (name == "input") return input_ ? IndexValue(*input_, ref->items, 1, k) : true;
+      if (name == "data") return EvalDataPath({}, ref, 1, k);
+      if (ctx_) {
+        auto a = ctx_->aliases.find(name);
+        if (a != ctx_->aliases.end()) return EvalAliasRef(a->second, ref, 1, k);
+        std::vector<std::string> p = ctx_->package;
+        p.push_back(name);
+        if (impl_.Find(p, p.size())) return EvalDataPath(p, ref, 1, k);
+      }
+      return Fail("rego_unsafe_var_error", "var " + name + " is unsafe", head->loc);
+    }
+    return EvalTerm(head, [&](const Value& v) { return IndexValue(v, ref->items, 1, k); });
+  }
+
+  bool IndexValue(const Value& v, const std::vector<TermPtr>& items, size_t i, const VK& k) {
+    if (i == items.size()) return k(v);
+    if (!Step()) return false;
+    const TermPtr& key = items[i];
+    if (Evaluable(key)) {
+      return EvalTerm(key, [&](const Value& kv) {
+        auto e = v.Get(kv);
+        if (!e) return true;
+        return IndexValue(*e, items, i + 1, k);
+      });
+    }
+    return ForEachElement(v, [&](const Value& kv, const Value& elem) {
+      return UnifyValue(key, kv, [&] { return IndexValue(elem, items, i + 1, k); });
+    });
+  }
+
+  // data.<path>[items[i:]]: virtual documents (rules) over the base document.
+  bool EvalDataPath(std::vector<std::string> path, const TermPtr& ref, size_t i, const VK& k) {
+    static const std::vector<TermPtr> kNone;
+    const std::vector<TermPtr>& items = ref ? ref->items : kNone;
+    for (;;) {
+      if (auto ov = OverrideAt(path)) return IndexValue(*ov, items, i, k);
+      Node* node = impl_.Find(path, path.size());
+      if (node && (!node->rules.empty() || node->default_rule)) {
+        if (!node->rules.empty() && node->rules[0]->kind == RuleKind::kFunction) return true;
+        // Partial documents with a ground key: evaluate for that key only when cheap.
+        auto doc = RuleDocument(path, node);
+        if (error) return false;
+        if (!doc) return true;
+        return IndexValue(*doc, items, i, k);
+      }
+      if (i == items.size()) {
+        auto doc = FullDocument(path);
+        if (error) return false;
+        return doc ? k(*doc) : true;
+      }
+      const TermPtr& key = items[i];
+      if (!node) {
+        // Below the rule tree: plain base data.
+        auto base = BaseAt(path);
+        if (!base) return true;
+        return IndexValue(*base, items, i, k);
+      }
+      if (Evaluable(key)) {
+        bool handled = false;
+        bool r = EvalTerm(key, [&](const Value& kv) {
+          handled = true;
+          if (!kv.is_string()) {
+            auto doc = FullDocument(path);
+            if (!doc) return !error;
+            return IndexValue(*doc, items, i, k);
+          }
+          std::vector<std::string> next = path;
+          next.push_back(kv.str());
+          return EvalDataPath(next, ref, i + 1, k);
+        });
+        (void)handled;
+        return r;
+      }
+      auto doc = FullDocument(path);
+      if (error) return false;
+      if (!doc) return true;
+      return IndexValue(*doc, items, i, k);
+    }
+  }
+
+  std::optional<Value> OverrideAt(const std::vector<std::string>& path) const {
+    // The longest override that is a prefix of `path`, indexed by the rest.
+    for (auto it = data_overrides_.rbegin(); it != data_overrides_.rend(); ++it) {
+      const auto& op = it->first;
+      if (op.size() > path.size() || !std::equal(op.begin(), op.end(), path.begin())) continue;
+      Value v = it->second;
+      for (size_t j = op.size(); j < path.size(); ++j) {
+        auto e = v.Get(Value::String(path[j]));
+        if (!e) return std::nullopt;
+        v = *e;
+      }
+      return v;
+    }
+    return std::nullopt;
+  }
+
+  std::optional<Value> BaseAt(const std::vector<std::string>& path) const {
+    Value v = impl_.data;
+    for (const auto& p : path) {
+      auto e = v.Get(Value::String(p));
+      if (!e) return std::nullopt;
+      v = *e;
+    }
+    return v;
+  }
+
+  // The whole document at `path`: base data merged with every defined rule below it.
+  std::optional<Value> FullDocument(const std::vector<std::string>& path) {
+    if (auto ov = OverrideAt(path)) return ov;
+    Node* node = impl_.Find(path, path.size());
+    auto base = BaseAt(path);
+    if (!node) return base;
+    if (!node->rules.empty() || node->default_rule) {
+      if (!node->rules.empty() && node->rules[0]->kind == RuleKind::kFunction) return std::nullopt;
+      return RuleDocument(path, node);
+    }
+    Object obj = base && base->is_object() ? base->object() : Object{};
+    for (const auto& [name, child] : node->children) {
+      std::vector<std::string> p = path;
+      p.push_back(name);
+      auto v = FullDocument(p);
+      if (error) return std::nullopt;
+      if (v) obj[Value::String(name)] = *v;
+    }
+    // Overrides strictly below this path that name keys not in the tree.
+    for (const auto& [op, ov] : data_overrides_) {
+      if (op.size() == path.size() + 1 && std::equal(path.begin(), path.end(), op.begin())) obj[Value::String(op.back())] = ov;
+    }
+    return Value::MakeObject(std::move(obj));
+  }
+
+  // ---- rules
+  struct Frame {
+    size_t frame;
+    const ModuleCtx* ctx;
+  };
+  Frame EnterRule(const Rule* r) {
+    Frame saved{frame_, ctx_};
+    frame_ = binds_.size();
+    ctx_ = impl_.rule_ctx.at(r);
+    return saved;
+  }
+  void LeaveRule(const Frame& f, size_t mark) {
+    binds_.resize(mark);
+    frame_ = f.frame;
+    ctx_ = f.ctx;
+  }
+
+  // Value of the rule(s) at `path` (complete, partial set or partial object), memoized
+  // for this evaluation (per `with` scope).
+  std::optional<Value> RuleDocument(const std::vector<std::string>& path, Node* node) {
+    std::string key = JoinPath(path);
+    auto& memo = memo_.back();
+    auto hit = memo.find(key);
+    if (hit != memo.end()) return hit->second;
+    if (++depth_ > opts_.max_depth) {
+      Fail("rego_recursion_error", "rule " + key + " is recursive");
+      --depth_;
+      return std::nullopt;
+    }
+    if (in_progress_.count(key)) {
+      Fail("rego_recursion_error", "rego_recursion_error: rule data." + key + " is recursive");
+      --depth_;
+      return std::nullopt;
+    }
+    in_progress_.insert(key);
+    std::optional<Value> result = ComputeRuleDocument(node);
+    in_progress_.erase(key);
+    --depth_;
+    if (error) return std::nullopt;
+    memo_.back()[key] = result;
+    return result;
+  }
+
+  std::optional<Value> ComputeRuleDocument(Node* node) {
+    RuleKind kind = !node->rules.empty() ? node->rules[0]->kind : node->default_rule->kind;
+    if (kind == RuleKind::kComplete) {
+      std::optional<Value> value;
+      for (const Rule* r : node->rules) {
+        for (const Rule* alt = r; alt; alt = alt->else_rule.get()) {
+          bool any = false;
+          size_t mark = binds_.size();
+          Frame f = EnterRule(alt);
+          EvalBody(alt->body, 0, [&] {
+            return EvalTerm(alt->value, [&](const Value& v) {
+              any = true;
+              if (value && *value != v) {
+                return Fail("eval_conflict_error", "complete rules must not produce multiple outputs", alt->loc);
+              }
+              value = v;
+              return true;
+            });
+          });
+          LeaveRule(f, mark);
+          if (error) return std::nullopt;
+          if (any) break;
+        }
+      }
+      if (!value && node->default_rule) {
+        size_t mark = binds_.size();
+        Frame f = EnterRule(node->default_rule);
+        value = EvalOne(node->default_rule->value);
+        LeaveRule(f, mark);
+      }
+      return value;
+    }
+    // Partial set / object, possibly with several levels of keys.
+    Value doc = kind == RuleKind::kPartialSet && node->rules[0]->keys.size() == 1 ? Value::MakeSet({}) : Value::MakeObject({});
+    bool any = false;
+    for (const Rule* r : node->rules) {
+      size_t mark = binds_.size();
+      Frame f = EnterRule(r);
+      EvalBody(r->body, 0, [&] {
+        Array keys;
+        return EvalItems(r->keys, 0, keys, [&](const Array& ks) {
+          if (r->kind == RuleKind::kPartialSet) {
+            any = true;
+            doc = InsertNested(doc, ks, 0, std::nullopt, r);
+            return !error;
+          }
+          return EvalTerm(r->value, [&](const Value& v) {
+            any = true;
+            doc = InsertNested(doc, ks, 0, v, r);
+            return !error;
+          });
+        });
+      });
+      LeaveRule(f, mark);
+      if (error) return std::nullopt;
+    }
+    (void)any;
+    return doc;
+  }
+
+  // Inserts keys[i:] -> value (set member when value is nullopt) into doc.
+  Value InsertNested(const Value& doc, const Array& keys, size_t i, const std::optional<Value>& value, const Rule* r) {
+    if (!value && i + 1 == keys.size()) {
+      if (doc.is_set()) {
+        Set s = doc.set();
+        s.insert(keys[i]);
+        return Value::MakeSet(std::move(s));
+      }
+      Object o = doc.is_object() ? doc.object() : Object{};
+      auto it = o.find(keys[i]);
+      Set s = it != o.end() && it->second.is_set() ? it->second.set() : Set{};
+      (void)s;
+      return doc;
+    }
+    Object o = doc.is_object() ? doc.object() : Object{};
+    auto it = o.find(keys[i]);
+    if (i + 1 == keys.size()) {
+      if (it != o.end() && it->second != *value) {
+        Fail("eval_conflict_error", "object keys must be unique", r->loc);
+        return doc;
+      }
+      o[keys[i]] = *value;
+    } else if (!value && i + 2 == keys.size()) {
+      Set s = it != o.end() && it->second.is_set() ? it->second.set() : Set{};
+      s.insert(keys[i + 1]);
+      o[keys[i]] = Value::MakeSet(std::move(s));
+    } else {
+      Value child = it != o.end() ? it->second : Value::MakeObject({});
+      o[keys[i]] = InsertNested(child, keys, i + 1, value, r);
+    }
+    return Value::MakeObject(std::move(o));
+  }
+
+  // ---- calls
+  static std::string StaticName(const TermPtr& t) {
+    if (t->kind == TermKind::kVar) return t->name;
+    if (t->kind != TermKind::kRef || t->items[0]->kind != TermKind::kVar) return "";
+    std::string name = t->items[0]->name;
+    for (size_t i = 1; i < t->items.size(); ++i) {
+      if (t->items[i]->kind != TermKind::kScalar || !t->items[i]->value.is_string()) return "";
+      name += "." + t->items[i]->value.str();
+    }
+    return name;
+  }
+
+  // The data path of the user function a call names, if any.
+  std::optional<std::vector<std::string>> ResolveFunctionPath(const TermPtr& fn) const {
+    std::string name = StaticName(fn);
+    if (name.empty()) return std::nullopt;
+    std::vector<std::string> parts;
+    size_t start = 0;
+    for (;;) {
+      size_t dot = name.find('.', start);
+      parts.push_back(name.substr(start, dot - start));
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    std::vector<std::string> path;
+    if (parts[0] == "data") {
+      path.assign(parts.begin() + 1, parts.end());
+    } else if (ctx_ && ctx_->aliases.count(parts[0])) {
+      const auto& alias = ctx_->aliases.at(parts[0]);
+      if (alias[0] != "data") return std::nullopt;
+      path.assign(alias.begin() + 1, alias.end());
+      path.insert(path.end(), parts.begin() + 1, parts.end());
+    } else if (ctx_) {
+      path = ctx_->package;
+      path.insert(path.end(), parts.begin(), parts.end());
+    } else {
+      return std::nullopt;
+    }
+    Node* n = impl_.Find(path, path.size());
+    if (!n || n->rules.empty() || n->rules[0]->kind != RuleKind::kFunction) {
+      if (!(n && n->default_rule && n->default_rule->kind == RuleKind::kFunction)) return std::nullopt;
+    }
+    return path;
+  }
+
+  bool EvalCall(const TermPtr& t, const VK& k) {
+    std::string name = t->items[0] ? StaticName(t->items[0]) : t->name;
+    if (!t->items[0] && (name == "eq" || name == "assign")) {
+      return Fail("rego_compile_error", "unexpected assignment", t->loc);
+    }
+    size_t nargs = t->items.size() - 1;
+    // with-replaced functions first.
+    std::optional<std::vector<std::string>> user = t->items[0] ? ResolveFunctionPath(t->items[0]) : std::nullopt;
+    std::string key = user ? "data." + JoinPath(*user) : name;
+    if (auto it = fn_value_overrides_.find(key); it != fn_value_overrides_.end()) {
+      Value v = it->second;
+      return EvalArgs(t, 0, {}, [&](const Array&) { return k(v); });
+    }
+    if (auto it = fn_overrides_.find(key); it != fn_overrides_.end()) {
+      auto replacement = std::make_shared<Term>(*t);
+      replacement->items[0] = it->second;
+      auto saved = fn_overrides_;
+      fn_overrides_.erase(key);
+      bool r = EvalCall(replacement, k);
+      fn_overrides_ = saved;
+      return r;
+    }
+    if (user) {
+      Node* node = impl_.Find(*user, user->size());
+      size_t arity = !node->rules.empty() ? node->rules[0]->args.size() : node->default_rule->args.size();
+      if (nargs != arity && nargs != arity + 1) {
+        return Fail("rego_type_error", name + ": arity mismatch", t->loc);
+      }
+      return EvalArgs(t, 0, {}, [&](const Array& args) {
+        Array in(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(arity));
+        auto out = CallUser(node, in, t);
+        if (error) return false;
+        if (!out) return true;
+        if (nargs == arity + 1) return UnifyValue(t->items.back(), *out, [&] { return k(Value::Bool(true)); });
+        return k(*out);
+      }, nargs == arity + 1 ? nargs - 1 : nargs);
+    }
+    auto bi = Builtins().find(name);
+    if (bi == Builtins().end()) return Fail("rego_type_error", "undefined function " + name, t->loc);
+    int arity = bi->second.arity;
+    bool has_output = arity >= 0 && nargs == static_cast<size_t>(arity) + 1;
+    if (arity >= 0 && !has_output && nargs != static_cast<size_t>(arity)) {
+      return Fail("rego_type_error", name + ": arity mismatch: expected " + std::to_string(arity) + " arguments", t->loc);
+    }
+    return EvalArgs(t, 0, {}, [&](const Array& args) {
+      BuiltinOut out = bi->second.fn(args);
+      if (out.kind == BuiltinOut::Kind::kError) {
+        if (opts_.strict_builtin_errors || out.code == "eval_type_error" || out.code == "eval_conflict_error") {
+          return Fail(out.code, name + ": " + out.message, t->loc);
+        }
+        return true;  // non-strict: the call is undefined
+      }
+      if (out.kind == BuiltinOut::Kind::kUndefined) return true;
+      auto emit = [&](const Value& v) {
+        if (has_output) return UnifyValue(t->items.back(), v, [&] { return k(Value::Bool(true)); });
+        return k(v);
+      };
+      if (out.kind == BuiltinOut::Kind::kMany) {
+        for (const auto& v : out.value.array()) if (!emit(v)) return false;
+        return true;
+      }
+      return emit(out.value);
+    }, has_output ? nargs - 1 : nargs);
+  }
+
+  bool EvalArgs(const TermPtr& t, size_t i, Array acc, const std::function<bool(const Array&)>& k, size_t n = SIZE_MAX) {
+    if (n == SIZE_MAX) n = t->items.size() - 1;
+    if (i == n) return k(acc);
+    return EvalTerm(t->items[i + 1], [&](const Value& v) {
+      Array next = acc;
+      next.push_back(v);
+      return EvalArgs(t, i + 1, std::move(next), k, n);
+    });
+  }
+
+  std::optional<Value> CallUser(Node* node, const Array& args, const TermPtr& call) {
+    std::string memo_key = "\x01" + JoinPath(*ResolveFunctionPath(call->items[0]));
+    for (const auto& a : args) memo_key += "\x1f" + a.ToJson();
+    auto& memo = memo_.back();
+    if (auto hit = memo.find(memo_key); hit != memo.end()) return hit->second;
+    if (++depth_ > opts_.max_depth) {
+      Fail("rego_recursion_error", "function call depth exceeded (recursion)");
+      --depth_;
+      return std::nullopt;
+    }
+    std::optional<Value> result;
+    for (const Rule* r : node->rules) {
+      for (const Rule* alt = r; alt; alt = alt->else_rule.get()) {
+        bool any = false;
+        size_t mark = binds_.size();
+        Frame f = EnterRule(alt);
+        UnifyArgs(alt->args, args, 0, [&] {
+          return EvalBody(alt->body, 0, [&] {
+            return EvalTerm(alt->value, [&](const Value& v) {
+              any = true;
+              if (result && *result != v) {
+                return Fail("eval_conflict_error", "functions must not produce multiple outputs for same inputs", alt->loc);
+              }
+              result = v;
+              return true;
+            });
+          });
+        });
+        LeaveRule(f, mark);
+        if (error) {
+          --depth_;
+          return std::nullopt;
+        }
+        if (any) break;
+      }
+    }
+    if (!result && node->default_rule) {
+      size_t mark = binds_.size();
+      Frame f = EnterRule(node->default_rule);
+      result = EvalOne(node->default_rule->value);
+      LeaveRule(f, mark);
+    }
+    --depth_;
+    memo_.back()[memo_key] = result;
+    return result;
+  }
+
+  bool UnifyArgs(const std::vector<TermPtr>& params, const Array& args, size_t i, const K& k) {
+    if (i == params.size()) return k();
+    return UnifyValue(params[i], args[i], [&] { return UnifyArgs(params, args, i + 1, k); });
+  }
+
+  const Engine::Impl& impl_;
+  std::optional<Value> input_;
+  EvalOptions opts_;
+  // A deque: references to bound values stay valid while deeper bindings are pushed.
+  std::deque<std::pair<std::string, std::optional<Value>>> binds_;
+  size_t frame_ = 0;
+  const ModuleCtx* ctx_ = nullptr;
+  std::vector<std::map<std::string, std::optional<Value>>> memo_;
+  std::set<std::string> in_progress_;
+  std::vector<std::pair<std::vector<std::string>, Value>> data_overrides_;
+  std::map<std::string, TermPtr> fn_overrides_;
+  std::map<std::string, Value> fn_value_overrides_;
+  int64_t steps_ = 0;
+  int depth_ = 0;
+};
+
+void CollectVars(const TermPtr& t, std::vector<std::string>& out);
+
+void CollectExprVars(const Expr& e, std::vector<std::string>& out) {
+  if (e.term) CollectVars(e.term, out);
+  if (e.negated) CollectExprVars(*e.negated, out);
+  for (const auto& v : e.vars) out.push_back(v);
+  if (e.key) CollectVars(e.key, out);
+  if (e.value && e.kind == ExprKind::kSomeIn) CollectVars(e.value, out);
+}
+
+void CollectVars(const TermPtr& t, std::vector<std::string>& out) {
+  if (!t) return;
+  switch (t->kind) {
+    case TermKind::kVar:
+      if (t->name != "_" && std::find(out.begin(), out.end(), t->name) == out.end()) out.push_back(t->name);
+      break;
+    case TermKind::kRef:
+    case TermKind::kArray:
+    case TermKind::kSet:
+    case TermKind::kObject:
+    case TermKind::kCall:
+      for (const auto& i : t->items) CollectVars(i, out);
+      break;
+    default: break;
+  }
+}
+
+}  // namespace
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Module> modules, Value data) {
+  auto impl = std::make_unique<Impl>();
+  impl->modules = std::move(modules);
+  impl->data = std::move(data);
+  for (const auto& m : impl->modules) {
+    auto ctx = std::make_unique<ModuleCtx>();
+    ctx->package = m.package;
+    for (const auto& imp : m.imports) {
+      if (imp.path[0] == "future" || imp.path[0] == "rego") continue;
+      std::string alias = imp.alias.empty() ? imp.path.back() : imp.alias;
+      ctx->aliases[alias] = imp.path;
+    }
+    for (const auto& r : m.rules) {
+      Node* node = &impl->root;
+      for (const auto& p : r->path) {
+        auto& child = node->children[p];
+        if (!child) child = std::make_unique<Node>();
+        node = child.get();
+      }
+      if (r->is_default) {
+        if (node->default_rule) {
+          return RegoError{"rego_type_error", "multiple default rules data." + JoinPath(r->path) + " found", m.file, r->loc};
+        }
+        node->default_rule = r.get();
+      } else {
+        node->rules.push_back(r.get());
+      }
+      for (const Rule* alt = r.get(); alt; alt = alt->else_rule.get()) impl->rule_ctx[alt] = ctx.get();
+    }
+    impl->contexts.push_back(std::move(ctx));
+  }
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+std::variant<std::vector<QueryResult>, RegoError> Engine::Query(const Body& query, const std::optional<Value>& input,
+                                                                const EvalOptions& options) const {
+  Evaluator ev(*impl_, input, options);
+  std::vector<std::string> vars;
+  for (const auto& e : query) CollectExprVars(e, vars);
+  std::vector<QueryResult> results;
+  ev.RunQuery(query, [&] {
+    QueryResult r;
+    for (const auto& v : vars) {
+      auto* slot = ev.LookupVar(v);
+      if (slot && *slot) r.bindings[v] = **slot;
+    }
+    for (const auto& e : query) {
+      (void)e;
+      r.expressions.push_back(Value::Bool(true));
+    }
+    results.push_back(std::move(r));
+    return true;
+  });
+  if (ev.error) return *ev.error;
+  return results;
+}
+
+}  // namespace oep::rego

@@ -1,0 +1,45 @@
+// The native Rego engine: compile modules once, evaluate queries many times.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "rego/ast.h"
+#include "rego/error.h"
+#include "rego/value.h"
+
+namespace oep::rego {
+
+struct EvalOptions {
+  bool strict_builtin_errors = false;
+  int64_t max_steps = 50'000'000;  // runaway policies end with an error, not a hang
+  int max_depth = 2000;
+};
+
+struct QueryResult {
+  std::vector<Value> expressions;              // value of each query expression
+  std::map<std::string, Value> bindings;       // the query's variables
+};
+
+class Engine {
+ public:
+  // Compiles `modules` (one per source text) over the base document `data`.
+  static std::variant<std::unique_ptr<Engine>, RegoError> Compile(std::vector<Module> modules, Value data);
+  ~Engine();
+
+  // Every solution of `query`; an empty vector when the query is undefined.
+  std::variant<std::vector<QueryResult>, RegoError> Query(const Body& query, const std::optional<Value>& input,
+                                                          const EvalOptions& options = {}) const;
+
+  struct Impl;
+
+ private:
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace oep::rego

@@ -1,0 +1,819 @@
+#include "rego/parser.h"
+
+#include <cctype>
+#include <cstring>
+#include <set>
+
+#include "json/json.h"
+
+namespace oep::rego {
+namespace {
+
+enum class Tok { kEnd, kNewline, kIdent, kString, kNumber, kPunct };
+
+struct Token {
+  Tok kind = Tok::kEnd;
+  std::string text;  // identifier, decoded string, number text, or punctuation
+  Location loc;
+  bool raw = false;
+};
+
+struct ParseError {
+  RegoError error;
+};
+
+class Lexer {
+ public:
+  explicit Lexer(std::string_view src) : src_(src) {}
+
+  std::vector<Token> Run() {
+    std::vector<Token> out;
+    for (;;) {
+      SkipSpace();
+      Token t;
+      t.loc = {row_, col_};
+      if (pos_ >= src_.size()) {
+        t.kind = Tok::kEnd;
+        out.push_back(t);
+        return out;
+      }
+      char c = src_[pos_];
+      if (c == '\n') {
+        Advance();
+        t.kind = Tok::kNewline;
+      } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+        size_t start = pos_;
+        while (pos_ < src_.size() && (std::isalnum(static_cast<unsigned char>(src_[pos_])) || src_[pos_] == '_')) Advance();
+        t.kind = Tok::kIdent;
+        t.text = std::string(src_.substr(start, pos_ - start));
+      } else if (std::isdigit(static_cast<unsigned char>(c)) || (c == '.' && pos_ + 1 < src_.size() && std::isdigit(static_cast<unsigned char>(src_[pos_ + 1])) && false)) {
+        size_t start = pos_;
+        while (pos_ < src_.size() && std::isdigit(static_cast<unsigned char>(src_[pos_]))) Advance();
+        if (pos_ + 1 < src_.size() && src_[pos_] == '.' && std::isdigit(static_cast<unsigned char>(src_[pos_ + 1]))) {
+          Advance();
+          while (pos_ < src_.size() && std::isdigit(static_cast<unsigned char>(src_[pos_]))) Advance();
+        }
+        if (pos_ < src_.size() && (src_[pos_] == 'e' || src_[pos_] == 'E')) {
+          size_t save = pos_;
+          Advance();
+          if (pos_ < src_.size() && (src_[pos_] == '+' || src_[pos_] == '-')) Advance();
+          if (pos_ < src_.size() && std::isdigit(static_cast<unsigned char>(src_[pos_]))) {
+            while (pos_ < src_.size() && std::isdigit(static_cast<unsigned char>(src_[pos_]))) Advance();
+          } else {
+            pos_ = save;
+          }
+        }
+        t.kind = Tok::kNumber;
+        t.text = std::string(src_.substr(start, pos_ - start));
+      } else if (c == '"') {
+        t.kind = Tok::kString;
+        t.text = LexString(t.loc);
+      } else if (c == '`') {
+        Advance();
+        size_t start = pos_;
+        while (pos_ < src_.size() && src_[pos_] != '`') Advance();
+        if (pos_ >= src_.size()) throw ParseError{{"rego_parse_error", "unterminated raw string", "", t.loc}};
+        t.kind = Tok::kString;
+        t.raw = true;
+        t.text = std::string(src_.substr(start, pos_ - start));
+        Advance();
+      } else {
+        static const char* kTwo[] = {":=", "==", "!=", "<=", ">="};
+        t.kind = Tok::kPunct;
+        for (const char* two : kTwo) {
+          if (src_.substr(pos_, 2) == two) {
+            t.text = two;
+            Advance();
+            Advance();
+            break;
+          }
+        }
+        if (t.text.empty()) {
+          if (!std::strchr("{}[]().,;:=<>+-*/%&|!$", c)) {
+            throw ParseError{{"rego_parse_error", std::string("illegal token '") + c + "'", "", t.loc}};
+          }
+          t.text = std::string(1, c);
+          Advance();
+        }
+      }
+      out.push_back(t);
+    }
+  }
+
+ private:
+  void Advance() {
+    if (src_[pos_] == '\n') {
+      ++row_;
+      col_ = 1;
+    } else {
+      ++col_;
+    }
+    ++pos_;
+  }
+
+  void SkipSpace() {
+    while (pos_ < src_.size()) {
+      char c = src_[pos_];
+      if (c == ' ' || c == '\t' || c == '\r') Advance();
+      else if (c == '#') {
+        while (pos_ < src_.size() && src_[pos_] != '\n') Advance();
+      } else break;
+    }
+  }
+
+  std::string LexString(Location loc) {
+    size_t start = pos_;
+    Advance();
+    while (pos_ < src_.size() && src_[pos_] != '"') {
+      if (src_[pos_] == '\\') Advance();
+      if (pos_ < src_.size() && src_[pos_] == '\n') break;
+      Advance();
+    }
+    if (pos_ >= src_.size() || src_[pos_] != '"') throw ParseError{{"rego_parse_error", "non-terminated string", "", loc}};
+    Advance();
+    auto doc = json::Parse(src_.substr(start, pos_ - start));
+    if (!doc.ok() || !doc->IsString()) throw ParseError{{"rego_parse_error", "invalid string literal", "", loc}};
+    return std::string(doc->GetString(), doc->GetStringLength());
+  }
+
+  std::string_view src_;
+  size_t pos_ = 0;
+  int row_ = 1, col_ = 1;
+};
+
+TermPtr MakeScalar(Value v, Location loc) {
+  auto t = std::make_shared<Term>();
+  t->kind = TermKind::kScalar;
+  t->value = std::move(v);
+  t->loc = loc;
+  return t;
+}
+
+TermPtr MakeVar(std::string name, Location loc) {
+  auto t = std::make_shared<Term>();
+  t->kind = TermKind::kVar;
+  t->name = std::move(name);
+  t->loc = loc;
+  return t;
+}
+
+TermPtr MakeCall(std::string op, std::vector<TermPtr> args, Location loc) {
+  auto t = std::make_shared<Term>();
+  t->kind = TermKind::kCall;
+  t->name = std::move(op);
+  t->items.push_back(nullptr);  // operator calls have no function ref
+  for (auto& a : args) t->items.push_back(std::move(a));
+  t->loc = loc;
+  return t;
+}
+
+class Parser {
+ public:
+  Parser(std::vector<Token> toks, std::string file) : toks_(std::move(toks)), file_(std::move(file)) {}
+
+  Module ParseModuleTokens() {
+    Module m;
+    m.file = file_;
+    SkipNewlines();
+    if (!IsIdent("package")) Fail("expected package declaration");
+    Next();
+    m.package = ParseDottedPath(true);
+    EndOfStatement();
+    std::string pkg_key;
+    for (const auto& p : m.package) pkg_key += (pkg_key.empty() ? "" : ".") + p;
+    for (;;) {
+      SkipNewlines();
+      if (Peek().kind == Tok::kEnd) break;
+      if (IsIdent("import")) {
+        Next();
+        Import imp;
+        imp.path = ParseDottedPath(false);
+        if (IsIdent("as")) {
+          Next();
+          imp.alias = ExpectIdent();
+        }
+        if (imp.path.empty() || (imp.path[0] != "data" && imp.path[0] != "input" && imp.path[0] != "future" && imp.path[0] != "rego")) {
+          Fail("invalid import path: must begin with input or data");
+        }
+        m.imports.push_back(imp);
+        EndOfStatement();
+        continue;
+      }
+      auto rule = ParseRule(m.package);
+      rule->package_key = pkg_key;
+      for (auto* r = rule.get(); r; r = r->else_rule.get()) r->package_key = pkg_key;
+      m.rules.push_back(rule);
+    }
+    return m;
+  }
+
+  Body ParseQueryTokens() {
+    nl_.push_back(true);
+    Body body;
+    SkipSeparators();
+    while (Peek().kind != Tok::kEnd) {
+      body.push_back(ParseExpr());
+      if (Peek().kind != Tok::kEnd && !IsPunct(";") && Peek().kind != Tok::kNewline) Fail("unexpected " + Describe(Peek()));
+      SkipSeparators();
+    }
+    if (body.empty()) Fail("empty query");
+    return body;
+  }
+
+  TermPtr ParseSingleTerm() {
+    nl_.push_back(false);
+    auto t = ParseTermExpr();
+    if (Peek().kind != Tok::kEnd) Fail("unexpected " + Describe(Peek()));
+    return t;
+  }
+
+ private:
+  // Tokens.
+  const Token& Peek(size_t ahead = 0) {
+    size_t i = pos_;
+    bool skip = !nl_.empty() && !nl_.back();
+    for (;;) {
+      while (skip && toks_[i].kind == Tok::kNewline) ++i;
+      if (ahead == 0 || toks_[i].kind == Tok::kEnd) return toks_[i];
+      --ahead;
+      ++i;
+    }
+  }
+  Token Next() {
+    bool skip = !nl_.empty() && !nl_.back();
+    while (skip && toks_[pos_].kind == Tok::kNewline) ++pos_;
+    Token t = toks_[pos_];
+    if (t.kind != Tok::kEnd) ++pos_;
+    return t;
+  }
+  bool IsPunct(const char* p) { return Peek().kind == Tok::kPunct && Peek().text == p; }
+  bool IsIdent(const char* s) { return Peek().kind == Tok::kIdent && Peek().text == s; }
+  void Expect(const char* p) {
+    if (!IsPunct(p)) Fail(std::string("expected ") + p + ", found " + Describe(Peek()));
+    Next();
+  }
+  std::string ExpectIdent() {
+    if (Peek().kind != Tok::kIdent) Fail("expected identifier, found " + Describe(Peek()));
+    return Next().text;
+  }
+  void SkipNewlines() {
+    while (toks_[pos_].kind == Tok::kNewline || (toks_[pos_].kind == Tok::kPunct && toks_[pos_].text == ";")) ++pos_;
+  }
+  void SkipSeparators() {
+    while (Peek().kind == Tok::kNewline || IsPunct(";")) Next();
+  }
+  void EndOfStatement() {
+    if (toks_[pos_].kind == Tok::kNewline || toks_[pos_].kind == Tok::kEnd || IsPunct(";")) return;
+    Fail("unexpected " + Describe(toks_[pos_]));
+  }
+  static std::string Describe(const Token& t) {
+    switch (t.kind) {
+      case Tok::kEnd: return "end of input";
+      case Tok::kNewline: return "newline";
+      case Tok::kString: return "string";
+      default: return "'" + t.text + "'";
+    }
+  }
+  [[noreturn]] void Fail(const std::string& msg) { throw ParseError{{"rego_parse_error", msg, file_, Peek().loc}}; }
+
+  std::vector<std::string> ParseDottedPath(bool package) {
+    std::vector<std::string> path;
+    path.push_back(ExpectIdent());
+    for (;;) {
+      if (toks_[pos_].kind == Tok::kPunct && toks_[pos_].text == ".") {
+        ++pos_;
+        if (toks_[pos_].kind != Tok::kIdent) Fail("expected identifier after '.'");
+        path.push_back(toks_[pos_++].text);
+      } else if (toks_[pos_].kind == Tok::kPunct && toks_[pos_].text == "[") {
+        ++pos_;
+        if (toks_[pos_].kind != Tok::kString) Fail("expected string in path");
+        path.push_back(toks_[pos_++].text);
+        if (!(toks_[pos_].kind == Tok::kPunct && toks_[pos_].text == "]")) Fail("expected ]");
+        ++pos_;
+      } else {
+        break;
+      }
+    }
+    if (package && !path.empty() && path[0] == "data") path.erase(path.begin());
+    return path;
+  }
+
+  // Rules.
+  std::shared_ptr<Rule> ParseRule(const std::vector<std::string>& package) {
+    auto rule = std::make_shared<Rule>();
+    rule->loc = Peek().loc;
+    if (IsIdent("default")) {
+      Next();
+      rule->is_default = true;
+    }
+    rule->path = package;
+    rule->path.push_back(ExpectIdent());
+    // Ref head: .name and [term] parts.
+    nl_.push_back(false);
+    for (;;) {
+      if (toks_[pos_].kind == Tok::kPunct && toks_[pos_].text == "." && rule->keys.empty()) {
+        ++pos_;
+        rule->path.push_back(ExpectIdent());
+      } else if (toks_[pos_].kind == Tok::kPunct && toks_[pos_].text == "[") {
+        ++pos_;
+        auto key = ParseTermExpr();
+        Expect("]");
+        if (key->kind == TermKind::kScalar && key->value.is_string() && rule->keys.empty()) rule->path.push_back(key->value.str());
+        else rule->keys.push_back(key);
+      } else if (toks_[pos_].kind == Tok::kPunct && toks_[pos_].text == "." ) {
+        ++pos_;
+        rule->keys.push_back(MakeScalar(Value::String(ExpectIdent()), Peek().loc));
+      } else {
+        break;
+      }
+    }
+    nl_.pop_back();
+    if (IsPunct("(") ) {
+      Next();
+      nl_.push_back(false);
+      rule->kind = RuleKind::kFunction;
+      if (!IsPunct(")")) {
+        for (;;) {
+          rule->args.push_back(ParseTermExpr());
+          if (IsPunct(",")) {
+            Next();
+            continue;
+          }
+          break;
+        }
+      }
+      Expect(")");
+      nl_.pop_back();
+    }
+    bool has_value = false;
+    if (IsIdent("contains")) {
+      Next();
+      rule->kind = RuleKind::kPartialSet;
+      rule->keys.push_back(ParseTermNoNl());
+    } else if (IsPunct(":=") || IsPunct("=")) {
+      Next();
+      rule->value = ParseTermNoNl();
+      has_value = true;
+      if (rule->kind != RuleKind::kFunction) rule->kind = rule->keys.empty() ? RuleKind::kComplete : RuleKind::kPartialObject;
+    } else if (rule->kind != RuleKind::kFunction) {
+      rule->kind = rule->keys.empty() ? RuleKind::kComplete : RuleKind::kPartialObject;
+    }
+    (void)has_value;
+    if (!rule->value && rule->kind != RuleKind::kPartialSet) rule->value = MakeScalar(Value::Bool(true), rule->loc);
+    if (rule->is_default) {
+      EndOfStatement();
+      return rule;
+    }
+    ParseRuleBody(rule.get());
+    // else chains
+    Rule* last = rule.get();
+    for (;;) {
+      size_t save = pos_;
+      SkipNewlines();
+      if (!IsIdent("else")) {
+        pos_ = save;
+        break;
+      }
+      Next();
+      auto alt = std::make_shared<Rule>();
+      alt->kind = rule->kind;
+      alt->path = rule->path;
+      alt->args = rule->args;
+      alt->loc = Peek().loc;
+      if (IsPunct(":=") || IsPunct("=")) {
+        Next();
+        alt->value = ParseTermNoNl();
+      } else {
+        alt->value = MakeScalar(Value::Bool(true), alt->loc);
+      }
+      ParseRuleBody(alt.get());
+      last->else_rule = alt;
+      last = alt.get();
+    }
+    return rule;
+  }
+
+  TermPtr ParseTermNoNl() {
+    nl_.push_back(false);
+    auto t = ParseTermExpr();
+    nl_.pop_back();
+    return t;
+  }
+
+  void ParseRuleBody(Rule* rule) {
+    if (IsIdent("if")) {
+      Next();
+      if (IsPunct("{")) {
+        rule->body = ParseBraceBody();
+      } else {
+        nl_.push_back(true);
+        rule->body.push_back(ParseExpr());
+        nl_.pop_back();
+      }
+    } else if (IsPunct("{")) {
+      rule->body = ParseBraceBody();
+    } else {
+      rule->body.push_back(Expr{ExprKind::kTerm, rule->loc, MakeScalar(Value::Bool(true), rule->loc), {}, {}, {}, {}, {}, {}, {}});
+      EndOfStatement();
+    }
+  }
+
+  Body ParseBraceBody() {
+    Expect("{");
+    nl_.push_back(true);
+    Body body;
+    SkipSeparators();
+    while (!IsPunct("}")) {
+      if (Peek().kind == Tok::kEnd) Fail("unexpected end of input in body");
+      body.push_back(ParseExpr());
+      if (!IsPunct("}") && Peek().kind != Tok::kNewline && !IsPunct(";")) Fail("unexpected " + Describe(Peek()));
+      SkipSeparators();
+    }
+    nl_.pop_back();
+    Expect("}");
+    if (body.empty()) Fail("found empty body");
+    return body;
+  }
+
+  // Expressions.
+  Expr ParseExpr() {
+    Expr e;
+    e.loc = Peek().loc;
+    if (IsIdent("some")) {
+      Next();
+      nl_.push_back(false);
+      std::vector<TermPtr> terms;
+      terms.push_back(ParseTermRelation());
+      while (IsPunct(",")) {
+        Next();
+        terms.push_back(ParseTermRelation());
+      }
+      if (IsIdent("in")) {
+        Next();
+        e.kind = ExprKind::kSomeIn;
+        if (terms.size() > 2) Fail("unexpected , in some");
+        if (terms.size() == 2) e.key = terms[0];
+        e.value = terms.back();
+        e.collection = ParseTermRelation();
+      } else if (terms.size() == 1 && terms[0]->kind == TermKind::kCall && terms[0]->name == "internal.member_2") {
+        e.kind = ExprKind::kSomeIn;
+        e.value = terms[0]->items[1];
+        e.collection = terms[0]->items[2];
+      } else if (terms.size() == 2 && terms[1]->kind == TermKind::kCall && terms[1]->name == "internal.member_2") {
+        e.kind = ExprKind::kSomeIn;
+        e.key = terms[0];
+        e.value = terms[1]->items[1];
+        e.collection = terms[1]->items[2];
+      } else {
+        e.kind = ExprKind::kSome;
+        for (const auto& t : terms) {
+          if (t->kind != TermKind::kVar) Fail("expected var in some declaration");
+          e.vars.push_back(t->name);
+        }
+      }
+      nl_.pop_back();
+    } else if (IsIdent("every")) {
+      Next();
+      nl_.push_back(false);
+      e.kind = ExprKind::kEvery;
+      auto first = ParseTermPrimaryOnly();
+      if (IsPunct(",")) {
+        Next();
+        e.key = first;
+        e.value = ParseTermPrimaryOnly();
+      } else {
+        e.value = first;
+      }
+      if (!IsIdent("in")) Fail("expected in after every");
+      Next();
+      e.collection = ParseTermRelation();
+      nl_.pop_back();
+      e.body = std::make_shared<Body>(ParseBraceBody());
+    } else if (IsIdent("not")) {
+      Next();
+      e.kind = ExprKind::kNot;
+      auto inner = std::make_shared<Expr>(ParseExpr());
+      e.negated = inner;
+      return e;
+    } else {
+      nl_.push_back(false);
+      e.term = ParseTermExpr();
+      nl_.pop_back();
+    }
+    while (IsIdent("with")) {
+      Next();
+      nl_.push_back(false);
+      With w;
+      w.target = ParseTermPrimary();
+      if (!IsIdent("as")) Fail("expected as in with modifier");
+      Next();
+      w.value = ParseTermRelation();
+      nl_.pop_back();
+      e.withs.push_back(w);
+    }
+    return e;
+  }
+
+  // Terms, by precedence: := / = < in < relations < | < & < + - < * / % < unary.
+  TermPtr ParseTermExpr() {
+    auto lhs = ParseTermIn();
+    if (IsPunct(":=") || IsPunct("=")) {
+      std::string op = Next().text == ":=" ? "assign" : "eq";
+      auto rhs = ParseTermIn();
+      return MakeCall(op, {lhs, rhs}, lhs->loc);
+    }
+    return lhs;
+  }
+  TermPtr ParseTermIn() {
+    auto lhs = ParseTermRelation();
+    while (IsIdent("in")) {
+      Next();
+      auto rhs = ParseTermRelation();
+      lhs = MakeCall("internal.member_2", {lhs, rhs}, lhs->loc);
+    }
+    if (IsPunct(",") && false) return lhs;
+    return lhs;
+  }
+  TermPtr ParseTermRelation() {
+    auto lhs = ParseTermOr();
+    for (;;) {
+      static const std::pair<const char*, const char*> kOps[] = {
+          {"==", "equal"}, {"!=", "neq"}, {"<=", "lte"}, {">=", "gte"}, {"<", "lt"}, {">", "gt"}};
+      const char* op = nullptr;
+      for (auto& [p, name] : kOps) if (IsPunct(p)) op = name;
+      if (!op) return lhs;
+      Next();
+      lhs = MakeCall(op, {lhs, ParseTermOr()}, lhs->loc);
+    }
+  }
+  TermPtr ParseTermOr() {
+    auto lhs = ParseTermAnd();
+    while (IsPunct("|")) {
+      Next();
+      lhs = MakeCall("or", {lhs, ParseTermAnd()}, lhs->loc);
+    }
+    return lhs;
+  }
+  TermPtr ParseTermAnd() {
+    auto lhs = ParseTermArith();
+    while (IsPunct("&")) {
+      Next();
+      lhs = MakeCall("and", {lhs, ParseTermArith()}, lhs->loc);
+    }
+    return lhs;
+  }
+  TermPtr ParseTermArith() {
+    auto lhs = ParseTermFactor();
+    while (IsPunct("+") || IsPunct("-")) {
+      std::string op = Next().text == "+" ? "plus" : "minus";
+      lhs = MakeCall(op, {lhs, ParseTermFactor()}, lhs->loc);
+    }
+    return lhs;
+  }
+  TermPtr ParseTermFactor() {
+    auto lhs = ParseTermUnary();
+    while (IsPunct("*") || IsPunct("/") || IsPunct("%")) {
+      std::string t = Next().text;
+      lhs = MakeCall(t == "*" ? "mul" : (t == "/" ? "div" : "rem"), {lhs, ParseTermUnary()}, lhs->loc);
+    }
+    return lhs;
+  }
+  TermPtr ParseTermUnary() {
+    if (IsPunct("-")) {
+      Location loc = Next().loc;
+      if (Peek().kind == Tok::kNumber) {
+        Token n = Next();
+        return ParsePostfix(MakeScalar(Value::NumberText("-" + n.text), loc));
+      }
+      auto operand = ParseTermUnary();
+      return MakeCall("minus", {MakeScalar(Value::Int(0), loc), operand}, loc);
+    }
+    return ParseTermPrimary();
+  }
+
+  TermPtr ParseTermPrimaryOnly() { return ParseTermPrimary(); }
+
+  TermPtr ParseTermPrimary() {
+    const Token& t = Peek();
+    Location loc = t.loc;
+    TermPtr term;
+    if (t.kind == Tok::kNumber) {
+      term = MakeScalar(Value::NumberText(Next().text), loc);
+    } else if (t.kind == Tok::kString) {
+      term = MakeScalar(Value::String(Next().text), loc);
+    } else if (t.kind == Tok::kIdent) {
+      std::string name = Next().text;
+      if (name == "true" || name == "false") term = MakeScalar(Value::Bool(name == "true"), loc);
+      else if (name == "null") term = MakeScalar(Value::Null(), loc);
+      else if (name == "set" && IsPunct("(") && Peek(1).kind == Tok::kPunct && Peek(1).text == ")") {
+        Next();
+        Next();
+        auto s = std::make_shared<Term>();
+        s->kind = TermKind::kSet;
+        s->loc = loc;
+        term = s;
+      } else {
+        term = MakeVar(name, loc);
+      }
+    } else if (IsPunct("[")) {
+      term = ParseArray();
+    } else if (IsPunct("{")) {
+      term = ParseBraced();
+    } else if (IsPunct("(")) {
+      Next();
+      nl_.push_back(false);
+      term = ParseTermExpr();
+      nl_.pop_back();
+      Expect(")");
+    } else {
+      Fail("unexpected " + Describe(t));
+    }
+    return ParsePostfix(term);
+  }
+
+  // Refs (.name, [term]) and calls on any primary term.
+  TermPtr ParsePostfix(TermPtr term) {
+    for (;;) {
+      // Postfix operators must touch the term: no newline in between.
+      if (toks_[pos_].kind == Tok::kPunct && toks_[pos_].text == "." && toks_[pos_ + 1].kind == Tok::kIdent) {
+        ++pos_;
+        Token name = toks_[pos_++];
+        term = Extend(term, MakeScalar(Value::String(name.text), name.loc));
+      } else if (toks_[pos_].kind == Tok::kPunct && toks_[pos_].text == "[") {
+        ++pos_;
+        nl_.push_back(false);
+        auto key = ParseTermExpr();
+        nl_.pop_back();
+        Expect("]");
+        term = Extend(term, key);
+      } else if (toks_[pos_].kind == Tok::kPunct && toks_[pos_].text == "(" &&
+                 (term->kind == TermKind::kVar || term->kind == TermKind::kRef)) {
+        ++pos_;
+        nl_.push_back(false);
+        auto call = std::make_shared<Term>();
+        call->kind = TermKind::kCall;
+        call->loc = term->loc;
+        call->items.push_back(term);
+        if (!IsPunct(")")) {
+          for (;;) {
+            call->items.push_back(ParseTermExpr());
+            if (IsPunct(",")) {
+              Next();
+              continue;
+            }
+            break;
+          }
+        }
+        Expect(")");
+        nl_.pop_back();
+        term = call;
+      } else {
+        return term;
+      }
+    }
+  }
+
+  static TermPtr Extend(const TermPtr& base, TermPtr part) {
+    auto ref = std::make_shared<Term>();
+    ref->kind = TermKind::kRef;
+    ref->loc = base->loc;
+    if (base->kind == TermKind::kRef) ref->items = base->items;
+    else ref->items.push_back(base);
+    ref->items.push_back(std::move(part));
+    return ref;
+  }
+
+  std::shared_ptr<Body> ParseComprehensionBody() {
+    nl_.push_back(true);
+    auto body = std::make_shared<Body>();
+    SkipSeparators();
+    for (;;) {
+      body->push_back(ParseExpr());
+      SkipSeparators();
+      if (IsPunct("]") || IsPunct("}")) break;
+      if (Peek().kind == Tok::kEnd) Fail("unexpected end of input in comprehension");
+    }
+    nl_.pop_back();
+    return body;
+  }
+
+  TermPtr ParseArray() {
+    Location loc = Next().loc;
+    nl_.push_back(false);
+    auto arr = std::make_shared<Term>();
+    arr->kind = TermKind::kArray;
+    arr->loc = loc;
+    if (!IsPunct("]")) {
+      auto first = ParseTermExpr();
+      if (IsPunct("|")) {
+        Next();
+        arr->kind = TermKind::kArrayCompr;
+        arr->head = first;
+        arr->body = ParseComprehensionBody();
+        nl_.pop_back();
+        Expect("]");
+        return arr;
+      }
+      arr->items.push_back(first);
+      while (IsPunct(",")) {
+        Next();
+        if (IsPunct("]")) break;
+        arr->items.push_back(ParseTermExpr());
+      }
+    }
+    nl_.pop_back();
+    Expect("]");
+    return arr;
+  }
+
+  TermPtr ParseBraced() {
+    Location loc = Next().loc;
+    nl_.push_back(false);
+    auto t = std::make_shared<Term>();
+    t->loc = loc;
+    if (IsPunct("}")) {
+      Next();
+      nl_.pop_back();
+      t->kind = TermKind::kObject;
+      return t;
+    }
+    auto first = ParseTermOr();
+    if (IsPunct(":")) {
+      Next();
+      auto value = ParseTermOr();
+      if (IsPunct("|")) {
+        Next();
+        t->kind = TermKind::kObjectCompr;
+        t->key = first;
+        t->head = value;
+        t->body = ParseComprehensionBody();
+        nl_.pop_back();
+        Expect("}");
+        return t;
+      }
+      t->kind = TermKind::kObject;
+      t->items = {first, value};
+      while (IsPunct(",")) {
+        Next();
+        if (IsPunct("}")) break;
+        auto k = ParseTermOr();
+        Expect(":");
+        t->items.push_back(k);
+        t->items.push_back(ParseTermOr());
+      }
+    } else if (IsPunct("|")) {
+      Next();
+      t->kind = TermKind::kSetCompr;
+      t->head = first;
+      t->body = ParseComprehensionBody();
+      nl_.pop_back();
+      Expect("}");
+      return t;
+    } else {
+      t->kind = TermKind::kSet;
+      t->items.push_back(first);
+      while (IsPunct(",")) {
+        Next();
+        if (IsPunct("}")) break;
+        t->items.push_back(ParseTermOr());
+      }
+    }
+    nl_.pop_back();
+    Expect("}");
+    return t;
+  }
+
+  std::vector<Token> toks_;
+  size_t pos_ = 0;
+  std::string file_;
+  std::vector<bool> nl_;  // per nesting level: are newlines significant?
+};
+
+template <typename T, typename Fn>
+ParseResult<T> Run(std::string_view text, const std::string& file, Fn fn) {
+  try {
+    Lexer lexer(text);
+    Parser parser(lexer.Run(), file);
+    return fn(parser);
+  } catch (const ParseError& e) {
+    RegoError err = e.error;
+    err.file = file;
+    return err;
+  }
+}
+
+}  // namespace
+
+ParseResult<Module> ParseModule(std::string_view text, const std::string& file) {
+  return Run<Module>(text, file, [](Parser& p) { return p.ParseModuleTokens(); });
+}
+
+ParseResult<Body> ParseQuery(std::string_view text) {
+  return Run<Body>(text, "", [](Parser& p) { return p.ParseQueryTokens(); });
+}
+
+ParseResult<TermPtr> ParseTerm(std::string_view text) {
+  return Run<TermPtr>(text, "", [](Parser& p) { return p.ParseSingleTerm(); });
+}
+
+}  // namespace oep::rego
