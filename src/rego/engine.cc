@@ -16,6 +16,7 @@ struct Node {
 };
 
 struct ModuleCtx {
+  std::string file;
   std::vector<std::string> package;
   std::map<std::string, std::vector<std::string>> aliases;  // import alias -> path (data... / input...)
 };
@@ -84,7 +85,7 @@ class Evaluator {
  private:
   // ---- errors and limits
   bool Fail(const std::string& code, const std::string& msg, Location loc = {}) {
-    if (!error) error = RegoError{code, msg, "", loc};
+    if (!error) error = RegoError{code, msg, ctx_ ? ctx_->file : "", loc};
     return false;
   }
   bool Step() {
@@ -864,7 +865,28 @@ class Evaluator {
     return path;
   }
 
+  // $"...{expr}...": strings verbatim, other values in Rego syntax, undefined as <undefined>.
+  bool EvalTemplate(const TermPtr& t, const VK& k) {
+    std::string out;
+    for (size_t i = 1; i < t->items.size(); ++i) {
+      bool is_expr = t->value.array()[i - 1].as_bool();
+      if (!is_expr) {
+        out += t->items[i]->value.str();
+        continue;
+      }
+      size_t mark = binds_.size();
+      auto v = EvalOne(t->items[i]);
+      binds_.resize(mark);
+      if (error) return false;
+      if (!v) out += "<undefined>";
+      else if (v->is_string()) out += v->str();
+      else out += v->ToRegoDisplay();
+    }
+    return k(Value::String(out));
+  }
+
   bool EvalCall(const TermPtr& t, const VK& k) {
+    if (!t->items[0] && t->name == "internal.template_string") return EvalTemplate(t, k);
     std::string name = t->items[0] ? StaticName(t->items[0]) : t->name;
     if (!t->items[0] && (name == "eq" || name == "assign")) {
       return Fail("rego_compile_error", "unexpected assignment", t->loc);
@@ -911,7 +933,8 @@ class Evaluator {
     return EvalArgs(t, 0, {}, [&](const Array& args) {
       BuiltinOut out = bi->second.fn(args);
       if (out.kind == BuiltinOut::Kind::kError) {
-        if (opts_.strict_builtin_errors || out.code == "eval_type_error" || out.code == "eval_conflict_error") {
+        // Non-strict (OPA's default): a failing built-in makes the call undefined.
+        if (opts_.strict_builtin_errors) {
           return Fail(out.code, name + ": " + out.message, t->loc);
         }
         return true;  // non-strict: the call is undefined
@@ -1046,6 +1069,7 @@ std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Mod
   for (const auto& m : impl->modules) {
     auto ctx = std::make_unique<ModuleCtx>();
     ctx->package = m.package;
+    ctx->file = m.file;
     for (const auto& imp : m.imports) {
       if (imp.path[0] == "future" || imp.path[0] == "rego") continue;
       std::string alias = imp.alias.empty() ? imp.path.back() : imp.alias;

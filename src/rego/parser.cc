@@ -9,13 +9,14 @@
 namespace oep::rego {
 namespace {
 
-enum class Tok { kEnd, kNewline, kIdent, kString, kNumber, kPunct };
+enum class Tok { kEnd, kNewline, kIdent, kString, kNumber, kPunct, kTemplate };
 
 struct Token {
   Tok kind = Tok::kEnd;
   std::string text;  // identifier, decoded string, number text, or punctuation
   Location loc;
   bool raw = false;
+  std::vector<std::pair<bool, std::string>> parts;  // kTemplate: (is expression, text)
 };
 
 struct ParseError {
@@ -65,6 +66,9 @@ class Lexer {
         }
         t.kind = Tok::kNumber;
         t.text = std::string(src_.substr(start, pos_ - start));
+      } else if (c == '$' && pos_ + 1 < src_.size() && (src_[pos_ + 1] == '"' || src_[pos_ + 1] == '`')) {
+        t.kind = Tok::kTemplate;
+        t.parts = LexTemplate(t.loc);
       } else if (c == '"') {
         t.kind = Tok::kString;
         t.text = LexString(t.loc);
@@ -121,6 +125,75 @@ class Lexer {
     }
   }
 
+  // $"..." / $`...`: literal text and {expression} sources; \{ is a literal brace.
+  std::vector<std::pair<bool, std::string>> LexTemplate(Location loc) {
+    Advance();  // $
+    char quote = src_[pos_];
+    Advance();
+    std::vector<std::pair<bool, std::string>> parts;
+    std::string lit;
+    auto flush = [&] {
+      if (!lit.empty()) parts.emplace_back(false, lit);
+      lit.clear();
+    };
+    for (;;) {
+      if (pos_ >= src_.size()) throw ParseError{{"rego_parse_error", "non-terminated template string", "", loc}};
+      char c = src_[pos_];
+      if (c == quote) {
+        Advance();
+        break;
+      }
+      if (c == '\\' && pos_ + 1 < src_.size()) {
+        char n = src_[pos_ + 1];
+        if (n == '{') {
+          lit += '{';
+          Advance();
+          Advance();
+          continue;
+        }
+        if (quote == '"') {
+          auto doc = json::Parse(std::string("\"") + std::string(src_.substr(pos_, n == 'u' ? 6 : 2)) + "\"");
+          if (!doc.ok()) throw ParseError{{"rego_parse_error", "invalid escape in template string", "", loc}};
+          lit += doc->GetString();
+          for (int i = 0; i < (n == 'u' ? 6 : 2); ++i) Advance();
+          continue;
+        }
+      }
+      if (c == '{') {
+        flush();
+        Advance();
+        size_t start = pos_;
+        int depth = 1;
+        while (pos_ < src_.size() && depth > 0) {
+          char d = src_[pos_];
+          if (d == '"' || d == '`') {
+            char q = d;
+            Advance();
+            while (pos_ < src_.size() && src_[pos_] != q) {
+              if (src_[pos_] == '\\' && q == '"') Advance();
+              Advance();
+            }
+          } else if (d == '{') {
+            ++depth;
+          } else if (d == '}') {
+            --depth;
+            if (depth == 0) break;
+          }
+          Advance();
+        }
+        if (pos_ >= src_.size()) throw ParseError{{"rego_parse_error", "unterminated template expression", "", loc}};
+        parts.emplace_back(true, std::string(src_.substr(start, pos_ - start)));
+        Advance();
+        continue;
+      }
+      if (quote == '"' && c == '\n') throw ParseError{{"rego_parse_error", "non-terminated template string", "", loc}};
+      lit += c;
+      Advance();
+    }
+    flush();
+    return parts;
+  }
+
   std::string LexString(Location loc) {
     size_t start = pos_;
     Advance();
@@ -175,7 +248,7 @@ class Parser {
     Module m;
     m.file = file_;
     SkipNewlines();
-    if (!IsIdent("package")) Fail("expected package declaration");
+    if (!IsKeyword("package")) Fail("expected package declaration");
     Next();
     m.package = ParseDottedPath(true);
     EndOfStatement();
@@ -184,11 +257,11 @@ class Parser {
     for (;;) {
       SkipNewlines();
       if (Peek().kind == Tok::kEnd) break;
-      if (IsIdent("import")) {
+      if (IsKeyword("import")) {
         Next();
         Import imp;
         imp.path = ParseDottedPath(false);
-        if (IsIdent("as")) {
+        if (IsKeyword("as")) {
           Next();
           imp.alias = ExpectIdent();
         }
@@ -248,6 +321,14 @@ class Parser {
   }
   bool IsPunct(const char* p) { return Peek().kind == Tok::kPunct && Peek().text == p; }
   bool IsIdent(const char* s) { return Peek().kind == Tok::kIdent && Peek().text == s; }
+  // A keyword, unless it is used as a name: "else.foo", "not[0]".
+  bool IsKeyword(const char* s) {
+    if (!IsIdent(s)) return false;
+    size_t i = pos_;
+    while (toks_[i].kind == Tok::kNewline) ++i;
+    const Token& after = toks_[i + 1];
+    return !(after.kind == Tok::kPunct && after.text == ".");
+  }
   void Expect(const char* p) {
     if (!IsPunct(p)) Fail(std::string("expected ") + p + ", found " + Describe(Peek()));
     Next();
@@ -302,7 +383,7 @@ class Parser {
   std::shared_ptr<Rule> ParseRule(const std::vector<std::string>& package) {
     auto rule = std::make_shared<Rule>();
     rule->loc = Peek().loc;
-    if (IsIdent("default")) {
+    if (IsIdent("default") && !(toks_[pos_ + 1].kind == Tok::kPunct && (toks_[pos_ + 1].text == "." || toks_[pos_ + 1].text == "["))) {
       Next();
       rule->is_default = true;
     }
@@ -346,7 +427,7 @@ class Parser {
       nl_.pop_back();
     }
     bool has_value = false;
-    if (IsIdent("contains")) {
+    if (IsKeyword("contains")) {
       Next();
       rule->kind = RuleKind::kPartialSet;
       rule->keys.push_back(ParseTermNoNl());
@@ -370,7 +451,7 @@ class Parser {
     for (;;) {
       size_t save = pos_;
       SkipNewlines();
-      if (!IsIdent("else")) {
+      if (!IsKeyword("else")) {
         pos_ = save;
         break;
       }
@@ -401,7 +482,7 @@ class Parser {
   }
 
   void ParseRuleBody(Rule* rule) {
-    if (IsIdent("if")) {
+    if (IsKeyword("if")) {
       Next();
       if (IsPunct("{")) {
         rule->body = ParseBraceBody();
@@ -439,7 +520,7 @@ class Parser {
   Expr ParseExpr() {
     Expr e;
     e.loc = Peek().loc;
-    if (IsIdent("some")) {
+    if (IsKeyword("some")) {
       Next();
       nl_.push_back(false);
       std::vector<TermPtr> terms;
@@ -448,7 +529,7 @@ class Parser {
         Next();
         terms.push_back(ParseTermRelation());
       }
-      if (IsIdent("in")) {
+      if (IsKeyword("in")) {
         Next();
         e.kind = ExprKind::kSomeIn;
         if (terms.size() > 2) Fail("unexpected , in some");
@@ -472,7 +553,7 @@ class Parser {
         }
       }
       nl_.pop_back();
-    } else if (IsIdent("every")) {
+    } else if (IsKeyword("every")) {
       Next();
       nl_.push_back(false);
       e.kind = ExprKind::kEvery;
@@ -484,12 +565,12 @@ class Parser {
       } else {
         e.value = first;
       }
-      if (!IsIdent("in")) Fail("expected in after every");
+      if (!IsKeyword("in")) Fail("expected in after every");
       Next();
       e.collection = ParseTermRelation();
       nl_.pop_back();
       e.body = std::make_shared<Body>(ParseBraceBody());
-    } else if (IsIdent("not")) {
+    } else if (IsKeyword("not")) {
       Next();
       e.kind = ExprKind::kNot;
       auto inner = std::make_shared<Expr>(ParseExpr());
@@ -497,15 +578,17 @@ class Parser {
       return e;
     } else {
       nl_.push_back(false);
+      comma_in_.push_back(true);
       e.term = ParseTermExpr();
+      comma_in_.pop_back();
       nl_.pop_back();
     }
-    while (IsIdent("with")) {
+    while (IsKeyword("with")) {
       Next();
       nl_.push_back(false);
       With w;
       w.target = ParseTermPrimary();
-      if (!IsIdent("as")) Fail("expected as in with modifier");
+      if (!IsKeyword("as")) Fail("expected as in with modifier");
       Next();
       w.value = ParseTermRelation();
       nl_.pop_back();
@@ -526,7 +609,22 @@ class Parser {
   }
   TermPtr ParseTermIn() {
     auto lhs = ParseTermRelation();
-    while (IsIdent("in")) {
+    if (IsPunct(",") && !comma_in_.empty() && comma_in_.back()) {
+      // "key, value in collection"; anything else after the comma is not ours.
+      size_t save = pos_;
+      Next();
+      comma_in_.push_back(false);
+      auto value = ParseTermRelation();
+      comma_in_.pop_back();
+      if (IsKeyword("in")) {
+        Next();
+        auto coll = ParseTermRelation();
+        lhs = MakeCall("internal.member_3", {lhs, value, coll}, lhs->loc);
+      } else {
+        pos_ = save;
+      }
+    }
+    while (IsKeyword("in")) {
       Next();
       auto rhs = ParseTermRelation();
       lhs = MakeCall("internal.member_2", {lhs, rhs}, lhs->loc);
@@ -548,7 +646,7 @@ class Parser {
   }
   TermPtr ParseTermOr() {
     auto lhs = ParseTermAnd();
-    while (IsPunct("|")) {
+    while (IsPunct("|") && (bar_stop_.empty() || !bar_stop_.back())) {
       Next();
       lhs = MakeCall("or", {lhs, ParseTermAnd()}, lhs->loc);
     }
@@ -601,10 +699,31 @@ class Parser {
       term = MakeScalar(Value::NumberText(Next().text), loc);
     } else if (t.kind == Tok::kString) {
       term = MakeScalar(Value::String(Next().text), loc);
+    } else if (t.kind == Tok::kTemplate) {
+      Token tok = Next();
+      auto call = std::make_shared<Term>();
+      call->kind = TermKind::kCall;
+      call->name = "internal.template_string";
+      call->loc = loc;
+      call->items.push_back(nullptr);
+      Array is_expr;
+      for (const auto& [expr, text] : tok.parts) {
+        is_expr.push_back(Value::Bool(expr));
+        if (!expr) {
+          call->items.push_back(MakeScalar(Value::String(text), loc));
+          continue;
+        }
+        Lexer sub(text);
+        Parser p(sub.Run(), file_);
+        call->items.push_back(p.ParseSingleTerm());
+      }
+      call->value = Value::MakeArray(is_expr);
+      term = call;
     } else if (t.kind == Tok::kIdent) {
       std::string name = Next().text;
-      if (name == "true" || name == "false") term = MakeScalar(Value::Bool(name == "true"), loc);
-      else if (name == "null") term = MakeScalar(Value::Null(), loc);
+      bool as_name = toks_[pos_].kind == Tok::kPunct && (toks_[pos_].text == "." || toks_[pos_].text == "[");
+      if ((name == "true" || name == "false") && !as_name) term = MakeScalar(Value::Bool(name == "true"), loc);
+      else if (name == "null" && !as_name) term = MakeScalar(Value::Null(), loc);
       else if (name == "set" && IsPunct("(") && Peek(1).kind == Tok::kPunct && Peek(1).text == ")") {
         Next();
         Next();
@@ -622,7 +741,11 @@ class Parser {
     } else if (IsPunct("(")) {
       Next();
       nl_.push_back(false);
+      bar_stop_.push_back(false);
+      comma_in_.push_back(true);
       term = ParseTermExpr();
+      comma_in_.pop_back();
+      bar_stop_.pop_back();
       nl_.pop_back();
       Expect(")");
     } else {
@@ -654,16 +777,19 @@ class Parser {
         call->kind = TermKind::kCall;
         call->loc = term->loc;
         call->items.push_back(term);
+        comma_in_.push_back(false);
         if (!IsPunct(")")) {
           for (;;) {
             call->items.push_back(ParseTermExpr());
             if (IsPunct(",")) {
               Next();
+              if (IsPunct(")")) break;
               continue;
             }
             break;
           }
         }
+        comma_in_.pop_back();
         Expect(")");
         nl_.pop_back();
         term = call;
@@ -685,6 +811,7 @@ class Parser {
 
   std::shared_ptr<Body> ParseComprehensionBody() {
     nl_.push_back(true);
+    bar_stop_.push_back(false);
     auto body = std::make_shared<Body>();
     SkipSeparators();
     for (;;) {
@@ -693,6 +820,7 @@ class Parser {
       if (IsPunct("]") || IsPunct("}")) break;
       if (Peek().kind == Tok::kEnd) Fail("unexpected end of input in comprehension");
     }
+    bar_stop_.pop_back();
     nl_.pop_back();
     return body;
   }
@@ -703,8 +831,15 @@ class Parser {
     auto arr = std::make_shared<Term>();
     arr->kind = TermKind::kArray;
     arr->loc = loc;
+    comma_in_.push_back(false);
+    struct Pop {
+      std::vector<bool>& v;
+      ~Pop() { v.pop_back(); }
+    } pop_comma{comma_in_};
     if (!IsPunct("]")) {
+      bar_stop_.push_back(true);
       auto first = ParseTermExpr();
+      bar_stop_.pop_back();
       if (IsPunct("|")) {
         Next();
         arr->kind = TermKind::kArrayCompr;
@@ -731,16 +866,23 @@ class Parser {
     nl_.push_back(false);
     auto t = std::make_shared<Term>();
     t->loc = loc;
+    comma_in_.push_back(false);
+    struct Pop {
+      std::vector<bool>& v;
+      ~Pop() { v.pop_back(); }
+    } pop_comma{comma_in_};
     if (IsPunct("}")) {
       Next();
       nl_.pop_back();
       t->kind = TermKind::kObject;
       return t;
     }
+    bar_stop_.push_back(true);
     auto first = ParseTermOr();
     if (IsPunct(":")) {
       Next();
       auto value = ParseTermOr();
+      bar_stop_.pop_back();
       if (IsPunct("|")) {
         Next();
         t->kind = TermKind::kObjectCompr;
@@ -753,6 +895,7 @@ class Parser {
       }
       t->kind = TermKind::kObject;
       t->items = {first, value};
+      bar_stop_.push_back(false);
       while (IsPunct(",")) {
         Next();
         if (IsPunct("}")) break;
@@ -762,6 +905,7 @@ class Parser {
         t->items.push_back(ParseTermOr());
       }
     } else if (IsPunct("|")) {
+      bar_stop_.pop_back();
       Next();
       t->kind = TermKind::kSetCompr;
       t->head = first;
@@ -778,6 +922,7 @@ class Parser {
         t->items.push_back(ParseTermOr());
       }
     }
+    bar_stop_.pop_back();
     nl_.pop_back();
     Expect("}");
     return t;
@@ -787,6 +932,8 @@ class Parser {
   size_t pos_ = 0;
   std::string file_;
   std::vector<bool> nl_;  // per nesting level: are newlines significant?
+  std::vector<bool> comma_in_;  // per nesting level: may "k, v in c" appear here?
+  std::vector<bool> bar_stop_;  // per nesting level: does '|' end the term (comprehension head)?
 };
 
 template <typename T, typename Fn>

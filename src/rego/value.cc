@@ -274,6 +274,36 @@ std::string Value::ToJson() const {
   return out;
 }
 
+std::string Value::ToRegoDisplay() const {
+  switch (kind_) {
+    case Kind::kArray: {
+      std::string out = "[";
+      for (size_t i = 0; i < a_->size(); ++i) out += (i ? ", " : "") + (*a_)[i].ToRegoDisplay();
+      return out + "]";
+    }
+    case Kind::kObject: {
+      std::string out = "{";
+      bool first = true;
+      for (const auto& [k, v] : *o_) {
+        out += (first ? "" : ", ") + k.ToRegoDisplay() + ": " + v.ToRegoDisplay();
+        first = false;
+      }
+      return out + "}";
+    }
+    case Kind::kSet: {
+      if (set_->empty()) return "set()";
+      std::string out = "{";
+      bool first = true;
+      for (const auto& v : *set_) {
+        out += (first ? "" : ", ") + v.ToRegoDisplay();
+        first = false;
+      }
+      return out + "}";
+    }
+    default: return ToRego();
+  }
+}
+
 std::string Value::ToRego() const {
   std::string out;
   AppendValue(*this, &out, true);

@@ -78,6 +78,8 @@ class Value {
   std::string ToJson() const;
   // Rego literal text: like JSON but sets as {a, b} and the empty set as set().
   std::string ToRego() const;
+  // OPA's display form: [1, "a"], {"k": 1}, {1, 2}, set().
+  std::string ToRegoDisplay() const;
   // Appends to a RapidJSON value (sets become arrays).
   void ToRapid(rapidjson::Value* out, rapidjson::Document::AllocatorType& a) const;
   static Value FromRapid(const rapidjson::Value& v);
