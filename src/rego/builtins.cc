@@ -14,6 +14,7 @@ const std::map<std::string, Builtin>& Builtins() {
     RegisterStringBuiltins(r);
     RegisterCollectionBuiltins(r);
     RegisterEncodingBuiltins(r);
+    RegisterRegexBuiltins(r);
     return r;
   }();
   return registry;

@@ -583,7 +583,14 @@ class Parser {
       comma_in_.pop_back();
       nl_.pop_back();
     }
-    while (IsKeyword("with")) {
+    for (;;) {
+      // A with-modifier may continue the expression on the next line.
+      size_t save = pos_;
+      while (toks_[pos_].kind == Tok::kNewline) ++pos_;
+      if (!IsKeyword("with")) {
+        pos_ = save;
+        break;
+      }
       Next();
       nl_.push_back(false);
       With w;
