@@ -15,6 +15,7 @@ const std::map<std::string, Builtin>& Builtins() {
     RegisterCollectionBuiltins(r);
     RegisterEncodingBuiltins(r);
     RegisterRegexBuiltins(r);
+    RegisterMiscBuiltins(r);
     return r;
   }();
   return registry;

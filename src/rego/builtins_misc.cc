@@ -1,0 +1,381 @@
+// units.*, object.subset, json.remove / json.filter, graph.reachable, net.cidr_*, crypto.*.
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <cstring>
+#include <deque>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "rego/builtins.h"
+
+namespace oep::rego {
+namespace {
+
+using Args = std::vector<Value>;
+
+void Add(Registry& r, const std::string& name, int arity, BuiltinFn fn) { r[name] = Builtin{arity, std::move(fn)}; }
+
+// A non-negative integer too large for int64 keeps its exact decimal text.
+Value FromLongDouble(long double x) {
+  if (x < 9.2e18L) return Value::Int(static_cast<int64_t>(x));
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.0Lf", x);  // exact for integral long doubles of this size
+  return Value::NumberText(buf);
+}
+
+// Splits "1.5e3KiB" into number text and unit; returns false on a malformed number.
+bool SplitAmount(const std::string& s, std::string* num, std::string* unit) {
+  size_t i = 0;
+  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E') && i + 1 < s.size() &&
+      (std::isdigit(static_cast<unsigned char>(s[i + 1])) || ((s[i + 1] == '-' || s[i + 1] == '+') && i + 2 < s.size()))) {
+    ++i;
+    if (s[i] == '-' || s[i] == '+') ++i;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+  }
+  *num = s.substr(0, i);
+  *unit = s.substr(i);
+  return true;
+}
+
+BuiltinOut ParseUnits(const Args& a, bool bytes) {
+  std::string fn = bytes ? "units.parse_bytes" : "units.parse";
+  if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError(fn, 1, "string", a[0]));
+  std::string s = a[0].str();
+  s.erase(std::remove(s.begin(), s.end(), '"'), s.end());
+  if (s.find(' ') != std::string::npos) return BuiltinOut::Error("spaces not allowed in resource strings");
+  std::string num, unit;
+  SplitAmount(s, &num, &unit);
+  if (num.empty()) return BuiltinOut::Error(bytes ? "no byte amount provided" : "no amount provided");
+  if (std::count(num.begin(), num.end(), '.') > 1) {
+    return BuiltinOut::Error(bytes ? "could not parse byte amount to a number" : "could not parse amount to a number");
+  }
+  long double x = std::strtold(num.c_str(), nullptr);
+  long double mult = 1;
+  if (bytes) {
+    std::string u;
+    for (char c : unit) u += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    static const char* kSi[] = {"k", "m", "g", "t", "p", "e"};
+    bool found = u.empty();
+    for (int i = 0; i < 6 && !found; ++i) {
+      std::string p = kSi[i];
+      if (u == p || u == p + "b") mult = std::pow(1000.0L, i + 1), found = true;
+      else if (u == p + "i" || u == p + "ib") mult = std::pow(1024.0L, i + 1), found = true;
+    }
+    if (!found && u == "b") found = true;
+    if (!found) return BuiltinOut::Error("byte unit not recognized");
+    return BuiltinOut::Of(FromLongDouble(std::floor(x * mult)));
+  }
+  static const std::pair<const char*, long double> kUnits[] = {
+      {"", 1},       {"m", 1e-3L},  {"k", 1e3L},  {"K", 1e3L},  {"M", 1e6L},   {"G", 1e9L},
+      {"T", 1e12L},  {"P", 1e15L},  {"E", 1e18L}, {"Ki", 1024.0L}, {"Mi", 1048576.0L}, {"Gi", 1073741824.0L},
+      {"Ti", 1099511627776.0L}, {"Pi", 1125899906842624.0L}, {"Ei", 1152921504606846976.0L}};
+  bool found = false;
+  for (const auto& [name, m] : kUnits) if (unit == name) mult = m, found = true;
+  if (!found) return BuiltinOut::Error("unit not recognized");
+  long double v = x * mult;
+  if (v == std::floor(v) && v >= 0) return BuiltinOut::Of(FromLongDouble(v));
+  return BuiltinOut::Of(Value::Double(static_cast<double>(v)));
+}
+
+bool IsSubset(const Value& super, const Value& sub) {
+  if (super.is_object() && sub.is_object()) {
+    for (const auto& [k, v] : sub.object()) {
+      auto s = super.Get(k);
+      if (!s || !IsSubset(*s, v)) return false;
+    }
+    return true;
+  }
+  if (super.is_set() && sub.is_set()) {
+    for (const auto& v : sub.set()) if (!super.set().count(v)) return false;
+    return true;
+  }
+  if (super.is_array() && sub.is_array()) {
+    const Array &a = super.array(), &b = sub.array();
+    if (b.empty()) return true;
+    for (size_t i = 0; i + b.size() <= a.size(); ++i) {
+      bool all = true;
+      for (size_t j = 0; j < b.size() && all; ++j) all = a[i + j] == b[j];
+      if (all) return true;
+    }
+    return false;
+  }
+  if (super.is_set() && sub.is_array()) {
+    for (const auto& v : sub.array()) if (!super.set().count(v)) return false;
+    return true;
+  }
+  return super == sub;
+}
+
+// JSON paths for json.remove / json.filter: "a/b/0" strings or arrays of keys.
+bool ParsePaths(const Value& v, std::vector<Array>* out) {
+  Array items;
+  if (v.is_array()) items = v.array();
+  else if (v.is_set()) items.assign(v.set().begin(), v.set().end());
+  else return false;
+  for (const auto& p : items) {
+    Array path;
+    if (p.is_string()) {
+      std::string s = p.str();
+      if (!s.empty() && s[0] == '/') s = s.substr(1);
+      size_t start = 0;
+      while (start <= s.size() && !s.empty()) {
+        size_t slash = s.find('/', start);
+        std::string seg = s.substr(start, slash - start);
+        // ~1 and ~0 per JSON pointer.
+        for (size_t at; (at = seg.find("~1")) != std::string::npos;) seg.replace(at, 2, "/");
+        for (size_t at; (at = seg.find("~0")) != std::string::npos;) seg.replace(at, 2, "~");
+        path.push_back(Value::String(seg));
+        if (slash == std::string::npos) break;
+        start = slash + 1;
+      }
+    } else if (p.is_array()) {
+      path = p.array();
+    } else {
+      return false;
+    }
+    out->push_back(path);
+  }
+  return true;
+}
+
+// Matches a path key against a value's key: array indices may be given as strings.
+std::optional<Value> KeyFor(const Value& container, const Value& key) {
+  if (container.is_array() && key.is_string()) {
+    char* end = nullptr;
+    long idx = std::strtol(key.str().c_str(), &end, 10);
+    if (*end || key.str().empty()) return std::nullopt;
+    return Value::Int(idx);
+  }
+  return key;
+}
+
+Value Remove(const Value& v, const Array& path, size_t i) {
+  if (i >= path.size()) return v;
+  auto key = KeyFor(v, path[i]);
+  if (!key) return v;
+  if (v.is_object()) {
+    Object o = v.object();
+    auto it = o.find(*key);
+    if (it == o.end()) return v;
+    if (i + 1 == path.size()) o.erase(it);
+    else it->second = Remove(it->second, path, i + 1);
+    return Value::MakeObject(o);
+  }
+  if (v.is_array() && key->is_int()) {
+    Array a = v.array();
+    auto idx = static_cast<size_t>(key->as_int());
+    if (idx >= a.size()) return v;
+    if (i + 1 == path.size()) a.erase(a.begin() + static_cast<std::ptrdiff_t>(idx));
+    else a[idx] = Remove(a[idx], path, i + 1);
+    return Value::MakeArray(a);
+  }
+  if (v.is_set() && i + 1 == path.size()) {
+    Set s = v.set();
+    s.erase(*key);
+    return Value::MakeSet(s);
+  }
+  return v;
+}
+
+// The parts of v named by paths (a prefix tree of keys).
+std::optional<Value> Filter(const Value& v, const std::vector<Array>& paths, size_t depth) {
+  for (const auto& p : paths) if (p.size() == depth) return v;
+  if (v.is_object()) {
+    Object o;
+    for (const auto& [k, child] : v.object()) {
+      std::vector<Array> sub;
+      for (const auto& p : paths) if (p.size() > depth && p[depth] == k) sub.push_back(p);
+      if (sub.empty()) continue;
+      if (auto f = Filter(child, sub, depth + 1)) o[k] = *f;
+    }
+    return Value::MakeObject(o);
+  }
+  if (v.is_array()) {
+    Array a;
+    for (size_t i = 0; i < v.array().size(); ++i) {
+      std::vector<Array> sub;
+      for (const auto& p : paths) {
+        if (p.size() <= depth) continue;
+        auto key = KeyFor(v, p[depth]);
+        if (key && key->is_int() && key->as_int() == static_cast<int64_t>(i)) sub.push_back(p);
+      }
+      if (sub.empty()) continue;
+      if (auto f = Filter(v.array()[i], sub, depth + 1)) a.push_back(*f);
+    }
+    return Value::MakeArray(a);
+  }
+  if (v.is_set()) {
+    Set s;
+    for (const auto& e : v.set()) {
+      for (const auto& p : paths) if (p.size() > depth && p[depth] == e) s.insert(e);
+    }
+    return Value::MakeSet(s);
+  }
+  return std::nullopt;
+}
+
+struct Cidr {
+  int family = 0;
+  unsigned char addr[16] = {};
+  int bits = 0;
+};
+
+std::optional<Cidr> ParseCidr(const std::string& s, bool allow_ip) {
+  Cidr c;
+  std::string ip = s;
+  size_t slash = s.find('/');
+  if (slash != std::string::npos) ip = s.substr(0, slash);
+  else if (!allow_ip) return std::nullopt;
+  if (inet_pton(AF_INET, ip.c_str(), c.addr) == 1) c.family = 4;
+  else if (inet_pton(AF_INET6, ip.c_str(), c.addr) == 1) c.family = 6;
+  else return std::nullopt;
+  int max = c.family == 4 ? 32 : 128;
+  if (slash == std::string::npos) {
+    c.bits = max;
+  } else {
+    char* end = nullptr;
+    long bits = std::strtol(s.c_str() + slash + 1, &end, 10);
+    if (*end || bits < 0 || bits > max || slash + 1 == s.size()) return std::nullopt;
+    c.bits = static_cast<int>(bits);
+  }
+  return c;
+}
+
+bool Contains(const Cidr& net, const Cidr& other) {
+  if (net.family != other.family || other.bits < net.bits) return false;
+  for (int i = 0; i < net.bits; ++i) {
+    int byte = i / 8, bit = 7 - i % 8;
+    if (((net.addr[byte] >> bit) & 1) != ((other.addr[byte] >> bit) & 1)) return false;
+  }
+  return true;
+}
+
+std::string Digest(const char* algo, const std::string& data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_get_digestbyname(algo), nullptr);
+  std::string out;
+  char buf[3];
+  for (unsigned i = 0; i < len; ++i) {
+    std::snprintf(buf, sizeof buf, "%02x", md[i]);
+    out += buf;
+  }
+  return out;
+}
+
+std::string Hmac(const char* algo, const std::string& key, const std::string& data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  HMAC(EVP_get_digestbyname(algo), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
+  std::string out;
+  char buf[3];
+  for (unsigned i = 0; i < len; ++i) {
+    std::snprintf(buf, sizeof buf, "%02x", md[i]);
+    out += buf;
+  }
+  return out;
+}
+
+}  // namespace
+
+void RegisterMiscBuiltins(Registry& r) {
+  Add(r, "units.parse_bytes", 1, [](const Args& a) { return ParseUnits(a, true); });
+  Add(r, "units.parse", 1, [](const Args& a) { return ParseUnits(a, false); });
+  Add(r, "object.subset", 2, [](const Args& a) {
+    if (!a[0].is_object() && !a[0].is_set() && !a[0].is_array()) {
+      return BuiltinOut::TypeError(OperandError("object.subset", 1, "any<array, object, set>", a[0]));
+    }
+    return BuiltinOut::Of(Value::Bool(IsSubset(a[0], a[1])));
+  });
+  Add(r, "json.remove", 2, [](const Args& a) {
+    if (!a[0].is_object()) return BuiltinOut::TypeError(OperandError("json.remove", 1, "object", a[0]));
+    std::vector<Array> paths;
+    if (!ParsePaths(a[1], &paths)) return BuiltinOut::TypeError(OperandError("json.remove", 2, "any<array, set>", a[1]));
+    Value v = a[0];
+    for (const auto& p : paths) v = Remove(v, p, 0);
+    return BuiltinOut::Of(v);
+  });
+  Add(r, "json.filter", 2, [](const Args& a) {
+    if (!a[0].is_object()) return BuiltinOut::TypeError(OperandError("json.filter", 1, "object", a[0]));
+    std::vector<Array> paths;
+    if (!ParsePaths(a[1], &paths)) return BuiltinOut::TypeError(OperandError("json.filter", 2, "any<array, set>", a[1]));
+    auto f = Filter(a[0], paths, 0);
+    return BuiltinOut::Of(f ? *f : Value::MakeObject({}));
+  });
+  Add(r, "graph.reachable", 2, [](const Args& a) {
+    if (!a[0].is_object()) return BuiltinOut::TypeError(OperandError("graph.reachable", 1, "object", a[0]));
+    Array start;
+    if (a[1].is_array()) start = a[1].array();
+    else if (a[1].is_set()) start.assign(a[1].set().begin(), a[1].set().end());
+    else return BuiltinOut::TypeError(OperandError("graph.reachable", 2, "any<array, set>", a[1]));
+    Set seen;
+    std::deque<Value> queue(start.begin(), start.end());
+    while (!queue.empty()) {
+      Value n = queue.front();
+      queue.pop_front();
+      auto edges = a[0].Get(n);
+      if (!edges || seen.count(n)) continue;
+      seen.insert(n);
+      if (edges->is_array()) for (const auto& e : edges->array()) queue.push_back(e);
+      else if (edges->is_set()) for (const auto& e : edges->set()) queue.push_back(e);
+    }
+    return BuiltinOut::Of(Value::MakeSet(seen));
+  });
+  Add(r, "net.cidr_contains", 2, [](const Args& a) {
+    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("net.cidr_contains", 1, "string", a[0]));
+    if (!a[1].is_string()) return BuiltinOut::TypeError(OperandError("net.cidr_contains", 2, "string", a[1]));
+    auto net = ParseCidr(a[0].str(), false);
+    if (!net) return BuiltinOut::Error("invalid CIDR address: " + a[0].str());
+    auto other = ParseCidr(a[1].str(), true);
+    if (!other) return BuiltinOut::Error("invalid IP or CIDR address: " + a[1].str());
+    return BuiltinOut::Of(Value::Bool(Contains(*net, *other)));
+  });
+  Add(r, "net.cidr_intersects", 2, [](const Args& a) {
+    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("net.cidr_intersects", 1, "string", a[0]));
+    if (!a[1].is_string()) return BuiltinOut::TypeError(OperandError("net.cidr_intersects", 2, "string", a[1]));
+    auto x = ParseCidr(a[0].str(), false), y = ParseCidr(a[1].str(), false);
+    if (!x || !y) return BuiltinOut::Error("invalid CIDR address");
+    return BuiltinOut::Of(Value::Bool(Contains(*x, *y) || Contains(*y, *x)));
+  });
+  Add(r, "net.cidr_is_valid", 1, [](const Args& a) {
+    return BuiltinOut::Of(Value::Bool(a[0].is_string() && ParseCidr(a[0].str(), false).has_value()));
+  });
+  for (const char* algo : {"md5", "sha1", "sha256"}) {
+    std::string name = std::string("crypto.") + algo, a_name = algo;
+    Add(r, name, 1, [name, a_name](const Args& a) {
+      if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError(name, 1, "string", a[0]));
+      return BuiltinOut::Of(Value::String(Digest(a_name.c_str(), a[0].str())));
+    });
+  }
+  for (const char* algo : {"md5", "sha1", "sha256", "sha512"}) {
+    std::string name = std::string("crypto.hmac.") + algo, a_name = algo;
+    Add(r, name, 2, [name, a_name](const Args& a) {
+      if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError(name, 1, "string", a[0]));
+      if (!a[1].is_string()) return BuiltinOut::TypeError(OperandError(name, 2, "string", a[1]));
+      return BuiltinOut::Of(Value::String(Hmac(a_name.c_str(), a[1].str(), a[0].str())));
+    });
+  }
+  Add(r, "crypto.hmac.equal", 2, [](const Args& a) {
+    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("crypto.hmac.equal", 1, "string", a[0]));
+    if (!a[1].is_string()) return BuiltinOut::TypeError(OperandError("crypto.hmac.equal", 2, "string", a[1]));
+    return BuiltinOut::Of(Value::Bool(a[0].str() == a[1].str()));
+  });
+  Add(r, "array.flatten", 1, [](const Args& a) {
+    if (!a[0].is_array()) return BuiltinOut::TypeError(OperandError("array.flatten", 1, "array", a[0]));
+    Array out;  // one level deep
+    for (const auto& x : a[0].array()) {
+      if (x.is_array()) out.insert(out.end(), x.array().begin(), x.array().end());
+      else out.push_back(x);
+    }
+    return BuiltinOut::Of(Value::MakeArray(out));
+  });
+}
+
+}  // namespace oep::rego
