@@ -22,6 +22,7 @@
 #include "util/paths.h"
 #include "ledger/ledger.h"
 #include "rego/conformance.h"
+#include "rego/opa_cli.h"
 #include "verify/chain_verify.h"
 #include "verify/els_verify.h"
 #include "verify/verify.h"
@@ -309,6 +310,25 @@ int main(int argc, char** argv) {
   conformance->add_option("--floor", floor, "fail (exit 1) when fewer cases pass");
   conformance->add_option("--max-failures", max_failures, "failing cases to list");
 
+  rego::OpaEvalOptions eval_opts;
+  std::string input_file;
+  bool v0_compatible = false;
+  std::string eval_format = "json";
+  auto* rego_eval = rego_cmd->add_subcommand("eval", "evaluate a query (the subset of `opa eval` oep uses)");
+  rego_eval->add_option("-d,--data,-b,--bundle", eval_opts.data, "policy / data file or directory");
+  rego_eval->add_option("-i,--input", input_file, "input document (JSON)");
+  rego_eval->add_flag("--stdin-input,-I", eval_opts.stdin_input, "read the input document from stdin");
+  rego_eval->add_option("-f,--format", eval_format, "json")->check(CLI::IsMember({"json"}));
+  rego_eval->add_flag("--fail", eval_opts.fail, "exit 1 when the result is undefined");
+  rego_eval->add_flag("--fail-defined", eval_opts.fail_defined, "exit 1 when the result is defined");
+  rego_eval->add_flag("--strict-builtin-errors", eval_opts.strict_builtin_errors, "built-in errors are fatal");
+  rego_eval->add_flag("--v0-compatible", v0_compatible, "accepted; Rego v0 syntax is not supported yet");
+  rego_eval->add_option("query", eval_opts.query, "query")->required();
+  std::vector<std::string> test_paths;
+  auto* rego_test = rego_cmd->add_subcommand("test", "run test_* rules (like `opa test`)");
+  rego_test->add_option("paths", test_paths, "policy files or directories")->required();
+  rego_test->add_flag("--v0-compatible", v0_compatible, "accepted; Rego v0 syntax is not supported yet");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -338,6 +358,14 @@ int main(int argc, char** argv) {
   if (*demo) return RunDemo(state_path, decisions, seed);
   if (*dump) return RunDump(state_path, digest_only);
   if (*conformance) return RunConformance(conformance_dir, floor, max_failures);
+  if (*rego_eval || *rego_test) {
+    if (v0_compatible) return Fail(Status::InvalidArgument("--v0-compatible: Rego v0 syntax is not supported yet"));
+    if (!input_file.empty()) eval_opts.input_file = input_file;
+    rego::CliOutput out = *rego_eval ? rego::OpaEval(eval_opts) : rego::OpaTest(test_paths);
+    std::cout << out.out;
+    std::cerr << out.err;
+    return out.exit_code;
+  }
   if (*digest) return RunDigest(paths);
   return 2;
 }

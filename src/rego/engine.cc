@@ -61,9 +61,23 @@ class Evaluator {
 
   std::optional<RegoError> error;
 
-  bool RunQuery(const Body& body, const std::function<bool()>& k) {
+  // Evaluates a query, recording each expression's value (true for unifications).
+  bool RunQuery(const Body& body, const std::function<bool(const std::vector<Value>&)>& k) {
     ctx_ = nullptr;
-    return EvalBody(body, 0, k);
+    std::vector<Value> values(body.size(), Value::Bool(true));
+    std::function<bool(size_t)> step = [&](size_t i) -> bool {
+      if (i == body.size()) return k(values);
+      const Expr& e = body[i];
+      bool plain = e.kind == ExprKind::kTerm && e.withs.empty() &&
+                   !(e.term->kind == TermKind::kCall && !e.term->items[0] && (e.term->name == "eq" || e.term->name == "assign"));
+      if (!plain) return EvalExpr(e, [&] { return step(i + 1); });
+      return EvalTerm(e.term, [&](const Value& v) {
+        if (v.is_bool() && !v.as_bool()) return true;
+        values[i] = v;
+        return step(i + 1);
+      });
+    };
+    return step(0);
   }
 
   const std::optional<Value>* LookupVar(const std::string& name) const {
@@ -1127,16 +1141,13 @@ std::variant<std::vector<QueryResult>, RegoError> Engine::Query(const Body& quer
   std::vector<std::string> vars;
   for (const auto& e : query) CollectExprVars(e, vars);
   std::vector<QueryResult> results;
-  ev.RunQuery(query, [&] {
+  ev.RunQuery(query, [&](const std::vector<Value>& values) {
     QueryResult r;
     for (const auto& v : vars) {
       auto* slot = ev.LookupVar(v);
       if (slot && *slot) r.bindings[v] = **slot;
     }
-    for (const auto& e : query) {
-      (void)e;
-      r.expressions.push_back(Value::Bool(true));
-    }
+    r.expressions = values;
     results.push_back(std::move(r));
     return true;
   });

@@ -1,0 +1,167 @@
+#include "rego/opa_cli.h"
+
+#include <chrono>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include "json/json.h"
+#include "rego/parser.h"
+#include "rego/policy_loader.h"
+#include "util/files.h"
+
+namespace oep::rego {
+namespace {
+
+std::string ErrorsJson(const RegoError& e) {
+  std::string msg, code, file;
+  json::AppendCanonicalString(e.message, &msg);
+  json::AppendCanonicalString(e.code, &code);
+  json::AppendCanonicalString(e.file, &file);
+  return "{\"errors\":[{\"code\":" + code + ",\"location\":{\"col\":" + std::to_string(e.loc.col) +
+         ",\"file\":" + file + ",\"row\":" + std::to_string(e.loc.row) + "},\"message\":" + msg + "}]}\n";
+}
+
+// The source text of each top-level query expression (split at ';' and newlines
+// outside brackets and strings).
+std::vector<std::string> ExpressionTexts(const std::string& q) {
+  std::vector<std::string> out;
+  std::string cur;
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < q.size(); ++i) {
+    char c = q[i];
+    if (in_string) {
+      cur += c;
+      if (c == '\\' && i + 1 < q.size()) cur += q[++i];
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    if (c == '(' || c == '[' || c == '{') ++depth;
+    if (c == ')' || c == ']' || c == '}') --depth;
+    if (depth == 0 && (c == ';' || c == '\n')) {
+      out.push_back(cur);
+      cur.clear();
+      continue;
+    }
+    cur += c;
+  }
+  out.push_back(cur);
+  std::vector<std::string> trimmed;
+  for (auto& s : out) {
+    size_t b = s.find_first_not_of(" \t\r"), e = s.find_last_not_of(" \t\r");
+    if (b != std::string::npos) trimmed.push_back(s.substr(b, e - b + 1));
+  }
+  return trimmed;
+}
+
+}  // namespace
+
+CliOutput OpaEval(const OpaEvalOptions& o) {
+  CliOutput out;
+  auto fail = [&](const RegoError& e) {
+    out.out = ErrorsJson(e);
+    out.exit_code = 2;
+    return out;
+  };
+  auto policy = LoadPolicy(o.data);
+  if (auto* err = std::get_if<RegoError>(&policy)) return fail(*err);
+  std::optional<Value> input;
+  if (o.input_file || o.stdin_input) {
+    std::string text;
+    if (o.input_file) {
+      auto t = ReadFile(*o.input_file);
+      if (!t.ok()) return fail(RegoError{"invalid_argument", t.status().message(), *o.input_file, {}});
+      text = *t;
+    } else {
+      text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    }
+    auto v = Value::FromJsonText(text);
+    if (!v.ok()) return fail(RegoError{"invalid_argument", "input: " + v.status().message(), o.input_file.value_or("stdin"), {}});
+    input = *v;
+  }
+  auto query = ParseQuery(o.query);
+  if (auto* err = std::get_if<RegoError>(&query)) return fail(*err);
+  const Body& body = std::get<Body>(query);
+  EvalOptions eo;
+  eo.strict_builtin_errors = o.strict_builtin_errors;
+  auto result = std::get<LoadedPolicy>(policy).engine->Query(body, input, eo);
+  if (auto* err = std::get_if<RegoError>(&result)) return fail(*err);
+  const auto& rows = std::get<std::vector<QueryResult>>(result);
+  std::vector<std::string> texts = ExpressionTexts(o.query);
+  if (rows.empty()) {
+    out.out = "{}\n";
+  } else {
+    std::string s = "{\"result\":[";
+    for (size_t r = 0; r < rows.size(); ++r) {
+      if (r) s += ",";
+      s += "{";
+      if (!rows[r].bindings.empty()) {
+        s += "\"bindings\":{";
+        bool first = true;
+        for (const auto& [name, v] : rows[r].bindings) {
+          if (!first) s += ",";
+          first = false;
+          json::AppendCanonicalString(name, &s);
+          s += ":" + v.ToJson();
+        }
+        s += "},";
+      }
+      s += "\"expressions\":[";
+      for (size_t i = 0; i < rows[r].expressions.size(); ++i) {
+        if (i) s += ",";
+        std::string text = i < texts.size() ? texts[i] : "";
+        s += "{\"location\":{\"col\":" + std::to_string(body[i].loc.col) + ",\"row\":" + std::to_string(body[i].loc.row) +
+             "},\"text\":";
+        json::AppendCanonicalString(text, &s);
+        s += ",\"value\":" + rows[r].expressions[i].ToJson() + "}";
+      }
+      s += "]}";
+    }
+    out.out = s + "]}\n";
+  }
+  if (o.fail && rows.empty()) out.exit_code = 1;
+  if (o.fail_defined && !rows.empty()) out.exit_code = 1;
+  return out;
+}
+
+CliOutput OpaTest(const std::vector<std::string>& paths) {
+  CliOutput out;
+  auto policy = LoadPolicy(paths);
+  if (auto* err = std::get_if<RegoError>(&policy)) {
+    out.err = err->file + ":" + std::to_string(err->loc.row) + ": " + err->code + ": " + err->message + "\n";
+    out.exit_code = 2;
+    return out;
+  }
+  auto& loaded = std::get<LoadedPolicy>(policy);
+  int passed = 0, failed = 0, errored = 0;
+  for (const auto& name : loaded.test_rules) {
+    auto q = ParseQuery(name);
+    auto start = std::chrono::steady_clock::now();
+    auto r = loaded.engine->Query(std::get<Body>(q), std::nullopt);
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    std::ostringstream line;
+    line.precision(3);
+    if (auto* err = std::get_if<RegoError>(&r)) {
+      ++errored;
+      line << name << ": ERROR (" << err->code << ": " << err->message << ")";
+    } else {
+      const auto& rows = std::get<std::vector<QueryResult>>(r);
+      bool ok = !rows.empty() && rows[0].expressions[0].is_bool() && rows[0].expressions[0].as_bool();
+      (ok ? passed : failed)++;
+      line << name << ": " << (ok ? "PASS" : "FAIL") << " (" << ms << "ms)";
+    }
+    out.out += line.str() + "\n";
+  }
+  int total = passed + failed + errored;
+  out.out += "--------------------------------------------------------------------------------\n";
+  if (passed) out.out += "PASS: " + std::to_string(passed) + "/" + std::to_string(total) + "\n";
+  if (failed) out.out += "FAIL: " + std::to_string(failed) + "/" + std::to_string(total) + "\n";
+  if (errored) out.out += "ERROR: " + std::to_string(errored) + "/" + std::to_string(total) + "\n";
+  if (total == 0) out.out += "no tests found\n";
+  out.exit_code = failed || errored || total == 0 ? 1 : 0;
+  return out;
+}
+
+}  // namespace oep::rego

@@ -1,0 +1,34 @@
+// The subset of the `opa eval` and `opa test` command lines that oep's OPA engine uses,
+// answered by the native engine with OPA's output shapes and exit codes.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace oep::rego {
+
+struct OpaEvalOptions {
+  std::vector<std::string> data;  // --data / --bundle paths
+  std::optional<std::string> input_file;
+  bool stdin_input = false;
+  bool fail = false;          // exit 1 when undefined
+  bool fail_defined = false;  // exit 1 when defined
+  bool strict_builtin_errors = false;
+  std::string query;
+};
+
+struct CliOutput {
+  std::string out;
+  std::string err;
+  int exit_code = 0;
+};
+
+// {"result":[{"expressions":[{"value","text","location"}],"bindings":{}}]}, "{}" when
+// undefined, {"errors":[{"message","code","location"}]} with exit 2 on error.
+CliOutput OpaEval(const OpaEvalOptions& options);
+
+// Runs every test_* rule under `paths`: one line per test, a summary, exit 1 on any failure.
+CliOutput OpaTest(const std::vector<std::string>& paths);
+
+}  // namespace oep::rego

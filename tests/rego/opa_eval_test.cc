@@ -1,0 +1,61 @@
+// `oep rego eval` and `oep rego test` speak OPA's output shapes and exit codes.
+#include <catch2/catch.hpp>
+
+#include "support/support.h"
+
+using namespace oep::test;
+
+namespace {
+
+struct Policy {
+  ScratchDir dir;
+  std::string rego = dir / "p.rego";
+  Policy() {
+    WriteText(rego, "package t\n\nallow if input.n > 1\n\nboom := x if x := 1 / 0\n\nlist contains v if some v in input.xs\n");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("rego eval prints expressions, text and location", "[rego][cli]") {
+  Policy p;
+  WriteText(p.dir / "in.json", R"({"n": 2, "xs": [3, 1]})");
+  RunResult r = RunOep({"rego", "eval", "--data", p.rego, "--input", p.dir / "in.json", "data.t.allow"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "{\"result\":[{\"expressions\":[{\"location\":{\"col\":1,\"row\":1},\"text\":\"data.t.allow\",\"value\":true}]}]}\n");
+  RunResult b = RunOep({"rego", "eval", "-d", p.rego, "-i", p.dir / "in.json", "x := data.t.list"});
+  CHECK_THAT(b.out, Catch::Contains("\"bindings\":{\"x\":[1,3]}"));
+}
+
+TEST_CASE("rego eval of an undefined query prints {} and --fail exits 1", "[rego][cli]") {
+  Policy p;
+  WriteText(p.dir / "in.json", R"({"n": 0})");
+  RunResult r = RunOep({"rego", "eval", "-d", p.rego, "-i", p.dir / "in.json", "data.t.allow"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "{}\n");
+  CHECK(RunOep({"rego", "eval", "-d", p.rego, "-i", p.dir / "in.json", "--fail", "data.t.allow"}).exit_code == 1);
+  CHECK(RunOep({"rego", "eval", "-d", p.rego, "-i", p.dir / "in.json", "--fail-defined", "data.t.list"}).exit_code == 1);
+}
+
+TEST_CASE("rego eval reports errors as OPA does, exit 2", "[rego][cli][bad-input]") {
+  Policy p;
+  WriteText(p.dir / "bad.rego", "package t\n\nallow if {\n");
+  RunResult parse = RunOep({"rego", "eval", "-d", p.dir / "bad.rego", "data.t.allow"});
+  CHECK(parse.exit_code == 2);
+  CHECK_THAT(parse.out, Catch::StartsWith("{\"errors\":[{\"code\":\"rego_parse_error\""));
+  RunResult strict = RunOep({"rego", "eval", "-d", p.rego, "--strict-builtin-errors", "data.t.boom"});
+  CHECK(strict.exit_code == 2);
+  CHECK_THAT(strict.out, Catch::Contains("eval_builtin_error") && Catch::Contains("divide by zero"));
+  RunResult lenient = RunOep({"rego", "eval", "-d", p.rego, "data.t.boom"});
+  CHECK(lenient.exit_code == 0);
+  CHECK(lenient.out == "{}\n");
+}
+
+TEST_CASE("rego test reports failing tests and exits 1", "[rego][cli]") {
+  ScratchDir dir;
+  WriteText(dir / "t_test.rego", "package t\n\ntest_ok if 1 == 1\n\ntest_bad if 1 == 2\n");
+  RunResult r = RunOep({"rego", "test", dir / "t_test.rego"});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.out, Catch::Contains("data.t.test_ok: PASS") && Catch::Contains("data.t.test_bad: FAIL") &&
+                        Catch::Contains("PASS: 1/2") && Catch::Contains("FAIL: 1/2"));
+}
