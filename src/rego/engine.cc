@@ -57,6 +57,7 @@ class Evaluator {
   Evaluator(const Engine::Impl& impl, const std::optional<Value>& input, const EvalOptions& opts)
       : impl_(impl), input_(input), opts_(opts) {
     memo_.emplace_back();
+    rule_memo_.emplace_back();
   }
 
   std::optional<RegoError> error;
@@ -179,16 +180,21 @@ class Evaluator {
     };
     swap_in(inner);
     memo_.emplace_back();
+    rule_memo_.emplace_back();
     bool r = EvalExprInner(e, [&] {
       swap_in(outer);
       auto saved = std::move(memo_.back());
+      auto saved_rules = std::move(rule_memo_.back());
       memo_.pop_back();
+      rule_memo_.pop_back();
       bool rr = k();
       memo_.push_back(std::move(saved));
+      rule_memo_.push_back(std::move(saved_rules));
       swap_in(inner);
       return rr;
     });
     memo_.pop_back();
+    rule_memo_.pop_back();
     swap_in(outer);
     return r;
   }
@@ -742,26 +748,24 @@ class Evaluator {
   // Value of the rule(s) at `path` (complete, partial set or partial object), memoized
   // for this evaluation (per `with` scope).
   std::optional<Value> RuleDocument(const std::vector<std::string>& path, Node* node) {
-    std::string key = JoinPath(path);
-    auto& memo = memo_.back();
-    auto hit = memo.find(key);
+    auto& memo = rule_memo_.back();
+    auto hit = memo.find(node);
     if (hit != memo.end()) return hit->second;
     if (++depth_ > opts_.max_depth) {
-      Fail("rego_recursion_error", "rule " + key + " is recursive");
+      Fail("rego_recursion_error", "rule " + JoinPath(path) + " is recursive");
       --depth_;
       return std::nullopt;
     }
-    if (in_progress_.count(key)) {
-      Fail("rego_recursion_error", "rego_recursion_error: rule data." + key + " is recursive");
+    if (!in_progress_.insert(node).second) {
+      Fail("rego_recursion_error", "rego_recursion_error: rule data." + JoinPath(path) + " is recursive");
       --depth_;
       return std::nullopt;
     }
-    in_progress_.insert(key);
     std::optional<Value> result = ComputeRuleDocument(node);
-    in_progress_.erase(key);
+    in_progress_.erase(node);
     --depth_;
     if (error) return std::nullopt;
-    memo_.back()[key] = result;
+    rule_memo_.back()[node] = result;
     return result;
   }
 
@@ -992,11 +996,17 @@ class Evaluator {
 
   bool EvalArgs(const TermPtr& t, size_t i, Array acc, const std::function<bool(const Array&)>& k, size_t n = SIZE_MAX) {
     if (n == SIZE_MAX) n = t->items.size() - 1;
+    acc.reserve(n);
+    return EvalArgsInto(t, i, acc, k, n);
+  }
+
+  bool EvalArgsInto(const TermPtr& t, size_t i, Array& acc, const std::function<bool(const Array&)>& k, size_t n) {
     if (i == n) return k(acc);
     return EvalTerm(t->items[i + 1], [&](const Value& v) {
-      Array next = acc;
-      next.push_back(v);
-      return EvalArgs(t, i + 1, std::move(next), k, n);
+      acc.push_back(v);
+      bool r = EvalArgsInto(t, i + 1, acc, k, n);
+      acc.pop_back();
+      return r;
     });
   }
 
@@ -1059,8 +1069,9 @@ class Evaluator {
   std::deque<std::pair<std::string, std::optional<Value>>> binds_;
   size_t frame_ = 0;
   const ModuleCtx* ctx_ = nullptr;
-  std::vector<std::map<std::string, std::optional<Value>>> memo_;
-  std::set<std::string> in_progress_;
+  std::vector<std::map<std::string, std::optional<Value>>> memo_;        // function calls
+  std::vector<std::map<const Node*, std::optional<Value>>> rule_memo_;  // rule documents
+  std::set<const Node*> in_progress_;
   std::vector<std::pair<std::vector<std::string>, Value>> data_overrides_;
   std::map<std::string, TermPtr> fn_overrides_;
   std::map<std::string, Value> fn_value_overrides_;
