@@ -1,5 +1,6 @@
 #include "rego/engine.h"
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <set>
@@ -167,6 +168,18 @@ class Evaluator {
     WithState outer{input_, data_overrides_, fn_overrides_, fn_value_overrides_};
     WithState inner = outer;
     for (const auto& w : e.withs) {
+      // A function replaced by another function: the replacement is a name, not a value.
+      std::string target = StaticName(w.target);
+      bool target_is_function = !target.empty() && target != "input" && target.rfind("input.", 0) != 0 &&
+                                (Builtins().count(target) || ResolveFunctionPath(w.target) ||
+                                 (target.rfind("data.", 0) != 0 && !IsGlobalName(target.substr(0, target.find('.')))));
+      bool value_is_function = (w.value->kind == TermKind::kVar || w.value->kind == TermKind::kRef) &&
+                               (Builtins().count(StaticName(w.value)) || ResolveFunctionPath(w.value));
+      if (target_is_function && value_is_function) {
+        std::string key = ResolveFunctionPath(w.target) ? "data." + JoinPath(*ResolveFunctionPath(w.target)) : target;
+        inner.fn_overrides[key] = w.value;
+        continue;
+      }
       auto v = EvalOne(w.value);
       if (error) return false;
       if (!v) return true;  // undefined with value: the expression is undefined
@@ -964,6 +977,14 @@ class Evaluator {
         if (nargs == arity + 1) return UnifyValue(t->items.back(), *out, [&] { return k(Value::Bool(true)); });
         return k(*out);
       }, nargs == arity + 1 ? nargs - 1 : nargs);
+    }
+    if (name == "time.now_ns" && nargs <= 1) {
+      if (!opts_.now_ns) {
+        opts_.now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::system_clock::now().time_since_epoch()).count();
+      }
+      Value now = Value::Int(*opts_.now_ns);
+      return nargs == 1 ? UnifyValue(t->items[1], now, [&] { return k(Value::Bool(true)); }) : k(now);
     }
     auto bi = Builtins().find(name);
     if (bi == Builtins().end()) return Fail("rego_type_error", "undefined function " + name, t->loc);

@@ -18,6 +18,9 @@ struct EvalOptions {
   bool strict_builtin_errors = false;
   int64_t max_steps = 50'000'000;  // runaway policies end with an error, not a hang
   int max_depth = 2000;
+  // time.now_ns answers this (a replay pins the recorded decision time); when absent, the
+  // wall clock read once per query, as OPA does.
+  std::optional<int64_t> now_ns;
 };
 
 struct QueryResult {
