@@ -37,6 +37,10 @@ demo: build
 	$(OEP) replay pder_oep_demo_write_file_0002 --output-format human
 	@echo; echo "== the denied decision as JSON: decision field =="
 	$(OEP) replay pder_oep_demo_write_file_0002 --field decision
+	@echo; echo "== counterfactual: the allowed read under a per-run budget cap =="
+	$(OEP) replay pder_oep_demo_read_diff_0001 --counterfactual --policy-bundle permissions/policy/counterfactual/budget_per_run_cap.rego
+	@echo; echo "== counterfactual: the denied write under a workflow step bound =="
+	$(OEP) replay pder_oep_demo_write_file_0002 --counterfactual --policy-bundle permissions/policy/counterfactual/workflow_step_bound.rego
 
 bench: build
 	@for b in $(BUILD)/bench/*; do echo "== $$b"; $$b || exit 1; done

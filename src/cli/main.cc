@@ -16,6 +16,7 @@
 #include "importers/oep_v0.h"
 #include "ingest/ingest.h"
 #include "json/json.h"
+#include "replay/counterfactual.h"
 #include "replay/replay.h"
 #include "store/store.h"
 #include "util/content_digest.h"
@@ -99,6 +100,34 @@ int RunReplay(const std::string& state_path, const std::string& id, const std::s
   if (format == "human") {
     if (field.empty()) out = RenderReplayHuman(*value);
     else out = (value->IsString() ? std::string(value->GetString()) : json::CanonicalOrDie(*value)) + "\n";
+  } else {
+    Status s = json::Canonicalize(*value, &out, format == "json" ? 2 : 0);
+    if (!s.ok()) return Fail(s);
+    out += "\n";
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+int RunCounterfactual(const std::string& state_path, const std::string& id, const std::string& field,
+                      std::string format, CounterfactualOptions options) {
+  if (options.policy_bundle.empty()) {
+    return Fail(Status::InvalidArgument("--counterfactual needs --policy-bundle FILE.rego|DIR"));
+  }
+  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
+  if (!store.ok()) return Fail(store.status());
+  auto record = CounterfactualReplay(**store, id, options);
+  if (!record.ok()) return Fail(record.status());
+  const rapidjson::Value* value = &*record;
+  if (!field.empty()) {
+    value = json::FindDotted(*record, field);
+    if (value == nullptr) return Fail(Status::InvalidArgument("--field " + field + ": not in the counterfactual record"));
+  }
+  std::string out;
+  if (format == "human" && field.empty()) {
+    out = RenderCounterfactualHuman(*value);
+  } else if (format == "human") {
+    out = (value->IsString() ? std::string(value->GetString()) : json::CanonicalOrDie(*value)) + "\n";
   } else {
     Status s = json::Canonicalize(*value, &out, format == "json" ? 2 : 0);
     if (!s.ok()) return Fail(s);
@@ -253,8 +282,18 @@ int main(int argc, char** argv) {
   AddStatePath(replay, &state_path);
   replay->add_option("decision_id", decision_id, "decision id (pder_...)")->required();
   replay->add_option("--field", field, "print one field of the record (dotted path, e.g. decision.allow)");
-  replay->add_option("--output-format", format, "json | jsonl | human")
+  std::string replay_format;
+  replay->add_option("--output-format", replay_format, "json | jsonl | human (default: json; human with --counterfactual)")
       ->check(CLI::IsMember({"json", "jsonl", "human"}));
+  bool counterfactual = false;
+  CounterfactualOptions cf;
+  replay->add_flag("--counterfactual", counterfactual, "re-decide under --policy-bundle (also OEP_REPLAY_MODE=counterfactual)");
+  replay->add_option("--policy-bundle", cf.policy_bundle, "substituted policy: a .rego file or a bundle directory");
+  replay->add_option("--query", cf.query, "decision query (default data.oep.permissions.decision)");
+  std::string engine_name = "native";
+  replay->add_option("--engine", engine_name, "native (the OPA CLI engine is not built yet)")->check(CLI::IsMember({"native", "auto"}));
+  replay->add_option("--replay-timestamp-utc", cf.replay_timestamp_utc, "fixed replay timestamp for byte-identical output");
+  replay->add_flag("--strip-exclusions", cf.strip_exclusions, "omit the fields listed in determinism_exclusions");
 
   ChainOptions chain_opts;
   auto* verify = app.add_subcommand("verify", "check joins, digests, schemas and determinism; or the ledger");
@@ -336,7 +375,13 @@ int main(int argc, char** argv) {
   }
   if (*ingest) return RunIngest(state_path, paths);
   if (*import) return RunImport(state_path, import_format, import_dir);
-  if (*replay) return RunReplay(state_path, decision_id, field, format);
+  if (*replay) {
+    const char* mode = std::getenv("OEP_REPLAY_MODE");
+    if (counterfactual || (mode && std::string(mode) == "counterfactual")) {
+      return RunCounterfactual(state_path, decision_id, field, replay_format.empty() ? "human" : replay_format, cf);
+    }
+    return RunReplay(state_path, decision_id, field, replay_format.empty() ? "json" : replay_format);
+  }
   if (*verify && !chain_opts.els_file.empty()) return RunVerifyEls(chain_opts.els_file, chain_opts.reject_local);
   if (*verify && (chain_opts.chain || !chain_opts.run.empty())) return RunVerifyChain(state_path, chain_opts);
   if (*verify) return RunVerify(state_path);

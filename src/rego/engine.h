@@ -21,6 +21,14 @@ struct EvalOptions {
   // time.now_ns answers this (a replay pins the recorded decision time); when absent, the
   // wall clock read once per query, as OPA does.
   std::optional<int64_t> now_ns;
+  // Replay: non-deterministic built-ins (http.send, rand.intn, uuid.rfc4122,
+  // net.lookup_ip_addr, opa.runtime) answer only from this recorded cache (OPA's
+  // nd_builtin_cache: name -> JSON-encoded argument array -> value); a call it cannot
+  // answer is undefined and its reason is appended to *evaluative_reasons.
+  bool replay = false;
+  std::optional<Value> nd_builtin_cache;
+  std::vector<std::string>* evaluative_reasons = nullptr;
+  int* nd_cache_hits = nullptr;
 };
 
 struct QueryResult {

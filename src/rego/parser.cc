@@ -885,10 +885,10 @@ class Parser {
       return t;
     }
     bar_stop_.push_back(true);
-    auto first = ParseTermOr();
+    auto first = ParseTermIn();
     if (IsPunct(":")) {
       Next();
-      auto value = ParseTermOr();
+      auto value = ParseTermIn();
       bar_stop_.pop_back();
       if (IsPunct("|")) {
         Next();
@@ -906,10 +906,10 @@ class Parser {
       while (IsPunct(",")) {
         Next();
         if (IsPunct("}")) break;
-        auto k = ParseTermOr();
+        auto k = ParseTermIn();
         Expect(":");
         t->items.push_back(k);
-        t->items.push_back(ParseTermOr());
+        t->items.push_back(ParseTermIn());
       }
     } else if (IsPunct("|")) {
       bar_stop_.pop_back();
@@ -926,7 +926,7 @@ class Parser {
       while (IsPunct(",")) {
         Next();
         if (IsPunct("}")) break;
-        t->items.push_back(ParseTermOr());
+        t->items.push_back(ParseTermIn());
       }
     }
     bar_stop_.pop_back();

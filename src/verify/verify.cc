@@ -1,5 +1,6 @@
 #include "verify/verify.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -7,6 +8,7 @@
 #include "demo/demo.h"
 #include "ingest/ingest.h"
 #include "json/json.h"
+#include "replay/counterfactual.h"
 #include "replay/replay.h"
 #include "schema/validator.h"
 #include "util/content_digest.h"
@@ -241,6 +243,53 @@ VerifyReport VerifyStore(Store& store, const std::string& root) {
   return report;
 }
 
+CheckResult CheckCounterfactualDeterminism(Store& store, const std::string& root) {
+  Problems problems;
+  Validator validator;
+  std::vector<std::string> policies;
+  std::error_code ec;
+  for (auto& e : std::filesystem::directory_iterator(root + "/permissions/policy/counterfactual", ec)) {
+    std::string p = e.path().string();
+    if (e.path().extension() == ".rego" && p.find("_test.rego") == std::string::npos) policies.push_back(p);
+  }
+  std::sort(policies.begin(), policies.end());
+  int replays = 0, flips = 0;
+  Status s = store.ForEach(ArtifactKind::kPermissionPacket, [&](const StoredArtifact& a) {
+    for (const auto& policy : policies) {
+      CounterfactualOptions options;
+      options.policy_bundle = policy;
+      options.replay_timestamp_utc = "2026-01-01T00:00:00Z";
+      std::string forms[2][2];
+      for (int run = 0; run < 2; ++run) {
+        auto record = CounterfactualReplay(store, a.id, options);
+        if (!record.ok()) {
+          problems.Add(a.id + " under " + policy + ": " + record.status().message());
+          return Status::Ok();
+        }
+        if (run == 0) {
+          Status valid = validator.ValidateWith(kCounterfactualSchemaPath, *record);
+          if (!valid.ok()) problems.Add(a.id + " under " + policy + ": record " + valid.message());
+          const auto* changed = json::FindDotted(*record, "diff.decision_changed");
+          flips += changed && changed->IsBool() && changed->GetBool();
+        }
+        (void)json::Canonicalize(*record, &forms[run][0], 2);
+        (void)json::Canonicalize(*record, &forms[run][1], 0);
+      }
+      ++replays;
+      if (forms[0][0] != forms[1][0] || forms[0][1] != forms[1][1]) {
+        problems.Add(a.id + " under " + policy + ": two replays differ");
+      }
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) problems.Add(s.message());
+  if (policies.empty()) problems.Add("no counterfactual policies under permissions/policy/counterfactual");
+  return problems.Result("counterfactual determinism",
+                         std::to_string(replays) + " counterfactual replays (" + std::to_string(policies.size()) +
+                             " policies) are byte-identical twice in JSON and JSONL; " + std::to_string(flips) +
+                             " change the decision");
+}
+
 VerifyReport VerifyDemo(const std::string& root, const std::string& scratch_dir) {
   VerifyReport report;
   report.checks.push_back(CheckExamples(root));
@@ -263,6 +312,7 @@ VerifyReport VerifyDemo(const std::string& root, const std::string& scratch_dir)
     if (i == 0) {
       VerifyReport store_checks = VerifyStore(**store, root);
       report.checks.insert(report.checks.end(), store_checks.checks.begin(), store_checks.checks.end());
+      report.checks.push_back(CheckCounterfactualDeterminism(**store, root));
     }
   }
   bool same = digests[0] == digests[1];

@@ -34,6 +34,10 @@ CheckResult CheckManifestDigests(Store& store, const std::string& root);
 // Every decision replays and its record validates against the replay schema.
 CheckResult CheckReplays(Store& store);
 
+// Every stored decision replayed under every policy in permissions/policy/counterfactual,
+// twice with the same timestamp: valid records, byte-identical JSON and JSONL.
+CheckResult CheckCounterfactualDeterminism(Store& store, const std::string& root);
+
 // Every example artifact under the five artifact folders of `root` validates.
 CheckResult CheckExamples(const std::string& root);
 

@@ -1,0 +1,110 @@
+#include <catch2/catch.hpp>
+
+#include "json/json.h"
+#include "support/support.h"
+
+using namespace oep::test;
+
+namespace {
+
+struct Demo {
+  ScratchDir dir;
+  std::string store = dir / "demo.sqlite";
+  Demo() { MakeDemoStore(store); }
+  RunResult Cf(const std::string& id, const std::string& policy, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"replay", id, "--state-path", store, "--counterfactual", "--policy-bundle",
+                                     RepoRoot() + "/permissions/policy/counterfactual/" + policy};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return RunOep(args);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a counterfactual policy flips the recorded decision and says why", "[counterfactual]") {
+  Demo d;
+  RunResult r = d.Cf("pder_oep_demo_read_diff_0001", "budget_per_run_cap.rego", {"--output-format", "json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto doc = oep::json::Parse(r.out);
+  REQUIRE(doc.ok());
+  auto at = [&](const char* p) { return oep::json::CanonicalOrDie(*oep::json::FindDotted(*doc, p)); };
+  CHECK(at("original.decision") == "\"allow\"");
+  CHECK(at("counterfactual.decision") == "\"deny\"");
+  CHECK(at("counterfactual.matched_rules") == "[\"deny_run_budget_exceeded\"]");
+  CHECK(at("diff.transition") == "\"allow->deny\"");
+  CHECK(at("diff.changed_fields") == "[\"allow\",\"matched_rule\",\"reason\",\"decision_code\"]");
+  CHECK(at("replay_metadata.replay_class") == "\"deterministic\"");
+  CHECK(at("engine.name") == "\"native\"");
+  CHECK(at("original.policy_bundle_version") != at("counterfactual.policy_bundle_version"));
+}
+
+TEST_CASE("the recorded policy as counterfactual changes nothing", "[counterfactual]") {
+  Demo d;
+  RunResult r = RunOep({"replay", "pder_oep_demo_write_file_0002", "--state-path", d.store, "--counterfactual",
+                        "--policy-bundle", RepoRoot() + "/permissions/policy/tool_permissions.rego", "--field",
+                        "diff", "--output-format", "jsonl"});
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("\"changed_fields\":[]") && Catch::Contains("\"decision_changed\":false"));
+}
+
+TEST_CASE("counterfactual output is byte-identical with a fixed timestamp", "[counterfactual]") {
+  Demo d;
+  for (const char* format : {"json", "jsonl", "human"}) {
+    std::vector<std::string> extra = {"--output-format", format, "--replay-timestamp-utc", "2026-11-25T00:00:00Z"};
+    RunResult a = d.Cf("pder_oep_demo_write_file_0002", "workflow_step_bound.rego", extra);
+    RunResult b = d.Cf("pder_oep_demo_write_file_0002", "workflow_step_bound.rego", extra);
+    REQUIRE(a.exit_code == 0);
+    CHECK(a.out == b.out);
+  }
+  RunResult stripped = d.Cf("pder_oep_demo_write_file_0002", "workflow_step_bound.rego", {"--output-format", "jsonl", "--strip-exclusions"});
+  CHECK_THAT(stripped.out, !Catch::Contains("replay_timestamp_utc"));
+}
+
+TEST_CASE("OEP_REPLAY_MODE=counterfactual selects the mode; human output by default", "[counterfactual]") {
+  Demo d;
+  RunResult r = RunOep({"replay", "pder_oep_demo_read_diff_0001", "--state-path", d.store, "--policy-bundle",
+                        RepoRoot() + "/permissions/policy/counterfactual/approval_per_step_escalation.rego"},
+                       {"OEP_REPLAY_MODE=counterfactual"});
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("Counterfactual replay of pder_oep_demo_read_diff_0001"));
+  CHECK_THAT(r.out, Catch::Contains("decision      ALLOW") && Catch::Contains("DENY   <- changed"));
+}
+
+TEST_CASE("non-deterministic built-ins without a recorded answer make the replay evaluative", "[counterfactual]") {
+  Demo d;
+  WriteText(d.dir / "nd.rego",
+            "package oep.permissions\n\nimport rego.v1\n\ndecision := {\"allow\": true, \"matched_rule\": \"r\", "
+            "\"reason\": \"x\"} if {\n  resp := http.send({\"method\": \"GET\", \"url\": \"http://example.invalid\"})\n  "
+            "resp.status_code == 200\n}\n\ndefault decision := {\"allow\": false, \"matched_rule\": \"d\", \"reason\": \"y\"}\n");
+  RunResult r = RunOep({"replay", "pder_oep_demo_read_diff_0001", "--state-path", d.store, "--counterfactual",
+                        "--policy-bundle", d.dir / "nd.rego", "--output-format", "jsonl"});
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("\"replay_class\":\"evaluative\"") && Catch::Contains("http.send"));
+}
+
+TEST_CASE("time.now_ns is pinned to the recorded decision time", "[counterfactual]") {
+  Demo d;
+  WriteText(d.dir / "t.rego",
+            "package oep.permissions\n\nimport rego.v1\n\ndecision := {\"allow\": time.now_ns() == 1793524502000000000, "
+            "\"matched_rule\": \"t\", \"reason\": \"clock\"}\n");
+  RunResult r = RunOep({"replay", "pder_oep_demo_read_diff_0001", "--state-path", d.store, "--counterfactual",
+                        "--policy-bundle", d.dir / "t.rego", "--field", "counterfactual.allow", "--output-format", "jsonl"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == "true\n");
+}
+
+TEST_CASE("counterfactual bad inputs are clear errors", "[counterfactual][bad-input]") {
+  Demo d;
+  RunResult missing = RunOep({"replay", "pder_oep_demo_read_diff_0001", "--state-path", d.store, "--counterfactual"});
+  CHECK(missing.exit_code == 2);
+  CHECK_THAT(missing.err, Catch::Contains("--policy-bundle"));
+  WriteText(d.dir / "bad.rego", "package oep.permissions\n\ndecision := {\n");
+  RunResult bad = RunOep({"replay", "pder_oep_demo_read_diff_0001", "--state-path", d.store, "--counterfactual",
+                          "--policy-bundle", d.dir / "bad.rego"});
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("bad.rego") && Catch::Contains("rego_parse_error"));
+  RunResult unknown = d.Cf("pder_nope", "budget_per_run_cap.rego");
+  CHECK(unknown.exit_code == 1);
+  CHECK_THAT(unknown.err, Catch::Contains("closest stored decision ids"));
+}
