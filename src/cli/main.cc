@@ -17,6 +17,7 @@
 #include "ingest/ingest.h"
 #include "json/json.h"
 #include "replay/counterfactual.h"
+#include "replay/impact.h"
 #include "replay/replay.h"
 #include "store/store.h"
 #include "util/content_digest.h"
@@ -134,6 +135,22 @@ int RunCounterfactual(const std::string& state_path, const std::string& id, cons
     out += "\n";
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+int RunImpactVerb(const std::string& state_path, ImpactOptions options, bool as_json) {
+  auto batch = BatchSizeFromEnv();
+  if (!batch.ok()) return Fail(batch.status());
+  options.batch_size = *batch;
+  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
+  if (!store.ok()) return Fail(store.status());
+  bool tty = ::isatty(2);
+  auto report = RunImpact(**store, options, [&](int64_t done) {
+    if (tty) std::cerr << "\r" << done << " decisions re-decided" << std::flush;
+  });
+  if (tty) std::cerr << "\n";
+  if (!report.ok()) return Fail(report.status());
+  std::cout << (as_json ? report->ToJson() + "\n" : report->RenderHuman());
   return 0;
 }
 
@@ -339,6 +356,19 @@ int main(int argc, char** argv) {
   auto* digest = app.add_subcommand("digest", "print the sha256 digest of files or directory trees");
   digest->add_option("paths", paths, "files or directories")->required();
 
+  ImpactOptions impact_opts;
+  bool impact_json = false;
+  auto* impact = app.add_subcommand("impact", "re-decide stored decisions under a substituted policy: what flips");
+  AddStatePath(impact, &state_path);
+  impact->add_option("--policy-bundle", impact_opts.policy_bundle, "substituted policy: .rego file or bundle directory")->required();
+  impact->add_option("--query", impact_opts.query, "decision query (default data.oep.permissions.decision)");
+  impact->add_option("--since", impact_opts.filter.since, "only decisions at or after this RFC 3339 time");
+  impact->add_option("--until", impact_opts.filter.until, "only decisions at or before this RFC 3339 time");
+  impact->add_option("--tool", impact_opts.filter.tool, "only decisions about this tool");
+  impact->add_option("--actor", impact_opts.filter.actor, "only decisions of this actor id");
+  impact->add_option("--limit", impact_opts.examples, "flipped decision ids listed per transition")->check(CLI::NonNegativeNumber);
+  impact->add_flag("--json", impact_json, "machine-readable report");
+
   auto* rego_cmd = app.add_subcommand("rego", "the native Rego engine");
   rego_cmd->require_subcommand(1);
   std::string conformance_dir;
@@ -403,6 +433,7 @@ int main(int argc, char** argv) {
   if (*demo) return RunDemo(state_path, decisions, seed);
   if (*dump) return RunDump(state_path, digest_only);
   if (*conformance) return RunConformance(conformance_dir, floor, max_failures);
+  if (*impact) return RunImpactVerb(state_path, impact_opts, impact_json);
   if (*rego_eval || *rego_test) {
     if (v0_compatible) return Fail(Status::InvalidArgument("--v0-compatible: Rego v0 syntax is not supported yet"));
     if (!input_file.empty()) eval_opts.input_file = input_file;

@@ -5,6 +5,7 @@
 #include "json/json.h"
 #include "rego/parser.h"
 #include "rego/policy_loader.h"
+#include "replay/outcome.h"
 #include "replay/replay.h"
 #include "util/content_digest.h"
 
@@ -12,33 +13,6 @@ namespace oep {
 namespace {
 
 using rapidjson::Value;
-
-struct Outcome {
-  std::string decision;  // allow | deny | undefined
-  std::optional<bool> allow;
-  std::string matched_rule, reason, decision_code;
-  bool has_matched_rule = false, has_reason = false, has_code = false;
-  std::string value_json;  // the full decision value, "" when undefined
-};
-
-Outcome FromJson(const Value* v) {
-  Outcome o;
-  if (v == nullptr) {
-    o.decision = "undefined";
-    return o;
-  }
-  o.value_json = json::CanonicalOrDie(*v);
-  if (v->IsBool()) {
-    o.allow = v->GetBool();
-  } else if (v->IsObject()) {
-    if (const Value* a = json::GetMember(*v, "allow"); a && a->IsBool()) o.allow = a->GetBool();
-    if (const Value* m = json::GetMember(*v, "matched_rule"); m && m->IsString()) o.matched_rule = m->GetString(), o.has_matched_rule = true;
-    if (const Value* r = json::GetMember(*v, "reason"); r && r->IsString()) o.reason = r->GetString(), o.has_reason = true;
-    if (const Value* c = json::GetMember(*v, "decision_code"); c && c->IsString()) o.decision_code = c->GetString(), o.has_code = true;
-  }
-  o.decision = !o.allow ? "undefined" : (*o.allow ? "allow" : "deny");
-  return o;
-}
 
 std::string NowUtc() {
   std::time_t t = std::time(nullptr);
@@ -128,8 +102,8 @@ Result<rapidjson::Document> CounterfactualReplay(Store& store, std::string_view 
     cf_value->Parse(rows[0].expressions.back().ToJson().c_str());
   }
 
-  Outcome original = FromJson(json::GetMember(*record, "decision"));
-  Outcome counterfactual = FromJson(cf_value ? &*cf_value : nullptr);
+  Outcome original = Outcome::FromJson(json::GetMember(*record, "decision"));
+  Outcome counterfactual = Outcome::FromJson(cf_value ? &*cf_value : nullptr);
 
   rapidjson::Document out(rapidjson::kObjectType);
   auto& a = out.GetAllocator();
@@ -166,10 +140,7 @@ Result<rapidjson::Document> CounterfactualReplay(Store& store, std::string_view 
   diff.AddMember("rationale_changed", original.reason != counterfactual.reason, a);
   diff.AddMember("transition", str(original.decision + "->" + counterfactual.decision), a);
   Value changed(rapidjson::kArrayType);
-  if (original.allow != counterfactual.allow) changed.PushBack("allow", a);
-  if (original.matched_rule != counterfactual.matched_rule) changed.PushBack("matched_rule", a);
-  if (original.reason != counterfactual.reason) changed.PushBack("reason", a);
-  if (original.decision_code != counterfactual.decision_code) changed.PushBack("decision_code", a);
+  for (const auto& f : original.ChangedFields(counterfactual)) changed.PushBack(str(f), a);
   diff.AddMember("changed_fields", changed, a);
   Value delta(rapidjson::kObjectType), added(rapidjson::kArrayType), removed(rapidjson::kArrayType), same(rapidjson::kArrayType);
   if (original.matched_rule == counterfactual.matched_rule) {

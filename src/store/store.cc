@@ -512,6 +512,45 @@ Result<std::optional<LedgerEntry>> Store::GetLedgerEntry(int64_t entry_id) {
   }
 }
 
+Result<std::vector<StoredArtifact>> Store::DecisionBatch(const DecisionFilter& f, const std::string& after_id,
+                                                          int limit) {
+  try {
+    std::string sql = "SELECT decision_id, digest, body, source FROM decisions WHERE decision_id > ?";
+    if (!f.since.empty()) sql += " AND decision_time >= ?";
+    if (!f.until.empty()) sql += " AND decision_time <= ?";
+    if (!f.tool.empty()) sql += " AND tool_name = ?";
+    if (!f.actor.empty()) sql += " AND actor_id = ?";
+    sql += " ORDER BY decision_id LIMIT ?";
+    auto& q = stmts_->Get(sql);
+    int i = 1;
+    q.bind(i++, after_id);
+    for (const std::string* v : {&f.since, &f.until, &f.tool, &f.actor}) {
+      if (!v->empty()) q.bind(i++, *v);
+    }
+    q.bind(i, limit);
+    std::vector<StoredArtifact> out;
+    while (q.executeStep()) out.push_back(ReadArtifact(q));
+    return out;
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot read decisions");
+  }
+}
+
+Result<std::map<std::string, std::string>> Store::DecisionInputs(const std::vector<std::string>& ids) {
+  std::map<std::string, std::string> out;
+  if (ids.empty()) return out;
+  try {
+    std::string sql = "SELECT decision_id, body FROM decision_inputs WHERE decision_id IN (?";
+    for (size_t i = 1; i < ids.size(); ++i) sql += ",?";
+    SQLite::Statement q(*db_, sql + ")");
+    for (size_t i = 0; i < ids.size(); ++i) q.bind(static_cast<int>(i) + 1, ids[i]);
+    while (q.executeStep()) out[q.getColumn(0).getString()] = q.getColumn(1).getString();
+    return out;
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot read decision_inputs");
+  }
+}
+
 Status Store::ForEach(ArtifactKind kind, const std::function<Status(const StoredArtifact&)>& fn) {
   const KindSpec& spec = Spec(kind);
   try {

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -129,6 +130,16 @@ class Store {
     LedgerEntry entry;  // without payload and hashes other than content_hash
   };
   Status ForEachCoveredRow(const std::function<Status(CoveredRow&)>& fn);  // fn may move from the row
+
+  // Decisions with decision_id > after_id matching the filter, in id order, at most
+  // `limit` (keyset pagination: constant memory over any number of decisions).
+  struct DecisionFilter {
+    std::string since, until;  // decision_time bounds (RFC 3339, inclusive)
+    std::string tool, actor;
+  };
+  Result<std::vector<StoredArtifact>> DecisionBatch(const DecisionFilter& filter, const std::string& after_id, int limit);
+  // OPA inputs recorded beside packets, for the given decision ids (one IN query).
+  Result<std::map<std::string, std::string>> DecisionInputs(const std::vector<std::string>& decision_ids);
 
   // Every row of every table, in a fixed order, as canonical JSON lines: two stores
   // holding the same evidence produce the same dump.

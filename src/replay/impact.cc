@@ -1,0 +1,210 @@
+#include "replay/impact.h"
+
+#include <cstdlib>
+#include <future>
+
+#include "json/json.h"
+#include "rego/parser.h"
+#include "rego/policy_loader.h"
+#include "replay/counterfactual.h"
+#include "replay/outcome.h"
+#include "util/content_digest.h"
+
+namespace oep {
+namespace {
+
+// One decision's verdict, computed on a worker thread.
+struct Verdict {
+  std::string id;
+  Outcome original, counterfactual;
+  bool evaluative = false;
+  std::string error;
+};
+
+Verdict Judge(const rego::Engine& engine, const rego::Body& query, const StoredArtifact& row,
+              const std::map<std::string, std::string>& detached_inputs) {
+  Verdict v;
+  v.id = row.id;
+  rapidjson::Document body;
+  body.Parse(row.body.c_str(), row.body.size());
+  if (body.HasParseError() || !body.IsObject()) {
+    v.error = row.id + ": stored packet is not JSON";
+    return v;
+  }
+  v.original = Outcome::FromJson(json::GetMember(body, "decision"));
+  rego::Value input;
+  if (const auto* inline_input = json::GetMember(body, "opa_input")) {
+    input = rego::Value::FromRapid(*inline_input);
+  } else if (auto it = detached_inputs.find(row.id); it != detached_inputs.end()) {
+    auto parsed = rego::Value::FromJsonText(it->second);
+    if (!parsed.ok()) {
+      v.error = row.id + ": stored OPA input is not JSON";
+      return v;
+    }
+    input = *parsed;
+  } else {
+    v.error = row.id + ": no recorded OPA input";
+    return v;
+  }
+  std::vector<std::string> reasons;
+  rego::EvalOptions eval;
+  eval.replay = true;
+  eval.evaluative_reasons = &reasons;
+  eval.now_ns = ParseRfc3339Ns(json::GetString(body, "decision_time"));
+  if (const auto* cache = json::GetMember(body, "nd_builtin_cache")) eval.nd_builtin_cache = rego::Value::FromRapid(*cache);
+  auto result = engine.Query(query, input, eval);
+  if (auto* err = std::get_if<rego::RegoError>(&result)) {
+    v.error = row.id + ": " + err->code + ": " + err->message;
+    return v;
+  }
+  const auto& rows = std::get<std::vector<rego::QueryResult>>(result);
+  if (!rows.empty()) {
+    rapidjson::Document cf;
+    cf.Parse(rows[0].expressions.back().ToJson().c_str());
+    v.counterfactual = Outcome::FromJson(&cf);
+  } else {
+    v.counterfactual = Outcome::FromJson(nullptr);
+  }
+  v.evaluative = !reasons.empty() || !eval.now_ns;
+  return v;
+}
+
+std::string Quote(const std::string& s) {
+  std::string out;
+  json::AppendCanonicalString(s, &out);
+  return out;
+}
+
+}  // namespace
+
+Result<int> BatchSizeFromEnv() {
+  const char* v = std::getenv("OEP_SQLITE_BATCH_VARIABLE_LIMIT");
+  if (v == nullptr || *v == '\0') return 900;
+  char* end = nullptr;
+  long n = std::strtol(v, &end, 10);
+  if (*end != '\0' || n < 1 || n > 32766) {
+    return Status::InvalidArgument(std::string("OEP_SQLITE_BATCH_VARIABLE_LIMIT=") + v +
+                                   ": expected a whole number from 1 to 32766 (SQLite's host-parameter limit)");
+  }
+  return static_cast<int>(n);
+}
+
+Result<ImpactReport> RunImpact(Store& store, const ImpactOptions& options, const std::function<void(int64_t)>& progress) {
+  auto loaded = rego::LoadPolicy({options.policy_bundle});
+  if (auto* err = std::get_if<rego::RegoError>(&loaded)) {
+    return Status::InvalidArgument("--policy-bundle " + options.policy_bundle + ": " + err->file + ":" +
+                                   std::to_string(err->loc.row) + ": " + err->code + ": " + err->message);
+  }
+  const rego::Engine& engine = *std::get<rego::LoadedPolicy>(loaded).engine;
+  auto parsed_query = rego::ParseQuery(options.query);
+  if (auto* err = std::get_if<rego::RegoError>(&parsed_query)) return Status::InvalidArgument("--query: " + err->message);
+  const rego::Body& query = std::get<rego::Body>(parsed_query);
+  auto digest = ContentDigest(options.policy_bundle);
+  if (!digest.ok()) return digest.status();
+
+  ImpactReport report;
+  report.policy_bundle = options.policy_bundle;
+  report.bundle_digest = *digest;
+  report.query = options.query;
+  report.engine = std::string("native (oep ") + OEP_VERSION + ")";
+  std::string after;
+  for (;;) {
+    auto batch = store.DecisionBatch(options.filter, after, options.batch_size);
+    if (!batch.ok()) return batch.status();
+    if (batch->empty()) break;
+    after = batch->back().id;
+    std::vector<std::string> need_inputs;
+    for (const auto& row : *batch) {
+      if (row.body.find("\"opa_input\":") == std::string::npos) need_inputs.push_back(row.id);
+    }
+    auto detached = store.DecisionInputs(need_inputs);
+    if (!detached.ok()) return detached.status();
+    // Judge on worker threads; aggregate here in id order.
+    std::vector<Verdict> verdicts(batch->size());
+    std::vector<std::future<void>> workers;
+    size_t per = (batch->size() + static_cast<size_t>(options.threads) - 1) / static_cast<size_t>(options.threads);
+    for (size_t begin = 0; begin < batch->size(); begin += per) {
+      size_t end = std::min(batch->size(), begin + per);
+      workers.push_back(std::async(std::launch::async, [&, begin, end] {
+        for (size_t i = begin; i < end; ++i) verdicts[i] = Judge(engine, query, (*batch)[i], *detached);
+      }));
+    }
+    for (auto& w : workers) w.get();
+    for (const auto& v : verdicts) {
+      ++report.total;
+      if (!v.error.empty()) {
+        ++report.errors;
+        if (report.first_errors.size() < 10) report.first_errors.push_back(v.error);
+        continue;
+      }
+      if (v.evaluative) ++report.evaluative;
+      auto changed = v.original.ChangedFields(v.counterfactual);
+      if (changed.empty()) {
+        ++report.unchanged;
+        continue;
+      }
+      std::string transition = v.original.decision + "->" + v.counterfactual.decision;
+      if (v.original.decision == "allow" && v.counterfactual.decision == "deny") ++report.allow_to_deny;
+      else if (v.original.decision == "deny" && v.counterfactual.decision == "allow") ++report.deny_to_allow;
+      else if (v.counterfactual.decision == "undefined" && v.original.decision != "undefined") ++report.to_undefined;
+      else ++report.other_changes;
+      ++report.rule_transitions[(v.original.has_matched_rule ? v.original.matched_rule : "-") + " -> " +
+                                (v.counterfactual.has_matched_rule ? v.counterfactual.matched_rule : "-")];
+      auto& ex = report.examples[transition];
+      if (static_cast<int>(ex.size()) < options.examples) ex.push_back(v.id);
+    }
+    if (progress) progress(report.total);
+  }
+  return report;
+}
+
+std::string ImpactReport::RenderHuman() const {
+  auto row = [](const std::string& label, int64_t n) {
+    std::string line = "  " + label;
+    line.append(label.size() < 26 ? 26 - label.size() : 1, ' ');
+    return line + std::to_string(n) + "\n";
+  };
+  std::string out = "Impact of " + policy_bundle + " (" + bundle_digest.substr(0, 19) + "…) on " + query + "\n";
+  out += "  engine                  " + engine + "\n";
+  out += row("decisions", total) + row("unchanged", unchanged) + row("allow -> deny", allow_to_deny) +
+         row("deny -> allow", deny_to_allow) + row("-> undefined", to_undefined) +
+         row("other field changes", other_changes) + row("evaluative", evaluative) + row("errors", errors);
+  if (!rule_transitions.empty()) {
+    out += "Rule transitions (original -> counterfactual)\n";
+    for (const auto& [t, n] : rule_transitions) out += "  " + std::to_string(n) + "  " + t + "\n";
+  }
+  for (const auto& [t, ids] : examples) {
+    out += "First " + t + ":";
+    for (const auto& id : ids) out += " " + id;
+    out += "\n";
+  }
+  for (const auto& e : first_errors) out += "Error: " + e + "\n";
+  return out;
+}
+
+std::string ImpactReport::ToJson() const {
+  std::string out = "{\"bundle_digest\":" + Quote(bundle_digest) + ",\"counts\":{\"allow_to_deny\":" +
+                    std::to_string(allow_to_deny) + ",\"deny_to_allow\":" + std::to_string(deny_to_allow) +
+                    ",\"errors\":" + std::to_string(errors) + ",\"evaluative\":" + std::to_string(evaluative) +
+                    ",\"other_changes\":" + std::to_string(other_changes) + ",\"to_undefined\":" +
+                    std::to_string(to_undefined) + ",\"total\":" + std::to_string(total) + ",\"unchanged\":" +
+                    std::to_string(unchanged) + "},\"engine\":" + Quote(engine) + ",\"errors\":[";
+  for (size_t i = 0; i < first_errors.size(); ++i) out += (i ? "," : "") + Quote(first_errors[i]);
+  out += "],\"examples\":{";
+  bool first = true;
+  for (const auto& [t, ids] : examples) {
+    out += (first ? "" : ",") + Quote(t) + ":[";
+    for (size_t i = 0; i < ids.size(); ++i) out += (i ? "," : "") + Quote(ids[i]);
+    out += "]";
+    first = false;
+  }
+  out += "},\"policy_bundle\":" + Quote(policy_bundle) + ",\"query\":" + Quote(query) + ",\"rule_transitions\":{";
+  first = true;
+  for (const auto& [t, n] : rule_transitions) {
+    out += (first ? "" : ",") + Quote(t) + ":" + std::to_string(n);
+    first = false;
+  }
+  return out + "},\"schema_version\":\"oep.impact_report.v0\"}";
+}
+
+}  // namespace oep

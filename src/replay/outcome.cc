@@ -1,0 +1,36 @@
+#include "replay/outcome.h"
+
+#include <vector>
+
+#include "json/json.h"
+
+namespace oep {
+
+Outcome Outcome::FromJson(const rapidjson::Value* v) {
+  Outcome o;
+  if (v == nullptr) {
+    o.decision = "undefined";
+    return o;
+  }
+  if (v->IsBool()) {
+    o.allow = v->GetBool();
+  } else if (v->IsObject()) {
+    if (const auto* a = json::GetMember(*v, "allow"); a && a->IsBool()) o.allow = a->GetBool();
+    if (const auto* m = json::GetMember(*v, "matched_rule"); m && m->IsString()) o.matched_rule = m->GetString(), o.has_matched_rule = true;
+    if (const auto* r = json::GetMember(*v, "reason"); r && r->IsString()) o.reason = r->GetString(), o.has_reason = true;
+    if (const auto* c = json::GetMember(*v, "decision_code"); c && c->IsString()) o.decision_code = c->GetString(), o.has_code = true;
+  }
+  o.decision = !o.allow ? "undefined" : (*o.allow ? "allow" : "deny");
+  return o;
+}
+
+std::vector<std::string> Outcome::ChangedFields(const Outcome& other) const {
+  std::vector<std::string> out;
+  if (allow != other.allow) out.push_back("allow");
+  if (matched_rule != other.matched_rule) out.push_back("matched_rule");
+  if (reason != other.reason) out.push_back("reason");
+  if (decision_code != other.decision_code) out.push_back("decision_code");
+  return out;
+}
+
+}  // namespace oep

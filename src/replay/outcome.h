@@ -1,0 +1,24 @@
+// A decision's outcome as oep compares them: allow / deny / undefined plus the matched
+// rule, reason and decision code of a decision object (or a bare boolean).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+namespace oep {
+
+struct Outcome {
+  std::string decision;  // allow | deny | undefined
+  std::optional<bool> allow;
+  std::string matched_rule, reason, decision_code;
+  bool has_matched_rule = false, has_reason = false, has_code = false;
+
+  static Outcome FromJson(const rapidjson::Value* v);  // nullptr: undefined
+  // The fields that differ from `other`: allow, matched_rule, reason, decision_code.
+  std::vector<std::string> ChangedFields(const Outcome& other) const;
+};
+
+}  // namespace oep
