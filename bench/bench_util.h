@@ -2,6 +2,7 @@
 #pragma once
 
 #include <spawn.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -44,6 +45,19 @@ inline double Median(std::vector<double> v) {
 inline double Percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
+}
+
+// The shared large store (OEP_BENCH_DATA_DIR/replay-<decisions>.sqlite), generated once
+// with `oep demo --decisions N` and reused by the benchmarks that read it; "" on failure.
+inline std::string LargeStore(int64_t decisions) {
+  std::string store = std::string(OEP_BENCH_DATA_DIR) + "/replay-" + std::to_string(decisions) + ".sqlite";
+  if (access(store.c_str(), F_OK) == 0) return store;
+  std::printf("generating %lld decisions into %s ...\n", static_cast<long long>(decisions), store.c_str());
+  std::fflush(stdout);
+  double secs = TimeOep({"demo", "--decisions", std::to_string(decisions), "--state-path", store});
+  if (secs < 0) return "";
+  std::printf("  generated in %.1f s\n", secs);
+  return store;
 }
 
 inline int64_t EnvInt(const char* name, int64_t fallback) {

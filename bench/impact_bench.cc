@@ -12,11 +12,8 @@ int main() {
   using namespace oep;
   int64_t decisions = bench::EnvInt("OEP_BENCH_DECISIONS", 1000000);
   int runs = static_cast<int>(bench::EnvInt("OEP_BENCH_RUNS", 3));
-  std::string store = std::string(OEP_BENCH_DATA_DIR) + "/replay-" + std::to_string(decisions) + ".sqlite";
-  if (!std::filesystem::exists(store)) {
-    std::cout << "impact_bench: generating " << decisions << " decisions into " << store << " ...\n" << std::flush;
-    if (bench::TimeOep({"demo", "--decisions", std::to_string(decisions), "--state-path", store}) < 0) return 2;
-  }
+  std::string store = bench::LargeStore(decisions);
+  if (store.empty()) return 2;
   std::string policy = RepoRoot() + "/permissions/policy/counterfactual/approval_per_step_escalation.rego";
   std::cout << "impact_bench: " << decisions + 2 << " decisions under " << policy << ", " << runs << " runs\n";
   std::vector<double> rates;

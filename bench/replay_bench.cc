@@ -13,15 +13,8 @@ int main() {
   int64_t decisions = bench::EnvInt("OEP_BENCH_DECISIONS", 1000000);
   int runs = static_cast<int>(bench::EnvInt("OEP_BENCH_RUNS", 51));
   const char* env_store = std::getenv("OEP_BENCH_STORE");
-  std::string store = env_store ? env_store
-                                : std::string(OEP_BENCH_DATA_DIR) + "/replay-" + std::to_string(decisions) + ".sqlite";
-  if (!std::filesystem::exists(store)) {
-    std::cout << "replay_bench: generating " << decisions << " decisions into " << store << " ...\n" << std::flush;
-    double secs = bench::TimeOep({"demo", "--decisions", std::to_string(decisions), "--state-path", store});
-    if (secs < 0) return 2;
-    std::cout << "  generated in " << secs << " s (" << static_cast<int64_t>(static_cast<double>(decisions) / secs)
-              << " decisions/s with their events and traces)\n";
-  }
+  std::string store = env_store ? env_store : bench::LargeStore(decisions);
+  if (store.empty()) return 2;
   std::cout << "replay_bench: " << decisions << " decisions, " << runs << " runs per measurement\n";
   // Warm the page cache the way a store in use is: one untimed replay.
   bench::TimeOep({"replay", "pder_syn_00000000", "--state-path", store});

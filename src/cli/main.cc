@@ -82,24 +82,22 @@ int RunImport(const std::string& state_path, const std::string& format, const st
   });
 }
 
-int RunReplay(const std::string& state_path, const std::string& id, const std::string& field,
-              const std::string& format) {
-  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
-  if (!store.ok()) return Fail(store.status());
-  auto record = ReplayDecision(**store, id);
-  if (!record.ok()) return Fail(record.status());
-  const rapidjson::Value* value = &*record;
+// Prints a record (or one --field of it) as json (indented), jsonl (one canonical line) or
+// human (`render` for the whole record; a field's value raw).
+int PrintRecord(const rapidjson::Value& record, const std::string& field, const std::string& format,
+                std::string (*render)(const rapidjson::Value&)) {
+  const rapidjson::Value* value = &record;
   if (!field.empty()) {
-    value = json::FindDotted(*record, field);
+    value = json::FindDotted(record, field);
     if (value == nullptr) {
       std::string fields;
-      for (const auto& m : record->GetObject()) fields += std::string(fields.empty() ? "" : ", ") + m.name.GetString();
-      return Fail(Status::InvalidArgument("--field " + field + ": not in the replay record; top-level fields: " + fields));
+      for (const auto& m : record.GetObject()) fields += std::string(fields.empty() ? "" : ", ") + m.name.GetString();
+      return Fail(Status::InvalidArgument("--field " + field + ": not in the record; top-level fields: " + fields));
     }
   }
   std::string out;
   if (format == "human") {
-    if (field.empty()) out = RenderReplayHuman(*value);
+    if (field.empty()) out = render(*value);
     else out = (value->IsString() ? std::string(value->GetString()) : json::CanonicalOrDie(*value)) + "\n";
   } else {
     Status s = json::Canonicalize(*value, &out, format == "json" ? 2 : 0);
@@ -110,8 +108,17 @@ int RunReplay(const std::string& state_path, const std::string& id, const std::s
   return 0;
 }
 
+int RunReplay(const std::string& state_path, const std::string& id, const std::string& field,
+              const std::string& format) {
+  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
+  if (!store.ok()) return Fail(store.status());
+  auto record = ReplayDecision(**store, id);
+  if (!record.ok()) return Fail(record.status());
+  return PrintRecord(*record, field, format, RenderReplayHuman);
+}
+
 int RunCounterfactual(const std::string& state_path, const std::string& id, const std::string& field,
-                      std::string format, CounterfactualOptions options) {
+                      const std::string& format, const CounterfactualOptions& options) {
   if (options.policy_bundle.empty()) {
     return Fail(Status::InvalidArgument("--counterfactual needs --policy-bundle FILE.rego|DIR"));
   }
@@ -119,23 +126,7 @@ int RunCounterfactual(const std::string& state_path, const std::string& id, cons
   if (!store.ok()) return Fail(store.status());
   auto record = CounterfactualReplay(**store, id, options);
   if (!record.ok()) return Fail(record.status());
-  const rapidjson::Value* value = &*record;
-  if (!field.empty()) {
-    value = json::FindDotted(*record, field);
-    if (value == nullptr) return Fail(Status::InvalidArgument("--field " + field + ": not in the counterfactual record"));
-  }
-  std::string out;
-  if (format == "human" && field.empty()) {
-    out = RenderCounterfactualHuman(*value);
-  } else if (format == "human") {
-    out = (value->IsString() ? std::string(value->GetString()) : json::CanonicalOrDie(*value)) + "\n";
-  } else {
-    Status s = json::Canonicalize(*value, &out, format == "json" ? 2 : 0);
-    if (!s.ok()) return Fail(s);
-    out += "\n";
-  }
-  std::fwrite(out.data(), 1, out.size(), stdout);
-  return 0;
+  return PrintRecord(*record, field, format, RenderCounterfactualHuman);
 }
 
 int RunImpactVerb(const std::string& state_path, ImpactOptions options, bool as_json) {

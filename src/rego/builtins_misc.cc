@@ -256,10 +256,7 @@ bool Contains(const Cidr& net, const Cidr& other) {
   return true;
 }
 
-std::string Digest(const char* algo, const std::string& data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_get_digestbyname(algo), nullptr);
+std::string Hex(const unsigned char* md, unsigned len) {
   std::string out;
   char buf[3];
   for (unsigned i = 0; i < len; ++i) {
@@ -269,18 +266,19 @@ std::string Digest(const char* algo, const std::string& data) {
   return out;
 }
 
+std::string Digest(const char* algo, const std::string& data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_get_digestbyname(algo), nullptr);
+  return Hex(md, len);
+}
+
 std::string Hmac(const char* algo, const std::string& key, const std::string& data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned len = 0;
   HMAC(EVP_get_digestbyname(algo), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
-  std::string out;
-  char buf[3];
-  for (unsigned i = 0; i < len; ++i) {
-    std::snprintf(buf, sizeof buf, "%02x", md[i]);
-    out += buf;
-  }
-  return out;
+  return Hex(md, len);
 }
 
 }  // namespace
