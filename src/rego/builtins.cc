@@ -16,6 +16,7 @@ const std::map<std::string, Builtin>& Builtins() {
     RegisterEncodingBuiltins(r);
     RegisterRegexBuiltins(r);
     RegisterMiscBuiltins(r);
+    RegisterJwtBuiltins(r);
     return r;
   }();
   return registry;

@@ -48,14 +48,22 @@ void RegisterCollectionBuiltins(Registry& r) {
   Add(r, "count", 1, [](const Args& a) {
     const Value& v = a[0];
     if (v.is_string()) {
+      // Runes as Go counts them: each byte of an invalid sequence counts as one.
+      const std::string& s = v.str();
       int64_t n = 0;
-      for (unsigned char c : v.str()) n += (c & 0xC0) != 0x80;
+      for (size_t i = 0; i < s.size(); ++n) {
+        auto c = static_cast<unsigned char>(s[i]);
+        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        bool valid = len > 0 && i + len <= s.size();
+        for (size_t k = 1; valid && k < len; ++k) valid = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+        i += valid ? len : 1;
+      }
       return BuiltinOut::Of(Value::Int(n));
     }
     if (v.is_array()) return BuiltinOut::Of(Value::Int(static_cast<int64_t>(v.array().size())));
     if (v.is_object()) return BuiltinOut::Of(Value::Int(static_cast<int64_t>(v.object().size())));
     if (v.is_set()) return BuiltinOut::Of(Value::Int(static_cast<int64_t>(v.set().size())));
-    return BuiltinOut::TypeError(OperandError("count", 1, "any<array[any], object[any: any], set[any], string>", v));
+    return BuiltinOut::TypeError("operand 1 must be one of {array, object, set, string} but got " + v.TypeName());
   });
   for (const char* fn : {"sum", "product"}) {
     std::string name = fn;

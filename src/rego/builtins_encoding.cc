@@ -79,7 +79,56 @@ std::string UrlEncode(const std::string& s) {
 
 }  // namespace
 
+// Go's json.MarshalIndent layout: `prefix` before every line after the first, `indent`
+// per level, sorted object keys.
+void AppendIndented(const Value& v, const std::string& prefix, const std::string& indent, int depth, std::string* out) {
+  auto newline = [&](int d) {
+    *out += "\n" + prefix;
+    for (int i = 0; i < d; ++i) *out += indent;
+  };
+  if ((v.is_array() && !v.array().empty()) || (v.is_set() && !v.set().empty())) {
+    Array items = v.is_array() ? v.array() : Array(v.set().begin(), v.set().end());
+    *out += "[";
+    for (size_t i = 0; i < items.size(); ++i) {
+      newline(depth + 1);
+      AppendIndented(items[i], prefix, indent, depth + 1, out);
+      if (i + 1 < items.size()) *out += ",";
+    }
+    newline(depth);
+    *out += "]";
+  } else if (v.is_object() && !v.object().empty()) {
+    *out += "{";
+    size_t i = 0;
+    for (const auto& [k, e] : v.object()) {
+      newline(depth + 1);
+      *out += (k.is_string() ? k.ToJson() : Value::String(k.ToJson()).ToJson()) + ": ";
+      AppendIndented(e, prefix, indent, depth + 1, out);
+      if (++i < v.object().size()) *out += ",";
+    }
+    newline(depth);
+    *out += "}";
+  } else {
+    *out += v.ToJson();
+  }
+}
+
 void RegisterEncodingBuiltins(Registry& r) {
+  Add(r, "json.marshal_with_options", 2, [](const Args& a) {
+    if (!a[1].is_object()) return BuiltinOut::TypeError(OperandError("json.marshal_with_options", 2, "object", a[1]));
+    bool pretty = false, explicit_pretty = false;
+    std::string prefix, indent = "\t";
+    for (const auto& [k, v] : a[1].object()) {
+      std::string key = k.is_string() ? k.str() : k.ToJson();
+      if (key == "pretty" && v.is_bool()) pretty = v.as_bool(), explicit_pretty = true;
+      else if (key == "prefix" && v.is_string()) prefix = v.str(), pretty = explicit_pretty ? pretty : true;
+      else if (key == "indent" && v.is_string()) indent = v.str(), pretty = explicit_pretty ? pretty : true;
+      else return BuiltinOut::TypeError("object contained unknown key \"" + key + "\"");
+    }
+    if (!pretty) return BuiltinOut::Of(Value::String(a[0].ToJson()));
+    std::string out = prefix;
+    AppendIndented(a[0], prefix, indent, 0, &out);
+    return BuiltinOut::Of(Value::String(out));
+  });
   Add(r, "json.marshal", 1, [](const Args& a) { return BuiltinOut::Of(Value::String(a[0].ToJson())); });
   Add(r, "json.unmarshal", 1, [](const Args& a) {
     if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("json.unmarshal", 1, "string", a[0]));

@@ -342,6 +342,38 @@ void RegisterMiscBuiltins(Registry& r) {
     if (!x || !y) return BuiltinOut::Error("invalid CIDR address");
     return BuiltinOut::Of(Value::Bool(Contains(*x, *y) || Contains(*y, *x)));
   });
+  Add(r, "net.cidr_contains_matches", 2, [](const Args& a) {
+    // Each operand: a string, or an array / set / object of strings or [string, ...] tuples.
+    auto entries = [](const Value& v, int operand, std::vector<std::pair<Value, std::string>>* out) -> std::string {
+      auto add = [&](const Value& key, const Value& e) {
+        if (e.is_string()) out->emplace_back(key, e.str());
+        else if (e.is_array() && !e.array().empty() && e.array()[0].is_string()) out->emplace_back(key, e.array()[0].str());
+        else return false;
+        return true;
+      };
+      bool ok = true;
+      if (v.is_string()) ok = add(v, v);
+      else if (v.is_array()) for (size_t i = 0; i < v.array().size(); ++i) ok = ok && add(Value::Int(static_cast<int64_t>(i)), v.array()[i]);
+      else if (v.is_set()) for (const auto& e : v.set()) ok = ok && add(e, e);
+      else if (v.is_object()) for (const auto& [k, e] : v.object()) ok = ok && add(k, e);
+      else return "operand " + std::to_string(operand) + ": must be string, array, set or object";
+      return ok ? "" : "operand " + std::to_string(operand) + ": element must be string or non-empty array";
+    };
+    std::vector<std::pair<Value, std::string>> nets, addrs;
+    if (auto err = entries(a[0], 1, &nets); !err.empty()) return BuiltinOut::Error(err);
+    if (auto err = entries(a[1], 2, &addrs); !err.empty()) return BuiltinOut::Error(err);
+    Set out;
+    for (const auto& [nk, n] : nets) {
+      auto net = ParseCidr(n, true);
+      if (!net) return BuiltinOut::Error("invalid CIDR address: " + n);
+      for (const auto& [ak, addr] : addrs) {
+        auto other = ParseCidr(addr, true);
+        if (!other) return BuiltinOut::Error("invalid IP or CIDR address: " + addr);
+        if (Contains(*net, *other)) out.insert(Value::MakeArray({nk, ak}));
+      }
+    }
+    return BuiltinOut::Of(Value::MakeSet(out));
+  });
   Add(r, "net.cidr_is_valid", 1, [](const Args& a) {
     return BuiltinOut::Of(Value::Bool(a[0].is_string() && ParseCidr(a[0].str(), false).has_value()));
   });

@@ -116,6 +116,31 @@ void RegisterOperatorBuiltins(Registry& r) {
       return BuiltinOut::Of(Value::Double(out));
     });
   }
+  // bits.*: integers only.
+  struct BitOp {
+    const char* name;
+    int arity;
+    int64_t (*fn)(int64_t, int64_t);
+  };
+  for (BitOp op : {BitOp{"bits.or", 2, [](int64_t x, int64_t y) { return x | y; }},
+                   BitOp{"bits.and", 2, [](int64_t x, int64_t y) { return x & y; }},
+                   BitOp{"bits.xor", 2, [](int64_t x, int64_t y) { return x ^ y; }},
+                   BitOp{"bits.negate", 1, [](int64_t x, int64_t) { return ~x; }},
+                   BitOp{"bits.lsh", 2, [](int64_t x, int64_t y) { return static_cast<int64_t>(static_cast<uint64_t>(x) << (y & 63)); }},
+                   BitOp{"bits.rsh", 2, [](int64_t x, int64_t y) { return x >> (y & 63); }}}) {
+    std::string name = op.name;
+    auto fn = op.fn;
+    int arity = op.arity;
+    Add(r, name, arity, [name, fn, arity](const Args& a) {
+      for (int i = 0; i < arity; ++i) {
+        const Value& v = a[static_cast<size_t>(i)];
+        if (!v.is_number()) return BuiltinOut::TypeError(OperandError(name, i + 1, "number", v));
+        if (!v.is_int()) return BuiltinOut::TypeError("operand " + std::to_string(i + 1) + " must be integer number but got floating-point number");
+      }
+      if ((name == "bits.lsh" || name == "bits.rsh") && a[1].as_int() < 0) return BuiltinOut::TypeError("operand 2 must be an unsigned integer number but got a negative integer");
+      return BuiltinOut::Of(Value::Int(fn(a[0].as_int(), arity > 1 ? a[1].as_int() : 0)));
+    });
+  }
   // Types.
   Add(r, "type_name", 1, [](const Args& a) { return BuiltinOut::Of(Value::String(a[0].TypeName())); });
   const std::pair<const char*, Kind> kinds[] = {{"is_null", Kind::kNull},     {"is_boolean", Kind::kBool},

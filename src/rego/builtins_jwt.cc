@@ -1,0 +1,374 @@
+// io.jwt.decode, io.jwt.verify_{hs,rs,ps,es}{256,384,512}, io.jwt.decode_verify (OpenSSL);
+// semver.is_valid / semver.compare; uuid.parse.
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+#include <memory>
+#include <regex>
+
+#include "rego/builtins.h"
+
+namespace oep::rego {
+namespace {
+
+using Args = std::vector<Value>;
+
+void Add(Registry& r, const std::string& name, int arity, BuiltinFn fn) { r[name] = Builtin{arity, std::move(fn)}; }
+
+std::optional<std::string> B64UrlDecode(std::string in) {
+  static const std::string kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  while (!in.empty() && in.back() == '=') in.pop_back();
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    size_t v = kAlphabet.find(c == '+' ? '-' : (c == '/' ? '_' : c));
+    if (v == std::string::npos) return std::nullopt;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
+    }
+  }
+  return out;
+}
+
+std::string Hex(const std::string& bytes) {
+  static const char k[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += k[c >> 4];
+    out += k[c & 15];
+  }
+  return out;
+}
+
+struct Jwt {
+  std::string header_b64, payload_b64, signature;
+  Value header, payload;
+};
+
+std::optional<Jwt> Split(const std::string& token, std::string* why) {
+  size_t sections = static_cast<size_t>(std::count(token.begin(), token.end(), '.')) + 1;
+  if (sections == 5) {
+    *why = "JWT is a JWE object, which is not supported";
+    return std::nullopt;
+  }
+  if (sections == 1) {
+    *why = "encoded JWT had no period separators";
+    return std::nullopt;
+  }
+  if (sections != 3) {
+    *why = "encoded JWT must have 3 sections, found " + std::to_string(sections);
+    return std::nullopt;
+  }
+  size_t a = token.find('.'), b = token.find('.', a + 1);
+  Jwt j;
+  j.header_b64 = token.substr(0, a);
+  j.payload_b64 = token.substr(a + 1, b - a - 1);
+  auto h = B64UrlDecode(j.header_b64), p = B64UrlDecode(j.payload_b64), s = B64UrlDecode(token.substr(b + 1));
+  if (!h) {
+    *why = "JWT header had invalid encoding: illegal base64 data";
+    return std::nullopt;
+  }
+  if (!p) {
+    *why = "JWT payload had invalid encoding: illegal base64 data";
+    return std::nullopt;
+  }
+  if (!s) {
+    *why = "JWT signature had invalid encoding: illegal base64 data";
+    return std::nullopt;
+  }
+  auto hv = Value::FromJsonText(*h), pv = Value::FromJsonText(*p);
+  if (!hv.ok() || !hv->is_object()) {
+    *why = "JWT header had invalid encoding: not a JSON object";
+    return std::nullopt;
+  }
+  if (hv->Get(Value::String("enc"))) {
+    *why = "JWT is a JWE object, which is not supported";
+    return std::nullopt;
+  }
+  if (!pv.ok()) {
+    *why = "JWT payload had invalid encoding: not JSON";
+    return std::nullopt;
+  }
+  j.header = *hv;
+  j.payload = *pv;
+  j.signature = *s;
+  return j;
+}
+
+struct PkeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+
+Pkey KeyFromJwk(const Value& jwk) {
+  auto get = [&](const char* k) -> std::optional<std::string> {
+    auto v = jwk.Get(Value::String(k));
+    if (!v || !v->is_string()) return std::nullopt;
+    return B64UrlDecode(v->str());
+  };
+  auto kty = jwk.Get(Value::String("kty"));
+  if (!kty || !kty->is_string()) return nullptr;
+  OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
+  EVP_PKEY* key = nullptr;
+  const char* type = nullptr;
+  BIGNUM *n = nullptr, *e = nullptr;
+  std::string point;
+  if (kty->str() == "RSA") {
+    auto nb = get("n"), eb = get("e");
+    if (!nb || !eb) return OSSL_PARAM_BLD_free(bld), nullptr;
+    n = BN_bin2bn(reinterpret_cast<const unsigned char*>(nb->data()), static_cast<int>(nb->size()), nullptr);
+    e = BN_bin2bn(reinterpret_cast<const unsigned char*>(eb->data()), static_cast<int>(eb->size()), nullptr);
+    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n);
+    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e);
+    type = "RSA";
+  } else if (kty->str() == "OKP") {
+    auto x = get("x");
+    if (!x) return OSSL_PARAM_BLD_free(bld), nullptr;
+    OSSL_PARAM_BLD_free(bld);
+    return Pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(x->data()), x->size()));
+  } else if (kty->str() == "EC") {
+    auto x = get("x"), y = get("y");
+    auto crv = jwk.Get(Value::String("crv"));
+    if (!x || !y || !crv || !crv->is_string()) return OSSL_PARAM_BLD_free(bld), nullptr;
+    const char* group = crv->str() == "P-256" ? "prime256v1" : crv->str() == "P-384" ? "secp384r1" : "secp521r1";
+    point = std::string(1, '\x04') + *x + *y;
+    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
+    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size());
+    type = "EC";
+  } else {
+    OSSL_PARAM_BLD_free(bld);
+    return nullptr;
+  }
+  OSSL_PARAM* params = OSSL_PARAM_BLD_to_param(bld);
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr);
+  if (ctx && EVP_PKEY_fromdata_init(ctx) == 1) EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params);
+  EVP_PKEY_CTX_free(ctx);
+  OSSL_PARAM_free(params);
+  OSSL_PARAM_BLD_free(bld);
+  BN_free(n);
+  BN_free(e);
+  return Pkey(key);
+}
+
+// Public keys from a PEM certificate, a PEM public key, or a JWK / JWK set (JSON).
+std::vector<Pkey> ParseKeys(const std::string& text) {
+  std::vector<Pkey> keys;
+  if (text.find("-----BEGIN CERTIFICATE-----") != std::string::npos) {
+    BIO* bio = BIO_new_mem_buf(text.data(), static_cast<int>(text.size()));
+    while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+      keys.emplace_back(X509_get_pubkey(cert));
+      X509_free(cert);
+    }
+    BIO_free(bio);
+  } else if (text.find("-----BEGIN") != std::string::npos) {
+    BIO* bio = BIO_new_mem_buf(text.data(), static_cast<int>(text.size()));
+    if (EVP_PKEY* k = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr)) keys.emplace_back(k);
+    BIO_free(bio);
+  } else if (auto v = Value::FromJsonText(text); v.ok() && v->is_object()) {
+    auto set = v->Get(Value::String("keys"));
+    if (set && set->is_array()) {
+      for (const auto& jwk : set->array()) if (auto k = KeyFromJwk(jwk)) keys.push_back(std::move(k));
+    } else if (auto k = KeyFromJwk(*v)) {
+      keys.push_back(std::move(k));
+    }
+  }
+  return keys;
+}
+
+const EVP_MD* Md(int bits) { return bits == 256 ? EVP_sha256() : bits == 384 ? EVP_sha384() : EVP_sha512(); }
+
+bool VerifyAsym(EVP_PKEY* key, const std::string& kind, int bits, const std::string& signing_input, std::string sig) {
+  if (kind == "es") {
+    // JWS carries r||s; OpenSSL verifies DER.
+    size_t half = sig.size() / 2;
+    ECDSA_SIG* es = ECDSA_SIG_new();
+    ECDSA_SIG_set0(es, BN_bin2bn(reinterpret_cast<const unsigned char*>(sig.data()), static_cast<int>(half), nullptr),
+                   BN_bin2bn(reinterpret_cast<const unsigned char*>(sig.data() + half), static_cast<int>(half), nullptr));
+    unsigned char* der = nullptr;
+    int len = i2d_ECDSA_SIG(es, &der);
+    sig.assign(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+    OPENSSL_free(der);
+    ECDSA_SIG_free(es);
+  }
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_PKEY_CTX* pctx = nullptr;
+  bool ok = EVP_DigestVerifyInit(ctx, &pctx, Md(bits), nullptr, key) == 1;
+  if (ok && kind == "ps") {
+    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
+    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO);
+  }
+  ok = ok && EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                              reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  return ok;
+}
+
+bool VerifyHmac(int bits, const std::string& secret, const std::string& signing_input, const std::string& sig) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  HMAC(Md(bits), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(signing_input.data()),
+       signing_input.size(), md, &len);
+  return sig.size() == len && CRYPTO_memcmp(md, sig.data(), len) == 0;
+}
+
+// Verifies `token` with `alg` ("RS256", "HS512", ...) against keys or a secret.
+bool VerifyToken(const Jwt& j, const std::string& alg, const std::string& key_or_secret) {
+  std::string signing_input = j.header_b64 + "." + j.payload_b64;
+  std::string kind = alg.size() > 2 ? std::string{static_cast<char>(std::tolower(alg[0])), static_cast<char>(std::tolower(alg[1]))} : "";
+  if (alg == "EdDSA") {
+    for (auto& key : ParseKeys(key_or_secret)) {
+      EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+      bool ok = EVP_DigestVerifyInit(ctx, nullptr, nullptr, nullptr, key.get()) == 1 &&
+                EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(j.signature.data()), j.signature.size(),
+                                 reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size()) == 1;
+      EVP_MD_CTX_free(ctx);
+      if (ok) return true;
+    }
+    return false;
+  }
+  int bits = alg.size() == 5 ? std::atoi(alg.c_str() + 2) : 0;
+  if (bits != 256 && bits != 384 && bits != 512) return false;
+  if (kind == "hs") return VerifyHmac(bits, key_or_secret, signing_input, j.signature);
+  if (kind != "rs" && kind != "ps" && kind != "es") return false;
+  for (auto& key : ParseKeys(key_or_secret)) {
+    if (VerifyAsym(key.get(), kind, bits, signing_input, j.signature)) return true;
+  }
+  return false;
+}
+
+std::optional<std::array<int64_t, 3>> SemverCore(const std::string& s, std::string* pre) {
+  static const std::regex kSemver(R"(^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$)");
+  std::smatch m;
+  if (!std::regex_match(s, m, kSemver)) return std::nullopt;
+  *pre = m[4].str();
+  return std::array<int64_t, 3>{std::stoll(m[1]), std::stoll(m[2]), std::stoll(m[3])};
+}
+
+int ComparePre(const std::string& a, const std::string& b) {
+  if (a == b) return 0;
+  if (a.empty()) return 1;
+  if (b.empty()) return -1;
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    size_t ie = a.find('.', i), je = b.find('.', j);
+    std::string x = a.substr(i, ie - i), y = b.substr(j, je - j);
+    bool xn = !x.empty() && x.find_first_not_of("0123456789") == std::string::npos;
+    bool yn = !y.empty() && y.find_first_not_of("0123456789") == std::string::npos;
+    int c = xn && yn ? (std::stoll(x) < std::stoll(y) ? -1 : std::stoll(x) > std::stoll(y) ? 1 : 0)
+            : xn ? -1 : yn ? 1 : x.compare(y) < 0 ? -1 : x.compare(y) > 0 ? 1 : 0;
+    if (c) return c;
+    i = ie == std::string::npos ? a.size() : ie + 1;
+    j = je == std::string::npos ? b.size() : je + 1;
+  }
+  return i < a.size() ? 1 : j < b.size() ? -1 : 0;
+}
+
+}  // namespace
+
+void RegisterJwtBuiltins(Registry& r) {
+  Add(r, "io.jwt.decode", 1, [](const Args& a) {
+    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("io.jwt.decode", 1, "string", a[0]));
+    std::string why;
+    auto j = Split(a[0].str(), &why);
+    if (!j) return BuiltinOut::Error(why);
+    return BuiltinOut::Of(Value::MakeArray({j->header, j->payload, Value::String(Hex(j->signature))}));
+  });
+  for (const char* kind : {"hs", "rs", "ps", "es"}) {
+    for (int bits : {256, 384, 512}) {
+      std::string alg = std::string(kind) + std::to_string(bits);
+      std::string name = "io.jwt.verify_" + alg;
+      for (auto& c : alg) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      Add(r, name, 2, [name, alg](const Args& a) {
+        if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError(name, 1, "string", a[0]));
+        if (!a[1].is_string()) return BuiltinOut::TypeError(OperandError(name, 2, "string", a[1]));
+        std::string why;
+        auto j = Split(a[0].str(), &why);
+        if (!j) return BuiltinOut::Error(why);
+        return BuiltinOut::Of(Value::Bool(VerifyToken(*j, alg, a[1].str())));
+      });
+    }
+  }
+  Add(r, "io.jwt.decode_verify", 2, [](const Args& a) {
+    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("io.jwt.decode_verify", 1, "string", a[0]));
+    if (!a[1].is_object()) return BuiltinOut::TypeError(OperandError("io.jwt.decode_verify", 2, "object", a[1]));
+    Value invalid = Value::MakeArray({Value::Bool(false), Value::MakeObject({}), Value::MakeObject({})});
+    std::string why;
+    auto j = Split(a[0].str(), &why);
+    if (!j) return BuiltinOut::Error(why);
+    auto c = [&](const char* k) { return a[1].Get(Value::String(k)); };
+    auto alg = j->header.Get(Value::String("alg"));
+    if (!alg || !alg->is_string() || j->header.Get(Value::String("crit"))) return BuiltinOut::Of(invalid);
+    if (auto want = c("alg"); want && want->is_string() && want->str() != alg->str()) return BuiltinOut::Of(invalid);
+    std::string key = c("cert") && c("cert")->is_string() ? c("cert")->str() : (c("secret") && c("secret")->is_string() ? c("secret")->str() : "");
+    if (key.empty() || !VerifyToken(*j, alg->str(), key)) return BuiltinOut::Of(invalid);
+    const Value& p = j->payload;
+    if (auto iss = c("iss")) {
+      auto got = p.Get(Value::String("iss"));
+      if (!got || *got != *iss) return BuiltinOut::Of(invalid);
+    }
+    auto aud = p.Get(Value::String("aud"));
+    if (auto want = c("aud")) {
+      bool ok = aud && (*aud == *want || (aud->is_array() && std::any_of(aud->array().begin(), aud->array().end(), [&](const Value& x) { return x == *want; })));
+      if (!ok) return BuiltinOut::Of(invalid);
+    } else if (aud) {
+      return BuiltinOut::Of(invalid);  // an audience claim needs an audience constraint
+    }
+    double now_s = 0;
+    if (auto t = c("time"); t && t->is_number()) now_s = t->as_double() / 1e9;
+    else now_s = static_cast<double>(std::time(nullptr));
+    if (auto exp = p.Get(Value::String("exp")); exp && exp->is_number() && now_s >= exp->as_double()) return BuiltinOut::Of(invalid);
+    if (auto nbf = p.Get(Value::String("nbf")); nbf && nbf->is_number() && now_s < nbf->as_double()) return BuiltinOut::Of(invalid);
+    return BuiltinOut::Of(Value::MakeArray({Value::Bool(true), j->header, j->payload}));
+  });
+  Add(r, "semver.is_valid", 1, [](const Args& a) {
+    std::string pre;
+    return BuiltinOut::Of(Value::Bool(a[0].is_string() && SemverCore(a[0].str(), &pre).has_value()));
+  });
+  Add(r, "semver.compare", 2, [](const Args& a) {
+    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("semver.compare", 1, "string", a[0]));
+    if (!a[1].is_string()) return BuiltinOut::TypeError(OperandError("semver.compare", 2, "string", a[1]));
+    std::string pa, pb;
+    auto x = SemverCore(a[0].str(), &pa), y = SemverCore(a[1].str(), &pb);
+    if (!x) return BuiltinOut::Error("operand 1: string \"" + a[0].str() + "\" is not a valid SemVer");
+    if (!y) return BuiltinOut::Error("operand 2: string \"" + a[1].str() + "\" is not a valid SemVer");
+    int c = *x < *y ? -1 : *x > *y ? 1 : ComparePre(pa, pb);
+    return BuiltinOut::Of(Value::Int(c));
+  });
+  Add(r, "uuid.parse", 1, [](const Args& a) {
+    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("uuid.parse", 1, "string", a[0]));
+    std::string s = a[0].str();
+    if (s.rfind("urn:uuid:", 0) == 0) s = s.substr(9);
+    if (s.size() == 38 && s.front() == '{' && s.back() == '}') s = s.substr(1, 36);
+    std::string hex;
+    if (s.size() == 36) {
+      if (s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return BuiltinOut::Undefined();
+      for (size_t i = 0; i < s.size(); ++i) if (i != 8 && i != 13 && i != 18 && i != 23) hex += s[i];
+    } else if (s.size() == 32) {
+      hex = s;
+    } else {
+      return BuiltinOut::Undefined();
+    }
+    if (hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) return BuiltinOut::Undefined();
+    int version = std::stoi(hex.substr(12, 1), nullptr, 16);
+    int var = std::stoi(hex.substr(16, 1), nullptr, 16);
+    std::string variant = (var & 0x8) == 0 ? "Reserved, NCS backward compatibility" : (var & 0xC) == 0x8 ? "RFC4122"
+                          : (var & 0xE) == 0xC ? "Reserved, Microsoft Corporation backward compatibility" : "Reserved, future definition";
+    Object o{{Value::String("version"), Value::Int(version)}, {Value::String("variant"), Value::String(variant)}};
+    return BuiltinOut::Of(Value::MakeObject(o));
+  });
+}
+
+}  // namespace oep::rego
