@@ -12,8 +12,9 @@ std::string ElsReport::Render() const {
   std::string out;
   for (const auto& f : failures) out += "FAIL " + f + "\n";
   for (const auto& n : notes) out += "note " + n + "\n";
+  // A log that fails verification gets no evidence class.
   out += std::string(ok() ? "ok   " : "FAIL ") + std::to_string(events) + " events (" + envelope + " envelope), " +
-         evidence_class + (ok() ? "" : ", " + std::to_string(failures.size()) + " failure(s)") + "\n";
+         (ok() ? evidence_class : std::to_string(failures.size()) + " failure(s); no evidence class") + "\n";
   return out;
 }
 
