@@ -20,6 +20,7 @@ struct ModuleCtx {
   std::string file;
   std::vector<std::string> package;
   std::map<std::string, std::vector<std::string>> aliases;  // import alias -> path (data... / input...)
+  std::set<std::string, std::less<>> local_names;           // first segments of the package's rule paths
 };
 
 struct Engine::Impl {
@@ -889,6 +890,12 @@ class Evaluator {
 
   // The data path of the user function a call names, if any.
   std::optional<std::vector<std::string>> ResolveFunctionPath(const TermPtr& fn) const {
+    // Cheap rejection first: most calls are built-ins, named by neither data., an import
+    // alias nor a rule of the current package.
+    const std::string& head = fn->kind == TermKind::kVar ? fn->name
+                              : (fn->kind == TermKind::kRef && fn->items[0]->kind == TermKind::kVar) ? fn->items[0]->name
+                                                                                                        : fn->name;
+    if (head != "data" && (!ctx_ || (!ctx_->aliases.count(head) && !ctx_->local_names.count(head)))) return std::nullopt;
     std::string name = StaticName(fn);
     if (name.empty()) return std::nullopt;
     std::vector<std::string> parts;
@@ -940,9 +947,16 @@ class Evaluator {
     return k(Value::String(out));
   }
 
+  // Static name of a call whose parser did not record one (calls built by `with`).
+  const std::string& StaticNameCached(const TermPtr& t) {
+    scratch_name_ = StaticName(t->items[0]);
+    return scratch_name_;
+  }
+
   bool EvalCall(const TermPtr& t, const VK& k) {
     if (!t->items[0] && t->name == "internal.template_string") return EvalTemplate(t, k);
-    std::string name = t->items[0] ? StaticName(t->items[0]) : t->name;
+    // The parser records a call's static name in t->name.
+    const std::string& name = t->name.empty() && t->items[0] ? StaticNameCached(t) : t->name;
     if (!t->items[0] && (name == "eq" || name == "assign")) {
       return Fail("rego_compile_error", "unexpected assignment", t->loc);
     }
@@ -957,6 +971,7 @@ class Evaluator {
     if (auto it = fn_overrides_.find(key); it != fn_overrides_.end()) {
       auto replacement = std::make_shared<Term>(*t);
       replacement->items[0] = it->second;
+      replacement->name = StaticName(it->second);
       auto saved = fn_overrides_;
       fn_overrides_.erase(key);
       bool r = EvalCall(replacement, k);
@@ -1119,6 +1134,7 @@ class Evaluator {
   std::vector<std::pair<std::vector<std::string>, Value>> data_overrides_;
   std::map<std::string, TermPtr> fn_overrides_;
   std::map<std::string, Value> fn_value_overrides_;
+  std::string scratch_name_;
   int64_t steps_ = 0;
   int depth_ = 0;
 };
@@ -1169,6 +1185,7 @@ std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Mod
       ctx->aliases[alias] = imp.path;
     }
     for (const auto& r : m.rules) {
+      if (r->path.size() > m.package.size()) ctx->local_names.insert(r->path[m.package.size()]);
       Node* node = &impl->root;
       for (const auto& p : r->path) {
         auto& child = node->children[p];
