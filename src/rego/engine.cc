@@ -20,7 +20,7 @@ struct ModuleCtx {
   std::string file;
   std::vector<std::string> package;
   std::map<std::string, std::vector<std::string>> aliases;  // import alias -> path (data... / input...)
-  std::set<std::string, std::less<>> local_names;           // first segments of the package's rule paths
+  std::set<std::string, std::less<>> local_names;           // the package's rule names, across modules
 };
 
 struct Engine::Impl {
@@ -1185,7 +1185,6 @@ std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Mod
       ctx->aliases[alias] = imp.path;
     }
     for (const auto& r : m.rules) {
-      if (r->path.size() > m.package.size()) ctx->local_names.insert(r->path[m.package.size()]);
       Node* node = &impl->root;
       for (const auto& p : r->path) {
         auto& child = node->children[p];
@@ -1203,6 +1202,12 @@ std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Mod
       for (const Rule* alt = r.get(); alt; alt = alt->else_rule.get()) impl->rule_ctx[alt] = ctx.get();
     }
     impl->contexts.push_back(std::move(ctx));
+  }
+  // A package may span modules: every module sees all of its package's rule names.
+  for (auto& ctx : impl->contexts) {
+    if (Node* pkg = impl->Find(ctx->package, ctx->package.size())) {
+      for (const auto& [name, child] : pkg->children) ctx->local_names.insert(name);
+    }
   }
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }

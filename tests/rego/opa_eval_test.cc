@@ -59,3 +59,13 @@ TEST_CASE("rego test reports failing tests and exits 1", "[rego][cli]") {
   CHECK_THAT(r.out, Catch::Contains("data.t.test_ok: PASS") && Catch::Contains("data.t.test_bad: FAIL") &&
                         Catch::Contains("PASS: 1/2") && Catch::Contains("FAIL: 1/2"));
 }
+
+TEST_CASE("a package spread over modules sees all its rules and functions", "[rego][cli]") {
+  ScratchDir dir;
+  WriteText(dir / "lib.rego", "package t\n\ndouble(x) := 2 * x\n\nlimit := 10\n");
+  WriteText(dir / "lib_test.rego", "package t\n\ntest_double if double(limit) == 20\n");
+  RunResult r = RunOep({"rego", "test", dir / "lib.rego", dir / "lib_test.rego"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("data.t.test_double: PASS"));
+}
