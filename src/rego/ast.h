@@ -70,6 +70,9 @@ struct Import {
   std::string alias;
 };
 
+// "a.b.c" for a var or a ref whose keys are all static strings; "" otherwise.
+std::string StaticRefName(const TermPtr& t);
+
 struct Module {
   std::vector<std::string> package;  // without the leading "data"
   std::vector<Import> imports;

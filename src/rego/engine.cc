@@ -877,16 +877,7 @@ class Evaluator {
   }
 
   // ---- calls
-  static std::string StaticName(const TermPtr& t) {
-    if (t->kind == TermKind::kVar) return t->name;
-    if (t->kind != TermKind::kRef || t->items[0]->kind != TermKind::kVar) return "";
-    std::string name = t->items[0]->name;
-    for (size_t i = 1; i < t->items.size(); ++i) {
-      if (t->items[i]->kind != TermKind::kScalar || !t->items[i]->value.is_string()) return "";
-      name += "." + t->items[i]->value.str();
-    }
-    return name;
-  }
+  static std::string StaticName(const TermPtr& t) { return StaticRefName(t); }
 
   // The data path of the user function a call names, if any.
   std::optional<std::vector<std::string>> ResolveFunctionPath(const TermPtr& fn) const {

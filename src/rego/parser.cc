@@ -783,7 +783,7 @@ class Parser {
         auto call = std::make_shared<Term>();
         call->kind = TermKind::kCall;
         call->loc = term->loc;
-        call->name = DottedName(term);  // evaluation looks functions up by this name
+        call->name = StaticRefName(term);  // evaluation looks functions up by this name
         call->items.push_back(term);
         comma_in_.push_back(false);
         if (!IsPunct(")")) {
@@ -805,18 +805,6 @@ class Parser {
         return term;
       }
     }
-  }
-
-  // "a.b.c" for a var or a ref of static string keys; "" otherwise.
-  static std::string DottedName(const TermPtr& t) {
-    if (t->kind == TermKind::kVar) return t->name;
-    if (t->kind != TermKind::kRef || t->items[0]->kind != TermKind::kVar) return "";
-    std::string name = t->items[0]->name;
-    for (size_t i = 1; i < t->items.size(); ++i) {
-      if (t->items[i]->kind != TermKind::kScalar || !t->items[i]->value.is_string()) return "";
-      name += "." + t->items[i]->value.str();
-    }
-    return name;
   }
 
   static TermPtr Extend(const TermPtr& base, TermPtr part) {
@@ -970,6 +958,17 @@ ParseResult<T> Run(std::string_view text, const std::string& file, Fn fn) {
 }
 
 }  // namespace
+
+std::string StaticRefName(const TermPtr& t) {
+  if (t->kind == TermKind::kVar) return t->name;
+  if (t->kind != TermKind::kRef || t->items[0]->kind != TermKind::kVar) return "";
+  std::string name = t->items[0]->name;
+  for (size_t i = 1; i < t->items.size(); ++i) {
+    if (t->items[i]->kind != TermKind::kScalar || !t->items[i]->value.is_string()) return "";
+    name += "." + t->items[i]->value.str();
+  }
+  return name;
+}
 
 ParseResult<Module> ParseModule(std::string_view text, const std::string& file) {
   return Run<Module>(text, file, [](Parser& p) { return p.ParseModuleTokens(); });
