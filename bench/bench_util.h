@@ -1,9 +1,7 @@
 // Shared by the benchmark executables: timing whole `oep` processes and summarizing runs.
 #pragma once
 
-#include <spawn.h>
 #include <unistd.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <chrono>
@@ -12,29 +10,18 @@
 #include <string>
 #include <vector>
 
-extern char** environ;
+#include "util/subprocess.h"
 
 namespace oep::bench {
 
-// Runs `oep args...` with stdout/stderr sent to /dev/null; returns wall seconds, or -1 on failure.
+// Runs `oep args...` (output discarded); returns wall seconds, or -1 on failure.
 inline double TimeOep(const std::vector<std::string>& args) {
-  std::vector<std::string> argv_s = {OEP_BINARY};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", 1 /*O_WRONLY*/, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", 1, 0);
+  std::vector<std::string> argv = {OEP_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
   auto start = std::chrono::steady_clock::now();
-  pid_t pid;
-  if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) return -1;
-  posix_spawn_file_actions_destroy(&fa);
-  int status = 0;
-  waitpid(pid, &status, 0);
+  auto r = RunProcess(argv);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? secs : -1;
+  return r.ok() && r->exit_code == 0 ? secs : -1;
 }
 
 inline double Median(std::vector<double> v) {

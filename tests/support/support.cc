@@ -17,41 +17,18 @@
 #include <catch2/catch.hpp>
 
 #include "crypto/sha256.h"
+#include "util/subprocess.h"
 
 extern char** environ;
 
 namespace oep::test {
 
 RunResult RunOep(const std::vector<std::string>& args, const std::vector<std::string>& env) {
-  ScratchDir io;
-  std::string out_path = io / "out", err_path = io / "err";
-  std::vector<std::string> argv_s = {OEP_BINARY};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_s;
-  for (char** e = environ; *e; ++e) env_s.emplace_back(*e);
-  env_s.insert(env_s.end(), env.begin(), env.end());
-  std::vector<char*> envp;
-  for (auto& e : env_s) envp.push_back(e.data());
-  envp.push_back(nullptr);
-
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid;
-  int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) throw std::runtime_error("cannot spawn oep");
-  int status = 0;
-  waitpid(pid, &status, 0);
-  RunResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = ReadText(out_path);
-  r.err = ReadText(err_path);
-  return r;
+  std::vector<std::string> argv = {OEP_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = RunProcess(argv, env);
+  if (!r.ok()) throw std::runtime_error(r.status().message());
+  return RunResult{r->exit_code, r->out, r->err};
 }
 
 int SpawnOep(const std::vector<std::string>& args) {
