@@ -126,7 +126,13 @@ int RunCounterfactual(const std::string& state_path, const std::string& id, cons
   if (!store.ok()) return Fail(store.status());
   auto record = CounterfactualReplay(**store, id, options);
   if (!record.ok()) return Fail(record.status());
-  return PrintRecord(*record, field, format, RenderCounterfactualHuman);
+  int rc = PrintRecord(*record, field, format, RenderCounterfactualHuman);
+  const rapidjson::Value* agree = json::FindDotted(*record, "engine_comparison.agree");
+  if (rc == 0 && agree && agree->IsBool() && !agree->GetBool()) {
+    std::cerr << "oep: the native and OPA engines disagree on " << id << "\n";
+    return 1;
+  }
+  return rc;
 }
 
 int RunImpactVerb(const std::string& state_path, ImpactOptions options, bool as_json) {
@@ -298,8 +304,8 @@ int main(int argc, char** argv) {
   replay->add_flag("--counterfactual", counterfactual, "re-decide under --policy-bundle (also OEP_REPLAY_MODE=counterfactual)");
   replay->add_option("--policy-bundle", cf.policy_bundle, "substituted policy: a .rego file or a bundle directory");
   replay->add_option("--query", cf.query, "decision query (default data.oep.permissions.decision)");
-  std::string engine_name = "native";
-  replay->add_option("--engine", engine_name, "native (the OPA CLI engine is not built yet)")->check(CLI::IsMember({"native", "auto"}));
+  replay->add_option("--engine", cf.engine, "native | opa | both | auto (opa when a binary is found)")
+      ->check(CLI::IsMember({"native", "opa", "both", "auto"}));
   replay->add_option("--replay-timestamp-utc", cf.replay_timestamp_utc, "fixed replay timestamp for byte-identical output");
   replay->add_flag("--strip-exclusions", cf.strip_exclusions, "omit the fields listed in determinism_exclusions");
 

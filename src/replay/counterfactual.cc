@@ -1,8 +1,12 @@
 #include "replay/counterfactual.h"
 
+#include <algorithm>
 #include <ctime>
+#include <filesystem>
 
 #include "json/json.h"
+#include "policy/opa_cli_engine.h"
+#include "util/files.h"
 #include "rego/parser.h"
 #include "rego/policy_loader.h"
 #include "replay/outcome.h"
@@ -13,6 +17,28 @@ namespace oep {
 namespace {
 
 using rapidjson::Value;
+
+// The non-deterministic built-ins a bundle's source names: the OPA CLI cannot be pinned.
+std::vector<std::string> NonDeterministicIn(const std::string& bundle) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  if (std::filesystem::is_directory(bundle, ec)) {
+    for (auto& e : std::filesystem::recursive_directory_iterator(bundle, ec)) {
+      if (e.path().extension() == ".rego") files.push_back(e.path().string());
+    }
+  } else {
+    files.push_back(bundle);
+  }
+  std::vector<std::string> found;
+  for (const auto& f : files) {
+    auto text = ReadFile(f);
+    if (!text.ok()) continue;
+    for (const char* b : {"time.now_ns", "http.send", "rand.intn", "uuid.rfc4122", "net.lookup_ip_addr", "opa.runtime"}) {
+      if (text->find(b) != std::string::npos && std::find(found.begin(), found.end(), b) == found.end()) found.push_back(b);
+    }
+  }
+  return found;
+}
 
 std::string NowUtc() {
   std::time_t t = std::time(nullptr);
@@ -88,18 +114,46 @@ Result<rapidjson::Document> CounterfactualReplay(Store& store, std::string_view 
     auto v = rego::Value::FromJsonText(json::CanonicalOrDie(*cache));
     if (v.ok()) eval.nd_builtin_cache = *v;
   }
-  auto input_value = rego::Value::FromJsonText(json::CanonicalOrDie(*input));
-  if (!input_value.ok()) return input_value.status();
-  auto result = std::get<rego::LoadedPolicy>(loaded).engine->Query(std::get<rego::Body>(query), *input_value, eval);
-  if (auto* err = std::get_if<rego::RegoError>(&result)) {
-    return Status::InvalidArgument("evaluating " + options.query + " under " + options.policy_bundle + ": " +
-                                   err->code + ": " + err->message);
+  std::string engine_name = options.engine;
+  std::optional<OpaCliConfig> opa;
+  if (engine_name == "auto" || engine_name == "opa" || engine_name == "both") {
+    auto found = OpaCliFromEnv();
+    if (found.ok()) opa = *found;
+    else if (engine_name != "auto") return found.status();
+    if (engine_name == "auto") engine_name = opa ? "opa" : "native";
   }
-  const auto& rows = std::get<std::vector<rego::QueryResult>>(result);
+  // Native engine: pinned clock and recorded non-deterministic answers.
+  std::optional<std::string> native_json;
+  if (engine_name == "native" || engine_name == "both") {
+    auto input_value = rego::Value::FromJsonText(json::CanonicalOrDie(*input));
+    if (!input_value.ok()) return input_value.status();
+    auto result = std::get<rego::LoadedPolicy>(loaded).engine->Query(std::get<rego::Body>(query), *input_value, eval);
+    if (auto* err = std::get_if<rego::RegoError>(&result)) {
+      return Status::InvalidArgument("evaluating " + options.query + " under " + options.policy_bundle + ": " +
+                                     err->code + ": " + err->message);
+    }
+    const auto& rows = std::get<std::vector<rego::QueryResult>>(result);
+    native_json = rows.empty() ? "" : rows[0].expressions.back().ToJson();
+  }
+  // OPA CLI engine: the same query as a subprocess; it cannot be pinned, so a bundle that
+  // names non-deterministic built-ins makes the replay evaluative.
+  std::optional<std::string> opa_json;
+  if (engine_name == "opa" || engine_name == "both") {
+    auto decided = OpaEval(*opa, options.policy_bundle, options.query, json::CanonicalOrDie(*input));
+    if (!decided.ok()) return decided.status();
+    opa_json = decided->defined ? decided->value_json : "";
+    if (engine_name == "opa") {
+      reasons.clear();
+      for (const auto& b : NonDeterministicIn(options.policy_bundle)) {
+        reasons.push_back("the OPA CLI engine cannot pin " + b + ", which the bundle uses");
+      }
+    }
+  }
+  const std::string& chosen = native_json ? *native_json : *opa_json;
   std::optional<rapidjson::Document> cf_value;
-  if (!rows.empty()) {
+  if (!chosen.empty()) {
     cf_value.emplace();
-    cf_value->Parse(rows[0].expressions.back().ToJson().c_str());
+    cf_value->Parse(chosen.c_str());
   }
 
   Outcome original = Outcome::FromJson(json::GetMember(*record, "decision"));
@@ -127,9 +181,18 @@ Result<rapidjson::Document> CounterfactualReplay(Store& store, std::string_view 
   out.AddMember("decision_id", str(std::string(decision_id)), a);
   out.AddMember("query", str(options.query), a);
   Value engine(rapidjson::kObjectType);
-  engine.AddMember("name", "native", a);
-  engine.AddMember("version", str(std::string("oep ") + OEP_VERSION), a);
+  engine.AddMember("name", str(engine_name), a);
+  engine.AddMember("version", str(engine_name == "opa" ? "opa CLI at " + opa->binary : std::string("oep ") + OEP_VERSION), a);
   out.AddMember("engine", engine, a);
+  if (native_json && opa_json) {
+    // --engine both: the native result is reported; any disagreement is shown here.
+    Value cmp(rapidjson::kObjectType);
+    cmp.AddMember("agree", *native_json == *opa_json, a);
+    cmp.AddMember("native", str(native_json->empty() ? "undefined" : *native_json), a);
+    cmp.AddMember("opa", str(opa_json->empty() ? "undefined" : *opa_json), a);
+    cmp.AddMember("opa_binary", str(opa->binary), a);
+    out.AddMember("engine_comparison", cmp, a);
+  }
   out.AddMember("original", outcome(original, json::GetString(*json::GetMember(*record, "policy"), "bundle_digest"),
                                     json::GetMember(*record, "decision")), a);
   out.AddMember("counterfactual", outcome(counterfactual, *bundle_digest, cf_value ? &*cf_value : nullptr), a);

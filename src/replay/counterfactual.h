@@ -22,6 +22,9 @@ struct CounterfactualOptions {
   // Fixed replay_timestamp_utc for byte-identical output; the current time when empty.
   std::string replay_timestamp_utc;
   bool strip_exclusions = false;  // drop the fields listed in determinism_exclusions
+  // native | opa (the OPA CLI, see policy/opa_cli_engine.h) | both (run the two and
+  // report any disagreement in "engine_comparison") | auto (opa when a binary is found).
+  std::string engine = "native";
 };
 
 // Deterministic: a pure function of the stored evidence and the bundle. time.now_ns is

@@ -1,0 +1,33 @@
+// The OPA CLI engine: re-decides an input by running `opa eval` as a subprocess, exactly
+// as `opa eval --format json --data <bundle> --stdin-input <query>`.
+#pragma once
+
+#include <string>
+
+#include "util/status.h"
+
+namespace oep {
+
+struct OpaCliConfig {
+  std::string binary;            // $OEP_OPA_BIN_PATH, else $OPA_PATH, else `opa` on $PATH
+  double timeout_seconds = 30;   // $OEP_OPA_EVAL_TIMEOUT_SECONDS (minimum 0.001)
+};
+
+inline constexpr size_t kOpaStdinLimit = 8u << 20;  // 8 MiB per opa process
+
+// The configuration from the environment; NotFound when no binary is found, and
+// InvalidArgument for a malformed timeout.
+Result<OpaCliConfig> OpaCliFromEnv();
+
+struct OpaDecision {
+  bool defined = false;
+  std::string value_json;  // the query's value when defined
+};
+
+// One `opa eval` of `query` on `input_json` under `bundle`. Errors name what OPA said (its
+// output bounded to the first 1,000 bytes), a timeout, an oversized input or output that is
+// not OPA's JSON.
+Result<OpaDecision> OpaEval(const OpaCliConfig& config, const std::string& bundle, const std::string& query,
+                            const std::string& input_json);
+
+}  // namespace oep
