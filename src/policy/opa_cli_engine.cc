@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <algorithm>
+#include <cstring>
 #include <sstream>
 
 #include "json/json.h"
@@ -18,7 +20,82 @@ std::string Env(const char* name) {
 
 std::string Bounded(const std::string& s) { return s.size() > 1000 ? s.substr(0, 1000) + "…" : s; }
 
+bool IsInteger(const std::string& s) {
+  size_t i = s.size() > 1 && s[0] == '-' ? 1 : 0;
+  return i < s.size() && s.find_first_not_of("0123456789", i) == std::string::npos;
+}
+
+bool StartsWith(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
+
 }  // namespace
+
+Result<std::vector<std::string>> ParseWrapper(const std::string& text) {
+  std::vector<std::string> words;
+  std::stringstream ss(text);
+  for (std::string w; ss >> w;) words.push_back(w);
+  auto refuse = [&](const std::string& what) {
+    return Status::InvalidArgument("OEP_OPA_COMMAND_WRAPPER: " + what +
+                                   " is not allowed (allowed: nice [-n N], prlimit --<resource>=N, sudo [-n] [-u USER], "
+                                   "docker run --init with --rm, -i, --network=none, --read-only, --memory, --cpus, "
+                                   "--user and read-only -v mounts)");
+  };
+  size_t i = 0;
+  while (i < words.size()) {
+    const std::string& w = words[i++];
+    if (w == "nice") {
+      if (i < words.size() && words[i] == "-n") {
+        if (i + 1 >= words.size() || !IsInteger(words[i + 1])) return refuse("nice -n without a number");
+        i += 2;
+      }
+    } else if (w == "prlimit") {
+      static const char* kResources[] = {"--as=", "--cpu=", "--data=", "--fsize=", "--nofile=", "--nproc=", "--rss=", "--stack="};
+      while (i < words.size() && StartsWith(words[i], "--")) {
+        bool ok = false;
+        for (const char* r : kResources) {
+          ok = ok || (StartsWith(words[i], r) && IsInteger(words[i].substr(std::strlen(r))));
+        }
+        if (!ok) return refuse("prlimit option " + words[i]);
+        ++i;
+      }
+    } else if (w == "sudo") {
+      while (i < words.size() && StartsWith(words[i], "-")) {
+        if (words[i] == "-n") {
+          ++i;
+        } else if (words[i] == "-u" && i + 1 < words.size()) {
+          i += 2;
+        } else {
+          return refuse("sudo option " + words[i]);
+        }
+      }
+    } else if (w == "docker") {
+      if (i >= words.size() || words[i] != "run") return refuse("docker without run");
+      ++i;
+      bool init = false;
+      while (i < words.size() && StartsWith(words[i], "-")) {
+        const std::string& o = words[i];
+        if (o == "--init") init = true;
+        else if (o == "--rm" || o == "-i" || o == "--network=none" || o == "--read-only") {
+        } else if ((StartsWith(o, "--memory=") || StartsWith(o, "--cpus=") || StartsWith(o, "--user=")) && o.find('=') + 1 < o.size()) {
+        } else if (o == "-v" && i + 1 < words.size()) {
+          const std::string& mount = words[++i];
+          if (mount.size() < 3 || mount.substr(mount.size() - 3) != ":ro" || std::count(mount.begin(), mount.end(), ':') != 2) {
+            return refuse("docker mount " + mount + " (mounts must be HOST:CONTAINER:ro)");
+          }
+        } else {
+          return refuse("docker option " + o);
+        }
+        ++i;
+      }
+      if (!init) return refuse("docker run without --init");
+      if (i >= words.size()) return refuse("docker run without an image");
+      ++i;  // the image; the opa command follows it
+      if (i != words.size()) return refuse("anything after the docker image");
+    } else {
+      return refuse("\"" + w + "\"");
+    }
+  }
+  return words;
+}
 
 Result<OpaCliConfig> OpaCliFromEnv() {
   OpaCliConfig c;
@@ -30,6 +107,11 @@ Result<OpaCliConfig> OpaCliFromEnv() {
       return Status::InvalidArgument("OEP_OPA_EVAL_TIMEOUT_SECONDS=" + t + ": expected a number of seconds >= 0.001");
     }
     c.timeout_seconds = v;
+  }
+  if (std::string w = Env("OEP_OPA_COMMAND_WRAPPER"); !w.empty()) {
+    auto wrapper = ParseWrapper(w);
+    if (!wrapper.ok()) return wrapper.status();
+    c.wrapper = *wrapper;
   }
   for (const char* var : {"OEP_OPA_BIN_PATH", "OPA_PATH"}) {
     std::string p = Env(var);
@@ -55,8 +137,21 @@ Result<OpaDecision> OpaEval(const OpaCliConfig& config, const std::string& bundl
     return Status::InvalidArgument("OPA input is " + std::to_string(input_json.size()) +
                                    " bytes; the OPA engine sends at most 8 MiB per process");
   }
-  auto r = RunProcess({config.binary, "eval", "--format", "json", "--data", bundle, "--stdin-input", query}, {},
-                      input_json, config.timeout_seconds);
+  std::vector<std::string> argv;
+  if (!config.wrapper.empty()) {
+    // The wrapper's own program is found on PATH, like the shell would.
+    argv = config.wrapper;
+    std::stringstream path(Env("PATH"));
+    for (std::string dir; std::getline(path, dir, ':');) {
+      std::string candidate = dir + "/" + argv[0];
+      if (::access(candidate.c_str(), X_OK) == 0) {
+        argv[0] = candidate;
+        break;
+      }
+    }
+  }
+  argv.insert(argv.end(), {config.binary, "eval", "--format", "json", "--data", bundle, "--stdin-input", query});
+  auto r = RunProcess(argv, {}, input_json, config.timeout_seconds);
   if (!r.ok()) return r.status();
   if (r->timed_out) {
     return Status::IOError(config.binary + " eval timed out after " + std::to_string(config.timeout_seconds) +

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "util/status.h"
 
@@ -11,7 +12,17 @@ namespace oep {
 struct OpaCliConfig {
   std::string binary;            // $OEP_OPA_BIN_PATH, else $OPA_PATH, else `opa` on $PATH
   double timeout_seconds = 30;   // $OEP_OPA_EVAL_TIMEOUT_SECONDS (minimum 0.001)
+  std::vector<std::string> wrapper;  // $OEP_OPA_COMMAND_WRAPPER, validated (see ParseWrapper)
 };
+
+// Parses $OEP_OPA_COMMAND_WRAPPER: a chain of allowed wrappers run in front of opa:
+//   nice [-n N]
+//   prlimit [--as|--cpu|--data|--fsize|--nofile|--nproc|--rss|--stack=N]...
+//   sudo [-n] [-u USER]
+//   docker run --init [--rm] [-i] [--network=none] [--read-only] [--memory=M] [--cpus=C]
+//              [--user=U] [-v HOST:CONTAINER:ro]... IMAGE     (last in the chain)
+// Anything else, or any other option, is refused with a message naming it.
+Result<std::vector<std::string>> ParseWrapper(const std::string& text);
 
 inline constexpr size_t kOpaStdinLimit = 8u << 20;  // 8 MiB per opa process
 

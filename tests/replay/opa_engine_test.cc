@@ -99,3 +99,22 @@ TEST_CASE("the OPA engine cannot pin non-deterministic built-ins: evaluative", "
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("\"replay_class\":\"evaluative\"") && Catch::Contains("cannot pin time.now_ns"));
 }
+
+TEST_CASE("an allowed command wrapper runs in front of opa", "[opa-engine]") {
+  Demo d;
+  RunResult r = d.Cf("opa", Shim(), {"OEP_OPA_COMMAND_WRAPPER=nice -n 5 prlimit --nofile=256"});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("\"transition\":\"allow->deny\""));
+}
+
+TEST_CASE("any other command wrapper or option is refused", "[opa-engine][bad-input]") {
+  Demo d;
+  for (const char* wrapper : {"bash -c", "nice -n ten", "prlimit --core=0", "sudo -E", "docker run --privileged img",
+                              "docker run --init -v /data:/data img", "docker run img", "env FOO=1"}) {
+    INFO(wrapper);
+    RunResult r = d.Cf("opa", Shim(), {std::string("OEP_OPA_COMMAND_WRAPPER=") + wrapper});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("OEP_OPA_COMMAND_WRAPPER") && Catch::Contains("not allowed"));
+  }
+}
