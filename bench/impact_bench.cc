@@ -23,7 +23,22 @@ int main() {
     rates.push_back(static_cast<double>(decisions + 2) / secs);
     std::cout << "  run " << i + 1 << ": " << secs << " s, " << static_cast<int64_t>(rates.back()) << " decisions/s\n";
   }
-  std::cout << "impact median: " << static_cast<int64_t>(bench::Median(rates))
-            << " decisions/s (native engine, 2 threads; target >= 200000)\n";
+  double native = bench::Median(rates);
+  std::cout << "impact median: " << static_cast<int64_t>(native) << " decisions/s (native engine, 2 threads; target >= 200000)\n";
+  // The same workload through the OPA-CLI contract: `oep rego eval` as the opa binary, one
+  // process per batch of inputs (at most 8 MiB of stdin each).
+  std::string shim = RepoRoot() + "/tests/data/opa_shim.sh";
+  setenv("OEP_OPA_BIN_PATH", shim.c_str(), 1);
+  setenv("OEP_SHIM_TARGET", OEP_BINARY, 1);
+  std::vector<double> opa_rates;
+  for (int i = 0; i < runs; ++i) {
+    double secs = bench::TimeOep({"impact", "--engine", "opa", "--state-path", store, "--policy-bundle", policy, "--json"});
+    if (secs < 0) return 2;
+    opa_rates.push_back(static_cast<double>(decisions + 2) / secs);
+    std::cout << "  opa-cli run " << i + 1 << ": " << secs << " s, " << static_cast<int64_t>(opa_rates.back()) << " decisions/s\n";
+  }
+  double opa = bench::Median(opa_rates);
+  std::cout << "impact via the OPA-CLI path: " << static_cast<int64_t>(opa) << " decisions/s; native / OPA-CLI = "
+            << native / opa << "x\n";
   return 0;
 }

@@ -365,6 +365,7 @@ int main(int argc, char** argv) {
   impact->add_option("--actor", impact_opts.filter.actor, "only decisions of this actor id");
   impact->add_option("--limit", impact_opts.examples, "flipped decision ids listed per transition")->check(CLI::NonNegativeNumber);
   impact->add_flag("--json", impact_json, "machine-readable report");
+  impact->add_option("--engine", impact_opts.engine, "native | opa | auto")->check(CLI::IsMember({"native", "opa", "auto"}));
 
   auto* rego_cmd = app.add_subcommand("rego", "the native Rego engine");
   rego_cmd->require_subcommand(1);

@@ -131,6 +131,28 @@ Result<OpaCliConfig> OpaCliFromEnv() {
   return Status::NotFound("no OPA binary: set OEP_OPA_BIN_PATH or OPA_PATH, or put opa on PATH");
 }
 
+Result<std::vector<OpaDecision>> OpaEvalBatch(const OpaCliConfig& config, const std::string& bundle,
+                                              const std::string& query, const std::vector<std::string>& input_jsons) {
+  std::string input = "{\"inputs\":[";
+  for (size_t i = 0; i < input_jsons.size(); ++i) input += (i ? "," : "") + input_jsons[i];
+  input += "]}";
+  std::string batch_query = "{__i: __d | some __i, __x in input.inputs; __d := " + query + " with input as __x}";
+  auto one = OpaEval(config, bundle, batch_query, input);
+  if (!one.ok()) return one.status();
+  std::vector<OpaDecision> out(input_jsons.size());
+  if (!one->defined) return out;
+  auto doc = json::Parse(one->value_json);
+  if (!doc.ok() || !doc->IsObject()) return Status::IOError("OPA batch result is not an object");
+  for (const auto& m : doc->GetObject()) {
+    size_t i = static_cast<size_t>(std::strtoull(m.name.GetString(), nullptr, 10));
+    if (i < out.size()) {
+      out[i].defined = true;
+      out[i].value_json = json::CanonicalOrDie(m.value);
+    }
+  }
+  return out;
+}
+
 Result<OpaDecision> OpaEval(const OpaCliConfig& config, const std::string& bundle, const std::string& query,
                             const std::string& input_json) {
   if (input_json.size() > kOpaStdinLimit) {

@@ -41,4 +41,10 @@ struct OpaDecision {
 Result<OpaDecision> OpaEval(const OpaCliConfig& config, const std::string& bundle, const std::string& query,
                             const std::string& input_json);
 
+// Many inputs in one `opa eval` process: the input document is {"inputs": [...]} and the
+// query evaluates `query` once per input with `with input as`. Returns one decision per
+// input, in order; the caller keeps each call's stdin within kOpaStdinLimit.
+Result<std::vector<OpaDecision>> OpaEvalBatch(const OpaCliConfig& config, const std::string& bundle,
+                                              const std::string& query, const std::vector<std::string>& input_jsons);
+
 }  // namespace oep

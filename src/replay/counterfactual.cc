@@ -18,8 +18,9 @@ namespace {
 
 using rapidjson::Value;
 
-// The non-deterministic built-ins a bundle's source names: the OPA CLI cannot be pinned.
-std::vector<std::string> NonDeterministicIn(const std::string& bundle) {
+}  // namespace
+
+std::vector<std::string> NonDeterministicBuiltinsIn(const std::string& bundle) {
   std::vector<std::string> files;
   std::error_code ec;
   if (std::filesystem::is_directory(bundle, ec)) {
@@ -39,6 +40,8 @@ std::vector<std::string> NonDeterministicIn(const std::string& bundle) {
   }
   return found;
 }
+
+namespace {
 
 std::string NowUtc() {
   std::time_t t = std::time(nullptr);
@@ -144,7 +147,7 @@ Result<rapidjson::Document> CounterfactualReplay(Store& store, std::string_view 
     opa_json = decided->defined ? decided->value_json : "";
     if (engine_name == "opa") {
       reasons.clear();
-      for (const auto& b : NonDeterministicIn(options.policy_bundle)) {
+      for (const auto& b : NonDeterministicBuiltinsIn(options.policy_bundle)) {
         reasons.push_back("the OPA CLI engine cannot pin " + b + ", which the bundle uses");
       }
     }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <rapidjson/document.h>
 
@@ -35,6 +36,9 @@ Result<rapidjson::Document> CounterfactualReplay(Store& store, std::string_view 
                                                  const CounterfactualOptions& options);
 
 std::string RenderCounterfactualHuman(const rapidjson::Value& record);
+
+// The non-deterministic built-ins a bundle's source names (the OPA CLI cannot pin them).
+std::vector<std::string> NonDeterministicBuiltinsIn(const std::string& bundle);
 
 // Nanoseconds since the epoch of an RFC 3339 UTC timestamp ("2026-11-01T09:15:02Z").
 std::optional<int64_t> ParseRfc3339Ns(std::string_view ts);

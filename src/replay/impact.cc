@@ -4,6 +4,7 @@
 #include <future>
 
 #include "json/json.h"
+#include "policy/opa_cli_engine.h"
 #include "rego/parser.h"
 #include "rego/policy_loader.h"
 #include "replay/counterfactual.h"
@@ -19,9 +20,11 @@ struct Verdict {
   Outcome original, counterfactual;
   bool evaluative = false;
   std::string error;
+  std::string input_json;  // kept for the OPA engine, which decides after the batch is read
 };
 
-Verdict Judge(const rego::Engine& engine, const rego::Body& query, const StoredArtifact& row,
+// With `engine` null only the original outcome and the input are read (OPA engine).
+Verdict Judge(const rego::Engine* engine, const rego::Body& query, const StoredArtifact& row,
               const std::map<std::string, std::string>& detached_inputs) {
   Verdict v;
   v.id = row.id;
@@ -34,8 +37,16 @@ Verdict Judge(const rego::Engine& engine, const rego::Body& query, const StoredA
   v.original = Outcome::FromJson(json::GetMember(body, "decision"));
   rego::Value input;
   if (const auto* inline_input = json::GetMember(body, "opa_input")) {
+    if (engine == nullptr) {
+      v.input_json = json::CanonicalOrDie(*inline_input);
+      return v;
+    }
     input = rego::Value::FromRapid(*inline_input);
   } else if (auto it = detached_inputs.find(row.id); it != detached_inputs.end()) {
+    if (engine == nullptr) {
+      v.input_json = it->second;
+      return v;
+    }
     auto parsed = rego::Value::FromJsonText(it->second);
     if (!parsed.ok()) {
       v.error = row.id + ": stored OPA input is not JSON";
@@ -52,7 +63,7 @@ Verdict Judge(const rego::Engine& engine, const rego::Body& query, const StoredA
   eval.evaluative_reasons = &reasons;
   eval.now_ns = ParseRfc3339Ns(json::GetString(body, "decision_time"));
   if (const auto* cache = json::GetMember(body, "nd_builtin_cache")) eval.nd_builtin_cache = rego::Value::FromRapid(*cache);
-  auto result = engine.Query(query, input, eval);
+  auto result = engine->Query(query, input, eval);
   if (auto* err = std::get_if<rego::RegoError>(&result)) {
     v.error = row.id + ": " + err->code + ": " + err->message;
     return v;
@@ -73,6 +84,43 @@ std::string Quote(const std::string& s) {
   std::string out;
   json::AppendCanonicalString(s, &out);
   return out;
+}
+
+// Decides the batch's verdicts through `opa eval`, as many inputs per process as fit in
+// 8 MiB of stdin.
+Status DecideWithOpa(const OpaCliConfig& opa, const ImpactOptions& options, bool evaluative,
+                     std::vector<Verdict>& verdicts) {
+  std::vector<size_t> pending;
+  size_t bytes = 0;
+  auto flush = [&]() -> Status {
+    if (pending.empty()) return Status::Ok();
+    std::vector<std::string> inputs;
+    for (size_t i : pending) inputs.push_back(verdicts[i].input_json);
+    auto decided = OpaEvalBatch(opa, options.policy_bundle, options.query, inputs);
+    if (!decided.ok()) return decided.status();
+    for (size_t k = 0; k < pending.size(); ++k) {
+      Verdict& v = verdicts[pending[k]];
+      rapidjson::Document cf;
+      if ((*decided)[k].defined) cf.Parse((*decided)[k].value_json.c_str());
+      v.counterfactual = Outcome::FromJson((*decided)[k].defined ? &cf : nullptr);
+      v.evaluative = evaluative;
+    }
+    pending.clear();
+    bytes = 0;
+    return Status::Ok();
+  };
+  for (size_t i = 0; i < verdicts.size(); ++i) {
+    if (!verdicts[i].error.empty()) continue;
+    size_t size = verdicts[i].input_json.size() + 1;
+    if (size + 64 > kOpaStdinLimit) {
+      verdicts[i].error = verdicts[i].id + ": OPA input exceeds 8 MiB";
+      continue;
+    }
+    if (bytes + size + 64 > kOpaStdinLimit) OEP_RETURN_IF_ERROR(flush());
+    pending.push_back(i);
+    bytes += size;
+  }
+  return flush();
 }
 
 }  // namespace
@@ -102,11 +150,19 @@ Result<ImpactReport> RunImpact(Store& store, const ImpactOptions& options, const
   auto digest = ContentDigest(options.policy_bundle);
   if (!digest.ok()) return digest.status();
 
+  std::optional<OpaCliConfig> opa;
+  bool opa_evaluative = false;
+  if (options.engine == "opa" || options.engine == "auto") {
+    auto found = OpaCliFromEnv();
+    if (found.ok()) opa = *found;
+    else if (options.engine == "opa") return found.status();
+    opa_evaluative = opa && !NonDeterministicBuiltinsIn(options.policy_bundle).empty();
+  }
   ImpactReport report;
   report.policy_bundle = options.policy_bundle;
   report.bundle_digest = *digest;
   report.query = options.query;
-  report.engine = std::string("native (oep ") + OEP_VERSION + ")";
+  report.engine = opa ? "opa CLI at " + opa->binary : std::string("native (oep ") + OEP_VERSION + ")";
   std::string after;
   for (;;) {
     auto batch = store.DecisionBatch(options.filter, after, options.batch_size);
@@ -126,10 +182,11 @@ Result<ImpactReport> RunImpact(Store& store, const ImpactOptions& options, const
     for (size_t begin = 0; begin < batch->size(); begin += per) {
       size_t end = std::min(batch->size(), begin + per);
       workers.push_back(std::async(std::launch::async, [&, begin, end] {
-        for (size_t i = begin; i < end; ++i) verdicts[i] = Judge(engine, query, (*batch)[i], *detached);
+        for (size_t i = begin; i < end; ++i) verdicts[i] = Judge(opa ? nullptr : &engine, query, (*batch)[i], *detached);
       }));
     }
     for (auto& w : workers) w.get();
+    if (opa) OEP_RETURN_IF_ERROR(DecideWithOpa(*opa, options, opa_evaluative, verdicts));
     for (const auto& v : verdicts) {
       ++report.total;
       if (!v.error.empty()) {

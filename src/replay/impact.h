@@ -20,6 +20,7 @@ struct ImpactOptions {
   int examples = 10;      // flipped decision ids kept per transition (--limit)
   int batch_size = 900;   // OEP_SQLITE_BATCH_VARIABLE_LIMIT
   int threads = 2;
+  std::string engine = "native";  // native | opa | auto (see counterfactual.h)
 };
 
 struct ImpactReport {

@@ -78,3 +78,21 @@ TEST_CASE("impact refuses a batch size SQLite cannot bind", "[impact][bad-input]
     CHECK_THAT(r.err, Catch::Contains("OEP_SQLITE_BATCH_VARIABLE_LIMIT") && Catch::Contains("1 to 32766"));
   }
 }
+
+TEST_CASE("impact through the OPA CLI engine matches the native engine", "[impact][opa-engine]") {
+  ScratchDir dir;
+  std::string store = dir / "s.sqlite";
+  REQUIRE(RunOep({"demo", "--decisions", "120", "--state-path", store}).exit_code == 0);
+  std::vector<std::string> args = {"impact", "--state-path", store, "--policy-bundle",
+                                   Policy("approval_per_step_escalation.rego"), "--json", "--limit", "3"};
+  RunResult native = RunOep(args);
+  args.insert(args.end(), {"--engine", "opa"});
+  RunResult opa = RunOep(args, {"OEP_OPA_BIN_PATH=" + RepoRoot() + "/tests/data/opa_shim.sh",
+                                std::string("OEP_SHIM_TARGET=") + OEP_BINARY, "OEP_SQLITE_BATCH_VARIABLE_LIMIT=50"});
+  INFO(opa.err);
+  REQUIRE(native.exit_code == 0);
+  REQUIRE(opa.exit_code == 0);
+  auto counts = [](const std::string& out) { return out.substr(out.find("\"counts\""), out.find("\"engine\"") - out.find("\"counts\"")); };
+  CHECK(counts(native.out) == counts(opa.out));
+  CHECK_THAT(opa.out, Catch::Contains("\"engine\":\"opa CLI at"));
+}
