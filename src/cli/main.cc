@@ -389,12 +389,12 @@ int main(int argc, char** argv) {
   rego_eval->add_flag("--fail", eval_opts.fail, "exit 1 when the result is undefined");
   rego_eval->add_flag("--fail-defined", eval_opts.fail_defined, "exit 1 when the result is defined");
   rego_eval->add_flag("--strict-builtin-errors", eval_opts.strict_builtin_errors, "built-in errors are fatal");
-  rego_eval->add_flag("--v0-compatible", v0_compatible, "accepted; Rego v0 syntax is not supported yet");
+  rego_eval->add_flag("--v0-compatible", v0_compatible, "parse Rego v0 (p[x] { ... } defines a partial set)");
   rego_eval->add_option("query", eval_opts.query, "query")->required();
   std::vector<std::string> test_paths;
   auto* rego_test = rego_cmd->add_subcommand("test", "run test_* rules (like `opa test`)");
   rego_test->add_option("paths", test_paths, "policy files or directories")->required();
-  rego_test->add_flag("--v0-compatible", v0_compatible, "accepted; Rego v0 syntax is not supported yet");
+  rego_test->add_flag("--v0-compatible", v0_compatible, "parse Rego v0 (p[x] { ... } defines a partial set)");
 
   try {
     app.parse(argc, argv);
@@ -433,9 +433,9 @@ int main(int argc, char** argv) {
   if (*conformance) return RunConformance(conformance_dir, floor, max_failures);
   if (*impact) return RunImpactVerb(state_path, impact_opts, impact_json);
   if (*rego_eval || *rego_test) {
-    if (v0_compatible) return Fail(Status::InvalidArgument("--v0-compatible: Rego v0 syntax is not supported yet"));
     if (!input_file.empty()) eval_opts.input_file = input_file;
-    rego::CliOutput out = *rego_eval ? rego::OpaEval(eval_opts) : rego::OpaTest(test_paths);
+    eval_opts.v0_compatible = v0_compatible;
+    rego::CliOutput out = *rego_eval ? rego::OpaEval(eval_opts) : rego::OpaTest(test_paths, v0_compatible);
     std::cout << out.out;
     std::cerr << out.err;
     return out.exit_code;

@@ -65,7 +65,7 @@ CliOutput OpaEval(const OpaEvalOptions& o) {
     out.exit_code = 2;
     return out;
   };
-  auto policy = LoadPolicy(o.data);
+  auto policy = LoadPolicy(o.data, o.v0_compatible ? RegoVersion::kV0 : RegoVersion::kV1);
   if (auto* err = std::get_if<RegoError>(&policy)) return fail(*err);
   std::optional<Value> input;
   if (o.input_file || o.stdin_input) {
@@ -126,9 +126,9 @@ CliOutput OpaEval(const OpaEvalOptions& o) {
   return out;
 }
 
-CliOutput OpaTest(const std::vector<std::string>& paths) {
+CliOutput OpaTest(const std::vector<std::string>& paths, bool v0_compatible) {
   CliOutput out;
-  auto policy = LoadPolicy(paths);
+  auto policy = LoadPolicy(paths, v0_compatible ? RegoVersion::kV0 : RegoVersion::kV1);
   if (auto* err = std::get_if<RegoError>(&policy)) {
     out.err = err->file + ":" + std::to_string(err->loc.row) + ": " + err->code + ": " + err->message + "\n";
     out.exit_code = 2;

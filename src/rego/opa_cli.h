@@ -15,6 +15,7 @@ struct OpaEvalOptions {
   bool fail = false;          // exit 1 when undefined
   bool fail_defined = false;  // exit 1 when defined
   bool strict_builtin_errors = false;
+  bool v0_compatible = false;
   std::string query;
 };
 
@@ -29,6 +30,6 @@ struct CliOutput {
 CliOutput OpaEval(const OpaEvalOptions& options);
 
 // Runs every test_* rule under `paths`: one line per test, a summary, exit 1 on any failure.
-CliOutput OpaTest(const std::vector<std::string>& paths);
+CliOutput OpaTest(const std::vector<std::string>& paths, bool v0_compatible = false);
 
 }  // namespace oep::rego

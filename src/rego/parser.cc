@@ -242,7 +242,8 @@ TermPtr MakeCall(std::string op, std::vector<TermPtr> args, Location loc) {
 
 class Parser {
  public:
-  Parser(std::vector<Token> toks, std::string file) : toks_(std::move(toks)), file_(std::move(file)) {}
+  Parser(std::vector<Token> toks, std::string file, RegoVersion version = RegoVersion::kV1)
+      : toks_(std::move(toks)), file_(std::move(file)), version_(version) {}
 
   Module ParseModuleTokens() {
     Module m;
@@ -437,7 +438,9 @@ class Parser {
       has_value = true;
       if (rule->kind != RuleKind::kFunction) rule->kind = rule->keys.empty() ? RuleKind::kComplete : RuleKind::kPartialObject;
     } else if (rule->kind != RuleKind::kFunction) {
-      rule->kind = rule->keys.empty() ? RuleKind::kComplete : RuleKind::kPartialObject;
+      rule->kind = rule->keys.empty() ? RuleKind::kComplete
+                   : version_ == RegoVersion::kV0 && rule->keys.size() == 1 ? RuleKind::kPartialSet
+                                                                             : RuleKind::kPartialObject;
     }
     (void)has_value;
     if (!rule->value && rule->kind != RuleKind::kPartialSet) rule->value = MakeScalar(Value::Bool(true), rule->loc);
@@ -939,16 +942,17 @@ class Parser {
   std::vector<Token> toks_;
   size_t pos_ = 0;
   std::string file_;
+  RegoVersion version_;
   std::vector<bool> nl_;  // per nesting level: are newlines significant?
   std::vector<bool> comma_in_;  // per nesting level: may "k, v in c" appear here?
   std::vector<bool> bar_stop_;  // per nesting level: does '|' end the term (comprehension head)?
 };
 
 template <typename T, typename Fn>
-ParseResult<T> Run(std::string_view text, const std::string& file, Fn fn) {
+ParseResult<T> Run(std::string_view text, const std::string& file, Fn fn, RegoVersion version = RegoVersion::kV1) {
   try {
     Lexer lexer(text);
-    Parser parser(lexer.Run(), file);
+    Parser parser(lexer.Run(), file, version);
     return fn(parser);
   } catch (const ParseError& e) {
     RegoError err = e.error;
@@ -970,8 +974,8 @@ std::string StaticRefName(const TermPtr& t) {
   return name;
 }
 
-ParseResult<Module> ParseModule(std::string_view text, const std::string& file) {
-  return Run<Module>(text, file, [](Parser& p) { return p.ParseModuleTokens(); });
+ParseResult<Module> ParseModule(std::string_view text, const std::string& file, RegoVersion version) {
+  return Run<Module>(text, file, [](Parser& p) { return p.ParseModuleTokens(); }, version);
 }
 
 ParseResult<Body> ParseQuery(std::string_view text) {

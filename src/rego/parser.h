@@ -13,7 +13,11 @@ namespace oep::rego {
 template <typename T>
 using ParseResult = std::variant<T, RegoError>;
 
-ParseResult<Module> ParseModule(std::string_view text, const std::string& file);
+enum class RegoVersion { kV1, kV0 };
+
+// kV0 (`--v0-compatible`): rule bodies without `if`, and `p[x] { ... }` without a value
+// defines the partial set p (in v1 it is the object p with p[x] = true).
+ParseResult<Module> ParseModule(std::string_view text, const std::string& file, RegoVersion version = RegoVersion::kV1);
 ParseResult<Body> ParseQuery(std::string_view text);
 ParseResult<TermPtr> ParseTerm(std::string_view text);
 

@@ -30,13 +30,13 @@ Value Nest(const std::vector<std::string>& path, const Value& v) {
 
 }  // namespace
 
-std::variant<LoadedPolicy, RegoError> LoadPolicy(const std::vector<std::string>& paths) {
+std::variant<LoadedPolicy, RegoError> LoadPolicy(const std::vector<std::string>& paths, RegoVersion version) {
   std::vector<Module> modules;
   Value data = Value::MakeObject({});
   auto load_rego = [&](const std::string& file) -> std::optional<RegoError> {
     auto text = ReadFile(file);
     if (!text.ok()) return RegoError{"rego_parse_error", text.status().message(), file, {}};
-    auto parsed = ParseModule(*text, file);
+    auto parsed = ParseModule(*text, file, version);
     if (auto* err = std::get_if<RegoError>(&parsed)) return *err;
     modules.push_back(std::move(std::get<Module>(parsed)));
     return std::nullopt;

@@ -8,6 +8,7 @@
 
 #include "rego/engine.h"
 #include "rego/error.h"
+#include "rego/parser.h"
 
 namespace oep::rego {
 
@@ -19,6 +20,7 @@ struct LoadedPolicy {
 // `paths`: .rego files (modules), .json files (merged into data at the root), and
 // directories (recursively: .rego modules; data.json files merged at their directory's
 // path, as in a bundle).
-std::variant<LoadedPolicy, RegoError> LoadPolicy(const std::vector<std::string>& paths);
+std::variant<LoadedPolicy, RegoError> LoadPolicy(const std::vector<std::string>& paths,
+                                                 RegoVersion version = RegoVersion::kV1);
 
 }  // namespace oep::rego

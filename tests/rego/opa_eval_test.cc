@@ -69,3 +69,16 @@ TEST_CASE("a package spread over modules sees all its rules and functions", "[re
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("data.t.test_double: PASS"));
 }
+
+TEST_CASE("--v0-compatible reads Rego v0: p[x] { ... } is a partial set", "[rego][cli]") {
+  ScratchDir dir;
+  WriteText(dir / "v0.rego", "package t\n\nnames[n] { n := input.users[_].name }\n\nallow { input.n > 1 }\n");
+  WriteText(dir / "in.json", R"({"n": 2, "users": [{"name": "a"}, {"name": "b"}]})");
+  RunResult v0 = RunOep({"rego", "eval", "--v0-compatible", "-d", dir / "v0.rego", "-i", dir / "in.json", "x := data.t"});
+  INFO(v0.out << v0.err);
+  REQUIRE(v0.exit_code == 0);
+  CHECK_THAT(v0.out, Catch::Contains("\"x\":{\"allow\":true,\"names\":[\"a\",\"b\"]}"));
+  // In v1 the same head is an object rule.
+  RunResult v1 = RunOep({"rego", "eval", "-d", dir / "v0.rego", "-i", dir / "in.json", "x := data.t.names"});
+  CHECK_THAT(v1.out, Catch::Contains("\"x\":{\"a\":true,\"b\":true}"));
+}
