@@ -70,7 +70,7 @@ TEST_CASE("a package spread over modules sees all its rules and functions", "[re
   CHECK_THAT(r.out, Catch::Contains("data.t.test_double: PASS"));
 }
 
-TEST_CASE("--v0-compatible reads Rego v0: p[x] { ... } is a partial set", "[rego][cli]") {
+TEST_CASE("rego eval with --v0-compatible reads v0: p[x] { ... } is a partial set", "[rego][cli]") {
   ScratchDir dir;
   WriteText(dir / "v0.rego", "package t\n\nnames[n] { n := input.users[_].name }\n\nallow { input.n > 1 }\n");
   WriteText(dir / "in.json", R"({"n": 2, "users": [{"name": "a"}, {"name": "b"}]})");
