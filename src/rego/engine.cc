@@ -783,37 +783,46 @@ class Evaluator {
     return result;
   }
 
-  std::optional<Value> ComputeRuleDocument(Node* node) {
-    RuleKind kind = !node->rules.empty() ? node->rules[0]->kind : node->default_rule->kind;
-    if (kind == RuleKind::kComplete) {
-      std::optional<Value> value;
-      for (const Rule* r : node->rules) {
-        for (const Rule* alt = r; alt; alt = alt->else_rule.get()) {
-          bool any = false;
-          size_t mark = binds_.size();
-          Frame f = EnterRule(alt);
-          EvalBody(alt->body, 0, [&] {
+  // The one value of the complete rules (args == nullptr) or functions at `node`: the
+  // first alternative of each else-chain whose body succeeds decides; different values are
+  // a conflict; with no value the default rule's value applies.
+  std::optional<Value> EvalSingleValued(Node* node, const Array* args, const char* conflict) {
+    std::optional<Value> value;
+    for (const Rule* r : node->rules) {
+      for (const Rule* alt = r; alt; alt = alt->else_rule.get()) {
+        bool any = false;
+        size_t mark = binds_.size();
+        Frame f = EnterRule(alt);
+        auto body = [&] {
+          return EvalBody(alt->body, 0, [&] {
             return EvalTerm(alt->value, [&](const Value& v) {
               any = true;
-              if (value && *value != v) {
-                return Fail("eval_conflict_error", "complete rules must not produce multiple outputs", alt->loc);
-              }
+              if (value && *value != v) return Fail("eval_conflict_error", conflict, alt->loc);
               value = v;
               return true;
             });
           });
-          LeaveRule(f, mark);
-          if (error) return std::nullopt;
-          if (any) break;
-        }
-      }
-      if (!value && node->default_rule) {
-        size_t mark = binds_.size();
-        Frame f = EnterRule(node->default_rule);
-        value = EvalOne(node->default_rule->value);
+        };
+        if (args) UnifyArgs(alt->args, *args, 0, body);
+        else body();
         LeaveRule(f, mark);
+        if (error) return std::nullopt;
+        if (any) break;
       }
-      return value;
+    }
+    if (!value && node->default_rule) {
+      size_t mark = binds_.size();
+      Frame f = EnterRule(node->default_rule);
+      value = EvalOne(node->default_rule->value);
+      LeaveRule(f, mark);
+    }
+    return value;
+  }
+
+  std::optional<Value> ComputeRuleDocument(Node* node) {
+    RuleKind kind = !node->rules.empty() ? node->rules[0]->kind : node->default_rule->kind;
+    if (kind == RuleKind::kComplete) {
+      return EvalSingleValued(node, nullptr, "complete rules must not produce multiple outputs");
     }
     // Partial set / object, possibly with several levels of keys.
     Value doc = kind == RuleKind::kPartialSet && node->rules[0]->keys.size() == 1 ? Value::MakeSet({}) : Value::MakeObject({});
@@ -1070,37 +1079,11 @@ class Evaluator {
       --depth_;
       return std::nullopt;
     }
-    std::optional<Value> result;
-    for (const Rule* r : node->rules) {
-      for (const Rule* alt = r; alt; alt = alt->else_rule.get()) {
-        bool any = false;
-        size_t mark = binds_.size();
-        Frame f = EnterRule(alt);
-        UnifyArgs(alt->args, args, 0, [&] {
-          return EvalBody(alt->body, 0, [&] {
-            return EvalTerm(alt->value, [&](const Value& v) {
-              any = true;
-              if (result && *result != v) {
-                return Fail("eval_conflict_error", "functions must not produce multiple outputs for same inputs", alt->loc);
-              }
-              result = v;
-              return true;
-            });
-          });
-        });
-        LeaveRule(f, mark);
-        if (error) {
-          --depth_;
-          return std::nullopt;
-        }
-        if (any) break;
-      }
-    }
-    if (!result && node->default_rule) {
-      size_t mark = binds_.size();
-      Frame f = EnterRule(node->default_rule);
-      result = EvalOne(node->default_rule->value);
-      LeaveRule(f, mark);
+    std::optional<Value> result =
+        EvalSingleValued(node, &args, "functions must not produce multiple outputs for same inputs");
+    if (error) {
+      --depth_;
+      return std::nullopt;
     }
     --depth_;
     memo_.back()[memo_key] = result;
