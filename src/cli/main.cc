@@ -18,6 +18,7 @@
 #include "json/json.h"
 #include "replay/counterfactual.h"
 #include "replay/impact.h"
+#include "replay/impact_runs.h"
 #include "replay/replay.h"
 #include "store/store.h"
 #include "util/content_digest.h"
@@ -135,19 +136,75 @@ int RunCounterfactual(const std::string& state_path, const std::string& id, cons
   return rc;
 }
 
-int RunImpactVerb(const std::string& state_path, ImpactOptions options, bool as_json) {
+std::string NowUtc() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+struct ImpactSave {
+  bool save = false;
+  std::string label;
+};
+
+// Re-decides on a read-only connection; --save then stores the report in one write batch,
+// so a failed run leaves the store untouched.
+int RunImpactVerb(const std::string& state_path, ImpactOptions options, bool as_json, const ImpactSave& save) {
+  if (options.policy_bundle.empty()) {
+    return Fail(Status::InvalidArgument("impact needs --policy-bundle FILE.rego|DIR (or `oep impact list|show`)"));
+  }
+  if (!save.save && !save.label.empty()) return Fail(Status::InvalidArgument("--label names a saved run; add --save"));
   auto batch = BatchSizeFromEnv();
   if (!batch.ok()) return Fail(batch.status());
   options.batch_size = *batch;
-  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
-  if (!store.ok()) return Fail(store.status());
-  bool tty = ::isatty(2);
-  auto report = RunImpact(**store, options, [&](int64_t done) {
-    if (tty) std::cerr << "\r" << done << " decisions re-decided" << std::flush;
-  });
-  if (tty) std::cerr << "\n";
+  std::string path = Resolve(state_path);
+  Result<ImpactReport> report = Status::Ok();
+  {
+    auto store = Store::Open(path, Store::Mode::kReadOnly);
+    if (!store.ok()) return Fail(store.status());
+    bool tty = ::isatty(2);
+    report = RunImpact(**store, options, [&](int64_t done) {
+      if (tty) std::cerr << "\r" << done << " decisions re-decided" << std::flush;
+    });
+    if (tty) std::cerr << "\n";
+  }
   if (!report.ok()) return Fail(report.status());
   std::cout << (as_json ? report->ToJson() + "\n" : report->RenderHuman());
+  if (!save.save) return 0;
+  return WriteBatch(path, [&](Store& store) -> Status {
+    auto run = SaveImpactRun(store, *report, NowUtc(), save.label);
+    if (!run.ok()) return run.status();
+    (as_json ? std::cerr : std::cout) << "saved as counterfactual run " << run->run_id << " (oep impact show "
+                                      << run->run_id << ")\n";
+    return Status::Ok();
+  });
+}
+
+int RunImpactList(const std::string& state_path, bool as_json) {
+  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
+  if (!store.ok()) return Fail(store.status());
+  auto runs = ListImpactRuns(**store);
+  if (!runs.ok()) return Fail(runs.status());
+  if (as_json) {
+    std::string out = "[";
+    for (size_t i = 0; i < runs->size(); ++i) out += (i ? "," : "") + (*runs)[i].ToJson();
+    std::cout << out << "]\n";
+  } else if (runs->empty()) {
+    std::cout << "no saved counterfactual runs in " << (*store)->path()
+              << " (save one with `oep impact --policy-bundle B --save`)\n";
+  } else {
+    std::cout << RenderImpactRunList(*runs);
+  }
+  return 0;
+}
+
+int RunImpactShow(const std::string& state_path, const std::string& run_id, bool as_json) {
+  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
+  if (!store.ok()) return Fail(store.status());
+  auto run = LoadImpactRun(**store, run_id);
+  if (!run.ok()) return Fail(run.status());
+  std::cout << (as_json ? run->ToJson() + "\n" : run->RenderHuman());
   return 0;
 }
 
@@ -192,13 +249,6 @@ int RunVerifyEls(const std::string& file, bool reject_local) {
   std::cout << report->Render();
   if (!report->ok()) return 1;
   return reject_local && report->evidence_class == "NON_AUTHORITATIVE_EVIDENCE" ? 1 : 0;
-}
-
-std::string NowUtc() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
 }
 
 int RunSeal(const std::string& state_path, const std::string& chain, std::string key, const std::string& authority,
@@ -357,7 +407,7 @@ int main(int argc, char** argv) {
   bool impact_json = false;
   auto* impact = app.add_subcommand("impact", "re-decide stored decisions under a substituted policy: what flips");
   AddStatePath(impact, &state_path);
-  impact->add_option("--policy-bundle", impact_opts.policy_bundle, "substituted policy: .rego file or bundle directory")->required();
+  impact->add_option("--policy-bundle", impact_opts.policy_bundle, "substituted policy: .rego file or bundle directory");
   impact->add_option("--query", impact_opts.query, "decision query (default data.oep.permissions.decision)");
   impact->add_option("--since", impact_opts.filter.since, "only decisions at or after this RFC 3339 time");
   impact->add_option("--until", impact_opts.filter.until, "only decisions at or before this RFC 3339 time");
@@ -366,6 +416,18 @@ int main(int argc, char** argv) {
   impact->add_option("--limit", impact_opts.examples, "flipped decision ids listed per transition")->check(CLI::NonNegativeNumber);
   impact->add_flag("--json", impact_json, "machine-readable report");
   impact->add_option("--engine", impact_opts.engine, "native | opa | auto")->check(CLI::IsMember({"native", "opa", "auto"}));
+  ImpactSave impact_save;
+  impact->add_flag("--save", impact_save.save, "store the report as a counterfactual run (see `oep impact list`)");
+  impact->add_option("--label", impact_save.label, "a note saved with the run");
+  impact->require_subcommand(0, 1);
+  auto* impact_list = impact->add_subcommand("list", "saved counterfactual runs, oldest first");
+  AddStatePath(impact_list, &state_path);
+  impact_list->add_flag("--json", impact_json, "the stored runs as a JSON array");
+  std::string run_id;
+  auto* impact_show = impact->add_subcommand("show", "one saved counterfactual run");
+  AddStatePath(impact_show, &state_path);
+  impact_show->add_option("run_id", run_id, "the run's id (cfr_...)")->required();
+  impact_show->add_flag("--json", impact_json, "the stored run as JSON");
 
   auto* rego_cmd = app.add_subcommand("rego", "the native Rego engine");
   rego_cmd->require_subcommand(1);
@@ -431,7 +493,9 @@ int main(int argc, char** argv) {
   if (*demo) return RunDemo(state_path, decisions, seed);
   if (*dump) return RunDump(state_path, digest_only);
   if (*conformance) return RunConformance(conformance_dir, floor, max_failures);
-  if (*impact) return RunImpactVerb(state_path, impact_opts, impact_json);
+  if (*impact_list) return RunImpactList(state_path, impact_json);
+  if (*impact_show) return RunImpactShow(state_path, run_id, impact_json);
+  if (*impact) return RunImpactVerb(state_path, impact_opts, impact_json, impact_save);
   if (*rego_eval || *rego_test) {
     if (!input_file.empty()) eval_opts.input_file = input_file;
     eval_opts.v0_compatible = v0_compatible;

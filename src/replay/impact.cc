@@ -1,5 +1,6 @@
 #include "replay/impact.h"
 
+#include <array>
 #include <cstdlib>
 #include <future>
 
@@ -78,6 +79,13 @@ Verdict Judge(const rego::Engine* engine, const rego::Body& query, const StoredA
   }
   v.evaluative = !reasons.empty() || !eval.now_ns;
   return v;
+}
+
+// The filter's members by their JSON names.
+template <typename Filter>
+auto FilterMembers(Filter& f) {
+  return std::array{std::pair{"since", &f.since}, std::pair{"until", &f.until}, std::pair{"tool", &f.tool},
+                    std::pair{"actor", &f.actor}};
 }
 
 std::string Quote(const std::string& s) {
@@ -163,6 +171,10 @@ Result<ImpactReport> RunImpact(Store& store, const ImpactOptions& options, const
   report.bundle_digest = *digest;
   report.query = options.query;
   report.engine = opa ? "opa CLI at " + opa->binary : std::string("native (oep ") + OEP_VERSION + ")";
+  report.filter = options.filter;
+  auto next_entry = store.NextLedgerEntryId();
+  if (!next_entry.ok()) return next_entry.status();
+  report.as_of_ledger_entry = *next_entry - 1;
   std::string after;
   for (;;) {
     auto batch = store.DecisionBatch(options.filter, after, options.batch_size);
@@ -223,6 +235,12 @@ std::string ImpactReport::RenderHuman() const {
   };
   std::string out = "Impact of " + policy_bundle + " (" + bundle_digest.substr(0, 19) + "…) on " + query + "\n";
   out += "  engine                  " + engine + "\n";
+  std::string scope;
+  for (const auto& [name, value] : FilterMembers(filter)) {
+    if (!value->empty()) scope += std::string(scope.empty() ? "" : ", ") + name + " " + *value;
+  }
+  out += "  scope                   " + (scope.empty() ? std::string("all decisions") : scope) +
+         " (store as of ledger entry " + std::to_string(as_of_ledger_entry) + ")\n";
   out += row("decisions", total) + row("unchanged", unchanged) + row("allow -> deny", allow_to_deny) +
          row("deny -> allow", deny_to_allow) + row("-> undefined", to_undefined) +
          row("other field changes", other_changes) + row("evaluative", evaluative) + row("errors", errors);
@@ -240,7 +258,8 @@ std::string ImpactReport::RenderHuman() const {
 }
 
 std::string ImpactReport::ToJson() const {
-  std::string out = "{\"bundle_digest\":" + Quote(bundle_digest) + ",\"counts\":{\"allow_to_deny\":" +
+  std::string out = "{\"as_of_ledger_entry\":" + std::to_string(as_of_ledger_entry) +
+                    ",\"bundle_digest\":" + Quote(bundle_digest) + ",\"counts\":{\"allow_to_deny\":" +
                     std::to_string(allow_to_deny) + ",\"deny_to_allow\":" + std::to_string(deny_to_allow) +
                     ",\"errors\":" + std::to_string(errors) + ",\"evaluative\":" + std::to_string(evaluative) +
                     ",\"other_changes\":" + std::to_string(other_changes) + ",\"to_undefined\":" +
@@ -255,6 +274,13 @@ std::string ImpactReport::ToJson() const {
     out += "]";
     first = false;
   }
+  out += "},\"filter\":{";
+  first = true;
+  for (const auto& [name, value] : FilterMembers(filter)) {
+    if (value->empty()) continue;
+    out += (first ? "" : ",") + Quote(name) + ":" + Quote(*value);
+    first = false;
+  }
   out += "},\"policy_bundle\":" + Quote(policy_bundle) + ",\"query\":" + Quote(query) + ",\"rule_transitions\":{";
   first = true;
   for (const auto& [t, n] : rule_transitions) {
@@ -262,6 +288,54 @@ std::string ImpactReport::ToJson() const {
     first = false;
   }
   return out + "},\"schema_version\":\"oep.impact_report.v0\"}";
+}
+
+Result<ImpactReport> ImpactReport::FromJson(const rapidjson::Value& v) {
+  auto bad = [](const std::string& pointer) {
+    return Status::InvalidArgument("impact report: " + pointer + " missing or of the wrong type");
+  };
+  if (!v.IsObject()) return bad("/");
+  ImpactReport r;
+  for (auto [name, field] : {std::pair{"policy_bundle", &r.policy_bundle}, {"bundle_digest", &r.bundle_digest},
+                             {"query", &r.query}, {"engine", &r.engine}}) {
+    const auto* m = json::GetMember(v, name);
+    if (m == nullptr || !m->IsString()) return bad(std::string("/") + name);
+    *field = m->GetString();
+  }
+  if (const auto* m = json::GetMember(v, "as_of_ledger_entry"); m && m->IsInt64()) r.as_of_ledger_entry = m->GetInt64();
+  if (const auto* f = json::GetMember(v, "filter"); f && f->IsObject()) {
+    for (const auto& [name, value] : FilterMembers(r.filter)) *value = json::GetString(*f, name);
+  }
+  const auto* counts = json::GetMember(v, "counts");
+  if (counts == nullptr || !counts->IsObject()) return bad("/counts");
+  for (auto [name, field] : {std::pair{"total", &r.total}, {"unchanged", &r.unchanged},
+                             {"allow_to_deny", &r.allow_to_deny}, {"deny_to_allow", &r.deny_to_allow},
+                             {"to_undefined", &r.to_undefined}, {"other_changes", &r.other_changes},
+                             {"evaluative", &r.evaluative}, {"errors", &r.errors}}) {
+    const auto* m = json::GetMember(*counts, name);
+    if (m == nullptr || !m->IsInt64()) return bad(std::string("/counts/") + name);
+    *field = m->GetInt64();
+  }
+  if (const auto* t = json::GetMember(v, "rule_transitions"); t && t->IsObject()) {
+    for (const auto& m : t->GetObject()) {
+      if (m.value.IsInt64()) r.rule_transitions[m.name.GetString()] = m.value.GetInt64();
+    }
+  }
+  if (const auto* e = json::GetMember(v, "examples"); e && e->IsObject()) {
+    for (const auto& m : e->GetObject()) {
+      if (!m.value.IsArray()) continue;
+      auto& ids = r.examples[m.name.GetString()];
+      for (const auto& id : m.value.GetArray()) {
+        if (id.IsString()) ids.emplace_back(id.GetString());
+      }
+    }
+  }
+  if (const auto* e = json::GetMember(v, "errors"); e && e->IsArray()) {
+    for (const auto& m : e->GetArray()) {
+      if (m.IsString()) r.first_errors.emplace_back(m.GetString());
+    }
+  }
+  return r;
 }
 
 }  // namespace oep

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <rapidjson/document.h>
+
 #include "store/store.h"
 #include "util/status.h"
 
@@ -23,8 +25,12 @@ struct ImpactOptions {
   std::string engine = "native";  // native | opa | auto (see counterfactual.h)
 };
 
+// The output of `oep impact`; ToJson is the "impact_report" of
+// playbooks/schema/counterfactual_run.v0.schema.json and FromJson reads it back.
 struct ImpactReport {
   std::string policy_bundle, bundle_digest, query, engine;
+  Store::DecisionFilter filter;
+  int64_t as_of_ledger_entry = 0;  // the store's last ledger entry when the run started
   int64_t total = 0, unchanged = 0, allow_to_deny = 0, deny_to_allow = 0, to_undefined = 0, other_changes = 0,
           evaluative = 0, errors = 0;
   // "original_rule -> counterfactual_rule" -> count, for decisions whose outcome changed.
@@ -34,6 +40,7 @@ struct ImpactReport {
   std::vector<std::string> first_errors;
   std::string RenderHuman() const;
   std::string ToJson() const;
+  static Result<ImpactReport> FromJson(const rapidjson::Value& report);
 };
 
 // Reads OEP_SQLITE_BATCH_VARIABLE_LIMIT: default 900, accepted 1..32766.

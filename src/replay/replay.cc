@@ -53,17 +53,7 @@ const Value* FindSpan(const Value& trace, const std::string& span_id) {
 Result<rapidjson::Document> ReplayDecision(Store& store, std::string_view decision_id) {
   auto packet_row = store.Get(ArtifactKind::kPermissionPacket, decision_id);
   if (!packet_row.ok()) return packet_row.status();
-  if (!*packet_row) {
-    auto nearest = store.NearestIds(ArtifactKind::kPermissionPacket, decision_id, 3);
-    std::string msg = "no decision \"" + std::string(decision_id) + "\" in " + store.path();
-    if (nearest.ok() && !nearest->empty()) {
-      msg += "; closest stored decision ids:";
-      for (const auto& id : *nearest) msg += " " + id;
-    } else if (nearest.ok()) {
-      msg += " (the store holds no decisions)";
-    }
-    return Status::NotFound(msg);
-  }
+  if (!*packet_row) return UnknownIdError(store, ArtifactKind::kPermissionPacket, decision_id, "decision");
 
   RecordBuilder b;
   auto packet_entry = b.Stored(**packet_row);

@@ -68,6 +68,13 @@ const std::vector<KindSpec>& Kinds() {
         {"permission_packet_id", "permission_packet_id"},
         {"reconstruction_status", "reconstruction_status", ColumnType::kText, false}},
        "release_manifest_id"},
+      {ArtifactKind::kCounterfactualRun, "oep.counterfactual_run.v0",
+       "playbooks/schema/counterfactual_run.v0.schema.json", "counterfactual_runs", "run_id", "run_id",
+       "counterfactual run",
+       {{"created_at", "created_at"},
+        {"bundle_digest", "report.bundle_digest"},
+        {"policy_bundle", "report.policy_bundle", ColumnType::kText, false}},
+       "", 2},
   };
   return kinds;
 }

@@ -18,6 +18,7 @@ enum class ArtifactKind {
   kOperationalTrace,
   kEvalResult,
   kReconstructionPacket,
+  kCounterfactualRun,
 };
 
 enum class ColumnType { kText, kBool };
@@ -41,6 +42,8 @@ struct KindSpec {
   // Column naming the release manifest this artifact belongs to (must exist in the
   // store or the same batch when non-null); empty for manifests themselves.
   std::string_view manifest_ref_column;
+  // The store format version that introduced the kind's table (see Store::Migrate).
+  int since_store_version = 1;
 };
 
 // All kinds, manifests first (ingest order within a batch does not depend on this).

@@ -36,10 +36,28 @@ std::string KindTableDdl(const KindSpec& spec) {
   return ddl;
 }
 
-// Version 1 of the on-disk format. Later versions append steps; a step never changes.
-std::string SchemaV1() {
+std::string AppendOnlyTriggers(const std::string& table) {
   std::string ddl;
-  for (const auto& spec : AllKinds()) ddl += KindTableDdl(spec);
+  for (const char* op : {"UPDATE", "DELETE"}) {
+    ddl += "CREATE TRIGGER " + table + "_no_" + op + " BEFORE " + op + " ON " + table +
+           " BEGIN SELECT RAISE(ABORT, 'oep evidence is append-only: " + op + " on " + table + " refused'); END;\n";
+  }
+  return ddl;
+}
+
+// The tables of the kinds a format version introduced, with their triggers.
+std::string KindTablesOfVersion(int version) {
+  std::string ddl;
+  for (const auto& spec : AllKinds()) {
+    if (spec.since_store_version != version) continue;
+    ddl += KindTableDdl(spec) + AppendOnlyTriggers(std::string(spec.table));
+  }
+  return ddl;
+}
+
+// Step v0 -> v1 of the on-disk format. Later versions append steps; a step never changes.
+std::string SchemaV1() {
+  std::string ddl = KindTablesOfVersion(1);
   ddl +=
       "CREATE TABLE decision_inputs (\n  decision_id TEXT PRIMARY KEY REFERENCES decisions(decision_id) "
       "DEFERRABLE INITIALLY DEFERRED,\n  digest TEXT NOT NULL,\n  body TEXT NOT NULL,\n  source TEXT NOT NULL,\n"
@@ -49,17 +67,12 @@ std::string SchemaV1() {
       "CREATE TABLE ledger (\n  entry_id INTEGER PRIMARY KEY,\n  chain_id TEXT NOT NULL,\n  seq INTEGER NOT NULL,\n"
       "  kind TEXT NOT NULL,\n  artifact_table TEXT,\n  artifact_id TEXT,\n  content_hash TEXT,\n  source TEXT,\n"
       "  payload TEXT,\n  prev_hash TEXT NOT NULL,\n  entry_hash TEXT NOT NULL,\n  UNIQUE (chain_id, seq)\n);\n";
-  std::vector<std::string> tables;
-  for (const auto& spec : AllKinds()) tables.emplace_back(spec.table);
-  for (const char* t : {"decision_inputs", "documents", "ledger"}) tables.emplace_back(t);
-  for (const auto& t : tables) {
-    for (const char* op : {"UPDATE", "DELETE"}) {
-      ddl += "CREATE TRIGGER " + t + "_no_" + op + " BEFORE " + op + " ON " + t +
-             " BEGIN SELECT RAISE(ABORT, 'oep evidence is append-only: " + op + " on " + t + " refused'); END;\n";
-    }
-  }
+  for (const char* t : {"decision_inputs", "documents", "ledger"}) ddl += AppendOnlyTriggers(t);
   return ddl;
 }
+
+// Step v1 -> v2: saved counterfactual runs (`oep impact --save`).
+std::string SchemaV2() { return KindTablesOfVersion(2); }
 
 size_t EditDistance(std::string_view a, std::string_view b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -140,6 +153,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode mode) {
     }
     if (mode == Mode::kReadOnly) {
       if (version == 0) return Status::InvalidArgument(path + ": not an oep evidence store (user_version 0)");
+      store->version_ = version;
       store->db_->exec("PRAGMA query_only = ON");
       return store;
     }
@@ -165,12 +179,12 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode mode) {
 Status Store::Migrate() {
   int version = db_->execAndGet("PRAGMA user_version").getInt();
   if (version == kStoreSchemaVersion) return Status::Ok();
-  if (version == 0) {
-    SQLite::Transaction tx(*db_);
-    db_->exec(SchemaV1());
-    db_->exec("PRAGMA user_version = 1");
-    tx.commit();
-  }
+  SQLite::Transaction tx(*db_);
+  if (version < 1) db_->exec(SchemaV1());
+  if (version < 2) db_->exec(SchemaV2());
+  db_->exec("PRAGMA user_version = " + std::to_string(kStoreSchemaVersion));
+  tx.commit();
+  version_ = kStoreSchemaVersion;
   return Status::Ok();
 }
 
@@ -284,6 +298,7 @@ Result<PutOutcome> Store::PutDocument(const std::string& path, std::string_view 
 
 Result<bool> Store::Exists(ArtifactKind kind, std::string_view id) {
   const KindSpec& spec = Spec(kind);
+  if (!HasTable(spec)) return false;
   try {
     auto& q = stmts_->Get("SELECT 1 FROM " + std::string(spec.table) + " WHERE " + std::string(spec.id_column) +
                           " = ?");
@@ -296,6 +311,7 @@ Result<bool> Store::Exists(ArtifactKind kind, std::string_view id) {
 
 Result<std::optional<StoredArtifact>> Store::Get(ArtifactKind kind, std::string_view id) {
   const KindSpec& spec = Spec(kind);
+  if (!HasTable(spec)) return std::optional<StoredArtifact>();
   try {
     auto& q = stmts_->Get("SELECT " + std::string(spec.id_column) + ", digest, body, source FROM " +
                           std::string(spec.table) + " WHERE " + std::string(spec.id_column) + " = ?");
@@ -312,6 +328,7 @@ Result<std::vector<StoredArtifact>> Store::FindBy(ArtifactKind kind, std::string
   const KindSpec& spec = Spec(kind);
   bool known = std::any_of(spec.columns.begin(), spec.columns.end(), [&](const KeyColumn& c) { return c.name == column; });
   if (!known) std::abort();  // programmer error: callers name spec columns
+  if (!HasTable(spec)) return std::vector<StoredArtifact>();
   try {
     auto& q = stmts_->Get("SELECT " + std::string(spec.id_column) + ", digest, body, source FROM " +
                           std::string(spec.table) + " WHERE " + std::string(column) + " = ? ORDER BY " +
@@ -338,6 +355,7 @@ Result<std::optional<StoredArtifact>> Store::GetDecisionInput(std::string_view d
 }
 
 Result<int64_t> Store::Count(ArtifactKind kind) {
+  if (!HasTable(Spec(kind))) return int64_t{0};
   try {
     return db_->execAndGet("SELECT count(*) FROM " + std::string(Spec(kind).table)).getInt64();
   } catch (const std::exception& e) {
@@ -349,6 +367,7 @@ Result<std::vector<std::string>> Store::NearestIds(ArtifactKind kind, std::strin
   constexpr int64_t kFullScanLimit = 200000;  // beyond this, rank the lexicographic neighbours only
   const KindSpec& spec = Spec(kind);
   std::string table(spec.table), col(spec.id_column);
+  if (!HasTable(spec)) return std::vector<std::string>();
   try {
     auto count = Count(kind);
     if (!count.ok()) return count.status();
@@ -458,6 +477,7 @@ Result<int64_t> Store::NextLedgerEntryId() {
 Status Store::ForEachCoveredRow(const std::function<Status(CoveredRow&)>& fn) {
   std::vector<std::pair<std::string, std::string>> tables;  // table, select list
   for (const auto& spec : AllKinds()) {
+    if (!HasTable(spec)) continue;
     tables.emplace_back(spec.table, "t." + std::string(spec.id_column) + ", t.digest, t.body, t.source");
   }
   tables.emplace_back("decision_inputs", "t.decision_id, t.digest, t.body, t.source");
@@ -553,6 +573,7 @@ Result<std::map<std::string, std::string>> Store::DecisionInputs(const std::vect
 
 Status Store::ForEach(ArtifactKind kind, const std::function<Status(const StoredArtifact&)>& fn) {
   const KindSpec& spec = Spec(kind);
+  if (!HasTable(spec)) return Status::Ok();
   try {
     SQLite::Statement q(*db_, "SELECT " + std::string(spec.id_column) + ", digest, body, source FROM " +
                                   std::string(spec.table) + " ORDER BY " + std::string(spec.id_column));
@@ -565,7 +586,9 @@ Status Store::ForEach(ArtifactKind kind, const std::function<Status(const Stored
 
 Status Store::Dump(const std::function<void(std::string_view line)>& sink) {
   std::vector<std::pair<std::string, std::string>> tables;  // table, primary key
-  for (const auto& spec : AllKinds()) tables.emplace_back(spec.table, spec.id_column);
+  for (const auto& spec : AllKinds()) {
+    if (HasTable(spec)) tables.emplace_back(spec.table, spec.id_column);
+  }
   tables.emplace_back("decision_inputs", "decision_id");
   tables.emplace_back("documents", "path");
   tables.emplace_back("ledger", "entry_id");
@@ -594,6 +617,18 @@ Status Store::Dump(const std::function<void(std::string_view line)>& sink) {
   } catch (const std::exception& e) {
     return FromException(e, "cannot dump " + path_);
   }
+}
+
+Status UnknownIdError(Store& store, ArtifactKind kind, std::string_view id, const std::string& noun) {
+  auto nearest = store.NearestIds(kind, id, 3);
+  std::string msg = "no " + noun + " \"" + std::string(id) + "\" in " + store.path();
+  if (nearest.ok() && !nearest->empty()) {
+    msg += "; closest stored " + noun + " ids:";
+    for (const auto& n : *nearest) msg += " " + n;
+  } else if (nearest.ok()) {
+    msg += " (the store holds no " + noun + "s)";
+  }
+  return Status::NotFound(msg);
 }
 
 void RemoveStoreFiles(const std::string& path) {

@@ -2,9 +2,10 @@
 // PRAGMA user_version). Every artifact kind has a table holding its canonical JSON
 // body, the body's sha256 digest, where it came from, and its join keys (indexed).
 //
-// On-disk format, version 1 (see Migrate in store.cc):
+// On-disk format, version 2 (see Migrate in store.cc):
 //   <kind table>(<id> TEXT PRIMARY KEY, digest, body, source, ledger_entry, <key columns...>)
-//     for manifests, events, human_reviews, decisions, traces, evals, reconstructions
+//     for manifests, events, human_reviews, decisions, traces, evals, reconstructions (v1)
+//     and counterfactual_runs (v2: `oep impact --save`)
 //   decision_inputs(decision_id PRIMARY KEY, digest, body, source, ledger_entry)
 //     OPA input documents recorded beside (not inside) a permission packet
 //   documents(path PRIMARY KEY, digest, size, body BLOB, ledger_entry)
@@ -34,7 +35,7 @@ class Database;
 
 namespace oep {
 
-inline constexpr int kStoreSchemaVersion = 1;
+inline constexpr int kStoreSchemaVersion = 2;
 
 // One validated artifact ready to store. `columns` holds spec.columns' values in order
 // (nullopt for JSON null or absent; booleans as "0"/"1").
@@ -80,7 +81,8 @@ class Store {
   enum class Mode { kReadOnly, kReadWrite };
 
   // kReadOnly: the file must exist and be an oep store of a version this binary reads.
-  // kReadWrite: creates the file if needed and migrates it forward.
+  // kReadWrite: creates the file if needed and migrates it forward. An older store opened
+  // kReadOnly reads as having no rows of the kinds its version lacks.
   static Result<std::unique_ptr<Store>> Open(const std::string& path, Mode mode);
   ~Store();
   Store(const Store&) = delete;
@@ -157,7 +159,12 @@ class Store {
   std::unique_ptr<SQLite::Database> db_;
   std::unique_ptr<Statements> stmts_;
   bool in_batch_ = false;
+  int version_ = kStoreSchemaVersion;  // an older store opened read-only lacks later kinds' tables
+  bool HasTable(const KindSpec& spec) const { return spec.since_store_version <= version_; }
 };
+
+// NotFound: no `noun` "id" in the store, with the closest stored ids of `kind`.
+Status UnknownIdError(Store& store, ArtifactKind kind, std::string_view id, const std::string& noun);
 
 // Removes a store file and its -wal/-shm companions (used when a failed first
 // ingest must leave no store behind).
