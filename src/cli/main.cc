@@ -14,6 +14,7 @@
 
 #include "demo/demo.h"
 #include "importers/oep_v0.h"
+#include "importers/opa_decision_log.h"
 #include "ingest/ingest.h"
 #include "json/json.h"
 #include "replay/counterfactual.h"
@@ -71,12 +72,30 @@ int RunIngest(const std::string& state_path, const std::vector<std::string>& pat
   });
 }
 
-int RunImport(const std::string& state_path, const std::string& format, const std::string& dir) {
-  if (format != "oep-v0") return Fail(Status::InvalidArgument("unknown import format \"" + format + "\"; expected oep-v0"));
+int RunImport(const std::string& state_path, const std::string& format, const std::string& source,
+              const OpaDecisionLogOptions& log_options) {
+  if (format == "opa-decision-log") {
+    return WriteBatch(Resolve(state_path), [&](Store& store) -> Status {
+      auto report = ImportOpaDecisionLog(store, source, log_options);
+      if (!report.ok()) return report.status();
+      std::cout << "imported " << source << ": " << report->events << " decision-log events, " << report->imported
+                << " as permission packets (" << report->ingest.inserted << " new rows, " << report->ingest.unchanged
+                << " already stored), " << report->other_paths << " other decision paths skipped, "
+                << report->other_lines << " other log lines skipped; " << report->redacted
+                << " with erased or masked input (their re-decisions are evaluative) into " << store.path() << "\n";
+      return Status::Ok();
+    });
+  }
+  if (format != "oep-v0") {
+    return Fail(Status::InvalidArgument("unknown import format \"" + format + "\"; expected oep-v0 or opa-decision-log"));
+  }
+  if (!log_options.manifest_id.empty() || !log_options.path.empty()) {
+    return Fail(Status::InvalidArgument("--manifest and --path apply to opa-decision-log imports only"));
+  }
   return WriteBatch(Resolve(state_path), [&](Store& store) -> Status {
-    auto report = ImportOepV0(store, dir);
+    auto report = ImportOepV0(store, source);
     if (!report.ok()) return report.status();
-    std::cout << "imported " << dir << ": " << report->artifacts << " artifacts, " << report->inputs
+    std::cout << "imported " << source << ": " << report->artifacts << " artifacts, " << report->inputs
               << " OPA inputs, " << report->documents << " documents (" << report->ingest.inserted << " new, "
               << report->ingest.unchanged << " already stored) into " << store.path() << "\n";
     return Status::Ok();
@@ -339,8 +358,11 @@ int main(int argc, char** argv) {
 
   auto* import = app.add_subcommand("import", "import artifacts of another format");
   AddStatePath(import, &state_path);
-  import->add_option("format", import_format, "oep-v0")->required();
-  import->add_option("dir", import_dir, "directory to import")->required();
+  import->add_option("format", import_format, "oep-v0 (a reference artifact directory) | opa-decision-log (a file)")->required();
+  import->add_option("source", import_dir, "directory or file to import")->required();
+  OpaDecisionLogOptions log_options;
+  import->add_option("--manifest", log_options.manifest_id, "opa-decision-log: the stored release manifest the decisions were made under");
+  import->add_option("--path", log_options.path, "opa-decision-log: import only decisions of this path (e.g. oep/permissions/decision)");
 
   auto* replay = app.add_subcommand("replay", "reconstruct one decision from the store (read-only)");
   AddStatePath(replay, &state_path);
@@ -464,7 +486,7 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (*ingest) return RunIngest(state_path, paths);
-  if (*import) return RunImport(state_path, import_format, import_dir);
+  if (*import) return RunImport(state_path, import_format, import_dir, log_options);
   if (*replay) {
     const char* mode = std::getenv("OEP_REPLAY_MODE");
     if (counterfactual || (mode && std::string(mode) == "counterfactual")) {

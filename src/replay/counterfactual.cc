@@ -159,7 +159,11 @@ Result<rapidjson::Document> CounterfactualReplay(Store& store, std::string_view 
     cf_value->Parse(chosen.c_str());
   }
 
-  Outcome original = Outcome::FromJson(json::GetMember(*record, "decision"));
+  const Value* packet = json::FindDotted(*record, "permission_packet.body");
+  Outcome original = packet ? RecordedOutcome(*packet) : Outcome::FromJson(json::GetMember(*record, "decision"));
+  if (packet) {
+    for (auto& why : RecordedInputRedactions(*packet)) reasons.push_back(std::move(why));
+  }
   Outcome counterfactual = Outcome::FromJson(cf_value ? &*cf_value : nullptr);
 
   rapidjson::Document out(rapidjson::kObjectType);

@@ -22,6 +22,7 @@ struct Verdict {
   bool evaluative = false;
   std::string error;
   std::string input_json;  // kept for the OPA engine, which decides after the batch is read
+  std::vector<std::string> redactions;  // see RecordedInputRedactions
 };
 
 // With `engine` null only the original outcome and the input are read (OPA engine).
@@ -35,7 +36,8 @@ Verdict Judge(const rego::Engine* engine, const rego::Body& query, const StoredA
     v.error = row.id + ": stored packet is not JSON";
     return v;
   }
-  v.original = Outcome::FromJson(json::GetMember(body, "decision"));
+  v.original = RecordedOutcome(body);
+  v.redactions = RecordedInputRedactions(body);
   rego::Value input;
   if (const auto* inline_input = json::GetMember(body, "opa_input")) {
     if (engine == nullptr) {
@@ -77,7 +79,7 @@ Verdict Judge(const rego::Engine* engine, const rego::Body& query, const StoredA
   } else {
     v.counterfactual = Outcome::FromJson(nullptr);
   }
-  v.evaluative = !reasons.empty() || !eval.now_ns;
+  v.evaluative = !reasons.empty() || !eval.now_ns || !v.redactions.empty();
   return v;
 }
 
@@ -111,7 +113,7 @@ Status DecideWithOpa(const OpaCliConfig& opa, const ImpactOptions& options, bool
       rapidjson::Document cf;
       if ((*decided)[k].defined) cf.Parse((*decided)[k].value_json.c_str());
       v.counterfactual = Outcome::FromJson((*decided)[k].defined ? &cf : nullptr);
-      v.evaluative = evaluative;
+      v.evaluative = evaluative || !v.redactions.empty();
     }
     pending.clear();
     bytes = 0;

@@ -1,5 +1,6 @@
 #include "replay/outcome.h"
 
+#include <string_view>
 #include <vector>
 
 #include "json/json.h"
@@ -30,6 +31,32 @@ std::vector<std::string> Outcome::ChangedFields(const Outcome& other) const {
   if (matched_rule != other.matched_rule) out.push_back("matched_rule");
   if (reason != other.reason) out.push_back("reason");
   if (decision_code != other.decision_code) out.push_back("decision_code");
+  return out;
+}
+
+Outcome RecordedOutcome(const rapidjson::Value& packet) {
+  if (const auto* log = json::GetMember(packet, "opa_decision_log"); log && log->IsObject()) {
+    return Outcome::FromJson(json::GetMember(*log, "result"));  // absent: undefined
+  }
+  return Outcome::FromJson(json::GetMember(packet, "decision"));
+}
+
+std::vector<std::string> RecordedInputRedactions(const rapidjson::Value& packet) {
+  std::vector<std::string> out;
+  const auto* log = json::GetMember(packet, "opa_decision_log");
+  if (log == nullptr || !log->IsObject()) return out;
+  for (const char* how : {"erased", "masked"}) {
+    const auto* pointers = json::GetMember(*log, how);
+    if (pointers == nullptr || !pointers->IsArray()) continue;
+    for (const auto& p : pointers->GetArray()) {
+      if (!p.IsString()) continue;
+      std::string_view ptr(p.GetString(), p.GetStringLength());
+      if (ptr == "/input" || ptr.rfind("/input/", 0) == 0) {
+        out.push_back("the OPA decision logger " + std::string(how) + " " + std::string(ptr) +
+                      ", so the recorded input is not the input the policy saw");
+      }
+    }
+  }
   return out;
 }
 

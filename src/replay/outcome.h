@@ -21,4 +21,12 @@ struct Outcome {
   std::vector<std::string> ChangedFields(const Outcome& other) const;
 };
 
+// The decision a stored permission packet records: for a packet imported from an OPA
+// decision log, the logged result (no result: undefined); otherwise its decision block.
+Outcome RecordedOutcome(const rapidjson::Value& packet);
+
+// Why the packet's recorded OPA input is not the input the policy saw: fields the decision
+// logger erased or masked. Non-empty makes any re-decision of the packet evaluative.
+std::vector<std::string> RecordedInputRedactions(const rapidjson::Value& packet);
+
 }  // namespace oep

@@ -28,8 +28,14 @@ std::string RenderReplayHuman(const Value& r) {
   std::string out;
   const Value* allow = json::FindDotted(r, "decision.allow");
   bool allowed = allow && allow->IsBool() && allow->GetBool();
-  out += "Decision " + At(r, "decision_id") + ": " + (allowed ? "ALLOWED" : "DENIED") + "\n";
+  const Value* log = json::FindDotted(r, "permission_packet.body.opa_decision_log");
+  bool undefined = log && log->IsObject() && !log->HasMember("result");
+  out += "Decision " + At(r, "decision_id") + ": " + (undefined ? "UNDEFINED" : allowed ? "ALLOWED" : "DENIED") + "\n";
   Line(out, "time", At(r, "decision_time"));
+  if (log && log->IsObject()) {
+    Line(out, "logged", "OPA decision log: decision_id " + At(*log, "decision_id") + ", path " + At(*log, "path") +
+                            ", requested by " + At(*log, "requested_by"));
+  }
   Line(out, "actor", At(r, "actor.type") + " " + At(r, "actor.id"));
   Line(out, "tool", At(r, "tool.name") + " (" + At(r, "tool.operation") + ") " + At(r, "tool.version"));
   Line(out, "action", At(r, "requested_action.action_type") + ": " + At(r, "requested_action.name"));

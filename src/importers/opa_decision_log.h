@@ -1,0 +1,45 @@
+// `oep import opa-decision-log FILE --manifest ID`: OPA decision-log events become permission
+// packets, so a team that runs OPA can replay its production decisions under a candidate policy.
+//
+// Accepted files (gzip-compressed or not): a JSON array of events (the body OPA posts to a
+// decision-log service), or JSON lines, each an event or a line of OPA's console logger
+// (lines whose "msg" is not "Decision Log" are skipped). Each event maps to a packet:
+//   packet_id  pder_opa_<decision_id>       decision_time  timestamp
+//   opa_input  input                         nd_builtin_cache  nd_builtin_cache
+//   decision   derived from result (a boolean, or an object with a boolean "allow")
+//   opa_decision_log  every other member of the event, verbatim (result absent = undefined)
+//   event_id, tool_call_id, trace_id, span_id, actor, tool, requested_action (input.action),
+//   resource: from the event or its input where they carry them in oep's shape; otherwise
+//   marked as not recorded (zero trace/span ids, "opa_dl_" ids, the decision path as tool).
+// policy_bundle_version is the sha256 of the canonical "bundles" revisions object: the log
+// names bundle revisions, not their bytes. Fields the logger erased or masked under /input
+// make re-decisions of that packet evaluative (see RecordedInputRedactions).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "ingest/ingest.h"
+#include "store/store.h"
+
+namespace oep {
+
+struct OpaDecisionLogOptions {
+  std::string manifest_id;  // the stored release manifest the decisions were made under
+  std::string path;         // import only events for this decision path ("" = all)
+};
+
+struct OpaDecisionLogReport {
+  IngestReport ingest;
+  int64_t events = 0;          // decision-log events read
+  int64_t imported = 0;        // stored as packets (new or already stored)
+  int64_t other_paths = 0;     // skipped by --path
+  int64_t other_lines = 0;     // console lines that are not decision-log events
+  int64_t redacted = 0;        // packets whose input the logger erased or masked
+};
+
+// One transaction: every event is imported or none is.
+Result<OpaDecisionLogReport> ImportOpaDecisionLog(Store& store, const std::string& file,
+                                                  const OpaDecisionLogOptions& options);
+
+}  // namespace oep
