@@ -14,6 +14,9 @@ struct Node {
   std::map<std::string, std::unique_ptr<Node>> children;
   std::vector<const Rule*> rules;  // non-default rules at exactly this path
   const Rule* default_rule = nullptr;
+  // The value of a constant rule (`x := <ground term>`, one definition, no body), computed
+  // once at compile time instead of in every evaluation.
+  std::optional<Value> constant;
 };
 
 struct ModuleCtx {
@@ -762,6 +765,7 @@ class Evaluator {
   // Value of the rule(s) at `path` (complete, partial set or partial object), memoized
   // for this evaluation (per `with` scope).
   std::optional<Value> RuleDocument(const std::vector<std::string>& path, Node* node) {
+    if (node->constant) return node->constant;
     auto& memo = rule_memo_.back();
     auto hit = memo.find(node);
     if (hit != memo.end()) return hit->second;
@@ -1140,6 +1144,28 @@ void CollectVars(const TermPtr& t, std::vector<std::string>& out) {
   }
 }
 
+bool IsGround(const TermPtr& t) {
+  switch (t->kind) {
+    case TermKind::kScalar: return true;
+    case TermKind::kArray:
+    case TermKind::kSet:
+    case TermKind::kObject:
+      return std::all_of(t->items.begin(), t->items.end(), IsGround);
+    default: return false;
+  }
+}
+
+void FoldConstantRules(const Engine::Impl& impl, Node& node) {
+  if (node.rules.size() == 1 && !node.default_rule) {
+    const Rule* r = node.rules[0];
+    if (r->kind == RuleKind::kComplete && r->body.empty() && !r->else_rule && r->value && IsGround(r->value)) {
+      Evaluator ev(impl, std::nullopt, EvalOptions{});
+      node.constant = ev.EvalOne(r->value);
+    }
+  }
+  for (auto& [name, child] : node.children) FoldConstantRules(impl, *child);
+}
+
 }  // namespace
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -1183,6 +1209,7 @@ std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Mod
       for (const auto& [name, child] : pkg->children) ctx->local_names.insert(name);
     }
   }
+  FoldConstantRules(*impl, impl->root);
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 

@@ -144,39 +144,39 @@ Value Value::NumberText(std::string_view text) {
   v.d_ = std::strtod(std::string(text).c_str(), nullptr);
   // Integral values written with a fraction or exponent ("1.0", "1e3") are integers.
   if (std::isfinite(v.d_) && v.d_ == std::trunc(v.d_) && std::fabs(v.d_) < 9.2e18) return Int(static_cast<int64_t>(v.d_));
-  v.s_ = std::make_shared<const std::string>(text);
+  v.p_ = std::make_shared<const std::string>(text);
   return v;
 }
 
 Value Value::String(std::string s) {
   Value v;
   v.kind_ = Kind::kString;
-  v.s_ = std::make_shared<const std::string>(std::move(s));
+  v.p_ = std::make_shared<const std::string>(std::move(s));
   return v;
 }
 
 Value Value::MakeArray(Array a) {
   Value v;
   v.kind_ = Kind::kArray;
-  v.a_ = std::make_shared<const Array>(std::move(a));
+  v.p_ = std::make_shared<const Array>(std::move(a));
   return v;
 }
 
 Value Value::MakeObject(Object o) {
   Value v;
   v.kind_ = Kind::kObject;
-  v.o_ = std::make_shared<const Object>(std::move(o));
+  v.p_ = std::make_shared<const Object>(std::move(o));
   return v;
 }
 
 Value Value::MakeSet(Set s) {
   Value v;
   v.kind_ = Kind::kSet;
-  v.set_ = std::make_shared<const Set>(std::move(s));
+  v.p_ = std::make_shared<const Set>(std::move(s));
   return v;
 }
 
-const std::string& Value::number_text() const { return kind_ == Kind::kNumber && s_ ? *s_ : kEmpty; }
+const std::string& Value::number_text() const { return kind_ == Kind::kNumber && p_ ? str() : kEmpty; }
 
 int Value::Compare(const Value& o) const {
   auto rank = [](const Value& v) {
@@ -198,11 +198,11 @@ int Value::Compare(const Value& o) const {
     case Kind::kBool: return b_ == o.b_ ? 0 : (b_ ? 1 : -1);
     case Kind::kNumber: return CompareNumbers(*this, o);
     case Kind::kString: {
-      int c = s_->compare(*o.s_);
+      int c = str().compare(o.str());
       return c < 0 ? -1 : (c > 0 ? 1 : 0);
     }
     case Kind::kArray: {
-      const Array &x = *a_, &y = *o.a_;
+      const Array &x = array(), &y = o.array();
       for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
         int c = x[i].Compare(y[i]);
         if (c) return c;
@@ -211,24 +211,24 @@ int Value::Compare(const Value& o) const {
     }
     case Kind::kObject: {
       // Sorted keys first, then values in key order.
-      auto i = o_->begin(), j = o.o_->begin();
-      for (; i != o_->end() && j != o.o_->end(); ++i, ++j) {
+      auto i = object().begin(), j = o.object().begin();
+      for (; i != object().end() && j != o.object().end(); ++i, ++j) {
         int c = i->first.Compare(j->first);
         if (c) return c;
         c = i->second.Compare(j->second);
         if (c) return c;
       }
-      if (i == o_->end() && j == o.o_->end()) return 0;
-      return i == o_->end() ? -1 : 1;
+      if (i == object().end() && j == o.object().end()) return 0;
+      return i == object().end() ? -1 : 1;
     }
     case Kind::kSet: {
-      auto i = set_->begin(), j = o.set_->begin();
-      for (; i != set_->end() && j != o.set_->end(); ++i, ++j) {
+      auto i = set().begin(), j = o.set().begin();
+      for (; i != set().end() && j != o.set().end(); ++i, ++j) {
         int c = i->Compare(*j);
         if (c) return c;
       }
-      if (i == set_->end() && j == o.set_->end()) return 0;
-      return i == set_->end() ? -1 : 1;
+      if (i == set().end() && j == o.set().end()) return 0;
+      return i == set().end() ? -1 : 1;
     }
   }
   return 0;
@@ -237,18 +237,18 @@ int Value::Compare(const Value& o) const {
 std::optional<Value> Value::Get(const Value& key) const {
   switch (kind_) {
     case Kind::kArray:
-      if (key.is_int() && key.as_int() >= 0 && static_cast<size_t>(key.as_int()) < a_->size()) {
-        return (*a_)[static_cast<size_t>(key.as_int())];
+      if (key.is_int() && key.as_int() >= 0 && static_cast<size_t>(key.as_int()) < array().size()) {
+        return array()[static_cast<size_t>(key.as_int())];
       }
       return std::nullopt;
     case Kind::kObject: {
-      auto it = o_->find(key);
-      if (it == o_->end()) return std::nullopt;
+      auto it = object().find(key);
+      if (it == object().end()) return std::nullopt;
       return it->second;
     }
     case Kind::kSet: {
-      auto it = set_->find(key);
-      if (it == set_->end()) return std::nullopt;
+      auto it = set().find(key);
+      if (it == set().end()) return std::nullopt;
       return *it;
     }
     default: return std::nullopt;
@@ -278,23 +278,23 @@ std::string Value::ToRegoDisplay() const {
   switch (kind_) {
     case Kind::kArray: {
       std::string out = "[";
-      for (size_t i = 0; i < a_->size(); ++i) out += (i ? ", " : "") + (*a_)[i].ToRegoDisplay();
+      for (size_t i = 0; i < array().size(); ++i) out += (i ? ", " : "") + array()[i].ToRegoDisplay();
       return out + "]";
     }
     case Kind::kObject: {
       std::string out = "{";
       bool first = true;
-      for (const auto& [k, v] : *o_) {
+      for (const auto& [k, v] : object()) {
         out += (first ? "" : ", ") + k.ToRegoDisplay() + ": " + v.ToRegoDisplay();
         first = false;
       }
       return out + "}";
     }
     case Kind::kSet: {
-      if (set_->empty()) return "set()";
+      if (set().empty()) return "set()";
       std::string out = "{";
       bool first = true;
-      for (const auto& v : *set_) {
+      for (const auto& v : set()) {
         out += (first ? "" : ", ") + v.ToRegoDisplay();
         first = false;
       }
@@ -333,7 +333,15 @@ Value Value::FromRapid(const rapidjson::Value& v) {
     }
     case rapidjson::kObjectType: {
       Object obj;
-      for (const auto& m : v.GetObject()) obj[String(std::string(m.name.GetString(), m.name.GetStringLength()))] = FromRapid(m.value);
+      // Canonical JSON (every stored body) has sorted keys: appending at the end is O(1).
+      for (const auto& m : v.GetObject()) {
+        Value key = String(std::string(m.name.GetString(), m.name.GetStringLength()));
+        if (!obj.empty() && ValueLess()(std::prev(obj.end())->first, key)) {
+          obj.emplace_hint(obj.end(), std::move(key), FromRapid(m.value));
+        } else {
+          obj.insert_or_assign(std::move(key), FromRapid(m.value));
+        }
+      }
       return MakeObject(std::move(obj));
     }
   }
@@ -383,7 +391,7 @@ class ValueBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Valu
   };
   bool Add(Value v) {
     if (frames_.empty()) result = std::move(v);
-    else if (frames_.back().is_object) frames_.back().object[Value::String(frames_.back().key)] = std::move(v);
+    else if (frames_.back().is_object) frames_.back().object.insert_or_assign(Value::String(std::move(frames_.back().key)), std::move(v));
     else frames_.back().array.push_back(std::move(v));
     return true;
   }

@@ -53,8 +53,21 @@ std::string NowUtc() {
 }  // namespace
 
 std::optional<int64_t> ParseRfc3339Ns(std::string_view ts) {
-  int y, mo, d, h, mi, s;
-  if (ts.size() < 20 || std::sscanf(std::string(ts).c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &s) != 6) {
+  // Fixed-width decimal fields: ts[at, at + n) -> value, or -1 when not all digits.
+  auto digits = [&](size_t at, size_t n) -> int {
+    int v = 0;
+    for (size_t i = at; i < at + n; ++i) {
+      if (i >= ts.size() || !std::isdigit(static_cast<unsigned char>(ts[i]))) return -1;
+      v = v * 10 + (ts[i] - '0');
+    }
+    return v;
+  };
+  if (ts.size() < 20 || ts[4] != '-' || ts[7] != '-' || (ts[10] != 'T' && ts[10] != 't') || ts[13] != ':' ||
+      ts[16] != ':') {
+    return std::nullopt;
+  }
+  int y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2), h = digits(11, 2), mi = digits(14, 2), s = digits(17, 2);
+  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60) {
     return std::nullopt;
   }
   // Days from civil date (proleptic Gregorian).
@@ -73,11 +86,13 @@ std::optional<int64_t> ParseRfc3339Ns(std::string_view ts) {
       frac_ns += (ts[pos] - '0') * scale;
     }
   }
-  if (pos < ts.size() && (ts[pos] == '+' || ts[pos] == '-') && pos + 5 < ts.size() + 0 + 1) {
-    int oh = 0, om = 0;
-    std::sscanf(std::string(ts.substr(pos + 1)).c_str(), "%2d:%2d", &oh, &om);
+  if (pos < ts.size() && (ts[pos] == '+' || ts[pos] == '-')) {
+    int oh = digits(pos + 1, 2), om = digits(pos + 4, 2);
+    if (oh < 0 || om < 0 || pos + 3 >= ts.size() || ts[pos + 3] != ':') return std::nullopt;
     int64_t offset = (oh * 3600 + om * 60) * (ts[pos] == '+' ? 1 : -1);
     secs -= offset;
+  } else if (pos >= ts.size() || (ts[pos] != 'Z' && ts[pos] != 'z')) {
+    return std::nullopt;
   }
   return secs * 1000000000 + frac_ns;
 }

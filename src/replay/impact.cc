@@ -26,12 +26,13 @@ struct Verdict {
 };
 
 // With `engine` null only the original outcome and the input are read (OPA engine).
-Verdict Judge(const rego::Engine* engine, const rego::Body& query, const StoredArtifact& row,
+// Parses `row.body` in place (the row is consumed).
+Verdict Judge(const rego::Engine* engine, const rego::Body& query, StoredArtifact& row,
               const std::map<std::string, std::string>& detached_inputs) {
   Verdict v;
   v.id = row.id;
   rapidjson::Document body;
-  body.Parse(row.body.c_str(), row.body.size());
+  body.ParseInsitu(row.body.data());
   if (body.HasParseError() || !body.IsObject()) {
     v.error = row.id + ": stored packet is not JSON";
     return v;
@@ -72,13 +73,7 @@ Verdict Judge(const rego::Engine* engine, const rego::Body& query, const StoredA
     return v;
   }
   const auto& rows = std::get<std::vector<rego::QueryResult>>(result);
-  if (!rows.empty()) {
-    rapidjson::Document cf;
-    cf.Parse(rows[0].expressions.back().ToJson().c_str());
-    v.counterfactual = Outcome::FromJson(&cf);
-  } else {
-    v.counterfactual = Outcome::FromJson(nullptr);
-  }
+  v.counterfactual = Outcome::FromRego(rows.empty() ? nullptr : &rows[0].expressions.back());
   v.evaluative = !reasons.empty() || !eval.now_ns || !v.redactions.empty();
   return v;
 }
@@ -177,28 +172,47 @@ Result<ImpactReport> RunImpact(Store& store, const ImpactOptions& options, const
   auto next_entry = store.NextLedgerEntryId();
   if (!next_entry.ok()) return next_entry.status();
   report.as_of_ledger_entry = *next_entry - 1;
+  // Pipeline: while the workers judge batch i, this thread reads batch i+1 (SQLite is
+  // used from this thread only); verdicts are aggregated in id order.
+  struct Batch {
+    std::vector<StoredArtifact> rows;
+    std::map<std::string, std::string> detached;  // OPA inputs recorded beside packets
+  };
   std::string after;
-  for (;;) {
-    auto batch = store.DecisionBatch(options.filter, after, options.batch_size);
-    if (!batch.ok()) return batch.status();
-    if (batch->empty()) break;
-    after = batch->back().id;
+  auto read_batch = [&]() -> Result<Batch> {
+    Batch b;
+    auto rows = store.DecisionBatch(options.filter, after, options.batch_size);
+    if (!rows.ok()) return rows.status();
+    b.rows = std::move(*rows);
+    if (b.rows.empty()) return b;
+    after = b.rows.back().id;
     std::vector<std::string> need_inputs;
-    for (const auto& row : *batch) {
+    for (const auto& row : b.rows) {
       if (row.body.find("\"opa_input\":") == std::string::npos) need_inputs.push_back(row.id);
     }
     auto detached = store.DecisionInputs(need_inputs);
     if (!detached.ok()) return detached.status();
-    // Judge on worker threads; aggregate here in id order.
-    std::vector<Verdict> verdicts(batch->size());
+    b.detached = std::move(*detached);
+    return b;
+  };
+  auto next = read_batch();
+  for (;;) {
+    if (!next.ok()) return next.status();
+    Batch current = std::move(*next);
+    if (current.rows.empty()) break;
+    std::vector<Verdict> verdicts(current.rows.size());
     std::vector<std::future<void>> workers;
-    size_t per = (batch->size() + static_cast<size_t>(options.threads) - 1) / static_cast<size_t>(options.threads);
-    for (size_t begin = 0; begin < batch->size(); begin += per) {
-      size_t end = std::min(batch->size(), begin + per);
+    size_t n = current.rows.size();
+    size_t per = (n + static_cast<size_t>(options.threads) - 1) / static_cast<size_t>(options.threads);
+    for (size_t begin = 0; begin < n; begin += per) {
+      size_t end = std::min(n, begin + per);
       workers.push_back(std::async(std::launch::async, [&, begin, end] {
-        for (size_t i = begin; i < end; ++i) verdicts[i] = Judge(opa ? nullptr : &engine, query, (*batch)[i], *detached);
+        for (size_t i = begin; i < end; ++i) {
+          verdicts[i] = Judge(opa ? nullptr : &engine, query, current.rows[i], current.detached);
+        }
       }));
     }
+    next = read_batch();
     for (auto& w : workers) w.get();
     if (opa) OEP_RETURN_IF_ERROR(DecideWithOpa(*opa, options, opa_evaluative, verdicts));
     for (const auto& v : verdicts) {

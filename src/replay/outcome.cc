@@ -25,6 +25,25 @@ Outcome Outcome::FromJson(const rapidjson::Value* v) {
   return o;
 }
 
+Outcome Outcome::FromRego(const rego::Value* v) {
+  Outcome o;
+  if (v == nullptr) {
+    o.decision = "undefined";
+    return o;
+  }
+  if (v->is_bool()) {
+    o.allow = v->as_bool();
+  } else if (v->is_object()) {
+    auto member = [&](const char* key) { return v->Get(rego::Value::String(key)); };
+    if (auto a = member("allow"); a && a->is_bool()) o.allow = a->as_bool();
+    if (auto m = member("matched_rule"); m && m->is_string()) o.matched_rule = m->str(), o.has_matched_rule = true;
+    if (auto r = member("reason"); r && r->is_string()) o.reason = r->str(), o.has_reason = true;
+    if (auto c = member("decision_code"); c && c->is_string()) o.decision_code = c->str(), o.has_code = true;
+  }
+  o.decision = !o.allow ? "undefined" : (*o.allow ? "allow" : "deny");
+  return o;
+}
+
 std::vector<std::string> Outcome::ChangedFields(const Outcome& other) const {
   std::vector<std::string> out;
   if (allow != other.allow) out.push_back("allow");

@@ -8,6 +8,8 @@
 
 #include <rapidjson/document.h>
 
+#include "rego/value.h"
+
 namespace oep {
 
 struct Outcome {
@@ -17,6 +19,7 @@ struct Outcome {
   bool has_matched_rule = false, has_reason = false, has_code = false;
 
   static Outcome FromJson(const rapidjson::Value* v);  // nullptr: undefined
+  static Outcome FromRego(const rego::Value* v);       // nullptr: undefined
   // The fields that differ from `other`: allow, matched_rule, reason, decision_code.
   std::vector<std::string> ChangedFields(const Outcome& other) const;
 };

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "json/json.h"
+#include "replay/counterfactual.h"
 #include "support/support.h"
 
 using namespace oep::test;
@@ -107,4 +108,19 @@ TEST_CASE("counterfactual bad inputs are clear errors", "[counterfactual][bad-in
   RunResult unknown = d.Cf("pder_nope", "budget_per_run_cap.rego");
   CHECK(unknown.exit_code == 1);
   CHECK_THAT(unknown.err, Catch::Contains("closest stored decision ids"));
+}
+
+TEST_CASE("recorded decision times pin time.now_ns exactly; anything not RFC 3339 is refused", "[counterfactual]") {
+  using oep::ParseRfc3339Ns;
+  const int64_t base = int64_t{1793524502} * 1000000000;
+  CHECK(ParseRfc3339Ns("2026-11-01T09:15:02Z") == base);
+  CHECK(ParseRfc3339Ns("2026-11-01T09:15:02.5Z") == base + 500000000);
+  CHECK(ParseRfc3339Ns("2026-11-01T09:15:02.123456789Z") == base + 123456789);
+  CHECK(ParseRfc3339Ns("2026-11-01T11:15:02+02:00") == base);
+  CHECK(ParseRfc3339Ns("2026-11-01T04:15:02-05:00") == base);
+  for (const char* bad : {"", "2026-11-01", "2026-11-01 09:15:02Z", "2026-13-01T09:15:02Z", "2026-11-01T09:15:02",
+                          "2026-11-01T09:15:02+0200", "20x6-11-01T09:15:02Z", "2026-11-01T09:15:02Q"}) {
+    INFO(bad);
+    CHECK_FALSE(ParseRfc3339Ns(bad).has_value());
+  }
 }
