@@ -21,15 +21,21 @@ enum class TermKind { kScalar, kVar, kRef, kArray, kObject, kSet, kArrayCompr, k
 
 struct Term;
 using TermPtr = std::shared_ptr<const Term>;
+struct Builtin;
 
 struct Term {
   TermKind kind = TermKind::kScalar;
   Location loc;
-  Value value;                 // kScalar
+  Value value;                 // kScalar; a ground composite's value (see `ground`)
   std::string name;            // kVar; kCall: operator or built-in name when not a ref
   std::vector<TermPtr> items;  // kRef: head then path; kArray/kSet: elements; kObject: k0 v0 k1 v1 ...; kCall: fn, args
   TermPtr head, key;           // comprehensions (key for object comprehensions)
   std::shared_ptr<Body> body;  // comprehensions
+  // kCall in a compiled module: the deterministic built-in the call names when no rule of
+  // the module's scope does (set once by Engine::Compile, read by every evaluation).
+  const Builtin* builtin = nullptr;
+  // kArray/kSet/kObject of constants only: `value` holds it, built once by Engine::Compile.
+  bool ground = false;
 };
 
 struct With {

@@ -66,6 +66,8 @@ class Evaluator {
   }
 
   std::optional<RegoError> error;
+  void SetContext(const ModuleCtx* ctx) { ctx_ = ctx; }
+  bool NamesUserFunction(const TermPtr& fn) const { return ResolveFunctionPath(fn).has_value(); }
 
   // Evaluates a query, recording each expression's value (true for unifications).
   bool RunQuery(const Body& body, const std::function<bool(const std::vector<Value>&)>& k) {
@@ -503,6 +505,7 @@ class Evaluator {
   // ---- terms
   bool EvalTerm(const TermPtr& t, const VK& k) {
     if (!Step()) return false;
+    if (t->ground) return k(t->value);
     switch (t->kind) {
       case TermKind::kScalar: return k(t->value);
       case TermKind::kVar: return EvalVar(t, k);
@@ -958,6 +961,9 @@ class Evaluator {
   }
 
   bool EvalCall(const TermPtr& t, const VK& k) {
+    if (t->builtin && fn_overrides_.empty() && fn_value_overrides_.empty()) {
+      return CallBuiltin(t, *t->builtin, k);  // resolved at compile time
+    }
     if (!t->items[0] && t->name == "internal.template_string") return EvalTemplate(t, k);
     // The parser records a call's static name in t->name.
     const std::string& name = t->name.empty() && t->items[0] ? StaticNameCached(t) : t->name;
@@ -974,6 +980,7 @@ class Evaluator {
     }
     if (auto it = fn_overrides_.find(key); it != fn_overrides_.end()) {
       auto replacement = std::make_shared<Term>(*t);
+      replacement->builtin = nullptr;  // the replacement is resolved by name
       replacement->items[0] = it->second;
       replacement->name = StaticName(it->second);
       auto saved = fn_overrides_;
@@ -1030,17 +1037,24 @@ class Evaluator {
     }
     auto bi = Builtins().find(name);
     if (bi == Builtins().end()) return Fail("rego_type_error", "undefined function " + name, t->loc);
-    int arity = bi->second.arity;
+    return CallBuiltin(t, bi->second, k);
+  }
+
+  // The built-in call `t` (arity checked, arguments evaluated; output unified when given).
+  bool CallBuiltin(const TermPtr& t, const Builtin& builtin, const VK& k) {
+    size_t nargs = t->items.size() - 1;
+    auto name = [&] { return t->name.empty() && t->items[0] ? StaticName(t->items[0]) : t->name; };
+    int arity = builtin.arity;
     bool has_output = arity >= 0 && nargs == static_cast<size_t>(arity) + 1;
     if (arity >= 0 && !has_output && nargs != static_cast<size_t>(arity)) {
-      return Fail("rego_type_error", name + ": arity mismatch: expected " + std::to_string(arity) + " arguments", t->loc);
+      return Fail("rego_type_error", name() + ": arity mismatch: expected " + std::to_string(arity) + " arguments", t->loc);
     }
     return EvalArgs(t, 0, {}, [&](const Array& args) {
-      BuiltinOut out = bi->second.fn(args);
+      BuiltinOut out = builtin.fn(args);
       if (out.kind == BuiltinOut::Kind::kError) {
         // Non-strict (OPA's default): a failing built-in makes the call undefined.
         if (opts_.strict_builtin_errors) {
-          return Fail(out.code, name + ": " + out.message, t->loc);
+          return Fail(out.code, name() + ": " + out.message, t->loc);
         }
         return true;  // non-strict: the call is undefined
       }
@@ -1155,6 +1169,63 @@ bool IsGround(const TermPtr& t) {
   }
 }
 
+void ForEachTerm(const Body& body, const std::function<void(const TermPtr&)>& fn);
+
+void ForEachTerm(const TermPtr& t, const std::function<void(const TermPtr&)>& fn) {
+  if (!t) return;
+  fn(t);
+  for (const auto& i : t->items) ForEachTerm(i, fn);
+  ForEachTerm(t->head, fn);
+  ForEachTerm(t->key, fn);
+  if (t->body) ForEachTerm(*t->body, fn);
+}
+
+void ForEachTerm(const Body& body, const std::function<void(const TermPtr&)>& fn) {
+  for (const Expr& e : body) {
+    ForEachTerm(e.term, fn);
+    if (e.negated) ForEachTerm(Body{*e.negated}, fn);
+    for (const TermPtr* t : {&e.key, &e.value, &e.collection}) ForEachTerm(*t, fn);
+    if (e.body) ForEachTerm(*e.body, fn);
+    for (const auto& w : e.withs) {
+      ForEachTerm(w.target, fn);
+      ForEachTerm(w.value, fn);
+    }
+  }
+}
+
+// Compile-time work on the terms of `rule`, so evaluations do not repeat it: each call term
+// records the deterministic built-in it names when no rule in the module's scope shadows
+// the name (`ev` carries the module context), and each composite of constants holds its value.
+void PrepareRuleTerms(Evaluator& ev, const Rule& rule) {
+  static const std::set<std::string> kEvaluatorHandled = {
+      "eq", "assign", "internal.template_string", "time.now_ns", "http.send", "rand.intn", "uuid.rfc4122",
+      "net.lookup_ip_addr", "opa.runtime"};
+  auto resolve = [&](const TermPtr& t) {
+    if (t->kind != TermKind::kCall) return;
+    std::string name = t->name.empty() && t->items[0] ? StaticRefName(t->items[0]) : t->name;
+    if (name.empty() || kEvaluatorHandled.count(name)) return;
+    if (t->items[0] && ev.NamesUserFunction(t->items[0])) return;
+    auto bi = Builtins().find(name);
+    if (bi != Builtins().end()) const_cast<Term&>(*t).builtin = &bi->second;  // compile time, single-threaded
+  };
+  auto resolve_and_fold = [&](const TermPtr& t) {
+    resolve(t);
+    if (t->kind != TermKind::kScalar && !t->ground && IsGround(t)) {
+      auto v = ev.EvalOne(t);
+      if (v) {
+        Term& mutable_term = const_cast<Term&>(*t);  // compile time, single-threaded
+        mutable_term.value = *v;
+        mutable_term.ground = true;
+      }
+    }
+  };
+  for (const Rule* r = &rule; r; r = r->else_rule.get()) {
+    ForEachTerm(r->body, resolve_and_fold);
+    ForEachTerm(r->value, resolve_and_fold);
+    for (const auto& key : r->keys) ForEachTerm(key, resolve_and_fold);
+  }
+}
+
 void FoldConstantRules(const Engine::Impl& impl, Node& node) {
   if (node.rules.size() == 1 && !node.default_rule) {
     const Rule* r = node.rules[0];
@@ -1207,6 +1278,13 @@ std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Mod
   for (auto& ctx : impl->contexts) {
     if (Node* pkg = impl->Find(ctx->package, ctx->package.size())) {
       for (const auto& [name, child] : pkg->children) ctx->local_names.insert(name);
+    }
+  }
+  for (const auto& m : impl->modules) {
+    for (const auto& r : m.rules) {
+      Evaluator ev(*impl, std::nullopt, EvalOptions{});
+      ev.SetContext(impl->rule_ctx.at(r.get()));
+      PrepareRuleTerms(ev, *r);
     }
   }
   FoldConstantRules(*impl, impl->root);
