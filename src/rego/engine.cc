@@ -10,8 +10,18 @@
 namespace oep::rego {
 
 // The rule tree: one node per path segment under data; rules hang on their path.
+// Rule indexing: rules of one document that each test `input.<path> == <constant>` are
+// grouped by the constant, so an evaluation tries only the rules whose constant equals the
+// input's value there (plus the rules that do not test that path), in definition order.
+struct RuleIndex {
+  std::vector<std::string> input_path;
+  std::map<Value, std::vector<size_t>, ValueLess> by_value;  // constant -> rule positions
+  std::vector<size_t> unindexed;
+};
+
 struct Node {
   std::map<std::string, std::unique_ptr<Node>> children;
+  std::optional<RuleIndex> index;  // built when a document has many rules
   std::vector<const Rule*> rules;  // non-default rules at exactly this path
   const Rule* default_rule = nullptr;
   // The value of a constant rule (`x := <ground term>`, one definition, no body), computed
@@ -78,7 +88,21 @@ class Evaluator {
       const Expr& e = body[i];
       bool plain = e.kind == ExprKind::kTerm && e.withs.empty() &&
                    !(e.term->kind == TermKind::kCall && !e.term->items[0] && (e.term->name == "eq" || e.term->name == "assign"));
-      if (!plain) return EvalExpr(e, [&] { return step(i + 1); });
+      if (!plain) {
+        // A query expression with `with`: its value is still reported (OPA does).
+        bool record = e.kind == ExprKind::kTerm && !e.withs.empty() &&
+                      !(e.term->kind == TermKind::kCall && !e.term->items[0] && (e.term->name == "eq" || e.term->name == "assign"));
+        Value* saved = query_value_;
+        query_value_ = record ? &values[i] : nullptr;
+        bool r = EvalExpr(e, [&] {
+          query_value_ = saved;
+          bool more = step(i + 1);
+          query_value_ = record ? &values[i] : nullptr;
+          return more;
+        });
+        query_value_ = saved;
+        return r;
+      }
       return EvalTerm(e.term, [&](const Value& v) {
         if (v.is_bool() && !v.as_bool()) return true;
         values[i] = v;
@@ -326,6 +350,7 @@ class Evaluator {
         }
         return EvalTerm(t, [&](const Value& v) {
           if (v.is_bool() && !v.as_bool()) return true;
+          if (query_value_) *query_value_ = v;
           return k();
         });
       }
@@ -767,6 +792,30 @@ class Evaluator {
 
   // Value of the rule(s) at `path` (complete, partial set or partial object), memoized
   // for this evaluation (per `with` scope).
+  // The rules of `node` that can succeed on this input (all of them without an index);
+  // `storage` holds the selection.
+  const std::vector<const Rule*>& IndexedRules(const Node* node, std::vector<const Rule*>& storage) const {
+    if (!node->index || !input_) return node->rules;
+    const RuleIndex& index = *node->index;
+    std::optional<Value> v = *input_;
+    for (const auto& key : index.input_path) {
+      if (v) v = v->Get(Value::String(key));
+    }
+    const std::vector<size_t>* hits = nullptr;
+    if (v) {
+      auto it = index.by_value.find(*v);
+      if (it != index.by_value.end()) hits = &it->second;
+    }
+    std::vector<size_t> positions = index.unindexed;
+    if (hits) {
+      positions.insert(positions.end(), hits->begin(), hits->end());
+      std::sort(positions.begin(), positions.end());
+    }
+    storage.clear();
+    for (size_t i : positions) storage.push_back(node->rules[i]);
+    return storage;
+  }
+
   std::optional<Value> RuleDocument(const std::vector<std::string>& path, Node* node) {
     if (node->constant) return node->constant;
     auto& memo = rule_memo_.back();
@@ -795,7 +844,8 @@ class Evaluator {
   // a conflict; with no value the default rule's value applies.
   std::optional<Value> EvalSingleValued(Node* node, const Array* args, const char* conflict) {
     std::optional<Value> value;
-    for (const Rule* r : node->rules) {
+    std::vector<const Rule*> candidates;
+    for (const Rule* r : IndexedRules(node, candidates)) {
       for (const Rule* alt = r; alt; alt = alt->else_rule.get()) {
         bool any = false;
         size_t mark = binds_.size();
@@ -834,7 +884,8 @@ class Evaluator {
     // Partial set / object, possibly with several levels of keys.
     Value doc = kind == RuleKind::kPartialSet && node->rules[0]->keys.size() == 1 ? Value::MakeSet({}) : Value::MakeObject({});
     bool any = false;
-    for (const Rule* r : node->rules) {
+    std::vector<const Rule*> candidates;
+    for (const Rule* r : IndexedRules(node, candidates)) {
       size_t mark = binds_.size();
       Frame f = EnterRule(r);
       EvalBody(r->body, 0, [&] {
@@ -1127,6 +1178,7 @@ class Evaluator {
   std::map<std::string, TermPtr> fn_overrides_;
   std::map<std::string, Value> fn_value_overrides_;
   std::string scratch_name_;
+  Value* query_value_ = nullptr;  // RunQuery: where a `with` expression's value goes
   int64_t steps_ = 0;
   int depth_ = 0;
 };
@@ -1226,6 +1278,58 @@ void PrepareRuleTerms(Evaluator& ev, const Rule& rule) {
   }
 }
 
+// `input.a.b == c` / `c == input.a.b` (or `=`) with c a constant: the path and c.
+std::optional<std::pair<std::vector<std::string>, Value>> InputEquality(const Expr& e) {
+  if (e.kind != ExprKind::kTerm || !e.withs.empty() || !e.term || e.term->kind != TermKind::kCall) return std::nullopt;
+  const Term& call = *e.term;
+  if (call.items.size() != 3 || call.items[0] || (call.name != "equal" && call.name != "eq")) return std::nullopt;
+  for (int side = 1; side <= 2; ++side) {
+    const TermPtr& ref = call.items[static_cast<size_t>(side)];
+    const TermPtr& other = call.items[static_cast<size_t>(3 - side)];
+    bool constant = other->kind == TermKind::kScalar || other->ground;
+    if (!constant || ref->kind != TermKind::kRef || ref->items[0]->kind != TermKind::kVar || ref->items[0]->name != "input") {
+      continue;
+    }
+    std::vector<std::string> path;
+    for (size_t i = 1; i < ref->items.size(); ++i) {
+      if (ref->items[i]->kind != TermKind::kScalar || !ref->items[i]->value.is_string()) return std::nullopt;
+      path.push_back(ref->items[i]->value.str());
+    }
+    return std::make_pair(std::move(path), other->value);
+  }
+  return std::nullopt;
+}
+
+// Builds RuleIndex for documents of at least kMinIndexedRules complete or partial rules
+// (no else chains, no functions), on the input path the most rules test.
+void IndexRules(Node& node) {
+  constexpr size_t kMinIndexedRules = 8;
+  for (auto& [name, child] : node.children) IndexRules(*child);
+  if (node.rules.size() < kMinIndexedRules || node.rules[0]->kind == RuleKind::kFunction) return;
+  std::vector<std::vector<std::pair<std::vector<std::string>, Value>>> tests(node.rules.size());
+  std::map<std::vector<std::string>, size_t> paths;
+  for (size_t i = 0; i < node.rules.size(); ++i) {
+    if (node.rules[i]->else_rule) return;
+    for (const Expr& e : node.rules[i]->body) {
+      if (auto eq = InputEquality(e)) {
+        ++paths[eq->first];
+        tests[i].push_back(std::move(*eq));
+      }
+    }
+  }
+  if (paths.empty()) return;
+  auto best = std::max_element(paths.begin(), paths.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  if (best->second < 2) return;
+  RuleIndex index;
+  index.input_path = best->first;
+  for (size_t i = 0; i < node.rules.size(); ++i) {
+    auto hit = std::find_if(tests[i].begin(), tests[i].end(), [&](const auto& t) { return t.first == index.input_path; });
+    if (hit == tests[i].end()) index.unindexed.push_back(i);
+    else index.by_value[hit->second].push_back(i);
+  }
+  node.index = std::move(index);
+}
+
 void FoldConstantRules(const Engine::Impl& impl, Node& node) {
   if (node.rules.size() == 1 && !node.default_rule) {
     const Rule* r = node.rules[0];
@@ -1288,6 +1392,7 @@ std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Mod
     }
   }
   FoldConstantRules(*impl, impl->root);
+  IndexRules(impl->root);
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 

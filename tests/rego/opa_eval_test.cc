@@ -82,3 +82,10 @@ TEST_CASE("rego eval with --v0-compatible reads v0: p[x] { ... } is a partial se
   RunResult v1 = RunOep({"rego", "eval", "-d", dir / "v0.rego", "-i", dir / "in.json", "x := data.t.names"});
   CHECK_THAT(v1.out, Catch::Contains("\"x\":{\"a\":true,\"b\":true}"));
 }
+
+TEST_CASE("rego eval reports the value of a query expression with `with`", "[rego][cli]") {
+  Policy p;
+  RunResult r = RunOep({"rego", "eval", "-d", p.rego, "data.t.list with input as {\"xs\": [2, 5]}"});
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("\"value\":[2,5]"));
+}
