@@ -584,6 +584,27 @@ Status Store::ForEach(ArtifactKind kind, const std::function<Status(const Stored
   }
 }
 
+Result<std::vector<std::string>> Store::RowsWithStaleColumns(ArtifactKind kind, int limit) {
+  const KindSpec& spec = Spec(kind);
+  std::vector<std::string> out;
+  if (!HasTable(spec) || spec.columns.empty()) return out;
+  // Text on both sides: booleans are stored 0/1 and json_extract gives 0/1 for false/true.
+  std::string differs;
+  for (const auto& col : spec.columns) {
+    differs += std::string(differs.empty() ? "" : " OR ") + "CAST(" + std::string(col.name) +
+               " AS TEXT) IS NOT CAST(json_extract(body, '$." + std::string(col.json_path) + "') AS TEXT)";
+  }
+  try {
+    SQLite::Statement q(*db_, "SELECT " + std::string(spec.id_column) + " FROM " + std::string(spec.table) +
+                                  " WHERE " + differs + " ORDER BY " + std::string(spec.id_column) + " LIMIT ?");
+    q.bind(1, limit);
+    while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+    return out;
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot read " + std::string(spec.table));
+  }
+}
+
 Status Store::Dump(const std::function<void(std::string_view line)>& sink) {
   std::vector<std::pair<std::string, std::string>> tables;  // table, primary key
   for (const auto& spec : AllKinds()) {

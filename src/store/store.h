@@ -143,6 +143,11 @@ class Store {
   // OPA inputs recorded beside packets, for the given decision ids (one IN query).
   Result<std::map<std::string, std::string>> DecisionInputs(const std::vector<std::string>& decision_ids);
 
+  // Rows of `kind` whose join-key columns differ from the values their canonical body holds
+  // at the columns' JSON paths (the columns are derived from the body, which the ledger
+  // covers; a column edited alone would mislead filters and joins). At most `limit` ids.
+  Result<std::vector<std::string>> RowsWithStaleColumns(ArtifactKind kind, int limit);
+
   // Every row of every table, in a fixed order, as canonical JSON lines: two stores
   // holding the same evidence produce the same dump.
   Status Dump(const std::function<void(std::string_view line)>& sink);

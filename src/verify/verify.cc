@@ -234,10 +234,29 @@ CheckResult CheckLedger(Store& store) {
   return {"ledger", false, first.substr(0, first.find('\n'))};
 }
 
+CheckResult CheckDerivedColumns(Store& store) {
+  Problems problems;
+  int kinds = 0;
+  for (const auto& spec : AllKinds()) {
+    ++kinds;
+    auto stale = store.RowsWithStaleColumns(spec.kind, 3);
+    if (!stale.ok()) {
+      problems.Add(stale.status().message());
+      continue;
+    }
+    for (const auto& id : *stale) {
+      problems.Add(std::string(spec.table) + "/" + id + ": a join-key column differs from the value in its body");
+    }
+  }
+  return problems.Result("derived columns",
+                         "join-key columns of " + std::to_string(kinds) + " kinds equal the values in their bodies");
+}
+
 VerifyReport VerifyStore(Store& store, const std::string& root) {
   VerifyReport report;
   report.checks.push_back(CheckJoins(store));
   report.checks.push_back(CheckLedger(store));
+  report.checks.push_back(CheckDerivedColumns(store));
   report.checks.push_back(CheckManifestDigests(store, root));
   report.checks.push_back(CheckReplays(store));
   return report;

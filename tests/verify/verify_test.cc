@@ -12,7 +12,8 @@ TEST_CASE("verify regenerates the demo and every check passes", "[verify]") {
   RunResult r = RunOep({"verify"});
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
-  for (const char* check : {"ok   examples", "ok   joins", "ok   manifest digests", "ok   replay", "ok   deterministic"}) {
+  for (const char* check : {"ok   examples", "ok   joins", "ok   derived columns", "ok   manifest digests", "ok   replay",
+                            "ok   deterministic"}) {
     CHECK_THAT(r.out, Catch::Contains(check));
   }
   CHECK_THAT(r.out, !Catch::Contains("FAIL"));
@@ -26,6 +27,22 @@ TEST_CASE("verify names a broken join", "[verify]") {
   RunResult r = RunOep({"verify", "--state-path", store});
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.out, Catch::Contains("FAIL joins") && Catch::Contains("decision pder_oep_demo_write_file_0002: event"));
+}
+
+TEST_CASE("verify finds a join-key column edited without its body", "[verify][tamper]") {
+  ScratchDir dir;
+  std::string store = dir / "s.sqlite";
+  MakeDemoStore(store);
+  CHECK(RunOep({"verify", "--state-path", store}).exit_code == 0);
+  // The body (and so the ledger) is intact; only the column impact --tool filters on changes.
+  TamperSql(store, "UPDATE decisions SET tool_name = 'read_diff' WHERE decision_id = 'pder_oep_demo_write_file_0002'");
+  RunResult r = RunOep({"verify", "--state-path", store});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.out, Catch::Contains("FAIL derived columns") && Catch::Contains("decisions/pder_oep_demo_write_file_0002"));
+  std::string flipped = dir / "flipped.sqlite";
+  MakeDemoStore(flipped);
+  TamperSql(flipped, "UPDATE decisions SET allow = 1 WHERE decision_id = 'pder_oep_demo_write_file_0002'");
+  CHECK_THAT(RunOep({"verify", "--state-path", flipped}).out, Catch::Contains("FAIL derived columns"));
 }
 
 TEST_CASE("verify names a manifest digest that does not match its file", "[verify]") {
