@@ -41,6 +41,10 @@ demo: build
 	$(OEP) replay pder_oep_demo_read_diff_0001 --counterfactual --policy-bundle permissions/policy/counterfactual/budget_per_run_cap.rego
 	@echo; echo "== counterfactual: the denied write under a workflow step bound =="
 	$(OEP) replay pder_oep_demo_write_file_0002 --counterfactual --policy-bundle permissions/policy/counterfactual/workflow_step_bound.rego
+	@echo; echo "== impact: every stored decision under the approval-per-step escalation, saved as a run =="
+	$(OEP) impact --policy-bundle permissions/policy/counterfactual/approval_per_step_escalation.rego --save --label "make demo"
+	@echo; echo "== saved counterfactual runs =="
+	$(OEP) impact list
 
 bench: build
 	@for b in $(BUILD)/bench/*; do echo "== $$b"; $$b || exit 1; done
