@@ -6,6 +6,7 @@
 #include <set>
 
 #include "rego/builtins.h"
+#include "rego/safety.h"
 
 namespace oep::rego {
 
@@ -67,6 +68,11 @@ std::string JoinPath(const std::vector<std::string>& p) {
   return out;
 }
 
+// Built-ins the evaluator answers itself (replay pins them), with their arity.
+const std::map<std::string, int> kEvaluatorBuiltinArity = {
+    {"time.now_ns", 0}, {"http.send", 1}, {"rand.intn", 2}, {"uuid.rfc4122", 1}, {"net.lookup_ip_addr", 1},
+    {"opa.runtime", 0}};
+
 class Evaluator {
  public:
   Evaluator(const Engine::Impl& impl, const std::optional<Value>& input, const EvalOptions& opts)
@@ -78,6 +84,7 @@ class Evaluator {
   std::optional<RegoError> error;
   void SetContext(const ModuleCtx* ctx) { ctx_ = ctx; }
   bool NamesUserFunction(const TermPtr& fn) const { return ResolveFunctionPath(fn).has_value(); }
+  std::optional<std::vector<std::string>> FunctionPath(const TermPtr& fn) const { return ResolveFunctionPath(fn); }
 
   // Evaluates a query, recording each expression's value (true for unifications).
   bool RunQuery(const Body& body, const std::function<bool(const std::vector<Value>&)>& k) {
@@ -1055,10 +1062,9 @@ class Evaluator {
         return k(*out);
       }, nargs == arity + 1 ? nargs - 1 : nargs);
     }
-    static const std::map<std::string, size_t> kNonDeterministic = {
-        {"http.send", 1}, {"rand.intn", 2}, {"uuid.rfc4122", 1}, {"net.lookup_ip_addr", 1}, {"opa.runtime", 0}};
-    if (auto nd = kNonDeterministic.find(name); opts_.replay && nd != kNonDeterministic.end()) {
-      size_t arity = nd->second;
+    if (auto nd = kEvaluatorBuiltinArity.find(name);
+        opts_.replay && name != "time.now_ns" && nd != kEvaluatorBuiltinArity.end()) {
+      size_t arity = static_cast<size_t>(nd->second);
       return EvalArgs(t, 0, {}, [&](const Array& args) {
         std::optional<Value> cached;
         if (opts_.nd_builtin_cache) {
@@ -1249,13 +1255,11 @@ void ForEachTerm(const Body& body, const std::function<void(const TermPtr&)>& fn
 // records the deterministic built-in it names when no rule in the module's scope shadows
 // the name (`ev` carries the module context), and each composite of constants holds its value.
 void PrepareRuleTerms(Evaluator& ev, const Rule& rule) {
-  static const std::set<std::string> kEvaluatorHandled = {
-      "eq", "assign", "internal.template_string", "time.now_ns", "http.send", "rand.intn", "uuid.rfc4122",
-      "net.lookup_ip_addr", "opa.runtime"};
+  static const std::set<std::string> kEvaluatorHandled = {"eq", "assign", "internal.template_string"};
   auto resolve = [&](const TermPtr& t) {
     if (t->kind != TermKind::kCall) return;
     std::string name = t->name.empty() && t->items[0] ? StaticRefName(t->items[0]) : t->name;
-    if (name.empty() || kEvaluatorHandled.count(name)) return;
+    if (name.empty() || kEvaluatorHandled.count(name) || kEvaluatorBuiltinArity.count(name)) return;
     if (t->items[0] && ev.NamesUserFunction(t->items[0])) return;
     auto bi = Builtins().find(name);
     if (bi != Builtins().end()) const_cast<Term&>(*t).builtin = &bi->second;  // compile time, single-threaded
@@ -1382,6 +1386,39 @@ std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Mod
   for (auto& ctx : impl->contexts) {
     if (Node* pkg = impl->Find(ctx->package, ctx->package.size())) {
       for (const auto& [name, child] : pkg->children) ctx->local_names.insert(name);
+    }
+  }
+  for (const auto& m : impl->modules) {
+    for (const auto& r : m.rules) {
+      const ModuleCtx* ctx = impl->rule_ctx.at(r.get());
+      Evaluator resolver(*impl, std::nullopt, EvalOptions{});
+      resolver.SetContext(ctx);
+      SafetyScope scope;
+      scope.file = m.file;
+      scope.is_global = [ctx](const std::string& name) {
+        return name == "input" || name == "data" || ctx->aliases.count(name) || ctx->local_names.count(name);
+      };
+      scope.arity = [&](const Term& call) -> std::optional<int> {
+        if (call.items[0]) {
+          if (auto path = resolver.FunctionPath(call.items[0])) {
+            const Node* node = impl->Find(*path, path->size());
+            if (node && !node->rules.empty()) return static_cast<int>(node->rules[0]->args.size());
+            if (node && node->default_rule) return static_cast<int>(node->default_rule->args.size());
+            return std::nullopt;
+          }
+        }
+        std::string name = call.name.empty() && call.items[0] ? StaticRefName(call.items[0]) : call.name;
+        if (auto nd = kEvaluatorBuiltinArity.find(name); nd != kEvaluatorBuiltinArity.end()) return nd->second;
+        auto bi = Builtins().find(name);
+        if (bi == Builtins().end()) return std::nullopt;
+        return bi->second.arity;
+      };
+      scope.names_function = [&](const TermPtr& t) {
+        if (t->kind != TermKind::kVar && t->kind != TermKind::kRef) return false;
+        std::string name = StaticRefName(t);
+        return Builtins().count(name) > 0 || kEvaluatorBuiltinArity.count(name) > 0 || resolver.FunctionPath(t).has_value();
+      };
+      if (auto err = CheckRuleSafety(*r, scope)) return *err;
     }
   }
   for (const auto& m : impl->modules) {
