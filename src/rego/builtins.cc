@@ -17,6 +17,7 @@ const std::map<std::string, Builtin>& Builtins() {
     RegisterRegexBuiltins(r);
     RegisterMiscBuiltins(r);
     RegisterJwtBuiltins(r);
+    RegisterNetBuiltins(r);
     return r;
   }();
   return registry;

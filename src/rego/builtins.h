@@ -43,6 +43,7 @@ void RegisterEncodingBuiltins(Registry& r);
 void RegisterRegexBuiltins(Registry& r);
 void RegisterMiscBuiltins(Registry& r);
 void RegisterJwtBuiltins(Registry& r);
+void RegisterNetBuiltins(Registry& r);
 
 // "operand 1 must be number but got string"-style messages.
 std::string OperandError(const std::string& fn, int index, const std::string& want, const Value& got);

@@ -1,5 +1,4 @@
-// units.*, object.subset, json.remove / json.filter, graph.reachable, net.cidr_*, crypto.*.
-#include <arpa/inet.h>
+// units.*, object.subset, json.remove / json.filter, graph.reachable, crypto.*.
 
 #include <algorithm>
 #include <cmath>
@@ -220,42 +219,6 @@ std::optional<Value> Filter(const Value& v, const std::vector<Array>& paths, siz
   return std::nullopt;
 }
 
-struct Cidr {
-  int family = 0;
-  unsigned char addr[16] = {};
-  int bits = 0;
-};
-
-std::optional<Cidr> ParseCidr(const std::string& s, bool allow_ip) {
-  Cidr c;
-  std::string ip = s;
-  size_t slash = s.find('/');
-  if (slash != std::string::npos) ip = s.substr(0, slash);
-  else if (!allow_ip) return std::nullopt;
-  if (inet_pton(AF_INET, ip.c_str(), c.addr) == 1) c.family = 4;
-  else if (inet_pton(AF_INET6, ip.c_str(), c.addr) == 1) c.family = 6;
-  else return std::nullopt;
-  int max = c.family == 4 ? 32 : 128;
-  if (slash == std::string::npos) {
-    c.bits = max;
-  } else {
-    char* end = nullptr;
-    long bits = std::strtol(s.c_str() + slash + 1, &end, 10);
-    if (*end || bits < 0 || bits > max || slash + 1 == s.size()) return std::nullopt;
-    c.bits = static_cast<int>(bits);
-  }
-  return c;
-}
-
-bool Contains(const Cidr& net, const Cidr& other) {
-  if (net.family != other.family || other.bits < net.bits) return false;
-  for (int i = 0; i < net.bits; ++i) {
-    int byte = i / 8, bit = 7 - i % 8;
-    if (((net.addr[byte] >> bit) & 1) != ((other.addr[byte] >> bit) & 1)) return false;
-  }
-  return true;
-}
-
 std::string Hex(const unsigned char* md, unsigned len) {
   std::string out;
   char buf[3];
@@ -325,57 +288,6 @@ void RegisterMiscBuiltins(Registry& r) {
       else if (edges->is_set()) for (const auto& e : edges->set()) queue.push_back(e);
     }
     return BuiltinOut::Of(Value::MakeSet(seen));
-  });
-  Add(r, "net.cidr_contains", 2, [](const Args& a) {
-    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("net.cidr_contains", 1, "string", a[0]));
-    if (!a[1].is_string()) return BuiltinOut::TypeError(OperandError("net.cidr_contains", 2, "string", a[1]));
-    auto net = ParseCidr(a[0].str(), false);
-    if (!net) return BuiltinOut::Error("invalid CIDR address: " + a[0].str());
-    auto other = ParseCidr(a[1].str(), true);
-    if (!other) return BuiltinOut::Error("invalid IP or CIDR address: " + a[1].str());
-    return BuiltinOut::Of(Value::Bool(Contains(*net, *other)));
-  });
-  Add(r, "net.cidr_intersects", 2, [](const Args& a) {
-    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("net.cidr_intersects", 1, "string", a[0]));
-    if (!a[1].is_string()) return BuiltinOut::TypeError(OperandError("net.cidr_intersects", 2, "string", a[1]));
-    auto x = ParseCidr(a[0].str(), false), y = ParseCidr(a[1].str(), false);
-    if (!x || !y) return BuiltinOut::Error("invalid CIDR address");
-    return BuiltinOut::Of(Value::Bool(Contains(*x, *y) || Contains(*y, *x)));
-  });
-  Add(r, "net.cidr_contains_matches", 2, [](const Args& a) {
-    // Each operand: a string, or an array / set / object of strings or [string, ...] tuples.
-    auto entries = [](const Value& v, int operand, std::vector<std::pair<Value, std::string>>* out) -> std::string {
-      auto add = [&](const Value& key, const Value& e) {
-        if (e.is_string()) out->emplace_back(key, e.str());
-        else if (e.is_array() && !e.array().empty() && e.array()[0].is_string()) out->emplace_back(key, e.array()[0].str());
-        else return false;
-        return true;
-      };
-      bool ok = true;
-      if (v.is_string()) ok = add(v, v);
-      else if (v.is_array()) for (size_t i = 0; i < v.array().size(); ++i) ok = ok && add(Value::Int(static_cast<int64_t>(i)), v.array()[i]);
-      else if (v.is_set()) for (const auto& e : v.set()) ok = ok && add(e, e);
-      else if (v.is_object()) for (const auto& [k, e] : v.object()) ok = ok && add(k, e);
-      else return "operand " + std::to_string(operand) + ": must be string, array, set or object";
-      return ok ? "" : "operand " + std::to_string(operand) + ": element must be string or non-empty array";
-    };
-    std::vector<std::pair<Value, std::string>> nets, addrs;
-    if (auto err = entries(a[0], 1, &nets); !err.empty()) return BuiltinOut::Error(err);
-    if (auto err = entries(a[1], 2, &addrs); !err.empty()) return BuiltinOut::Error(err);
-    Set out;
-    for (const auto& [nk, n] : nets) {
-      auto net = ParseCidr(n, true);
-      if (!net) return BuiltinOut::Error("invalid CIDR address: " + n);
-      for (const auto& [ak, addr] : addrs) {
-        auto other = ParseCidr(addr, true);
-        if (!other) return BuiltinOut::Error("invalid IP or CIDR address: " + addr);
-        if (Contains(*net, *other)) out.insert(Value::MakeArray({nk, ak}));
-      }
-    }
-    return BuiltinOut::Of(Value::MakeSet(out));
-  });
-  Add(r, "net.cidr_is_valid", 1, [](const Args& a) {
-    return BuiltinOut::Of(Value::Bool(a[0].is_string() && ParseCidr(a[0].str(), false).has_value()));
   });
   for (const char* algo : {"md5", "sha1", "sha256"}) {
     std::string name = std::string("crypto.") + algo, a_name = algo;
