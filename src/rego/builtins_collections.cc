@@ -171,7 +171,7 @@ void RegisterCollectionBuiltins(Registry& r) {
   Add(r, "object.remove", 2, [keyset](const Args& a) {
     if (!a[0].is_object()) return BuiltinOut::TypeError(OperandError("object.remove", 1, "object", a[0]));
     Set keys;
-    if (!keyset(a[1], &keys)) return BuiltinOut::TypeError(OperandError("object.remove", 2, "any<array[any], object[any: any], set[any]>", a[1]));
+    if (!keyset(a[1], &keys)) return BuiltinOut::TypeError(OperandError("object.remove", 2, "one of {object, set, array}", a[1]));
     Object o;
     for (const auto& [k, v] : a[0].object()) if (!keys.count(k)) o[k] = v;
     return BuiltinOut::Of(Value::MakeObject(o));
@@ -179,7 +179,7 @@ void RegisterCollectionBuiltins(Registry& r) {
   Add(r, "object.filter", 2, [keyset](const Args& a) {
     if (!a[0].is_object()) return BuiltinOut::TypeError(OperandError("object.filter", 1, "object", a[0]));
     Set keys;
-    if (!keyset(a[1], &keys)) return BuiltinOut::TypeError(OperandError("object.filter", 2, "any<array[any], object[any: any], set[any]>", a[1]));
+    if (!keyset(a[1], &keys)) return BuiltinOut::TypeError(OperandError("object.filter", 2, "one of {object, set, array}", a[1]));
     Object o;
     for (const auto& [k, v] : a[0].object()) if (keys.count(k)) o[k] = v;
     return BuiltinOut::Of(Value::MakeObject(o));
@@ -222,12 +222,17 @@ void RegisterCollectionBuiltins(Registry& r) {
     for (int i = 0; i < 3; ++i) {
       if (!a[static_cast<size_t>(i)].is_number()) return BuiltinOut::TypeError(OperandError("numbers.range_step", i + 1, "number", a[static_cast<size_t>(i)]));
     }
-    if (!a[0].is_int() || !a[1].is_int() || !a[2].is_int()) return BuiltinOut::Error("operands must be integer numbers");
-    int64_t x = a[0].as_int(), y = a[1].as_int(), step = a[2].as_int();
-    if (step <= 0) return BuiltinOut::Error("step must be a positive number above zero");
+    // A step beyond 64 bits passes every bound at once: only the start is in range.
+    const Value& s = a[2];
+    bool huge_step = s.is_number() && !s.is_int() && s.as_double() > 9.2e18 && std::trunc(s.as_double()) == s.as_double();
+    if (!a[0].is_int() || !a[1].is_int() || (!s.is_int() && !huge_step)) return BuiltinOut::Error("operands must be integer numbers");
+    int64_t x = a[0].as_int(), y = a[1].as_int(), step = huge_step ? INT64_MAX : s.as_int();
+    if (step <= 0) return BuiltinOut::Error("step must be a positive integer");
     Array out;
-    if (x <= y) for (int64_t i = x; i <= y; i += step) out.push_back(Value::Int(i));
-    else for (int64_t i = x; i >= y; i -= step) out.push_back(Value::Int(i));
+    for (int64_t i = x; x <= y ? i <= y : i >= y;) {
+      out.push_back(Value::Int(i));
+      if (x <= y ? __builtin_add_overflow(i, step, &i) : __builtin_sub_overflow(i, step, &i)) break;
+    }
     return BuiltinOut::Of(Value::MakeArray(out));
   });
   Add(r, "walk", 1, [](const Args& a) {

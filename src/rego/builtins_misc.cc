@@ -112,11 +112,12 @@ bool IsSubset(const Value& super, const Value& sub) {
 }
 
 // JSON paths for json.remove / json.filter: "a/b/0" strings or arrays of keys.
-bool ParsePaths(const Value& v, std::vector<Array>* out) {
+// json.remove / json.filter paths: "" when `v` is a collection of paths, else OPA's message.
+std::string ParsePaths(const Value& v, std::vector<Array>* out) {
   Array items;
   if (v.is_array()) items = v.array();
   else if (v.is_set()) items.assign(v.set().begin(), v.set().end());
-  else return false;
+  else return "operand 2 must be one of {set, array} but got " + v.TypeName();
   for (const auto& p : items) {
     Array path;
     if (p.is_string()) {
@@ -136,11 +137,12 @@ bool ParsePaths(const Value& v, std::vector<Array>* out) {
     } else if (p.is_array()) {
       path = p.array();
     } else {
-      return false;
+      return "operand 2 must be one of {set, array} containing string paths or array of path segments but got " +
+             p.TypeName();
     }
     out->push_back(path);
   }
-  return true;
+  return "";
 }
 
 // Matches a path key against a value's key: array indices may be given as strings.
@@ -244,6 +246,37 @@ std::string Hmac(const char* algo, const std::string& key, const std::string& da
   return Hex(md, len);
 }
 
+// Graph vertices: an array or a set of them (anything else has none).
+template <typename Fn>
+void ForEachVertex(const Value& vertices, Fn fn) {
+  if (vertices.is_array()) for (const auto& v : vertices.array()) fn(v);
+  else if (vertices.is_set()) for (const auto& v : vertices.set()) fn(v);
+}
+
+size_t VertexCount(const Value& vertices) {
+  return vertices.is_array() ? vertices.array().size() : vertices.is_set() ? vertices.set().size() : 0;
+}
+
+// graph.reachable_paths below `node`, reached by `path`: a path ends at a vertex with no
+// edges, before a vertex outside the graph, or where an edge leads back to a reached vertex.
+void PathsFrom(const Value& graph, const Value& node, Array path, Set& reached, Set& paths) {
+  auto edges = graph.Get(node);
+  if (!edges) {
+    paths.insert(Value::MakeArray(std::move(path)));
+    return;
+  }
+  path.push_back(node);
+  if (VertexCount(*edges) == 0) {
+    paths.insert(Value::MakeArray(std::move(path)));
+    return;
+  }
+  reached.insert(node);
+  ForEachVertex(*edges, [&](const Value& next) {
+    if (reached.count(next)) paths.insert(Value::MakeArray(path));
+    else PathsFrom(graph, next, path, reached, paths);
+  });
+}
+
 }  // namespace
 
 void RegisterMiscBuiltins(Registry& r) {
@@ -258,7 +291,7 @@ void RegisterMiscBuiltins(Registry& r) {
   Add(r, "json.remove", 2, [](const Args& a) {
     if (!a[0].is_object()) return BuiltinOut::TypeError(OperandError("json.remove", 1, "object", a[0]));
     std::vector<Array> paths;
-    if (!ParsePaths(a[1], &paths)) return BuiltinOut::TypeError(OperandError("json.remove", 2, "any<array, set>", a[1]));
+    if (auto err = ParsePaths(a[1], &paths); !err.empty()) return BuiltinOut::TypeError(err);
     Value v = a[0];
     for (const auto& p : paths) v = Remove(v, p, 0);
     return BuiltinOut::Of(v);
@@ -266,28 +299,48 @@ void RegisterMiscBuiltins(Registry& r) {
   Add(r, "json.filter", 2, [](const Args& a) {
     if (!a[0].is_object()) return BuiltinOut::TypeError(OperandError("json.filter", 1, "object", a[0]));
     std::vector<Array> paths;
-    if (!ParsePaths(a[1], &paths)) return BuiltinOut::TypeError(OperandError("json.filter", 2, "any<array, set>", a[1]));
+    if (auto err = ParsePaths(a[1], &paths); !err.empty()) return BuiltinOut::TypeError(err);
     auto f = Filter(a[0], paths, 0);
     return BuiltinOut::Of(f ? *f : Value::MakeObject({}));
   });
   Add(r, "graph.reachable", 2, [](const Args& a) {
     if (!a[0].is_object()) return BuiltinOut::TypeError(OperandError("graph.reachable", 1, "object", a[0]));
-    Array start;
-    if (a[1].is_array()) start = a[1].array();
-    else if (a[1].is_set()) start.assign(a[1].set().begin(), a[1].set().end());
-    else return BuiltinOut::TypeError(OperandError("graph.reachable", 2, "any<array, set>", a[1]));
+    if (!a[1].is_array() && !a[1].is_set()) {
+      return BuiltinOut::TypeError(OperandError("graph.reachable", 2, "any<array, set>", a[1]));
+    }
     Set seen;
-    std::deque<Value> queue(start.begin(), start.end());
+    std::deque<Value> queue;
+    ForEachVertex(a[1], [&](const Value& v) { queue.push_back(v); });
     while (!queue.empty()) {
       Value n = queue.front();
       queue.pop_front();
       auto edges = a[0].Get(n);
       if (!edges || seen.count(n)) continue;
       seen.insert(n);
-      if (edges->is_array()) for (const auto& e : edges->array()) queue.push_back(e);
-      else if (edges->is_set()) for (const auto& e : edges->set()) queue.push_back(e);
+      ForEachVertex(*edges, [&](const Value& e) { queue.push_back(e); });
     }
     return BuiltinOut::Of(Value::MakeSet(seen));
+  });
+  Add(r, "graph.reachable_paths", 2, [](const Args& a) {
+    if (!a[0].is_object()) return BuiltinOut::TypeError(OperandError("graph.reachable_paths", 1, "object", a[0]));
+    if (!a[1].is_array() && !a[1].is_set()) {
+      return BuiltinOut::TypeError(OperandError("graph.reachable_paths", 2, "one of {array, set}", a[1]));
+    }
+    Set paths;
+    ForEachVertex(a[1], [&](const Value& start) {
+      auto edges = a[0].Get(start);
+      if (!edges) return;
+      if (VertexCount(*edges) == 0) {
+        paths.insert(Value::MakeArray({start}));
+        return;
+      }
+      // Each first step starts a fresh reached set, shared by everything explored below it.
+      ForEachVertex(*edges, [&](const Value& next) {
+        Set reached = {start};
+        PathsFrom(a[0], next, {start}, reached, paths);
+      });
+    });
+    return BuiltinOut::Of(Value::MakeSet(std::move(paths)));
   });
   for (const char* algo : {"md5", "sha1", "sha256"}) {
     std::string name = std::string("crypto.") + algo, a_name = algo;

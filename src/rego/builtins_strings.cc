@@ -107,7 +107,7 @@ std::string FormatValue(const Value& v, char verb, const std::string& flags) {
     case 'v':
     default:
       if (v.is_string()) return v.str();
-      return v.ToRego();
+      return v.ToRegoDisplay();
   }
 }
 
@@ -237,7 +237,8 @@ void RegisterStringBuiltins(Registry& r) {
     REQUIRE_STRING("strings.replace_n", 1);
     std::string s = a[1].str();
     for (const auto& [k, v] : a[0].object()) {
-      if (!k.is_string() || !v.is_string()) return BuiltinOut::TypeError(OperandError("strings.replace_n", 1, "object[string: string]", a[0]));
+      if (!k.is_string()) return BuiltinOut::TypeError("operand 1 non-string key found in pattern object");
+      if (!v.is_string()) return BuiltinOut::TypeError("operand 1 non-string value found in pattern object");
       s = ReplaceAll(s, k.str(), v.str());
     }
     return BuiltinOut::Of(Value::String(s));
@@ -321,16 +322,25 @@ void RegisterStringBuiltins(Registry& r) {
   auto any_match = [&](const char* name, bool prefix) {
     std::string n = name;
     Add(r, n, 2, [n, prefix](const Args& a) {
-      auto items = [](const Value& v, std::vector<std::string>* out) {
+      // "" when `v` is a string or a collection of strings, else OPA's type error text.
+      auto items = [](const Value& v, int operand, std::vector<std::string>* out) -> std::string {
+        std::string must = "operand " + std::to_string(operand) + " must be ";
+        auto all = [&](auto& elems, const char* kind) -> std::string {
+          for (const auto& e : elems) {
+            if (!e.is_string()) return must + kind + " of strings but got " + kind + " containing " + e.TypeName();
+            out->push_back(e.str());
+          }
+          return "";
+        };
         if (v.is_string()) out->push_back(v.str());
-        else if (v.is_array()) for (const auto& e : v.array()) { if (!e.is_string()) return false; out->push_back(e.str()); }
-        else if (v.is_set()) for (const auto& e : v.set()) { if (!e.is_string()) return false; out->push_back(e.str()); }
-        else return false;
-        return true;
+        else if (v.is_array()) return all(v.array(), "array");
+        else if (v.is_set()) return all(v.set(), "set");
+        else return must + "one of {string, set, array} but got " + v.TypeName();
+        return "";
       };
       std::vector<std::string> xs, ys;
-      if (!items(a[0], &xs)) return BuiltinOut::TypeError(OperandError(n, 1, "string, array or set of strings", a[0]));
-      if (!items(a[1], &ys)) return BuiltinOut::TypeError(OperandError(n, 2, "string, array or set of strings", a[1]));
+      if (auto err = items(a[0], 1, &xs); !err.empty()) return BuiltinOut::TypeError(err);
+      if (auto err = items(a[1], 2, &ys); !err.empty()) return BuiltinOut::TypeError(err);
       for (const auto& x : xs) {
         for (const auto& y : ys) {
           bool m = prefix ? x.rfind(y, 0) == 0 : (x.size() >= y.size() && x.compare(x.size() - y.size(), y.size(), y) == 0);
@@ -346,7 +356,7 @@ void RegisterStringBuiltins(Registry& r) {
     if (!a[0].is_number()) return BuiltinOut::TypeError(OperandError("format_int", 1, "number", a[0]));
     if (!a[1].is_number()) return BuiltinOut::TypeError(OperandError("format_int", 2, "number", a[1]));
     int64_t base = a[1].as_int();
-    if (base != 2 && base != 8 && base != 10 && base != 16) return BuiltinOut::Error("operand 2 must be one of {2, 8, 10, 16}");
+    if (base != 2 && base != 8 && base != 10 && base != 16) return BuiltinOut::TypeError("operand 2 must be one of {2, 8, 10, 16}");
     int64_t v = static_cast<int64_t>(a[0].as_double());
     bool neg = v < 0;
     uint64_t u = neg ? static_cast<uint64_t>(-v) : static_cast<uint64_t>(v);
