@@ -7,6 +7,7 @@
 
 #include "rego/builtins.h"
 #include "rego/safety.h"
+#include "util/function_ref.h"
 
 namespace oep::rego {
 
@@ -57,8 +58,8 @@ struct Engine::Impl {
 
 namespace {
 
-using VK = std::function<bool(const Value&)>;
-using K = std::function<bool()>;
+using VK = FunctionRef<bool(const Value&)>;
+using K = FunctionRef<bool()>;
 
 struct EvalAbort {};
 
@@ -445,7 +446,7 @@ class Evaluator {
   }
 
   // Calls fn(key, element) for each element: arrays by index, objects by key, sets by value.
-  bool ForEachElement(const Value& coll, const std::function<bool(const Value&, const Value&)>& fn) {
+  bool ForEachElement(const Value& coll, FunctionRef<bool(const Value&, const Value&)> fn) {
     if (coll.is_array()) {
       for (size_t i = 0; i < coll.array().size(); ++i) {
         if (!fn(Value::Int(static_cast<int64_t>(i)), coll.array()[i])) return false;
@@ -566,7 +567,7 @@ class Evaluator {
     return true;
   }
 
-  bool EvalItems(const std::vector<TermPtr>& items, size_t i, Array& acc, const std::function<bool(const Array&)>& k) {
+  bool EvalItems(const std::vector<TermPtr>& items, size_t i, Array& acc, FunctionRef<bool(const Array&)> k) {
     if (i == items.size()) return k(acc);
     return EvalTerm(items[i], [&](const Value& v) {
       acc.push_back(v);
@@ -1128,13 +1129,13 @@ class Evaluator {
     }, has_output ? nargs - 1 : nargs);
   }
 
-  bool EvalArgs(const TermPtr& t, size_t i, Array acc, const std::function<bool(const Array&)>& k, size_t n = SIZE_MAX) {
+  bool EvalArgs(const TermPtr& t, size_t i, Array acc, FunctionRef<bool(const Array&)> k, size_t n = SIZE_MAX) {
     if (n == SIZE_MAX) n = t->items.size() - 1;
     acc.reserve(n);
     return EvalArgsInto(t, i, acc, k, n);
   }
 
-  bool EvalArgsInto(const TermPtr& t, size_t i, Array& acc, const std::function<bool(const Array&)>& k, size_t n) {
+  bool EvalArgsInto(const TermPtr& t, size_t i, Array& acc, FunctionRef<bool(const Array&)> k, size_t n) {
     if (i == n) return k(acc);
     return EvalTerm(t->items[i + 1], [&](const Value& v) {
       acc.push_back(v);
