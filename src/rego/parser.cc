@@ -495,6 +495,7 @@ class Parser {
         nl_.pop_back();
       }
     } else if (IsPunct("{")) {
+      if (version_ == RegoVersion::kV1) Fail("`if` keyword is required before rule body");
       rule->body = ParseBraceBody();
     } else {
       rule->body.push_back(Expr{ExprKind::kTerm, rule->loc, MakeScalar(Value::Bool(true), rule->loc), {}, {}, {}, {}, {}, {}, {}});

@@ -78,9 +78,11 @@ TEST_CASE("rego eval with --v0-compatible reads v0: p[x] { ... } is a partial se
   INFO(v0.out << v0.err);
   REQUIRE(v0.exit_code == 0);
   CHECK_THAT(v0.out, Catch::Contains("\"x\":{\"allow\":true,\"names\":[\"a\",\"b\"]}"));
-  // In v1 the same head is an object rule.
+  // Rego v1 (the default) requires `if` before a rule body, as OPA 1.x does.
   RunResult v1 = RunOep({"rego", "eval", "-d", dir / "v0.rego", "-i", dir / "in.json", "x := data.t.names"});
-  CHECK_THAT(v1.out, Catch::Contains("\"x\":{\"a\":true,\"b\":true}"));
+  CHECK(v1.exit_code == 2);
+  CHECK_THAT(v1.out, Catch::Contains("rego_parse_error") && Catch::Contains("`if` keyword is required before rule body") &&
+                         Catch::Contains("\"row\":3"));
 }
 
 TEST_CASE("rego eval reports the value of a query expression with `with`", "[rego][cli]") {
