@@ -680,6 +680,18 @@ class Evaluator {
     });
   }
 
+  // IndexValue for base data: JSON objects have string keys, so an integer key names the
+  // member with its decimal text (data.x[2] reads data.x["2"]), as in OPA.
+  bool IndexBase(const Value& v, const std::vector<TermPtr>& items, size_t i, const VK& k) {
+    if (i == items.size()) return k(v);
+    if (!v.is_object() || !Evaluable(items[i])) return IndexValue(v, items, i, k);
+    return EvalTerm(items[i], [&](const Value& kv) {
+      std::optional<Value> e = v.Get(kv);
+      if (!e && kv.is_int()) e = v.Get(Value::String(std::to_string(kv.as_int())));
+      return e ? IndexBase(*e, items, i + 1, k) : true;
+    });
+  }
+
   // data.<path>[items[i:]]: virtual documents (rules) over the base document.
   bool EvalDataPath(std::vector<std::string> path, const TermPtr& ref, size_t i, const VK& k) {
     static const std::vector<TermPtr> kNone;
@@ -705,12 +717,18 @@ class Evaluator {
         // Below the rule tree: plain base data.
         auto base = BaseAt(path);
         if (!base) return true;
-        return IndexValue(*base, items, i, k);
+        return IndexBase(*base, items, i, k);
       }
       if (Evaluable(key)) {
         bool handled = false;
         bool r = EvalTerm(key, [&](const Value& kv) {
           handled = true;
+          if (kv.is_int() && !kv.is_string()) {
+            // data is JSON: an integer key in a data ref names the member with its decimal text.
+            std::vector<std::string> next = path;
+            next.push_back(std::to_string(kv.as_int()));
+            return EvalDataPath(next, ref, i + 1, k);
+          }
           if (!kv.is_string()) {
             auto doc = FullDocument(path);
             if (!doc) return !error;

@@ -91,3 +91,13 @@ TEST_CASE("rego eval reports the value of a query expression with `with`", "[reg
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("\"value\":[2,5]"));
 }
+
+TEST_CASE("an integer key in a data ref names the JSON member with its decimal text", "[rego][cli]") {
+  ScratchDir dir;
+  WriteText(dir / "data.json", R"({"nested": {"2": "bar"}, "3": "top"})");
+  WriteText(dir / "p.rego", "package t\n\nimport rego.v1\n\np := data.nested[2]\n\nq := data[3]\n\nr := obj[2] if obj := data.nested\n");
+  auto eval = [&](const char* query) { return RunOep({"rego", "eval", "-d", dir / "data.json", "-d", dir / "p.rego", query}).out; };
+  CHECK_THAT(eval("data.t.p"), Catch::Contains("\"value\":\"bar\""));
+  CHECK_THAT(eval("data.t.q"), Catch::Contains("\"value\":\"top\""));
+  CHECK(eval("data.t.r") == "{}\n");  // a plain object value keeps its keys' types
+}
