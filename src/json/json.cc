@@ -51,11 +51,27 @@ bool Utf16Less(std::string_view a, std::string_view b) {
 // Bytes that RFC 8785 escapes: '"', '\\' and controls below 0x20.
 bool NeedsEscape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
 
+// Whether any of the 8 bytes of `w` may need escaping (exact when false): SWAR tests for a
+// byte below 0x20, equal to '"' or equal to '\\'.
+bool WordMayNeedEscape(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  auto has_zero = [&](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  return ((w - kOnes * 0x20) & ~w & kHigh) | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'));
+}
+
 void AppendEscapedString(std::string_view s, std::string* out) {
   static const char kHex[] = "0123456789abcdef";
   out->push_back('"');
   size_t run = 0;  // start of the pending run of bytes copied verbatim
   for (size_t i = 0; i < s.size(); ++i) {
+    // Skip whole words of plain bytes (hashes, ids, most text).
+    while (i + 8 <= s.size()) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if (WordMayNeedEscape(w)) break;
+      i += 8;
+    }
+    if (i >= s.size()) break;
     auto c = static_cast<unsigned char>(s[i]);
     if (!NeedsEscape(c)) continue;
     out->append(s.data() + run, i - run);

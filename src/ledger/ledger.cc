@@ -19,7 +19,9 @@ void Member(std::string& out, const char* key, std::string_view value, bool firs
 
 std::string CanonicalEntry(const LedgerEntry& e) {
   // Keys in RFC 8785 order (all ASCII, so bytewise).
-  std::string out = "{";
+  std::string out;
+  out.reserve(256 + e.payload.size() + e.artifact_id.size() + e.source.size());
+  out.push_back('{');
   Member(out, "artifact_id", e.artifact_id, true);
   Member(out, "artifact_table", e.artifact_table);
   Member(out, "chain_id", e.chain_id);

@@ -474,7 +474,8 @@ Result<int64_t> Store::NextLedgerEntryId() {
   }
 }
 
-Status Store::ForEachCoveredRow(const std::function<Status(CoveredRow&)>& fn) {
+Status Store::ForEachCoveredRow(const std::function<Status(CoveredRow&)>& fn,
+                                const std::function<bool(std::string_view table)>& include) {
   std::vector<std::pair<std::string, std::string>> tables;  // table, select list
   for (const auto& spec : AllKinds()) {
     if (!HasTable(spec)) continue;
@@ -484,6 +485,7 @@ Status Store::ForEachCoveredRow(const std::function<Status(CoveredRow&)>& fn) {
   tables.emplace_back("documents", "t.path, t.digest, t.body, ''");
   try {
     for (const auto& [table, columns] : tables) {
+      if (include && !include(table)) continue;
       SQLite::Statement q(*db_, "SELECT " + columns +
                                     ", l.entry_id, l.chain_id, l.seq, l.kind, l.artifact_table, l.artifact_id, "
                                     "l.content_hash, l.source FROM " + table +

@@ -131,7 +131,9 @@ class Store {
     bool has_entry = false;
     LedgerEntry entry;  // without payload and hashes other than content_hash
   };
-  Status ForEachCoveredRow(const std::function<Status(CoveredRow&)>& fn);  // fn may move from the row
+  // `fn` may move from the row; `include` (when given) selects tables by name.
+  Status ForEachCoveredRow(const std::function<Status(CoveredRow&)>& fn,
+                           const std::function<bool(std::string_view table)>& include = {});
 
   // Decisions with decision_id > after_id matching the filter, in id order, at most
   // `limit` (keyset pagination: constant memory over any number of decisions).

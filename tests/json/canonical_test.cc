@@ -124,3 +124,34 @@ TEST_CASE("ES6 number serialization matches 10,000 vectors", "[json][corpus]") {
   CHECK(lines == 10000);
   CHECK(failures == 0);
 }
+
+TEST_CASE("string escaping is exact wherever the escaped byte falls in a word", "[json]") {
+  // Reference: byte by byte, RFC 8785's rule.
+  auto reference = [](std::string_view s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+      if (c == '"') out += "\\\"";
+      else if (c == '\\') out += "\\\\";
+      else if (c == '\n') out += "\\n";
+      else if (c == '\t') out += "\\t";
+      else if (c == '\r') out += "\\r";
+      else if (c == '\b') out += "\\b";
+      else if (c == '\f') out += "\\f";
+      else if (c < 0x20) out += std::string("\\u00") + "0123456789abcdef"[c >> 4] + "0123456789abcdef"[c & 15];
+      else out += static_cast<char>(c);
+    }
+    return out + "\"";
+  };
+  for (size_t len = 0; len <= 24; ++len) {
+    for (size_t at = 0; at < std::max<size_t>(len, 1); ++at) {
+      for (char special : {'"', '\\', '\n', '\x01', '\x1f', '\x7f', '\xc3', ' ', '!', '#', '[', ']'}) {
+        std::string s(len, 'a');
+        if (len > 0) s[at] = special;
+        std::string got;
+        oep::json::AppendCanonicalString(s, &got);
+        INFO("len " << len << " at " << at << " byte " << static_cast<int>(static_cast<unsigned char>(special)));
+        CHECK(got == reference(s));
+      }
+    }
+  }
+}
