@@ -87,3 +87,19 @@ TEST_CASE("a variable nothing binds is a compile error, as in OPA", "[rego][safe
   RunResult head = Eval("package t\nimport rego.v1\np contains x if input.ok\n", "data.t.p");
   CHECK_THAT(head.out, Catch::Contains("var x is unsafe"));
 }
+
+TEST_CASE("recursion between rules is a compile error naming the cycle, as in OPA", "[rego][safety][bad-input]") {
+  RunResult cycle = Eval("package t\nimport rego.v1\nok := 1\np if q\nq if r\nr if p\n", "data.t.ok");
+  CHECK(cycle.exit_code == 2);
+  CHECK_THAT(cycle.out, Catch::Contains("rego_recursion_error") &&
+                            Catch::Contains("rule data.t.p is recursive: data.t.p -> data.t.q -> data.t.r -> data.t.p"));
+  RunResult function = Eval("package t\nimport rego.v1\nok := 1\nf(x) := f(x - 1) if x > 0\n", "data.t.ok");
+  CHECK_THAT(function.out, Catch::Contains("rule data.t.f is recursive: data.t.f -> data.t.f"));
+  RunResult whole = Eval("package t\nimport rego.v1\np := count(data.t)\n", "data.t.p");
+  CHECK_THAT(whole.out, Catch::Contains("rule data.t.p is recursive"));
+  // Not recursion: a function replaced by another through `with`, and a rule reading its siblings.
+  RunResult with = Eval("package t\nimport rego.v1\nf(x) := 2\ng(x) := f(x)\np := y if y := f(1) with f as g\n", "data.t.p");
+  CHECK_THAT(with.out, Catch::Contains("\"value\":2"));
+  RunResult siblings = Eval("package t\nimport rego.v1\na := 1\nb := data.t.a + 1\n", "data.t.b");
+  CHECK_THAT(siblings.out, Catch::Contains("\"value\":2"));
+}
