@@ -1273,15 +1273,29 @@ void ForEachTerm(const Body& body, const std::function<void(const TermPtr&)>& fn
 // Compile-time work on the terms of `rule`, so evaluations do not repeat it: each call term
 // records the deterministic built-in it names when no rule in the module's scope shadows
 // the name (`ev` carries the module context), and each composite of constants holds its value.
-void PrepareRuleTerms(Evaluator& ev, const Rule& rule) {
+// Calls to names that are neither built-ins nor functions, and built-in calls with the wrong
+// number of arguments, are compile errors (rego_type_error), as in OPA.
+std::optional<RegoError> PrepareRuleTerms(Evaluator& ev, const Rule& rule, const std::string& file) {
   static const std::set<std::string> kEvaluatorHandled = {"eq", "assign", "internal.template_string"};
+  std::optional<RegoError> error;
   auto resolve = [&](const TermPtr& t) {
-    if (t->kind != TermKind::kCall) return;
+    if (t->kind != TermKind::kCall || error) return;
     std::string name = t->name.empty() && t->items[0] ? StaticRefName(t->items[0]) : t->name;
     if (name.empty() || kEvaluatorHandled.count(name) || kEvaluatorBuiltinArity.count(name)) return;
     if (t->items[0] && ev.NamesUserFunction(t->items[0])) return;
     auto bi = Builtins().find(name);
-    if (bi != Builtins().end()) const_cast<Term&>(*t).builtin = &bi->second;  // compile time, single-threaded
+    if (bi == Builtins().end()) {
+      error = RegoError{"rego_type_error", "undefined function " + name, file, t->loc};
+      return;
+    }
+    size_t nargs = t->items.size() - 1;
+    int arity = bi->second.arity;
+    if (arity >= 0 && nargs != static_cast<size_t>(arity) && nargs != static_cast<size_t>(arity) + 1) {
+      error = RegoError{"rego_type_error", name + ": arity mismatch: expected " + std::to_string(arity) + " arguments",
+                        file, t->loc};
+      return;
+    }
+    const_cast<Term&>(*t).builtin = &bi->second;  // compile time, single-threaded
   };
   auto resolve_and_fold = [&](const TermPtr& t) {
     resolve(t);
@@ -1299,6 +1313,7 @@ void PrepareRuleTerms(Evaluator& ev, const Rule& rule) {
     ForEachTerm(r->value, resolve_and_fold);
     for (const auto& key : r->keys) ForEachTerm(key, resolve_and_fold);
   }
+  return error;
 }
 
 // `input.a.b == c` / `c == input.a.b` (or `=`) with c a constant: the path and c.
@@ -1523,6 +1538,13 @@ std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Mod
   }
   for (const auto& m : impl->modules) {
     for (const auto& r : m.rules) {
+      Evaluator ev(*impl, std::nullopt, EvalOptions{});
+      ev.SetContext(impl->rule_ctx.at(r.get()));
+      if (auto err = PrepareRuleTerms(ev, *r, m.file)) return *err;
+    }
+  }
+  for (const auto& m : impl->modules) {
+    for (const auto& r : m.rules) {
       const ModuleCtx* ctx = impl->rule_ctx.at(r.get());
       Evaluator resolver(*impl, std::nullopt, EvalOptions{});
       resolver.SetContext(ctx);
@@ -1552,13 +1574,6 @@ std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Mod
         return Builtins().count(name) > 0 || kEvaluatorBuiltinArity.count(name) > 0 || resolver.FunctionPath(t).has_value();
       };
       if (auto err = CheckRuleSafety(*r, scope)) return *err;
-    }
-  }
-  for (const auto& m : impl->modules) {
-    for (const auto& r : m.rules) {
-      Evaluator ev(*impl, std::nullopt, EvalOptions{});
-      ev.SetContext(impl->rule_ctx.at(r.get()));
-      PrepareRuleTerms(ev, *r);
     }
   }
   if (auto err = CheckRecursion(*impl)) return *err;

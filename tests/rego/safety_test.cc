@@ -103,3 +103,15 @@ TEST_CASE("recursion between rules is a compile error naming the cycle, as in OP
   RunResult siblings = Eval("package t\nimport rego.v1\na := 1\nb := data.t.a + 1\n", "data.t.b");
   CHECK_THAT(siblings.out, Catch::Contains("\"value\":2"));
 }
+
+TEST_CASE("unknown functions and built-in arity mismatches are compile errors", "[rego][safety][bad-input]") {
+  RunResult unknown = Eval("package t\nimport rego.v1\nok := 1\nbad if no_such_fn(1)\n", "data.t.ok");
+  CHECK(unknown.exit_code == 2);
+  CHECK_THAT(unknown.out, Catch::Contains("rego_type_error") && Catch::Contains("undefined function no_such_fn") &&
+                              Catch::Contains("\"row\":4"));
+  RunResult arity = Eval("package t\nimport rego.v1\nok := 1\nbad if count(1, 2, 3)\n", "data.t.ok");
+  CHECK_THAT(arity.out, Catch::Contains("rego_type_error") && Catch::Contains("count: arity mismatch"));
+  // One argument more than the arity is the output form.
+  RunResult output = Eval("package t\nimport rego.v1\nn := x if count([1, 2], x)\n", "data.t.n");
+  CHECK_THAT(output.out, Catch::Contains("\"value\":2"));
+}
