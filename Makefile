@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 OEP := $(BUILD)/oep
 DEB_PACKAGES := cmake g++ make libsqlitecpp-dev libsqlite3-dev rapidjson-dev libssl-dev catch2 libcli11-dev libre2-dev zlib1g-dev libjemalloc-dev sqlite3
 
-.PHONY: all deps build test verify demo bench asan clean
+.PHONY: all deps build test verify demo bench asan fuzz clean
 
 all: build
 
@@ -52,5 +52,20 @@ bench: build
 asan:
 	$(MAKE) BUILD=build-asan CMAKE_ARGS=-DOEP_SANITIZE=ON test
 
+# libFuzzer (clang) over the Rego parser and the evaluator, FUZZ_SECONDS each (not in CI).
+# Seeds: every .rego file in the repository and tests/fuzz/regressions; a crash is written to
+# build-fuzz/crash-* — fix it and keep the input under tests/fuzz/regressions/.
+FUZZ_SECONDS ?= 120
+fuzz: deps
+	@command -v clang++ >/dev/null || { echo "make fuzz needs clang (apt-get install -y clang)"; exit 1; }
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DOEP_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build build-fuzz -j $(JOBS) --target rego_parse_fuzzer rego_eval_fuzzer
+	mkdir -p build-fuzz/seeds && find . -path ./build\* -prune -o -name '*.rego' -print | xargs -I{} cp {} build-fuzz/seeds/ && cp tests/fuzz/regressions/* build-fuzz/seeds/
+	for t in rego_parse_fuzzer rego_eval_fuzzer; do \
+	  mkdir -p build-fuzz/corpus-$$t; \
+	  build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -rss_limit_mb=4096 \
+	    -artifact_prefix=build-fuzz/crash-$$t- build-fuzz/corpus-$$t build-fuzz/seeds || exit 1; \
+	done
+
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz

@@ -211,7 +211,36 @@ bool AllAscii(std::string_view text) {
   return (acc & 0x8080808080808080ULL) == 0;
 }
 
+Status CheckNestingDepth(std::string_view text) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) {
+        size_t line = 1, col = 1;
+        for (size_t j = 0; j < i; ++j) {
+          if (text[j] == '\n') { ++line; col = 1; } else { ++col; }
+        }
+        return Status::InvalidArgument("line " + std::to_string(line) + ", column " + std::to_string(col) +
+                                       ": JSON nested more than " + std::to_string(kMaxJsonDepth) + " levels deep");
+      }
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return Status::Ok();
+}
+
 Result<rapidjson::Document> Parse(std::string_view text) {
+  OEP_RETURN_IF_ERROR(CheckNestingDepth(text));
   rapidjson::Document doc;
   // ASCII text cannot hold invalid UTF-8 bytes; escapes (\uD800) are still checked by the reader.
   if (AllAscii(text)) {

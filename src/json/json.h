@@ -12,6 +12,12 @@ namespace oep::json {
 
 // Parses one JSON text. Invalid UTF-8, lone surrogates, NaN/Infinity literals and
 // trailing content are errors; the message names "line L, column C" and what was wrong.
+// JSON nested deeper than this is refused before parsing: every walk over a document
+// (canonical form, validation, conversion) recurses over its depth.
+inline constexpr int kMaxJsonDepth = 1000;
+// InvalidArgument naming the line and column of the bracket that exceeds kMaxJsonDepth.
+Status CheckNestingDepth(std::string_view text);
+
 Result<rapidjson::Document> Parse(std::string_view text);
 
 // Serializes `value` per RFC 8785: object members sorted by UTF-16 code units,

@@ -358,6 +358,26 @@ class Parser {
   }
   [[noreturn]] void Fail(const std::string& msg) { throw ParseError{{"rego_parse_error", msg, file_, Peek().loc}}; }
 
+  // Syntax trees deeper than this are refused: compiling, evaluating and freeing them
+  // recurse over their depth, and the stack is finite.
+  static constexpr int kMaxNesting = 1000;
+  int nesting_ = 0;
+  // Counts the depth of the tree being built in this scope; restores it on exit.
+  class Nesting {
+   public:
+    explicit Nesting(Parser& p) : p_(p), saved_(p.nesting_) {}
+    ~Nesting() { p_.nesting_ = saved_; }
+    Nesting(const Nesting&) = delete;
+    Nesting& operator=(const Nesting&) = delete;
+    void Deeper() {
+      if (++p_.nesting_ > kMaxNesting) p_.Fail("expression nested more than 1000 levels deep");
+    }
+
+   private:
+    Parser& p_;
+    int saved_;
+  };
+
   std::vector<std::string> ParseDottedPath(bool package) {
     std::vector<std::string> path;
     path.push_back(ExpectIdent());
@@ -522,6 +542,8 @@ class Parser {
 
   // Expressions.
   Expr ParseExpr() {
+    Nesting nesting(*this);
+    nesting.Deeper();
     Expr e;
     e.loc = Peek().loc;
     if (IsKeyword("some")) {
@@ -610,6 +632,8 @@ class Parser {
 
   // Terms, by precedence: := / = < in < relations < | < & < + - < * / % < unary.
   TermPtr ParseTermExpr() {
+    Nesting nesting(*this);
+    nesting.Deeper();
     auto lhs = ParseTermIn();
     if (IsPunct(":=") || IsPunct("=")) {
       std::string op = Next().text == ":=" ? "assign" : "eq";
@@ -635,16 +659,18 @@ class Parser {
         pos_ = save;
       }
     }
+    Nesting nesting(*this);
     while (IsKeyword("in")) {
       Next();
+      nesting.Deeper();
       auto rhs = ParseTermRelation();
       lhs = MakeCall("internal.member_2", {lhs, rhs}, lhs->loc);
     }
-    if (IsPunct(",") && false) return lhs;
     return lhs;
   }
   TermPtr ParseTermRelation() {
     auto lhs = ParseTermOr();
+    Nesting nesting(*this);
     for (;;) {
       static const std::pair<const char*, const char*> kOps[] = {
           {"==", "equal"}, {"!=", "neq"}, {"<=", "lte"}, {">=", "gte"}, {"<", "lt"}, {">", "gt"}};
@@ -652,12 +678,15 @@ class Parser {
       for (auto& [p, name] : kOps) if (IsPunct(p)) op = name;
       if (!op) return lhs;
       Next();
+      nesting.Deeper();
       lhs = MakeCall(op, {lhs, ParseTermOr()}, lhs->loc);
     }
   }
   TermPtr ParseTermOr() {
     auto lhs = ParseTermAnd();
+    Nesting nesting(*this);
     while (IsPunct("|") && (bar_stop_.empty() || !bar_stop_.back())) {
+      nesting.Deeper();
       Next();
       lhs = MakeCall("or", {lhs, ParseTermAnd()}, lhs->loc);
     }
@@ -665,7 +694,9 @@ class Parser {
   }
   TermPtr ParseTermAnd() {
     auto lhs = ParseTermArith();
+    Nesting nesting(*this);
     while (IsPunct("&")) {
+      nesting.Deeper();
       Next();
       lhs = MakeCall("and", {lhs, ParseTermArith()}, lhs->loc);
     }
@@ -673,7 +704,9 @@ class Parser {
   }
   TermPtr ParseTermArith() {
     auto lhs = ParseTermFactor();
+    Nesting nesting(*this);
     while (IsPunct("+") || IsPunct("-")) {
+      nesting.Deeper();
       std::string op = Next().text == "+" ? "plus" : "minus";
       lhs = MakeCall(op, {lhs, ParseTermFactor()}, lhs->loc);
     }
@@ -681,7 +714,9 @@ class Parser {
   }
   TermPtr ParseTermFactor() {
     auto lhs = ParseTermUnary();
+    Nesting nesting(*this);
     while (IsPunct("*") || IsPunct("/") || IsPunct("%")) {
+      nesting.Deeper();
       std::string t = Next().text;
       lhs = MakeCall(t == "*" ? "mul" : (t == "/" ? "div" : "rem"), {lhs, ParseTermUnary()}, lhs->loc);
     }
@@ -694,6 +729,8 @@ class Parser {
         Token n = Next();
         return ParsePostfix(MakeScalar(Value::NumberText("-" + n.text), loc));
       }
+      Nesting nesting(*this);
+      nesting.Deeper();
       auto operand = ParseTermUnary();
       return MakeCall("minus", {MakeScalar(Value::Int(0), loc), operand}, loc);
     }

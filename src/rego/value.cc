@@ -401,6 +401,7 @@ class ValueBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Valu
 }  // namespace
 
 Result<Value> Value::FromJsonText(std::string_view text) {
+  OEP_RETURN_IF_ERROR(json::CheckNestingDepth(text));
   rapidjson::Reader reader;
   ValueBuilder builder;
   rapidjson::MemoryStream ms(text.data(), text.size());

@@ -136,6 +136,14 @@ TEST_CASE("records over 8 MiB are refused", "[ingest][bad-input]") {
   CHECK_THAT(r.err, Catch::Contains("line 1") && Catch::Contains("8 MiB"));
 }
 
+TEST_CASE("JSON nested deeper than 1000 levels is refused before it is walked", "[ingest][bad-input]") {
+  StoreFixture f;
+  std::string deep = std::string(1500, '[') + std::string(1500, ']');
+  RunResult r = f.IngestBad("deep.jsonl", "{\"deep\": " + deep + "}\n");
+  CHECK_THAT(r.err, Catch::Contains("deep.jsonl") && Catch::Contains("line 1") &&
+                        Catch::Contains("nested more than 1000 levels deep"));
+}
+
 TEST_CASE("invalid UTF-8 is refused", "[ingest][bad-input]") {
   StoreFixture f;
   RunResult r = f.IngestBad("bad.json", EventLine("read the 9-line diff", "read the \xc3\x28 diff"));

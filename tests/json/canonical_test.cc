@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "json/json.h"
+#include "rego/value.h"
 #include "support/support.h"
 
 using oep::json::Canonicalize;
@@ -154,4 +155,15 @@ TEST_CASE("string escaping is exact wherever the escaped byte falls in a word", 
       }
     }
   }
+}
+
+TEST_CASE("nesting depth is bounded, with the offending bracket located", "[json]") {
+  auto nested = [](int depth) { return std::string(static_cast<size_t>(depth), '[') + std::string(static_cast<size_t>(depth), ']'); };
+  CHECK(oep::json::Parse(nested(1000)).ok());
+  auto deep = oep::json::Parse("\n" + nested(1001));
+  REQUIRE_FALSE(deep.ok());
+  CHECK_THAT(deep.status().message(), Catch::Contains("line 2, column 1001") && Catch::Contains("1000 levels"));
+  // Brackets inside strings do not count.
+  CHECK(oep::json::Parse("[\"" + std::string(5000, '[') + "\\\"[\"]").ok());
+  CHECK_FALSE(oep::rego::Value::FromJsonText(nested(1001)).ok());
 }

@@ -115,3 +115,15 @@ TEST_CASE("unknown functions and built-in arity mismatches are compile errors", 
   RunResult output = Eval("package t\nimport rego.v1\nn := x if count([1, 2], x)\n", "data.t.n");
   CHECK_THAT(output.out, Catch::Contains("\"value\":2"));
 }
+
+TEST_CASE("expressions nested more than 1000 levels deep are parse errors, not crashes", "[rego][safety][bad-input]") {
+  for (const std::string& expr : {std::string(1200, '[') + std::string(1200, ']'), [] {
+         std::string chain = "1";
+         for (int i = 0; i < 1200; ++i) chain += " + 1";
+         return chain;
+       }()}) {
+    RunResult r = Eval("package t\nimport rego.v1\nx := " + expr + "\n", "data.t.x");
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.out, Catch::Contains("rego_parse_error") && Catch::Contains("nested more than 1000 levels deep"));
+  }
+}

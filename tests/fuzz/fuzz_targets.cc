@@ -1,0 +1,41 @@
+#include "fuzz/fuzz_targets.h"
+
+#include <string>
+#include <vector>
+
+#include "rego/engine.h"
+#include "rego/parser.h"
+
+namespace oep::fuzz {
+
+void RegoParse(std::string_view input) {
+  (void)rego::ParseModule(input, "fuzz.rego", rego::RegoVersion::kV1);
+  (void)rego::ParseModule(input, "fuzz.rego", rego::RegoVersion::kV0);
+  (void)rego::ParseQuery(input);
+  (void)rego::ParseTerm(input);
+}
+
+void RegoEval(std::string_view input) {
+  auto parsed = rego::ParseModule(input, "fuzz.rego", rego::RegoVersion::kV1);
+  auto* module = std::get_if<rego::Module>(&parsed);
+  if (module == nullptr) return;
+  std::string package = "data";
+  for (const auto& p : module->package) package += "." + p;
+  std::vector<rego::Module> modules;
+  modules.push_back(std::move(*module));
+  auto compiled = rego::Engine::Compile(std::move(modules), rego::Value::MakeObject({}));
+  auto* engine = std::get_if<std::unique_ptr<rego::Engine>>(&compiled);
+  if (engine == nullptr) return;
+  auto query = rego::ParseQuery(package);
+  if (!std::holds_alternative<rego::Body>(query)) return;
+  static const rego::Value kInput =
+      rego::Value::FromJsonText(R"({"a": 1, "b": [1, 2, 3], "s": "x", "o": {"k": "v"}})").value();
+  rego::EvalOptions options;
+  options.max_steps = 200000;
+  options.max_depth = 200;
+  options.replay = true;  // no clock, randomness or network while fuzzing
+  options.now_ns = 0;
+  (void)(*engine)->Query(std::get<rego::Body>(query), kInput, options);
+}
+
+}  // namespace oep::fuzz

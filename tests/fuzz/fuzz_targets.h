@@ -1,0 +1,17 @@
+// Fuzz entry points, shared by the libFuzzer executables (`make fuzz`, built with clang) and
+// by the regression test that replays tests/fuzz/regressions/ in every build. Each must
+// return normally on any input: errors are values, never crashes, hangs or leaks.
+#pragma once
+
+#include <string_view>
+
+namespace oep::fuzz {
+
+// The bytes as a Rego module (v1 and v0), as a query and as a term.
+void RegoParse(std::string_view input);
+
+// The bytes as a Rego module; when it compiles, its package evaluated under a small step
+// budget against a fixed input, with non-deterministic built-ins in replay mode.
+void RegoEval(std::string_view input);
+
+}  // namespace oep::fuzz

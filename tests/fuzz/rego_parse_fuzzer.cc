@@ -1,0 +1,10 @@
+// libFuzzer target: the Rego parser (see fuzz_targets.h). Built by `make fuzz` only.
+#include <cstddef>
+#include <cstdint>
+
+#include "fuzz/fuzz_targets.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  oep::fuzz::RegoParse({reinterpret_cast<const char*>(data), size});
+  return 0;
+}
