@@ -7,6 +7,17 @@ std::string OperandError(const std::string& fn, int index, const std::string& wa
   return "operand " + std::to_string(index) + " must be " + want + " but got " + got.TypeName();
 }
 
+std::string HexEncode(std::string_view bytes) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
 const std::map<std::string, Builtin>& Builtins() {
   static const Registry registry = [] {
     Registry r;
@@ -18,6 +29,8 @@ const std::map<std::string, Builtin>& Builtins() {
     RegisterMiscBuiltins(r);
     RegisterJwtBuiltins(r);
     RegisterNetBuiltins(r);
+    RegisterJsonBuiltins(r);
+    RegisterAwsBuiltins(r);
     return r;
   }();
   return registry;

@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rego/value.h"
@@ -44,6 +45,11 @@ void RegisterRegexBuiltins(Registry& r);
 void RegisterMiscBuiltins(Registry& r);
 void RegisterJwtBuiltins(Registry& r);
 void RegisterNetBuiltins(Registry& r);
+void RegisterJsonBuiltins(Registry& r);
+void RegisterAwsBuiltins(Registry& r);
+
+// Lowercase hexadecimal of `bytes` (digests, signatures).
+std::string HexEncode(std::string_view bytes);
 
 // "operand 1 must be number but got string"-style messages.
 std::string OperandError(const std::string& fn, int index, const std::string& want, const Value& got);

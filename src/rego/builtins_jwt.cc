@@ -43,16 +43,6 @@ std::optional<std::string> B64UrlDecode(std::string in) {
   return out;
 }
 
-std::string Hex(const std::string& bytes) {
-  static const char k[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += k[c >> 4];
-    out += k[c & 15];
-  }
-  return out;
-}
-
 struct Jwt {
   std::string header_b64, payload_b64, signature;
   Value header, payload;
@@ -284,7 +274,7 @@ void RegisterJwtBuiltins(Registry& r) {
     std::string why;
     auto j = Split(a[0].str(), &why);
     if (!j) return BuiltinOut::Error(why);
-    return BuiltinOut::Of(Value::MakeArray({j->header, j->payload, Value::String(Hex(j->signature))}));
+    return BuiltinOut::Of(Value::MakeArray({j->header, j->payload, Value::String(HexEncode(j->signature))}));
   });
   for (const char* kind : {"hs", "rs", "ps", "es"}) {
     for (int bits : {256, 384, 512}) {

@@ -221,21 +221,12 @@ std::optional<Value> Filter(const Value& v, const std::vector<Array>& paths, siz
   return std::nullopt;
 }
 
-std::string Hex(const unsigned char* md, unsigned len) {
-  std::string out;
-  char buf[3];
-  for (unsigned i = 0; i < len; ++i) {
-    std::snprintf(buf, sizeof buf, "%02x", md[i]);
-    out += buf;
-  }
-  return out;
-}
 
 std::string Digest(const char* algo, const std::string& data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned len = 0;
   EVP_Digest(data.data(), data.size(), md, &len, EVP_get_digestbyname(algo), nullptr);
-  return Hex(md, len);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
 std::string Hmac(const char* algo, const std::string& key, const std::string& data) {
@@ -243,7 +234,7 @@ std::string Hmac(const char* algo, const std::string& key, const std::string& da
   unsigned len = 0;
   HMAC(EVP_get_digestbyname(algo), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
-  return Hex(md, len);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
 // Graph vertices: an array or a set of them (anything else has none).

@@ -358,9 +358,10 @@ class Parser {
   }
   [[noreturn]] void Fail(const std::string& msg) { throw ParseError{{"rego_parse_error", msg, file_, Peek().loc}}; }
 
-  // Syntax trees deeper than this are refused: compiling, evaluating and freeing them
-  // recurse over their depth, and the stack is finite.
-  static constexpr int kMaxNesting = 1000;
+  // Syntax trees deeper than this are refused: parsing, compiling, evaluating and freeing
+  // them recurse over their depth (about ten parser frames per bracket), and the stack is
+  // finite — also under the sanitizers, whose frames are several times larger.
+  static constexpr int kMaxNesting = 400;
   int nesting_ = 0;
   // Counts the depth of the tree being built in this scope; restores it on exit.
   class Nesting {
@@ -370,7 +371,9 @@ class Parser {
     Nesting(const Nesting&) = delete;
     Nesting& operator=(const Nesting&) = delete;
     void Deeper() {
-      if (++p_.nesting_ > kMaxNesting) p_.Fail("expression nested more than 1000 levels deep");
+      if (++p_.nesting_ > kMaxNesting) {
+        p_.Fail("expression nested more than " + std::to_string(kMaxNesting) + " levels deep");
+      }
     }
 
    private:

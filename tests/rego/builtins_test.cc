@@ -55,3 +55,44 @@ TEST_CASE("built-in type errors use OPA's texts", "[rego][builtins]") {
   CHECK(EvalValue("numbers.range_step(0, 10, 99999999999999999999)") == "[0]");
   CHECK(EvalValue(R"(sprintf("%v", [["a", 1]]))") == R"("[\"a\", 1]")");
 }
+
+TEST_CASE("json.patch applies RFC 6902 operations to objects, arrays and sets", "[rego][builtins][json]") {
+  CHECK(EvalValue(R"(json.patch({"a": {"b": 1}}, [{"op": "add", "path": "/a/c", "value": 2}]))") == R"({"a":{"b":1,"c":2}})");
+  CHECK(EvalValue(R"(json.patch({"l": [1, 3]}, [{"op": "add", "path": "/l/1", "value": 2}, {"op": "add", "path": "/l/-", "value": 4}]))") ==
+        R"({"l":[1,2,3,4]})");
+  CHECK(EvalValue(R"(json.patch({"a": 1, "b": 2}, [{"op": "remove", "path": "/a"}, {"op": "replace", "path": "/b", "value": 3}]))") ==
+        R"({"b":3})");
+  CHECK(EvalValue(R"(json.patch({"x": {"y": 1}}, [{"op": "move", "from": "/x/y", "path": "/z"}, {"op": "copy", "from": "/z", "path": "/w"}]))") ==
+        R"({"w":1,"x":{},"z":1})");
+  CHECK(EvalValue(R"(json.patch({"a/b": {"~": 1}}, [{"op": "test", "path": "/a~1b/~0", "value": 1}]))") == R"({"a/b":{"~":1}})");
+  CHECK(EvalValue(R"(json.patch({"s": {"a", "b"}}, [{"op": "remove", "path": "s/a"}, {"op": "add", "path": "s/c", "value": "c"}]))") ==
+        R"({"s":["b","c"]})");
+  CHECK(EvalValue(R"(json.patch({[1]}, [{"op": "add", "path": [[1], 1], "value": 2}]))") == "[[1,2]]");
+  // Any operation that cannot apply makes the call undefined.
+  for (const char* bad : {R"(json.patch({"a": 1}, [{"op": "remove", "path": "/b"}]))",
+                          R"(json.patch({"a": 1}, [{"op": "test", "path": "/a", "value": 2}]))",
+                          R"(json.patch([1, 2], [{"op": "add", "path": "/01", "value": 0}]))",
+                          R"(json.patch({"s": {"a"}}, [{"op": "add", "path": "s/d", "value": "e"}]))",
+                          R"(json.patch({"a": {"b": 1}}, [{"op": "move", "from": "/a", "path": "/a/b/c"}]))",
+                          R"(json.patch({}, [{"op": "frobnicate", "path": "/a"}]))"}) {
+    INFO(bad);
+    CHECK(RunOep({"rego", "eval", std::string("x := ") + bad}).out == "{}\n");
+  }
+}
+
+TEST_CASE("providers.aws.sign_req signs with AWS Signature Version 4", "[rego][builtins][aws]") {
+  // Expected signature computed independently (Python hmac/hashlib) for these values.
+  std::string signed_req = EvalValue(
+      R"(providers.aws.sign_req({"method": "post", "url": "https://api.example.org/v1/tools?a=1&b=2", "headers": {"X-Trace": "t1"}, "body": {"tool": "read_diff"}}, )"
+      R"({"aws_access_key": "AKIDEXAMPLEOEP", "aws_secret_access_key": "oep-secret", "aws_service": "execute-api", "aws_region": "eu-west-1"}, 1767225600000000000))");
+  CHECK_THAT(signed_req, Catch::Contains("\"x-amz-date\":\"20260101T000000Z\"") &&
+                             Catch::Contains("\"x-amz-content-sha256\":\"5e93f3ff4507adda8a7b4224142d48bda71f4b2a23402498569e6cbfdf8b39b4\"") &&
+                             Catch::Contains("\"host\":\"api.example.org\"") && Catch::Contains("\"X-Trace\":\"t1\""));
+  CHECK_THAT(signed_req, Catch::Contains("Credential=AKIDEXAMPLEOEP/20260101/eu-west-1/execute-api/aws4_request,"
+                                         "SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-trace,"
+                                         "Signature=84b1bfd22a68fbf61fbd0f55cdf7c9643629aee6553565c4ac591345595bf9cc"));
+  CHECK_THAT(EvalValue(R"(providers.aws.sign_req({"url": "https://x"}, {}, 0))"),
+             Catch::Contains("operand 1 missing required request parameters(s): {\\\"method\\\"}"));
+  CHECK_THAT(EvalValue(R"(providers.aws.sign_req({"method": "get", "url": "https://x"}, {"aws_access_key": 1}, 0))"),
+             Catch::Contains("operand 2 missing required AWS config parameters(s)"));
+}

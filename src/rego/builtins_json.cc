@@ -1,0 +1,212 @@
+// json.patch: RFC 6902 over Rego values — objects, arrays and (as OPA extends it) sets, whose
+// elements are their own keys. A patch that cannot apply makes the call undefined.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rego/builtins.h"
+
+namespace oep::rego {
+namespace {
+
+using Args = std::vector<Value>;
+using Path = Array;
+
+void Add(Registry& r, const std::string& name, int arity, BuiltinFn fn) { r[name] = Builtin{arity, std::move(fn)}; }
+
+// A JSON pointer ("/a/b", "a/b"; ~1 and ~0 unescaped) or an array of keys (any values).
+std::optional<Path> ParsePatchPath(const Value& v) {
+  if (v.is_array()) return v.array();
+  if (!v.is_string()) return std::nullopt;
+  std::string s = v.str();
+  Path out;
+  if (s.empty()) return out;  // the whole document
+  if (s[0] == '/') s.erase(0, 1);
+  size_t start = 0;
+  for (;;) {
+    size_t slash = s.find('/', start);
+    std::string seg = s.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    std::string key;
+    for (size_t i = 0; i < seg.size(); ++i) {
+      if (seg[i] == '~' && i + 1 < seg.size() && (seg[i + 1] == '0' || seg[i + 1] == '1')) {
+        key += seg[i + 1] == '1' ? '/' : '~';
+        ++i;
+      } else {
+        key += seg[i];
+      }
+    }
+    out.push_back(Value::String(key));
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return out;
+}
+
+// An array position: an integer or its decimal text without leading zeros; "-" is the end
+// (for add only).
+std::optional<size_t> Index(const Value& key, size_t size, bool allow_end) {
+  int64_t i = -1;
+  if (key.is_int()) {
+    i = key.as_int();
+  } else if (key.is_string()) {
+    const std::string& s = key.str();
+    if (s == "-") return allow_end ? std::optional<size_t>(size) : std::nullopt;
+    if (s.empty() || s.size() > 18 || (s.size() > 1 && s[0] == '0')) return std::nullopt;
+    i = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') return std::nullopt;
+      i = i * 10 + (c - '0');
+    }
+  }
+  if (i < 0 || static_cast<size_t>(i) > size || (!allow_end && static_cast<size_t>(i) == size)) return std::nullopt;
+  return static_cast<size_t>(i);
+}
+
+enum class Op { kAdd, kRemove, kReplace };
+
+// `v` with `op` applied at path[i:], or nullopt when the path does not lead anywhere.
+std::optional<Value> Apply(const Value& v, const Path& path, size_t i, Op op, const Value& value) {
+  if (i == path.size()) {
+    if (op == Op::kRemove) return std::nullopt;  // the document itself cannot be removed
+    return value;
+  }
+  const Value& key = path[i];
+  bool last = i + 1 == path.size();
+  if (v.is_object()) {
+    Object o = v.object();
+    auto it = o.find(key);
+    if (last && op == Op::kAdd) {
+      o.insert_or_assign(key, value);
+      return Value::MakeObject(std::move(o));
+    }
+    if (it == o.end()) return std::nullopt;
+    if (last) {
+      if (op == Op::kRemove) o.erase(it);
+      else it->second = value;
+      return Value::MakeObject(std::move(o));
+    }
+    auto child = Apply(it->second, path, i + 1, op, value);
+    if (!child) return std::nullopt;
+    it->second = std::move(*child);
+    return Value::MakeObject(std::move(o));
+  }
+  if (v.is_array()) {
+    Array a = v.array();
+    auto at = Index(key, a.size(), last && op == Op::kAdd);
+    if (!at) return std::nullopt;
+    auto pos = a.begin() + static_cast<std::ptrdiff_t>(*at);
+    if (last) {
+      if (op == Op::kAdd) a.insert(pos, value);
+      else if (op == Op::kRemove) a.erase(pos);
+      else *pos = value;
+      return Value::MakeArray(std::move(a));
+    }
+    auto child = Apply(*pos, path, i + 1, op, value);
+    if (!child) return std::nullopt;
+    *pos = std::move(*child);
+    return Value::MakeArray(std::move(a));
+  }
+  if (v.is_set()) {
+    Set s = v.set();
+    if (last && op == Op::kAdd) {
+      if (key != value) return std::nullopt;  // a set element is its own key
+      s.insert(value);
+      return Value::MakeSet(std::move(s));
+    }
+    auto it = s.find(key);
+    if (it == s.end()) return std::nullopt;
+    Value element = *it;
+    s.erase(it);
+    if (last) {
+      if (op == Op::kReplace) s.insert(value);
+      return Value::MakeSet(std::move(s));
+    }
+    auto child = Apply(element, path, i + 1, op, value);
+    if (!child) return std::nullopt;
+    s.insert(std::move(*child));
+    return Value::MakeSet(std::move(s));
+  }
+  return std::nullopt;
+}
+
+std::optional<Value> At(const Value& v, const Path& path) {
+  Value cur = v;
+  for (const auto& key : path) {
+    if (cur.is_array()) {
+      auto at = Index(key, cur.array().size(), false);
+      if (!at) return std::nullopt;
+      cur = cur.array()[*at];
+    } else if (cur.is_object() || cur.is_set()) {
+      auto e = cur.Get(key);
+      if (!e) return std::nullopt;
+      cur = *e;
+    } else {
+      return std::nullopt;
+    }
+  }
+  return cur;
+}
+
+bool IsProperPrefix(const Path& prefix, const Path& path) {
+  if (prefix.size() >= path.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (prefix[i] != path[i]) return false;
+  }
+  return true;
+}
+
+// One RFC 6902 operation on `doc`; nullopt when it cannot apply.
+std::optional<Value> ApplyOperation(const Value& doc, const Value& patch) {
+  if (!patch.is_object()) return std::nullopt;
+  auto op = patch.Get(Value::String("op"));
+  auto path_value = patch.Get(Value::String("path"));
+  if (!op || !op->is_string() || !path_value) return std::nullopt;
+  auto path = ParsePatchPath(*path_value);
+  if (!path) return std::nullopt;
+  auto value = patch.Get(Value::String("value"));
+  const std::string& name = op->str();
+  if (name == "add" || name == "replace") {
+    if (!value) return std::nullopt;
+    return Apply(doc, *path, 0, name == "add" ? Op::kAdd : Op::kReplace, *value);
+  }
+  if (name == "remove") return Apply(doc, *path, 0, Op::kRemove, Value::Null());
+  if (name == "test") {
+    auto current = At(doc, *path);
+    if (!value || !current || *current != *value) return std::nullopt;
+    return doc;
+  }
+  if (name == "move" || name == "copy") {
+    auto from_value = patch.Get(Value::String("from"));
+    if (!from_value) return std::nullopt;
+    auto from = ParsePatchPath(*from_value);
+    if (!from) return std::nullopt;
+    auto moved = At(doc, *from);
+    if (!moved) return std::nullopt;
+    Value base = doc;
+    if (name == "move") {
+      if (IsProperPrefix(*from, *path)) return std::nullopt;  // into its own child
+      auto removed = Apply(doc, *from, 0, Op::kRemove, Value::Null());
+      if (!removed) return std::nullopt;
+      base = *removed;
+    }
+    return Apply(base, *path, 0, Op::kAdd, *moved);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void RegisterJsonBuiltins(Registry& r) {
+  Add(r, "json.patch", 2, [](const Args& a) {
+    if (!a[1].is_array()) return BuiltinOut::TypeError(OperandError("json.patch", 2, "array", a[1]));
+    Value doc = a[0];
+    for (const auto& patch : a[1].array()) {
+      auto next = ApplyOperation(doc, patch);
+      if (!next) return BuiltinOut::Undefined();
+      doc = std::move(*next);
+    }
+    return BuiltinOut::Of(doc);
+  });
+}
+
+}  // namespace oep::rego
