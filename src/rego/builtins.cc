@@ -31,6 +31,7 @@ const std::map<std::string, Builtin>& Builtins() {
     RegisterNetBuiltins(r);
     RegisterJsonBuiltins(r);
     RegisterAwsBuiltins(r);
+    RegisterTimeBuiltins(r);
     return r;
   }();
   return registry;

@@ -47,6 +47,7 @@ void RegisterJwtBuiltins(Registry& r);
 void RegisterNetBuiltins(Registry& r);
 void RegisterJsonBuiltins(Registry& r);
 void RegisterAwsBuiltins(Registry& r);
+void RegisterTimeBuiltins(Registry& r);
 
 // Lowercase hexadecimal of `bytes` (digests, signatures).
 std::string HexEncode(std::string_view bytes);

@@ -96,3 +96,24 @@ TEST_CASE("providers.aws.sign_req signs with AWS Signature Version 4", "[rego][b
   CHECK_THAT(EvalValue(R"(providers.aws.sign_req({"method": "get", "url": "https://x"}, {"aws_access_key": 1}, 0))"),
              Catch::Contains("operand 2 missing required AWS config parameters(s)"));
 }
+
+TEST_CASE("time built-ins: Go layouts, IANA zones, calendar arithmetic", "[rego][builtins][time]") {
+  // Expectations computed independently with Python's datetime and zoneinfo.
+  CHECK(EvalValue(R"(time.parse_ns("RFC1123Z", "Mon, 03 Nov 2025 14:05:09 -0500"))") == "1762196709000000000");
+  CHECK(EvalValue(R"(time.parse_rfc3339_ns("2026-03-29T00:30:15.25Z"))") == "1774744215250000000");
+  CHECK(EvalValue(R"(time.parse_ns("2006-01-02", "2026-02-30"))").find("day out of range") != std::string::npos);
+  CHECK(EvalValue(R"(time.parse_duration_ns("1h2m3.5s"))") == "3723500000000");
+  CHECK_THAT(EvalValue(R"(time.parse_duration_ns("5 parsecs"))"), Catch::Contains("invalid duration"));
+  // Europe/Paris changes to summer time on 2026-03-29 at 01:00 UTC.
+  CHECK(EvalValue(R"(time.format([1774744215250000000, "Europe/Paris"]))") == R"("2026-03-29T01:30:15.25+01:00")");
+  CHECK(EvalValue(R"(time.format([1774751400000000000, "Europe/Paris", "Monday 15:04 MST"]))") == R"("Sunday 04:30 CEST")");
+  CHECK(EvalValue(R"(time.clock([1774751400000000000, "Europe/Paris"]))") == "[4,30,0]");
+  CHECK(EvalValue("time.date(1774744215250000000)") == "[2026,3,29]");
+  CHECK(EvalValue("time.weekday(1774744215250000000)") == R"("Sunday")");
+  CHECK(EvalValue("time.add_date(1706702400000000000, 0, 1, 0)") == "1709380800000000000");  // Jan 31 + 1 month: Mar 2
+  CHECK(EvalValue(R"(time.diff(time.parse_rfc3339_ns("2024-01-31T00:00:00Z"), time.parse_rfc3339_ns("2025-03-01T01:02:03Z")))") ==
+        "[1,1,1,1,2,3]");
+  CHECK_THAT(EvalValue(R"(time.date([0, "Mars/Olympus_Mons"]))"), Catch::Contains("unknown time zone Mars/Olympus_Mons"));
+  CHECK_THAT(EvalValue(R"(time.date([0, "../../etc/passwd"]))"), Catch::Contains("unknown time zone"));
+  CHECK_THAT(EvalValue("time.weekday(1582977600000000000000)"), Catch::Contains("timestamp too big"));
+}
