@@ -203,7 +203,9 @@ void RegisterEncodingBuiltins(Registry& r) {
   Add(r, "urlquery.encode_object", 1, [](const Args& a) {
     if (!a[0].is_object()) return BuiltinOut::TypeError(OperandError("urlquery.encode_object", 1, "object", a[0]));
     std::string out;
-    for (const auto& [k, v] : a[0].object()) {
+    for (const auto& member : a[0].object()) {
+      const Value& k = member.first;  // named: a lambda below captures it
+      const Value& v = member.second;
       if (!k.is_string()) continue;
       auto add = [&](const Value& e) {
         if (!out.empty()) out += '&';

@@ -105,7 +105,10 @@ class Lexer {
   }
 
  private:
+  // Moves past the current character; at the end of the source it stays there (escapes
+  // and template strings may ask to skip past a truncated end).
   void Advance() {
+    if (pos_ >= src_.size()) return;
     if (src_[pos_] == '\n') {
       ++row_;
       col_ = 1;

@@ -1,0 +1,3 @@
+package oep.:if {
+	d := persciteiion with oo$": {"name": "wow == true
+}
