@@ -49,6 +49,9 @@ void RegisterJsonBuiltins(Registry& r);
 void RegisterAwsBuiltins(Registry& r);
 void RegisterTimeBuiltins(Registry& r);
 
+// Base64 of `in`: standard or URL alphabet, with or without '=' padding.
+std::string Base64Encode(const std::string& in, bool url, bool pad);
+
 // Lowercase hexadecimal of `bytes` (digests, signatures).
 std::string HexEncode(std::string_view bytes);
 

@@ -13,26 +13,6 @@ void Add(Registry& r, const std::string& name, int arity, BuiltinFn fn) { r[name
 
 const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-std::string B64Encode(const std::string& in, bool url, bool pad) {
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t n = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
-    for (int s = 18; s >= 0; s -= 6) out += kB64[(n >> s) & 63];
-  }
-  if (i < in.size()) {
-    uint32_t n = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) n |= static_cast<unsigned char>(in[i + 1]) << 8;
-    out += kB64[(n >> 18) & 63];
-    out += kB64[(n >> 12) & 63];
-    if (i + 1 < in.size()) out += kB64[(n >> 6) & 63];
-    else if (pad) out += '=';
-    if (pad) out += '=';
-  }
-  if (url) for (auto& c : out) c = c == '+' ? '-' : (c == '/' ? '_' : c);
-  return out;
-}
-
 std::optional<std::string> B64Decode(std::string in, bool url) {
   if (url) {
     for (auto& c : in) c = c == '-' ? '+' : (c == '_' ? '/' : c);
@@ -112,6 +92,26 @@ void AppendIndented(const Value& v, const std::string& prefix, const std::string
   }
 }
 
+std::string Base64Encode(const std::string& in, bool url, bool pad) {
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t n = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
+    for (int s = 18; s >= 0; s -= 6) out += kB64[(n >> s) & 63];
+  }
+  if (i < in.size()) {
+    uint32_t n = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) n |= static_cast<unsigned char>(in[i + 1]) << 8;
+    out += kB64[(n >> 18) & 63];
+    out += kB64[(n >> 12) & 63];
+    if (i + 1 < in.size()) out += kB64[(n >> 6) & 63];
+    else if (pad) out += '=';
+    if (pad) out += '=';
+  }
+  if (url) for (auto& c : out) c = c == '+' ? '-' : (c == '/' ? '_' : c);
+  return out;
+}
+
 void RegisterEncodingBuiltins(Registry& r) {
   Add(r, "json.marshal_with_options", 2, [](const Args& a) {
     if (!a[1].is_object()) return BuiltinOut::TypeError(OperandError("json.marshal_with_options", 2, "object", a[1]));
@@ -150,7 +150,7 @@ void RegisterEncodingBuiltins(Registry& r) {
     std::string n = b.name;
     Add(r, n, 1, [n, b](const Args& a) {
       if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError(n, 1, "string", a[0]));
-      if (b.encode) return BuiltinOut::Of(Value::String(B64Encode(a[0].str(), b.url, b.pad)));
+      if (b.encode) return BuiltinOut::Of(Value::String(Base64Encode(a[0].str(), b.url, b.pad)));
       auto d = B64Decode(a[0].str(), b.url);
       if (!d) return BuiltinOut::Error("illegal base64 data");
       return BuiltinOut::Of(Value::String(*d));

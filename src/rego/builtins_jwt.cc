@@ -103,7 +103,9 @@ struct PkeyFree {
 };
 using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
-Pkey KeyFromJwk(const Value& jwk) {
+// A public key from a JWK, or with `include_private` its key pair (d, and for RSA the CRT
+// parameters when present).
+Pkey KeyFromJwk(const Value& jwk, bool include_private = false) {
   auto get = [&](const char* k) -> std::optional<std::string> {
     auto v = jwk.Get(Value::String(k));
     if (!v || !v->is_string()) return std::nullopt;
@@ -115,6 +117,15 @@ Pkey KeyFromJwk(const Value& jwk) {
   EVP_PKEY* key = nullptr;
   const char* type = nullptr;
   BIGNUM *n = nullptr, *e = nullptr;
+  std::vector<BIGNUM*> private_parts;  // freed with the builder
+  auto push_private = [&](const char* member, const char* param) {
+    auto bytes = get(member);
+    if (!bytes) return false;
+    BIGNUM* bn = BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes->data()), static_cast<int>(bytes->size()), nullptr);
+    private_parts.push_back(bn);
+    OSSL_PARAM_BLD_push_BN(bld, param, bn);
+    return true;
+  };
   std::string point;
   if (kty->str() == "RSA") {
     auto nb = get("n"), eb = get("e");
@@ -123,11 +134,24 @@ Pkey KeyFromJwk(const Value& jwk) {
     e = BN_bin2bn(reinterpret_cast<const unsigned char*>(eb->data()), static_cast<int>(eb->size()), nullptr);
     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n);
     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e);
+    if (include_private) {
+      push_private("d", OSSL_PKEY_PARAM_RSA_D);
+      if (push_private("p", OSSL_PKEY_PARAM_RSA_FACTOR1) && push_private("q", OSSL_PKEY_PARAM_RSA_FACTOR2)) {
+        push_private("dp", OSSL_PKEY_PARAM_RSA_EXPONENT1);
+        push_private("dq", OSSL_PKEY_PARAM_RSA_EXPONENT2);
+        push_private("qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1);
+      }
+    }
     type = "RSA";
   } else if (kty->str() == "OKP") {
-    auto x = get("x");
-    if (!x) return OSSL_PARAM_BLD_free(bld), nullptr;
     OSSL_PARAM_BLD_free(bld);
+    if (include_private) {
+      auto d = get("d");
+      if (!d) return nullptr;
+      return Pkey(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(d->data()), d->size()));
+    }
+    auto x = get("x");
+    if (!x) return nullptr;
     return Pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(x->data()), x->size()));
   } else if (kty->str() == "EC") {
     auto x = get("x"), y = get("y");
@@ -137,6 +161,7 @@ Pkey KeyFromJwk(const Value& jwk) {
     point = std::string(1, '\x04') + *x + *y;
     OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
     OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size());
+    if (include_private) push_private("d", OSSL_PKEY_PARAM_PRIV_KEY);
     type = "EC";
   } else {
     OSSL_PARAM_BLD_free(bld);
@@ -144,12 +169,15 @@ Pkey KeyFromJwk(const Value& jwk) {
   }
   OSSL_PARAM* params = OSSL_PARAM_BLD_to_param(bld);
   EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr);
-  if (ctx && EVP_PKEY_fromdata_init(ctx) == 1) EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params);
+  if (ctx && EVP_PKEY_fromdata_init(ctx) == 1) {
+    EVP_PKEY_fromdata(ctx, &key, include_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params);
+  }
   EVP_PKEY_CTX_free(ctx);
   OSSL_PARAM_free(params);
   OSSL_PARAM_BLD_free(bld);
   BN_free(n);
   BN_free(e);
+  for (BIGNUM* bn : private_parts) BN_clear_free(bn);
   return Pkey(key);
 }
 
@@ -214,6 +242,94 @@ bool VerifyHmac(int bits, const std::string& secret, const std::string& signing_
   return sig.size() == len && CRYPTO_memcmp(md, sig.data(), len) == 0;
 }
 
+// The JWS signature of `signing_input` with `alg` under the private JWK `jwk`; nullopt with
+// `why` set when the algorithm is unknown or the key cannot sign with it.
+std::optional<std::string> SignJws(const std::string& alg, const Value& jwk, const std::string& signing_input,
+                                   std::string* why) {
+  std::string kind = alg.size() == 5 ? std::string{static_cast<char>(std::tolower(alg[0])), static_cast<char>(std::tolower(alg[1]))} : "";
+  int bits = alg.size() == 5 ? std::atoi(alg.c_str() + 2) : 0;
+  bool known = alg == "EdDSA" || ((kind == "hs" || kind == "rs" || kind == "ps" || kind == "es") &&
+                                  (bits == 256 || bits == 384 || bits == 512));
+  if (!known) {
+    *why = "unknown JWS algorithm: " + alg;
+    return std::nullopt;
+  }
+  if (kind == "hs") {
+    auto k = jwk.Get(Value::String("k"));
+    auto secret = k && k->is_string() ? B64UrlDecode(k->str()) : std::nullopt;
+    if (!secret) {
+      *why = "invalid oct JWK: \"k\" must be base64url";
+      return std::nullopt;
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    HMAC(Md(bits), secret->data(), static_cast<int>(secret->size()),
+         reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(), md, &len);
+    return std::string(reinterpret_cast<const char*>(md), len);
+  }
+  Pkey key = KeyFromJwk(jwk, true);
+  if (!key) {
+    *why = "invalid private JWK for " + alg;
+    return std::nullopt;
+  }
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_PKEY_CTX* pctx = nullptr;
+  bool ok = EVP_DigestSignInit(ctx, &pctx, alg == "EdDSA" ? nullptr : Md(bits), nullptr, key.get()) == 1;
+  if (ok && kind == "ps") {
+    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
+    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST);
+  }
+  size_t len = 0;
+  const auto* input = reinterpret_cast<const unsigned char*>(signing_input.data());
+  ok = ok && EVP_DigestSign(ctx, nullptr, &len, input, signing_input.size()) == 1;
+  std::string sig(len, '\0');
+  ok = ok && EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len, input, signing_input.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  if (!ok) {
+    *why = "cannot sign with " + alg + " using this key";
+    return std::nullopt;
+  }
+  sig.resize(len);
+  if (kind == "es") {
+    // OpenSSL signs DER; JWS carries r||s, each the curve's size.
+    const auto* der = reinterpret_cast<const unsigned char*>(sig.data());
+    ECDSA_SIG* es = d2i_ECDSA_SIG(nullptr, &der, static_cast<long>(sig.size()));
+    if (es == nullptr) {
+      *why = "cannot sign with " + alg;
+      return std::nullopt;
+    }
+    int size = bits == 256 ? 32 : bits == 384 ? 48 : 66;
+    std::string raw(static_cast<size_t>(2 * size), '\0');
+    BN_bn2binpad(ECDSA_SIG_get0_r(es), reinterpret_cast<unsigned char*>(raw.data()), size);
+    BN_bn2binpad(ECDSA_SIG_get0_s(es), reinterpret_cast<unsigned char*>(raw.data()) + size, size);
+    ECDSA_SIG_free(es);
+    return raw;
+  }
+  return sig;
+}
+
+// A compact JWS of the header and payload texts, signed with the JWK text or object `key`.
+BuiltinOut EncodeSign(const std::string& header, const std::string& payload, const Value& key) {
+  if (header.empty()) {
+    return BuiltinOut::Error("missing or invalid 'alg' header: cannot parse JSON: cannot parse empty string");
+  }
+  auto parsed = Value::FromJsonText(header);
+  if (!parsed.ok() || !parsed->is_object()) return BuiltinOut::Error("missing or invalid 'alg' header: cannot parse JSON");
+  auto alg = parsed->Get(Value::String("alg"));
+  if (!alg || !alg->is_string()) {
+    return BuiltinOut::Error("missing or invalid 'alg' header: jwsbb: header \"alg\" not found");
+  }
+  auto typ = parsed->Get(Value::String("typ"));
+  if (typ && typ->is_string() && typ->str() == "JWT" && !Value::FromJsonText(payload).ok()) {
+    return BuiltinOut::Error("type is JWT but payload is not JSON");
+  }
+  std::string signing_input = Base64Encode(header, true, false) + "." + Base64Encode(payload, true, false);
+  std::string why;
+  auto sig = SignJws(alg->str(), key, signing_input, &why);
+  if (!sig) return BuiltinOut::Error(why);
+  return BuiltinOut::Of(Value::String(signing_input + "." + Base64Encode(*sig, true, false)));
+}
+
 // Verifies `token` with `alg` ("RS256", "HS512", ...) against keys or a secret.
 bool VerifyToken(const Jwt& j, const std::string& alg, const std::string& key_or_secret) {
   std::string signing_input = j.header_b64 + "." + j.payload_b64;
@@ -269,6 +385,24 @@ int ComparePre(const std::string& a, const std::string& b) {
 }  // namespace
 
 void RegisterJwtBuiltins(Registry& r) {
+  Add(r, "io.jwt.encode_sign", 3, [](const Args& a) {
+    for (int i = 0; i < 3; ++i) {
+      if (!a[static_cast<size_t>(i)].is_object()) {
+        return BuiltinOut::TypeError(OperandError("io.jwt.encode_sign", i + 1, "object", a[static_cast<size_t>(i)]));
+      }
+    }
+    return EncodeSign(a[0].ToJson(), a[1].ToJson(), a[2]);
+  });
+  Add(r, "io.jwt.encode_sign_raw", 3, [](const Args& a) {
+    for (int i = 0; i < 3; ++i) {
+      if (!a[static_cast<size_t>(i)].is_string()) {
+        return BuiltinOut::TypeError(OperandError("io.jwt.encode_sign_raw", i + 1, "string", a[static_cast<size_t>(i)]));
+      }
+    }
+    auto key = Value::FromJsonText(a[2].str());
+    if (!key.ok() || !key->is_object()) return BuiltinOut::Error("invalid JWK: " + a[2].str().substr(0, 64));
+    return EncodeSign(a[0].str(), a[1].str(), *key);
+  });
   Add(r, "io.jwt.decode", 1, [](const Args& a) {
     if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("io.jwt.decode", 1, "string", a[0]));
     std::string why;

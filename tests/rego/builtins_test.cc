@@ -117,3 +117,22 @@ TEST_CASE("time built-ins: Go layouts, IANA zones, calendar arithmetic", "[rego]
   CHECK_THAT(EvalValue(R"(time.date([0, "../../etc/passwd"]))"), Catch::Contains("unknown time zone"));
   CHECK_THAT(EvalValue("time.weekday(1582977600000000000000)"), Catch::Contains("timestamp too big"));
 }
+
+TEST_CASE("io.jwt.encode_sign and encode_sign_raw produce compact JWS tokens", "[rego][builtins][jwt]") {
+  // Expected token computed independently with Python's hmac/hashlib/base64.
+  const std::string token =
+      "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJvZXAiLCJzY29wZSI6WyJyZWFkX2RpZmYiXX0."
+      "e6xSO0nk_DlvfNdML7Av7T7pFJB1sV6OG7D8_ylCC5E";
+  const char* jwk = R"({"kty": "oct", "k": "b2VwLXNpZ25pbmcta2V5LTAxMjM0NTY3ODlhYmNkZWY"})";
+  CHECK(EvalValue(std::string(R"(io.jwt.encode_sign({"typ": "JWT", "alg": "HS256"}, {"scope": {"read_diff"}, "iss": "oep"}, )") +
+                  jwk + ")") == "\"" + token + "\"");
+  CHECK(EvalValue(R"(io.jwt.encode_sign_raw(`{"alg":"HS256","typ":"JWT"}`, `{"iss":"oep","scope":["read_diff"]}`, `)" +
+                  std::string(jwk) + "`)") == "\"" + token + "\"");
+  CHECK(EvalValue(R"(io.jwt.verify_hs256(")" + token + R"(", "oep-signing-key-0123456789abcdef"))") == "true");
+  CHECK_THAT(EvalValue(std::string(R"(io.jwt.encode_sign({"alg": "none"}, {}, )") + jwk + ")"),
+             Catch::Contains("unknown JWS algorithm: none"));
+  CHECK_THAT(EvalValue(std::string(R"(io.jwt.encode_sign_raw(`{"typ":"JWT","alg":"HS256"}`, `not json`, `)") + jwk + "`)"),
+             Catch::Contains("type is JWT but payload is not JSON"));
+  CHECK_THAT(EvalValue(std::string(R"(io.jwt.encode_sign({"typ": "JWT"}, {}, )") + jwk + ")"),
+             Catch::Contains("missing or invalid 'alg' header"));
+}
