@@ -211,6 +211,19 @@ bool AllAscii(std::string_view text) {
   return (acc & 0x8080808080808080ULL) == 0;
 }
 
+std::string TypeName(const rapidjson::Value& v) {
+  switch (v.GetType()) {
+    case rapidjson::kNullType: return "null";
+    case rapidjson::kFalseType:
+    case rapidjson::kTrueType: return "boolean";
+    case rapidjson::kStringType: return "string";
+    case rapidjson::kNumberType: return v.IsInt64() || v.IsUint64() ? "integer" : "number";
+    case rapidjson::kArrayType: return "array";
+    case rapidjson::kObjectType: return "object";
+  }
+  return "value";
+}
+
 Status CheckNestingDepth(std::string_view text) {
   int depth = 0;
   bool in_string = false;

@@ -12,6 +12,9 @@ namespace oep::json {
 
 // Parses one JSON text. Invalid UTF-8, lone surrogates, NaN/Infinity literals and
 // trailing content are errors; the message names "line L, column C" and what was wrong.
+// JSON Schema's name for the type of `v`: null, boolean, integer, number, string, array, object.
+std::string TypeName(const rapidjson::Value& v);
+
 // JSON nested deeper than this is refused before parsing: every walk over a document
 // (canonical form, validation, conversion) recurses over its depth.
 inline constexpr int kMaxJsonDepth = 1000;

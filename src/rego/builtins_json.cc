@@ -1,9 +1,17 @@
 // json.patch: RFC 6902 over Rego values — objects, arrays and (as OPA extends it) sets, whose
-// elements are their own keys. A patch that cannot apply makes the call undefined.
+// elements are their own keys; a patch that cannot apply makes the call undefined.
+// json.verify_schema / json.match_schema: JSON Schema (draft 4, RapidJSON's validator) with
+// OPA's result shapes and error texts.
 #include <optional>
+#include <set>
+#include <string_view>
 #include <string>
 #include <vector>
 
+#include <rapidjson/schema.h>
+#include <rapidjson/stringbuffer.h>
+
+#include "json/json.h"
 #include "rego/builtins.h"
 
 namespace oep::rego {
@@ -194,9 +202,110 @@ std::optional<Value> ApplyOperation(const Value& doc, const Value& patch) {
   return std::nullopt;
 }
 
+// ---- JSON Schema
+
+// A schema or document operand: a JSON text, or any other value as JSON.
+std::optional<rapidjson::Document> AsJson(const Value& v, std::string* why) {
+  auto parsed = json::Parse(v.is_string() ? v.str() : v.ToJson());
+  if (!parsed.ok()) {
+    *why = parsed.status().message();
+    return std::nullopt;
+  }
+  return std::move(*parsed);
+}
+
+// "" when every "type" keyword names JSON Schema's primitive types, else the reason
+// (RapidJSON's validator ignores unknown type names; OPA's rejects the schema).
+std::string CheckSchemaTypes(const rapidjson::Value& schema) {
+  static const std::set<std::string> kTypes = {"array", "boolean", "integer", "number", "null", "object", "string"};
+  auto invalid = [](const std::string& t) {
+    return "has a primitive type that is NOT VALID -- given: /" + t +
+           "/ Expected valid values are:[array boolean integer number null object string]";
+  };
+  if (schema.IsObject()) {
+    for (const auto& m : schema.GetObject()) {
+      if (std::string_view(m.name.GetString()) == "type") {
+        if (m.value.IsString() && !kTypes.count(m.value.GetString())) return invalid(m.value.GetString());
+        if (m.value.IsArray()) {
+          for (const auto& t : m.value.GetArray()) {
+            if (t.IsString() && !kTypes.count(t.GetString())) return invalid(t.GetString());
+          }
+        }
+      }
+      if (auto why = CheckSchemaTypes(m.value); !why.empty()) return why;
+    }
+  } else if (schema.IsArray()) {
+    for (const auto& e : schema.GetArray()) {
+      if (auto why = CheckSchemaTypes(e); !why.empty()) return why;
+    }
+  }
+  return "";
+}
+
+// gojsonschema's field name for a document pointer: "a.b", or "(root)".
+std::string FieldName(const rapidjson::Pointer& p) {
+  std::string out;
+  for (size_t i = 0; i < p.GetTokenCount(); ++i) {
+    out += (i ? "." : "") + std::string(p.GetTokens()[i].name, p.GetTokens()[i].length);
+  }
+  return out.empty() ? "(root)" : out;
+}
+
+// The validation failure as OPA reports it: {desc, error, field, type}.
+Value SchemaError(const rapidjson::SchemaValidator& v, const rapidjson::Document& schema, const rapidjson::Document& doc) {
+  std::string keyword = v.GetInvalidSchemaKeyword();
+  std::string field = FieldName(v.GetInvalidDocumentPointer());
+  const rapidjson::Value* node = v.GetInvalidSchemaPointer().Get(schema);
+  const rapidjson::Value* rule = node && node->IsObject() ? json::GetMember(*node, keyword.c_str()) : nullptr;
+  const rapidjson::Value* actual = v.GetInvalidDocumentPointer().Get(doc);
+  std::string desc, type = keyword;
+  if (keyword == "type" && rule && actual) {
+    std::string expected;
+    if (rule->IsString()) expected = rule->GetString();
+    else if (rule->IsArray()) {
+      for (const auto& t : rule->GetArray()) expected += (expected.empty() ? "" : "/") + std::string(t.IsString() ? t.GetString() : "?");
+    }
+    desc = "Invalid type. Expected: " + expected + ", given: " + json::TypeName(*actual);
+    type = "invalid_type";
+  } else if (keyword == "required" && rule && rule->IsArray() && actual && actual->IsObject()) {
+    for (const auto& name : rule->GetArray()) {
+      if (name.IsString() && !actual->HasMember(name)) {
+        desc = std::string(name.GetString()) + " is required";
+        break;
+      }
+    }
+  }
+  if (desc.empty()) desc = "Does not match the schema (keyword \"" + keyword + "\")";
+  Object e;
+  e.emplace(Value::String("desc"), Value::String(desc));
+  e.emplace(Value::String("error"), Value::String(field + ": " + desc));
+  e.emplace(Value::String("field"), Value::String(field));
+  e.emplace(Value::String("type"), Value::String(type));
+  return Value::MakeObject(std::move(e));
+}
+
 }  // namespace
 
 void RegisterJsonBuiltins(Registry& r) {
+  Add(r, "json.verify_schema", 1, [](const Args& a) {
+    std::string why;
+    auto schema = AsJson(a[0], &why);
+    if (schema) why = CheckSchemaTypes(*schema);
+    if (why.empty()) return BuiltinOut::Of(Value::MakeArray({Value::Bool(true), Value::Null()}));
+    return BuiltinOut::Of(Value::MakeArray({Value::Bool(false), Value::String("jsonschema: " + why)}));
+  });
+  Add(r, "json.match_schema", 2, [](const Args& a) {
+    std::string why;
+    auto schema = AsJson(a[1], &why);
+    if (schema) why = CheckSchemaTypes(*schema);
+    if (!why.empty()) return BuiltinOut::Error(why);
+    auto doc = AsJson(a[0], &why);
+    if (!doc) return BuiltinOut::Error("document: " + why);
+    rapidjson::SchemaDocument compiled(*schema);
+    rapidjson::SchemaValidator validator(compiled);
+    if (doc->Accept(validator)) return BuiltinOut::Of(Value::MakeArray({Value::Bool(true), Value::MakeArray({})}));
+    return BuiltinOut::Of(Value::MakeArray({Value::Bool(false), Value::MakeArray({SchemaError(validator, *schema, *doc)})}));
+  });
   Add(r, "json.patch", 2, [](const Args& a) {
     if (!a[1].is_array()) return BuiltinOut::TypeError(OperandError("json.patch", 2, "array", a[1]));
     Value doc = a[0];

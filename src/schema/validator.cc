@@ -12,19 +12,6 @@
 namespace oep {
 namespace {
 
-std::string TypeName(const rapidjson::Value& v) {
-  switch (v.GetType()) {
-    case rapidjson::kNullType: return "null";
-    case rapidjson::kFalseType:
-    case rapidjson::kTrueType: return "boolean";
-    case rapidjson::kStringType: return "string";
-    case rapidjson::kNumberType: return v.IsInt64() || v.IsUint64() ? "integer" : "number";
-    case rapidjson::kArrayType: return "array";
-    case rapidjson::kObjectType: return "object";
-  }
-  return "value";
-}
-
 std::string PointerString(const rapidjson::Pointer& p) {
   rapidjson::StringBuffer sb;
   p.Stringify(sb);
@@ -51,7 +38,7 @@ std::string Explain(const rapidjson::Document& schema, std::string_view schema_p
       }
     }
   } else if (keyword == "type" && actual) {
-    what = "expected type " + expected + ", found " + TypeName(*actual);
+    what = "expected type " + expected + ", found " + json::TypeName(*actual);
   } else if (keyword == "enum" && actual) {
     what = "expected one of " + expected + ", found " + json::CanonicalOrDie(*actual);
   } else if (keyword == "pattern" && actual) {

@@ -136,3 +136,16 @@ TEST_CASE("io.jwt.encode_sign and encode_sign_raw produce compact JWS tokens", "
   CHECK_THAT(EvalValue(std::string(R"(io.jwt.encode_sign({"typ": "JWT"}, {}, )") + jwk + ")"),
              Catch::Contains("missing or invalid 'alg' header"));
 }
+
+TEST_CASE("json.verify_schema and json.match_schema report as OPA does", "[rego][builtins][json]") {
+  const char* schema = R"({"type": "object", "required": ["tool"], "properties": {"tool": {"type": "string"}, "risk": {"type": "integer"}}})";
+  CHECK(EvalValue(std::string("json.verify_schema(") + schema + ")") == "[true,null]");
+  CHECK(EvalValue(R"(json.verify_schema(`{"type": "tuple"}`))") ==
+        R"([false,"jsonschema: has a primitive type that is NOT VALID -- given: /tuple/ Expected valid values are:[array boolean integer number null object string]"])");
+  CHECK(EvalValue(std::string(R"(json.match_schema({"tool": "read_diff", "risk": 3}, )") + schema + ")") == "[true,[]]");
+  CHECK(EvalValue(std::string(R"(json.match_schema(`{"tool": "read_diff", "risk": "high"}`, )") + schema + ")") ==
+        R"([false,[{"desc":"Invalid type. Expected: integer, given: string","error":"risk: Invalid type. Expected: integer, given: string","field":"risk","type":"invalid_type"}]])");
+  CHECK(EvalValue(std::string(R"(json.match_schema({"risk": 1}, )") + schema + ")") ==
+        R"x([false,[{"desc":"tool is required","error":"(root): tool is required","field":"(root)","type":"required"}]])x");
+  CHECK_THAT(EvalValue(R"(json.match_schema({}, {"type": "tuple"}))"), Catch::Contains("NOT VALID -- given: /tuple/"));
+}
