@@ -7,6 +7,12 @@ std::string OperandError(const std::string& fn, int index, const std::string& wa
   return "operand " + std::to_string(index) + " must be " + want + " but got " + got.TypeName();
 }
 
+std::string QuotedNameSet(const std::vector<std::string>& names) {
+  std::string out = "{";
+  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", \"" : "\"") + names[i] + "\"";
+  return out + "}";
+}
+
 std::string HexEncode(std::string_view bytes) {
   static const char kHex[] = "0123456789abcdef";
   std::string out;
@@ -32,6 +38,8 @@ const std::map<std::string, Builtin>& Builtins() {
     RegisterJsonBuiltins(r);
     RegisterAwsBuiltins(r);
     RegisterTimeBuiltins(r);
+    RegisterHttpBuiltins(r);
+    RegisterRandomBuiltins(r);
     return r;
   }();
   return registry;

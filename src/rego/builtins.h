@@ -48,9 +48,14 @@ void RegisterNetBuiltins(Registry& r);
 void RegisterJsonBuiltins(Registry& r);
 void RegisterAwsBuiltins(Registry& r);
 void RegisterTimeBuiltins(Registry& r);
+void RegisterHttpBuiltins(Registry& r);
+void RegisterRandomBuiltins(Registry& r);
 
 // Base64 of `in`: standard or URL alphabet, with or without '=' padding.
 std::string Base64Encode(const std::string& in, bool url, bool pad);
+
+// `{"a", "b"}`: names as OPA lists them in its operand messages.
+std::string QuotedNameSet(const std::vector<std::string>& names);
 
 // Lowercase hexadecimal of `bytes` (digests, signatures).
 std::string HexEncode(std::string_view bytes);

@@ -211,8 +211,8 @@ void RegisterCollectionBuiltins(Registry& r) {
   Add(r, "numbers.range", 2, [](const Args& a) {
     if (!a[0].is_number()) return BuiltinOut::TypeError(OperandError("numbers.range", 1, "number", a[0]));
     if (!a[1].is_number()) return BuiltinOut::TypeError(OperandError("numbers.range", 2, "number", a[1]));
-    if (!a[0].is_int()) return BuiltinOut::Error("operand 1 must be integer number but got floating-point number");
-    if (!a[1].is_int()) return BuiltinOut::Error("operand 2 must be integer number but got floating-point number");
+    if (!a[0].is_int()) return BuiltinOut::TypeError("operand 1 must be integer number but got floating-point number");
+    if (!a[1].is_int()) return BuiltinOut::TypeError("operand 2 must be integer number but got floating-point number");
     Array out;
     int64_t x = a[0].as_int(), y = a[1].as_int();
     for (int64_t i = x; x <= y ? i <= y : i >= y; i += x <= y ? 1 : -1) out.push_back(Value::Int(i));

@@ -173,14 +173,16 @@ void RegisterEncodingBuiltins(Registry& r) {
   Add(r, "hex.decode", 1, [](const Args& a) {
     if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("hex.decode", 1, "string", a[0]));
     const std::string& s = a[0].str();
+    auto nib = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1; };
+    for (char c : s) {
+      if (nib(c) >= 0) continue;
+      char code[16];
+      std::snprintf(code, sizeof code, "U+%04X", static_cast<unsigned char>(c));
+      return BuiltinOut::Error(std::string("encoding/hex: invalid byte: ") + code + " '" + c + "'");
+    }
     if (s.size() % 2) return BuiltinOut::Error("encoding/hex: odd length hex string");
     std::string out;
-    for (size_t i = 0; i < s.size(); i += 2) {
-      auto nib = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1; };
-      int hi = nib(s[i]), lo = nib(s[i + 1]);
-      if (hi < 0 || lo < 0) return BuiltinOut::Error("encoding/hex: invalid byte");
-      out += static_cast<char>(hi * 16 + lo);
-    }
+    for (size_t i = 0; i < s.size(); i += 2) out += static_cast<char>(nib(s[i]) * 16 + nib(s[i + 1]));
     return BuiltinOut::Of(Value::String(out));
   });
   Add(r, "urlquery.encode", 1, [](const Args& a) {

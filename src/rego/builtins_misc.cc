@@ -104,6 +104,12 @@ bool IsSubset(const Value& super, const Value& sub) {
     }
     return false;
   }
+  if (super.is_array() && sub.is_set()) {
+    for (const auto& v : sub.set()) {
+      if (std::find(super.array().begin(), super.array().end(), v) == super.array().end()) return false;
+    }
+    return true;
+  }
   if (super.is_set() && sub.is_array()) {
     for (const auto& v : sub.array()) if (!super.set().count(v)) return false;
     return true;

@@ -167,6 +167,11 @@ void RegisterNetBuiltins(Registry& r) {
   Add(r, "net.cidr_is_valid", 1, [](const Args& a) {
     return BuiltinOut::Of(Value::Bool(a[0].is_string() && ParseCidr(a[0].str(), false).has_value()));
   });
+  Add(r, "net.lookup_ip_addr", 1, [](const Args& a) {
+    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("net.lookup_ip_addr", 1, "string", a[0]));
+    return BuiltinOut::Error("network access is disabled: oep evaluates policies without DNS; a replay answers "
+                             "net.lookup_ip_addr only from the decision's recorded nd_builtin_cache");
+  });
   Add(r, "net.cidr_merge", 1, [](const Args& a) {
     Array items;
     if (a[0].is_array()) items = a[0].array();

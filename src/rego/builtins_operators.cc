@@ -69,6 +69,7 @@ void RegisterOperatorBuiltins(Registry& r) {
   }
   Add(r, "minus", 2, [](const Args& a) {
     if (a[0].is_set() || a[1].is_set()) {
+      if (a[0].is_number()) return BuiltinOut::TypeError(OperandError("minus", 2, "number", a[1]));
       if (!a[0].is_set()) return BuiltinOut::TypeError(OperandError("minus", 1, "number or set", a[0]));
       if (!a[1].is_set()) return BuiltinOut::TypeError(OperandError("minus", 2, "set", a[1]));
       return SetOp("minus", a);

@@ -28,13 +28,6 @@ std::string HmacSha256(const std::string& key, const std::string& data) {
   return std::string(reinterpret_cast<const char*>(md), len);
 }
 
-// `{"a", "b"}`: the names as OPA lists them in its messages.
-std::string NameSet(const std::vector<std::string>& names) {
-  std::string out = "{";
-  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", \"" : "\"") + names[i] + "\"";
-  return out + "}";
-}
-
 // The string members `names` of `obj`: TypeError naming the missing, then the non-string ones.
 BuiltinOut RequiredStrings(const Value& obj, int operand, const std::vector<std::string>& names, const std::string& what,
                            std::map<std::string, std::string>* out) {
@@ -46,8 +39,8 @@ BuiltinOut RequiredStrings(const Value& obj, int operand, const std::vector<std:
     else (*out)[n] = v->str();
   }
   std::string prefix = "operand " + std::to_string(operand) + " ";
-  if (!missing.empty()) return BuiltinOut::TypeError(prefix + "missing required " + what + "(s): " + NameSet(missing));
-  if (!invalid.empty()) return BuiltinOut::TypeError(prefix + "invalid values for required " + what + "(s): " + NameSet(invalid));
+  if (!missing.empty()) return BuiltinOut::TypeError(prefix + "missing required " + what + "(s): " + QuotedNameSet(missing));
+  if (!invalid.empty()) return BuiltinOut::TypeError(prefix + "invalid values for required " + what + "(s): " + QuotedNameSet(invalid));
   return BuiltinOut::Of(Value::Null());
 }
 

@@ -781,7 +781,8 @@ class Evaluator {
     auto base = BaseAt(path);
     if (!node) return base;
     if (!node->rules.empty() || node->default_rule) {
-      if (!node->rules.empty() && node->rules[0]->kind == RuleKind::kFunction) return std::nullopt;
+      const Rule* first = !node->rules.empty() ? node->rules[0] : node->default_rule;
+      if (first->kind == RuleKind::kFunction) return std::nullopt;  // functions are not documents
       return RuleDocument(path, node);
     }
     Object obj = base && base->is_object() ? base->object() : Object{};

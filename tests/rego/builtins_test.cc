@@ -149,3 +149,29 @@ TEST_CASE("json.verify_schema and json.match_schema report as OPA does", "[rego]
         R"x([false,[{"desc":"tool is required","error":"(root): tool is required","field":"(root)","type":"required"}]])x");
   CHECK_THAT(EvalValue(R"(json.match_schema({}, {"type": "tuple"}))"), Catch::Contains("NOT VALID -- given: /tuple/"));
 }
+
+TEST_CASE("network built-ins are refused outside replay; randomness is consistent within a process", "[rego][builtins][nd]") {
+  CHECK_THAT(EvalValue(R"(http.send({"method": "get", "url": "https://example.org"}))"),
+             Catch::Contains("network access is disabled"));
+  CHECK_THAT(EvalValue(R"(http.send({"method": "get", "bad_key": 1}))"), Catch::Contains("invalid request parameters(s): {\\\"bad_key\\\"}"));
+  CHECK_THAT(EvalValue(R"(http.send({"method": "get"}))"), Catch::Contains("missing required request parameters(s): {\\\"url\\\"}"));
+  CHECK_THAT(EvalValue(R"(net.lookup_ip_addr("example.org"))"), Catch::Contains("network access is disabled"));
+  CHECK(EvalValue(R"(count({rand.intn("k", 1000) | numbers.range(1, 50)[_]}))") == "1");
+  CHECK(EvalValue(R"(rand.intn("k", 0))") == "0");
+  std::string uuid = EvalValue(R"(uuid.rfc4122("k"))");
+  REQUIRE(uuid.size() == 38);
+  CHECK(uuid[15] == '4');  // version nibble
+  CHECK(std::string("89ab").find(uuid[20]) != std::string::npos);  // RFC 4122 variant
+  CHECK(EvalValue(R"(count({uuid.rfc4122("k") | numbers.range(1, 20)[_]}))") == "1");
+}
+
+TEST_CASE("operator and encoding error texts, subset of an array, function defaults", "[rego][builtins]") {
+  CHECK_THAT(EvalValue("1 - {1}"), Catch::Contains("operand 2 must be number but got set"));
+  CHECK_THAT(EvalValue(R"(hex.decode("a0g1"))"), Catch::Contains("invalid byte: U+0067 'g'"));
+  CHECK_THAT(EvalValue("numbers.range(1, 2.5)"), Catch::Contains("eval_type_error"));
+  CHECK(EvalValue("object.subset([1, 2, 3, 4], {4, 2})") == "true");
+  CHECK(EvalValue("object.subset([1, 2], {3})") == "false");
+  ScratchDir dir;
+  WriteText(dir / "p.rego", "package t\n\nimport rego.v1\n\ndefault f(_) := 1\n\nx := 2\n");
+  CHECK_THAT(RunOep({"rego", "eval", "-d", dir / "p.rego", "data.t"}).out, Catch::Contains("\"value\":{\"x\":2}"));
+}
