@@ -453,8 +453,12 @@ void RegisterJwtBuiltins(Registry& r) {
     double now_s = 0;
     if (auto t = c("time"); t && t->is_number()) now_s = t->as_double() / 1e9;
     else now_s = static_cast<double>(std::time(nullptr));
-    if (auto exp = p.Get(Value::String("exp")); exp && exp->is_number() && now_s >= exp->as_double()) return BuiltinOut::Of(invalid);
-    if (auto nbf = p.Get(Value::String("nbf")); nbf && nbf->is_number() && now_s < nbf->as_double()) return BuiltinOut::Of(invalid);
+    for (const char* claim : {"exp", "nbf"}) {
+      auto v = p.Get(Value::String(claim));
+      if (v && !v->is_number()) return BuiltinOut::Error(std::string(claim) + " value must be a number");
+    }
+    if (auto exp = p.Get(Value::String("exp")); exp && now_s >= exp->as_double()) return BuiltinOut::Of(invalid);
+    if (auto nbf = p.Get(Value::String("nbf")); nbf && now_s < nbf->as_double()) return BuiltinOut::Of(invalid);
     return BuiltinOut::Of(Value::MakeArray({Value::Bool(true), j->header, j->payload}));
   });
   Add(r, "semver.is_valid", 1, [](const Args& a) {

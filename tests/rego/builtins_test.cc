@@ -175,3 +175,13 @@ TEST_CASE("operator and encoding error texts, subset of an array, function defau
   WriteText(dir / "p.rego", "package t\n\nimport rego.v1\n\ndefault f(_) := 1\n\nx := 2\n");
   CHECK_THAT(RunOep({"rego", "eval", "-d", dir / "p.rego", "data.t"}).out, Catch::Contains("\"value\":{\"x\":2}"));
 }
+
+TEST_CASE("io.jwt.decode_verify refuses exp and nbf claims that are not numbers", "[rego][builtins][jwt]") {
+  for (const char* claim : {"exp", "nbf"}) {
+    std::string token = EvalValue(std::string(R"(io.jwt.encode_sign({"alg": "HS256"}, {")") + claim +
+                                  R"(": "soon"}, {"kty": "oct", "k": "NDI"}))");
+    REQUIRE(token.size() > 2);
+    CHECK_THAT(EvalValue("io.jwt.decode_verify(" + token + R"(, {"secret": "42"}))"),
+               Catch::Contains(std::string(claim) + " value must be a number"));
+  }
+}
