@@ -185,9 +185,8 @@ void RegisterRegexBuiltins(Registry& r) {
   Add(r, "glob.match", 3, [](const Args& a) {
     REQUIRE_STRING("glob.match", 0);
     REQUIRE_STRING("glob.match", 2);
-    std::vector<std::string> delims;
+    std::vector<std::string> delims;  // null: none (wildcards cross '.'); []: the default "."
     if (a[1].is_null()) {
-      delims = {"."};
     } else if (a[1].is_array()) {
       for (const auto& d : a[1].array()) {
         if (!d.is_string()) return BuiltinOut::TypeError(OperandError("glob.match", 2, "array[string]", a[1]));

@@ -185,3 +185,10 @@ TEST_CASE("io.jwt.decode_verify refuses exp and nbf claims that are not numbers"
                Catch::Contains(std::string(claim) + " value must be a number"));
   }
 }
+
+TEST_CASE("glob.match delimiters: null means none, an empty array the default '.'", "[rego][builtins]") {
+  CHECK(EvalValue(R"(glob.match("foo*", null, "foo.bar"))") == "true");
+  CHECK(EvalValue(R"(glob.match("foo*", [], "foo.bar"))") == "false");
+  CHECK(EvalValue(R"(glob.match("foo*", ["/"], "foo.bar"))") == "true");
+  CHECK(EvalValue(R"(glob.match("foo*", ["/"], "foo/bar"))") == "false");
+}
