@@ -181,19 +181,34 @@ Pkey KeyFromJwk(const Value& jwk, bool include_private = false) {
   return Pkey(key);
 }
 
-// Public keys from a PEM certificate, a PEM public key, or a JWK / JWK set (JSON).
-std::vector<Pkey> ParseKeys(const std::string& text) {
+// Public keys from PEM certificates, a PEM public key, or a JWK / JWK set (JSON). Text that
+// is none of these sets `why` (OPA's texts) and yields no keys.
+std::vector<Pkey> ParseKeys(const std::string& text, std::string* why) {
   std::vector<Pkey> keys;
+  constexpr std::string_view kEndCert = "-----END CERTIFICATE-----";
   if (text.find("-----BEGIN CERTIFICATE-----") != std::string::npos) {
     BIO* bio = BIO_new_mem_buf(text.data(), static_cast<int>(text.size()));
     while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
-      keys.emplace_back(X509_get_pubkey(cert));
+      EVP_PKEY* key = X509_get_pubkey(cert);
       X509_free(cert);
+      if (key == nullptr) {
+        *why = "failed to extract a Key from the PEM certificate";
+        break;
+      }
+      keys.emplace_back(key);
     }
     BIO_free(bio);
+    size_t end = text.rfind(kEndCert);
+    if (keys.empty() && why->empty()) {
+      *why = "failed to parse a PEM certificate";
+    } else if (end != std::string::npos &&
+               text.find_first_not_of(" \t\r\n", end + kEndCert.size()) != std::string::npos) {
+      *why = "extra data after a PEM certificate block";
+    }
   } else if (text.find("-----BEGIN") != std::string::npos) {
     BIO* bio = BIO_new_mem_buf(text.data(), static_cast<int>(text.size()));
     if (EVP_PKEY* k = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr)) keys.emplace_back(k);
+    else *why = "failed to extract a Key from the PEM certificate";
     BIO_free(bio);
   } else if (auto v = Value::FromJsonText(text); v.ok() && v->is_object()) {
     auto set = v->Get(Value::String("keys"));
@@ -202,7 +217,11 @@ std::vector<Pkey> ParseKeys(const std::string& text) {
     } else if (auto k = KeyFromJwk(*v)) {
       keys.push_back(std::move(k));
     }
+    if (keys.empty()) *why = "failed to parse a JWK key (set)";
+  } else {
+    *why = "failed to parse a JWK key (set)";
   }
+  if (!why->empty()) keys.clear();
   return keys;
 }
 
@@ -330,12 +349,13 @@ BuiltinOut EncodeSign(const std::string& header, const std::string& payload, con
   return BuiltinOut::Of(Value::String(signing_input + "." + Base64Encode(*sig, true, false)));
 }
 
-// Verifies `token` with `alg` ("RS256", "HS512", ...) against keys or a secret.
-bool VerifyToken(const Jwt& j, const std::string& alg, const std::string& key_or_secret) {
+// Verifies `token` with `alg` ("RS256", "HS512", ...) against keys or a secret; a key text
+// that cannot be read sets `why`.
+bool VerifyToken(const Jwt& j, const std::string& alg, const std::string& key_or_secret, std::string* why) {
   std::string signing_input = j.header_b64 + "." + j.payload_b64;
   std::string kind = alg.size() > 2 ? std::string{static_cast<char>(std::tolower(alg[0])), static_cast<char>(std::tolower(alg[1]))} : "";
   if (alg == "EdDSA") {
-    for (auto& key : ParseKeys(key_or_secret)) {
+    for (auto& key : ParseKeys(key_or_secret, why)) {
       EVP_MD_CTX* ctx = EVP_MD_CTX_new();
       bool ok = EVP_DigestVerifyInit(ctx, nullptr, nullptr, nullptr, key.get()) == 1 &&
                 EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(j.signature.data()), j.signature.size(),
@@ -349,7 +369,7 @@ bool VerifyToken(const Jwt& j, const std::string& alg, const std::string& key_or
   if (bits != 256 && bits != 384 && bits != 512) return false;
   if (kind == "hs") return VerifyHmac(bits, key_or_secret, signing_input, j.signature);
   if (kind != "rs" && kind != "ps" && kind != "es") return false;
-  for (auto& key : ParseKeys(key_or_secret)) {
+  for (auto& key : ParseKeys(key_or_secret, why)) {
     if (VerifyAsym(key.get(), kind, bits, signing_input, j.signature)) return true;
   }
   return false;
@@ -421,7 +441,9 @@ void RegisterJwtBuiltins(Registry& r) {
         std::string why;
         auto j = Split(a[0].str(), &why);
         if (!j) return BuiltinOut::Error(why);
-        return BuiltinOut::Of(Value::Bool(VerifyToken(*j, alg, a[1].str())));
+        bool ok = VerifyToken(*j, alg, a[1].str(), &why);
+        if (!why.empty()) return BuiltinOut::Error(why);
+        return BuiltinOut::Of(Value::Bool(ok));
       });
     }
   }
@@ -437,7 +459,10 @@ void RegisterJwtBuiltins(Registry& r) {
     if (!alg || !alg->is_string() || j->header.Get(Value::String("crit"))) return BuiltinOut::Of(invalid);
     if (auto want = c("alg"); want && want->is_string() && want->str() != alg->str()) return BuiltinOut::Of(invalid);
     std::string key = c("cert") && c("cert")->is_string() ? c("cert")->str() : (c("secret") && c("secret")->is_string() ? c("secret")->str() : "");
-    if (key.empty() || !VerifyToken(*j, alg->str(), key)) return BuiltinOut::Of(invalid);
+    if (key.empty()) return BuiltinOut::Of(invalid);
+    bool verified = VerifyToken(*j, alg->str(), key, &why);
+    if (!why.empty()) return BuiltinOut::Error(why);
+    if (!verified) return BuiltinOut::Of(invalid);
     const Value& p = j->payload;
     if (auto iss = c("iss")) {
       auto got = p.Get(Value::String("iss"));

@@ -192,3 +192,14 @@ TEST_CASE("glob.match delimiters: null means none, an empty array the default '.
   CHECK(EvalValue(R"(glob.match("foo*", ["/"], "foo.bar"))") == "true");
   CHECK(EvalValue(R"(glob.match("foo*", ["/"], "foo/bar"))") == "false");
 }
+
+TEST_CASE("JWT verification names keys it cannot read, as OPA does", "[rego][builtins][jwt]") {
+  const std::string token = R"("eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJvZXAifQ.c2ln")";
+  auto verify = [&](const std::string& key) { return EvalValue("io.jwt.verify_rs256(" + token + ", `" + key + "`)"); };
+  CHECK_THAT(verify("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"),
+             Catch::Contains("failed to parse a PEM certificate"));
+  CHECK_THAT(verify("-----BEGIN CERT-----\nbm90IGEgY2VydA==\n-----END CERT-----\n"),
+             Catch::Contains("failed to extract a Key from the PEM certificate"));
+  CHECK_THAT(verify(R"({"kty": "bogus key type"})"), Catch::Contains("failed to parse a JWK key (set)"));
+  CHECK_THAT(verify("neither PEM nor JSON"), Catch::Contains("failed to parse a JWK key (set)"));
+}
