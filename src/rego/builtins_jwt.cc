@@ -24,15 +24,23 @@ using Args = std::vector<Value>;
 
 void Add(Registry& r, const std::string& name, int arity, BuiltinFn fn) { r[name] = Builtin{arity, std::move(fn)}; }
 
-std::optional<std::string> B64UrlDecode(std::string in) {
+// Base64url, padding optional. Key material (JWK members) also accepts the standard
+// alphabet; JWS segments (`url_only`) do not, as in OPA. `bad_byte` receives the offset of
+// the first character outside the alphabet.
+std::optional<std::string> B64UrlDecode(std::string in, bool url_only = false, size_t* bad_byte = nullptr) {
   static const std::string kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   while (!in.empty() && in.back() == '=') in.pop_back();
   std::string out;
   uint32_t acc = 0;
   int bits = 0;
-  for (char c : in) {
-    size_t v = kAlphabet.find(c == '+' ? '-' : (c == '/' ? '_' : c));
-    if (v == std::string::npos) return std::nullopt;
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (!url_only) c = c == '+' ? '-' : (c == '/' ? '_' : c);
+    size_t v = kAlphabet.find(c);
+    if (v == std::string::npos) {
+      if (bad_byte) *bad_byte = i;
+      return std::nullopt;
+    }
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
@@ -66,17 +74,17 @@ std::optional<Jwt> Split(const std::string& token, std::string* why) {
   Jwt j;
   j.header_b64 = token.substr(0, a);
   j.payload_b64 = token.substr(a + 1, b - a - 1);
-  auto h = B64UrlDecode(j.header_b64), p = B64UrlDecode(j.payload_b64), s = B64UrlDecode(token.substr(b + 1));
-  if (!h) {
-    *why = "JWT header had invalid encoding: illegal base64 data";
-    return std::nullopt;
+  size_t bad = 0;
+  for (auto [part, text] : {std::pair{"header", &j.header_b64}, std::pair{"payload", &j.payload_b64}}) {
+    if (!B64UrlDecode(*text, true, &bad)) {
+      *why = std::string("JWT ") + part + " had invalid encoding: illegal base64 data at input byte " + std::to_string(bad);
+      return std::nullopt;
+    }
   }
-  if (!p) {
-    *why = "JWT payload had invalid encoding: illegal base64 data";
-    return std::nullopt;
-  }
+  auto h = B64UrlDecode(j.header_b64, true), p = B64UrlDecode(j.payload_b64, true);
+  auto s = B64UrlDecode(token.substr(b + 1), true, &bad);
   if (!s) {
-    *why = "JWT signature had invalid encoding: illegal base64 data";
+    *why = "JWT signature had invalid encoding: illegal base64 data at input byte " + std::to_string(bad);
     return std::nullopt;
   }
   auto hv = Value::FromJsonText(*h), pv = Value::FromJsonText(*p);

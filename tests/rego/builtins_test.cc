@@ -203,3 +203,10 @@ TEST_CASE("JWT verification names keys it cannot read, as OPA does", "[rego][bui
   CHECK_THAT(verify(R"({"kty": "bogus key type"})"), Catch::Contains("failed to parse a JWK key (set)"));
   CHECK_THAT(verify("neither PEM nor JSON"), Catch::Contains("failed to parse a JWK key (set)"));
 }
+
+TEST_CASE("JWS segments must be base64url; the offending byte is named", "[rego][builtins][jwt]") {
+  CHECK_THAT(EvalValue(R"(io.jwt.decode("eyJhbGciOiJIU^zI1NiJ9.e30.c2ln"))"),
+             Catch::Contains("JWT header had invalid encoding: illegal base64 data at input byte 13"));
+  CHECK_THAT(EvalValue(R"(io.jwt.decode("eyJhbGciOiJIUzI1NiJ9.e3/0.c2ln"))"),
+             Catch::Contains("JWT payload had invalid encoding: illegal base64 data at input byte 2"));
+}
