@@ -1372,8 +1372,10 @@ void IndexRules(Node& node) {
 // ---- compile-time recursion check: rules (documents) that depend on themselves.
 
 // The data path a ref or var names statically (data.a.b, an import alias, a rule of the
-// module's package), up to its first non-constant key; nullopt for input and locals.
-std::optional<std::vector<std::string>> StaticDataPath(const TermPtr& t, const ModuleCtx& ctx) {
+// module's package), up to its first non-constant key (`complete` is false then); nullopt
+// for input and locals.
+std::optional<std::vector<std::string>> StaticDataPath(const TermPtr& t, const ModuleCtx& ctx, bool* complete) {
+  *complete = true;
   const TermPtr& head = t->kind == TermKind::kRef ? t->items[0] : t;
   if (head->kind != TermKind::kVar) return std::nullopt;
   std::vector<std::string> path;
@@ -1390,10 +1392,14 @@ std::optional<std::vector<std::string>> StaticDataPath(const TermPtr& t, const M
   if (t->kind == TermKind::kRef) {
     for (size_t i = 1; i < t->items.size(); ++i) {
       const TermPtr& key = t->items[i];
-      if (key->kind != TermKind::kScalar) break;
-      if (key->value.is_string()) path.push_back(key->value.str());
-      else if (key->value.is_int()) path.push_back(std::to_string(key->value.as_int()));  // as data refs read it
-      else break;
+      if (key->kind == TermKind::kScalar && key->value.is_string()) {
+        path.push_back(key->value.str());
+      } else if (key->kind == TermKind::kScalar && key->value.is_int()) {
+        path.push_back(std::to_string(key->value.as_int()));  // as data refs read it
+      } else {
+        *complete = false;
+        break;
+      }
     }
   }
   return path;
@@ -1432,7 +1438,14 @@ std::optional<RegoError> CheckRecursion(const Engine::Impl& impl) {
       if (!named) return;
       if (named->kind == TermKind::kRef) ref_heads.insert(named->items[0].get());
       if (t->kind == TermKind::kCall) ref_heads.insert(named.get());
-      if (auto path = StaticDataPath(named, ctx)) DocumentsAt(impl.root, *path, deps[node]);
+      bool complete = true;
+      auto path = StaticDataPath(named, ctx, &complete);
+      if (!path) return;
+      if (complete) {
+        DocumentsAt(impl.root, *path, deps[node]);
+      } else if (const Node* at = impl.Find(*path, path->size()); at && (!at->rules.empty() || at->default_rule)) {
+        deps[node].insert(at);  // a document indexed by a variable; wider dynamic refs are left to evaluation
+      }
     };
     for (const Rule* r = &rule; r; r = r->else_rule.get()) {
       ForEachTerm(r->body, add);

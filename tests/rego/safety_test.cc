@@ -102,6 +102,9 @@ TEST_CASE("recursion between rules is a compile error naming the cycle, as in OP
   CHECK_THAT(with.out, Catch::Contains("\"value\":2"));
   RunResult siblings = Eval("package t\nimport rego.v1\na := 1\nb := data.t.a + 1\n", "data.t.b");
   CHECK_THAT(siblings.out, Catch::Contains("\"value\":2"));
+  // A ref with a variable key at the data root is left to evaluation, as OPA leaves it.
+  RunResult dynamic = Eval("package t\nimport rego.v1\na := 1\nb := data[k].a if k := \"t\"\n", "data.t.b");
+  CHECK_THAT(dynamic.out, Catch::Contains("\"value\":1"));
 }
 
 TEST_CASE("unknown functions and built-in arity mismatches are compile errors", "[rego][safety][bad-input]") {
