@@ -764,14 +764,29 @@ class Evaluator {
     return std::nullopt;
   }
 
+  // The base document at `path`, with every `with data...` override below it applied.
   std::optional<Value> BaseAt(const std::vector<std::string>& path) const {
-    Value v = impl_.data;
+    std::optional<Value> v = impl_.data;
     for (const auto& p : path) {
-      auto e = v.Get(Value::String(p));
-      if (!e) return std::nullopt;
-      v = *e;
+      v = v->Get(Value::String(p));
+      if (!v) break;
+    }
+    for (const auto& [op, ov] : data_overrides_) {
+      if (op.size() <= path.size() || !std::equal(path.begin(), path.end(), op.begin())) continue;
+      v = SetIn(v && v->is_object() ? *v : Value::MakeObject({}), op, path.size(), ov);
     }
     return v;
+  }
+
+  // `doc` with the value at keys[i:] replaced by `value` (objects created as needed).
+  static Value SetIn(const Value& doc, const std::vector<std::string>& keys, size_t i, const Value& value) {
+    if (i == keys.size()) return value;
+    Object o = doc.is_object() ? doc.object() : Object{};
+    Value key = Value::String(keys[i]);
+    auto child = o.find(key);
+    Value next = SetIn(child != o.end() ? child->second : Value::MakeObject({}), keys, i + 1, value);
+    o.insert_or_assign(std::move(key), std::move(next));
+    return Value::MakeObject(std::move(o));
   }
 
   // The whole document at `path`: base data merged with every defined rule below it.

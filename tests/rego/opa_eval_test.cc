@@ -101,3 +101,15 @@ TEST_CASE("an integer key in a data ref names the JSON member with its decimal t
   CHECK_THAT(eval("data.t.q"), Catch::Contains("\"value\":\"top\""));
   CHECK(eval("data.t.r") == "{}\n");  // a plain object value keeps its keys' types
 }
+
+TEST_CASE("with data overrides are seen from the documents above them", "[rego][cli]") {
+  ScratchDir dir;
+  WriteText(dir / "data.json", R"({"b": {"v1": "hello", "v2": "goodbye"}})");
+  WriteText(dir / "p.rego",
+            "package t\n\nimport rego.v1\n\nmerged if data.b == {\"v1\": \"hello\", \"v2\": \"world\"}\n\n"
+            "p := true if merged with data.b.v2 as \"world\"\n\n"
+            "keys contains k if { data.a.b[k] == 1 with data.a.b as {\"c\": 1, \"d\": 2, \"e\": 1} }\n");
+  auto eval = [&](const char* query) { return RunOep({"rego", "eval", "-d", dir / "data.json", "-d", dir / "p.rego", query}).out; };
+  CHECK_THAT(eval("data.t.p"), Catch::Contains("\"value\":true"));
+  CHECK_THAT(eval("data.t.keys"), Catch::Contains("\"value\":[\"c\",\"e\"]"));
+}
