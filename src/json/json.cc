@@ -225,6 +225,7 @@ std::string TypeName(const rapidjson::Value& v) {
 }
 
 Status CheckNestingDepth(std::string_view text) {
+  if (text.size() <= static_cast<size_t>(kMaxJsonDepth)) return Status::Ok();  // too short to nest deeper
   int depth = 0;
   bool in_string = false;
   for (size_t i = 0; i < text.size(); ++i) {

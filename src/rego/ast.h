@@ -79,6 +79,9 @@ struct Import {
 // "a.b.c" for a var or a ref whose keys are all static strings; "" otherwise.
 std::string StaticRefName(const TermPtr& t);
 
+// The name a call term calls: its operator or built-in name, else its function ref's name.
+std::string CallName(const Term& call);
+
 struct Module {
   std::vector<std::string> package;  // without the leading "data"
   std::vector<Import> imports;

@@ -288,19 +288,31 @@ std::string Pad(int64_t v, int width, char fill = '0') {
   return v < 0 ? "-" + s : s;
 }
 
+// How a numeric or ISO 8601 zone offset element is written.
+struct OffsetStyle {
+  bool iso;         // Z07...: "Z" for UTC
+  bool colon;       // -07:00
+  bool short_form;  // hours only
+  bool seconds;     // -07:00:00
+};
+
+OffsetStyle StyleOf(Std std) {
+  return {std >= Std::kISO8601TZ && std <= Std::kISO8601ColonSecondsTZ,
+          std == Std::kISO8601ColonTZ || std == Std::kISO8601ColonSecondsTZ || std == Std::kNumColonTZ ||
+              std == Std::kNumColonSecondsTZ,
+          std == Std::kISO8601ShortTZ || std == Std::kNumShortTZ,
+          std == Std::kISO8601SecondsTZ || std == Std::kISO8601ColonSecondsTZ || std == Std::kNumSecondsTz ||
+              std == Std::kNumColonSecondsTZ};
+}
+
 std::string FormatOffset(int32_t offset, Std std) {
-  bool iso = std >= Std::kISO8601TZ && std <= Std::kISO8601ColonSecondsTZ;
-  if (iso && offset == 0) return "Z";
+  OffsetStyle style = StyleOf(std);
+  if (style.iso && offset == 0) return "Z";
   int32_t a = offset < 0 ? -offset : offset;
   std::string out = offset < 0 ? "-" : "+";
   out += Pad(a / 3600, 2);
-  bool colon = std == Std::kISO8601ColonTZ || std == Std::kISO8601ColonSecondsTZ || std == Std::kNumColonTZ ||
-               std == Std::kNumColonSecondsTZ;
-  bool short_form = std == Std::kISO8601ShortTZ || std == Std::kNumShortTZ;
-  bool seconds = std == Std::kISO8601SecondsTZ || std == Std::kISO8601ColonSecondsTZ || std == Std::kNumSecondsTz ||
-                 std == Std::kNumColonSecondsTZ;
-  if (!short_form) out += (colon ? ":" : "") + Pad(a % 3600 / 60, 2);
-  if (seconds) out += (colon ? ":" : "") + Pad(a % 60, 2);
+  if (!style.short_form) out += (style.colon ? ":" : "") + Pad(a % 3600 / 60, 2);
+  if (style.seconds) out += (style.colon ? ":" : "") + Pad(a % 60, 2);
   return out;
 }
 
@@ -454,8 +466,8 @@ std::variant<int64_t, std::string> Parse(const std::vector<Chunk>& layout, const
         }
         break;
       default: {  // numeric and ISO 8601 offsets
-        bool iso = ch.std >= Std::kISO8601TZ && ch.std <= Std::kISO8601ColonSecondsTZ;
-        if (iso && pos < value.size() && value[pos] == 'Z') {
+        OffsetStyle style = StyleOf(ch.std);
+        if (style.iso && pos < value.size() && value[pos] == 'Z') {
           ++pos;
           offset = 0;
           break;
@@ -467,17 +479,12 @@ std::variant<int64_t, std::string> Parse(const std::vector<Chunk>& layout, const
         int sign = value[pos++] == '-' ? -1 : 1;
         int64_t hh = 0, mm = 0, ss = 0;
         ok = number(2, 2, &hh);
-        bool short_form = ch.std == Std::kISO8601ShortTZ || ch.std == Std::kNumShortTZ;
-        bool colon = ch.std == Std::kISO8601ColonTZ || ch.std == Std::kISO8601ColonSecondsTZ ||
-                     ch.std == Std::kNumColonTZ || ch.std == Std::kNumColonSecondsTZ;
-        bool seconds = ch.std == Std::kISO8601SecondsTZ || ch.std == Std::kISO8601ColonSecondsTZ ||
-                       ch.std == Std::kNumSecondsTz || ch.std == Std::kNumColonSecondsTZ;
-        if (ok && !short_form) {
-          if (colon && (pos >= value.size() || value[pos++] != ':')) ok = false;
+        if (ok && !style.short_form) {
+          if (style.colon && (pos >= value.size() || value[pos++] != ':')) ok = false;
           ok = ok && number(2, 2, &mm);
         }
-        if (ok && seconds) {
-          if (colon && (pos >= value.size() || value[pos++] != ':')) ok = false;
+        if (ok && style.seconds) {
+          if (style.colon && (pos >= value.size() || value[pos++] != ':')) ok = false;
           ok = ok && number(2, 2, &ss);
         }
         offset = sign * (hh * 3600 + mm * 60 + ss);

@@ -1135,7 +1135,7 @@ class Evaluator {
   // The built-in call `t` (arity checked, arguments evaluated; output unified when given).
   bool CallBuiltin(const TermPtr& t, const Builtin& builtin, const VK& k) {
     size_t nargs = t->items.size() - 1;
-    auto name = [&] { return t->name.empty() && t->items[0] ? StaticName(t->items[0]) : t->name; };
+    auto name = [&] { return CallName(*t); };
     int arity = builtin.arity;
     bool has_output = arity >= 0 && nargs == static_cast<size_t>(arity) + 1;
     if (arity >= 0 && !has_output && nargs != static_cast<size_t>(arity)) {
@@ -1296,7 +1296,7 @@ std::optional<RegoError> PrepareRuleTerms(Evaluator& ev, const Rule& rule, const
   std::optional<RegoError> error;
   auto resolve = [&](const TermPtr& t) {
     if (t->kind != TermKind::kCall || error) return;
-    std::string name = t->name.empty() && t->items[0] ? StaticRefName(t->items[0]) : t->name;
+    std::string name = CallName(*t);
     if (name.empty() || kEvaluatorHandled.count(name) || kEvaluatorBuiltinArity.count(name)) return;
     if (t->items[0] && ev.NamesUserFunction(t->items[0])) return;
     auto bi = Builtins().find(name);
@@ -1591,7 +1591,7 @@ std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Mod
             return std::nullopt;
           }
         }
-        std::string name = call.name.empty() && call.items[0] ? StaticRefName(call.items[0]) : call.name;
+        std::string name = CallName(call);
         if (auto nd = kEvaluatorBuiltinArity.find(name); nd != kEvaluatorBuiltinArity.end()) return nd->second;
         auto bi = Builtins().find(name);
         if (bi == Builtins().end()) return std::nullopt;

@@ -1007,6 +1007,10 @@ ParseResult<T> Run(std::string_view text, const std::string& file, Fn fn, RegoVe
 
 }  // namespace
 
+std::string CallName(const Term& call) {
+  return call.name.empty() && call.items[0] ? StaticRefName(call.items[0]) : call.name;
+}
+
 std::string StaticRefName(const TermPtr& t) {
   if (t->kind == TermKind::kVar) return t->name;
   if (t->kind != TermKind::kRef || t->items[0]->kind != TermKind::kVar) return "";

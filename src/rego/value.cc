@@ -148,33 +148,13 @@ Value Value::NumberText(std::string_view text) {
   return v;
 }
 
-Value Value::String(std::string s) {
-  Value v;
-  v.kind_ = Kind::kString;
-  v.p_ = std::make_shared<const std::string>(std::move(s));
-  return v;
-}
+Value Value::String(std::string s) { return Holding(Kind::kString, std::move(s)); }
 
-Value Value::MakeArray(Array a) {
-  Value v;
-  v.kind_ = Kind::kArray;
-  v.p_ = std::make_shared<const Array>(std::move(a));
-  return v;
-}
+Value Value::MakeArray(Array a) { return Holding(Kind::kArray, std::move(a)); }
 
-Value Value::MakeObject(Object o) {
-  Value v;
-  v.kind_ = Kind::kObject;
-  v.p_ = std::make_shared<const Object>(std::move(o));
-  return v;
-}
+Value Value::MakeObject(Object o) { return Holding(Kind::kObject, std::move(o)); }
 
-Value Value::MakeSet(Set s) {
-  Value v;
-  v.kind_ = Kind::kSet;
-  v.p_ = std::make_shared<const Set>(std::move(s));
-  return v;
-}
+Value Value::MakeSet(Set s) { return Holding(Kind::kSet, std::move(s)); }
 
 const std::string& Value::number_text() const { return kind_ == Kind::kNumber && p_ ? str() : kEmpty; }
 

@@ -86,6 +86,15 @@ class Value {
   static Result<Value> FromJsonText(std::string_view text);
 
  private:
+  // A composite or string value holding `payload`.
+  template <typename T>
+  static Value Holding(Kind kind, T payload) {
+    Value v;
+    v.kind_ = kind;
+    v.p_ = std::make_shared<const T>(std::move(payload));
+    return v;
+  }
+
   Kind kind_;
   bool b_ = false;
   bool int_ = false;

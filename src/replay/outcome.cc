@@ -1,5 +1,7 @@
 #include "replay/outcome.h"
 
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -7,41 +9,54 @@
 
 namespace oep {
 
-Outcome Outcome::FromJson(const rapidjson::Value* v) {
+namespace {
+
+// One member of a decision object: a boolean or a string, when it is one.
+struct Member {
+  std::optional<bool> boolean;
+  std::optional<std::string> text;
+};
+
+// The outcome of a decision value that is `defined`, a bare boolean (`bare`), or an object
+// whose members `member(name)` reads.
+template <typename MemberOf>
+Outcome Read(bool defined, std::optional<bool> bare, bool is_object, MemberOf member) {
   Outcome o;
-  if (v == nullptr) {
-    o.decision = "undefined";
-    return o;
-  }
-  if (v->IsBool()) {
-    o.allow = v->GetBool();
-  } else if (v->IsObject()) {
-    if (const auto* a = json::GetMember(*v, "allow"); a && a->IsBool()) o.allow = a->GetBool();
-    if (const auto* m = json::GetMember(*v, "matched_rule"); m && m->IsString()) o.matched_rule = m->GetString(), o.has_matched_rule = true;
-    if (const auto* r = json::GetMember(*v, "reason"); r && r->IsString()) o.reason = r->GetString(), o.has_reason = true;
-    if (const auto* c = json::GetMember(*v, "decision_code"); c && c->IsString()) o.decision_code = c->GetString(), o.has_code = true;
+  if (bare) o.allow = bare;
+  if (defined && is_object) {
+    o.allow = member("allow").boolean;
+    if (auto m = member("matched_rule").text) o.matched_rule = *m, o.has_matched_rule = true;
+    if (auto r = member("reason").text) o.reason = *r, o.has_reason = true;
+    if (auto c = member("decision_code").text) o.decision_code = *c, o.has_code = true;
   }
   o.decision = !o.allow ? "undefined" : (*o.allow ? "allow" : "deny");
   return o;
 }
 
+}  // namespace
+
+Outcome Outcome::FromJson(const rapidjson::Value* v) {
+  std::optional<bool> bare = v && v->IsBool() ? std::optional<bool>(v->GetBool()) : std::nullopt;
+  return Read(v != nullptr, bare, v && v->IsObject(), [&](const char* key) {
+    Member m;
+    if (const auto* x = json::GetMember(*v, key)) {
+      if (x->IsBool()) m.boolean = x->GetBool();
+      if (x->IsString()) m.text = std::string(x->GetString(), x->GetStringLength());
+    }
+    return m;
+  });
+}
+
 Outcome Outcome::FromRego(const rego::Value* v) {
-  Outcome o;
-  if (v == nullptr) {
-    o.decision = "undefined";
-    return o;
-  }
-  if (v->is_bool()) {
-    o.allow = v->as_bool();
-  } else if (v->is_object()) {
-    auto member = [&](const char* key) { return v->Get(rego::Value::String(key)); };
-    if (auto a = member("allow"); a && a->is_bool()) o.allow = a->as_bool();
-    if (auto m = member("matched_rule"); m && m->is_string()) o.matched_rule = m->str(), o.has_matched_rule = true;
-    if (auto r = member("reason"); r && r->is_string()) o.reason = r->str(), o.has_reason = true;
-    if (auto c = member("decision_code"); c && c->is_string()) o.decision_code = c->str(), o.has_code = true;
-  }
-  o.decision = !o.allow ? "undefined" : (*o.allow ? "allow" : "deny");
-  return o;
+  std::optional<bool> bare = v && v->is_bool() ? std::optional<bool>(v->as_bool()) : std::nullopt;
+  return Read(v != nullptr, bare, v && v->is_object(), [&](const char* key) {
+    Member m;
+    if (auto x = v->Get(rego::Value::String(key))) {
+      if (x->is_bool()) m.boolean = x->as_bool();
+      if (x->is_string()) m.text = x->str();
+    }
+    return m;
+  });
 }
 
 std::vector<std::string> Outcome::ChangedFields(const Outcome& other) const {
