@@ -49,7 +49,7 @@ CaseOutcome RunCase(const Value& c, const std::string& category) {
   bool want_err = want_code || want_error;
   auto error_outcome = [&](const RegoError& e) {
     // OPA's harness matches want_error against the whole error text, "file:row: code: message".
-    std::string full = e.file + ":" + std::to_string(e.loc.row) + ": " + e.code + ": " + e.message;
+    std::string full = e.Text();
     bool ok = want_err && (!want_code || want_code->str() == e.code) &&
               (!want_error || full.find(want_error->str()) != std::string::npos);
     out.passed = ok;

@@ -7,6 +7,7 @@
 
 #include "rego/builtins.h"
 #include "rego/safety.h"
+#include "rego/typecheck.h"
 #include "util/function_ref.h"
 
 namespace oep::rego {
@@ -1603,12 +1604,33 @@ std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Mod
         return Builtins().count(name) > 0 || kEvaluatorBuiltinArity.count(name) > 0 || resolver.FunctionPath(t).has_value();
       };
       if (auto err = CheckRuleSafety(*r, scope)) return *err;
+      TypeCheckScope types;
+      types.file = m.file;
+      types.is_global = scope.is_global;
+      types.builtin_name = [&](const Term& call) -> std::string {
+        if (call.builtin) return CallName(call);
+        std::string name = CallName(call);
+        bool user_function = call.items[0] && resolver.FunctionPath(call.items[0]).has_value();
+        return kEvaluatorBuiltinArity.count(name) && !user_function ? name : "";
+      };
+      if (auto err = CheckRuleTypes(*r, types)) return *err;
     }
   }
   if (auto err = CheckRecursion(*impl)) return *err;
   FoldConstantRules(*impl, impl->root);
   IndexRules(impl->root);
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+std::optional<RegoError> Engine::CheckQueryTypes(const Body& query) const {
+  TypeCheckScope types;
+  types.file = "";  // queries have no file, as in their parse errors
+  types.is_global = [](const std::string& name) { return name == "input" || name == "data"; };
+  types.builtin_name = [](const Term& call) -> std::string {
+    std::string name = CallName(call);
+    return Builtins().count(name) || kEvaluatorBuiltinArity.count(name) ? name : "";
+  };
+  return CheckBodyTypes(query, types);
 }
 
 std::variant<std::vector<QueryResult>, RegoError> Engine::Query(const Body& query, const std::optional<Value>& input,

@@ -46,6 +46,9 @@ class Engine {
   std::variant<std::vector<QueryResult>, RegoError> Query(const Body& query, const std::optional<Value>& input,
                                                           const EvalOptions& options = {}) const;
 
+  // OPA's compile-time type check of a query (see rego/typecheck.h), once per query text.
+  std::optional<RegoError> CheckQueryTypes(const Body& query) const;
+
   struct Impl;
 
  private:

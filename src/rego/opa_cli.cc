@@ -84,6 +84,7 @@ CliOutput OpaEval(const OpaEvalOptions& o) {
   auto query = ParseQuery(o.query);
   if (auto* err = std::get_if<RegoError>(&query)) return fail(*err);
   const Body& body = std::get<Body>(query);
+  if (auto err = std::get<LoadedPolicy>(policy).engine->CheckQueryTypes(body)) return fail(*err);
   EvalOptions eo;
   eo.strict_builtin_errors = o.strict_builtin_errors;
   auto result = std::get<LoadedPolicy>(policy).engine->Query(body, input, eo);
@@ -130,7 +131,7 @@ CliOutput OpaTest(const std::vector<std::string>& paths, bool v0_compatible) {
   CliOutput out;
   auto policy = LoadPolicy(paths, v0_compatible ? RegoVersion::kV0 : RegoVersion::kV1);
   if (auto* err = std::get_if<RegoError>(&policy)) {
-    out.err = err->file + ":" + std::to_string(err->loc.row) + ": " + err->code + ": " + err->message + "\n";
+    out.err = err->Text() + "\n";
     out.exit_code = 2;
     return out;
   }

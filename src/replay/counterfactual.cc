@@ -108,8 +108,7 @@ Result<rapidjson::Document> CounterfactualReplay(Store& store, std::string_view 
   }
   auto loaded = rego::LoadPolicy({options.policy_bundle});
   if (auto* err = std::get_if<rego::RegoError>(&loaded)) {
-    return Status::InvalidArgument("--policy-bundle " + options.policy_bundle + ": " + err->file + ":" +
-                                   std::to_string(err->loc.row) + ": " + err->code + ": " + err->message);
+    return Status::InvalidArgument("--policy-bundle " + options.policy_bundle + ": " + err->Text());
   }
   auto bundle_digest = ContentDigest(options.policy_bundle);
   if (!bundle_digest.ok()) return bundle_digest.status();

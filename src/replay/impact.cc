@@ -145,8 +145,7 @@ Result<int> BatchSizeFromEnv() {
 Result<ImpactReport> RunImpact(Store& store, const ImpactOptions& options, const std::function<void(int64_t)>& progress) {
   auto loaded = rego::LoadPolicy({options.policy_bundle});
   if (auto* err = std::get_if<rego::RegoError>(&loaded)) {
-    return Status::InvalidArgument("--policy-bundle " + options.policy_bundle + ": " + err->file + ":" +
-                                   std::to_string(err->loc.row) + ": " + err->code + ": " + err->message);
+    return Status::InvalidArgument("--policy-bundle " + options.policy_bundle + ": " + err->Text());
   }
   const rego::Engine& engine = *std::get<rego::LoadedPolicy>(loaded).engine;
   auto parsed_query = rego::ParseQuery(options.query);

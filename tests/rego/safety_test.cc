@@ -6,21 +6,6 @@
 
 using namespace oep::test;
 
-namespace {
-
-RunResult Eval(const std::string& policy_text, const std::string& query, const std::string& input = "") {
-  ScratchDir dir;
-  WriteText(dir / "p.rego", policy_text);
-  std::vector<std::string> args = {"rego", "eval", "-d", dir / "p.rego"};
-  if (!input.empty()) {
-    WriteText(dir / "in.json", input);
-    args.insert(args.end(), {"-i", dir / "in.json"});
-  }
-  args.push_back(query);
-  return RunOep(args);
-}
-
-}  // namespace
 
 TEST_CASE("expressions run once their variables are bound, whatever their order", "[rego][safety]") {
   const char* policy = R"(package t
@@ -54,7 +39,7 @@ u if {
 }
 )";
   auto value = [&](const char* rule) {
-    RunResult r = Eval(policy, std::string("data.t.") + rule, R"({"names": ["a", "b", "c"]})");
+    RunResult r = EvalPolicy(policy, std::string("data.t.") + rule, R"({"names": ["a", "b", "c"]})");
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 0);
     auto at = r.out.find("\"value\":");
@@ -79,43 +64,43 @@ TEST_CASE("a variable nothing binds is a compile error, as in OPA", "[rego][safe
                         Case{"a = b", "a"}, Case{"count(input.names) == m", "m"}}) {
     INFO(c.body);
     // The unsafe rule is never queried: the error is still reported, at its location.
-    RunResult r = Eval(std::string("package t\nimport rego.v1\nok := 1\nbad if {\n\t") + c.body + "\n}\n", "data.t.ok");
+    RunResult r = EvalPolicy(std::string("package t\nimport rego.v1\nok := 1\nbad if {\n\t") + c.body + "\n}\n", "data.t.ok");
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.out, Catch::Contains("rego_unsafe_var_error") && Catch::Contains(std::string("var ") + c.var + " is unsafe") &&
                           Catch::Contains("\"row\":5"));
   }
-  RunResult head = Eval("package t\nimport rego.v1\np contains x if input.ok\n", "data.t.p");
+  RunResult head = EvalPolicy("package t\nimport rego.v1\np contains x if input.ok\n", "data.t.p");
   CHECK_THAT(head.out, Catch::Contains("var x is unsafe"));
 }
 
 TEST_CASE("recursion between rules is a compile error naming the cycle, as in OPA", "[rego][safety][bad-input]") {
-  RunResult cycle = Eval("package t\nimport rego.v1\nok := 1\np if q\nq if r\nr if p\n", "data.t.ok");
+  RunResult cycle = EvalPolicy("package t\nimport rego.v1\nok := 1\np if q\nq if r\nr if p\n", "data.t.ok");
   CHECK(cycle.exit_code == 2);
   CHECK_THAT(cycle.out, Catch::Contains("rego_recursion_error") &&
                             Catch::Contains("rule data.t.p is recursive: data.t.p -> data.t.q -> data.t.r -> data.t.p"));
-  RunResult function = Eval("package t\nimport rego.v1\nok := 1\nf(x) := f(x - 1) if x > 0\n", "data.t.ok");
+  RunResult function = EvalPolicy("package t\nimport rego.v1\nok := 1\nf(x) := f(x - 1) if x > 0\n", "data.t.ok");
   CHECK_THAT(function.out, Catch::Contains("rule data.t.f is recursive: data.t.f -> data.t.f"));
-  RunResult whole = Eval("package t\nimport rego.v1\np := count(data.t)\n", "data.t.p");
+  RunResult whole = EvalPolicy("package t\nimport rego.v1\np := count(data.t)\n", "data.t.p");
   CHECK_THAT(whole.out, Catch::Contains("rule data.t.p is recursive"));
   // Not recursion: a function replaced by another through `with`, and a rule reading its siblings.
-  RunResult with = Eval("package t\nimport rego.v1\nf(x) := 2\ng(x) := f(x)\np := y if y := f(1) with f as g\n", "data.t.p");
+  RunResult with = EvalPolicy("package t\nimport rego.v1\nf(x) := 2\ng(x) := f(x)\np := y if y := f(1) with f as g\n", "data.t.p");
   CHECK_THAT(with.out, Catch::Contains("\"value\":2"));
-  RunResult siblings = Eval("package t\nimport rego.v1\na := 1\nb := data.t.a + 1\n", "data.t.b");
+  RunResult siblings = EvalPolicy("package t\nimport rego.v1\na := 1\nb := data.t.a + 1\n", "data.t.b");
   CHECK_THAT(siblings.out, Catch::Contains("\"value\":2"));
   // A ref with a variable key at the data root is left to evaluation, as OPA leaves it.
-  RunResult dynamic = Eval("package t\nimport rego.v1\na := 1\nb := data[k].a if k := \"t\"\n", "data.t.b");
+  RunResult dynamic = EvalPolicy("package t\nimport rego.v1\na := 1\nb := data[k].a if k := \"t\"\n", "data.t.b");
   CHECK_THAT(dynamic.out, Catch::Contains("\"value\":1"));
 }
 
 TEST_CASE("unknown functions and built-in arity mismatches are compile errors", "[rego][safety][bad-input]") {
-  RunResult unknown = Eval("package t\nimport rego.v1\nok := 1\nbad if no_such_fn(1)\n", "data.t.ok");
+  RunResult unknown = EvalPolicy("package t\nimport rego.v1\nok := 1\nbad if no_such_fn(1)\n", "data.t.ok");
   CHECK(unknown.exit_code == 2);
   CHECK_THAT(unknown.out, Catch::Contains("rego_type_error") && Catch::Contains("undefined function no_such_fn") &&
                               Catch::Contains("\"row\":4"));
-  RunResult arity = Eval("package t\nimport rego.v1\nok := 1\nbad if count(1, 2, 3)\n", "data.t.ok");
+  RunResult arity = EvalPolicy("package t\nimport rego.v1\nok := 1\nbad if count(1, 2, 3)\n", "data.t.ok");
   CHECK_THAT(arity.out, Catch::Contains("rego_type_error") && Catch::Contains("count: arity mismatch"));
   // One argument more than the arity is the output form.
-  RunResult output = Eval("package t\nimport rego.v1\nn := x if count([1, 2], x)\n", "data.t.n");
+  RunResult output = EvalPolicy("package t\nimport rego.v1\nn := x if count([1, 2], x)\n", "data.t.n");
   CHECK_THAT(output.out, Catch::Contains("\"value\":2"));
 }
 
@@ -125,14 +110,14 @@ TEST_CASE("expressions nested more than 400 levels deep are parse errors, not cr
          for (int i = 0; i < 600; ++i) chain += " + 1";
          return chain;
        }()}) {
-    RunResult r = Eval("package t\nimport rego.v1\nx := " + expr + "\n", "data.t.x");
+    RunResult r = EvalPolicy("package t\nimport rego.v1\nx := " + expr + "\n", "data.t.x");
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.out, Catch::Contains("rego_parse_error") && Catch::Contains("nested more than 400 levels deep"));
   }
 }
 
 TEST_CASE("expressions nested up to the limit still evaluate", "[rego][safety]") {
-  RunResult r = Eval("package t\nimport rego.v1\nx := " + std::string(390, '[') + "1" + std::string(390, ']') + "\n", "count(data.t.x)");
+  RunResult r = EvalPolicy("package t\nimport rego.v1\nx := " + std::string(390, '[') + "1" + std::string(390, ']') + "\n", "count(data.t.x)");
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("\"value\":1"));
 }

@@ -112,4 +112,16 @@ void TamperSql(const std::string& path, const std::string& sql) {
   db.exec(sql);
 }
 
+RunResult EvalPolicy(const std::string& policy_text, const std::string& query, const std::string& input) {
+  ScratchDir dir;
+  WriteText(dir / "p.rego", policy_text);
+  std::vector<std::string> args = {"rego", "eval", "-d", dir / "p.rego"};
+  if (!input.empty()) {
+    WriteText(dir / "in.json", input);
+    args.insert(args.end(), {"-i", dir / "in.json"});
+  }
+  args.push_back(query);
+  return RunOep(args);
+}
+
 }  // namespace oep::test

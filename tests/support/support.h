@@ -16,6 +16,9 @@ struct RunResult {
 // Runs the oep binary with `args` (no shell), extra environment `env` ("K=V").
 RunResult RunOep(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
 
+// `oep rego eval -d <policy_text> [-i <input>] <query>` on files in a scratch directory.
+RunResult EvalPolicy(const std::string& policy_text, const std::string& query, const std::string& input = "");
+
 // A fresh directory under the system temp dir, removed when the object dies.
 class ScratchDir {
  public:

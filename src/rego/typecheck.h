@@ -1,0 +1,31 @@
+// OPA's compile-time type check, on bodies already ordered by the safety check: types flow
+// from literals, built-in results and ref iteration into variables; a built-in argument
+// whose type cannot be what the built-in declares ("plus: invalid argument(s)"), an
+// equality of terms of disjoint types ("match error") and a ref into a value that cannot
+// have the key ("undefined ref") are rego_type_error. Refs into input, data and rules are
+// of any type, so only what a policy states itself is checked.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "rego/ast.h"
+#include "rego/error.h"
+
+namespace oep::rego {
+
+struct TypeCheckScope {
+  // Names that are never local variables here: input, data, the package's rules, imports.
+  std::function<bool(const std::string&)> is_global;
+  // The built-in a call term names ("" when it calls a user function or nothing known).
+  std::function<std::string(const Term& call)> builtin_name;
+  std::string file;
+};
+
+// The first type error in `rule` (and its else chain), if any.
+std::optional<RegoError> CheckRuleTypes(const Rule& rule, const TypeCheckScope& scope);
+// The first type error in a query body, if any.
+std::optional<RegoError> CheckBodyTypes(const Body& body, const TypeCheckScope& scope);
+
+}  // namespace oep::rego
