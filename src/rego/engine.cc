@@ -8,6 +8,7 @@
 #include "rego/builtins.h"
 #include "rego/safety.h"
 #include "rego/typecheck.h"
+#include "rego/types.h"
 #include "util/function_ref.h"
 
 namespace oep::rego {
@@ -1525,6 +1526,95 @@ void FoldConstantRules(const Engine::Impl& impl, Node& node) {
 
 }  // namespace
 
+// Names that are never local variables in a module: input, data, imports, its package's rules.
+bool IsGlobalName(const ModuleCtx& ctx, const std::string& name) {
+  return name == "input" || name == "data" || ctx.aliases.count(name) || ctx.local_names.count(name);
+}
+
+// ---- compile-time type check (rego/typecheck.h): each rule's scope, and the types of the
+// documents rules define, inferred on demand (recursion is already refused).
+
+class TypeChecking {
+ public:
+  explicit TypeChecking(const Engine::Impl& impl) : impl_(impl) {}
+
+  std::optional<RegoError> Check(const Rule& rule) {
+    types::TypePtr head;
+    return CheckRuleTypes(rule, ScopeFor(rule), &head);
+  }
+
+ private:
+  TypeCheckScope ScopeFor(const Rule& rule) {
+    const ModuleCtx* ctx = impl_.rule_ctx.at(&rule);
+    auto& resolver = resolvers_[ctx];
+    if (!resolver) {
+      resolver = std::make_unique<Evaluator>(impl_, no_input_, options_);
+      resolver->SetContext(ctx);
+    }
+    TypeCheckScope scope;
+    scope.file = ctx->file;
+    scope.is_global = [ctx](const std::string& name) { return IsGlobalName(*ctx, name); };
+    scope.builtin_name = [r = resolver.get()](const Term& call) -> std::string {
+      std::string name = CallName(call);
+      if (call.builtin) return name;
+      bool user_function = call.items[0] && r->FunctionPath(call.items[0]).has_value();
+      return kEvaluatorBuiltinArity.count(name) && !user_function ? name : "";
+    };
+    scope.document_type = [this, ctx](const TermPtr& ref, size_t* consumed) { return RefDocument(*ctx, ref, consumed); };
+    return scope;
+  }
+
+  // The type of the rule document the leading items of `ref` name, and how many items
+  // (head included) name it; nullptr when they name none (input, base data, a package).
+  types::TypePtr RefDocument(const ModuleCtx& ctx, const TermPtr& ref, size_t* consumed) {
+    bool complete = true;
+    auto path = StaticDataPath(ref, ctx, &complete);
+    if (!path) return nullptr;
+    size_t ref_keys = 0;  // the static keys StaticDataPath took from the ref
+    if (ref->kind == TermKind::kRef) {
+      while (ref_keys + 1 < ref->items.size() && ref->items[ref_keys + 1]->kind == TermKind::kScalar &&
+             (ref->items[ref_keys + 1]->value.is_string() || ref->items[ref_keys + 1]->value.is_int())) {
+        ++ref_keys;
+      }
+    }
+    const Node* node = &impl_.root;
+    for (size_t depth = 0; depth < path->size(); ++depth) {
+      auto it = node->children.find((*path)[depth]);
+      if (it == node->children.end()) return nullptr;
+      node = it->second.get();
+      if (node->rules.empty() && !node->default_rule) continue;
+      size_t head_segments = path->size() - ref_keys;  // what the ref's head itself names
+      if (depth + 1 < head_segments) return nullptr;
+      *consumed = 1 + (depth + 1 - head_segments);
+      return DocumentType(*node);
+    }
+    return nullptr;
+  }
+
+  types::TypePtr DocumentType(const Node& node) {
+    if (auto it = types_.find(&node); it != types_.end()) return it->second;
+    types_[&node] = types::Any();  // a guard; recursion between rules is refused before this runs
+    types::TypePtr doc;
+    std::vector<const Rule*> rules = node.rules;
+    if (node.default_rule) rules.push_back(node.default_rule);
+    for (const Rule* r : rules) {
+      types::TypePtr head;
+      if (r->kind == RuleKind::kFunction || CheckRuleTypes(*r, ScopeFor(*r), &head) || !head) {
+        doc = types::Any();  // a rule with a type error counts as any, as in OPA
+        break;
+      }
+      doc = types::Or(doc, head);
+    }
+    return types_[&node] = doc ? doc : types::Any();
+  }
+
+  const Engine::Impl& impl_;
+  const std::optional<Value> no_input_;
+  const EvalOptions options_;
+  std::map<const ModuleCtx*, std::unique_ptr<Evaluator>> resolvers_;
+  std::map<const Node*, types::TypePtr> types_;
+};
+
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 
@@ -1581,7 +1671,7 @@ std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Mod
       SafetyScope scope;
       scope.file = m.file;
       scope.is_global = [ctx](const std::string& name) {
-        return name == "input" || name == "data" || ctx->aliases.count(name) || ctx->local_names.count(name);
+        return IsGlobalName(*ctx, name);
       };
       scope.arity = [&](const Term& call) -> std::optional<int> {
         if (call.items[0]) {
@@ -1604,19 +1694,15 @@ std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Mod
         return Builtins().count(name) > 0 || kEvaluatorBuiltinArity.count(name) > 0 || resolver.FunctionPath(t).has_value();
       };
       if (auto err = CheckRuleSafety(*r, scope)) return *err;
-      TypeCheckScope types;
-      types.file = m.file;
-      types.is_global = scope.is_global;
-      types.builtin_name = [&](const Term& call) -> std::string {
-        if (call.builtin) return CallName(call);
-        std::string name = CallName(call);
-        bool user_function = call.items[0] && resolver.FunctionPath(call.items[0]).has_value();
-        return kEvaluatorBuiltinArity.count(name) && !user_function ? name : "";
-      };
-      if (auto err = CheckRuleTypes(*r, types)) return *err;
     }
   }
   if (auto err = CheckRecursion(*impl)) return *err;
+  TypeChecking type_checking(*impl);
+  for (const auto& m : impl->modules) {
+    for (const auto& r : m.rules) {
+      if (auto err = type_checking.Check(*r)) return *err;
+    }
+  }
   FoldConstantRules(*impl, impl->root);
   IndexRules(impl->root);
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));

@@ -75,14 +75,20 @@ class Checker {
     }
   }
 
-  void CheckRule(const Rule& rule) {
+  // The type of the document value `rule` defines (valid when no error was found).
+  TypePtr CheckRule(const Rule& rule) {
     Env env;
     for (const auto& arg : rule.args) Unify1(arg, types::Any(), env, true);
     CheckBody(rule.body, env);
-    for (const auto& key : rule.keys) {
-      if (!error) TypeOf(key, env);
+    std::vector<TypePtr> keys;
+    for (const auto& key : rule.keys) keys.push_back(TypeOf(key, env));
+    TypePtr value = rule.value ? TypeOf(rule.value, env) : types::Boolean();
+    if (rule.kind == RuleKind::kFunction || keys.size() > 1) return types::Any();
+    switch (rule.kind) {
+      case RuleKind::kPartialSet: return keys.empty() ? types::Any() : types::SetOf(keys[0]);
+      case RuleKind::kPartialObject: return keys.empty() ? types::Any() : types::ObjectOf(keys[0], value);
+      default: return keys.empty() ? value : types::ObjectOf(keys[0], value);
     }
-    if (!error && rule.value) TypeOf(rule.value, env);
   }
 
  private:
@@ -147,7 +153,7 @@ class Checker {
   TypePtr TypeOrUnbound(const TermPtr& t, Env& env) {
     switch (t->kind) {
       case TermKind::kVar:
-        if (!Local(t->name)) return types::Any();
+        if (!Local(t->name)) return t->name == "_" ? nullptr : TypeOf(t, env);
         return env.Lookup(t->name).value_or(nullptr);
       case TermKind::kArray:
       case TermKind::kSet:
@@ -170,8 +176,13 @@ class Checker {
     if (!t || error) return types::Any();
     switch (t->kind) {
       case TermKind::kScalar: return types::Of(t->value);
-      case TermKind::kVar: return Local(t->name) ? env.Lookup(t->name).value_or(types::Any()) : types::Any();
-      case TermKind::kRef: return RefType(*t, env);
+      case TermKind::kVar: {
+        if (Local(t->name)) return env.Lookup(t->name).value_or(types::Any());
+        size_t consumed = 0;
+        TypePtr doc = scope_.document_type ? scope_.document_type(t, &consumed) : nullptr;
+        return doc && consumed == 1 ? doc : types::Any();
+      }
+      case TermKind::kRef: return RefType(t, env);
       case TermKind::kCall: return CallType(*t, env);
       case TermKind::kArray: {
         if (t->ground) return types::Of(t->value);
@@ -214,10 +225,20 @@ class Checker {
     return types::Any();
   }
 
-  TypePtr RefType(const Term& ref, Env& env) {
+  TypePtr RefType(const TermPtr& ref_ptr, Env& env) {
+    const Term& ref = *ref_ptr;
     const TermPtr& head = ref.items[0];
-    TypePtr cur = TypeOf(head, env);
-    for (size_t i = 1; i < ref.items.size(); ++i) {
+    TypePtr cur;
+    size_t first_key = 1;
+    if (head->kind == TermKind::kVar && !Local(head->name) && scope_.document_type) {
+      size_t consumed = 0;
+      if (TypePtr doc = scope_.document_type(ref_ptr, &consumed)) {
+        cur = doc;
+        first_key = consumed;
+      }
+    }
+    if (!cur) cur = head->kind == TermKind::kVar && !Local(head->name) ? types::Any() : TypeOf(head, env);
+    for (size_t i = first_key; i < ref.items.size(); ++i) {
       const TermPtr& key = ref.items[i];
       if (error) return types::Any();
       if (IsPlainAny(cur)) {  // nothing known below: bind the remaining keys' variables
@@ -330,7 +351,8 @@ class Checker {
     };
     switch (t->kind) {
       case TermKind::kVar: {
-        if (!Local(t->name)) return true;
+        if (t->name == "_") return true;
+        if (!Local(t->name)) return types::Unifies(TypeOf(t, env), want);
         if (auto bound = env.Lookup(t->name)) return types::Unifies(*bound, want);
         if (bind) env.Bind(t->name, want);
         return true;
@@ -393,11 +415,13 @@ class Checker {
 
 }  // namespace
 
-std::optional<RegoError> CheckRuleTypes(const Rule& rule, const TypeCheckScope& scope) {
+std::optional<RegoError> CheckRuleTypes(const Rule& rule, const TypeCheckScope& scope, types::TypePtr* head_type) {
+  *head_type = nullptr;
   for (const Rule* r = &rule; r; r = r->else_rule.get()) {
     Checker checker(scope);
-    checker.CheckRule(*r);
+    TypePtr head = checker.CheckRule(*r);
     if (checker.error) return checker.error;
+    *head_type = types::Or(*head_type, head);
   }
   return std::nullopt;
 }

@@ -1,6 +1,6 @@
 // OPA's compile-time type check: what a policy states itself (literals, built-in results,
-// iteration) is checked against the built-ins' declared types; refs into input, data and
-// rules are of any type, so no valid policy is refused.
+// iteration, the documents its rules define) is checked against the built-ins' declared
+// types; input and base data are of any type, so no valid policy is refused.
 #include <catch2/catch.hpp>
 
 #include "support/support.h"
@@ -63,6 +63,21 @@ TEST_CASE("refs a literal cannot have are undefined-ref errors", "[rego][typeche
   CHECK_THAT(TypeErrorOf("p if {\n\tn := 1\n\tn.a\n}\n"), Catch::Contains("undefined ref: n.a"));
   CHECK_THAT(TypeErrorOf("p if {\n\tarr := [1, 2]\n\tarr[5]\n}\n"), Catch::Contains("undefined ref: arr[5]"));
   CHECK_THAT(TypeErrorOf("p if {\n\tx := {\"a\": 1}\n\tx[\"a\"].b\n}\n"), Catch::Contains("undefined ref: x.a.b"));
+}
+
+TEST_CASE("documents rules define have the types their heads give them", "[rego][typecheck]") {
+  CHECK_THAT(TypeErrorOf("q := \"x\"\np if q + 1 > 0\n"), Catch::Contains("plus: invalid argument(s)"));
+  CHECK_THAT(TypeErrorOf("q := \"x\"\np if data.t.q + 1 > 0\n"), Catch::Contains("plus: invalid argument(s)"));
+  // default and conditional definitions join: allow is boolean.
+  CHECK_THAT(TypeErrorOf("default allow := false\nallow if input.ok\np if allow == \"yes\"\n"),
+             Catch::Contains("match error"));
+  // A partial set's members, a typo in a key of a constant object.
+  CHECK_THAT(TypeErrorOf("s contains x if x := \"a\"\np if { some i; s[i] + 1 > 0 }\n"), Catch::Contains("plus: invalid argument(s)"));
+  CHECK_THAT(TypeErrorOf("conf := {\"limit\": 3}\np if conf.limt > 1\n"), Catch::Contains("undefined ref: conf.limt"));
+  // Through an import alias; and definitions of different shapes make a union.
+  CHECK_THAT(ResultOf("import data.t.conf\nconf := {\"limit\": 3}\np if conf.limit > 1\n"), Catch::Contains(R"("value":true)"));
+  CHECK_THAT(ResultOf("o := {\"a\": 1} if input.x\no := {\"b\": 2} if not input.x\np := o.b\n", "{}"),
+             Catch::Contains(R"("value":2)"));
 }
 
 TEST_CASE("queries are type-checked too", "[rego][typecheck]") {
