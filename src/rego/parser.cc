@@ -272,6 +272,7 @@ class Parser {
         if (imp.path.empty() || (imp.path[0] != "data" && imp.path[0] != "input" && imp.path[0] != "future" && imp.path[0] != "rego")) {
           Fail("invalid import path: must begin with input or data");
         }
+        EnableFutureKeywords(imp.path);
         m.imports.push_back(imp);
         EndOfStatement();
         continue;
@@ -325,9 +326,20 @@ class Parser {
   }
   bool IsPunct(const char* p) { return Peek().kind == Tok::kPunct && Peek().text == p; }
   bool IsIdent(const char* s) { return Peek().kind == Tok::kIdent && Peek().text == s; }
+  // Rego v0 knows `contains`, `every`, `if` and `in` as keywords only once a module imports
+  // them (future.keywords[.name]) or rego.v1; v1 always does.
+  static bool IsFutureKeyword(std::string_view s) { return s == "contains" || s == "every" || s == "if" || s == "in"; }
+  void EnableFutureKeywords(const std::vector<std::string>& path) {
+    bool all = (path.size() == 2 && path[0] == "rego" && path[1] == "v1") ||
+               (path.size() == 2 && path[0] == "future" && path[1] == "keywords");
+    if (all) future_keywords_ = {"contains", "every", "if", "in"};
+    else if (path.size() == 3 && path[0] == "future" && path[1] == "keywords") future_keywords_.insert(path[2]);
+  }
+
   // A keyword, unless it is used as a name: "else.foo", "not[0]".
   bool IsKeyword(const char* s) {
     if (!IsIdent(s)) return false;
+    if (version_ == RegoVersion::kV0 && IsFutureKeyword(s) && !future_keywords_.count(s)) return false;
     size_t i = pos_;
     while (toks_[i].kind == Tok::kNewline) ++i;
     const Token& after = toks_[i + 1];
@@ -987,6 +999,7 @@ class Parser {
   size_t pos_ = 0;
   std::string file_;
   RegoVersion version_;
+  std::set<std::string, std::less<>> future_keywords_;  // v0: the keywords imported so far
   std::vector<bool> nl_;  // per nesting level: are newlines significant?
   std::vector<bool> comma_in_;  // per nesting level: may "k, v in c" appear here?
   std::vector<bool> bar_stop_;  // per nesting level: does '|' end the term (comprehension head)?

@@ -85,6 +85,28 @@ TEST_CASE("rego eval with --v0-compatible reads v0: p[x] { ... } is a partial se
                          Catch::Contains("\"row\":3"));
 }
 
+TEST_CASE("in v0, contains/every/if/in are keywords only once imported", "[rego][cli]") {
+  ScratchDir dir;
+  auto eval_v0 = [&](const std::string& text, const std::string& query) {
+    WriteText(dir / "p.rego", text);
+    return RunOep({"rego", "eval", "--v0-compatible", "-d", dir / "p.rego", query});
+  };
+  RunResult bare = eval_v0("package t\np contains x if x := 1\n", "data.t.p");
+  CHECK(bare.exit_code == 2);
+  CHECK_THAT(bare.out, Catch::Contains("rego_parse_error") && Catch::Contains("unexpected 'contains'"));
+  RunResult partial = eval_v0("package t\nimport future.keywords.contains\nimport future.keywords.if\n"
+                              "p contains x if x := 1\nq { 1 in [1] }\n", "data.t.q");
+  CHECK(partial.exit_code == 2);
+  CHECK_THAT(partial.out, Catch::Contains("unexpected 'in'") && Catch::Contains("\"row\":5"));
+  for (const char* import : {"import future.keywords", "import rego.v1"}) {
+    RunResult all = eval_v0(std::string("package t\n") + import + "\np contains x if { some x in [1] }\nq if { every y in [1] { y == 1 } }\n",
+                            "x := [data.t.p, data.t.q]");
+    INFO(all.out << all.err);
+    CHECK(all.exit_code == 0);
+    CHECK_THAT(all.out, Catch::Contains("\"x\":[[1],true]"));
+  }
+}
+
 TEST_CASE("rego eval reports the value of a query expression with `with`", "[rego][cli]") {
   Policy p;
   RunResult r = RunOep({"rego", "eval", "-d", p.rego, "data.t.list with input as {\"xs\": [2, 5]}"});
