@@ -254,7 +254,7 @@ Result<IngestReport> BuildSyntheticStore(const std::string& root, const std::str
       }
       std::vector<Ingester::Line> lines;
       lines.reserve(texts.size());
-      for (const auto& t : texts) lines.push_back({t, ++line});
+      for (auto& t : texts) lines.push_back({t.data(), t.size(), ++line});
       OEP_RETURN_IF_ERROR(in.AddLines("synthetic", lines));
     }
     return Status::Ok();

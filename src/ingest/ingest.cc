@@ -135,25 +135,33 @@ Result<ArtifactRecord> PrepareRecord(const rapidjson::Value& doc, const RecordLo
   return record;
 }
 
+Status CheckRecordSize(size_t size, const RecordLocation& loc) {
+  if (size <= kMaxRecordBytes) return Status::Ok();
+  return Status::InvalidArgument(loc.Where() + ": record is " + std::to_string(size) +
+                                 " bytes; expected at most 8 MiB (8388608 bytes) per record");
+}
+
+// A parse error located at the record (JSONL: the file's line is in Where(); the parser
+// counts lines within the record).
+Status LocatedParseError(const Status& parse_error, const RecordLocation& loc) {
+  std::string msg = parse_error.message();
+  if (loc.line > 0 && msg.rfind("line 1, ", 0) == 0) msg = msg.substr(8);
+  return Status::InvalidArgument(loc.Where() + ": " + msg);
+}
+
 Result<rapidjson::Document> ParseRecordText(std::string_view text, const RecordLocation& loc) {
-  if (text.size() > kMaxRecordBytes) {
-    return Status::InvalidArgument(loc.Where() + ": record is " + std::to_string(text.size()) +
-                                   " bytes; expected at most 8 MiB (8388608 bytes) per record");
-  }
+  OEP_RETURN_IF_ERROR(CheckRecordSize(text.size(), loc));
   auto doc = json::Parse(text);
-  if (!doc.ok()) {
-    // JSONL: the parser counts lines within the record; the file's line is in Where().
-    std::string msg = doc.status().message();
-    if (loc.line > 0 && msg.rfind("line 1, ", 0) == 0) msg = msg.substr(8);
-    return Status::InvalidArgument(loc.Where() + ": " + msg);
-  }
+  if (!doc.ok()) return LocatedParseError(doc.status(), loc);
   return doc;
 }
 
-Result<ArtifactRecord> PrepareLine(std::string_view text, const RecordLocation& loc, Validator& validator) {
-  auto doc = ParseRecordText(text, loc);
-  if (!doc.ok()) return doc.status();
-  return PrepareRecord(*doc, loc, validator);
+Result<ArtifactRecord> PrepareLine(const Ingester::Line& l, const RecordLocation& loc, Validator& validator,
+                                   json::ReusableParser& parser) {
+  OEP_RETURN_IF_ERROR(CheckRecordSize(l.size, loc));
+  auto doc = parser.ParseInPlace(l.text, l.size);
+  if (!doc.ok()) return LocatedParseError(doc.status(), loc);
+  return PrepareRecord(**doc, loc, validator);
 }
 
 constexpr size_t kPipelineChunk = 2048;
@@ -166,17 +174,20 @@ Status Ingester::AddFile(const std::string& path, const std::string& name) {
   if (!text.ok()) return text.status();
   ++report_.files;
   if (!EndsWith(path, ".jsonl")) return AddRecordText(*text, source);
+  // Each record ends in a NUL (written over its line break) and is parsed in place.
+  std::string& buffer = *text;
   std::vector<Line> lines;
-  std::string_view rest(*text);
   int line = 0;
-  while (!rest.empty()) {
+  for (size_t start = 0; start < buffer.size();) {
     ++line;
-    size_t nl = rest.find('\n');
-    std::string_view record = rest.substr(0, nl);
-    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
-    if (!record.empty() && record.back() == '\r') record.remove_suffix(1);
-    if (record.find_first_not_of(" \t") == std::string_view::npos) continue;
-    lines.push_back({record, line});
+    size_t end = buffer.find('\n', start);
+    if (end == std::string::npos) end = buffer.size();
+    size_t next = end + 1;
+    if (end > start && buffer[end - 1] == '\r') --end;
+    buffer[end] = '\0';  // buffer[size()] is already NUL
+    std::string_view record(buffer.data() + start, end - start);
+    if (record.find_first_not_of(" \t") != std::string_view::npos) lines.push_back({buffer.data() + start, end - start, line});
+    start = next;
   }
   return AddLines(source, lines);
 }
@@ -186,18 +197,18 @@ Status Ingester::AddLines(const std::string& source, std::span<const Line> lines
   // prepare the halves of chunk i+1. Records are stored in input order, so the first
   // error reported is the first bad record, as in a serial run.
   using Prepared = std::vector<Result<ArtifactRecord>>;
-  auto prepare = [&](size_t begin, size_t end, Validator* validator) {
+  auto prepare = [&](size_t begin, size_t end, int worker) {
     Prepared out;
     out.reserve(end - begin);
     for (size_t i = begin; i < end; ++i) {
-      out.push_back(PrepareLine(lines[i].text, {source, lines[i].line, ""}, *validator));
+      out.push_back(PrepareLine(lines[i], {source, lines[i].line, ""}, worker_validators_[worker], worker_parsers_[worker]));
     }
     return out;
   };
   auto launch = [&](size_t begin) {
     size_t end = std::min(lines.size(), begin + kPipelineChunk), mid = begin + (end - begin) / 2;
-    return std::make_pair(std::async(std::launch::async, prepare, begin, mid, &worker_validators_[0]),
-                          std::async(std::launch::async, prepare, mid, end, &worker_validators_[1]));
+    return std::make_pair(std::async(std::launch::async, prepare, begin, mid, 0),
+                          std::async(std::launch::async, prepare, mid, end, 1));
   };
   if (lines.empty()) return Status::Ok();
   auto next = launch(0);

@@ -14,6 +14,7 @@
 #include <rapidjson/document.h>
 
 #include "ledger/ledger.h"
+#include "json/json.h"
 #include "schema/validator.h"
 #include "store/store.h"
 #include "util/status.h"
@@ -62,9 +63,11 @@ class Ingester {
   Status AddFile(const std::string& path, const std::string& name = "");
   // One .json file's text: an artifact object or an array of them.
   Status AddRecordText(std::string_view text, const std::string& source);
-  // JSONL records (one artifact each) from `source`, prepared on worker threads.
+  // JSONL records (one artifact each) from `source`, prepared on worker threads. A
+  // record's bytes are parsed in place: writable, and followed by a NUL byte.
   struct Line {
-    std::string_view text;
+    char* text;
+    size_t size;
     int line;  // 1-based line in `source`
   };
   Status AddLines(const std::string& source, std::span<const Line> lines);
@@ -85,6 +88,7 @@ class Ingester {
   LedgerAppender ledger_;  // every inserted row is appended to its chain in the same batch
   Validator validator_;
   Validator worker_validators_[2];
+  json::ReusableParser worker_parsers_[2];
   IngestReport report_;
   bool committed_ = false;
   std::set<std::string, std::less<>> known_manifests_;

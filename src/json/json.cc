@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <vector>
 
 #include <rapidjson/error/en.h>
@@ -94,11 +95,13 @@ void AppendEscapedString(std::string_view s, std::string* out) {
   out->push_back('"');
 }
 
+// Writes RFC 8785 canonical JSON. The JSON pointer of the value being written is kept as a
+// stack of cheap steps and spelled out only for an error message.
 class CanonicalWriter {
  public:
   CanonicalWriter(std::string* out, int indent) : out_(out), indent_(indent) {}
 
-  Status Write(const rapidjson::Value& v, std::string& pointer, int depth) {
+  Status Write(const rapidjson::Value& v, int depth) {
     switch (v.GetType()) {
       case rapidjson::kNullType: out_->append("null"); return Status::Ok();
       case rapidjson::kFalseType: out_->append("false"); return Status::Ok();
@@ -106,15 +109,26 @@ class CanonicalWriter {
       case rapidjson::kStringType:
         AppendEscapedString(std::string_view(v.GetString(), v.GetStringLength()), out_);
         return Status::Ok();
-      case rapidjson::kNumberType: return WriteNumber(v, pointer);
-      case rapidjson::kArrayType: return WriteArray(v, pointer, depth);
-      case rapidjson::kObjectType: return WriteObject(v, pointer, depth);
+      case rapidjson::kNumberType: return WriteNumber(v);
+      case rapidjson::kArrayType: return WriteArray(v, depth);
+      case rapidjson::kObjectType: return WriteObject(v, depth);
     }
     return Status::Ok();
   }
 
  private:
-  Status WriteNumber(const rapidjson::Value& v, const std::string& pointer) {
+  struct Step {
+    std::string_view key;  // an object member's name, or
+    size_t index;          // an array element's index (when key.data() is null)
+  };
+
+  std::string Pointer() const {
+    std::string out;
+    for (const Step& s : path_) out += "/" + (s.key.data() ? EscapePointerSegment(s.key) : std::to_string(s.index));
+    return out;
+  }
+
+  Status WriteNumber(const rapidjson::Value& v) {
     if (v.IsInt64() && v.GetInt64() > -(1LL << 53) && v.GetInt64() < (1LL << 53)) {
       char buf[32];
       auto r = std::to_chars(buf, buf + sizeof buf, v.GetInt64());
@@ -123,6 +137,7 @@ class CanonicalWriter {
     }
     double d = v.GetDouble();
     if (!std::isfinite(d)) {
+      std::string pointer = Pointer();
       return Status::InvalidArgument((pointer.empty() ? "/" : pointer) + ": number is not finite (RFC 8785 cannot represent it)");
     }
     out_->append(FormatNumber(d));
@@ -135,16 +150,16 @@ class CanonicalWriter {
     out_->append(static_cast<size_t>(depth * indent_), ' ');
   }
 
-  Status WriteArray(const rapidjson::Value& v, std::string& pointer, int depth) {
+  Status WriteArray(const rapidjson::Value& v, int depth) {
     out_->push_back('[');
-    size_t base = pointer.size();
+    path_.push_back({});
     for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
       if (i) out_->push_back(',');
       Newline(depth + 1);
-      pointer.append("/").append(std::to_string(i));
-      OEP_RETURN_IF_ERROR(Write(v[i], pointer, depth + 1));
-      pointer.resize(base);
+      path_.back().index = i;
+      OEP_RETURN_IF_ERROR(Write(v[i], depth + 1));
     }
+    path_.pop_back();
     if (v.Size()) Newline(depth);
     out_->push_back(']');
     return Status::Ok();
@@ -161,32 +176,31 @@ class CanonicalWriter {
     return Utf16Less(a.name, b.name);
   }
 
-  Status WriteObject(const rapidjson::Value& v, std::string& pointer, int depth) {
-    std::vector<Key> keys;
-    keys.reserve(v.MemberCount());
+  Status WriteObject(const rapidjson::Value& v, int depth) {
+    // One key buffer per nesting depth, reused across the objects at that depth.
+    if (keys_by_depth_.size() <= static_cast<size_t>(depth)) keys_by_depth_.resize(static_cast<size_t>(depth) + 1);
+    std::vector<Key>& keys = keys_by_depth_[static_cast<size_t>(depth)];
+    keys.clear();
     for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
       std::string_view name(it->name.GetString(), it->name.GetStringLength());
       keys.push_back({name, IsAscii(name), &it->value});
     }
     if (!std::is_sorted(keys.begin(), keys.end(), KeyLess)) std::sort(keys.begin(), keys.end(), KeyLess);
     out_->push_back('{');
-    size_t base = pointer.size();
+    path_.push_back({});
     for (size_t i = 0; i < keys.size(); ++i) {
+      path_.back().key = keys[i].name;
       if (i > 0 && keys[i].name == keys[i - 1].name) {
-        return Status::InvalidArgument(pointer + "/" + EscapePointerSegment(keys[i].name) +
-                                       ": duplicate object key (RFC 8785 requires unique keys)");
+        return Status::InvalidArgument(Pointer() + ": duplicate object key (RFC 8785 requires unique keys)");
       }
       if (i) out_->push_back(',');
       Newline(depth + 1);
       AppendEscapedString(keys[i].name, out_);
       out_->push_back(':');
       if (indent_ > 0) out_->push_back(' ');
-      pointer.push_back('/');
-      if (keys[i].name.find_first_of("~/") == std::string_view::npos) pointer.append(keys[i].name);
-      else pointer.append(EscapePointerSegment(keys[i].name));
-      OEP_RETURN_IF_ERROR(Write(*keys[i].value, pointer, depth + 1));
-      pointer.resize(base);
+      OEP_RETURN_IF_ERROR(Write(*keys[i].value, depth + 1));
     }
+    path_.pop_back();
     if (!keys.empty()) Newline(depth);
     out_->push_back('}');
     return Status::Ok();
@@ -194,6 +208,8 @@ class CanonicalWriter {
 
   std::string* out_;
   int indent_;
+  std::vector<Step> path_;
+  std::deque<std::vector<Key>> keys_by_depth_;  // growing keeps references to earlier depths valid
 };
 
 }  // namespace
@@ -253,31 +269,57 @@ Status CheckNestingDepth(std::string_view text) {
   return Status::Ok();
 }
 
-Result<rapidjson::Document> Parse(std::string_view text) {
+namespace {
+
+// Parses `text` into `doc` (in place when `insitu`, which must be text's own bytes).
+Status ParseInto(rapidjson::Document& doc, std::string_view text, char* insitu) {
   OEP_RETURN_IF_ERROR(CheckNestingDepth(text));
-  rapidjson::Document doc;
   // ASCII text cannot hold invalid UTF-8 bytes; escapes (\uD800) are still checked by the reader.
-  if (AllAscii(text)) {
-    doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
+  constexpr unsigned kAscii = rapidjson::kParseFullPrecisionFlag;
+  constexpr unsigned kInsitu = rapidjson::kParseInsituFlag;
+  bool ascii = AllAscii(text);
+  // In-place parsing may unescape "\n" into a line break before an error: locate errors
+  // in a one-line text by offset alone.
+  bool one_line = text.find('\n') == std::string_view::npos;
+  if (insitu) {
+    if (ascii) doc.ParseInsitu<kAscii | kInsitu>(insitu);
+    else doc.ParseInsitu<kParseFlags | kInsitu>(insitu);
   } else {
-    doc.Parse<kParseFlags>(text.data(), text.size());
+    if (ascii) doc.Parse<kAscii>(text.data(), text.size());
+    else doc.Parse<kParseFlags>(text.data(), text.size());
   }
-  if (doc.HasParseError()) {
-    size_t offset = doc.GetErrorOffset();
-    size_t line = 1, col = 1;
-    for (size_t i = 0; i < offset && i < text.size(); ++i) {
-      if (text[i] == '\n') { ++line; col = 1; } else { ++col; }
-    }
-    return Status::InvalidArgument("line " + std::to_string(line) + ", column " + std::to_string(col) +
-                                   ": malformed JSON: " + rapidjson::GetParseError_En(doc.GetParseError()));
+  if (!doc.HasParseError()) return Status::Ok();
+  size_t offset = doc.GetErrorOffset();
+  size_t line = 1, col = one_line ? offset + 1 : 1;
+  for (size_t i = 0; !one_line && i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') { ++line; col = 1; } else { ++col; }
   }
+  return Status::InvalidArgument("line " + std::to_string(line) + ", column " + std::to_string(col) +
+                                 ": malformed JSON: " + rapidjson::GetParseError_En(doc.GetParseError()));
+}
+
+constexpr size_t kReusableChunk = 64 * 1024;
+
+}  // namespace
+
+Result<rapidjson::Document> Parse(std::string_view text) {
+  rapidjson::Document doc;
+  OEP_RETURN_IF_ERROR(ParseInto(doc, text, nullptr));
   return doc;
 }
 
+ReusableParser::ReusableParser()
+    : first_chunk_(new char[kReusableChunk]), pool_(first_chunk_.get(), kReusableChunk), doc_(&pool_) {}
+
+Result<const rapidjson::Document*> ReusableParser::ParseInPlace(char* text, size_t size) {
+  pool_.Clear();  // keeps the first chunk: a typical record allocates nothing
+  OEP_RETURN_IF_ERROR(ParseInto(doc_, std::string_view(text, size), text));
+  return &doc_;
+}
+
 Status Canonicalize(const rapidjson::Value& value, std::string* out, int indent) {
-  std::string pointer;
   CanonicalWriter writer(out, indent);
-  return writer.Write(value, pointer, 0);
+  return writer.Write(value, 0);
 }
 
 std::string CanonicalOrDie(const rapidjson::Value& value) {

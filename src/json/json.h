@@ -1,6 +1,7 @@
 // JSON parsing with located errors, and RFC 8785 (JCS) canonical serialization.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -10,8 +11,6 @@
 
 namespace oep::json {
 
-// Parses one JSON text. Invalid UTF-8, lone surrogates, NaN/Infinity literals and
-// trailing content are errors; the message names "line L, column C" and what was wrong.
 // JSON Schema's name for the type of `v`: null, boolean, integer, number, string, array, object.
 std::string TypeName(const rapidjson::Value& v);
 
@@ -21,7 +20,27 @@ inline constexpr int kMaxJsonDepth = 1000;
 // InvalidArgument naming the line and column of the bracket that exceeds kMaxJsonDepth.
 Status CheckNestingDepth(std::string_view text);
 
+// Parses one JSON text. Invalid UTF-8, lone surrogates, NaN/Infinity literals and
+// trailing content are errors; the message names "line L, column C" and what was wrong.
 Result<rapidjson::Document> Parse(std::string_view text);
+
+// Parses texts one after another with the rules of Parse, in place and into memory it
+// reuses (the hot loop of ingest: no allocation per record). Each call invalidates the
+// document the previous call returned. Not thread-safe: one per thread.
+class ReusableParser {
+ public:
+  ReusableParser();
+  ReusableParser(const ReusableParser&) = delete;
+  ReusableParser& operator=(const ReusableParser&) = delete;
+  // `text` must be followed by a NUL byte (text[size] == '\0'); its bytes are overwritten
+  // (strings are unescaped in place) and the document's strings point into it.
+  Result<const rapidjson::Document*> ParseInPlace(char* text, size_t size);
+
+ private:
+  std::unique_ptr<char[]> first_chunk_;
+  rapidjson::MemoryPoolAllocator<> pool_;
+  rapidjson::Document doc_;
+};
 
 // Serializes `value` per RFC 8785: object members sorted by UTF-16 code units,
 // ECMAScript number formatting, minimal string escaping. With indent > 0 the same

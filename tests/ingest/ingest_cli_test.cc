@@ -77,6 +77,10 @@ TEST_CASE("malformed JSON names the file, line and column", "[ingest][bad-input]
   StoreFixture f;
   RunResult r = f.IngestBad("bad.jsonl", EventLine() + "\n{\"schema_version\": }\n");
   CHECK_THAT(r.err, Catch::Contains("line 2") && Catch::Contains("column 20") && Catch::Contains("malformed JSON"));
+  // Records are parsed in place: an escaped line break before the error (unescaped into
+  // the record's bytes) and CRLF line ends do not move the reported position.
+  r = f.IngestBad("escaped.jsonl", EventLine() + "\r\n{\"a\": \"x\\ny\", \"b\": }\r\n");
+  CHECK_THAT(r.err, Catch::Contains("escaped.jsonl: line 2: column 20: malformed JSON"));
 }
 
 TEST_CASE("schema violation names the JSON pointer and the expectation", "[ingest][bad-input]") {

@@ -2,6 +2,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <limits>
+
 #include <catch2/catch.hpp>
 
 #include "json/json.h"
@@ -54,6 +56,19 @@ TEST_CASE("duplicate keys are refused with their JSON pointer", "[json]") {
   auto s = Canonicalize(*doc, &out);
   REQUIRE_FALSE(s.ok());
   CHECK_THAT(s.message(), Catch::Contains("/a/k") && Catch::Contains("duplicate"));
+  // Array indexes and escaped names (RFC 6901) in the pointer.
+  auto nested = Parse(R"({"x":[{},{"k/~":1,"k/~":2}],"y":0})");
+  REQUIRE(nested.ok());
+  out.clear();
+  CHECK(Canonicalize(*nested, &out).message() == "/x/1/k~1~0: duplicate object key (RFC 8785 requires unique keys)");
+}
+
+TEST_CASE("a non-finite number built in code is refused with its JSON pointer", "[json]") {
+  auto doc = Parse(R"({"a":[1,2],"b":true})");
+  REQUIRE(doc.ok());
+  (*doc)["a"][1].SetDouble(std::numeric_limits<double>::infinity());
+  std::string out;
+  CHECK(Canonicalize(*doc, &out).message() == "/a/1: number is not finite (RFC 8785 cannot represent it)");
 }
 
 TEST_CASE("parse errors name line and column", "[json]") {
