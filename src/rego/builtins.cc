@@ -40,6 +40,7 @@ const std::map<std::string, Builtin>& Builtins() {
     RegisterTimeBuiltins(r);
     RegisterHttpBuiltins(r);
     RegisterRandomBuiltins(r);
+    RegisterX509Builtins(r);
     return r;
   }();
   return registry;

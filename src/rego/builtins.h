@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,9 +51,15 @@ void RegisterAwsBuiltins(Registry& r);
 void RegisterTimeBuiltins(Registry& r);
 void RegisterHttpBuiltins(Registry& r);
 void RegisterRandomBuiltins(Registry& r);
+void RegisterX509Builtins(Registry& r);
 
 // Base64 of `in`: standard or URL alphabet, with or without '=' padding.
 std::string Base64Encode(const std::string& in, bool url, bool pad);
+
+// Decodes base64 (the URL alphabet when `url`) as Go's encoding/base64 does: line breaks
+// skipped, standard text padded with '='; nullopt on bad input, with the offset of the
+// offending quantum or byte in *bad_byte.
+std::optional<std::string> Base64Decode(std::string_view in, bool url, size_t* bad_byte = nullptr);
 
 // `{"a", "b"}`: names as OPA lists them in its operand messages.
 std::string QuotedNameSet(const std::vector<std::string>& names);

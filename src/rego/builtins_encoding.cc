@@ -13,35 +13,57 @@ void Add(Registry& r, const std::string& name, int arity, BuiltinFn fn) { r[name
 
 const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-std::optional<std::string> B64Decode(std::string in, bool url) {
-  if (url) {
-    for (auto& c : in) c = c == '-' ? '+' : (c == '_' ? '/' : c);
-    while (in.size() % 4) in += '=';
-  }
-  if (in.size() % 4) return std::nullopt;
+}  // namespace
+
+std::optional<std::string> Base64Decode(std::string_view in, bool url, size_t* bad_byte) {
+  // Go's decoder: line breaks are skipped; the standard alphabet needs '=' padding to a
+  // multiple of 4, the URL one pads implicitly. Errors name the offset of the bad quantum.
+  auto fail = [&](size_t at) -> std::optional<std::string> {
+    if (bad_byte) *bad_byte = at;
+    return std::nullopt;
+  };
   std::string out;
-  for (size_t i = 0; i < in.size(); i += 4) {
-    uint32_t n = 0;
-    int pads = 0;
-    for (int j = 0; j < 4; ++j) {
-      char c = in[i + static_cast<size_t>(j)];
-      const char* p = std::strchr(kB64, c);
-      if (c == '=' && c != 0) {
-        ++pads;
-        n <<= 6;
-      } else if (p && c) {
-        if (pads) return std::nullopt;
-        n = (n << 6) | static_cast<uint32_t>(p - kB64);
-      } else {
-        return std::nullopt;
-      }
+  uint32_t n = 0;
+  int count = 0, pads = 0;
+  size_t quantum_start = 0;
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '\r' || c == '\n') continue;
+    if (count == 0) quantum_start = i;
+    if (url) c = c == '-' ? '+' : (c == '_' ? '/' : c);
+    const char* p = c ? std::strchr(kB64, c) : nullptr;
+    if (c == '=') {
+      if (count < 2) return fail(i);
+      ++pads;
+      n <<= 6;
+    } else if (p && !pads) {
+      n = (n << 6) | static_cast<uint32_t>(p - kB64);
+    } else {
+      return fail(i);
     }
-    out += static_cast<char>((n >> 16) & 255);
-    if (pads < 2) out += static_cast<char>((n >> 8) & 255);
-    if (pads < 1) out += static_cast<char>(n & 255);
+    if (++count == 4) {
+      out += static_cast<char>((n >> 16) & 255);
+      if (pads < 2) out += static_cast<char>((n >> 8) & 255);
+      if (pads < 1) out += static_cast<char>(n & 255);
+      if (pads) {
+        for (size_t j = i + 1; j < in.size(); ++j) {
+          if (in[j] != '\r' && in[j] != '\n') return fail(j);
+        }
+        return out;
+      }
+      n = 0;
+      count = 0;
+    }
   }
+  if (count == 0) return out;
+  if (!url || count == 1 || pads) return fail(quantum_start);
+  n <<= 6 * (4 - count);  // URL alphabet without padding: the last quantum is short
+  out += static_cast<char>((n >> 16) & 255);
+  if (count == 3) out += static_cast<char>((n >> 8) & 255);
   return out;
 }
+
+namespace {
 
 std::string UrlEncode(const std::string& s) {
   std::string out;
@@ -151,14 +173,14 @@ void RegisterEncodingBuiltins(Registry& r) {
     Add(r, n, 1, [n, b](const Args& a) {
       if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError(n, 1, "string", a[0]));
       if (b.encode) return BuiltinOut::Of(Value::String(Base64Encode(a[0].str(), b.url, b.pad)));
-      auto d = B64Decode(a[0].str(), b.url);
+      auto d = Base64Decode(a[0].str(), b.url);
       if (!d) return BuiltinOut::Error("illegal base64 data");
       return BuiltinOut::Of(Value::String(*d));
     });
   }
   Add(r, "base64.is_valid", 1, [](const Args& a) {
     if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("base64.is_valid", 1, "string", a[0]));
-    return BuiltinOut::Of(Value::Bool(B64Decode(a[0].str(), false).has_value()));
+    return BuiltinOut::Of(Value::Bool(Base64Decode(a[0].str(), false).has_value()));
   });
   Add(r, "hex.encode", 1, [](const Args& a) {
     if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("hex.encode", 1, "string", a[0]));
