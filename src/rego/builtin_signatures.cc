@@ -102,6 +102,8 @@ constexpr std::pair<const char*, const char*> kDeclarations[] = {
     {"regex.find_all_string_submatch_n", "string, string, number => array[array[string]]"},
     {"regex.replace", "string, string, string => string"},
     {"regex.split", "string, string => array[string]"},
+    {"regex.template_match", "string, string, string, string => boolean"},
+    {"regex.globs_match", "string, string => boolean"},
     {"glob.match", "string, any<null, array[string]>, string => boolean"},
     {"glob.quote_meta", "string => string"},
     // encodings

@@ -412,6 +412,34 @@ int ComparePre(const std::string& a, const std::string& b) {
 
 }  // namespace
 
+namespace {
+
+// Versions 1 and 2 (time-based) carry a timestamp, a clock sequence and a node id; version
+// 2 also a local domain and id in place of the timestamp's low bits (google/uuid's reading,
+// which OPA reports). `hex` is the UUID's 32 hex digits.
+void AddTimeBasedUuidFields(const std::string& hex, int version, Object& o) {
+  auto field = [&](size_t digit, size_t digits) { return std::stoull(hex.substr(digit, digits), nullptr, 16); };
+  uint64_t ticks = field(0, 8) | (field(8, 4) << 32) | ((field(12, 4) & 0xFFF) << 48);  // 100 ns since 1582-10-15
+  constexpr int64_t kGregorianToUnixTicks = 122192928000000000;
+  o[Value::String("time")] = Value::Int((static_cast<int64_t>(ticks) - kGregorianToUnixTicks) * 100);
+  o[Value::String("clocksequence")] = Value::Int(static_cast<int64_t>(field(16, 4) & 0x3FFF));
+  std::string node;
+  for (size_t i = 20; i < 32; i += 2) node += (node.empty() ? "" : "-") + hex.substr(i, 2);
+  for (auto& c : node) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  o[Value::String("nodeid")] = Value::String(node);
+  uint64_t first = field(20, 2);
+  o[Value::String("macvariables")] = Value::String(std::string(first & 0x02 ? "local" : "global") + ":" +
+                                                   (first & 0x01 ? "multicast" : "unicast"));
+  if (version == 2) {
+    uint64_t domain = field(18, 2);
+    o[Value::String("domain")] = Value::String(domain == 0 ? "Person" : domain == 1 ? "Group" : domain == 2 ? "Org"
+                                                                                     : "Domain" + std::to_string(domain));
+    o[Value::String("id")] = Value::Int(static_cast<int64_t>(field(0, 8)));
+  }
+}
+
+}  // namespace
+
 void RegisterJwtBuiltins(Registry& r) {
   Add(r, "io.jwt.encode_sign", 3, [](const Args& a) {
     for (int i = 0; i < 3; ++i) {
@@ -528,6 +556,7 @@ void RegisterJwtBuiltins(Registry& r) {
     std::string variant = (var & 0x8) == 0 ? "Reserved, NCS backward compatibility" : (var & 0xC) == 0x8 ? "RFC4122"
                           : (var & 0xE) == 0xC ? "Reserved, Microsoft Corporation backward compatibility" : "Reserved, future definition";
     Object o{{Value::String("version"), Value::Int(version)}, {Value::String("variant"), Value::String(variant)}};
+    if (version == 1 || version == 2) AddTimeBasedUuidFields(hex, version, o);
     return BuiltinOut::Of(Value::MakeObject(o));
   });
 }

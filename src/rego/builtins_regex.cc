@@ -1,5 +1,8 @@
 // regex.* and glob.match, on RE2 (Go's regular-expression syntax).
+#include <bitset>
 #include <memory>
+#include <optional>
+#include <tuple>
 #include <mutex>
 #include <unordered_map>
 
@@ -79,6 +82,126 @@ std::string GlobToRegex(const std::string& glob, const std::vector<std::string>&
     }
   }
   return out + "$";
+}
+
+// regex.template_match's pattern: the template's text outside delimiter pairs matched
+// literally, the text inside each (outermost) pair as a regular expression; nullopt when
+// the delimiters do not balance.
+std::optional<std::string> TemplateRegex(const std::string& tmpl, char open, char close) {
+  std::string out = "^";
+  size_t literal_start = 0, inner_start = 0;
+  int level = 0;
+  for (size_t i = 0; i < tmpl.size(); ++i) {
+    if (tmpl[i] == open) {
+      if (level++ == 0) {
+        out += RE2::QuoteMeta(tmpl.substr(literal_start, i - literal_start));
+        inner_start = i + 1;
+      }
+    } else if (tmpl[i] == close && level > 0) {
+      if (--level == 0) {
+        out += "(" + tmpl.substr(inner_start, i - inner_start) + ")";
+        literal_start = i + 1;
+      }
+    }
+  }
+  if (level != 0) return std::nullopt;
+  return out + RE2::QuoteMeta(tmpl.substr(literal_start)) + "$";
+}
+
+// regex.globs_match's patterns: a sequence of byte classes ('.', [...], \x, literal), each
+// once or repeated (* zero or more, + one or more: a class then the class starred).
+struct GlobAtom {
+  std::bitset<256> chars;
+  bool star = false;
+};
+
+std::optional<std::vector<GlobAtom>> ParseGlobRegex(const std::string& p, std::string* error) {
+  std::vector<GlobAtom> atoms;
+  for (size_t i = 0; i < p.size();) {
+    GlobAtom atom;
+    char c = p[i];
+    if (c == '*' || c == '+') {
+      *error = "missing argument to repetition operator: `" + std::string(1, c) + "`";
+      return std::nullopt;
+    }
+    if (c == '.') {
+      atom.chars.set();
+      ++i;
+    } else if (c == '\\') {
+      if (i + 1 >= p.size()) {
+        *error = "trailing backslash at end of expression";
+        return std::nullopt;
+      }
+      atom.chars.set(static_cast<unsigned char>(p[i + 1]));
+      i += 2;
+    } else if (c == '[') {
+      size_t j = i + 1;
+      bool negate = j < p.size() && p[j] == '^';
+      if (negate) ++j;
+      bool closed = false;
+      while (j < p.size()) {
+        if (p[j] == ']' && j > i + 1 + (negate ? 1 : 0)) {
+          closed = true;
+          break;
+        }
+        unsigned char lo = static_cast<unsigned char>(p[j] == '\\' && j + 1 < p.size() ? p[++j] : p[j]);
+        unsigned char hi = lo;
+        if (j + 2 < p.size() && p[j + 1] == '-' && p[j + 2] != ']') {
+          j += 2;
+          hi = static_cast<unsigned char>(p[j] == '\\' && j + 1 < p.size() ? p[++j] : p[j]);
+        }
+        for (int b = lo; b <= hi; ++b) atom.chars.set(static_cast<size_t>(b));
+        ++j;
+      }
+      if (!closed) {
+        *error = "missing closing ]: `" + p.substr(i) + "`";
+        return std::nullopt;
+      }
+      if (negate) atom.chars.flip();
+      i = j + 1;
+    } else {
+      atom.chars.set(static_cast<unsigned char>(c));
+      ++i;
+    }
+    if (i < p.size() && (p[i] == '*' || p[i] == '+')) {
+      if (p[i] == '+') atoms.push_back(atom);
+      atom.star = true;
+      ++i;
+    }
+    atoms.push_back(atom);
+  }
+  return atoms;
+}
+
+// Whether some non-empty string matches both atom sequences (a walk over pairs of positions).
+bool GlobsIntersect(const std::vector<GlobAtom>& a, const std::vector<GlobAtom>& b) {
+  const size_t na = a.size() + 1, nb = b.size() + 1;
+  // seen[consumed][i][j]: positions reached, after consuming no character yet (0) or some (1).
+  std::vector<char> seen(2 * na * nb, 0);
+  std::vector<std::tuple<int, size_t, size_t>> stack;
+  auto visit = [&](int consumed, size_t i, size_t j) {
+    // Starred atoms may be skipped: every position reachable without consuming.
+    std::vector<std::pair<size_t, size_t>> todo = {{i, j}};
+    while (!todo.empty()) {
+      auto [x, y] = todo.back();
+      todo.pop_back();
+      char& s = seen[(static_cast<size_t>(consumed) * na + x) * nb + y];
+      if (s) continue;
+      s = 1;
+      stack.emplace_back(consumed, x, y);
+      if (x < a.size() && a[x].star) todo.emplace_back(x + 1, y);
+      if (y < b.size() && b[y].star) todo.emplace_back(x, y + 1);
+    }
+  };
+  visit(0, 0, 0);
+  while (!stack.empty()) {
+    auto [consumed, i, j] = stack.back();
+    stack.pop_back();
+    if (consumed && i == a.size() && j == b.size()) return true;
+    if (i == a.size() || j == b.size() || (a[i].chars & b[j].chars).none()) continue;
+    visit(1, a[i].star ? i : i + 1, b[j].star ? j : j + 1);
+  }
+  return false;
 }
 
 }  // namespace
@@ -181,6 +304,24 @@ void RegisterRegexBuiltins(Registry& r) {
       out += c;
     }
     return BuiltinOut::Of(Value::String(out));
+  });
+  Add(r, "regex.template_match", 4, [](const Args& a) {
+    for (size_t i = 0; i < 4; ++i) REQUIRE_STRING("regex.template_match", i);
+    if (a[2].str().empty() || a[3].str().empty()) return BuiltinOut::Error("regex.template_match: empty delimiter");
+    auto rx = TemplateRegex(a[0].str(), a[2].str()[0], a[3].str()[0]);
+    if (!rx) return BuiltinOut::Error("regex.template_match: unbalanced braces in template " + a[0].str());
+    auto re = Compile(*rx);
+    if (!re->ok()) return BuiltinOut::Error("error parsing regexp: " + re->error());
+    return BuiltinOut::Of(Value::Bool(RE2::FullMatch(a[1].str(), *re)));
+  });
+  Add(r, "regex.globs_match", 2, [](const Args& a) {
+    REQUIRE_STRING("regex.globs_match", 0);
+    REQUIRE_STRING("regex.globs_match", 1);
+    std::string error;
+    auto first = ParseGlobRegex(a[0].str(), &error);
+    auto second = first ? ParseGlobRegex(a[1].str(), &error) : std::nullopt;
+    if (!second) return BuiltinOut::Error("regex.globs_match: " + error);
+    return BuiltinOut::Of(Value::Bool(GlobsIntersect(*first, *second)));
   });
   Add(r, "glob.match", 3, [](const Args& a) {
     REQUIRE_STRING("glob.match", 0);

@@ -218,3 +218,30 @@ TEST_CASE("JWS segments must be base64url; the offending byte is named", "[rego]
   CHECK_THAT(EvalValue(R"(io.jwt.decode("eyJhbGciOiJIUzI1NiJ9.e3/0.c2ln"))"),
              Catch::Contains("JWT payload had invalid encoding: illegal base64 data at input byte 2"));
 }
+
+TEST_CASE("regex.template_match: literal text outside delimiters, patterns inside", "[rego][builtins][regex]") {
+  CHECK(EvalValue(R"(regex.template_match("urn:foo:{.*}", "urn:foo:bar:baz", "{", "}"))") == "true");
+  CHECK(EvalValue(R"(regex.template_match("urn:foo.{[a-z]+}", "urn:fooxbar", "{", "}"))") == "false");  // '.' is literal outside
+  CHECK(EvalValue(R"(regex.template_match("id-<[0-9]{2}>-<x|y>", "id-42-y", "<", ">"))") == "true");
+  CHECK(EvalValue(R"(regex.template_match("v{[0-9]{1,2}}", "v123", "{", "}"))") == "false");  // nested braces, anchored
+  CHECK_THAT(EvalValue(R"(regex.template_match("urn:{.*", "urn:x", "{", "}"))"), Catch::Contains("unbalanced braces"));
+}
+
+TEST_CASE("regex.globs_match: whether two restricted patterns share a non-empty match", "[rego][builtins][regex]") {
+  CHECK(EvalValue(R"(regex.globs_match("a.a.[0-9]+z", ".b.b2359825792*594823z"))") == "true");
+  CHECK(EvalValue(R"(regex.globs_match("[a-z]+", "[0-9]*"))") == "false");
+  CHECK(EvalValue(R"(regex.globs_match("a*", "b*"))") == "false");   // only the empty string is common
+  CHECK(EvalValue(R"(regex.globs_match("a*b", "a+b"))") == "true");
+  CHECK(EvalValue(R"(regex.globs_match("[^a]x", "ax"))") == "false");
+  CHECK(EvalValue(R"(regex.globs_match("foo\\.bar", "foo.bar"))") == "true");
+  CHECK_THAT(EvalValue(R"(regex.globs_match("[a-", "a"))"), Catch::Contains("missing closing ]"));
+  CHECK_THAT(EvalValue(R"(regex.globs_match("+a", "a"))"), Catch::Contains("missing argument to repetition operator"));
+}
+
+TEST_CASE("uuid.parse reads the time, clock sequence, node and domain of versions 1 and 2", "[rego][builtins]") {
+  // Expected values computed by hand from the fields (RFC 4122 section 4.1; DCE 1.1 for v2).
+  CHECK(EvalValue(R"(uuid.parse("000003e8-48b9-21ee-b200-325096b39f47"))") ==
+        R"({"clocksequence":12800,"domain":"Person","id":1000,"macvariables":"local:unicast","nodeid":"32-50-96-b3-9f-47","time":1693566990121469600,"variant":"RFC4122","version":2})");
+  CHECK(EvalValue(R"(uuid.parse("c232ab00-9414-11ec-b3c8-9f6bdeced846"))") ==
+        R"({"clocksequence":13256,"macvariables":"local:multicast","nodeid":"9f-6b-de-ce-d8-46","time":1645557742000000000,"variant":"RFC4122","version":1})");
+}
