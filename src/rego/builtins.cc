@@ -41,6 +41,7 @@ const std::map<std::string, Builtin>& Builtins() {
     RegisterHttpBuiltins(r);
     RegisterRandomBuiltins(r);
     RegisterX509Builtins(r);
+    RegisterYamlBuiltins(r);
     return r;
   }();
   return registry;

@@ -52,6 +52,7 @@ void RegisterTimeBuiltins(Registry& r);
 void RegisterHttpBuiltins(Registry& r);
 void RegisterRandomBuiltins(Registry& r);
 void RegisterX509Builtins(Registry& r);
+void RegisterYamlBuiltins(Registry& r);
 
 // Base64 of `in`: standard or URL alphabet, with or without '=' padding.
 std::string Base64Encode(const std::string& in, bool url, bool pad);

@@ -245,3 +245,24 @@ TEST_CASE("uuid.parse reads the time, clock sequence, node and domain of version
   CHECK(EvalValue(R"(uuid.parse("c232ab00-9414-11ec-b3c8-9f6bdeced846"))") ==
         R"({"clocksequence":13256,"macvariables":"local:multicast","nodeid":"9f-6b-de-ce-d8-46","time":1645557742000000000,"variant":"RFC4122","version":1})");
 }
+
+TEST_CASE("yaml.unmarshal resolves plain scalars by YAML 1.1's rules, as go-yaml does", "[rego][builtins][yaml]") {
+  CHECK(EvalValue(R"(yaml.unmarshal("a: yes\nb: 0x1F\nc: \"1\"\nd: [1, 2.50, ~, -1.5e3]\ne: 017\nf: 1_000\ng: Off\n"))") ==
+        R"({"a":true,"b":31,"c":"1","d":[1,2.5,null,-1500],"e":15,"f":1000,"g":false})");
+  // Anchors and aliases, block scalars, non-string keys (as their text), the first document.
+  CHECK(EvalValue(R"(yaml.unmarshal("base: &b {x: 1}\ncopy: *b\ntext: |\n  two\n  lines\n5: five\n---\nsecond: doc\n"))") ==
+        R"({"5":"five","base":{"x":1},"copy":{"x":1},"text":"two\nlines\n"})");
+  CHECK(EvalValue(R"(yaml.unmarshal(""))") == "null");
+  CHECK_THAT(EvalValue(R"(yaml.unmarshal("[1,2,3"))"), Catch::Contains("yaml: line 1: did not find expected ',' or ']'"));
+  CHECK_THAT(EvalValue(R"(yaml.unmarshal("a: .inf"))"), Catch::Contains("cannot be represented in JSON"));
+  CHECK(EvalValue(R"([yaml.is_valid("a: [1, 2]"), yaml.is_valid("a: [1"), yaml.is_valid(1)])") == "[true,false,false]");
+}
+
+TEST_CASE("yaml.marshal writes block style that reads back to the same value", "[rego][builtins][yaml]") {
+  CHECK(EvalValue(R"(yaml.marshal({"a": [1, "true", "x\ny", null, {"b": 2.5}], "k": {2, 1}}))") ==
+        R"("a:\n- 1\n- \"true\"\n- |-\n  x\n  y\n- null\n- b: 2.5\nk:\n- 1\n- 2\n")");
+  // Strings that would read back as another type are quoted.
+  CHECK(EvalValue(R"(yaml.marshal(["yes", "1", "", "~", "plain"]))") == R"("- \"yes\"\n- \"1\"\n- \"\"\n- \"~\"\n- plain\n")");
+  CHECK(EvalValue(R"(yaml.unmarshal(yaml.marshal({"s": {1, 2}, "n": [-0.5, 12345678901234567890], "o": {"yes": "no"}})))") ==
+        R"({"n":[-0.5,12345678901234567890],"o":{"yes":"no"},"s":[1,2]})");
+}
