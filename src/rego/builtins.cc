@@ -42,6 +42,7 @@ const std::map<std::string, Builtin>& Builtins() {
     RegisterRandomBuiltins(r);
     RegisterX509Builtins(r);
     RegisterYamlBuiltins(r);
+    RegisterGraphqlBuiltins(r);
     return r;
   }();
   return registry;

@@ -53,6 +53,7 @@ void RegisterHttpBuiltins(Registry& r);
 void RegisterRandomBuiltins(Registry& r);
 void RegisterX509Builtins(Registry& r);
 void RegisterYamlBuiltins(Registry& r);
+void RegisterGraphqlBuiltins(Registry& r);
 
 // Base64 of `in`: standard or URL alphabet, with or without '=' padding.
 std::string Base64Encode(const std::string& in, bool url, bool pad);
