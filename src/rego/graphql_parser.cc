@@ -357,6 +357,16 @@ class Parser {
   [[noreturn]] void Fail(const Token& at, std::string message) { throw Failure{{std::move(message), at.line, at.column}}; }
   [[noreturn]] void Unexpected(const Token& t) { Fail(t, "Unexpected " + Describe(t)); }
 
+  // Nesting (lists in types and values, selection sets) is bounded: parsing recurses.
+  struct DepthGuard {
+    explicit DepthGuard(Parser& p) : p_(p) {
+      if (++p_.depth_ > kMaxDepth) p_.Fail(p_.tok_, "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
+    }
+    ~DepthGuard() { --p_.depth_; }
+    Parser& p_;
+  };
+  static constexpr int kMaxDepth = 400;
+
   Token Next() {
     Token t = tok_;
     tok_ = lexer_.Next();
@@ -403,6 +413,7 @@ class Parser {
   }
 
   Value Type() {
+    DepthGuard guard(*this);
     Value t;
     if (Peek(Tok::kBracketL)) {
       Next();
@@ -432,6 +443,7 @@ class Parser {
 
   // Value literals; `constant`: no variables (schema defaults, variable defaults).
   Value ValueLiteral(bool constant) {
+    DepthGuard guard(*this);
     switch (tok_.kind) {
       case Tok::kBracketL: {
         Next();
@@ -637,6 +649,7 @@ class Parser {
   }
 
   Array SelectionSet() {
+    DepthGuard guard(*this);
     return Some(Tok::kBraceL, Tok::kBraceR, [&] { return Selection(); });
   }
 
@@ -715,6 +728,7 @@ class Parser {
 
   Lexer lexer_;
   Token tok_;
+  int depth_ = 0;
 };
 
 template <typename F>

@@ -3,7 +3,9 @@
 #include <string>
 #include <vector>
 
+#include "rego/builtins.h"
 #include "rego/engine.h"
+#include "rego/graphql.h"
 #include "rego/parser.h"
 
 namespace oep::fuzz {
@@ -36,6 +38,16 @@ void RegoEval(std::string_view input) {
   options.replay = true;  // no clock, randomness or network while fuzzing
   options.now_ns = 0;
   (void)(*engine)->Query(std::get<rego::Body>(query), kInput, options);
+}
+
+void DocumentParse(std::string_view input) {
+  auto schema = rego::graphql::ParseSchema(input);
+  auto query = rego::graphql::ParseQuery(input);
+  if (auto* s = std::get_if<rego::Value>(&schema)) {
+    (void)rego::graphql::ValidateSchema(*s);
+    if (auto* q = std::get_if<rego::Value>(&query)) (void)rego::graphql::ValidateQuery(*q, *s);
+  }
+  (void)rego::Builtins().at("yaml.unmarshal").fn({rego::Value::String(std::string(input))});
 }
 
 }  // namespace oep::fuzz

@@ -14,4 +14,8 @@ void RegoParse(std::string_view input);
 // budget against a fixed input, with non-deterministic built-ins in replay mode.
 void RegoEval(std::string_view input);
 
+// The bytes as the documents built-ins parse from policy data: a GraphQL schema and query
+// (the query validated against the schema when both parse), and YAML.
+void DocumentParse(std::string_view input);
+
 }  // namespace oep::fuzz

@@ -1,5 +1,5 @@
-// Every input the fuzzers ever crashed on (tests/fuzz/regressions/) is replayed through both
-// fuzz entry points in every build, under the sanitizers in `make asan`.
+// Every input the fuzzers ever crashed on (tests/fuzz/regressions/) is replayed through every
+// fuzz entry point in every build, under the sanitizers in `make asan`.
 #include <filesystem>
 
 #include <catch2/catch.hpp>
@@ -18,6 +18,7 @@ TEST_CASE("fuzzer regression inputs parse and evaluate without crashing", "[rego
     std::string bytes = ReadText(entry.path().string());
     oep::fuzz::RegoParse(bytes);
     oep::fuzz::RegoEval(bytes);
+    oep::fuzz::DocumentParse(bytes);
     ++n;
   }
   CHECK(n > 0);

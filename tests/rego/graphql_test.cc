@@ -141,3 +141,11 @@ TEST_CASE("graphql.parse errors name the rule; parse_and_verify reports instead"
         g.Eval("graphql.parse_query(`{ hero(episode: JEDI) { name } }`)"));
   CHECK(g.Eval("graphql.parse(`{ hero(episode: JEDI) { name } }`, input.schema)[1] == graphql.parse_schema(input.schema)") == "true");
 }
+
+TEST_CASE("graphql documents nested deeper than 400 levels are errors, not stack overflows", "[rego][builtins][graphql]") {
+  Gql g;
+  std::string deep;
+  for (int i = 0; i < 5000; ++i) deep += "{a ";
+  CHECK_THAT(g.Eval("graphql.parse_query(\"" + deep + "\")"), Catch::Contains("nesting deeper than 400 levels"));
+  CHECK(g.Eval("graphql.is_valid(\"" + deep + "\", input.schema)") == "false");
+}
