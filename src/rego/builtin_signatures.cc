@@ -80,6 +80,7 @@ constexpr std::pair<const char*, const char*> kDeclarations[] = {
     {"strings.any_prefix_match", "any<string, array[string], set[string]>, any<string, array[string], set[string]> => boolean"},
     {"strings.any_suffix_match", "any<string, array[string], set[string]>, any<string, array[string], set[string]> => boolean"},
     {"strings.count", "string, string => number"},
+    {"strings.render_template", "string, object[string: any] => string"},
     {"strings.replace_n", "object[string: string], string => string"},
     {"strings.reverse", "string => string"},
     {"to_number", "any<null, boolean, number, string> => number"},

@@ -43,6 +43,7 @@ const std::map<std::string, Builtin>& Builtins() {
     RegisterX509Builtins(r);
     RegisterYamlBuiltins(r);
     RegisterGraphqlBuiltins(r);
+    RegisterTemplateBuiltins(r);
     return r;
   }();
   return registry;

@@ -54,6 +54,7 @@ void RegisterRandomBuiltins(Registry& r);
 void RegisterX509Builtins(Registry& r);
 void RegisterYamlBuiltins(Registry& r);
 void RegisterGraphqlBuiltins(Registry& r);
+void RegisterTemplateBuiltins(Registry& r);
 
 // Base64 of `in`: standard or URL alphabet, with or without '=' padding.
 std::string Base64Encode(const std::string& in, bool url, bool pad);

@@ -266,3 +266,19 @@ TEST_CASE("yaml.marshal writes block style that reads back to the same value", "
   CHECK(EvalValue(R"(yaml.unmarshal(yaml.marshal({"s": {1, 2}, "n": [-0.5, 12345678901234567890], "o": {"yes": "no"}})))") ==
         R"({"n":[-0.5,12345678901234567890],"o":{"yes":"no"},"s":[1,2]})");
 }
+
+TEST_CASE("strings.render_template runs Go's text/template subset over the variables", "[rego][builtins][template]") {
+  CHECK(EvalValue(R"(strings.render_template("{{.a.b}} {{.n}} {{.f}} {{.l}} {{.o}} {{.missing}}", {"a": {"b": "x"}, "n": 2023, "f": 1.5, "l": [1, "y"], "o": {"k": true}}))") ==
+        R"("x 2023 1.5 [1 y] map[k:true] <undefined>")");
+  CHECK(EvalValue(R"(strings.render_template("{{range $i, $n := .names}}{{if $i}}, {{end}}{{$n}}{{end}}", {"names": ["a", "b", "c"]}))") ==
+        R"("a, b, c")");
+  CHECK(EvalValue(R"(strings.render_template("{{range .xs}}[{{.}}]{{else}}none{{end}}", {"xs": []}))") == R"("none")");
+  CHECK(EvalValue(R"(strings.render_template("{{if eq .role \"admin\"}}all{{else if .ro}}read{{else}}none{{end}}", {"role": "dev", "ro": true}))") ==
+        R"("read")");
+  CHECK(EvalValue(R"(strings.render_template("{{with .user}}{{.name}}{{end}} {{len .xs}} {{index .m \"k\"}} {{printf \"%s=%v\" .a .n}}", {"user": {"name": "u"}, "xs": [1, 2], "m": {"k": "v"}, "a": "n", "n": 3}))") ==
+        R"("u 2 v n=3")");
+  CHECK(EvalValue(R"(strings.render_template("a  {{- .x -}}  b {{/* note */}}", {"x": 1}))") == R"("a1b ")");
+  CHECK_THAT(EvalValue(R"(strings.render_template("{{if .x}}open", {"x": 1}))"), Catch::Contains("template: unexpected EOF"));
+  CHECK_THAT(EvalValue(R"(strings.render_template("{{nope .x}}", {"x": 1}))"), Catch::Contains("function \\\"nope\\\" not defined") ||
+                                                                                  Catch::Contains("can't give argument to non-function nope"));
+}
