@@ -106,21 +106,7 @@ class TemplateParser {
         words.erase(words.begin());
         if (node->kind == TNode::Kind::kRange) Declarations(words, node.get());
         node->pipeline.words = words;
-        std::string end = ParseList(node->body);
-        if (end.rfind("else", 0) == 0) {
-          std::vector<std::string> rest = Words(end.substr(4));
-          if (!rest.empty() && rest[0] == "if" && node->kind == TNode::Kind::kIf) {
-            // {{else if c}} nests an if in the else branch that shares this {{end}}.
-            auto nested = std::make_unique<TNode>();
-            nested->kind = TNode::Kind::kIf;
-            rest.erase(rest.begin());
-            nested->pipeline.words = rest;
-            end = ParseElseIf(nested.get());
-            node->else_body.push_back(std::move(nested));
-          } else {
-            end = ParseList(node->else_body);
-          }
-        }
+        std::string end = ParseElse(node.get(), ParseList(node->body));
         if (end != "end") throw TemplateError{"unexpected EOF"};
       } else {
         node->kind = TNode::Kind::kAction;
@@ -134,16 +120,17 @@ class TemplateParser {
     }
   }
 
-  std::string ParseElseIf(TNode* node) {
-    std::string end = ParseList(node->body);
+  // After a block's body ended at `end`: its {{else}} / {{else if ...}} branch, up to the
+  // block's {{end}} (returned; an else-if nests an if that shares it).
+  std::string ParseElse(TNode* node, std::string end) {
     if (end.rfind("else", 0) != 0) return end;
     std::vector<std::string> rest = Words(end.substr(4));
-    if (!rest.empty() && rest[0] == "if") {
+    if (!rest.empty() && rest[0] == "if" && node->kind == TNode::Kind::kIf) {
       auto nested = std::make_unique<TNode>();
       nested->kind = TNode::Kind::kIf;
       rest.erase(rest.begin());
       nested->pipeline.words = rest;
-      end = ParseElseIf(nested.get());
+      end = ParseElse(nested.get(), ParseList(nested->body));
       node->else_body.push_back(std::move(nested));
       return end;
     }
