@@ -106,7 +106,9 @@ class TemplateParser {
         words.erase(words.begin());
         if (node->kind == TNode::Kind::kRange) Declarations(words, node.get());
         node->pipeline.words = words;
+        if (++depth_ > 400) throw TemplateError{"blocks nested deeper than 400 levels"};
         std::string end = ParseElse(node.get(), ParseList(node->body));
+        --depth_;
         if (end != "end") throw TemplateError{"unexpected EOF"};
       } else {
         node->kind = TNode::Kind::kAction;
@@ -163,6 +165,7 @@ class TemplateParser {
 
   const std::string& t_;
   size_t pos_ = 0;
+  int depth_ = 0;  // parsing recurses per block
 };
 
 // A value during execution: absent for a missing key.

@@ -279,6 +279,9 @@ TEST_CASE("strings.render_template runs Go's text/template subset over the varia
         R"("u 2 v n=3")");
   CHECK(EvalValue(R"(strings.render_template("a  {{- .x -}}  b {{/* note */}}", {"x": 1}))") == R"("a1b ")");
   CHECK_THAT(EvalValue(R"(strings.render_template("{{if .x}}open", {"x": 1}))"), Catch::Contains("template: unexpected EOF"));
+  std::string deep;
+  for (int i = 0; i < 2000; ++i) deep += "{{if 1}}";
+  CHECK_THAT(EvalValue("strings.render_template(\"" + deep + "\", {})"), Catch::Contains("nested deeper than 400 levels"));
   CHECK_THAT(EvalValue(R"(strings.render_template("{{nope .x}}", {"x": 1}))"), Catch::Contains("function \\\"nope\\\" not defined") ||
                                                                                   Catch::Contains("can't give argument to non-function nope"));
 }
