@@ -163,6 +163,7 @@ constexpr std::pair<const char*, const char*> kDeclarations[] = {
     {"io.jwt.decode_verify", "string, object[string: any] => array<boolean, object[any: any], object[any: any]>"},
     {"io.jwt.encode_sign", "object[string: any], object[string: any], object[string: any] => string"},
     {"io.jwt.encode_sign_raw", "string, string, string => string"},
+    {"io.jwt.verify_eddsa", "string, string => boolean"},
     {"io.jwt.verify_es256", "string, string => boolean"},
     {"io.jwt.verify_es384", "string, string => boolean"},
     {"io.jwt.verify_es512", "string, string => boolean"},
@@ -194,6 +195,8 @@ constexpr std::pair<const char*, const char*> kDeclarations[] = {
     {"providers.aws.sign_req", "object[string: any], object[string: any], number => object[any: any]"},
     // time
     {"time.now_ns", " => number"},
+    {"trace", "string => boolean"},
+    {"opa.runtime", " => object[string: any]"},
     {"time.parse_ns", "string, string => number"},
     {"time.parse_rfc3339_ns", "string => number"},
     {"time.parse_duration_ns", "string => number"},

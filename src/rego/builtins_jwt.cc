@@ -1,4 +1,4 @@
-// io.jwt.decode, io.jwt.verify_{hs,rs,ps,es}{256,384,512}, io.jwt.decode_verify (OpenSSL);
+// io.jwt.decode, io.jwt.verify_{hs,rs,ps,es}{256,384,512} and verify_eddsa, io.jwt.decode_verify (OpenSSL);
 // semver.is_valid / semver.compare; uuid.parse.
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -466,22 +466,26 @@ void RegisterJwtBuiltins(Registry& r) {
     if (!j) return BuiltinOut::Error(why);
     return BuiltinOut::Of(Value::MakeArray({j->header, j->payload, Value::String(HexEncode(j->signature))}));
   });
+  std::vector<std::pair<std::string, std::string>> verifiers = {{"io.jwt.verify_eddsa", "EdDSA"}};  // name, alg
   for (const char* kind : {"hs", "rs", "ps", "es"}) {
     for (int bits : {256, 384, 512}) {
       std::string alg = std::string(kind) + std::to_string(bits);
       std::string name = "io.jwt.verify_" + alg;
       for (auto& c : alg) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      Add(r, name, 2, [name, alg](const Args& a) {
-        if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError(name, 1, "string", a[0]));
-        if (!a[1].is_string()) return BuiltinOut::TypeError(OperandError(name, 2, "string", a[1]));
-        std::string why;
-        auto j = Split(a[0].str(), &why);
-        if (!j) return BuiltinOut::Error(why);
-        bool ok = VerifyToken(*j, alg, a[1].str(), &why);
-        if (!why.empty()) return BuiltinOut::Error(why);
-        return BuiltinOut::Of(Value::Bool(ok));
-      });
+      verifiers.emplace_back(name, alg);
     }
+  }
+  for (const auto& [name, alg] : verifiers) {
+    Add(r, name, 2, [name = name, alg = alg](const Args& a) {
+      if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError(name, 1, "string", a[0]));
+      if (!a[1].is_string()) return BuiltinOut::TypeError(OperandError(name, 2, "string", a[1]));
+      std::string why;
+      auto j = Split(a[0].str(), &why);
+      if (!j) return BuiltinOut::Error(why);
+      bool ok = VerifyToken(*j, alg, a[1].str(), &why);
+      if (!why.empty()) return BuiltinOut::Error(why);
+      return BuiltinOut::Of(Value::Bool(ok));
+    });
   }
   Add(r, "io.jwt.decode_verify", 2, [](const Args& a) {
     if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("io.jwt.decode_verify", 1, "string", a[0]));

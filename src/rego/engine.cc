@@ -1,6 +1,7 @@
 #include "rego/engine.h"
 
 #include <chrono>
+#include <cstdio>
 #include <deque>
 #include <functional>
 #include <set>
@@ -71,10 +72,12 @@ std::string JoinPath(const std::vector<std::string>& p) {
   return out;
 }
 
-// Built-ins the evaluator answers itself (replay pins them), with their arity.
+// Built-ins the evaluator answers itself, with their arity (-1: any number): print, and the
+// non-deterministic ones that replay answers only from nd_builtin_cache (time.now_ns: the
+// pinned decision time).
 const std::map<std::string, int> kEvaluatorBuiltinArity = {
     {"time.now_ns", 0}, {"http.send", 1}, {"rand.intn", 2}, {"uuid.rfc4122", 1}, {"net.lookup_ip_addr", 1},
-    {"opa.runtime", 0}};
+    {"opa.runtime", 0}, {"print", -1}};
 
 class Evaluator {
  public:
@@ -1029,24 +1032,40 @@ class Evaluator {
     return path;
   }
 
-  // $"...{expr}...": strings verbatim, other values in Rego syntax, undefined as <undefined>.
+  // The first value of `t` as template strings and print show it: strings verbatim, other
+  // values in Rego syntax, undefined as <undefined>. False on an evaluation error.
+  bool AppendDisplay(const TermPtr& t, std::string& out) {
+    size_t mark = binds_.size();
+    auto v = EvalOne(t);
+    binds_.resize(mark);
+    if (error) return false;
+    if (!v) out += "<undefined>";
+    else if (v->is_string()) out += v->str();
+    else out += v->ToRegoDisplay();
+    return true;
+  }
+
+  // $"...{expr}...".
   bool EvalTemplate(const TermPtr& t, const VK& k) {
     std::string out;
     for (size_t i = 1; i < t->items.size(); ++i) {
       bool is_expr = t->value.array()[i - 1].as_bool();
-      if (!is_expr) {
-        out += t->items[i]->value.str();
-        continue;
-      }
-      size_t mark = binds_.size();
-      auto v = EvalOne(t->items[i]);
-      binds_.resize(mark);
-      if (error) return false;
-      if (!v) out += "<undefined>";
-      else if (v->is_string()) out += v->str();
-      else out += v->ToRegoDisplay();
+      if (!is_expr) out += t->items[i]->value.str();
+      else if (!AppendDisplay(t->items[i], out)) return false;
     }
     return k(Value::String(out));
+  }
+
+  // print(...): its arguments on one line of standard error (undefined ones as <undefined>,
+  // as OPA prints them); always true. trace(note) is true (oep has no explanation output).
+  bool EvalPrint(const TermPtr& t, const VK& k) {
+    std::string line;
+    for (size_t i = 1; i < t->items.size(); ++i) {
+      if (i > 1) line += ' ';
+      if (!AppendDisplay(t->items[i], line)) return false;
+    }
+    std::fprintf(stderr, "%s\n", line.c_str());
+    return k(Value::Bool(true));
   }
 
   // Static name of a call whose parser did not record one (calls built by `with`).
@@ -1060,6 +1079,7 @@ class Evaluator {
       return CallBuiltin(t, *t->builtin, k);  // resolved at compile time
     }
     if (!t->items[0] && t->name == "internal.template_string") return EvalTemplate(t, k);
+    if (t->name == "print" && !(t->items[0] && ResolveFunctionPath(t->items[0]))) return EvalPrint(t, k);
     // The parser records a call's static name in t->name.
     const std::string& name = t->name.empty() && t->items[0] ? StaticNameCached(t) : t->name;
     if (!t->items[0] && (name == "eq" || name == "assign")) {

@@ -285,3 +285,26 @@ TEST_CASE("strings.render_template runs Go's text/template subset over the varia
   CHECK_THAT(EvalValue(R"(strings.render_template("{{nope .x}}", {"x": 1}))"), Catch::Contains("function \\\"nope\\\" not defined") ||
                                                                                   Catch::Contains("can't give argument to non-function nope"));
 }
+
+TEST_CASE("io.jwt.verify_eddsa checks Ed25519 signatures", "[rego][builtins][jwt]") {
+  // The Ed25519 key of RFC 8037, appendix A.1.
+  const std::string priv = R"({"kty": "OKP", "crv": "Ed25519", "d": "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"})";
+  const std::string pub = R"(`{"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}`)";
+  std::string token = R"(io.jwt.encode_sign({"alg": "EdDSA"}, {"sub": "agent"}, )" + priv + ")";
+  CHECK(EvalValue("io.jwt.verify_eddsa(" + token + ", " + pub + ")") == "true");
+  CHECK(EvalValue("io.jwt.verify_eddsa(concat(\"\", [" + token + ", \"A\"]), " + pub + ")") == "false");  // signature altered
+  const std::string other = R"(`{"kty": "OKP", "crv": "Ed25519", "x": "3p7bfXt9wbTTW2HC7OQ1Nz-DQ8hbeGdNrfx-FG-IK08"}`)";
+  CHECK(EvalValue("io.jwt.verify_eddsa(" + token + ", " + other + ")") == "false");
+}
+
+TEST_CASE("print writes its arguments to stderr, trace is true, opa.runtime reports the environment", "[rego][builtins]") {
+  ScratchDir dir;
+  WriteText(dir / "p.rego", "package t\np if {\n\ttrace(\"checked\")\n\tprint(\"user\", input.user, input.missing, {\"k\": [1]})\n}\n");
+  WriteText(dir / "in.json", R"({"user": "alice"})");
+  RunResult r = RunOep({"rego", "eval", "-d", dir / "p.rego", "-i", dir / "in.json", "data.t.p"});
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains(R"("value":true)"));
+  CHECK(r.err == "user alice <undefined> {\"k\": [1]}\n");
+  RunResult env = RunOep({"rego", "eval", "x := opa.runtime().env.OEP_TEST_MARKER"}, {"OEP_TEST_MARKER=42"});
+  CHECK_THAT(env.out, Catch::Contains(R"("x":"42")"));
+}
