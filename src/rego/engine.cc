@@ -878,7 +878,7 @@ class Evaluator {
       --depth_;
       return std::nullopt;
     }
-    std::optional<Value> result = ComputeRuleDocument(node);
+    std::optional<Value> result = ComputeRuleDocument(path, node);
     in_progress_.erase(node);
     --depth_;
     if (error) return std::nullopt;
@@ -923,7 +923,7 @@ class Evaluator {
     return value;
   }
 
-  std::optional<Value> ComputeRuleDocument(Node* node) {
+  std::optional<Value> ComputeRuleDocument(const std::vector<std::string>& path, Node* node) {
     RuleKind kind = !node->rules.empty() ? node->rules[0]->kind : node->default_rule->kind;
     if (kind == RuleKind::kComplete) {
       return EvalSingleValued(node, nullptr, "complete rules must not produce multiple outputs");
@@ -954,6 +954,24 @@ class Evaluator {
       if (error) return std::nullopt;
     }
     (void)any;
+    // Rules with longer ref heads below this one (p["foo"] := ... beside p[k] := ...) add
+    // their documents under their keys; a key both define differently is a conflict.
+    if (doc.is_object() && !node->children.empty()) {
+      Object merged = doc.object();
+      for (const auto& [name, child] : node->children) {
+        std::vector<std::string> child_path = path;
+        child_path.push_back(name);
+        auto v = FullDocument(child_path);
+        if (error) return std::nullopt;
+        if (!v) continue;
+        auto [it, inserted] = merged.emplace(Value::String(name), *v);
+        if (!inserted && it->second != *v) {
+          Fail("eval_conflict_error", "object keys must be unique", node->rules.empty() ? Location{} : node->rules[0]->loc);
+          return std::nullopt;
+        }
+      }
+      doc = Value::MakeObject(std::move(merged));
+    }
     return doc;
   }
 
@@ -1650,6 +1668,13 @@ std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Mod
       if (imp.path[0] == "future" || imp.path[0] == "rego") continue;
       std::string alias = imp.alias.empty() ? imp.path.back() : imp.alias;
       ctx->aliases[alias] = imp.path;
+    }
+    // A package is a document even when its modules define nothing (an empty object).
+    Node* package_node = &impl->root;
+    for (const auto& p : m.package) {
+      auto& child = package_node->children[p];
+      if (!child) child = std::make_unique<Node>();
+      package_node = child.get();
     }
     for (const auto& r : m.rules) {
       Node* node = &impl->root;

@@ -135,3 +135,22 @@ TEST_CASE("with data overrides are seen from the documents above them", "[rego][
   CHECK_THAT(eval("data.t.p"), Catch::Contains("\"value\":true"));
   CHECK_THAT(eval("data.t.keys"), Catch::Contains("\"value\":[\"c\",\"e\"]"));
 }
+
+TEST_CASE("rules with longer ref heads join the object of p[k] rules; an empty package is {}", "[rego][cli]") {
+  // p["foo"] := "bar" beside p[k] := v: one object, read whole, by key and by iteration.
+  const char* policy = "package t\np[k] := v if {\n\tv := [\"a\", \"b\"][k]\n}\np[\"foo\"] := \"bar\"\n"
+                       "q contains x if {\n\tx := p[_]\n\tx == \"bar\"\n}\n";
+  CHECK_THAT(EvalPolicy(policy, "data.t.p").out, Catch::Contains(R"("value":{"0":"a","1":"b","foo":"bar"})"));
+  CHECK_THAT(EvalPolicy(policy, "data.t.p.foo").out, Catch::Contains(R"("value":"bar")"));
+  CHECK_THAT(EvalPolicy(policy, "data.t.q").out, Catch::Contains(R"("value":["bar"])"));
+  // The same key defined differently by both is a conflict.
+  RunResult conflict = EvalPolicy("package t\np[k] := 1 if k := \"foo\"\np[\"foo\"] := 2\n", "data.t.p");
+  CHECK(conflict.exit_code == 2);
+  CHECK_THAT(conflict.out, Catch::Contains("eval_conflict_error") && Catch::Contains("object keys must be unique"));
+  // A package whose modules define no rules is still a document: an empty object.
+  ScratchDir dir;
+  WriteText(dir / "a.rego", "package a.b\n");
+  WriteText(dir / "x.rego", "package x\np := data.a.b\n");
+  RunResult empty = RunOep({"rego", "eval", "-d", dir / "a.rego", "-d", dir / "x.rego", "data.x.p"});
+  CHECK_THAT(empty.out, Catch::Contains(R"("value":{})"));
+}
