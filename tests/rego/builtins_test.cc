@@ -308,3 +308,10 @@ TEST_CASE("print writes its arguments to stderr, trace is true, opa.runtime repo
   RunResult env = RunOep({"rego", "eval", "x := opa.runtime().env.OEP_TEST_MARKER"}, {"OEP_TEST_MARKER=42"});
   CHECK_THAT(env.out, Catch::Contains(R"("x":"42")"));
 }
+
+TEST_CASE("bits.lsh is exact beyond 64 bits, as OPA's big integers are", "[rego][builtins]") {
+  // Expected values: Python's arbitrary-precision integers (2**100, -(2**64), (2**63-1)*2).
+  CHECK(EvalValue("[bits.lsh(9223372036854775807, 1), bits.lsh(-3, 2), bits.lsh(1, 100), bits.lsh(-1, 64), bits.lsh(5, 0)]") ==
+        "[18446744073709551614,-12,1267650600228229401496703205376,-18446744073709551616,5]");
+  CHECK_THAT(EvalValue("bits.lsh(1, 70000)"), Catch::Contains("too large"));
+}
