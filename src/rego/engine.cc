@@ -957,6 +957,11 @@ class Evaluator {
     // Rules with longer ref heads below this one (p["foo"] := ... beside p[k] := ...) add
     // their documents under their keys; a key both define differently is a conflict.
     if (doc.is_object() && !node->children.empty()) {
+      // The rules' documents are built as trees of `levels` object levels (their keys) with
+      // their values (or, for sets, member sets) as leaves; only the tree joins.
+      const Rule* first = node->rules.empty() ? nullptr : node->rules[0];
+      bool leaf_sets = first && first->kind == RuleKind::kPartialSet;
+      size_t levels = first ? first->keys.size() - (leaf_sets ? 1 : 0) : 1;
       Object merged = doc.object();
       for (const auto& [name, child] : node->children) {
         std::vector<std::string> child_path = path;
@@ -965,14 +970,40 @@ class Evaluator {
         if (error) return std::nullopt;
         if (!v) continue;
         auto [it, inserted] = merged.emplace(Value::String(name), *v);
-        if (!inserted && it->second != *v) {
+        if (inserted) continue;
+        auto joined = JoinDocuments(it->second, *v, levels > 0 ? levels - 1 : 0, leaf_sets);
+        if (!joined) {
           Fail("eval_conflict_error", "object keys must be unique", node->rules.empty() ? Location{} : node->rules[0]->loc);
           return std::nullopt;
         }
+        it->second = *joined;
       }
       doc = Value::MakeObject(std::move(merged));
     }
     return doc;
+  }
+
+  // Two definitions of one document: `levels` more object levels join key by key; at the
+  // leaves member sets join (`leaf_sets`) and other values must be equal; nullopt: a conflict.
+  static std::optional<Value> JoinDocuments(const Value& a, const Value& b, size_t levels, bool leaf_sets) {
+    if (levels > 0 && a.is_object() && b.is_object()) {
+      Object joined = a.object();
+      for (const auto& [k, v] : b.object()) {
+        auto [it, inserted] = joined.emplace(k, v);
+        if (inserted) continue;
+        auto inner = JoinDocuments(it->second, v, levels - 1, leaf_sets);
+        if (!inner) return std::nullopt;
+        it->second = *inner;
+      }
+      return Value::MakeObject(std::move(joined));
+    }
+    if (levels == 0 && leaf_sets && a.is_set() && b.is_set()) {
+      Set joined = a.set();
+      joined.insert(b.set().begin(), b.set().end());
+      return Value::MakeSet(std::move(joined));
+    }
+    if (a == b) return a;
+    return std::nullopt;
   }
 
   // Inserts keys[i:] -> value (set member when value is nullopt) into doc.

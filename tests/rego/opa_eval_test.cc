@@ -147,6 +147,12 @@ TEST_CASE("rules with longer ref heads join the object of p[k] rules; an empty p
   RunResult conflict = EvalPolicy("package t\np[k] := 1 if k := \"foo\"\np[\"foo\"] := 2\n", "data.t.p");
   CHECK(conflict.exit_code == 2);
   CHECK_THAT(conflict.out, Catch::Contains("eval_conflict_error") && Catch::Contains("object keys must be unique"));
+  // Member sets join at their leaves; a complete rule's value is not extended from below.
+  CHECK_THAT(EvalPolicy("package t\np[q].r contains s if {\n\tx := [\"a\", \"b\"]\n\tq := x[_]\n\ts := x[_]\n\tq != s\n}\n"
+                        "p.b.r contains \"foo\"\n", "data.t.p").out,
+             Catch::Contains(R"("value":{"a":{"r":["b"]},"b":{"r":["a","foo"]}})"));
+  RunResult deep = EvalPolicy("package t\np[q].r := v if {\n\tq := \"q\"\n\tv := {\"s\": {\"t\": 1}}\n}\np.q.r.s.u := 42\n", "data.t.p");
+  CHECK_THAT(deep.out, Catch::Contains("eval_conflict_error"));
   // A package whose modules define no rules is still a document: an empty object.
   ScratchDir dir;
   WriteText(dir / "a.rego", "package a.b\n");
