@@ -50,6 +50,8 @@ std::optional<Value> Member(const Value& node, const char* key) {
   if (v && v->is_null()) return std::nullopt;
   return v;
 }
+// The member, or null when absent (documents given as objects may lack any member).
+Value MemberOrNull(const Value& node, const char* key) { return Member(node, key).value_or(Value::Null()); }
 bool Flag(const Value& node, const char* key) {
   auto v = Member(node, key);
   return v && v->is_bool() && v->as_bool();
@@ -139,7 +141,7 @@ Problem CheckDirectives(const Schema& s, const Array& directives, const std::str
       auto decl = std::find_if(declared.begin(), declared.end(), [&](const Value& a) { return Text(a, "Name") == Text(arg, "Name"); });
       if (decl == declared.end()) return "Undefined argument " + Text(arg, "Name") + " for directive " + name + ".";
       if (auto value = Member(arg, "Value"); value && check_value) {
-        if (auto p = check_value(*value, *Member(*decl, "Type"))) return p;
+        if (auto p = check_value(*value, MemberOrNull(*decl, "Type"))) return p;
       }
     }
     for (const auto& decl : declared) {
@@ -418,7 +420,7 @@ class QueryChecker {
       if (!given.insert(an).second) return "There can be only one argument named \"" + an + "\".";
       auto decl = std::find_if(declared.begin(), declared.end(), [&](const Value& d) { return Text(d, "Name") == an; });
       if (decl == declared.end()) return "Unknown argument \"" + an + "\" on field \"" + parent->name + "." + name + "\".";
-      if (auto p = Argument(*Member(arg, "Value"), *Member(*decl, "Type"), Member(*decl, "DefaultValue").has_value())) return p;
+      if (auto p = Argument(MemberOrNull(arg, "Value"), MemberOrNull(*decl, "Type"), Member(*decl, "DefaultValue").has_value())) return p;
     }
     for (const auto& d : declared) {
       auto type = Member(d, "Type");
@@ -452,7 +454,7 @@ class QueryChecker {
     auto it = vars_.find(name);
     if (it == vars_.end()) return "Variable \"$" + name + "\" is not defined.";
     used_vars_.insert(name);
-    Value var_type = *Member(it->second, "Type");
+    Value var_type = MemberOrNull(it->second, "Type");
     bool var_default = Member(it->second, "DefaultValue").has_value();
     if (!Compatible(var_type, type, var_default || has_default)) {
       return "Variable \"$" + name + "\" of type \"" + TypeText(var_type) + "\" used in position expecting type \"" +
@@ -482,7 +484,7 @@ class QueryChecker {
     if (auto elem = Member(type, "Elem")) {
       if (kind != 8) return Literal(value, *elem);  // a single value stands for a list of one
       for (const auto& child : List(value, "Children")) {
-        if (auto p = Literal(*Member(child, "Value"), *elem)) return p;
+        if (auto p = Literal(MemberOrNull(child, "Value"), *elem)) return p;
       }
       return std::nullopt;
     }
@@ -499,7 +501,7 @@ class QueryChecker {
       for (const auto& child : children) {
         auto f = std::find_if(t->fields.begin(), t->fields.end(), [&](const Value& d) { return Text(d, "Name") == Text(child, "Name"); });
         if (f == t->fields.end()) return "Field \"" + Text(child, "Name") + "\" is not defined by type \"" + t->name + "\".";
-        if (auto p = Literal(*Member(child, "Value"), *Member(*f, "Type"))) return p;
+        if (auto p = Literal(MemberOrNull(child, "Value"), MemberOrNull(*f, "Type"))) return p;
       }
       for (const auto& f : t->fields) {
         auto ft = Member(f, "Type");

@@ -149,3 +149,14 @@ TEST_CASE("graphql documents nested deeper than 400 levels are errors, not stack
   CHECK_THAT(g.Eval("graphql.parse_query(\"" + deep + "\")"), Catch::Contains("nesting deeper than 400 levels"));
   CHECK(g.Eval("graphql.is_valid(\"" + deep + "\", input.schema)") == "false");
 }
+
+TEST_CASE("graphql documents given as objects may lack members or hold wrong types without harm", "[rego][builtins][graphql]") {
+  Gql g;
+  const std::string schema = R"({"Definitions": [{"Kind": "OBJECT", "Name": "Query", "Fields": [{"Name": "a", "Arguments": [{"Name": "x"}]}]}]})";
+  for (const char* query : {R"({"Operations": [{"Operation": "query", "SelectionSet": [{"Alias": "a", "Name": "a", "Arguments": [{"Name": "x"}]}]}]})",
+                            R"({"Operations": [{"Operation": "query", "VariableDefinitions": [{"Variable": "v"}], "SelectionSet": [{"Alias": "a"}]}]})",
+                            R"({"Operations": [1, "x", {"SelectionSet": [{"Alias": "a"}]}], "Fragments": [null]})"}) {
+    CHECK(g.Eval(std::string("graphql.is_valid(") + query + ", " + schema + ")") == "false");
+  }
+  CHECK(g.Eval("graphql.schema_is_valid({\"Definitions\": [{\"Kind\": 3}], \"Directives\": [[]]})") == "false");
+}
