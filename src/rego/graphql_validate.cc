@@ -231,6 +231,14 @@ void AddDefinition(TypeDef& t, const Value& d) {
   for (const auto& v : List(d, "Types")) if (v.is_string()) t.types.push_back(v.str());
 }
 
+// A definition given as an object must name itself and one of the type kinds.
+Problem CheckShape(const Value& d) {
+  static const std::set<std::string> kKinds = {"SCALAR", "OBJECT", "INTERFACE", "UNION", "ENUM", "INPUT_OBJECT"};
+  if (Text(d, "Name").empty()) return std::string("A type definition needs a name.");
+  if (!kKinds.count(Text(d, "Kind"))) return "Type " + Text(d, "Name") + " has no valid kind.";
+  return std::nullopt;
+}
+
 // The schema a document defines, merged with the prelude, or its first problem.
 std::variant<Schema, std::string> BuildSchema(const Value& doc) {
   Schema s;
@@ -240,6 +248,7 @@ std::variant<Schema, std::string> BuildSchema(const Value& doc) {
     bool is_builtin = source == &builtin;
     for (const auto& d : List(*source, "Definitions")) {
       std::string name = Text(d, "Name");
+      if (auto p = CheckShape(d)) return *p;
       if (s.types.count(name)) return "Cannot redeclare type " + name + ".";
       TypeDef& t = s.types[name];
       t.kind = Text(d, "Kind");
@@ -249,6 +258,7 @@ std::variant<Schema, std::string> BuildSchema(const Value& doc) {
     }
     for (const auto& d : List(*source, "Directives")) {
       std::string name = Text(d, "Name");
+      if (name.empty()) return std::string("A directive definition needs a name.");
       if (s.directives.count(name)) return "Cannot redeclare directive " + name + ".";
       DirectiveDef& dd = s.directives[name];
       dd.def = d;
@@ -256,6 +266,7 @@ std::variant<Schema, std::string> BuildSchema(const Value& doc) {
     }
   }
   for (const auto& ext : List(doc, "Extensions")) {
+    if (auto p = CheckShape(ext)) return *p;
     std::string name = Text(ext, "Name"), kind = Text(ext, "Kind");
     auto [it, created] = s.types.try_emplace(name);
     if (created) {
