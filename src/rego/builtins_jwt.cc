@@ -54,7 +54,16 @@ std::optional<std::string> B64UrlDecode(std::string in, bool url_only = false, s
 struct Jwt {
   std::string header_b64, payload_b64, signature;
   Value header, payload;
+  std::string nested;  // a nested token (header cty "JWT", RFC 7519 5.2): the payload's text
 };
+
+bool IsNested(const Value& header) {
+  auto cty = header.Get(Value::String("cty"));
+  if (!cty || !cty->is_string()) return false;
+  std::string t = cty->str();
+  for (auto& c : t) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return t == "JWT";
+}
 
 std::optional<Jwt> Split(const std::string& token, std::string* why) {
   size_t sections = static_cast<size_t>(std::count(token.begin(), token.end(), '.')) + 1;
@@ -96,12 +105,16 @@ std::optional<Jwt> Split(const std::string& token, std::string* why) {
     *why = "JWT is a JWE object, which is not supported";
     return std::nullopt;
   }
-  if (!pv.ok()) {
+  j.header = *hv;
+  if (IsNested(j.header)) {
+    j.nested = *p;
+    j.payload = Value::String(*p);  // io.jwt.decode shows the inner token as it is
+  } else if (!pv.ok()) {
     *why = "JWT payload had invalid encoding: not JSON";
     return std::nullopt;
+  } else {
+    j.payload = *pv;
   }
-  j.header = *hv;
-  j.payload = *pv;
   j.signature = *s;
   return j;
 }
@@ -492,17 +505,26 @@ void RegisterJwtBuiltins(Registry& r) {
     if (!a[1].is_object()) return BuiltinOut::TypeError(OperandError("io.jwt.decode_verify", 2, "object", a[1]));
     Value invalid = Value::MakeArray({Value::Bool(false), Value::MakeObject({}), Value::MakeObject({})});
     std::string why;
-    auto j = Split(a[0].str(), &why);
-    if (!j) return BuiltinOut::Error(why);
     auto c = [&](const char* k) { return a[1].Get(Value::String(k)); };
-    auto alg = j->header.Get(Value::String("alg"));
-    if (!alg || !alg->is_string() || j->header.Get(Value::String("crit"))) return BuiltinOut::Of(invalid);
-    if (auto want = c("alg"); want && want->is_string() && want->str() != alg->str()) return BuiltinOut::Of(invalid);
     std::string key = c("cert") && c("cert")->is_string() ? c("cert")->str() : (c("secret") && c("secret")->is_string() ? c("secret")->str() : "");
-    if (key.empty()) return BuiltinOut::Of(invalid);
-    bool verified = VerifyToken(*j, alg->str(), key, &why);
-    if (!why.empty()) return BuiltinOut::Error(why);
-    if (!verified) return BuiltinOut::Of(invalid);
+    // A nested token (cty JWT) is verified layer by layer with the same constraints; the
+    // claims checked and returned are the innermost token's.
+    std::string token = a[0].str();
+    std::optional<Jwt> j;
+    for (int layer = 0;; ++layer) {
+      j = Split(token, &why);
+      if (!j) return BuiltinOut::Error(why);
+      auto alg = j->header.Get(Value::String("alg"));
+      if (!alg || !alg->is_string() || j->header.Get(Value::String("crit"))) return BuiltinOut::Of(invalid);
+      if (auto want = c("alg"); want && want->is_string() && want->str() != alg->str()) return BuiltinOut::Of(invalid);
+      if (key.empty()) return BuiltinOut::Of(invalid);
+      bool verified = VerifyToken(*j, alg->str(), key, &why);
+      if (!why.empty()) return BuiltinOut::Error(why);
+      if (!verified) return BuiltinOut::Of(invalid);
+      if (!IsNested(j->header)) break;
+      if (layer >= 8) return BuiltinOut::Of(invalid);  // nesting bounded
+      token = j->nested;
+    }
     const Value& p = j->payload;
     if (auto iss = c("iss")) {
       auto got = p.Get(Value::String("iss"));

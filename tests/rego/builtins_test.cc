@@ -315,3 +315,14 @@ TEST_CASE("bits.lsh is exact beyond 64 bits, as OPA's big integers are", "[rego]
         "[18446744073709551614,-12,1267650600228229401496703205376,-18446744073709551616,5]");
   CHECK_THAT(EvalValue("bits.lsh(1, 70000)"), Catch::Contains("too large"));
 }
+
+TEST_CASE("io.jwt.decode_verify verifies nested tokens layer by layer", "[rego][builtins][jwt]") {
+  // An HS256 token whose payload is another HS256 token (header cty JWT, RFC 7519 5.2).
+  const std::string key = R"({"kty": "oct", "k": "c2VjcmV0"})";
+  std::string inner = R"(io.jwt.encode_sign({"alg": "HS256", "typ": "JWT"}, {"iss": "xxx"}, )" + key + ")";
+  std::string outer = R"(io.jwt.encode_sign_raw(`{"alg":"HS256","cty":"JWT"}`, )" + inner + ", `" + key + "`)";
+  CHECK(EvalValue("io.jwt.decode_verify(" + outer + R"(, {"secret": "secret"}))") ==
+        R"([true,{"alg":"HS256","typ":"JWT"},{"iss":"xxx"}])");
+  CHECK(EvalValue("io.jwt.decode_verify(" + outer + R"(, {"secret": "other"}))") == "[false,{},{}]");
+  CHECK(EvalValue("io.jwt.decode(" + outer + ")[1] == " + inner) == "true");
+}
