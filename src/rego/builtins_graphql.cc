@@ -30,9 +30,10 @@ Parsed Document(const Value& v, bool schema) {
 
 // The first problem of the query against the schema (schema problems first).
 std::optional<std::string> Verify(const Value& query, const Value& schema) {
-  if (auto e = graphql::ValidateSchema(schema)) return "Error in gqlparser SchemaDocument to Schema conversion: " + *e;
-  if (auto e = graphql::ValidateQuery(query, schema)) return *e + " in GraphQL query string";
-  return std::nullopt;
+  auto finding = graphql::Validate(query, schema);
+  if (!finding) return std::nullopt;
+  if (finding->in_schema) return "Error in gqlparser SchemaDocument to Schema conversion: " + finding->message;
+  return finding->message + " in GraphQL query string";
 }
 
 }  // namespace

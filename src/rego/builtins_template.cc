@@ -180,7 +180,6 @@ std::string GoNumber(const Value& v) {
     return buf;
   }
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", d);
   for (int precision = 1; precision <= 17; ++precision) {  // shortest text that reads back
     std::snprintf(buf, sizeof buf, "%.*g", precision, d);
     if (std::strtod(buf, nullptr) == d) break;

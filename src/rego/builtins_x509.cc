@@ -452,6 +452,12 @@ std::optional<std::vector<Owned<EVP_PKEY>>> PrivateKeys(const std::string& input
   return keys;
 }
 
+// RFC 7518's RSA key members and the OpenSSL parameters holding them.
+constexpr std::pair<const char*, const char*> kRsaJwkMembers[] = {
+    {"n", OSSL_PKEY_PARAM_RSA_N},          {"e", OSSL_PKEY_PARAM_RSA_E},          {"d", OSSL_PKEY_PARAM_RSA_D},
+    {"p", OSSL_PKEY_PARAM_RSA_FACTOR1},    {"q", OSSL_PKEY_PARAM_RSA_FACTOR2},    {"dp", OSSL_PKEY_PARAM_RSA_EXPONENT1},
+    {"dq", OSSL_PKEY_PARAM_RSA_EXPONENT2}, {"qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1}};
+
 // A private key as a JWK (RFC 7517 members), as OPA's parse_rsa_private_key returns it.
 Value PrivateKeyJwk(const EVP_PKEY* key) {
   Object jwk;
@@ -459,14 +465,7 @@ Value PrivateKeyJwk(const EVP_PKEY* key) {
   switch (EVP_PKEY_get_base_id(key)) {
     case EVP_PKEY_RSA:
       set("kty", "RSA");
-      set("n", JwkNumber(key, OSSL_PKEY_PARAM_RSA_N));
-      set("e", JwkNumber(key, OSSL_PKEY_PARAM_RSA_E));
-      set("d", JwkNumber(key, OSSL_PKEY_PARAM_RSA_D));
-      set("p", JwkNumber(key, OSSL_PKEY_PARAM_RSA_FACTOR1));
-      set("q", JwkNumber(key, OSSL_PKEY_PARAM_RSA_FACTOR2));
-      set("dp", JwkNumber(key, OSSL_PKEY_PARAM_RSA_EXPONENT1));
-      set("dq", JwkNumber(key, OSSL_PKEY_PARAM_RSA_EXPONENT2));
-      set("qi", JwkNumber(key, OSSL_PKEY_PARAM_RSA_COEFFICIENT1));
+      for (const auto& [member, param] : kRsaJwkMembers) set(member, JwkNumber(key, param));
       break;
     case EVP_PKEY_EC: {
       char curve[64] = {0};

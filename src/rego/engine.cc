@@ -1607,10 +1607,7 @@ class TypeChecking {
  public:
   explicit TypeChecking(const Engine::Impl& impl) : impl_(impl) {}
 
-  std::optional<RegoError> Check(const Rule& rule) {
-    types::TypePtr head;
-    return CheckRuleTypes(rule, ScopeFor(rule), &head);
-  }
+  std::optional<RegoError> Check(const Rule& rule) { return Checked(rule).error; }
 
  private:
   TypeCheckScope ScopeFor(const Rule& rule) {
@@ -1667,14 +1664,25 @@ class TypeChecking {
     std::vector<const Rule*> rules = node.rules;
     if (node.default_rule) rules.push_back(node.default_rule);
     for (const Rule* r : rules) {
-      types::TypePtr head;
-      if (r->kind == RuleKind::kFunction || CheckRuleTypes(*r, ScopeFor(*r), &head) || !head) {
+      if (r->kind == RuleKind::kFunction || Checked(*r).error || !Checked(*r).head) {
         doc = types::Any();  // a rule with a type error counts as any, as in OPA
         break;
       }
-      doc = types::Or(doc, head);
+      doc = types::Or(doc, Checked(*r).head);
     }
     return types_[&node] = doc ? doc : types::Any();
+  }
+
+  // Each rule is checked once, whether for its own errors or for a document's type.
+  struct RuleCheck {
+    std::optional<RegoError> error;
+    types::TypePtr head;
+  };
+  const RuleCheck& Checked(const Rule& rule) {
+    if (auto it = checked_.find(&rule); it != checked_.end()) return it->second;
+    RuleCheck c;
+    c.error = CheckRuleTypes(rule, ScopeFor(rule), &c.head);
+    return checked_.emplace(&rule, std::move(c)).first->second;
   }
 
   const Engine::Impl& impl_;
@@ -1682,6 +1690,7 @@ class TypeChecking {
   const EvalOptions options_;
   std::map<const ModuleCtx*, std::unique_ptr<Evaluator>> resolvers_;
   std::map<const Node*, types::TypePtr> types_;
+  std::map<const Rule*, RuleCheck> checked_;
 };
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -24,7 +24,12 @@ std::variant<Value, SyntaxError> ParseQuery(std::string_view text);
 // The first problem of a schema document (merged with GraphQL's built-in definitions), or
 // nullopt when it is a valid schema.
 std::optional<std::string> ValidateSchema(const Value& schema_document);
-// The first problem of a query document against a valid schema document, or nullopt.
-std::optional<std::string> ValidateQuery(const Value& query_document, const Value& schema_document);
+struct Finding {
+  std::string message;
+  bool in_schema = false;  // the schema document's problem, else the query's
+};
+// The first problem of the schema document or, when it is valid, of the query against it;
+// nullopt when both are valid. The schema is built once.
+std::optional<Finding> Validate(const Value& query_document, const Value& schema_document);
 
 }  // namespace oep::rego::graphql

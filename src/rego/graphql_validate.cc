@@ -242,8 +242,7 @@ Problem CheckShape(const Value& d) {
 // The schema a document defines, merged with the prelude, or its first problem.
 std::variant<Schema, std::string> BuildSchema(const Value& doc) {
   Schema s;
-  auto prelude = ParseSchema(kPrelude);
-  const Value& builtin = std::get<Value>(prelude);  // the prelude is known to parse
+  static const Value builtin = std::get<Value>(ParseSchema(kPrelude));  // parsed once; known to parse
   for (const auto* source : {&builtin, &doc}) {
     bool is_builtin = source == &builtin;
     for (const auto& d : List(*source, "Definitions")) {
@@ -417,7 +416,7 @@ class QueryChecker {
     }
     std::optional<Value> def;
     if (parent && (name == "__schema" || name == "__type") && parent->name == s_.query) {
-      def = ParseMetaField(name);
+      def = MetaField(name);
     } else if (parent && parent->kind != "UNION") {
       for (const auto& f : parent->fields) {
         if (Text(f, "Name") == name) def = f;
@@ -453,9 +452,11 @@ class QueryChecker {
     return Selections(selections, t, fragment_stack);
   }
 
-  static Value ParseMetaField(const std::string& name) {
-    std::string sdl = name == "__schema" ? "type M { __schema: __Schema! }" : "type M { __type(name: String!): __Type }";
-    return List(std::get<Value>(ParseSchema(sdl)), "Definitions")[0].object().at(Value::String("Fields")).array()[0];
+  // The query root's meta fields __schema and __type, parsed once.
+  static const Value& MetaField(const std::string& name) {
+    static const Value meta = List(std::get<Value>(ParseSchema("type M { __schema: __Schema! __type(name: String!): __Type }")),
+                                   "Definitions")[0].object().at(Value::String("Fields"));
+    return meta.array()[name == "__schema" ? 0 : 1];
   }
 
   // An argument's value where `type` is expected (`has_default`: the argument has a default).
@@ -548,10 +549,11 @@ std::optional<std::string> ValidateSchema(const Value& schema_document) {
   return std::nullopt;
 }
 
-std::optional<std::string> ValidateQuery(const Value& query_document, const Value& schema_document) {
+std::optional<Finding> Validate(const Value& query_document, const Value& schema_document) {
   auto s = BuildSchema(schema_document);
-  if (auto* problem = std::get_if<std::string>(&s)) return *problem;
-  return QueryChecker(std::get<Schema>(s), query_document).Run();
+  if (auto* problem = std::get_if<std::string>(&s)) return Finding{*problem, true};
+  if (auto problem = QueryChecker(std::get<Schema>(s), query_document).Run()) return Finding{*problem, false};
+  return std::nullopt;
 }
 
 }  // namespace oep::rego::graphql

@@ -45,7 +45,7 @@ void DocumentParse(std::string_view input) {
   auto query = rego::graphql::ParseQuery(input);
   if (auto* s = std::get_if<rego::Value>(&schema)) {
     (void)rego::graphql::ValidateSchema(*s);
-    if (auto* q = std::get_if<rego::Value>(&query)) (void)rego::graphql::ValidateQuery(*q, *s);
+    if (auto* q = std::get_if<rego::Value>(&query)) (void)rego::graphql::Validate(*q, *s);
   }
   (void)rego::Builtins().at("yaml.unmarshal").fn({rego::Value::String(std::string(input))});
 }

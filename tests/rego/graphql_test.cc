@@ -8,35 +8,15 @@ using namespace oep::test;
 
 namespace {
 
-const char* kSchema = R"(
-"""
-  A hero of the films.
-    Indented detail.
-"""
-type Hero implements Named {
-  name: String!
-  "Friends, most recent first."
-  friends(first: Int = 10, order: Order): [Hero!]
-  appearsIn: [Episode!]!
-}
-interface Named { name: String! }
-enum Episode { NEWHOPE EMPIRE JEDI }
-enum Order { ASC DESC }
-input Review { stars: Int! commentary: String }
-union SearchResult = | Hero
-type Query {
-  hero(episode: Episode!): Hero
-  search(text: String): [SearchResult]
-}
-type Mutation { review(episode: Episode, review: Review!): Int }
-directive @cached(ttl: Int) on FIELD_DEFINITION | FIELD
-)";
+// The schema the tests validate against (also a seed of `make fuzz`): heroes, episodes, a
+// review input, a union, a mutation and a custom directive.
+std::string Schema() { return ReadText(RepoRoot() + "/tests/fuzz/seeds/schema.graphql"); }
 
 struct Gql {
   ScratchDir dir;
   Gql() {
     std::string json = "{\"schema\":\"";
-    for (char c : std::string(kSchema)) json += c == '\n' ? std::string("\\n") : c == '"' ? std::string("\\\"") : std::string(1, c);
+    for (char c : Schema()) json += c == '\n' ? std::string("\\n") : c == '"' ? std::string("\\\"") : std::string(1, c);
     WriteText(dir / "in.json", json + "\"}");
   }
   std::string Eval(const std::string& expr) const {
