@@ -88,7 +88,7 @@ TEST_CASE("impact through the OPA CLI engine matches the native engine", "[impac
   RunResult native = RunOep(args);
   args.insert(args.end(), {"--engine", "opa"});
   RunResult opa = RunOep(args, {"OEP_OPA_BIN_PATH=" + RepoRoot() + "/tests/data/opa_shim.sh",
-                                std::string("OEP_SHIM_TARGET=") + OEP_BINARY, "OEP_SQLITE_BATCH_VARIABLE_LIMIT=50"});
+                                std::string("OEP_SHIM_TARGET=") + OepBinary(), "OEP_SQLITE_BATCH_VARIABLE_LIMIT=50"});
   INFO(opa.err);
   REQUIRE(native.exit_code == 0);
   REQUIRE(opa.exit_code == 0);

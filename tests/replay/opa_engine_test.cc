@@ -12,7 +12,7 @@ namespace {
 struct Demo {
   ScratchDir dir;
   std::string store = dir / "demo.sqlite";
-  std::string shim_env = std::string("OEP_SHIM_TARGET=") + OEP_BINARY;
+  std::string shim_env = std::string("OEP_SHIM_TARGET=") + OepBinary();
   Demo() { MakeDemoStore(store); }
   std::string Script(const std::string& name, const std::string& body) {
     std::string path = dir / name;

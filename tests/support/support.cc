@@ -70,6 +70,7 @@ ScratchDir::~ScratchDir() {
 }
 
 std::string RepoRoot() { return OEP_SOURCE_DIR; }
+std::string OepBinary() { return OEP_BINARY; }
 
 std::string CorpusDir(const std::string& sub) {
   auto p = std::filesystem::path(OEP_SOURCE_DIR) / ".." / "shared" / "corpus" / sub;

@@ -34,6 +34,7 @@ class ScratchDir {
 };
 
 std::string RepoRoot();                       // the source tree (tests run from it)
+std::string OepBinary();                      // the oep binary under test
 std::string CorpusDir(const std::string& sub);  // ../shared/corpus/<sub>, "" when absent
 std::string FileSha256(const std::string& path);  // "" when the file does not exist
 void WriteText(const std::string& path, const std::string& text);

@@ -1,0 +1,54 @@
+#include "cli/cli.h"
+
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+
+#include "json/json.h"
+#include "util/paths.h"
+
+namespace oep::cli {
+
+int Fail(const Status& s) {
+  std::cerr << "oep: " << s.message() << "\n";
+  return s.exit_code();
+}
+
+void AddStatePath(CLI::App* cmd, std::string* path) {
+  cmd->add_option("--state-path", *path, "evidence store (default: $OEP_STATE_PATH, else the demo store)");
+}
+
+std::string Resolve(const std::string& state_path) { return state_path.empty() ? DefaultStatePath() : state_path; }
+
+std::string NowUtc() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+int PrintRecord(const rapidjson::Value& record, const std::string& field, const std::string& format,
+                std::string (*render)(const rapidjson::Value&)) {
+  const rapidjson::Value* value = &record;
+  if (!field.empty()) {
+    value = json::FindDotted(record, field);
+    if (value == nullptr) {
+      std::string fields;
+      for (const auto& m : record.GetObject()) fields += std::string(fields.empty() ? "" : ", ") + m.name.GetString();
+      return Fail(Status::InvalidArgument("--field " + field + ": not in the record; top-level fields: " + fields));
+    }
+  }
+  std::string out;
+  if (format == "human") {
+    if (field.empty()) out = render(*value);
+    else out = (value->IsString() ? std::string(value->GetString()) : json::CanonicalOrDie(*value)) + "\n";
+  } else {
+    Status s = json::Canonicalize(*value, &out, format == "json" ? 2 : 0);
+    if (!s.ok()) return Fail(s);
+    out += "\n";
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+}  // namespace oep::cli

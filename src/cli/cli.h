@@ -1,0 +1,57 @@
+// The command line's shared pieces. Each verbs_*.cc file registers its verbs on the app;
+// a verb's callback parses nothing itself, makes one library call, prints, and sets the
+// exit code: 0 ok, 1 not found / check failed, 2 bad input or error.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <rapidjson/document.h>
+
+#include "store/store.h"
+#include "util/status.h"
+
+namespace oep::cli {
+
+// Prints "oep: <message>" to stderr and returns the status's exit code.
+int Fail(const Status& s);
+
+void AddStatePath(CLI::App* cmd, std::string* path);
+
+// The store a verb uses: `state_path`, else $OEP_STATE_PATH, else the demo store.
+std::string Resolve(const std::string& state_path);
+
+// Current time, RFC 3339 UTC with seconds.
+std::string NowUtc();
+
+// Ingest and import write one batch; a store the batch created is removed again when
+// the batch fails, so a failed first ingest leaves nothing behind.
+template <typename Fn>
+int WriteBatch(const std::string& path, Fn fn) {
+  bool existed = std::filesystem::exists(path);
+  Status s;
+  {
+    auto store = Store::Open(path, Store::Mode::kReadWrite);
+    if (!store.ok()) return Fail(store.status());
+    s = fn(**store);
+  }
+  if (!s.ok()) {
+    if (!existed) RemoveStoreFiles(path);
+    return Fail(s);
+  }
+  return 0;
+}
+
+// Prints a record (or one dotted --field of it) as json (indented), jsonl (one canonical
+// line) or human (`render` for the whole record; a field's value raw).
+int PrintRecord(const rapidjson::Value& record, const std::string& field, const std::string& format,
+                std::string (*render)(const rapidjson::Value&));
+
+// Verb registration; `exit_code` receives the result of the verb that ran.
+void AddStoreVerbs(CLI::App& app, int& exit_code);   // ingest, import, demo, dump, digest
+void AddReplayVerbs(CLI::App& app, int& exit_code);  // replay, impact
+void AddVerifyVerbs(CLI::App& app, int& exit_code);  // verify, seal, ledger
+void AddRegoVerbs(CLI::App& app, int& exit_code);    // rego eval | test | conformance
+
+}  // namespace oep::cli

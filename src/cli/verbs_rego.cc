@@ -1,0 +1,73 @@
+// rego eval | test | conformance: the native engine behind OPA's command line.
+#include <iostream>
+#include <memory>
+
+#include "cli/cli.h"
+#include "rego/conformance.h"
+#include "rego/opa_cli.h"
+
+namespace oep::cli {
+namespace {
+
+int RunConformance(const std::string& dir, int floor, size_t max_failures) {
+  auto report = rego::RunConformance(dir);
+  if (!report.ok()) return Fail(report.status());
+  std::cout << report->Render(max_failures);
+  if (report->passed() < floor) {
+    std::cout << "below the conformance floor of " << floor << " passing cases\n";
+    return 1;
+  }
+  return 0;
+}
+
+int Print(const rego::CliOutput& out) {
+  std::cout << out.out;
+  std::cerr << out.err;
+  return out.exit_code;
+}
+
+}  // namespace
+
+void AddRegoVerbs(CLI::App& app, int& exit_code) {
+  struct Args {
+    std::string conformance_dir;
+    int floor = 0;
+    size_t max_failures = 50;
+    rego::OpaEvalOptions eval;
+    std::string input_file, format = "json";
+    bool v0_compatible = false;
+    std::vector<std::string> test_paths;
+  };
+  auto a = std::make_shared<Args>();
+
+  auto* rego_cmd = app.add_subcommand("rego", "the native Rego engine");
+  rego_cmd->require_subcommand(1);
+  auto* conformance = rego_cmd->add_subcommand("conformance", "run OPA's conformance cases and report pass counts");
+  conformance->add_option("dir", a->conformance_dir, "directory of case files (opa-compliance/v1)")->required();
+  conformance->add_option("--floor", a->floor, "fail (exit 1) when fewer cases pass");
+  conformance->add_option("--max-failures", a->max_failures, "failing cases to list");
+  conformance->callback([a, &exit_code] { exit_code = RunConformance(a->conformance_dir, a->floor, a->max_failures); });
+
+  auto* eval = rego_cmd->add_subcommand("eval", "evaluate a query (the subset of `opa eval` oep uses)");
+  eval->add_option("-d,--data,-b,--bundle", a->eval.data, "policy / data file or directory");
+  eval->add_option("-i,--input", a->input_file, "input document (JSON)");
+  eval->add_flag("--stdin-input,-I", a->eval.stdin_input, "read the input document from stdin");
+  eval->add_option("-f,--format", a->format, "json")->check(CLI::IsMember({"json"}));
+  eval->add_flag("--fail", a->eval.fail, "exit 1 when the result is undefined");
+  eval->add_flag("--fail-defined", a->eval.fail_defined, "exit 1 when the result is defined");
+  eval->add_flag("--strict-builtin-errors", a->eval.strict_builtin_errors, "built-in errors are fatal");
+  eval->add_flag("--v0-compatible", a->v0_compatible, "parse Rego v0 (p[x] { ... } defines a partial set)");
+  eval->add_option("query", a->eval.query, "query")->required();
+  eval->callback([a, &exit_code] {
+    if (!a->input_file.empty()) a->eval.input_file = a->input_file;
+    a->eval.v0_compatible = a->v0_compatible;
+    exit_code = Print(rego::OpaEval(a->eval));
+  });
+
+  auto* test = rego_cmd->add_subcommand("test", "run test_* rules (like `opa test`)");
+  test->add_option("paths", a->test_paths, "policy files or directories")->required();
+  test->add_flag("--v0-compatible", a->v0_compatible, "parse Rego v0 (p[x] { ... } defines a partial set)");
+  test->callback([a, &exit_code] { exit_code = Print(rego::OpaTest(a->test_paths, a->v0_compatible)); });
+}
+
+}  // namespace oep::cli

@@ -1,0 +1,176 @@
+// replay (one decision, or its counterfactual) and impact (many decisions re-decided).
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "json/json.h"
+#include "replay/counterfactual.h"
+#include "replay/impact.h"
+#include "replay/impact_runs.h"
+#include "replay/replay.h"
+
+namespace oep::cli {
+namespace {
+
+int RunReplay(const std::string& state_path, const std::string& id, const std::string& field,
+              const std::string& format) {
+  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
+  if (!store.ok()) return Fail(store.status());
+  auto record = ReplayDecision(**store, id);
+  if (!record.ok()) return Fail(record.status());
+  return PrintRecord(*record, field, format, RenderReplayHuman);
+}
+
+int RunCounterfactual(const std::string& state_path, const std::string& id, const std::string& field,
+                      const std::string& format, const CounterfactualOptions& options) {
+  if (options.policy_bundle.empty()) {
+    return Fail(Status::InvalidArgument("--counterfactual needs --policy-bundle FILE.rego|DIR"));
+  }
+  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
+  if (!store.ok()) return Fail(store.status());
+  auto record = CounterfactualReplay(**store, id, options);
+  if (!record.ok()) return Fail(record.status());
+  int rc = PrintRecord(*record, field, format, RenderCounterfactualHuman);
+  const rapidjson::Value* agree = json::FindDotted(*record, "engine_comparison.agree");
+  if (rc == 0 && agree && agree->IsBool() && !agree->GetBool()) {
+    std::cerr << "oep: the native and OPA engines disagree on " << id << "\n";
+    return 1;
+  }
+  return rc;
+}
+
+struct ImpactSave {
+  bool save = false;
+  std::string label;
+};
+
+// Re-decides on a read-only connection; --save then stores the report in one write batch,
+// so a failed run leaves the store untouched.
+int RunImpactVerb(const std::string& state_path, ImpactOptions options, bool as_json, const ImpactSave& save) {
+  if (options.policy_bundle.empty()) {
+    return Fail(Status::InvalidArgument("impact needs --policy-bundle FILE.rego|DIR (or `oep impact list|show`)"));
+  }
+  if (!save.save && !save.label.empty()) return Fail(Status::InvalidArgument("--label names a saved run; add --save"));
+  auto batch = BatchSizeFromEnv();
+  if (!batch.ok()) return Fail(batch.status());
+  options.batch_size = *batch;
+  std::string path = Resolve(state_path);
+  Result<ImpactReport> report = Status::Ok();
+  {
+    auto store = Store::Open(path, Store::Mode::kReadOnly);
+    if (!store.ok()) return Fail(store.status());
+    bool tty = ::isatty(2);
+    report = RunImpact(**store, options, [&](int64_t done) {
+      if (tty) std::cerr << "\r" << done << " decisions re-decided" << std::flush;
+    });
+    if (tty) std::cerr << "\n";
+  }
+  if (!report.ok()) return Fail(report.status());
+  std::cout << (as_json ? report->ToJson() + "\n" : report->RenderHuman());
+  if (!save.save) return 0;
+  return WriteBatch(path, [&](Store& store) -> Status {
+    auto run = SaveImpactRun(store, *report, NowUtc(), save.label);
+    if (!run.ok()) return run.status();
+    (as_json ? std::cerr : std::cout) << "saved as counterfactual run " << run->run_id << " (oep impact show "
+                                      << run->run_id << ")\n";
+    return Status::Ok();
+  });
+}
+
+int RunImpactList(const std::string& state_path, bool as_json) {
+  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
+  if (!store.ok()) return Fail(store.status());
+  auto runs = ListImpactRuns(**store);
+  if (!runs.ok()) return Fail(runs.status());
+  if (as_json) {
+    std::string out = "[";
+    for (size_t i = 0; i < runs->size(); ++i) out += (i ? "," : "") + (*runs)[i].ToJson();
+    std::cout << out << "]\n";
+  } else if (runs->empty()) {
+    std::cout << "no saved counterfactual runs in " << (*store)->path()
+              << " (save one with `oep impact --policy-bundle B --save`)\n";
+  } else {
+    std::cout << RenderImpactRunList(*runs);
+  }
+  return 0;
+}
+
+int RunImpactShow(const std::string& state_path, const std::string& run_id, bool as_json) {
+  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
+  if (!store.ok()) return Fail(store.status());
+  auto run = LoadImpactRun(**store, run_id);
+  if (!run.ok()) return Fail(run.status());
+  std::cout << (as_json ? run->ToJson() + "\n" : run->RenderHuman());
+  return 0;
+}
+
+}  // namespace
+
+void AddReplayVerbs(CLI::App& app, int& exit_code) {
+  struct Args {
+    std::string state_path, decision_id, field, format;
+    bool counterfactual = false;
+    CounterfactualOptions cf;
+    ImpactOptions impact;
+    bool json = false;
+    ImpactSave save;
+    std::string run_id;
+  };
+  auto a = std::make_shared<Args>();
+
+  auto* replay = app.add_subcommand("replay", "reconstruct one decision from the store (read-only)");
+  AddStatePath(replay, &a->state_path);
+  replay->add_option("decision_id", a->decision_id, "decision id (pder_...)")->required();
+  replay->add_option("--field", a->field, "print one field of the record (dotted path, e.g. decision.allow)");
+  replay->add_option("--output-format", a->format, "json | jsonl | human (default: json; human with --counterfactual)")
+      ->check(CLI::IsMember({"json", "jsonl", "human"}));
+  replay->add_flag("--counterfactual", a->counterfactual, "re-decide under --policy-bundle (also OEP_REPLAY_MODE=counterfactual)");
+  replay->add_option("--policy-bundle", a->cf.policy_bundle, "substituted policy: a .rego file or a bundle directory");
+  replay->add_option("--query", a->cf.query, "decision query (default data.oep.permissions.decision)");
+  replay->add_option("--engine", a->cf.engine, "native | opa | both | auto (opa when a binary is found)")
+      ->check(CLI::IsMember({"native", "opa", "both", "auto"}));
+  replay->add_option("--replay-timestamp-utc", a->cf.replay_timestamp_utc, "fixed replay timestamp for byte-identical output");
+  replay->add_flag("--strip-exclusions", a->cf.strip_exclusions, "omit the fields listed in determinism_exclusions");
+  replay->callback([a, &exit_code] {
+    const char* mode = std::getenv("OEP_REPLAY_MODE");
+    if (a->counterfactual || (mode && std::string(mode) == "counterfactual")) {
+      exit_code = RunCounterfactual(a->state_path, a->decision_id, a->field, a->format.empty() ? "human" : a->format, a->cf);
+    } else {
+      exit_code = RunReplay(a->state_path, a->decision_id, a->field, a->format.empty() ? "json" : a->format);
+    }
+  });
+
+  auto* impact = app.add_subcommand("impact", "re-decide stored decisions under a substituted policy: what flips");
+  ImpactOptions& io = a->impact;
+  AddStatePath(impact, &a->state_path);
+  impact->add_option("--policy-bundle", io.policy_bundle, "substituted policy: .rego file or bundle directory");
+  impact->add_option("--query", io.query, "decision query (default data.oep.permissions.decision)");
+  impact->add_option("--since", io.filter.since, "only decisions at or after this RFC 3339 time");
+  impact->add_option("--until", io.filter.until, "only decisions at or before this RFC 3339 time");
+  impact->add_option("--tool", io.filter.tool, "only decisions about this tool");
+  impact->add_option("--actor", io.filter.actor, "only decisions of this actor id");
+  impact->add_option("--limit", io.examples, "flipped decision ids listed per transition")->check(CLI::NonNegativeNumber);
+  impact->add_flag("--json", a->json, "machine-readable report");
+  impact->add_option("--engine", io.engine, "native | opa | auto")->check(CLI::IsMember({"native", "opa", "auto"}));
+  impact->add_flag("--save", a->save.save, "store the report as a counterfactual run (see `oep impact list`)");
+  impact->add_option("--label", a->save.label, "a note saved with the run");
+  impact->require_subcommand(0, 1);
+  auto* list = impact->add_subcommand("list", "saved counterfactual runs, oldest first");
+  AddStatePath(list, &a->state_path);
+  list->add_flag("--json", a->json, "the stored runs as a JSON array");
+  list->callback([a, &exit_code] { exit_code = RunImpactList(a->state_path, a->json); });
+  auto* show = impact->add_subcommand("show", "one saved counterfactual run");
+  AddStatePath(show, &a->state_path);
+  show->add_option("run_id", a->run_id, "the run's id (cfr_...)")->required();
+  show->add_flag("--json", a->json, "the stored run as JSON");
+  show->callback([a, &exit_code] { exit_code = RunImpactShow(a->state_path, a->run_id, a->json); });
+  impact->callback([a, impact, &exit_code] {
+    if (!impact->get_subcommands().empty()) return;  // list / show ran
+    exit_code = RunImpactVerb(a->state_path, a->impact, a->json, a->save);
+  });
+}
+
+}  // namespace oep::cli

@@ -1,0 +1,138 @@
+// ingest, import, demo, dump, digest: evidence into the store and the store's contents out.
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "cli/cli.h"
+#include "demo/demo.h"
+#include "importers/oep_v0.h"
+#include "importers/opa_decision_log.h"
+#include "ingest/ingest.h"
+#include "util/content_digest.h"
+#include "util/paths.h"
+#include "verify/verify.h"
+
+namespace oep::cli {
+namespace {
+
+int RunIngest(const std::string& state_path, const std::vector<std::string>& paths) {
+  return WriteBatch(Resolve(state_path), [&](Store& store) -> Status {
+    auto report = IngestPaths(store, paths);
+    if (!report.ok()) return report.status();
+    std::cout << "ingested " << report->Summary() << " into " << store.path() << "\n";
+    return Status::Ok();
+  });
+}
+
+struct ImportArgs {
+  std::string state_path, format, source;
+  OpaDecisionLogOptions log_options;
+};
+
+int RunImport(const ImportArgs& a) {
+  if (a.format == "opa-decision-log") {
+    return WriteBatch(Resolve(a.state_path), [&](Store& store) -> Status {
+      auto report = ImportOpaDecisionLog(store, a.source, a.log_options);
+      if (!report.ok()) return report.status();
+      std::cout << "imported " << a.source << ": " << report->events << " decision-log events, " << report->imported
+                << " as permission packets (" << report->ingest.inserted << " new rows, " << report->ingest.unchanged
+                << " already stored), " << report->other_paths << " other decision paths skipped, "
+                << report->other_lines << " other log lines skipped; " << report->redacted
+                << " with erased or masked input (their re-decisions are evaluative) into " << store.path() << "\n";
+      return Status::Ok();
+    });
+  }
+  if (a.format != "oep-v0") {
+    return Fail(Status::InvalidArgument("unknown import format \"" + a.format + "\"; expected oep-v0 or opa-decision-log"));
+  }
+  if (!a.log_options.manifest_id.empty() || !a.log_options.path.empty()) {
+    return Fail(Status::InvalidArgument("--manifest and --path apply to opa-decision-log imports only"));
+  }
+  return WriteBatch(Resolve(a.state_path), [&](Store& store) -> Status {
+    auto report = ImportOepV0(store, a.source);
+    if (!report.ok()) return report.status();
+    std::cout << "imported " << a.source << ": " << report->artifacts << " artifacts, " << report->inputs
+              << " OPA inputs, " << report->documents << " documents (" << report->ingest.inserted << " new, "
+              << report->ingest.unchanged << " already stored) into " << store.path() << "\n";
+    return Status::Ok();
+  });
+}
+
+int RunDemo(const std::string& state_path, int64_t decisions, uint64_t seed) {
+  std::string path = state_path.empty() ? DemoStatePath() : state_path;
+  auto report = decisions > 0 ? BuildSyntheticStore(RepoRoot(), path, decisions, seed) : BuildDemoStore(RepoRoot(), path);
+  if (!report.ok()) return Fail(report.status());
+  std::cout << "demo store " << path << ": " << report->Summary() << "\n";
+  return 0;
+}
+
+int RunDump(const std::string& state_path, bool digest_only) {
+  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
+  if (!store.ok()) return Fail(store.status());
+  if (digest_only) {
+    auto d = DumpDigest(**store);
+    if (!d.ok()) return Fail(d.status());
+    std::cout << *d << "\n";
+    return 0;
+  }
+  Status s = (*store)->Dump([](std::string_view line) {
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fputc('\n', stdout);
+  });
+  return s.ok() ? 0 : Fail(s);
+}
+
+int RunDigest(const std::vector<std::string>& paths) {
+  for (const auto& p : paths) {
+    auto d = ContentDigest(p);
+    if (!d.ok()) return Fail(d.status());
+    std::cout << *d << "  " << p << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+void AddStoreVerbs(CLI::App& app, int& exit_code) {
+  struct Args {
+    std::string state_path;
+    std::vector<std::string> paths;
+    ImportArgs import;
+    int64_t decisions = 0;
+    uint64_t seed = 1;
+    bool digest_only = false;
+  };
+  auto a = std::make_shared<Args>();
+
+  auto* ingest = app.add_subcommand("ingest", "validate and store JSON / JSONL artifacts (one transaction)");
+  AddStatePath(ingest, &a->state_path);
+  ingest->add_option("paths", a->paths, "files or directories")->required();
+  ingest->callback([a, &exit_code] { exit_code = RunIngest(a->state_path, a->paths); });
+
+  auto* import = app.add_subcommand("import", "import artifacts of another format");
+  AddStatePath(import, &a->import.state_path);
+  import->add_option("format", a->import.format, "oep-v0 (a reference artifact directory) | opa-decision-log (a file)")->required();
+  import->add_option("source", a->import.source, "directory or file to import")->required();
+  import->add_option("--manifest", a->import.log_options.manifest_id,
+                     "opa-decision-log: the stored release manifest the decisions were made under");
+  import->add_option("--path", a->import.log_options.path,
+                     "opa-decision-log: import only decisions of this path (e.g. oep/permissions/decision)");
+  import->callback([a, &exit_code] { exit_code = RunImport(a->import); });
+
+  auto* demo = app.add_subcommand("demo", "generate the demo evidence store (published by atomic rename)");
+  demo->add_option("--state-path", a->state_path, "store path (default: $OEP_DEMO_STATE_PATH, else demo/state/...)");
+  demo->add_option("--decisions", a->decisions, "add N synthetic decisions (benchmarks)")->check(CLI::NonNegativeNumber);
+  demo->add_option("--seed", a->seed, "seed of the synthetic decisions");
+  demo->callback([a, &exit_code] { exit_code = RunDemo(a->state_path, a->decisions, a->seed); });
+
+  auto* dump = app.add_subcommand("dump", "print the store's canonical dump (one JSON line per row)");
+  AddStatePath(dump, &a->state_path);
+  dump->add_flag("--digest", a->digest_only, "print only the dump's sha256");
+  dump->callback([a, &exit_code] { exit_code = RunDump(a->state_path, a->digest_only); });
+
+  auto* digest = app.add_subcommand("digest", "print the sha256 digest of files or directory trees");
+  digest->add_option("paths", a->paths, "files or directories")->required();
+  digest->callback([a, &exit_code] { exit_code = RunDigest(a->paths); });
+}
+
+}  // namespace oep::cli
