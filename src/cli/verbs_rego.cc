@@ -1,4 +1,5 @@
 // rego eval | test | conformance: the native engine behind OPA's command line.
+#include <charconv>
 #include <iostream>
 #include <memory>
 
@@ -57,6 +58,15 @@ void AddRegoVerbs(CLI::App& app, int& exit_code) {
   eval->add_flag("--fail-defined", a->eval.fail_defined, "exit 1 when the result is defined");
   eval->add_flag("--strict-builtin-errors", a->eval.strict_builtin_errors, "built-in errors are fatal");
   eval->add_flag("--v0-compatible", a->v0_compatible, "parse Rego v0 (p[x] { ... } defines a partial set)");
+  eval->add_option("--max-memory", a->eval.max_memory_bytes, "memory budget of the evaluation in bytes (default 2 GiB)")
+      ->check(CLI::Validator(
+          [](const std::string& text) -> std::string {
+            int64_t bytes = 0;
+            auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), bytes);
+            bool ok = !text.empty() && text[0] != '-' && ec == std::errc() && end == text.data() + text.size() && bytes > 0;
+            return ok ? "" : "a positive number of bytes (decimal digits, at most 2^63 - 1) is required";
+          },
+          "BYTES"));
   eval->add_option("query", a->eval.query, "query")->required();
   eval->callback([a, &exit_code] {
     if (!a->input_file.empty()) a->eval.input_file = a->input_file;

@@ -1,6 +1,93 @@
 #include "rego/builtins.h"
 
+#include <unordered_map>
+
+#include "rego/engine.h"
+
 namespace oep::rego {
+namespace {
+
+thread_local MemoryBudget* current_budget = nullptr;
+
+uint64_t SaturatingMul(uint64_t a, uint64_t b) {
+  uint64_t out;
+  return __builtin_mul_overflow(a, b, &out) ? UINT64_MAX : out;
+}
+
+// EncodedBytes' walk: adds to *total, stops once past cap; `seen` memoizes collections.
+void AddEncoded(const Value& v, uint64_t cap, uint64_t* total, std::unordered_map<const void*, uint64_t>* seen) {
+  if (*total > cap) return;
+  const void* key = nullptr;
+  switch (v.kind()) {
+    case Kind::kNull:
+    case Kind::kBool: *total += 5; return;
+    case Kind::kNumber: *total += 20; return;
+    case Kind::kString: *total += v.str().size() + 2; return;
+    case Kind::kArray: key = &v.array(); break;
+    case Kind::kSet: key = &v.set(); break;
+    case Kind::kObject: key = &v.object(); break;
+  }
+  if (auto it = seen->find(key); it != seen->end()) {
+    *total = it->second > cap - std::min(cap, *total) ? cap + 1 : *total + it->second;
+    return;
+  }
+  uint64_t start = *total;
+  *total += 2;
+  if (v.is_array()) {
+    for (const auto& e : v.array()) {
+      AddEncoded(e, cap, total, seen);
+      ++*total;
+      if (*total > cap) return;
+    }
+  } else if (v.is_set()) {
+    for (const auto& e : v.set()) {
+      AddEncoded(e, cap, total, seen);
+      ++*total;
+      if (*total > cap) return;
+    }
+  } else {
+    for (const auto& [k, e] : v.object()) {
+      AddEncoded(k, cap, total, seen);
+      AddEncoded(e, cap, total, seen);
+      *total += 2;
+      if (*total > cap) return;
+    }
+  }
+  (*seen)[key] = *total - start;
+}
+
+}  // namespace
+
+std::string MemoryBudget::ExceededMessage(uint64_t bytes) const {
+  return "memory budget exceeded: " + (bytes == UINT64_MAX ? std::string("more than 2^64") : std::to_string(bytes)) +
+         " more bytes needed, " + std::to_string(used_) + " of the " + std::to_string(limit_) +
+         "-byte limit in use (max_memory_bytes)";
+}
+
+BuiltinBudgetScope::BuiltinBudgetScope(MemoryBudget* budget) : saved_(current_budget) { current_budget = budget; }
+BuiltinBudgetScope::~BuiltinBudgetScope() { current_budget = saved_; }
+
+std::optional<BuiltinOut> ReserveMemory(uint64_t count, uint64_t unit_bytes) {
+  uint64_t bytes = SaturatingMul(count, unit_bytes);
+  MemoryBudget fallback(kDefaultMaxMemoryBytes);
+  MemoryBudget* budget = current_budget ? current_budget : &fallback;
+  if (budget->Charge(bytes)) return std::nullopt;
+  BuiltinOut out = BuiltinOut::Error(budget->ExceededMessage(bytes));
+  out.fatal = true;
+  return out;
+}
+
+uint64_t MemoryLeft() {
+  if (!current_budget) return static_cast<uint64_t>(kDefaultMaxMemoryBytes);
+  return static_cast<uint64_t>(std::max<int64_t>(0, current_budget->limit() - current_budget->used()));
+}
+
+uint64_t EncodedBytes(const Value& v, uint64_t cap) {
+  uint64_t total = 0;
+  std::unordered_map<const void*, uint64_t> seen;
+  AddEncoded(v, cap, &total, &seen);
+  return total;
+}
 
 std::string OperandError(const std::string& fn, int index, const std::string& want, const Value& got) {
   (void)fn;

@@ -20,16 +20,32 @@ bool Elements(const Value& v, Array* out, bool objects = false) {
   return true;
 }
 
-void Walk(const Value& v, Array& path, Array& out) {
+// Appends [path, v] for `v` and everything below it; the budget's error when the paths
+// (each as long as its depth) do not fit.
+std::optional<BuiltinOut> Walk(const Value& v, Array& path, Array& out) {
+  if (auto refused = ReserveMemory(path.size() + 4, kArrayElementBytes)) return refused;
   out.push_back(Value::MakeArray({Value::MakeArray(path), v}));
+  std::optional<BuiltinOut> refused;
   auto visit = [&](const Value& key, const Value& child) {
     path.push_back(key);
-    Walk(child, path, out);
+    refused = Walk(child, path, out);
     path.pop_back();
+    return !refused;
   };
-  if (v.is_array()) for (size_t i = 0; i < v.array().size(); ++i) visit(Value::Int(static_cast<int64_t>(i)), v.array()[i]);
-  else if (v.is_object()) for (const auto& [k, c] : v.object()) visit(k, c);
-  else if (v.is_set()) for (const auto& c : v.set()) visit(c, c);
+  if (v.is_array()) {
+    for (size_t i = 0; i < v.array().size(); ++i) if (!visit(Value::Int(static_cast<int64_t>(i)), v.array()[i])) break;
+  } else if (v.is_object()) {
+    for (const auto& [k, c] : v.object()) if (!visit(k, c)) break;
+  } else if (v.is_set()) {
+    for (const auto& c : v.set()) if (!visit(c, c)) break;
+  }
+  return refused;
+}
+
+// Elements from `x` to `y` by `step` (> 0): how many numbers.range(_step) makes.
+uint64_t RangeLength(int64_t x, int64_t y, uint64_t step) {
+  uint64_t span = x <= y ? static_cast<uint64_t>(y) - static_cast<uint64_t>(x) : static_cast<uint64_t>(x) - static_cast<uint64_t>(y);
+  return span / step + 1;
 }
 
 Value UnionObjects(const Value& a, const Value& b) {
@@ -108,9 +124,12 @@ void RegisterCollectionBuiltins(Registry& r) {
   Add(r, "array.concat", 2, [](const Args& a) {
     if (!a[0].is_array()) return BuiltinOut::TypeError(OperandError("array.concat", 1, "array", a[0]));
     if (!a[1].is_array()) return BuiltinOut::TypeError(OperandError("array.concat", 2, "array", a[1]));
-    Array out = a[0].array();
+    if (auto refused = ReserveMemory(a[0].array().size() + a[1].array().size(), kArrayElementBytes)) return *refused;
+    Array out;
+    out.reserve(a[0].array().size() + a[1].array().size());
+    out.insert(out.end(), a[0].array().begin(), a[0].array().end());
     out.insert(out.end(), a[1].array().begin(), a[1].array().end());
-    return BuiltinOut::Of(Value::MakeArray(out));
+    return BuiltinOut::Of(Value::MakeArray(std::move(out)));
   });
   Add(r, "array.slice", 3, [](const Args& a) {
     if (!a[0].is_array()) return BuiltinOut::TypeError(OperandError("array.slice", 1, "array", a[0]));
@@ -213,10 +232,13 @@ void RegisterCollectionBuiltins(Registry& r) {
     if (!a[1].is_number()) return BuiltinOut::TypeError(OperandError("numbers.range", 2, "number", a[1]));
     if (!a[0].is_int()) return BuiltinOut::TypeError("operand 1 must be integer number but got floating-point number");
     if (!a[1].is_int()) return BuiltinOut::TypeError("operand 2 must be integer number but got floating-point number");
-    Array out;
     int64_t x = a[0].as_int(), y = a[1].as_int();
+    uint64_t n = RangeLength(x, y, 1);
+    if (auto refused = ReserveMemory(n, kArrayElementBytes)) return *refused;
+    Array out;
+    out.reserve(n);
     for (int64_t i = x; x <= y ? i <= y : i >= y; i += x <= y ? 1 : -1) out.push_back(Value::Int(i));
-    return BuiltinOut::Of(Value::MakeArray(out));
+    return BuiltinOut::Of(Value::MakeArray(std::move(out)));
   });
   Add(r, "numbers.range_step", 3, [](const Args& a) {
     for (int i = 0; i < 3; ++i) {
@@ -228,17 +250,20 @@ void RegisterCollectionBuiltins(Registry& r) {
     if (!a[0].is_int() || !a[1].is_int() || (!s.is_int() && !huge_step)) return BuiltinOut::Error("operands must be integer numbers");
     int64_t x = a[0].as_int(), y = a[1].as_int(), step = huge_step ? INT64_MAX : s.as_int();
     if (step <= 0) return BuiltinOut::Error("step must be a positive integer");
+    uint64_t n = RangeLength(x, y, static_cast<uint64_t>(step));
+    if (auto refused = ReserveMemory(n, kArrayElementBytes)) return *refused;
     Array out;
+    out.reserve(n);
     for (int64_t i = x; x <= y ? i <= y : i >= y;) {
       out.push_back(Value::Int(i));
       if (x <= y ? __builtin_add_overflow(i, step, &i) : __builtin_sub_overflow(i, step, &i)) break;
     }
-    return BuiltinOut::Of(Value::MakeArray(out));
+    return BuiltinOut::Of(Value::MakeArray(std::move(out)));
   });
   Add(r, "walk", 1, [](const Args& a) {
     Array path, out;
-    Walk(a[0], path, out);
-    return BuiltinOut::Many(out);
+    if (auto refused = Walk(a[0], path, out)) return *refused;
+    return BuiltinOut::Many(std::move(out));
   });
   Add(r, "all", 1, [](const Args& a) {
     Array xs;

@@ -146,12 +146,18 @@ void RegisterEncodingBuiltins(Registry& r) {
       else if (key == "indent" && v.is_string()) indent = v.str(), pretty = explicit_pretty ? pretty : true;
       else return BuiltinOut::TypeError("object contained unknown key \"" + key + "\"");
     }
+    // Pretty text: each line also carries the prefix and up to a line's depth of indents.
+    uint64_t text = EncodedBytes(a[0], MemoryLeft());
+    if (auto refused = ReserveMemory(text, pretty ? 2 + prefix.size() + 8 * indent.size() : 1)) return *refused;
     if (!pretty) return BuiltinOut::Of(Value::String(a[0].ToJson()));
     std::string out = prefix;
     AppendIndented(a[0], prefix, indent, 0, &out);
     return BuiltinOut::Of(Value::String(out));
   });
-  Add(r, "json.marshal", 1, [](const Args& a) { return BuiltinOut::Of(Value::String(a[0].ToJson())); });
+  Add(r, "json.marshal", 1, [](const Args& a) {
+    if (auto refused = ReserveMemory(EncodedBytes(a[0], MemoryLeft()))) return *refused;
+    return BuiltinOut::Of(Value::String(a[0].ToJson()));
+  });
   Add(r, "json.unmarshal", 1, [](const Args& a) {
     if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("json.unmarshal", 1, "string", a[0]));
     auto v = Value::FromJsonText(a[0].str());

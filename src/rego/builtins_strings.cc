@@ -40,6 +40,22 @@ std::string TrimSet(const std::string& s, const std::string& cut, bool left, boo
   return out;
 }
 
+// The length of ReplaceAll(s, old, neu): saturating, so a reservation can be checked first.
+uint64_t ReplacedLength(const std::string& s, const std::string& old, const std::string& neu) {
+  uint64_t count = 0;
+  if (old.empty()) {
+    for (size_t i = 0; i < s.size(); ++i) count += (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80;
+    ++count;
+  } else {
+    for (size_t at = s.find(old); at != std::string::npos; at = s.find(old, at + old.size())) ++count;
+  }
+  uint64_t added;
+  if (__builtin_mul_overflow(count, static_cast<uint64_t>(neu.size()), &added)) return UINT64_MAX;
+  uint64_t removed = old.empty() ? 0 : count * old.size();
+  uint64_t kept = s.size() - removed;
+  return added > UINT64_MAX - kept ? UINT64_MAX : kept + added;
+}
+
 std::string ReplaceAll(const std::string& s, const std::string& old, const std::string& neu, int64_t limit = -1) {
   if (old.empty()) {
     // Go inserts `neu` between every code point and at both ends.
@@ -111,6 +127,24 @@ std::string FormatValue(const Value& v, char verb, const std::string& flags) {
   }
 }
 
+// True when a width or precision in `flags` has a run of digits Go's fmt refuses: it stops
+// reading a number once its value passes 10^6 (fmt's tooLarge).
+bool WidthTooLarge(const std::string& flags) {
+  int64_t num = 0;
+  bool in_number = false;
+  for (char c : flags) {
+    if (c >= '0' && c <= '9') {
+      if (in_number && num > 1'000'000) return true;
+      num = (in_number ? num * 10 : 0) + (c - '0');
+      in_number = true;
+    } else {
+      in_number = false;
+      num = 0;
+    }
+  }
+  return false;
+}
+
 BuiltinOut Sprintf(const Args& a) {
   if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("sprintf", 1, "string", a[0]));
   if (!a[1].is_array()) return BuiltinOut::TypeError(OperandError("sprintf", 2, "array", a[1]));
@@ -131,7 +165,9 @@ BuiltinOut Sprintf(const Args& a) {
     std::string flags;
     size_t j = i + 1;
     while (j < f.size() && std::strchr("+-# 0123456789.", f[j])) flags += f[j++];
-    if (j >= f.size()) {
+    if (j >= f.size() || WidthTooLarge(flags)) {
+      // Go's fmt takes a width or precision past 10^6 for a runaway number and gives up
+      // on the rest of the format.
       out += "%!(NOVERB)";
       break;
     }
@@ -141,12 +177,17 @@ BuiltinOut Sprintf(const Args& a) {
       out += std::string("%!") + verb + "(MISSING)";
       continue;
     }
-    std::string s = FormatValue(args[next++], verb, flags);
+    const Value& arg = args[next++];
+    if (arg.is_array() || arg.is_object() || arg.is_set()) {
+      if (auto refused = ReserveMemory(EncodedBytes(arg, MemoryLeft()))) return *refused;
+    }
+    std::string s = FormatValue(arg, verb, flags);
     // Width for strings and integers.
     if (verb != 'f' && verb != 'e' && verb != 'g' && !flags.empty() && std::isdigit(static_cast<unsigned char>(flags.back()))) {
       bool left = flags[0] == '-';
       bool zero = flags[0] == '0';
       size_t width = static_cast<size_t>(std::atoi(flags.c_str() + (left || zero ? 1 : 0)));
+      if (auto refused = ReserveMemory(std::max(width, s.size()))) return *refused;
       if (s.size() < width) s = left ? s + std::string(width - s.size(), ' ') : std::string(width - s.size(), zero ? '0' : ' ') + s;
     }
     out += s;
@@ -167,7 +208,17 @@ void RegisterStringBuiltins(Registry& r) {
   Add(r, "concat", 2, [](const Args& a) {
     REQUIRE_STRING("concat", 0);
     if (!a[1].is_array() && !a[1].is_set()) return BuiltinOut::TypeError(OperandError("concat", 2, "any<array[string], set[string]>", a[1]));
+    uint64_t length = 0, n = 0;
+    auto measure = [&](const Value& v) {
+      if (v.is_string()) length += v.str().size(), ++n;
+    };
+    if (a[1].is_array()) for (const auto& v : a[1].array()) measure(v);
+    else for (const auto& v : a[1].set()) measure(v);
+    uint64_t separators = n > 0 ? n - 1 : 0;
+    if (auto refused = ReserveMemory(separators, a[0].str().size())) return *refused;
+    if (auto refused = ReserveMemory(length)) return *refused;
     std::string out;
+    out.reserve(length + separators * a[0].str().size());
     bool first = true;
     auto add = [&](const Value& v) {
       if (!v.is_string()) return false;
@@ -181,7 +232,7 @@ void RegisterStringBuiltins(Registry& r) {
     } else {
       for (const auto& v : a[1].set()) if (!add(v)) return BuiltinOut::TypeError(OperandError("concat", 2, "set[string]", a[1]));
     }
-    return BuiltinOut::Of(Value::String(out));
+    return BuiltinOut::Of(Value::String(std::move(out)));
   });
   auto pred2 = [&](const char* name, bool (*p)(const std::string&, const std::string&)) {
     std::string n = name;
@@ -213,6 +264,14 @@ void RegisterStringBuiltins(Registry& r) {
     REQUIRE_STRING("split", 1);
     Array out;
     const std::string &s = a[0].str(), &d = a[1].str();
+    // Each piece: its Value, its string's header and control block, its text.
+    constexpr uint64_t kPieceBytes = kArrayElementBytes + 64;
+    uint64_t pieces = 1;
+    if (d.empty()) pieces = s.size();
+    else for (size_t at = s.find(d); at != std::string::npos; at = s.find(d, at + d.size())) ++pieces;
+    if (auto refused = ReserveMemory(pieces, kPieceBytes)) return *refused;
+    if (auto refused = ReserveMemory(s.size())) return *refused;
+    out.reserve(pieces);
     if (d.empty()) {
       for (const auto& cp : CodePoints(s)) out.push_back(Value::String(cp));
       return BuiltinOut::Of(Value::MakeArray(out));
@@ -230,6 +289,7 @@ void RegisterStringBuiltins(Registry& r) {
     REQUIRE_STRING("replace", 0);
     REQUIRE_STRING("replace", 1);
     REQUIRE_STRING("replace", 2);
+    if (auto refused = ReserveMemory(ReplacedLength(a[0].str(), a[1].str(), a[2].str()))) return *refused;
     return BuiltinOut::Of(Value::String(ReplaceAll(a[0].str(), a[1].str(), a[2].str())));
   });
   Add(r, "strings.replace_n", 2, [](const Args& a) {
@@ -239,6 +299,7 @@ void RegisterStringBuiltins(Registry& r) {
     for (const auto& [k, v] : a[0].object()) {
       if (!k.is_string()) return BuiltinOut::TypeError("operand 1 non-string key found in pattern object");
       if (!v.is_string()) return BuiltinOut::TypeError("operand 1 non-string value found in pattern object");
+      if (auto refused = ReserveMemory(ReplacedLength(s, k.str(), v.str()))) return *refused;
       s = ReplaceAll(s, k.str(), v.str());
     }
     return BuiltinOut::Of(Value::String(s));

@@ -121,55 +121,98 @@ struct Document {
   }
 };
 
-std::optional<Value> NodeValue(yaml_document_t* doc, yaml_node_t* node, int depth, std::string* error) {
-  if (depth > 1000) {
-    *error = "yaml: exceeded max depth of 1000";
-    return std::nullopt;
-  }
-  switch (node->type) {
-    case YAML_SCALAR_NODE: {
-      std::string text(reinterpret_cast<const char*>(node->data.scalar.value), node->data.scalar.length);
-      // The loader tags untagged scalars as strings, so an explicit !!str on a plain scalar
-      // cannot be told apart: plain scalars are resolved, quoted and block ones are strings.
-      if (node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) return Value::String(text);
-      return ResolvePlain(text, error);
-    }
-    case YAML_SEQUENCE_NODE: {
-      Array out;
-      for (yaml_node_item_t* it = node->data.sequence.items.start; it < node->data.sequence.items.top; ++it) {
-        auto v = NodeValue(doc, yaml_document_get_node(doc, *it), depth + 1, error);
-        if (!v) return std::nullopt;
-        out.push_back(std::move(*v));
-      }
-      return Value::MakeArray(std::move(out));
-    }
-    case YAML_MAPPING_NODE: {
-      Object out;
-      for (yaml_node_pair_t* p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; ++p) {
-        yaml_node_t* key_node = yaml_document_get_node(doc, p->key);
-        auto key = NodeValue(doc, key_node, depth + 1, error);
-        auto value = NodeValue(doc, yaml_document_get_node(doc, p->value), depth + 1, error);
-        if (!key || !value) return std::nullopt;
-        if (key->is_array() || key->is_object()) {
-          *error = "yaml: invalid map key: " + key->ToJson();
-          return std::nullopt;
-        }
-        // JSON object keys are strings: scalar keys keep their text.
-        Value name = key->is_string() ? *key
-                                      : Value::String(key_node->type == YAML_SCALAR_NODE
-                                                          ? std::string(reinterpret_cast<const char*>(key_node->data.scalar.value),
-                                                                        key_node->data.scalar.length)
-                                                          : key->ToJson());
-        out[name] = std::move(*value);
-      }
-      return Value::MakeObject(std::move(out));
-    }
-    default: return Value::Null();
-  }
+// go-yaml's bound on alias expansion ("billion laughs"): every node decoded counts, those
+// reached through an alias (a node decoded again) count as aliased; once past 100 aliased of
+// more than 1,000 decoded, aliased nodes may be at most 99% of the decoded up to 400,000
+// decodes, falling linearly to 10% at 4,000,000 and beyond.
+double AllowedAliasRatio(int64_t decoded) {
+  constexpr double kLow = 400'000, kHigh = 4'000'000;
+  if (decoded <= kLow) return 0.99;
+  if (decoded >= kHigh) return 0.10;
+  return 0.99 - 0.89 * ((static_cast<double>(decoded) - kLow) / (kHigh - kLow));
 }
 
-// The value of the first document of `text`, or an error in go-yaml's words.
-std::optional<Value> Unmarshal(const std::string& text, std::string* error) {
+// A loaded document's nodes as values, aliases expanded within go-yaml's bound and every
+// node reserved from the memory budget.
+struct Decoder {
+  yaml_document_t* doc;
+  std::vector<bool> decoded_once;  // by node index
+  int64_t decoded = 0, aliased = 0;
+  int alias_depth = 0;
+  std::string error;
+  std::optional<BuiltinOut> refused;
+
+  std::optional<Value> Node(yaml_node_t* node, int depth) {
+    if (depth > 1000) {
+      error = "yaml: exceeded max depth of 1000";
+      return std::nullopt;
+    }
+    size_t index = static_cast<size_t>(node - doc->nodes.start);
+    if (decoded_once.size() <= index) decoded_once.resize(static_cast<size_t>(doc->nodes.top - doc->nodes.start));
+    bool alias = decoded_once[index];
+    decoded_once[index] = true;
+    alias_depth += alias;
+    auto v = Decode(node, depth);
+    alias_depth -= alias;
+    return v;
+  }
+
+  std::optional<Value> Decode(yaml_node_t* node, int depth) {
+    ++decoded;
+    if (alias_depth > 0) ++aliased;
+    if (aliased > 100 && decoded > 1000 && static_cast<double>(aliased) / static_cast<double>(decoded) > AllowedAliasRatio(decoded)) {
+      error = "yaml: document contains excessive aliasing";
+      return std::nullopt;
+    }
+    uint64_t text = node->type == YAML_SCALAR_NODE ? node->data.scalar.length : 0;
+    if ((refused = ReserveMemory(kObjectEntryBytes + text))) return std::nullopt;
+    switch (node->type) {
+      case YAML_SCALAR_NODE: {
+        std::string s(reinterpret_cast<const char*>(node->data.scalar.value), node->data.scalar.length);
+        // The loader tags untagged scalars as strings, so an explicit !!str on a plain scalar
+        // cannot be told apart: plain scalars are resolved, quoted and block ones are strings.
+        if (node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) return Value::String(s);
+        return ResolvePlain(s, &error);
+      }
+      case YAML_SEQUENCE_NODE: {
+        Array out;
+        for (yaml_node_item_t* it = node->data.sequence.items.start; it < node->data.sequence.items.top; ++it) {
+          auto v = Node(yaml_document_get_node(doc, *it), depth + 1);
+          if (!v) return std::nullopt;
+          out.push_back(std::move(*v));
+        }
+        return Value::MakeArray(std::move(out));
+      }
+      case YAML_MAPPING_NODE: {
+        Object out;
+        for (yaml_node_pair_t* p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; ++p) {
+          yaml_node_t* key_node = yaml_document_get_node(doc, p->key);
+          auto key = Node(key_node, depth + 1);
+          if (!key) return std::nullopt;
+          auto value = Node(yaml_document_get_node(doc, p->value), depth + 1);
+          if (!value) return std::nullopt;
+          if (key->is_array() || key->is_object()) {
+            error = "yaml: invalid map key: " + key->ToJson();
+            return std::nullopt;
+          }
+          // JSON object keys are strings: scalar keys keep their text.
+          Value name = key->is_string() ? *key
+                                        : Value::String(key_node->type == YAML_SCALAR_NODE
+                                                            ? std::string(reinterpret_cast<const char*>(key_node->data.scalar.value),
+                                                                          key_node->data.scalar.length)
+                                                            : key->ToJson());
+          out[name] = std::move(*value);
+        }
+        return Value::MakeObject(std::move(out));
+      }
+      default: return Value::Null();
+    }
+  }
+};
+
+// The value of the first document of `text`, or an error in go-yaml's words (or, in
+// *refused, the memory budget's).
+std::optional<Value> Unmarshal(const std::string& text, std::string* error, std::optional<BuiltinOut>* refused) {
   Document d;
   yaml_parser_set_input_string(&d.parser, reinterpret_cast<const unsigned char*>(text.data()), text.size());
   if (!yaml_parser_load(&d.parser, &d.doc)) {
@@ -179,7 +222,11 @@ std::optional<Value> Unmarshal(const std::string& text, std::string* error) {
   d.loaded = true;
   yaml_node_t* root = yaml_document_get_root_node(&d.doc);
   if (!root) return Value::Null();
-  return NodeValue(&d.doc, root, 0, error);
+  Decoder decoder{&d.doc, {}, 0, 0, 0, {}, {}};
+  auto v = decoder.Node(root, 0);
+  *error = decoder.error;
+  *refused = std::move(decoder.refused);
+  return v;
 }
 
 int WriteToString(void* data, unsigned char* buffer, size_t size) {
@@ -257,16 +304,23 @@ void RegisterYamlBuiltins(Registry& r) {
   Add(r, "yaml.unmarshal", 1, [](const Args& a) {
     if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("yaml.unmarshal", 1, "string", a[0]));
     std::string error;
-    auto v = Unmarshal(a[0].str(), &error);
+    std::optional<BuiltinOut> refused;
+    auto v = Unmarshal(a[0].str(), &error, &refused);
+    if (refused) return *refused;
     if (!v) return BuiltinOut::Error(error);
     return BuiltinOut::Of(std::move(*v));
   });
   Add(r, "yaml.is_valid", 1, [](const Args& a) {
     if (!a[0].is_string()) return BuiltinOut::Of(Value::Bool(false));
     std::string error;
-    return BuiltinOut::Of(Value::Bool(Unmarshal(a[0].str(), &error).has_value()));
+    std::optional<BuiltinOut> refused;
+    auto v = Unmarshal(a[0].str(), &error, &refused);
+    if (refused) return *refused;
+    return BuiltinOut::Of(Value::Bool(v.has_value()));
   });
   Add(r, "yaml.marshal", 1, [](const Args& a) {
+    // Block style indents each level by two spaces: up to twice the JSON text, roughly.
+    if (auto refused = ReserveMemory(EncodedBytes(a[0], MemoryLeft()), 2)) return *refused;
     auto text = Marshal(a[0]);
     if (!text) return BuiltinOut::Error("yaml: cannot marshal " + a[0].TypeName());
     return BuiltinOut::Of(Value::String(*text));

@@ -151,6 +151,19 @@ class Evaluator {
     if (++steps_ > opts_.max_steps) return Fail("eval_cancel_error", "evaluation exceeded the step limit");
     return true;
   }
+  // Charges `bytes` of a collection the evaluator builds (`what`: "set comprehension", a
+  // rule's path); past the budget the query ends.
+  bool ChargeMemory(uint64_t bytes, const std::string& what, Location loc) {
+    if (budget_.Charge(bytes)) return true;
+    return Fail("eval_cancel_error", what + ": " + budget_.ExceededMessage(bytes), loc);
+  }
+  // What adding `v`, the value of `term`, to a collection under construction costs: its
+  // element, and when `term` is a collection literal its own payload (built-in results and
+  // comprehensions are charged where they are made; other values already exist).
+  static uint64_t ElementBytes(const TermPtr& term, const Value& v, uint64_t element) {
+    bool literal = term->kind == TermKind::kArray || term->kind == TermKind::kObject || term->kind == TermKind::kSet;
+    return element + (literal ? ShallowBytes(v) : 0);
+  }
 
   // ---- bindings
   void Bind(const std::string& name, std::optional<Value> v) { binds_.emplace_back(name, std::move(v)); }
@@ -588,6 +601,17 @@ class Evaluator {
     Set set;
     Object obj;
     bool conflict = false;
+    uint64_t charged = 0;  // for the elements: released with the collection
+    auto charge = [&](const Value& v, uint64_t element) {
+      uint64_t bytes = ElementBytes(t->head, v, element);
+      if (!ChargeMemory(bytes, t->kind == TermKind::kArrayCompr ? "array comprehension"
+                               : t->kind == TermKind::kSetCompr ? "set comprehension"
+                                                                : "object comprehension", t->loc)) {
+        return false;
+      }
+      charged += bytes;
+      return true;
+    };
     EvalBody(*t->body, 0, [&] {
       if (t->kind == TermKind::kObjectCompr) {
         return EvalTerm(t->key, [&](const Value& key) {
@@ -597,12 +621,14 @@ class Evaluator {
               conflict = true;
               return Fail("eval_conflict_error", "object keys must be unique", t->loc);
             }
+            if (it == obj.end() && !charge(v, kObjectEntryBytes)) return false;
             obj[key] = v;
             return true;
           });
         });
       }
       return EvalTerm(t->head, [&](const Value& v) {
+        if (!charge(v, t->kind == TermKind::kArrayCompr ? kArrayElementBytes : kSetElementBytes)) return false;
         if (t->kind == TermKind::kArrayCompr) arr.push_back(v);
         else set.insert(v);
         return true;
@@ -610,9 +636,12 @@ class Evaluator {
     });
     binds_.resize(mark);
     if (error || conflict) return false;
-    if (t->kind == TermKind::kArrayCompr) return k(Value::MakeArray(std::move(arr)));
-    if (t->kind == TermKind::kSetCompr) return k(Value::MakeSet(std::move(set)));
-    return k(Value::MakeObject(std::move(obj)));
+    Value result = t->kind == TermKind::kArrayCompr ? Value::MakeArray(std::move(arr))
+                   : t->kind == TermKind::kSetCompr ? Value::MakeSet(std::move(set))
+                                                    : Value::MakeObject(std::move(obj));
+    bool more = k(result);
+    if (!result.payload_shared()) budget_.Release(static_cast<int64_t>(charged));
+    return more;
   }
 
   bool EvalVar(const TermPtr& t, const VK& k) {
@@ -940,11 +969,13 @@ class Evaluator {
         return EvalItems(r->keys, 0, keys, [&](const Array& ks) {
           if (r->kind == RuleKind::kPartialSet) {
             any = true;
+            if (!ChargeMemory(ElementBytes(r->keys.back(), ks.back(), kSetElementBytes), "rule data." + JoinPath(path), r->loc)) return false;
             doc = InsertNested(doc, ks, 0, std::nullopt, r);
             return !error;
           }
           return EvalTerm(r->value, [&](const Value& v) {
             any = true;
+            if (!ChargeMemory(ElementBytes(r->value, v, kObjectEntryBytes), "rule data." + JoinPath(path), r->loc)) return false;
             doc = InsertNested(doc, ks, 0, v, r);
             return !error;
           });
@@ -1213,15 +1244,28 @@ class Evaluator {
       return Fail("rego_type_error", name() + ": arity mismatch: expected " + std::to_string(arity) + " arguments", t->loc);
     }
     return EvalArgs(t, 0, {}, [&](const Array& args) {
-      BuiltinOut out = builtin.fn(args);
+      int64_t charged_from = budget_.used();
+      BuiltinOut out;
+      {
+        BuiltinBudgetScope scope(&budget_);
+        out = builtin.fn(args);
+      }
       if (out.kind == BuiltinOut::Kind::kError) {
         // Non-strict (OPA's default): a failing built-in makes the call undefined.
-        if (opts_.strict_builtin_errors) {
+        if (opts_.strict_builtin_errors || out.fatal) {
           return Fail(out.code, name() + ": " + out.message, t->loc);
         }
         return true;  // non-strict: the call is undefined
       }
       if (out.kind == BuiltinOut::Kind::kUndefined) return true;
+      // A fresh result the built-in reserved nothing for counts by its own size; what was
+      // charged goes back when nothing kept the result.
+      int64_t charged = budget_.used() - charged_from;
+      if (charged == 0 && !out.value.payload_shared()) {
+        uint64_t bytes = ShallowBytes(out.value);
+        if (!budget_.Charge(bytes)) return Fail("eval_builtin_error", name() + ": " + budget_.ExceededMessage(bytes), t->loc);
+        charged = static_cast<int64_t>(bytes);
+      }
       auto emit = [&](const Value& v) {
         if (has_output) return UnifyValue(t->items.back(), v, [&] { return k(Value::Bool(true)); });
         return k(v);
@@ -1230,7 +1274,9 @@ class Evaluator {
         for (const auto& v : out.value.array()) if (!emit(v)) return false;
         return true;
       }
-      return emit(out.value);
+      bool more = emit(out.value);
+      if (!out.value.payload_shared()) budget_.Release(charged);
+      return more;
     }, has_output ? nargs - 1 : nargs);
   }
 
@@ -1279,6 +1325,7 @@ class Evaluator {
   const Engine::Impl& impl_;
   std::optional<Value> input_;
   EvalOptions opts_;
+  MemoryBudget budget_{opts_.max_memory_bytes};
   // A deque: references to bound values stay valid while deeper bindings are pushed.
   std::deque<std::pair<std::string, std::optional<Value>>> binds_;
   size_t frame_ = 0;
@@ -1693,10 +1740,21 @@ class TypeChecking {
   std::map<const Rule*, RuleCheck> checked_;
 };
 
+namespace {
+
+RegoError OutOfMemory(const char* code, const char* what) {
+  return RegoError{code, std::string(what) + " ran out of memory (an allocation failed within the memory budget)", "", {}};
+}
+
+}  // namespace
+
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 
-std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Module> modules, Value data) {
+// Compile and Query are function-try-blocks: an allocation that fails despite the memory
+// budget (std::bad_alloc, or std::length_error past a container's maximum size) becomes an
+// error instead of ending the process.
+std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Module> modules, Value data) try {
   auto impl = std::make_unique<Impl>();
   impl->modules = std::move(modules);
   impl->data = std::move(data);
@@ -1791,6 +1849,10 @@ std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Mod
   FoldConstantRules(*impl, impl->root);
   IndexRules(impl->root);
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+} catch (const std::bad_alloc&) {
+  return OutOfMemory("rego_compile_error", "compilation");
+} catch (const std::length_error&) {
+  return OutOfMemory("rego_compile_error", "compilation");
 }
 
 std::optional<RegoError> Engine::CheckQueryTypes(const Body& query) const {
@@ -1805,7 +1867,7 @@ std::optional<RegoError> Engine::CheckQueryTypes(const Body& query) const {
 }
 
 std::variant<std::vector<QueryResult>, RegoError> Engine::Query(const Body& query, const std::optional<Value>& input,
-                                                                const EvalOptions& options) const {
+                                                                const EvalOptions& options) const try {
   Evaluator ev(*impl_, input, options);
   std::vector<std::string> vars;
   for (const auto& e : query) CollectExprVars(e, vars);
@@ -1822,6 +1884,10 @@ std::variant<std::vector<QueryResult>, RegoError> Engine::Query(const Body& quer
   });
   if (ev.error) return *ev.error;
   return results;
+} catch (const std::bad_alloc&) {
+  return OutOfMemory("eval_cancel_error", "evaluation");
+} catch (const std::length_error&) {
+  return OutOfMemory("eval_cancel_error", "evaluation");
 }
 
 }  // namespace oep::rego

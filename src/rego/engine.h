@@ -14,10 +14,22 @@
 
 namespace oep::rego {
 
+// The memory an evaluation may use for the values it builds, unless EvalOptions says less or
+// more: 2 GiB, a twelfth of the 24 GiB machines oep is sized for.
+inline constexpr int64_t kDefaultMaxMemoryBytes = int64_t{2} << 30;
+
 struct EvalOptions {
   bool strict_builtin_errors = false;
   int64_t max_steps = 50'000'000;  // runaway policies end with an error, not a hang
   int max_depth = 2000;
+  // The memory budget: built-ins that allocate in proportion to their arguments
+  // (numbers.range, concat, sprintf widths, yaml.unmarshal, json.marshal, ...) reserve their
+  // estimated result before allocating, and comprehensions, partial rules and built-in results
+  // count while they are referenced. Passing it ends the query with an error (eval_builtin_error
+  // naming the built-in, or eval_cancel_error for the evaluator's own collections) whatever
+  // strict_builtin_errors says: an undefined call in its place could flip a decision. An
+  // allocation that fails anyway (std::bad_alloc) ends Query with eval_cancel_error too.
+  int64_t max_memory_bytes = kDefaultMaxMemoryBytes;
   // time.now_ns answers this (a replay pins the recorded decision time); when absent, the
   // wall clock read once per query, as OPA does.
   std::optional<int64_t> now_ns;

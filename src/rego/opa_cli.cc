@@ -87,6 +87,7 @@ CliOutput OpaEval(const OpaEvalOptions& o) {
   if (auto err = std::get<LoadedPolicy>(policy).engine->CheckQueryTypes(body)) return fail(*err);
   EvalOptions eo;
   eo.strict_builtin_errors = o.strict_builtin_errors;
+  eo.max_memory_bytes = o.max_memory_bytes;
   auto result = std::get<LoadedPolicy>(policy).engine->Query(body, input, eo);
   if (auto* err = std::get_if<RegoError>(&result)) return fail(*err);
   const auto& rows = std::get<std::vector<QueryResult>>(result);

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "rego/engine.h"
+
 namespace oep::rego {
 
 struct OpaEvalOptions {
@@ -16,6 +18,7 @@ struct OpaEvalOptions {
   bool fail_defined = false;  // exit 1 when defined
   bool strict_builtin_errors = false;
   bool v0_compatible = false;
+  int64_t max_memory_bytes = kDefaultMaxMemoryBytes;  // EvalOptions::max_memory_bytes
   std::string query;
 };
 

@@ -72,6 +72,10 @@ class Value {
   // Element lookup for refs: array index, object key, set membership (returns the element).
   std::optional<Value> Get(const Value& key) const;
 
+  // True when another Value refers to this one's string or collection (copies share it);
+  // the evaluator's memory budget returns what it charged for a value nobody kept.
+  bool payload_shared() const { return p_ && p_.use_count() > 1; }
+
   std::string TypeName() const;  // "null", "boolean", "number", "string", "array", "object", "set"
 
   // JSON with sorted keys and sets as sorted arrays (OPA's JSON output).
