@@ -7,8 +7,6 @@
 namespace oep::rego {
 namespace {
 
-thread_local MemoryBudget* current_budget = nullptr;
-
 uint64_t SaturatingMul(uint64_t a, uint64_t b) {
   uint64_t out;
   return __builtin_mul_overflow(a, b, &out) ? UINT64_MAX : out;
@@ -64,13 +62,10 @@ std::string MemoryBudget::ExceededMessage(uint64_t bytes) const {
          "-byte limit in use (max_memory_bytes)";
 }
 
-BuiltinBudgetScope::BuiltinBudgetScope(MemoryBudget* budget) : saved_(current_budget) { current_budget = budget; }
-BuiltinBudgetScope::~BuiltinBudgetScope() { current_budget = saved_; }
-
 std::optional<BuiltinOut> ReserveMemory(uint64_t count, uint64_t unit_bytes) {
   uint64_t bytes = SaturatingMul(count, unit_bytes);
   MemoryBudget fallback(kDefaultMaxMemoryBytes);
-  MemoryBudget* budget = current_budget ? current_budget : &fallback;
+  MemoryBudget* budget = builtin_budget ? builtin_budget : &fallback;
   if (budget->Charge(bytes)) return std::nullopt;
   BuiltinOut out = BuiltinOut::Error(budget->ExceededMessage(bytes));
   out.fatal = true;
@@ -78,8 +73,8 @@ std::optional<BuiltinOut> ReserveMemory(uint64_t count, uint64_t unit_bytes) {
 }
 
 uint64_t MemoryLeft() {
-  if (!current_budget) return static_cast<uint64_t>(kDefaultMaxMemoryBytes);
-  return static_cast<uint64_t>(std::max<int64_t>(0, current_budget->limit() - current_budget->used()));
+  if (!builtin_budget) return static_cast<uint64_t>(kDefaultMaxMemoryBytes);
+  return static_cast<uint64_t>(std::max<int64_t>(0, builtin_budget->limit() - builtin_budget->used()));
 }
 
 uint64_t EncodedBytes(const Value& v, uint64_t cap) {

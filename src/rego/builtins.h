@@ -74,11 +74,14 @@ class MemoryBudget {
   int64_t used_ = 0;
 };
 
+// The budget ReserveMemory charges on this thread (set by BuiltinBudgetScope).
+inline thread_local MemoryBudget* builtin_budget = nullptr;
+
 // Makes `budget` the one ReserveMemory charges on this thread while the scope lives.
 class BuiltinBudgetScope {
  public:
-  explicit BuiltinBudgetScope(MemoryBudget* budget);
-  ~BuiltinBudgetScope();
+  explicit BuiltinBudgetScope(MemoryBudget* budget) : saved_(builtin_budget) { builtin_budget = budget; }
+  ~BuiltinBudgetScope() { builtin_budget = saved_; }
   BuiltinBudgetScope(const BuiltinBudgetScope&) = delete;
   BuiltinBudgetScope& operator=(const BuiltinBudgetScope&) = delete;
 

@@ -151,11 +151,12 @@ class Evaluator {
     if (++steps_ > opts_.max_steps) return Fail("eval_cancel_error", "evaluation exceeded the step limit");
     return true;
   }
-  // Charges `bytes` of a collection the evaluator builds (`what`: "set comprehension", a
-  // rule's path); past the budget the query ends.
-  bool ChargeMemory(uint64_t bytes, const std::string& what, Location loc) {
+  // Charges `bytes` of a collection the evaluator builds (`what`: "set comprehension", or
+  // "rule" and the rule's `path`); past the budget the query ends.
+  bool ChargeMemory(uint64_t bytes, Location loc, const char* what, const std::vector<std::string>* path = nullptr) {
     if (budget_.Charge(bytes)) return true;
-    return Fail("eval_cancel_error", what + ": " + budget_.ExceededMessage(bytes), loc);
+    std::string subject = path ? std::string(what) + " data." + JoinPath(*path) : what;
+    return Fail("eval_cancel_error", subject + ": " + budget_.ExceededMessage(bytes), loc);
   }
   // What adding `v`, the value of `term`, to a collection under construction costs: its
   // element, and when `term` is a collection literal its own payload (built-in results and
@@ -604,9 +605,9 @@ class Evaluator {
     uint64_t charged = 0;  // for the elements: released with the collection
     auto charge = [&](const Value& v, uint64_t element) {
       uint64_t bytes = ElementBytes(t->head, v, element);
-      if (!ChargeMemory(bytes, t->kind == TermKind::kArrayCompr ? "array comprehension"
-                               : t->kind == TermKind::kSetCompr ? "set comprehension"
-                                                                : "object comprehension", t->loc)) {
+      if (!ChargeMemory(bytes, t->loc, t->kind == TermKind::kArrayCompr ? "array comprehension"
+                                       : t->kind == TermKind::kSetCompr ? "set comprehension"
+                                                                        : "object comprehension")) {
         return false;
       }
       charged += bytes;
@@ -969,13 +970,13 @@ class Evaluator {
         return EvalItems(r->keys, 0, keys, [&](const Array& ks) {
           if (r->kind == RuleKind::kPartialSet) {
             any = true;
-            if (!ChargeMemory(ElementBytes(r->keys.back(), ks.back(), kSetElementBytes), "rule data." + JoinPath(path), r->loc)) return false;
+            if (!ChargeMemory(ElementBytes(r->keys.back(), ks.back(), kSetElementBytes), r->loc, "rule", &path)) return false;
             doc = InsertNested(doc, ks, 0, std::nullopt, r);
             return !error;
           }
           return EvalTerm(r->value, [&](const Value& v) {
             any = true;
-            if (!ChargeMemory(ElementBytes(r->value, v, kObjectEntryBytes), "rule data." + JoinPath(path), r->loc)) return false;
+            if (!ChargeMemory(ElementBytes(r->value, v, kObjectEntryBytes), r->loc, "rule", &path)) return false;
             doc = InsertNested(doc, ks, 0, v, r);
             return !error;
           });
@@ -1245,11 +1246,10 @@ class Evaluator {
     }
     return EvalArgs(t, 0, {}, [&](const Array& args) {
       int64_t charged_from = budget_.used();
-      BuiltinOut out;
-      {
+      BuiltinOut out = [&] {
         BuiltinBudgetScope scope(&budget_);
-        out = builtin.fn(args);
-      }
+        return builtin.fn(args);
+      }();
       if (out.kind == BuiltinOut::Kind::kError) {
         // Non-strict (OPA's default): a failing built-in makes the call undefined.
         if (opts_.strict_builtin_errors || out.fatal) {
@@ -1261,7 +1261,7 @@ class Evaluator {
       // A fresh result the built-in reserved nothing for counts by its own size; what was
       // charged goes back when nothing kept the result.
       int64_t charged = budget_.used() - charged_from;
-      if (charged == 0 && !out.value.payload_shared()) {
+      if (charged == 0 && out.value.kind() >= Kind::kString && !out.value.payload_shared()) {
         uint64_t bytes = ShallowBytes(out.value);
         if (!budget_.Charge(bytes)) return Fail("eval_builtin_error", name() + ": " + budget_.ExceededMessage(bytes), t->loc);
         charged = static_cast<int64_t>(bytes);
@@ -1275,7 +1275,7 @@ class Evaluator {
         return true;
       }
       bool more = emit(out.value);
-      if (!out.value.payload_shared()) budget_.Release(charged);
+      if (charged != 0 && !out.value.payload_shared()) budget_.Release(charged);
       return more;
     }, has_output ? nargs - 1 : nargs);
   }
