@@ -226,3 +226,24 @@ TEST_CASE("an allocation that fails within the budget is an error, not an abort"
                         Catch::Contains("evaluation ran out of memory"));
 }
 #endif
+
+TEST_CASE("counterfactual replay and impact report a budget error instead of aborting", "[rego][memory][cli]") {
+  ScratchDir dir;
+  std::string store = dir / "store.db";
+  MakeDemoStore(store);
+  WriteText(dir / "bomb.rego",
+            "package oep.permissions\n\ndecision := {\"allow\": count(numbers.range(0, 1e9)) > 0, \"matched_rule\": \"r\", "
+            "\"reason\": \"r\", \"decision_code\": \"r\"}\n");
+  std::string before = FileSha256(store);
+  RunResult replay = RunOep({"replay", "--state-path", store, "pder_oep_demo_read_diff_0001", "--counterfactual",
+                             "--policy-bundle", dir / "bomb.rego", "--engine", "native"});
+  CHECK(replay.exit_code == 2);
+  CHECK_THAT(replay.err, Catch::Contains("numbers.range: memory budget exceeded"));
+  RunResult impact = RunOep({"impact", "--state-path", store, "--policy-bundle", dir / "bomb.rego", "--engine", "native"});
+  // impact lists each decision's evaluation error in its report (its exit code is its own
+  // business); it must end normally, not by a signal (128 + signal).
+  CHECK(impact.exit_code < 128);
+  CHECK_THAT(impact.out, Catch::Contains("errors                    2"));
+  CHECK_THAT(impact.out + impact.err, Catch::Contains("pder_oep_demo_read_diff_0001: eval_builtin_error: numbers.range: memory budget exceeded"));
+  CHECK(FileSha256(store) == before);
+}
