@@ -258,21 +258,30 @@ size_t VertexCount(const Value& vertices) {
 
 // graph.reachable_paths below `node`, reached by `path`: a path ends at a vertex with no
 // edges, before a vertex outside the graph, or where an edge leads back to a reached vertex.
-void PathsFrom(const Value& graph, const Value& node, Array path, Set& reached, Set& paths) {
+// Each path is reserved from the memory budget first (a graph can have exponentially many);
+// *refused holds the budget's error once one does not fit.
+void PathsFrom(const Value& graph, const Value& node, Array path, Set& reached, Set& paths,
+               std::optional<BuiltinOut>* refused) {
+  if (*refused) return;
+  auto record = [&](Array p) {
+    if ((*refused = ReserveMemory(p.size() + 1, kSetElementBytes))) return;
+    paths.insert(Value::MakeArray(std::move(p)));
+  };
   auto edges = graph.Get(node);
   if (!edges) {
-    paths.insert(Value::MakeArray(std::move(path)));
+    record(std::move(path));
     return;
   }
   path.push_back(node);
   if (VertexCount(*edges) == 0) {
-    paths.insert(Value::MakeArray(std::move(path)));
+    record(std::move(path));
     return;
   }
   reached.insert(node);
   ForEachVertex(*edges, [&](const Value& next) {
-    if (reached.count(next)) paths.insert(Value::MakeArray(path));
-    else PathsFrom(graph, next, path, reached, paths);
+    if (*refused) return;
+    if (reached.count(next)) record(path);
+    else PathsFrom(graph, next, path, reached, paths, refused);
   });
 }
 
@@ -343,6 +352,7 @@ void RegisterMiscBuiltins(Registry& r) {
       return BuiltinOut::TypeError(OperandError("graph.reachable_paths", 2, "one of {array, set}", a[1]));
     }
     Set paths;
+    std::optional<BuiltinOut> refused;
     ForEachVertex(a[1], [&](const Value& start) {
       auto edges = a[0].Get(start);
       if (!edges) return;
@@ -353,9 +363,10 @@ void RegisterMiscBuiltins(Registry& r) {
       // Each first step starts a fresh reached set, shared by everything explored below it.
       ForEachVertex(*edges, [&](const Value& next) {
         Set reached = {start};
-        PathsFrom(a[0], next, {start}, reached, paths);
+        PathsFrom(a[0], next, {start}, reached, paths, &refused);
       });
     });
+    if (refused) return *refused;
     return BuiltinOut::Of(Value::MakeSet(std::move(paths)));
   });
   for (const char* algo : {"md5", "sha1", "sha256"}) {
@@ -380,12 +391,16 @@ void RegisterMiscBuiltins(Registry& r) {
   });
   Add(r, "array.flatten", 1, [](const Args& a) {
     if (!a[0].is_array()) return BuiltinOut::TypeError(OperandError("array.flatten", 1, "array", a[0]));
+    uint64_t n = 0;
+    for (const auto& x : a[0].array()) n += x.is_array() ? x.array().size() : 1;
+    if (auto refused = ReserveMemory(n, kArrayElementBytes)) return *refused;
     Array out;  // one level deep
+    out.reserve(n);
     for (const auto& x : a[0].array()) {
       if (x.is_array()) out.insert(out.end(), x.array().begin(), x.array().end());
       else out.push_back(x);
     }
-    return BuiltinOut::Of(Value::MakeArray(out));
+    return BuiltinOut::Of(Value::MakeArray(std::move(out)));
   });
 }
 

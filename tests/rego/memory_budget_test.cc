@@ -106,6 +106,13 @@ const Case kRefused[] = {
     {"yaml.marshal", "x := count(yaml.marshal(data.t.dag))", 0, "eval_builtin_error", "yaml.marshal: memory budget exceeded"},
     {"walk of a value with 10^9 leaves", "x := count([p | walk(data.t.dag, [p, _])])", 50 * kMiB, "eval_builtin_error",
      "walk: memory budget exceeded"},
+    {"array.flatten of many copies", "x := count(array.flatten([r | r := numbers.range(1, 100000); numbers.range(1, 1000)[_]]))",
+     0, "eval_builtin_error", "array.flatten: memory budget exceeded"},
+    // A chain of 2,000 vertices, each also leading out of the graph: 2,000 paths, 2 million steps.
+    {"graph.reachable_paths of a long chain",
+     "x := count(graph.reachable_paths({sprintf(\"%d\", [i]): [sprintf(\"%d\", [i + 1]), \"out\"] | "
+     "some i in numbers.range(0, 2000)}, [\"0\"]))",
+     50 * kMiB, "eval_builtin_error", "graph.reachable_paths: memory budget exceeded"},
     {"array.concat in a loop", "x := count([array.concat(r, r) | r := numbers.range(1, 100000); numbers.range(1, 100)[_]])",
      30 * kMiB, "eval_builtin_error", "array.concat: memory budget exceeded"},
 };
