@@ -18,8 +18,8 @@ struct OpaEvalOptions {
   bool fail_defined = false;  // exit 1 when defined
   bool strict_builtin_errors = false;
   bool v0_compatible = false;
-  int64_t max_memory_bytes = kDefaultMaxMemoryBytes;  // EvalOptions::max_memory_bytes
   std::string query;
+  int64_t max_memory_bytes = kDefaultMaxMemoryBytes;  // EvalOptions::max_memory_bytes
 };
 
 struct CliOutput {
