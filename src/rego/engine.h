@@ -42,7 +42,10 @@ class Engine {
   static std::variant<std::unique_ptr<Engine>, RegoError> Compile(std::vector<Module> modules, Value data);
   ~Engine();
 
-  // Every solution of `query`; an empty vector when the query is undefined.
+  // Every solution of `query`; an empty vector when the query is undefined. As in OPA, an
+  // expression that is a term or a call with a result (not `=`, `:=`, `not`) has its value
+  // as the expression's value, `false` included; when the query has several expressions
+  // or iterates, a `false` value fails the query instead.
   std::variant<std::vector<QueryResult>, RegoError> Query(const Body& query, const std::optional<Value>& input,
                                                           const EvalOptions& options = {}) const;
 
