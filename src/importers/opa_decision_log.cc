@@ -7,7 +7,6 @@
 
 #include "crypto/sha256.h"
 #include "json/json.h"
-#include "replay/outcome.h"
 #include "util/files.h"
 #include "util/gzip.h"
 
@@ -285,7 +284,7 @@ class Importer {
       OEP_RETURN_IF_ERROR(ingester_.AddDecisionInput(json::GetString(*packet, "packet_id"), *input, loc.Source() + "/input"));
     }
     ++report_.imported;
-    if (!RecordedInputRedactions(*packet).empty()) ++report_.redacted;
+    if (!DecisionLogInputRedactions(json::GetMember(*packet, "opa_decision_log") ? (*packet)["opa_decision_log"] : *packet).empty()) ++report_.redacted;
     return Status::Ok();
   }
 
@@ -300,6 +299,23 @@ class Importer {
 };
 
 }  // namespace
+
+std::vector<std::string> DecisionLogInputRedactions(const rapidjson::Value& log) {
+  std::vector<std::string> out;
+  for (const char* how : {"erased", "masked"}) {
+    const auto* pointers = json::GetMember(log, how);
+    if (pointers == nullptr || !pointers->IsArray()) continue;
+    for (const auto& p : pointers->GetArray()) {
+      if (!p.IsString()) continue;
+      std::string_view ptr(p.GetString(), p.GetStringLength());
+      if (ptr == "/input" || ptr.rfind("/input/", 0) == 0) {
+        out.push_back("the OPA decision logger " + std::string(how) + " " + std::string(ptr) +
+                      ", so the recorded input is not the input the policy saw");
+      }
+    }
+  }
+  return out;
+}
 
 Result<OpaDecisionLogReport> ImportOpaDecisionLog(Store& store, const std::string& file,
                                                   const OpaDecisionLogOptions& options) {

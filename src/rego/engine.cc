@@ -1881,4 +1881,45 @@ std::variant<std::vector<QueryResult>, RegoError> Engine::Query(const Body& quer
   return results;
 }
 
+namespace {
+
+void CollectCalls(const TermPtr& t, std::set<std::string>& out);
+
+void CollectCalls(const Body& body, std::set<std::string>& out) {
+  for (const auto& e : body) {
+    for (const auto* t : {&e.term, &e.key, &e.value, &e.collection}) CollectCalls(*t, out);
+    if (e.negated) CollectCalls(Body{*e.negated}, out);
+    if (e.body) CollectCalls(*e.body, out);
+    for (const auto& w : e.withs) {
+      CollectCalls(w.value, out);
+      if (w.value && (w.value->kind == TermKind::kVar || w.value->kind == TermKind::kRef)) out.insert(StaticRefName(w.value));
+    }
+  }
+}
+
+void CollectCalls(const TermPtr& t, std::set<std::string>& out) {
+  if (!t) return;
+  if (t->kind == TermKind::kCall) out.insert(CallName(*t));
+  for (const auto& i : t->items) CollectCalls(i, out);
+  CollectCalls(t->head, out);
+  CollectCalls(t->key, out);
+  if (t->body) CollectCalls(*t->body, out);
+}
+
+}  // namespace
+
+std::vector<std::string> Engine::CalledFunctions() const {
+  std::set<std::string> names;
+  for (const auto& m : impl_->modules) {
+    for (const auto& r : m.rules) {
+      for (const Rule* rule = r.get(); rule != nullptr; rule = rule->else_rule.get()) {
+        CollectCalls(rule->body, names);
+        CollectCalls(rule->value, names);
+        for (const auto& k : rule->keys) CollectCalls(k, names);
+      }
+    }
+  }
+  return {names.begin(), names.end()};
+}
+
 }  // namespace oep::rego

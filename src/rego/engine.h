@@ -52,6 +52,10 @@ class Engine {
   // OPA's compile-time type check of a query (see rego/typecheck.h), once per query text.
   std::optional<RegoError> CheckQueryTypes(const Body& query) const;
 
+  // The names of every function the compiled modules call (built-ins such as http.send
+  // included), sorted: what a policy can do is read from its syntax trees, not its text.
+  std::vector<std::string> CalledFunctions() const;
+
   struct Impl;
 
  private:

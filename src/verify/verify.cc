@@ -276,7 +276,7 @@ CheckResult CheckCounterfactualDeterminism(Store& store, const std::string& root
   Status s = store.ForEach(ArtifactKind::kPermissionPacket, [&](const StoredArtifact& a) {
     for (const auto& policy : policies) {
       CounterfactualOptions options;
-      options.policy_bundle = policy;
+      options.engine.bundle = policy;
       options.replay_timestamp_utc = "2026-01-01T00:00:00Z";
       std::string forms[2][2];
       for (int run = 0; run < 2; ++run) {
