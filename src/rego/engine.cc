@@ -1303,10 +1303,25 @@ class Evaluator {
   }
 
   std::optional<Value> CallUser(Node* node, const Array& args, const TermPtr& call) {
-    std::string memo_key = "\x01" + JoinPath(*ResolveFunctionPath(call->items[0]));
-    for (const auto& a : args) memo_key += "\x1f" + a.ToJson();
+    std::vector<std::string> path = *ResolveFunctionPath(call->items[0]);
+    std::string memo_key = "\x01" + JoinPath(path);
+    // The key spells out the arguments: a collection's text is reserved first (a value
+    // sharing its parts can be small in memory and enormous as text); a new key stays in
+    // the memo, a found one gives its reservation back.
+    uint64_t key_bytes = 0;
+    for (const auto& a : args) {
+      if (a.kind() >= Kind::kArray) {
+        uint64_t bytes = EncodedBytes(a, static_cast<uint64_t>(budget_.limit() - budget_.used()));
+        if (!ChargeMemory(bytes, call->loc, "function", &path)) return std::nullopt;
+        key_bytes += bytes;
+      }
+      memo_key += "\x1f" + a.ToJson();
+    }
     auto& memo = memo_.back();
-    if (auto hit = memo.find(memo_key); hit != memo.end()) return hit->second;
+    if (auto hit = memo.find(memo_key); hit != memo.end()) {
+      budget_.Release(static_cast<int64_t>(key_bytes));
+      return hit->second;
+    }
     if (++depth_ > opts_.max_depth) {
       Fail("rego_recursion_error", "function call depth exceeded (recursion)");
       --depth_;

@@ -29,7 +29,7 @@ std::string Module() {
     for (int i = 0; i < 10; ++i) text += (i ? ", " : "") + below;
     text += "]\n";
   }
-  text += "dag := l9\n\ntens(v) := [v | numbers.range(1, 10)[_]]\n\nsmall contains x if some x in numbers.range(1, 3000)\n";
+  text += "dag := l9\n\ntens(v) := [v | numbers.range(1, 10)[_]]\n\nsize(v) := count(v)\n\nsmall contains x if some x in numbers.range(1, 3000)\n";
   return text;
 }
 
@@ -115,6 +115,8 @@ const Case kRefused[] = {
      "x := count(graph.reachable_paths({sprintf(\"%d\", [i]): [sprintf(\"%d\", [i + 1]), \"out\"] | "
      "some i in numbers.range(0, 2000)}, [\"0\"]))",
      50 * kMiB, "eval_builtin_error", "graph.reachable_paths: memory budget exceeded"},
+    {"a function called with a value of 10^9 leaves (its memo key)", "x := data.t.size(data.t.dag)", 0, "eval_cancel_error",
+     "function data.t.size: memory budget exceeded"},
     {"array.concat in a loop", "x := count([array.concat(r, r) | r := numbers.range(1, 100000); numbers.range(1, 100)[_]])",
      30 * kMiB, "eval_builtin_error", "array.concat: memory budget exceeded"},
 };
@@ -157,6 +159,8 @@ TEST_CASE("what a finished use no longer references goes back to the budget", "[
           for (int i = 0; i < 50; ++i) s += (i ? ",400000" : "400000");
           return s;
         }() + "]");
+  // A function's memo key is reserved once: 100,000 calls with a 2 KB argument fit in 100 MiB.
+  CHECK(Run("x := count({n | some i in numbers.range(1, 100000); n := data.t.size(data.t.l3)})", options).second == "1");
   // Kept ones add up: fifty 16 MiB arrays in one collection do not.
   auto [err, x] = Run("x := count([r | some i in numbers.range(1, 50); r := numbers.range(1, 400000)])", options);
   REQUIRE(err);
