@@ -204,7 +204,16 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const std
   for (int fd : {in_w.fd, out_r.fd, err_r.fd}) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
 
   std::vector<std::string> env_s;
-  for (char** e = environ; *e; ++e) env_s.emplace_back(*e);
+  auto overridden = [&](const char* e) {
+    for (const auto& x : extra_env) {
+      size_t eq = x.find('=');
+      if (eq != std::string::npos && std::strncmp(e, x.c_str(), eq + 1) == 0) return true;
+    }
+    return false;
+  };
+  for (char** e = environ; *e; ++e) {
+    if (!overridden(*e)) env_s.emplace_back(*e);
+  }
   env_s.insert(env_s.end(), extra_env.begin(), extra_env.end());
   std::vector<char*> args, envp;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -347,13 +356,14 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const std
 std::string QuoteChildOutput(std::string_view text, size_t max_bytes) {
   static const char* kHex = "0123456789abcdef";
   std::string out;
-  size_t end = std::min(text.size(), max_bytes);
+  size_t end = text.size();
   auto hex = [&](unsigned char c) {
     out += "\\x";
     out += kHex[c >> 4];
     out += kHex[c & 15];
   };
-  for (size_t i = 0; i < end;) {
+  size_t i = 0;
+  while (i < end && out.size() < max_bytes) {
     unsigned char c = static_cast<unsigned char>(text[i]);
     if (c == '\n') out += "\\n", ++i;
     else if (c == '\t') out += "\\t", ++i;
@@ -383,7 +393,7 @@ std::string QuoteChildOutput(std::string_view text, size_t max_bytes) {
       }
     }
   }
-  if (text.size() > max_bytes) out += "…";
+  if (i < end) out += "…";
   return out;
 }
 

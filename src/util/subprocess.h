@@ -31,8 +31,8 @@ struct ProcessResult {
 };
 
 // Runs argv[0] (a path: it is not searched on PATH) with argv, no shell, the current
-// environment plus `extra_env` ("K=V"), `stdin_text` on its standard input, in its own
-// process group. The call returns when the direct child has exited (and its pipes closed,
+// environment with `extra_env` ("K=V", replacing an inherited K), `stdin_text` on its
+// standard input, in its own process group. The call returns when the direct child has exited (and its pipes closed,
 // or the grace passed), when the timeout passes, or when an output cap is passed; in the
 // last two cases the child is killed. Either way every remaining process of the group and
 // every descendant that left it (setsid, double fork) is killed before returning: the
@@ -44,9 +44,9 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const std
 Result<ProcessResult> RunProcess(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env = {},
                                  const std::string& stdin_text = "", double timeout_seconds = 0);
 
-// A child's output made safe to quote in a message shown on a terminal: at most
-// `max_bytes` of it (then "…"), control characters (C0, DEL, C1) and bytes that are not
-// UTF-8 written as \n, \t, \r or \xHH, so no escape sequence reaches the terminal.
+// A child's output made safe to quote in a message shown on a terminal: control
+// characters (C0, DEL, C1) and bytes that are not UTF-8 written as \n, \t, \r or \xHH, so
+// no escape sequence reaches the terminal; cut (then "…") once about `max_bytes` are written.
 std::string QuoteChildOutput(std::string_view text, size_t max_bytes = 1000);
 
 }  // namespace oep

@@ -141,4 +141,5 @@ TEST_CASE("quoted child output cannot drive the terminal", "[subprocess]") {
   CHECK(QuoteChildOutput("caf\xc3\xa9 \xe2\x9c\x93") == "caf\xc3\xa9 \xe2\x9c\x93");  // UTF-8 kept
   CHECK(QuoteChildOutput("\xff\xc3") == "\\xff\\xc3");               // not UTF-8
   CHECK(QuoteChildOutput("abcdef", 3) == "abc…");
+  CHECK(QuoteChildOutput(std::string(2000, '\0')).size() < 1010);  // the bound is on what is printed
 }
