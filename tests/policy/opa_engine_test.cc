@@ -204,9 +204,9 @@ TEST_CASE("any other command wrapper or option is refused", "[opa-engine][bad-in
   for (const char* wrapper : {"bash -c", "nice -n ten", "prlimit --core=0", "sudo -E", "docker run --privileged img",
                               "docker run --init --network none -v /data:/data img", "docker run img", "env FOO=1",
                               "docker run --init -v /data:/data:ro img",
-                              "docker run --init --network none -v /var/run/docker.sock:/s:ro img",
-                              "docker run --init --network none --user=0 img",
-                              "docker run --init --network none -v /:/host:ro img"}) {
+                              "docker run --init --network=none -v /var/run/docker.sock:/s:ro img",
+                              "docker run --init --network=none --user=0 img",
+                              "docker run --init --network=none -v /:/host:ro img"}) {
     INFO(wrapper);
     RunResult r = d.Cf("opa", Shim(), {std::string("OEP_OPA_COMMAND_WRAPPER=") + wrapper});
     CHECK(r.exit_code == 2);
