@@ -161,6 +161,11 @@ bool ReadAvailable(int fd, std::string& to, size_t cap, bool* overflow) {
   for (;;) {
     ssize_t got = ::read(fd, buf, sizeof buf);
     if (got > 0) {
+      // Growing by doubling would copy (and briefly hold) up to 1.5x the cap; a bounded cap
+      // is reserved once instead, when the output outgrows its first megabyte.
+      if (to.size() + static_cast<size_t>(got) > to.capacity() && to.size() >= (1u << 20) && cap <= (1u << 30)) {
+        to.reserve(cap);
+      }
       size_t room = cap - std::min(cap, to.size());
       to.append(buf, std::min(room, static_cast<size_t>(got)));
       if (static_cast<size_t>(got) > room) {
