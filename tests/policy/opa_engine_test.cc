@@ -26,12 +26,12 @@ struct Demo {
     return path;
   }
   RunResult Cf(const std::string& engine, const std::string& opa, std::vector<std::string> extra_env = {},
-               const std::string& id = "pder_oep_demo_read_diff_0001") {
+               const std::string& id = "pder_oep_demo_read_diff_0001",
+               const std::string& bundle = RepoRoot() + "/permissions/policy/counterfactual/budget_per_run_cap.rego") {
     extra_env.push_back("OEP_OPA_BIN_PATH=" + opa);
     extra_env.push_back(shim_env);
-    return RunOep({"replay", id, "--state-path", store, "--counterfactual", "--engine", engine, "--policy-bundle",
-                   RepoRoot() + "/permissions/policy/counterfactual/budget_per_run_cap.rego", "--output-format", "jsonl",
-                   "--replay-timestamp-utc", "2026-11-25T00:00:00Z"},
+    return RunOep({"replay", id, "--state-path", store, "--counterfactual", "--engine", engine, "--policy-bundle", bundle,
+                   "--output-format", "jsonl", "--replay-timestamp-utc", "2026-11-25T00:00:00Z"},
                   extra_env);
   }
 };
@@ -55,6 +55,32 @@ TEST_CASE("both engines agree on the demo decisions", "[opa-engine]") {
     INFO(r.err);
     CHECK(r.exit_code == 0);
     CHECK_THAT(r.out, Catch::Contains("\"agree\":true"));
+  }
+}
+
+TEST_CASE("both engines agree on the demo and reference policies through OPA 0.61 and 1.x", "[opa-engine]") {
+  Demo d;
+  std::vector<std::string> bundles = {RepoRoot() + "/permissions/policy/tool_permissions.rego"};
+  for (const char* p : {"approval_per_step_escalation", "budget_per_run_cap", "workflow_step_bound"}) {
+    bundles.push_back(RepoRoot() + "/permissions/policy/counterfactual/" + p + ".rego");
+  }
+  if (std::string ref = CorpusDir("oep-reference"); !ref.empty()) {
+    bundles.push_back(ref + "/permissions/policy/tool_permissions.rego");
+    for (const char* p : {"approval_per_step_escalation", "budget_per_run_cap", "compound_reliability_step_bound"}) {
+      bundles.push_back(ref + "/permissions/policy/counterfactual/" + p + ".rego");
+    }
+  } else {
+    WARN("../shared/corpus/oep-reference is absent: the reference policies are skipped");
+  }
+  for (const char* version : {"0.61.0", "1.4.2"}) {
+    for (const auto& bundle : bundles) {
+      for (const char* id : {"pder_oep_demo_read_diff_0001", "pder_oep_demo_write_file_0002"}) {
+        RunResult r = d.Cf("both", Shim(), {std::string("OEP_SHIM_OPA_VERSION=") + version}, id, bundle);
+        INFO(version << " " << bundle << " " << id << ": " << r.err);
+        CHECK(r.exit_code == 0);
+        CHECK_THAT(r.out, Catch::Contains("\"agree\":true"));
+      }
+    }
   }
 }
 
