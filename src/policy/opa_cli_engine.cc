@@ -75,7 +75,9 @@ std::vector<std::string> Command(const OpaCliConfig& config, std::initializer_li
 Status ProcessFailure(const OpaCliConfig& config, const std::string& what, const ProcessResult& r) {
   const std::string who = config.binary + " " + what;
   if (r.timed_out) {
-    return Status::IOError(who + " timed out after " + std::to_string(config.timeout_seconds) +
+    std::ostringstream seconds;
+    seconds << config.timeout_seconds;
+    return Status::IOError(who + " timed out after " + seconds.str() +
                            " s (OEP_OPA_EVAL_TIMEOUT_SECONDS); its process group was killed");
   }
   if (r.stdout_overflow || r.stderr_overflow) {
