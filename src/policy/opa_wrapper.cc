@@ -85,7 +85,7 @@ Status CheckDocker(const std::vector<std::string>& words, size_t& i) {
     } else if (o == "--rm" || o == "-i" || o == "--read-only") {
     } else if ((StartsWith(o, "--memory=") || StartsWith(o, "--cpus=")) && o.find('=') + 1 < o.size()) {
     } else if (StartsWith(o, "--user=")) {
-      if (IsRootUser(o.substr(7))) return Refuse("docker " + o + " (root, user or group 0)");
+      if (IsRootUser(o.substr(7))) return Refuse("docker " + o + " (an empty user, root, or user or group 0)");
     } else if (o == "-v" && i + 1 < words.size()) {
       const std::string& mount = words[++i];
       if (mount.size() < 3 || mount.substr(mount.size() - 3) != ":ro" || std::count(mount.begin(), mount.end(), ':') != 2) {
