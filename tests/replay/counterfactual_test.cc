@@ -157,3 +157,16 @@ TEST_CASE("a decision is re-decided at the query it was recorded at unless --que
   INFO(boolean.err);
   CHECK(boolean.out == "\"allow->deny\"\n");  // false is a deny, not undefined
 }
+
+TEST_CASE("--engine auto refuses an OPA binary it cannot trust instead of falling back to native", "[counterfactual][bad-input]") {
+  Demo d;
+  RunResult r = d.Cf("pder_oep_demo_read_diff_0001", "budget_per_run_cap.rego", {"--engine", "auto"});
+  // With no binary at all, auto is the native engine.
+  CHECK(r.exit_code == 0);
+  RunResult refused = RunOep({"replay", "pder_oep_demo_read_diff_0001", "--state-path", d.store, "--counterfactual",
+                              "--policy-bundle", RepoRoot() + "/permissions/policy/counterfactual/budget_per_run_cap.rego",
+                              "--engine", "auto"},
+                             {"OEP_OPA_BIN_PATH=relative/opa"});
+  CHECK(refused.exit_code == 2);
+  CHECK_THAT(refused.err, Catch::Contains("OEP_OPA_BIN_PATH=relative/opa"));
+}
