@@ -1,8 +1,11 @@
 #include "replay/impact.h"
 
+#include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstdlib>
 #include <future>
+#include <memory>
 #include <memory>
 #include <sstream>
 
@@ -18,7 +21,8 @@ using rapidjson::Value;
 // One decision's verdict, computed on a worker thread.
 struct Verdict {
   std::string id, query, tool, actor;
-  Outcome original, counterfactual;
+  Outcome original, counterfactual;  // without their values once compared (see JudgeRange)
+  std::vector<std::string> changed;  // original.ChangedFields(counterfactual)
   bool evaluative = false;
   std::string error;  // the decision could not be re-decided (no input, unreadable packet)
   std::string disagreement;  // --engine both: what the two engines said, when they differ
@@ -29,22 +33,35 @@ struct Batch {
   std::map<std::string, std::string> detached;  // OPA inputs recorded beside packets
 };
 
-// Judges rows [begin, end): reads each stored decision, then decides them all under the
-// substituted engine (and the baseline engine, when given) in one call each.
-Status JudgeRange(const ImpactOptions& options, const PolicyEngine& engine, const PolicyEngine* baseline, Batch& batch,
-                  size_t begin, size_t end, std::vector<Verdict>& verdicts) {
+// One worker's memory, reused batch after batch (the batches run on new threads: what a
+// worker allocates per decision it frees before returning).
+struct WorkerScratch {
+  // Stored bodies are canonical JSON this store wrote, parsed in place into one pool.
+  static constexpr size_t kChunk = 64 << 10;
+  std::unique_ptr<char[]> chunk{new char[kChunk]};
+  rapidjson::MemoryPoolAllocator<> pool{chunk.get(), kChunk};
   std::vector<StoredDecision> decisions;
   std::vector<size_t> at;  // verdict index of each decision
-  decisions.reserve(end - begin);
-  // One document and its memory for every row (the hot loop allocates nothing per row to
-  // parse); stored bodies are canonical JSON this store wrote, parsed in place.
-  constexpr size_t kChunk = 64 << 10;
-  std::unique_ptr<char[]> chunk(new char[kChunk]);
-  rapidjson::MemoryPoolAllocator<> pool(chunk.get(), kChunk);
+  std::vector<DecisionRequest> requests;
+  std::vector<Decided> decided, base;
+};
+
+// Judges rows [begin, end): reads each stored decision, then decides them all under the
+// substituted engine (and the baseline engine, when given) in one call each.
+Status JudgeChunk(const ImpactOptions& options, const PolicyEngine& engine, const PolicyEngine* baseline, Batch& batch,
+                  size_t begin, size_t end, std::vector<Verdict>& verdicts, WorkerScratch& scratch) {
+  std::vector<StoredDecision>& decisions = scratch.decisions;
+  std::vector<size_t>& at = scratch.at;
+  decisions.clear();
+  at.clear();
+  rapidjson::MemoryPoolAllocator<>& pool = scratch.pool;
   rapidjson::Document body(&pool);
   for (size_t i = begin; i < end; ++i) {
     StoredArtifact& row = batch.rows[i];
     Verdict& v = verdicts[i];
+    v.error.clear();  // the buffer holds an earlier batch's verdict
+    v.disagreement.clear();
+    v.changed.clear();
     v.id = row.id;
     pool.Clear();
     body.ParseInsitu<rapidjson::kParseFullPrecisionFlag>(row.body.data());  // consumes the row
@@ -66,32 +83,44 @@ Status JudgeRange(const ImpactOptions& options, const PolicyEngine& engine, cons
     decisions.push_back(std::move(d));
     at.push_back(i);
   }
-  std::vector<DecisionRequest> requests(decisions.size());
+  std::vector<DecisionRequest>& requests = scratch.requests;
+  requests.resize(decisions.size());
   for (size_t k = 0; k < decisions.size(); ++k) {
     const StoredDecision& d = decisions[k];
     requests[k] = {verdicts[at[k]].query, &*d.input, d.pinned_time_ns, d.nd_builtin_cache ? &*d.nd_builtin_cache : nullptr};
   }
-  auto decided = engine.Decide(requests);
-  if (!decided.ok()) return decided.status();
-  std::optional<std::vector<Decided>> base;
-  if (baseline) {
-    auto b = baseline->Decide(requests);
-    if (!b.ok()) return b.status();
-    base = std::move(*b);
-  }
+  OEP_RETURN_IF_ERROR(engine.Decide(requests, scratch.decided));
+  if (baseline) OEP_RETURN_IF_ERROR(baseline->Decide(requests, scratch.base));
   for (size_t k = 0; k < decisions.size(); ++k) {
     Verdict& v = verdicts[at[k]];
-    Decided& d = (*decided)[k];
+    Decided& d = scratch.decided[k];
     v.counterfactual = std::move(d.outcome);
     v.evaluative = v.evaluative || !d.evaluative_reasons.empty();
     if (d.compared && d.Disagrees()) {
       v.disagreement = v.id + ": native " + (v.counterfactual.kind == Outcome::Kind::kDefined ? v.counterfactual.ValueJson() : v.counterfactual.decision) +
                        ", opa " + (d.compared->kind == Outcome::Kind::kDefined ? d.compared->ValueJson() : d.compared->decision);
     }
-    if (base) {
-      v.original = std::move((*base)[k].outcome);
-      v.evaluative = v.evaluative || !(*base)[k].evaluative_reasons.empty();
+    if (baseline) {
+      v.original = std::move(scratch.base[k].outcome);
+      v.evaluative = v.evaluative || !scratch.base[k].evaluative_reasons.empty();
     }
+    // Compared here, and the values released on the thread that built them: the tally
+    // needs only the decision fields.
+    v.changed = v.original.ChangedFields(v.counterfactual);
+    v.original.value.reset();
+    v.counterfactual.value.reset();
+  }
+  decisions.clear();  // freed by the thread that built them (the next batch runs on another)
+  return Status::Ok();
+}
+
+// Judges rows [begin, end) in chunks of the engines' preferred size: few decisions alive
+// at once keep a native worker's memory hot; the OPA CLI engine takes the range at once.
+Status JudgeRange(const ImpactOptions& options, const PolicyEngine& engine, const PolicyEngine* baseline, Batch& batch,
+                  size_t begin, size_t end, std::vector<Verdict>& verdicts, WorkerScratch& scratch) {
+  size_t step = std::max<size_t>(1, std::min(engine.PreferredBatch(), baseline ? baseline->PreferredBatch() : SIZE_MAX));
+  for (size_t b = begin; b < end; b += std::min(step, end - b)) {
+    OEP_RETURN_IF_ERROR(JudgeChunk(options, engine, baseline, batch, b, std::min(end, b + std::min(step, end - b)), verdicts, scratch));
   }
   return Status::Ok();
 }
@@ -119,8 +148,8 @@ void Count(ImpactCounts& c, const Verdict& v, const std::vector<std::string>& ch
 }
 
 void Tally(ImpactReport& report, const Verdict& v, int examples) {
-  std::vector<std::string> changed;
-  if (v.error.empty()) changed = v.original.ChangedFields(v.counterfactual);
+  static const std::vector<std::string> kNone;
+  const std::vector<std::string>& changed = v.error.empty() ? v.changed : kNone;
   Count(report.counts, v, changed);
   if (!v.query.empty()) Count(report.by_query[v.query], v, changed);
   if (!v.disagreement.empty() && report.first_disagreements.size() < 10) report.first_disagreements.push_back(v.disagreement);
@@ -227,21 +256,30 @@ Result<ImpactReport> RunImpact(Store& store, const ImpactOptions& options, const
     b.detached = std::move(*detached);
     return b;
   };
+  // Three stages overlap: the workers judge batch i while this thread tallies batch i-1
+  // and reads batch i+1.
   auto next = read_batch();
+  std::vector<Verdict> verdicts, previous;  // two buffers, swapped batch after batch
+  std::vector<WorkerScratch> scratch(static_cast<size_t>(options.threads));
+  auto tally_previous = [&] {
+    for (const auto& v : previous) Tally(report, v, options.examples);
+    if (progress && !previous.empty()) progress(report.counts.total);
+  };
   for (;;) {
     if (!next.ok()) return next.status();
     Batch current = std::move(*next);
     if (current.rows.empty()) break;
-    std::vector<Verdict> verdicts(current.rows.size());
+    verdicts.resize(current.rows.size());
     std::vector<std::future<Status>> workers;
     size_t n = current.rows.size();
     size_t per = (n + static_cast<size_t>(options.threads) - 1) / static_cast<size_t>(options.threads);
-    for (size_t begin = 0; begin < n; begin += per) {
+    for (size_t begin = 0, w = 0; begin < n; begin += per, ++w) {
       size_t end = std::min(n, begin + per);
-      workers.push_back(std::async(std::launch::async, [&, begin, end] {
-        return JudgeRange(options, **engine, baseline.get(), current, begin, end, verdicts);
+      workers.push_back(std::async(std::launch::async, [&, begin, end, w] {
+        return JudgeRange(options, **engine, baseline.get(), current, begin, end, verdicts, scratch[w]);
       }));
     }
+    tally_previous();
     next = read_batch();
     Status failed = Status::Ok();
     for (auto& w : workers) {
@@ -249,9 +287,9 @@ Result<ImpactReport> RunImpact(Store& store, const ImpactOptions& options, const
       if (!s.ok() && failed.ok()) failed = s;
     }
     OEP_RETURN_IF_ERROR(failed);
-    for (const auto& v : verdicts) Tally(report, v, options.examples);
-    if (progress) progress(report.counts.total);
+    std::swap(previous, verdicts);
   }
+  tally_previous();
   return report;
 }
 

@@ -158,7 +158,7 @@ TEST_CASE("a decision is re-decided at the query it was recorded at unless --que
   CHECK(boolean.out == "\"allow->deny\"\n");  // false is a deny, not undefined
 }
 
-TEST_CASE("--engine auto refuses an OPA binary it cannot trust instead of falling back to native", "[counterfactual][bad-input]") {
+TEST_CASE("engine auto refuses an OPA binary it cannot trust instead of falling back to native", "[counterfactual][bad-input]") {
   Demo d;
   RunResult r = d.Cf("pder_oep_demo_read_diff_0001", "budget_per_run_cap.rego", {"--engine", "auto"});
   // With no binary at all, auto is the native engine.
