@@ -303,3 +303,40 @@ TEST_CASE("an unreadable ELS file is an error, not a verdict", "[ledger][bad-inp
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("bad.jsonl: line 1"));
 }
+
+TEST_CASE("negative and huge entry ids are failures, not crashes", "[ledger][tamper]") {
+  SECTION("negative, in the ledger and the row that names it") {
+    SealedDemo d;
+    TamperSql(d.store, "UPDATE ledger SET entry_id = -5 WHERE entry_id = (SELECT ledger_entry FROM manifests); "
+                       "UPDATE manifests SET ledger_entry = -5");
+    RunResult r = d.Verify();
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.out, Catch::Contains("FAIL chain store: entry 1: entry_id -5 is not positive"));
+  }
+  SECTION("huge, in the ledger only") {
+    SealedDemo d;
+    TamperSql(d.store, "UPDATE ledger SET entry_id = 4000000000000000000 WHERE entry_id = (SELECT ledger_entry FROM manifests)");
+    RunResult r = d.Verify();
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.out, Catch::Contains("manifests/rmf_oep_code_review_demo_v0 is not covered by the ledger"));
+  }
+  SECTION("huge, in the ledger and the row") {
+    SealedDemo d;
+    TamperSql(d.store, "UPDATE ledger SET entry_id = 4000000000000000000 WHERE entry_id = (SELECT ledger_entry FROM "
+                       "manifests); UPDATE manifests SET ledger_entry = 4000000000000000000");
+    RunResult r = d.Verify();
+    INFO(r.out << r.err);
+    CHECK((r.exit_code == 0 || r.exit_code == 1));  // renumbered, not crashed
+    CHECK_THAT(r.out, Catch::Contains("summary: "));
+  }
+}
+
+TEST_CASE("verify --chain finds a join-key column edited alone", "[ledger][tamper]") {
+  SealedDemo d;
+  TamperSql(d.store, "UPDATE decisions SET tool_name = 'read_diff' WHERE decision_id = 'pder_oep_demo_write_file_0002'");
+  RunResult r = d.Verify();
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.out, Catch::Contains("FAIL derived columns") && Catch::Contains("decisions/pder_oep_demo_write_file_0002"));
+}
