@@ -54,6 +54,15 @@ void SubproofRanges(uint64_t m, uint64_t begin, uint64_t end, bool complete, std
 
 bool IsPowerOfTwo(uint64_t n) { return n != 0 && (n & (n - 1)) == 0; }
 
+// RFC 9162 2.1.3.2 / 2.1.4.2: "right-shift both fn and sn equally until either LSB(fn) is
+// set or fn is 0".
+void ShiftToOddOrZero(uint64_t& fn, uint64_t& sn) {
+  while (fn != 0 && !(fn & 1)) {
+    fn >>= 1;
+    sn >>= 1;
+  }
+}
+
 }  // namespace
 
 Hash LeafHash(std::string_view leaf_data) {
@@ -133,12 +142,7 @@ bool VerifyInclusion(uint64_t index, uint64_t size, const Hash& leaf, const std:
     if (sn == 0) return false;
     if ((fn & 1) || fn == sn) {
       r = NodeHash(p, r);
-      if (!(fn & 1)) {
-        while (fn != 0 && !(fn & 1)) {
-          fn >>= 1;
-          sn >>= 1;
-        }
-      }
+      ShiftToOddOrZero(fn, sn);
     } else {
       r = NodeHash(r, p);
     }
@@ -170,12 +174,7 @@ bool VerifyConsistency(uint64_t old_size, uint64_t new_size, const std::vector<H
     if ((fn & 1) || fn == sn) {
       fr = NodeHash(c, fr);
       sr = NodeHash(c, sr);
-      if (!(fn & 1)) {
-        while (fn != 0 && !(fn & 1)) {
-          fn >>= 1;
-          sn >>= 1;
-        }
-      }
+      ShiftToOddOrZero(fn, sn);
     } else {
       sr = NodeHash(sr, c);
     }

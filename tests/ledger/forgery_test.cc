@@ -8,6 +8,7 @@
 
 #include "crypto/sha256.h"
 #include "ledger/ledger.h"
+#include "store/store.h"
 #include "support/support.h"
 
 using namespace oep::test;
@@ -22,30 +23,22 @@ const std::vector<std::string> kRowTables = {"manifests",  "events", "human_revi
 // Recomputes prev_hash and entry_hash of every entry of `chain`, in seq order, as an
 // attacker who knows the hashing rules (src/ledger/ledger.h) would.
 void Rechain(const std::string& path, const std::string& chain) {
+  std::vector<oep::LedgerEntry> entries;
+  {
+    auto store = oep::Store::Open(path, oep::Store::Mode::kReadOnly);
+    REQUIRE(store.ok());
+    REQUIRE((*store)->ForEachLedgerEntry(chain, [&](oep::LedgerEntry& e) {
+      entries.push_back(std::move(e));
+      return oep::Status::Ok();
+    }).ok());
+  }
   TamperSql(path, "SELECT 1");  // drops the append-only triggers
   SQLite::Database db(path, SQLite::OPEN_READWRITE);
-  SQLite::Statement q(db, "SELECT entry_id, seq, kind, artifact_table, artifact_id, content_hash, source, payload "
-                          "FROM ledger WHERE chain_id = ? ORDER BY seq");
-  q.bind(1, chain);
   std::string prev(oep::kGenesisHash);
-  std::vector<oep::LedgerEntry> entries;
-  while (q.executeStep()) {
-    oep::LedgerEntry e;
-    e.entry_id = q.getColumn(0).getInt64();
-    e.chain_id = chain;
-    e.seq = q.getColumn(1).getInt64();
-    e.kind = q.getColumn(2).getString();
-    e.artifact_table = q.getColumn(3).getString();
-    e.artifact_id = q.getColumn(4).getString();
-    e.content_hash = q.getColumn(5).getString();
-    e.source = q.getColumn(6).getString();
-    e.payload = q.getColumn(7).getString();
+  for (auto& e : entries) {
     e.prev_hash = prev;
     e.entry_hash = oep::ComputeEntryHash(e);
     prev = e.entry_hash;
-    entries.push_back(e);
-  }
-  for (const auto& e : entries) {
     SQLite::Statement u(db, "UPDATE ledger SET prev_hash = ?, entry_hash = ? WHERE entry_id = ?");
     u.bind(1, e.prev_hash);
     u.bind(2, e.entry_hash);
