@@ -34,7 +34,7 @@ void AddRegoVerbs(CLI::App& app, int& exit_code) {
     int floor = 0;
     size_t max_failures = 50;
     rego::OpaEvalOptions eval;
-    std::string input_file, format = "json";
+    std::string input_file;
     bool v0_compatible = false;
     std::vector<std::string> test_paths;
   };
@@ -52,7 +52,7 @@ void AddRegoVerbs(CLI::App& app, int& exit_code) {
   eval->add_option("-d,--data,-b,--bundle", a->eval.data, "policy / data file or directory");
   eval->add_option("-i,--input", a->input_file, "input document (JSON)");
   eval->add_flag("--stdin-input,-I", a->eval.stdin_input, "read the input document from stdin");
-  eval->add_option("-f,--format", a->format, "json")->check(CLI::IsMember({"json"}));
+  eval->add_option("-f,--format", a->eval.format, "json | raw | pretty")->check(CLI::IsMember({"json", "raw", "pretty"}));
   eval->add_flag("--fail", a->eval.fail, "exit 1 when the result is undefined");
   eval->add_flag("--fail-defined", a->eval.fail_defined, "exit 1 when the result is defined");
   eval->add_flag("--strict-builtin-errors", a->eval.strict_builtin_errors, "built-in errors are fatal");

@@ -15,6 +15,22 @@
 namespace oep::cli {
 namespace {
 
+// The engine the flags name; only the CLI reads the OPA configuration from the
+// environment (OEP_OPA_BIN_PATH, OPA_PATH, PATH, OEP_OPA_EVAL_TIMEOUT_SECONDS, ...).
+Result<PolicyEngineConfig> EngineConfig(const std::string& name, const std::string& bundle) {
+  PolicyEngineConfig config;
+  config.bundle = bundle;
+  if (name != "native") {
+    auto found = OpaCliFromEnv();
+    if (found.ok()) config.opa = *found;
+    else if (name != "auto") return found.status();
+  }
+  auto kind = ParseEngineKind(name, config.opa.has_value());
+  if (!kind.ok()) return kind.status();
+  config.kind = *kind;
+  return config;
+}
+
 int RunReplay(const std::string& state_path, const std::string& id, const std::string& field,
               const std::string& format) {
   auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
@@ -25,10 +41,13 @@ int RunReplay(const std::string& state_path, const std::string& id, const std::s
 }
 
 int RunCounterfactual(const std::string& state_path, const std::string& id, const std::string& field,
-                      const std::string& format, const CounterfactualOptions& options) {
-  if (options.policy_bundle.empty()) {
+                      const std::string& format, CounterfactualOptions options, const std::string& engine_name) {
+  if (options.engine.bundle.empty()) {
     return Fail(Status::InvalidArgument("--counterfactual needs --policy-bundle FILE.rego|DIR"));
   }
+  auto config = EngineConfig(engine_name, options.engine.bundle);
+  if (!config.ok()) return Fail(config.status());
+  options.engine = *config;
   auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
   if (!store.ok()) return Fail(store.status());
   auto record = CounterfactualReplay(**store, id, options);
@@ -42,18 +61,26 @@ int RunCounterfactual(const std::string& state_path, const std::string& id, cons
   return rc;
 }
 
-struct ImpactSave {
+struct ImpactArgs {
+  ImpactOptions options;
+  std::string bundle, engine = "native", format = "human", fail_on;
+  bool json = false;  // --json: --output-format json
   bool save = false;
   std::string label;
 };
 
 // Re-decides on a read-only connection; --save then stores the report in one write batch,
-// so a failed run leaves the store untouched.
-int RunImpactVerb(const std::string& state_path, ImpactOptions options, bool as_json, const ImpactSave& save) {
-  if (options.policy_bundle.empty()) {
+// so a failed run leaves the store untouched. --fail-on gates exit 1 after printing.
+int RunImpactVerb(const std::string& state_path, ImpactArgs args) {
+  if (args.bundle.empty()) {
     return Fail(Status::InvalidArgument("impact needs --policy-bundle FILE.rego|DIR (or `oep impact list|show`)"));
   }
-  if (!save.save && !save.label.empty()) return Fail(Status::InvalidArgument("--label names a saved run; add --save"));
+  if (!args.save && !args.label.empty()) return Fail(Status::InvalidArgument("--label names a saved run; add --save"));
+  if (args.json) args.format = "json";
+  auto config = EngineConfig(args.engine, args.bundle);
+  if (!config.ok()) return Fail(config.status());
+  ImpactOptions& options = args.options;
+  options.engine = *config;
   auto batch = BatchSizeFromEnv();
   if (!batch.ok()) return Fail(batch.status());
   options.batch_size = *batch;
@@ -69,15 +96,32 @@ int RunImpactVerb(const std::string& state_path, ImpactOptions options, bool as_
     if (tty) std::cerr << "\n";
   }
   if (!report.ok()) return Fail(report.status());
-  std::cout << (as_json ? report->ToJson() + "\n" : report->RenderHuman());
-  if (!save.save) return 0;
-  return WriteBatch(path, [&](Store& store) -> Status {
-    auto run = SaveImpactRun(store, *report, NowUtc(), save.label);
-    if (!run.ok()) return run.status();
-    (as_json ? std::cerr : std::cout) << "saved as counterfactual run " << run->run_id << " (oep impact show "
-                                      << run->run_id << ")\n";
-    return Status::Ok();
-  });
+  std::vector<std::string> gate;
+  if (!args.fail_on.empty()) {
+    auto met = FailOnConditions(*report, args.fail_on);
+    if (!met.ok()) return Fail(met.status());
+    gate = *met;
+  }
+  if (args.format == "json") std::cout << report->ToJson() << "\n";
+  else if (args.format == "markdown") std::cout << report->RenderMarkdown();
+  else std::cout << report->RenderHuman();
+  if (args.save) {
+    int rc = WriteBatch(path, [&](Store& store) -> Status {
+      auto run = SaveImpactRun(store, *report, NowUtc(), args.label);
+      if (!run.ok()) return run.status();
+      (args.format == "human" ? std::cout : std::cerr)
+          << "saved as counterfactual run " << run->run_id << " (oep impact show " << run->run_id << ")\n";
+      return Status::Ok();
+    });
+    if (rc != 0) return rc;
+  }
+  if (!gate.empty()) {
+    std::string met;
+    for (const auto& g : gate) met += (met.empty() ? "" : ", ") + g;
+    std::cerr << "oep: --fail-on " << args.fail_on << ": " << met << "\n";
+    return 1;
+  }
+  return 0;
 }
 
 int RunImpactList(const std::string& state_path, bool as_json) {
@@ -114,9 +158,9 @@ void AddReplayVerbs(CLI::App& app, int& exit_code) {
     std::string state_path, decision_id, field, format;
     bool counterfactual = false;
     CounterfactualOptions cf;
-    ImpactOptions impact;
+    std::string cf_engine = "native";
+    ImpactArgs impact;
     bool json = false;
-    ImpactSave save;
     std::string run_id;
   };
   auto a = std::make_shared<Args>();
@@ -128,35 +172,42 @@ void AddReplayVerbs(CLI::App& app, int& exit_code) {
   replay->add_option("--output-format", a->format, "json | jsonl | human (default: json; human with --counterfactual)")
       ->check(CLI::IsMember({"json", "jsonl", "human"}));
   replay->add_flag("--counterfactual", a->counterfactual, "re-decide under --policy-bundle (also OEP_REPLAY_MODE=counterfactual)");
-  replay->add_option("--policy-bundle", a->cf.policy_bundle, "substituted policy: a .rego file or a bundle directory");
-  replay->add_option("--query", a->cf.query, "decision query (default data.oep.permissions.decision)");
-  replay->add_option("--engine", a->cf.engine, "native | opa | both | auto (opa when a binary is found)")
+  replay->add_option("--policy-bundle", a->cf.engine.bundle, "substituted policy: a .rego file or a bundle directory");
+  replay->add_option("--query", a->cf.query, "decision query (default: the query the decision was recorded at)");
+  replay->add_option("--engine", a->cf_engine, "native | opa | both | auto (opa when a binary is found)")
       ->check(CLI::IsMember({"native", "opa", "both", "auto"}));
   replay->add_option("--replay-timestamp-utc", a->cf.replay_timestamp_utc, "fixed replay timestamp for byte-identical output");
   replay->add_flag("--strip-exclusions", a->cf.strip_exclusions, "omit the fields listed in determinism_exclusions");
   replay->callback([a, &exit_code] {
     const char* mode = std::getenv("OEP_REPLAY_MODE");
     if (a->counterfactual || (mode && std::string(mode) == "counterfactual")) {
-      exit_code = RunCounterfactual(a->state_path, a->decision_id, a->field, a->format.empty() ? "human" : a->format, a->cf);
+      exit_code = RunCounterfactual(a->state_path, a->decision_id, a->field, a->format.empty() ? "human" : a->format, a->cf,
+                                    a->cf_engine);
     } else {
       exit_code = RunReplay(a->state_path, a->decision_id, a->field, a->format.empty() ? "json" : a->format);
     }
   });
 
   auto* impact = app.add_subcommand("impact", "re-decide stored decisions under a substituted policy: what flips");
-  ImpactOptions& io = a->impact;
+  ImpactArgs& ia = a->impact;
+  ImpactOptions& io = ia.options;
   AddStatePath(impact, &a->state_path);
-  impact->add_option("--policy-bundle", io.policy_bundle, "substituted policy: .rego file or bundle directory");
-  impact->add_option("--query", io.query, "decision query (default data.oep.permissions.decision)");
+  impact->add_option("--policy-bundle", ia.bundle, "substituted policy: .rego file or bundle directory");
+  impact->add_option("--baseline-bundle", io.baseline_bundle,
+                     "compare with this policy over the same recorded inputs instead of the recorded decisions");
+  impact->add_option("--query", io.query, "decision query for every decision (default: each decision's recorded query)");
   impact->add_option("--since", io.filter.since, "only decisions at or after this RFC 3339 time");
   impact->add_option("--until", io.filter.until, "only decisions at or before this RFC 3339 time");
   impact->add_option("--tool", io.filter.tool, "only decisions about this tool");
   impact->add_option("--actor", io.filter.actor, "only decisions of this actor id");
   impact->add_option("--limit", io.examples, "flipped decision ids listed per transition")->check(CLI::NonNegativeNumber);
-  impact->add_flag("--json", a->json, "machine-readable report");
-  impact->add_option("--engine", io.engine, "native | opa | auto")->check(CLI::IsMember({"native", "opa", "auto"}));
-  impact->add_flag("--save", a->save.save, "store the report as a counterfactual run (see `oep impact list`)");
-  impact->add_option("--label", a->save.label, "a note saved with the run");
+  impact->add_option("--output-format", ia.format, "human | json | markdown (to paste into a pull request)")
+      ->check(CLI::IsMember({"human", "json", "markdown"}));
+  impact->add_flag("--json", ia.json, "same as --output-format json");
+  impact->add_option("--fail-on", ia.fail_on, "exit 1 when any of these happen: allow->deny,deny->allow,changed,error,disagreement");
+  impact->add_option("--engine", ia.engine, "native | opa | both | auto")->check(CLI::IsMember({"native", "opa", "both", "auto"}));
+  impact->add_flag("--save", ia.save, "store the report as a counterfactual run (see `oep impact list`)");
+  impact->add_option("--label", ia.label, "a note saved with the run");
   impact->require_subcommand(0, 1);
   auto* list = impact->add_subcommand("list", "saved counterfactual runs, oldest first");
   AddStatePath(list, &a->state_path);
@@ -169,7 +220,7 @@ void AddReplayVerbs(CLI::App& app, int& exit_code) {
   show->callback([a, &exit_code] { exit_code = RunImpactShow(a->state_path, a->run_id, a->json); });
   impact->callback([a, impact, &exit_code] {
     if (!impact->get_subcommands().empty()) return;  // list / show ran
-    exit_code = RunImpactVerb(a->state_path, a->impact, a->json, a->save);
+    exit_code = RunImpactVerb(a->state_path, a->impact);
   });
 }
 

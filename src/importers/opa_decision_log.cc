@@ -1,13 +1,13 @@
 #include "importers/opa_decision_log.h"
 
 #include <algorithm>
+#include <map>
 #include <initializer_list>
 #include <string_view>
 #include <vector>
 
 #include "crypto/sha256.h"
 #include "json/json.h"
-#include "replay/outcome.h"
 #include "util/files.h"
 #include "util/gzip.h"
 
@@ -95,10 +95,64 @@ bool TouchesResult(const Value& event) {
   return false;
 }
 
+
+// What an event says about the release it was decided under: its bundles (name ->
+// revision) and labels, canonical. Events with the same release share one manifest.
+std::string ReleaseFacts(const Value& event) {
+  rapidjson::Document facts(rapidjson::kObjectType);
+  auto& a = facts.GetAllocator();
+  for (const char* key : {"bundles", "labels", "revision"}) {
+    if (const Value* v = json::GetMember(event, key)) facts.AddMember(Value(key, a), Value(*v, a), a);
+  }
+  return json::CanonicalOrDie(facts);
+}
+
+std::string ImportedManifestId(const Value& event) {
+  return "rmf_opa_" + crypto::Sha256Hex(ReleaseFacts(event)).substr(0, 20);
+}
+
+// The release manifest recorded for decisions imported without --manifest: the policy
+// layer declared from the logged bundle revisions (its digest is the packets'
+// policy_bundle_version), every layer the log does not carry marked not recorded.
+rapidjson::Document ImportedManifest(const Value& event, const std::string& policy_digest, const std::string& created_at) {
+  rapidjson::Document m(rapidjson::kObjectType);
+  auto& a = m.GetAllocator();
+  auto str = [&](const std::string& s) { return Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a); };
+  m.AddMember("schema_version", "oep.release_manifest.v0", a);
+  m.AddMember("manifest_id", str(ImportedManifestId(event)), a);
+  m.AddMember("created_at", str(created_at), a);
+  Value release(rapidjson::kObjectType);
+  const Value* labels = json::GetMember(event, "labels");
+  std::string id = labels ? json::GetString(*labels, "id") : "";
+  release.AddMember("name", str(id.empty() ? "opa" : "opa " + id), a);
+  release.AddMember("version", str(ReleaseFacts(event)), a);
+  release.AddMember("status", "imported", a);
+  m.AddMember("release", release, a);
+  Value layers(rapidjson::kObjectType);
+  for (const char* layer : {"model", "prompt", "tool_schema", "policy", "workflow", "rollout", "eval", "data_state"}) {
+    bool policy = std::string_view(layer) == "policy";
+    Value b(rapidjson::kObjectType);
+    b.AddMember("layer_type", Value(layer, a), a);
+    b.AddMember("name", policy ? str("opa bundles") : Value("not recorded", a), a);
+    b.AddMember("version", policy ? str(ReleaseFacts(event)) : Value("not recorded", a), a);
+    b.AddMember("uri", policy ? Value("opa-decision-log:bundles", a) : Value("not-recorded:", a), a);
+    b.AddMember("digest", policy ? str(policy_digest) : str("sha256:" + std::string(64, '0')), a);
+    b.AddMember("binding_status", Value(policy ? "declared" : "not_recorded", a), a);
+    b.AddMember("notes", policy ? Value("the digest is over the logged bundle revisions: the log has no bundle bytes", a)
+                                : Value("an OPA decision log does not record this layer", a), a);
+    layers.AddMember(Value(layer, a), b, a);
+  }
+  m.AddMember("layer_bindings", layers, a);
+  Value claims(rapidjson::kArrayType);
+  claims.PushBack("recorded by oep import opa-decision-log from what the log carries (bundle revisions, labels); "
+                  "created_at is the earliest decision imported with it", a);
+  m.AddMember("claim_boundaries", claims, a);
+  return m;
+}
+
 class PacketBuilder {
  public:
-  PacketBuilder(const OpaDecisionLogOptions& options, std::string file_name)
-      : options_(options), file_name_(std::move(file_name)) {}
+  explicit PacketBuilder(const OpaDecisionLogOptions& options) : options_(options) {}
 
   // The packet for one event; errors name `where` + `pointer` + the member and what was expected.
   Result<rapidjson::Document> Build(const Value& event, const std::string& where, const std::string& pointer) {
@@ -133,7 +187,7 @@ class PacketBuilder {
     packet.AddMember("schema_version", "oep.tool_permission_packet.v0", a);
     packet.AddMember("packet_id", str("pder_opa_" + IdSafe(decision_id->GetString())), a);
     packet.AddMember("decision_time", copy(*timestamp), a);
-    packet.AddMember("release_manifest_id", str(options_.manifest_id), a);
+    packet.AddMember("release_manifest_id", str(options_.manifest_id.empty() ? ImportedManifestId(event) : options_.manifest_id), a);
     for (const char* key : {"event_id", "tool_call_id"}) {
       const Value* v = from_input(key);
       packet.AddMember(Value(key, a), IsId(v) ? copy(*v) : str(fallback_id), a);
@@ -167,12 +221,7 @@ class PacketBuilder {
     shaped_or("requested_action", ShapedObject(from_input("action"), {"action_type"}), "action_type", "opa_decision", "name");
     shaped_or("resource", ShapedObject(from_input("resource"), {"type", "id"}), "type", "opa_decision_path", "id");
 
-    auto decision = DecisionBlock(json::GetMember(event, "result"), a);
-    if (!decision.ok()) {
-      return bad("result", "a boolean or an object with a boolean \"allow\" (an allow/deny decision); "
-                           "import one decision path with --path");
-    }
-    packet.AddMember("decision", std::move(*decision), a);
+    packet.AddMember("decision", DecisionBlock(json::GetMember(event, "result"), a), a);
 
     Value policy(rapidjson::kObjectType);
     policy.AddMember("engine", "opa", a);
@@ -199,15 +248,17 @@ class PacketBuilder {
     }
     packet.AddMember("opa_decision_log", log, a);
     packet.AddMember("claim_boundary",
-                     str("imported from the OPA decision log " + file_name_ +
-                         ": fields OPA does not log are marked as not recorded (zero trace and span ids, opa_dl_ "
-                         "event and tool-call ids, the decision path as tool and resource)"),
+                     str("imported from an OPA decision log: fields OPA does not log are marked as not recorded "
+                         "(zero trace and span ids, opa_dl_ event and tool-call ids, the decision path as tool and "
+                         "resource)"),
                      a);
     return packet;
   }
 
  private:
-  static Result<Value> DecisionBlock(const Value* result, rapidjson::Document::AllocatorType& a) {
+  // The packet's decision block: a summary of the logged result (which the packet keeps
+  // whole in opa_decision_log and which replay compares).
+  static Value DecisionBlock(const Value* result, rapidjson::Document::AllocatorType& a) {
     Value d(rapidjson::kObjectType);
     auto text = [&](const Value* v, const char* fallback) {
       return v && v->IsString() && v->GetStringLength() > 0 ? Value(*v, a) : Value(fallback, a);
@@ -229,7 +280,8 @@ class PacketBuilder {
         d.AddMember("decision_code", Value(*code, a), a);
       }
     } else {
-      return Status::InvalidArgument("not a decision");
+      d.AddMember("matched_rule", "unreported", a);
+      d.AddMember("reason", "OPA logged a result that is not an allow/deny decision; it is compared as a value", a);
     }
     return d;
   }
@@ -250,13 +302,12 @@ class PacketBuilder {
   }
 
   const OpaDecisionLogOptions& options_;
-  std::string file_name_;
 };
 
 class Importer {
  public:
-  Importer(Ingester& ingester, const OpaDecisionLogOptions& options, const std::string& file)
-      : ingester_(ingester), options_(options), file_(file), builder_(options, file) {}
+  Importer(Store& store, Ingester& ingester, const OpaDecisionLogOptions& options, const std::string& file)
+      : store_(store), ingester_(ingester), options_(options), file_(file), builder_(options) {}
 
   Status AddEvent(const Value& event, int line, const std::string& pointer) {
     RecordLocation loc{file_, line, pointer};
@@ -275,6 +326,7 @@ class Importer {
     }
     auto packet = builder_.Build(event, loc.Where(), pointer);
     if (!packet.ok()) return packet.status();
+    if (options_.manifest_id.empty()) OEP_RETURN_IF_ERROR(AddManifest(event, *packet, loc));
     Status added = ingester_.AddRecord(*packet, loc);
     if (!added.ok()) {
       return Status::InvalidArgument(loc.Where() + ": decision-log event " + json::GetString(event, "decision_id") +
@@ -285,13 +337,51 @@ class Importer {
       OEP_RETURN_IF_ERROR(ingester_.AddDecisionInput(json::GetString(*packet, "packet_id"), *input, loc.Source() + "/input"));
     }
     ++report_.imported;
-    if (!RecordedInputRedactions(*packet).empty()) ++report_.redacted;
+    if (!DecisionLogInputRedactions(json::GetMember(*packet, "opa_decision_log") ? (*packet)["opa_decision_log"] : *packet).empty()) ++report_.redacted;
     return Status::Ok();
   }
 
   OpaDecisionLogReport& report() { return report_; }
 
+  // Adds the release manifest of a packet imported without --manifest unless the store
+  // or this batch has it: re-importing the same release is a no-op, whatever the file.
+  Status AddManifest(const Value& event, const Value& packet, const RecordLocation& loc) {
+    std::string id = json::GetString(packet, "release_manifest_id");
+    auto it = manifests_.find(id);
+    if (it == manifests_.end()) {
+      auto stored = store_.Exists(ArtifactKind::kReleaseManifest, id);
+      if (!stored.ok()) return stored.status();
+      it = manifests_.emplace(id, Pending{*stored, {}, {}, {}}).first;
+    }
+    Pending& p = it->second;
+    if (p.stored) return Status::Ok();
+    std::string time = json::GetString(packet, "decision_time");
+    if (p.created_at.empty() || time < p.created_at) {
+      p.created_at = time;
+      p.doc = ImportedManifest(event, json::GetString(packet, "policy_bundle_version"), time);
+      p.loc = loc;
+    }
+    return Status::Ok();
+  }
+
+  // Adds the manifests collected by AddManifest (one per release, created at its earliest decision).
+  Status AddPendingManifests() {
+    for (auto& [id, p] : manifests_) {
+      if (p.stored) continue;
+      OEP_RETURN_IF_ERROR(ingester_.AddRecord(p.doc, p.loc));
+    }
+    return Status::Ok();
+  }
+
  private:
+  struct Pending {
+    bool stored = false;
+    std::string created_at;
+    rapidjson::Document doc;
+    RecordLocation loc;
+  };
+  std::map<std::string, Pending> manifests_;
+  Store& store_;
   Ingester& ingester_;
   const OpaDecisionLogOptions& options_;
   std::string file_;
@@ -301,12 +391,25 @@ class Importer {
 
 }  // namespace
 
+std::vector<std::string> DecisionLogInputRedactions(const rapidjson::Value& log) {
+  std::vector<std::string> out;
+  for (const char* how : {"erased", "masked"}) {
+    const auto* pointers = json::GetMember(log, how);
+    if (pointers == nullptr || !pointers->IsArray()) continue;
+    for (const auto& p : pointers->GetArray()) {
+      if (!p.IsString()) continue;
+      std::string_view ptr(p.GetString(), p.GetStringLength());
+      if (ptr == "/input" || ptr.rfind("/input/", 0) == 0) {
+        out.push_back("the OPA decision logger " + std::string(how) + " " + std::string(ptr) +
+                      ", so the recorded input is not the input the policy saw");
+      }
+    }
+  }
+  return out;
+}
+
 Result<OpaDecisionLogReport> ImportOpaDecisionLog(Store& store, const std::string& file,
                                                   const OpaDecisionLogOptions& options) {
-  if (options.manifest_id.empty()) {
-    return Status::InvalidArgument("import opa-decision-log needs --manifest ID: the stored release manifest the "
-                                   "decisions were made under");
-  }
   auto bytes = ReadFile(file);
   if (!bytes.ok()) return bytes.status();
   std::string text = std::move(*bytes);
@@ -317,7 +420,7 @@ Result<OpaDecisionLogReport> ImportOpaDecisionLog(Store& store, const std::strin
   }
   auto ingester = Ingester::Begin(store);
   if (!ingester.ok()) return ingester.status();
-  Importer importer(**ingester, options, file);
+  Importer importer(store, **ingester, options, file);
   size_t first = text.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && text[first] == '[') {
     auto doc = json::Parse(text);
@@ -345,6 +448,7 @@ Result<OpaDecisionLogReport> ImportOpaDecisionLog(Store& store, const std::strin
   if (importer.report().events == 0) {
     return Status::InvalidArgument(file + ": no OPA decision-log events (expected a JSON array of events or JSON lines)");
   }
+  OEP_RETURN_IF_ERROR(importer.AddPendingManifests());
   OEP_RETURN_IF_ERROR((*ingester)->Commit());
   importer.report().ingest = (*ingester)->report();
   return importer.report();

@@ -13,11 +13,15 @@
 //   marked as not recorded (zero trace/span ids, "opa_dl_" ids, the decision path as tool).
 // policy_bundle_version is the sha256 of the canonical "bundles" revisions object: the log
 // names bundle revisions, not their bytes. Fields the logger erased or masked under /input
-// make re-decisions of that packet evaluative (see RecordedInputRedactions).
+// make re-decisions of that packet evaluative (see DecisionLogInputRedactions).
 #pragma once
 
 #include <cstdint>
 #include <string>
+
+#include <vector>
+
+#include <rapidjson/document.h>
 
 #include "ingest/ingest.h"
 #include "store/store.h"
@@ -37,6 +41,10 @@ struct OpaDecisionLogReport {
   int64_t other_lines = 0;     // console lines that are not decision-log events
   int64_t redacted = 0;        // packets whose input the logger erased or masked
 };
+
+// Why a logged decision's recorded input is not the input the policy saw: the members of
+// the stored event (`opa_decision_log`) that say the logger erased or masked /input paths.
+std::vector<std::string> DecisionLogInputRedactions(const rapidjson::Value& logged_event);
 
 // One transaction: every event is imported or none is.
 Result<OpaDecisionLogReport> ImportOpaDecisionLog(Store& store, const std::string& file,

@@ -129,9 +129,12 @@ class CanonicalWriter {
   }
 
   Status WriteNumber(const rapidjson::Value& v) {
-    if (v.IsInt64() && v.GetInt64() > -(1LL << 53) && v.GetInt64() < (1LL << 53)) {
+    // Integers keep their exact value up to 64 bits: RFC 8785 would print 2^53 + 1 as
+    // 9007199254740992, and an OPA input's numbers must reach the policy unchanged.
+    if (v.IsInt64() || v.IsUint64()) {
       char buf[32];
-      auto r = std::to_chars(buf, buf + sizeof buf, v.GetInt64());
+      auto r = v.IsInt64() ? std::to_chars(buf, buf + sizeof buf, v.GetInt64())
+                           : std::to_chars(buf, buf + sizeof buf, v.GetUint64());
       out_->append(buf, r.ptr);
       return Status::Ok();
     }

@@ -79,6 +79,8 @@ const std::map<std::string, int> kEvaluatorBuiltinArity = {
     {"time.now_ns", 0}, {"http.send", 1}, {"rand.intn", 2}, {"uuid.rfc4122", 1}, {"net.lookup_ip_addr", 1},
     {"opa.runtime", 0}, {"print", -1}};
 
+bool QueryIterates(const Body& body);
+
 class Evaluator {
  public:
   Evaluator(const Engine::Impl& impl, const std::optional<Value>& input, const EvalOptions& opts)
@@ -92,32 +94,35 @@ class Evaluator {
   bool NamesUserFunction(const TermPtr& fn) const { return ResolveFunctionPath(fn).has_value(); }
   std::optional<std::vector<std::string>> FunctionPath(const TermPtr& fn) const { return ResolveFunctionPath(fn); }
 
-  // Evaluates a query, recording each expression's value (true for unifications).
+  // Evaluates a query as OPA's query compiler does: every expression that is a term (or a
+  // call with a result) and not a unification or negation is captured, and its value is
+  // the expression's value, `false` included; the others report true. When the query has
+  // more than one expression or iterates (see QueryIterates), a captured `false` also fails
+  // the query, as OPA then appends a check of each captured value.
   bool RunQuery(const Body& body, const std::function<bool(const std::vector<Value>&)>& k) {
     ctx_ = nullptr;
+    const bool check_capture = body.size() > 1 || QueryIterates(body);
     std::vector<Value> values(body.size(), Value::Bool(true));
     std::function<bool(size_t)> step = [&](size_t i) -> bool {
       if (i == body.size()) return k(values);
       const Expr& e = body[i];
-      bool plain = e.kind == ExprKind::kTerm && e.withs.empty() &&
-                   !(e.term->kind == TermKind::kCall && !e.term->items[0] && (e.term->name == "eq" || e.term->name == "assign"));
-      if (!plain) {
-        // A query expression with `with`: its value is still reported (OPA does).
-        bool record = e.kind == ExprKind::kTerm && !e.withs.empty() &&
+      bool captured = e.kind == ExprKind::kTerm &&
                       !(e.term->kind == TermKind::kCall && !e.term->items[0] && (e.term->name == "eq" || e.term->name == "assign"));
-        Value* saved = query_value_;
-        query_value_ = record ? &values[i] : nullptr;
+      if (!captured || !e.withs.empty()) {
+        Capture saved = capture_;
+        capture_ = captured ? Capture{&e, &values[i], !check_capture} : Capture{};
         bool r = EvalExpr(e, [&] {
-          query_value_ = saved;
+          Capture inner = capture_;
+          capture_ = saved;
           bool more = step(i + 1);
-          query_value_ = record ? &values[i] : nullptr;
+          capture_ = inner;
           return more;
         });
-        query_value_ = saved;
+        capture_ = saved;
         return r;
       }
       return EvalTerm(e.term, [&](const Value& v) {
-        if (v.is_bool() && !v.as_bool()) return true;
+        if (check_capture && v.is_bool() && !v.as_bool()) return true;
         values[i] = v;
         return step(i + 1);
       });
@@ -362,8 +367,9 @@ class Evaluator {
           return Unify(t->items[1], t->items[2], k);
         }
         return EvalTerm(t, [&](const Value& v) {
-          if (v.is_bool() && !v.as_bool()) return true;
-          if (query_value_) *query_value_ = v;
+          bool captured = capture_.expr == &e;
+          if (v.is_bool() && !v.as_bool() && !(captured && capture_.keep_false)) return true;
+          if (captured) *capture_.slot = v;
           return k();
         });
       }
@@ -1290,10 +1296,61 @@ class Evaluator {
   std::map<std::string, TermPtr> fn_overrides_;
   std::map<std::string, Value> fn_value_overrides_;
   std::string scratch_name_;
-  Value* query_value_ = nullptr;  // RunQuery: where a `with` expression's value goes
+  // RunQuery: the query expression (with `with`) whose value goes to `slot`; `keep_false`
+  // when a false value is the expression's value rather than a failure.
+  struct Capture {
+    const Expr* expr = nullptr;
+    Value* slot = nullptr;
+    bool keep_false = false;
+  };
+  Capture capture_;
   int64_t steps_ = 0;
   int depth_ = 0;
 };
+
+
+// OPA's test for a query that iterates: a reference with a variable after its head, or a
+// call of a relation (walk), outside comprehensions.
+bool TermIterates(const TermPtr& t) {
+  if (!t) return false;
+  switch (t->kind) {
+    case TermKind::kRef:
+      for (size_t i = 1; i < t->items.size(); ++i) {
+        if (t->items[i]->kind == TermKind::kVar) return true;
+      }
+      break;
+    case TermKind::kCall:
+      if (CallName(*t) == "walk") return true;
+      break;
+    case TermKind::kArrayCompr:
+    case TermKind::kSetCompr:
+    case TermKind::kObjectCompr:
+      return false;
+    default: break;
+  }
+  for (const auto& i : t->items) {
+    if (TermIterates(i)) return true;
+  }
+  return false;
+}
+
+bool ExprIterates(const Expr& e) {
+  if (e.negated && ExprIterates(*e.negated)) return true;
+  for (const auto* t : {&e.term, &e.key, &e.value, &e.collection}) {
+    if (TermIterates(*t)) return true;
+  }
+  for (const auto& w : e.withs) {
+    if (TermIterates(w.value)) return true;
+  }
+  return false;
+}
+
+bool QueryIterates(const Body& body) {
+  for (const auto& e : body) {
+    if (ExprIterates(e)) return true;
+  }
+  return false;
+}
 
 void CollectVars(const TermPtr& t, std::vector<std::string>& out);
 
@@ -1822,6 +1879,47 @@ std::variant<std::vector<QueryResult>, RegoError> Engine::Query(const Body& quer
   });
   if (ev.error) return *ev.error;
   return results;
+}
+
+namespace {
+
+void CollectCalls(const TermPtr& t, std::set<std::string>& out);
+
+void CollectCalls(const Body& body, std::set<std::string>& out) {
+  for (const auto& e : body) {
+    for (const auto* t : {&e.term, &e.key, &e.value, &e.collection}) CollectCalls(*t, out);
+    if (e.negated) CollectCalls(Body{*e.negated}, out);
+    if (e.body) CollectCalls(*e.body, out);
+    for (const auto& w : e.withs) {
+      CollectCalls(w.value, out);
+      if (w.value && (w.value->kind == TermKind::kVar || w.value->kind == TermKind::kRef)) out.insert(StaticRefName(w.value));
+    }
+  }
+}
+
+void CollectCalls(const TermPtr& t, std::set<std::string>& out) {
+  if (!t) return;
+  if (t->kind == TermKind::kCall) out.insert(CallName(*t));
+  for (const auto& i : t->items) CollectCalls(i, out);
+  CollectCalls(t->head, out);
+  CollectCalls(t->key, out);
+  if (t->body) CollectCalls(*t->body, out);
+}
+
+}  // namespace
+
+std::vector<std::string> Engine::CalledFunctions() const {
+  std::set<std::string> names;
+  for (const auto& m : impl_->modules) {
+    for (const auto& r : m.rules) {
+      for (const Rule* rule = r.get(); rule != nullptr; rule = rule->else_rule.get()) {
+        CollectCalls(rule->body, names);
+        CollectCalls(rule->value, names);
+        for (const auto& k : rule->keys) CollectCalls(k, names);
+      }
+    }
+  }
+  return {names.begin(), names.end()};
 }
 
 }  // namespace oep::rego

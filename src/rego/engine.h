@@ -42,12 +42,19 @@ class Engine {
   static std::variant<std::unique_ptr<Engine>, RegoError> Compile(std::vector<Module> modules, Value data);
   ~Engine();
 
-  // Every solution of `query`; an empty vector when the query is undefined.
+  // Every solution of `query`; an empty vector when the query is undefined. As in OPA, an
+  // expression that is a term or a call with a result (not `=`, `:=`, `not`) has its value
+  // as the expression's value, `false` included; when the query has several expressions
+  // or iterates, a `false` value fails the query instead.
   std::variant<std::vector<QueryResult>, RegoError> Query(const Body& query, const std::optional<Value>& input,
                                                           const EvalOptions& options = {}) const;
 
   // OPA's compile-time type check of a query (see rego/typecheck.h), once per query text.
   std::optional<RegoError> CheckQueryTypes(const Body& query) const;
+
+  // The names of every function the compiled modules call (built-ins such as http.send
+  // included), sorted: what a policy can do is read from its syntax trees, not its text.
+  std::vector<std::string> CalledFunctions() const;
 
   struct Impl;
 

@@ -16,6 +16,7 @@ struct OpaEvalOptions {
   bool fail_defined = false;  // exit 1 when defined
   bool strict_builtin_errors = false;
   bool v0_compatible = false;
+  std::string format = "json";  // json | raw | pretty, as `opa eval --format`
   std::string query;
 };
 
@@ -25,8 +26,11 @@ struct CliOutput {
   int exit_code = 0;
 };
 
-// {"result":[{"expressions":[{"value","text","location"}],"bindings":{}}]}, "{}" when
-// undefined, {"errors":[{"message","code","location"}]} with exit 2 on error.
+// json: {"result":[{"expressions":[{"value","text","location"}],"bindings":{}}]}, "{}" when
+// undefined; raw: one line per result, its expression values separated by spaces (strings
+// unquoted), nothing when undefined; pretty: one value as indented JSON, bindings as a
+// table, "undefined". Errors: {"errors":[{"message","code","location"}]} with exit 2.
+// A query expression's value is OPA's: `false` is a value (see Engine::Query).
 CliOutput OpaEval(const OpaEvalOptions& options);
 
 // Runs every test_* rule under `paths`: one line per test, a summary, exit 1 on any failure.

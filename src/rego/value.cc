@@ -304,6 +304,7 @@ Value Value::FromRapid(const rapidjson::Value& v) {
     case rapidjson::kStringType: return String(std::string(v.GetString(), v.GetStringLength()));
     case rapidjson::kNumberType:
       if (v.IsInt64()) return Int(v.GetInt64());
+      if (v.IsUint64()) return NumberText(std::to_string(v.GetUint64()));  // exact beyond int64
       return Double(v.GetDouble());
     case rapidjson::kArrayType: {
       Array arr;

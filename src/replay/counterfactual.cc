@@ -5,12 +5,8 @@
 #include <filesystem>
 
 #include "json/json.h"
-#include "policy/opa_cli_engine.h"
 #include "util/files.h"
-#include "rego/parser.h"
-#include "rego/policy_loader.h"
-#include "replay/outcome.h"
-#include "replay/replay.h"
+#include "replay/stored_decision.h"
 #include "util/content_digest.h"
 
 namespace oep {
@@ -19,27 +15,6 @@ namespace {
 using rapidjson::Value;
 
 }  // namespace
-
-std::vector<std::string> NonDeterministicBuiltinsIn(const std::string& bundle) {
-  std::vector<std::string> files;
-  std::error_code ec;
-  if (std::filesystem::is_directory(bundle, ec)) {
-    for (auto& e : std::filesystem::recursive_directory_iterator(bundle, ec)) {
-      if (e.path().extension() == ".rego") files.push_back(e.path().string());
-    }
-  } else {
-    files.push_back(bundle);
-  }
-  std::vector<std::string> found;
-  for (const auto& f : files) {
-    auto text = ReadFile(f);
-    if (!text.ok()) continue;
-    for (const char* b : {"time.now_ns", "http.send", "rand.intn", "uuid.rfc4122", "net.lookup_ip_addr", "opa.runtime"}) {
-      if (text->find(b) != std::string::npos && std::find(found.begin(), found.end(), b) == found.end()) found.push_back(b);
-    }
-  }
-  return found;
-}
 
 namespace {
 
@@ -52,138 +27,58 @@ std::string NowUtc() {
 
 }  // namespace
 
-std::optional<int64_t> ParseRfc3339Ns(std::string_view ts) {
-  // Fixed-width decimal fields: ts[at, at + n) -> value, or -1 when not all digits.
-  auto digits = [&](size_t at, size_t n) -> int {
-    int v = 0;
-    for (size_t i = at; i < at + n; ++i) {
-      if (i >= ts.size() || !std::isdigit(static_cast<unsigned char>(ts[i]))) return -1;
-      v = v * 10 + (ts[i] - '0');
-    }
-    return v;
-  };
-  if (ts.size() < 20 || ts[4] != '-' || ts[7] != '-' || (ts[10] != 'T' && ts[10] != 't') || ts[13] != ':' ||
-      ts[16] != ':') {
-    return std::nullopt;
+namespace {
+
+// The stored decision `id` with the OPA input recorded beside it, if any.
+Result<StoredDecision> LoadStoredDecision(Store& store, std::string_view id, std::string* bundle_digest) {
+  auto row = store.Get(ArtifactKind::kPermissionPacket, id);
+  if (!row.ok()) return row.status();
+  if (!*row) return UnknownIdError(store, ArtifactKind::kPermissionPacket, id, "decision");
+  auto body = json::Parse((*row)->body);
+  if (!body.ok()) return body.status().WithContext("stored decision " + std::string(id));
+  std::optional<std::string> detached;
+  if (!json::GetMember(*body, "opa_input")) {
+    auto input = store.GetDecisionInput(id);
+    if (!input.ok()) return input.status();
+    if (*input) detached = (*input)->body;
   }
-  int y = digits(0, 4), mo = digits(5, 2), d = digits(8, 2), h = digits(11, 2), mi = digits(14, 2), s = digits(17, 2);
-  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60) {
-    return std::nullopt;
-  }
-  // Days from civil date (proleptic Gregorian).
-  y -= mo <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  int64_t days = era * 146097 + doe - 719468;
-  int64_t secs = days * 86400 + h * 3600 + mi * 60 + s;
-  int64_t frac_ns = 0;
-  size_t pos = 19;
-  if (pos < ts.size() && ts[pos] == '.') {
-    int64_t scale = 100000000;
-    for (++pos; pos < ts.size() && std::isdigit(static_cast<unsigned char>(ts[pos])); ++pos, scale /= 10) {
-      frac_ns += (ts[pos] - '0') * scale;
-    }
-  }
-  if (pos < ts.size() && (ts[pos] == '+' || ts[pos] == '-')) {
-    int oh = digits(pos + 1, 2), om = digits(pos + 4, 2);
-    if (oh < 0 || om < 0 || pos + 3 >= ts.size() || ts[pos + 3] != ':') return std::nullopt;
-    int64_t offset = (oh * 3600 + om * 60) * (ts[pos] == '+' ? 1 : -1);
-    secs -= offset;
-  } else if (pos >= ts.size() || (ts[pos] != 'Z' && ts[pos] != 'z')) {
-    return std::nullopt;
-  }
-  return secs * 1000000000 + frac_ns;
+  *bundle_digest = json::GetString(*body, "policy_bundle_version");
+  return ReadStoredDecision(id, *body, detached ? &*detached : nullptr);
 }
+
+}  // namespace
 
 Result<rapidjson::Document> CounterfactualReplay(Store& store, std::string_view decision_id,
                                                  const CounterfactualOptions& options) {
-  auto record = ReplayDecision(store, decision_id);
-  if (!record.ok()) return record.status();
-  const Value* input = json::FindDotted(*record, "opa_input.body");
-  if (input == nullptr) {
+  std::string original_bundle;
+  auto stored = LoadStoredDecision(store, decision_id, &original_bundle);
+  if (!stored.ok()) return stored.status();
+  const StoredDecision& d = *stored;
+  if (!d.input) {
     return Status::NotFound("decision \"" + std::string(decision_id) +
                             "\" has no recorded OPA input, so it cannot be re-decided");
   }
-  auto loaded = rego::LoadPolicy({options.policy_bundle});
-  if (auto* err = std::get_if<rego::RegoError>(&loaded)) {
-    return Status::InvalidArgument("--policy-bundle " + options.policy_bundle + ": " + err->Text());
-  }
-  auto bundle_digest = ContentDigest(options.policy_bundle);
+  auto engine = MakePolicyEngine(options.engine);
+  if (!engine.ok()) return engine.status().WithContext("--policy-bundle");
+  auto bundle_digest = ContentDigest(options.engine.bundle);
   if (!bundle_digest.ok()) return bundle_digest.status();
-  auto query = rego::ParseQuery(options.query);
-  if (auto* err = std::get_if<rego::RegoError>(&query)) {
-    return Status::InvalidArgument("--query: " + err->code + ": " + err->message);
+  std::string query = options.query.empty() ? d.query : options.query;
+  DecisionRequest request{query, &*d.input, d.pinned_time_ns, d.nd_builtin_cache ? &*d.nd_builtin_cache : nullptr};
+  auto decided = (*engine)->Decide({request});
+  if (!decided.ok()) return decided.status();
+  Decided& result = (*decided)[0];
+  if (result.outcome.kind == Outcome::Kind::kError) {
+    return Status::InvalidArgument("evaluating " + query + " under " + options.engine.bundle + ": " + result.outcome.error);
   }
-
-  // Determinism: pinned time, recorded non-deterministic answers only.
-  rego::EvalOptions eval;
-  std::vector<std::string> reasons;
-  int cache_hits = 0;
-  eval.replay = true;
-  eval.evaluative_reasons = &reasons;
-  eval.nd_cache_hits = &cache_hits;
-  std::string decision_time = json::GetString(*record, "decision_time");
-  eval.now_ns = ParseRfc3339Ns(decision_time);
-  if (!eval.now_ns) reasons.push_back("decision_time \"" + decision_time + "\" is not RFC 3339, so time.now_ns is unknown");
-  if (const Value* cache = json::FindDotted(*record, "permission_packet.body.nd_builtin_cache")) {
-    auto v = rego::Value::FromJsonText(json::CanonicalOrDie(*cache));
-    if (v.ok()) eval.nd_builtin_cache = *v;
-  }
-  std::string engine_name = options.engine;
-  std::optional<OpaCliConfig> opa;
-  if (engine_name == "auto" || engine_name == "opa" || engine_name == "both") {
-    auto found = OpaCliFromEnv();
-    if (found.ok()) opa = *found;
-    else if (engine_name != "auto") return found.status();
-    if (engine_name == "auto") engine_name = opa ? "opa" : "native";
-  }
-  // Native engine: pinned clock and recorded non-deterministic answers.
-  std::optional<std::string> native_json;
-  if (engine_name == "native" || engine_name == "both") {
-    auto input_value = rego::Value::FromJsonText(json::CanonicalOrDie(*input));
-    if (!input_value.ok()) return input_value.status();
-    auto result = std::get<rego::LoadedPolicy>(loaded).engine->Query(std::get<rego::Body>(query), *input_value, eval);
-    if (auto* err = std::get_if<rego::RegoError>(&result)) {
-      return Status::InvalidArgument("evaluating " + options.query + " under " + options.policy_bundle + ": " +
-                                     err->code + ": " + err->message);
-    }
-    const auto& rows = std::get<std::vector<rego::QueryResult>>(result);
-    native_json = rows.empty() ? "" : rows[0].expressions.back().ToJson();
-  }
-  // OPA CLI engine: the same query as a subprocess; it cannot be pinned, so a bundle that
-  // names non-deterministic built-ins makes the replay evaluative.
-  std::optional<std::string> opa_json;
-  if (engine_name == "opa" || engine_name == "both") {
-    auto decided = OpaEval(*opa, options.policy_bundle, options.query, json::CanonicalOrDie(*input));
-    if (!decided.ok()) return decided.status();
-    opa_json = decided->defined ? decided->value_json : "";
-    if (engine_name == "opa") {
-      reasons.clear();
-      for (const auto& b : NonDeterministicBuiltinsIn(options.policy_bundle)) {
-        reasons.push_back("the OPA CLI engine cannot pin " + b + ", which the bundle uses");
-      }
-    }
-  }
-  const std::string& chosen = native_json ? *native_json : *opa_json;
-  std::optional<rapidjson::Document> cf_value;
-  if (!chosen.empty()) {
-    cf_value.emplace();
-    cf_value->Parse(chosen.c_str());
-  }
-
-  const Value* packet = json::FindDotted(*record, "permission_packet.body");
-  Outcome original = packet ? RecordedOutcome(*packet) : Outcome::FromJson(json::GetMember(*record, "decision"));
-  if (packet) {
-    for (auto& why : RecordedInputRedactions(*packet)) reasons.push_back(std::move(why));
-  }
-  Outcome counterfactual = Outcome::FromJson(cf_value ? &*cf_value : nullptr);
+  std::vector<std::string> reasons = result.evaluative_reasons;
+  for (const auto& why : d.redactions) reasons.push_back(why);
+  const Outcome& original = d.recorded;
+  const Outcome& counterfactual = result.outcome;
 
   rapidjson::Document out(rapidjson::kObjectType);
   auto& a = out.GetAllocator();
   auto str = [&](const std::string& s) { return Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a); };
-  auto outcome = [&](const Outcome& o, const std::string& bundle, const Value* full) {
+  auto outcome = [&](const Outcome& o, const std::string& bundle) {
     Value v(rapidjson::kObjectType);
     v.AddMember("decision", str(o.decision), a);
     if (o.allow) v.AddMember("allow", Value(*o.allow), a);
@@ -194,37 +89,42 @@ Result<rapidjson::Document> CounterfactualReplay(Store& store, std::string_view 
     v.AddMember("rationale", o.has_reason ? str(o.reason) : Value(rapidjson::kNullType), a);
     v.AddMember("decision_code", o.has_code ? str(o.decision_code) : Value(rapidjson::kNullType), a);
     v.AddMember("policy_bundle_version", str(bundle), a);
-    if (full) v.AddMember("value", Value(*full, a), a);
+    if (o.value) {
+      Value full;
+      o.value->ToRapid(&full, a);
+      v.AddMember("value", full, a);
+    }
     return v;
   };
   out.AddMember("schema_version", "oep.counterfactual_replay.v0", a);
   out.AddMember("replay_mode", "counterfactual", a);
   out.AddMember("decision_id", str(std::string(decision_id)), a);
-  out.AddMember("query", str(options.query), a);
-  Value engine(rapidjson::kObjectType);
-  engine.AddMember("name", str(engine_name), a);
-  engine.AddMember("version", str(engine_name == "opa" ? "opa CLI at " + opa->binary : std::string("oep ") + OEP_VERSION), a);
-  out.AddMember("engine", engine, a);
-  if (native_json && opa_json) {
+  out.AddMember("query", str(query), a);
+  out.AddMember("query_source", str(options.query.empty() ? QuerySourceName(d.query_source) : "--query"), a);
+  Value engine_v(rapidjson::kObjectType);
+  engine_v.AddMember("name", str((*engine)->Name()), a);
+  engine_v.AddMember("version", str((*engine)->Description()), a);
+  out.AddMember("engine", engine_v, a);
+  if (result.compared) {
     // --engine both: the native result is reported; any disagreement is shown here.
+    auto shown = [](const Outcome& o) { return o.kind == Outcome::Kind::kDefined ? o.ValueJson() : o.decision; };
     Value cmp(rapidjson::kObjectType);
-    cmp.AddMember("agree", *native_json == *opa_json, a);
-    cmp.AddMember("native", str(native_json->empty() ? "undefined" : *native_json), a);
-    cmp.AddMember("opa", str(opa_json->empty() ? "undefined" : *opa_json), a);
-    cmp.AddMember("opa_binary", str(opa->binary), a);
+    cmp.AddMember("agree", !result.Disagrees(), a);
+    cmp.AddMember("native", str(shown(result.outcome)), a);
+    cmp.AddMember("opa", str(shown(*result.compared)), a);
+    cmp.AddMember("opa_binary", str(options.engine.opa ? options.engine.opa->binary : ""), a);
     out.AddMember("engine_comparison", cmp, a);
   }
-  out.AddMember("original", outcome(original, json::GetString(*json::GetMember(*record, "policy"), "bundle_digest"),
-                                    json::GetMember(*record, "decision")), a);
-  out.AddMember("counterfactual", outcome(counterfactual, *bundle_digest, cf_value ? &*cf_value : nullptr), a);
+  out.AddMember("original", outcome(original, original_bundle), a);
+  out.AddMember("counterfactual", outcome(counterfactual, *bundle_digest), a);
 
   Value diff(rapidjson::kObjectType);
-  bool decision_changed = original.decision != counterfactual.decision;
-  diff.AddMember("decision_changed", decision_changed, a);
+  std::vector<std::string> changed_fields = original.ChangedFields(counterfactual);
+  diff.AddMember("decision_changed", original.decision != counterfactual.decision, a);
   diff.AddMember("rationale_changed", original.reason != counterfactual.reason, a);
   diff.AddMember("transition", str(original.decision + "->" + counterfactual.decision), a);
   Value changed(rapidjson::kArrayType);
-  for (const auto& f : original.ChangedFields(counterfactual)) changed.PushBack(str(f), a);
+  for (const auto& f : changed_fields) changed.PushBack(str(f), a);
   diff.AddMember("changed_fields", changed, a);
   Value delta(rapidjson::kObjectType), added(rapidjson::kArrayType), removed(rapidjson::kArrayType), same(rapidjson::kArrayType);
   if (original.matched_rule == counterfactual.matched_rule) {
@@ -249,11 +149,11 @@ Result<rapidjson::Document> CounterfactualReplay(Store& store, std::string_view 
                    str(options.replay_timestamp_utc.empty() ? NowUtc() : options.replay_timestamp_utc), a);
   }
   meta.AddMember("determinism_exclusions", exclusions, a);
-  meta.AddMember("nd_builtin_cache_entries_used", cache_hits, a);
+  meta.AddMember("nd_builtin_cache_entries_used", result.nd_cache_hits, a);
   Value why(rapidjson::kArrayType);
   for (const auto& r : reasons) why.PushBack(str(r), a);
   meta.AddMember("evaluative_reasons", why, a);
-  if (eval.now_ns) meta.AddMember("pinned_time_ns", Value(static_cast<int64_t>(*eval.now_ns)), a);
+  if (d.pinned_time_ns) meta.AddMember("pinned_time_ns", Value(static_cast<int64_t>(*d.pinned_time_ns)), a);
   else meta.AddMember("pinned_time_ns", Value(rapidjson::kNullType), a);
   out.AddMember("replay_metadata", meta, a);
   return out;

@@ -10,6 +10,7 @@
 
 #include <rapidjson/document.h>
 
+#include "policy/policy_engine.h"
 #include "store/store.h"
 #include "util/status.h"
 
@@ -18,14 +19,11 @@ namespace oep {
 inline constexpr std::string_view kCounterfactualSchemaPath = "playbooks/schema/counterfactual_replay.v0.schema.json";
 
 struct CounterfactualOptions {
-  std::string policy_bundle;  // .rego file or bundle directory
-  std::string query = "data.oep.permissions.decision";
+  PolicyEngineConfig engine;  // the substituted bundle (.rego file or directory) and engine
+  std::string query;          // empty: the query the decision was recorded at
   // Fixed replay_timestamp_utc for byte-identical output; the current time when empty.
   std::string replay_timestamp_utc;
   bool strip_exclusions = false;  // drop the fields listed in determinism_exclusions
-  // native | opa (the OPA CLI, see policy/opa_cli_engine.h) | both (run the two and
-  // report any disagreement in "engine_comparison") | auto (opa when a binary is found).
-  std::string engine = "native";
 };
 
 // Deterministic: a pure function of the stored evidence and the bundle. time.now_ns is
@@ -37,10 +35,6 @@ Result<rapidjson::Document> CounterfactualReplay(Store& store, std::string_view 
 
 std::string RenderCounterfactualHuman(const rapidjson::Value& record);
 
-// The non-deterministic built-ins a bundle's source names (the OPA CLI cannot pin them).
-std::vector<std::string> NonDeterministicBuiltinsIn(const std::string& bundle);
 
-// Nanoseconds since the epoch of an RFC 3339 UTC timestamp ("2026-11-01T09:15:02Z").
-std::optional<int64_t> ParseRfc3339Ns(std::string_view ts);
 
 }  // namespace oep

@@ -3,79 +3,132 @@
 #include <array>
 #include <cstdlib>
 #include <future>
+#include <sstream>
 
 #include "json/json.h"
-#include "policy/opa_cli_engine.h"
-#include "rego/parser.h"
-#include "rego/policy_loader.h"
-#include "replay/counterfactual.h"
-#include "replay/outcome.h"
+#include "replay/stored_decision.h"
 #include "util/content_digest.h"
 
 namespace oep {
 namespace {
 
+using rapidjson::Value;
+
 // One decision's verdict, computed on a worker thread.
 struct Verdict {
-  std::string id;
+  std::string id, query, tool, actor;
   Outcome original, counterfactual;
   bool evaluative = false;
-  std::string error;
-  std::string input_json;  // kept for the OPA engine, which decides after the batch is read
-  std::vector<std::string> redactions;  // see RecordedInputRedactions
+  std::string error;  // the decision could not be re-decided (no input, unreadable packet)
+  std::string disagreement;  // --engine both: what the two engines said, when they differ
 };
 
-// With `engine` null only the original outcome and the input are read (OPA engine).
-// Parses `row.body` in place (the row is consumed).
-Verdict Judge(const rego::Engine* engine, const rego::Body& query, StoredArtifact& row,
-              const std::map<std::string, std::string>& detached_inputs) {
-  Verdict v;
-  v.id = row.id;
-  rapidjson::Document body;
-  body.ParseInsitu(row.body.data());
-  if (body.HasParseError() || !body.IsObject()) {
-    v.error = row.id + ": stored packet is not JSON";
-    return v;
+struct Batch {
+  std::vector<StoredArtifact> rows;
+  std::map<std::string, std::string> detached;  // OPA inputs recorded beside packets
+};
+
+// Judges rows [begin, end): reads each stored decision, then decides them all under the
+// substituted engine (and the baseline engine, when given) in one call each.
+Status JudgeRange(const ImpactOptions& options, const PolicyEngine& engine, const PolicyEngine* baseline, Batch& batch,
+                  size_t begin, size_t end, std::vector<Verdict>& verdicts) {
+  std::vector<StoredDecision> decisions;
+  std::vector<size_t> at;  // verdict index of each decision
+  decisions.reserve(end - begin);
+  for (size_t i = begin; i < end; ++i) {
+    StoredArtifact& row = batch.rows[i];
+    Verdict& v = verdicts[i];
+    v.id = row.id;
+    rapidjson::Document body;
+    body.ParseInsitu<rapidjson::kParseFullPrecisionFlag>(row.body.data());  // consumes the row
+    if (body.HasParseError() || !body.IsObject()) {
+      v.error = row.id + ": stored packet is not JSON";
+      continue;
+    }
+    auto detached = batch.detached.find(row.id);
+    StoredDecision d = ReadStoredDecision(row.id, body, detached == batch.detached.end() ? nullptr : &detached->second);
+    v.query = options.query.empty() ? d.query : options.query;
+    v.tool = d.tool;
+    v.actor = d.actor;
+    v.original = d.recorded;
+    v.evaluative = !d.redactions.empty();
+    if (!d.input) {
+      v.error = row.id + ": no recorded OPA input";
+      continue;
+    }
+    decisions.push_back(std::move(d));
+    at.push_back(i);
   }
-  v.original = RecordedOutcome(body);
-  v.redactions = RecordedInputRedactions(body);
-  rego::Value input;
-  if (const auto* inline_input = json::GetMember(body, "opa_input")) {
-    if (engine == nullptr) {
-      v.input_json = json::CanonicalOrDie(*inline_input);
-      return v;
+  std::vector<DecisionRequest> requests(decisions.size());
+  for (size_t k = 0; k < decisions.size(); ++k) {
+    const StoredDecision& d = decisions[k];
+    requests[k] = {verdicts[at[k]].query, &*d.input, d.pinned_time_ns, d.nd_builtin_cache ? &*d.nd_builtin_cache : nullptr};
+  }
+  auto decided = engine.Decide(requests);
+  if (!decided.ok()) return decided.status();
+  std::optional<std::vector<Decided>> base;
+  if (baseline) {
+    auto b = baseline->Decide(requests);
+    if (!b.ok()) return b.status();
+    base = std::move(*b);
+  }
+  for (size_t k = 0; k < decisions.size(); ++k) {
+    Verdict& v = verdicts[at[k]];
+    Decided& d = (*decided)[k];
+    v.counterfactual = std::move(d.outcome);
+    v.evaluative = v.evaluative || !d.evaluative_reasons.empty();
+    if (d.compared && d.Disagrees()) {
+      v.disagreement = v.id + ": native " + (v.counterfactual.kind == Outcome::Kind::kDefined ? v.counterfactual.ValueJson() : v.counterfactual.decision) +
+                       ", opa " + (d.compared->kind == Outcome::Kind::kDefined ? d.compared->ValueJson() : d.compared->decision);
     }
-    input = rego::Value::FromRapid(*inline_input);
-  } else if (auto it = detached_inputs.find(row.id); it != detached_inputs.end()) {
-    if (engine == nullptr) {
-      v.input_json = it->second;
-      return v;
+    if (base) {
+      v.original = std::move((*base)[k].outcome);
+      v.evaluative = v.evaluative || !(*base)[k].evaluative_reasons.empty();
     }
-    auto parsed = rego::Value::FromJsonText(it->second);
-    if (!parsed.ok()) {
-      v.error = row.id + ": stored OPA input is not JSON";
-      return v;
-    }
-    input = *parsed;
+  }
+  return Status::Ok();
+}
+
+void Count(ImpactCounts& c, const Verdict& v, const std::vector<std::string>& changed) {
+  ++c.total;
+  if (!v.disagreement.empty()) ++c.disagreements;
+  if (!v.error.empty()) {
+    ++c.errors;
+    return;
+  }
+  if (v.evaluative) ++c.evaluative;
+  if (v.counterfactual.kind == Outcome::Kind::kError || v.original.kind == Outcome::Kind::kError) ++c.errors;
+  if (changed.empty()) {
+    ++c.unchanged;
+  } else if (v.original.decision == "allow" && v.counterfactual.decision == "deny") {
+    ++c.allow_to_deny;
+  } else if (v.original.decision == "deny" && v.counterfactual.decision == "allow") {
+    ++c.deny_to_allow;
+  } else if (v.counterfactual.kind == Outcome::Kind::kUndefined) {
+    ++c.to_undefined;
   } else {
-    v.error = row.id + ": no recorded OPA input";
-    return v;
+    ++c.other_changes;
   }
-  std::vector<std::string> reasons;
-  rego::EvalOptions eval;
-  eval.replay = true;
-  eval.evaluative_reasons = &reasons;
-  eval.now_ns = ParseRfc3339Ns(json::GetString(body, "decision_time"));
-  if (const auto* cache = json::GetMember(body, "nd_builtin_cache")) eval.nd_builtin_cache = rego::Value::FromRapid(*cache);
-  auto result = engine->Query(query, input, eval);
-  if (auto* err = std::get_if<rego::RegoError>(&result)) {
-    v.error = row.id + ": " + err->code + ": " + err->message;
-    return v;
+}
+
+void Tally(ImpactReport& report, const Verdict& v, int examples) {
+  std::vector<std::string> changed;
+  if (v.error.empty()) changed = v.original.ChangedFields(v.counterfactual);
+  Count(report.counts, v, changed);
+  if (!v.query.empty()) Count(report.by_query[v.query], v, changed);
+  if (!v.disagreement.empty() && report.first_disagreements.size() < 10) report.first_disagreements.push_back(v.disagreement);
+  if (!v.error.empty() || v.counterfactual.kind == Outcome::Kind::kError) {
+    if (report.first_errors.size() < 10) report.first_errors.push_back(v.error.empty() ? v.id + ": " + v.counterfactual.error : v.error);
   }
-  const auto& rows = std::get<std::vector<rego::QueryResult>>(result);
-  v.counterfactual = Outcome::FromRego(rows.empty() ? nullptr : &rows[0].expressions.back());
-  v.evaluative = !reasons.empty() || !eval.now_ns || !v.redactions.empty();
-  return v;
+  if (changed.empty()) return;
+  std::string rule_from = v.original.has_matched_rule ? v.original.matched_rule : "-";
+  std::string rule_to = v.counterfactual.has_matched_rule ? v.counterfactual.matched_rule : "-";
+  ++report.rule_transitions[rule_from + " -> " + rule_to];
+  ++report.changed_by_tool[v.tool.empty() ? "-" : v.tool];
+  ++report.changed_by_actor[v.actor.empty() ? "-" : v.actor];
+  ++report.changed_by_rule[rule_from];
+  auto& ex = report.examples[v.original.decision + "->" + v.counterfactual.decision];
+  if (static_cast<int>(ex.size()) < examples) ex.push_back(v.id);
 }
 
 // The filter's members by their JSON names.
@@ -85,48 +138,27 @@ auto FilterMembers(Filter& f) {
                     std::pair{"actor", &f.actor}};
 }
 
-std::string Quote(const std::string& s) {
-  std::string out;
-  json::AppendCanonicalString(s, &out);
-  return out;
+constexpr std::array<std::pair<const char*, int64_t ImpactCounts::*>, 9> kCountFields = {{
+    {"total", &ImpactCounts::total},
+    {"unchanged", &ImpactCounts::unchanged},
+    {"allow_to_deny", &ImpactCounts::allow_to_deny},
+    {"deny_to_allow", &ImpactCounts::deny_to_allow},
+    {"to_undefined", &ImpactCounts::to_undefined},
+    {"other_changes", &ImpactCounts::other_changes},
+    {"evaluative", &ImpactCounts::evaluative},
+    {"errors", &ImpactCounts::errors},
+    {"disagreements", &ImpactCounts::disagreements},
+}};
+
+// Rows of a report: label -> value.
+std::vector<std::pair<std::string, int64_t>> CountRows(const ImpactCounts& c) {
+  return {{"decisions", c.total},         {"unchanged", c.unchanged},
+          {"allow -> deny", c.allow_to_deny}, {"deny -> allow", c.deny_to_allow},
+          {"-> undefined", c.to_undefined}, {"other changes", c.other_changes},
+          {"evaluative", c.evaluative},   {"errors", c.errors}};
 }
 
-// Decides the batch's verdicts through `opa eval`, as many inputs per process as fit in
-// 8 MiB of stdin.
-Status DecideWithOpa(const OpaCliConfig& opa, const ImpactOptions& options, bool evaluative,
-                     std::vector<Verdict>& verdicts) {
-  std::vector<size_t> pending;
-  size_t bytes = 0;
-  auto flush = [&]() -> Status {
-    if (pending.empty()) return Status::Ok();
-    std::vector<std::string> inputs;
-    for (size_t i : pending) inputs.push_back(verdicts[i].input_json);
-    auto decided = OpaEvalBatch(opa, options.policy_bundle, options.query, inputs);
-    if (!decided.ok()) return decided.status();
-    for (size_t k = 0; k < pending.size(); ++k) {
-      Verdict& v = verdicts[pending[k]];
-      rapidjson::Document cf;
-      if ((*decided)[k].defined) cf.Parse((*decided)[k].value_json.c_str());
-      v.counterfactual = Outcome::FromJson((*decided)[k].defined ? &cf : nullptr);
-      v.evaluative = evaluative || !v.redactions.empty();
-    }
-    pending.clear();
-    bytes = 0;
-    return Status::Ok();
-  };
-  for (size_t i = 0; i < verdicts.size(); ++i) {
-    if (!verdicts[i].error.empty()) continue;
-    size_t size = verdicts[i].input_json.size() + 1;
-    if (size + 64 > kOpaStdinLimit) {
-      verdicts[i].error = verdicts[i].id + ": OPA input exceeds 8 MiB";
-      continue;
-    }
-    if (bytes + size + 64 > kOpaStdinLimit) OEP_RETURN_IF_ERROR(flush());
-    pending.push_back(i);
-    bytes += size;
-  }
-  return flush();
-}
+std::string Short(const std::string& digest) { return digest.substr(0, 19) + "…"; }
 
 }  // namespace
 
@@ -143,40 +175,34 @@ Result<int> BatchSizeFromEnv() {
 }
 
 Result<ImpactReport> RunImpact(Store& store, const ImpactOptions& options, const std::function<void(int64_t)>& progress) {
-  auto loaded = rego::LoadPolicy({options.policy_bundle});
-  if (auto* err = std::get_if<rego::RegoError>(&loaded)) {
-    return Status::InvalidArgument("--policy-bundle " + options.policy_bundle + ": " + err->Text());
-  }
-  const rego::Engine& engine = *std::get<rego::LoadedPolicy>(loaded).engine;
-  auto parsed_query = rego::ParseQuery(options.query);
-  if (auto* err = std::get_if<rego::RegoError>(&parsed_query)) return Status::InvalidArgument("--query: " + err->message);
-  const rego::Body& query = std::get<rego::Body>(parsed_query);
-  auto digest = ContentDigest(options.policy_bundle);
-  if (!digest.ok()) return digest.status();
-
-  std::optional<OpaCliConfig> opa;
-  bool opa_evaluative = false;
-  if (options.engine == "opa" || options.engine == "auto") {
-    auto found = OpaCliFromEnv();
-    if (found.ok()) opa = *found;
-    else if (options.engine == "opa") return found.status();
-    opa_evaluative = opa && !NonDeterministicBuiltinsIn(options.policy_bundle).empty();
-  }
+  auto engine = MakePolicyEngine(options.engine);
+  if (!engine.ok()) return engine.status().WithContext("--policy-bundle");
+  std::unique_ptr<PolicyEngine> baseline;
   ImpactReport report;
-  report.policy_bundle = options.policy_bundle;
+  if (!options.baseline_bundle.empty()) {
+    PolicyEngineConfig base_config = options.engine;
+    base_config.bundle = options.baseline_bundle;
+    auto b = MakePolicyEngine(base_config);
+    if (!b.ok()) return b.status().WithContext("--baseline-bundle");
+    baseline = std::move(*b);
+    auto digest = ContentDigest(options.baseline_bundle);
+    if (!digest.ok()) return digest.status();
+    report.baseline_bundle = options.baseline_bundle;
+    report.baseline_digest = *digest;
+  }
+  auto digest = ContentDigest(options.engine.bundle);
+  if (!digest.ok()) return digest.status();
+  report.policy_bundle = options.engine.bundle;
   report.bundle_digest = *digest;
-  report.query = options.query;
-  report.engine = opa ? "opa CLI at " + opa->binary : std::string("native (oep ") + OEP_VERSION + ")";
+  report.query = options.query.empty() ? "recorded" : options.query;
+  report.engine = (*engine)->Description();
   report.filter = options.filter;
   auto next_entry = store.NextLedgerEntryId();
   if (!next_entry.ok()) return next_entry.status();
   report.as_of_ledger_entry = *next_entry - 1;
+
   // Pipeline: while the workers judge batch i, this thread reads batch i+1 (SQLite is
-  // used from this thread only); verdicts are aggregated in id order.
-  struct Batch {
-    std::vector<StoredArtifact> rows;
-    std::map<std::string, std::string> detached;  // OPA inputs recorded beside packets
-  };
+  // used from this thread only); verdicts are tallied in id order.
   std::string after;
   auto read_batch = [&]() -> Result<Batch> {
     Batch b;
@@ -200,112 +226,188 @@ Result<ImpactReport> RunImpact(Store& store, const ImpactOptions& options, const
     Batch current = std::move(*next);
     if (current.rows.empty()) break;
     std::vector<Verdict> verdicts(current.rows.size());
-    std::vector<std::future<void>> workers;
+    std::vector<std::future<Status>> workers;
     size_t n = current.rows.size();
     size_t per = (n + static_cast<size_t>(options.threads) - 1) / static_cast<size_t>(options.threads);
     for (size_t begin = 0; begin < n; begin += per) {
       size_t end = std::min(n, begin + per);
       workers.push_back(std::async(std::launch::async, [&, begin, end] {
-        for (size_t i = begin; i < end; ++i) {
-          verdicts[i] = Judge(opa ? nullptr : &engine, query, current.rows[i], current.detached);
-        }
+        return JudgeRange(options, **engine, baseline.get(), current, begin, end, verdicts);
       }));
     }
     next = read_batch();
-    for (auto& w : workers) w.get();
-    if (opa) OEP_RETURN_IF_ERROR(DecideWithOpa(*opa, options, opa_evaluative, verdicts));
-    for (const auto& v : verdicts) {
-      ++report.total;
-      if (!v.error.empty()) {
-        ++report.errors;
-        if (report.first_errors.size() < 10) report.first_errors.push_back(v.error);
-        continue;
-      }
-      if (v.evaluative) ++report.evaluative;
-      auto changed = v.original.ChangedFields(v.counterfactual);
-      if (changed.empty()) {
-        ++report.unchanged;
-        continue;
-      }
-      std::string transition = v.original.decision + "->" + v.counterfactual.decision;
-      if (v.original.decision == "allow" && v.counterfactual.decision == "deny") ++report.allow_to_deny;
-      else if (v.original.decision == "deny" && v.counterfactual.decision == "allow") ++report.deny_to_allow;
-      else if (v.counterfactual.decision == "undefined" && v.original.decision != "undefined") ++report.to_undefined;
-      else ++report.other_changes;
-      ++report.rule_transitions[(v.original.has_matched_rule ? v.original.matched_rule : "-") + " -> " +
-                                (v.counterfactual.has_matched_rule ? v.counterfactual.matched_rule : "-")];
-      auto& ex = report.examples[transition];
-      if (static_cast<int>(ex.size()) < options.examples) ex.push_back(v.id);
+    Status failed = Status::Ok();
+    for (auto& w : workers) {
+      Status s = w.get();
+      if (!s.ok() && failed.ok()) failed = s;
     }
-    if (progress) progress(report.total);
+    OEP_RETURN_IF_ERROR(failed);
+    for (const auto& v : verdicts) Tally(report, v, options.examples);
+    if (progress) progress(report.counts.total);
   }
   return report;
 }
 
+Result<std::vector<std::string>> FailOnConditions(const ImpactReport& report, const std::string& list) {
+  std::vector<std::string> met;
+  std::stringstream ss(list);
+  for (std::string item; std::getline(ss, item, ',');) {
+    const ImpactCounts& c = report.counts;
+    int64_t n = 0;
+    if (item == "allow->deny") n = c.allow_to_deny;
+    else if (item == "deny->allow") n = c.deny_to_allow;
+    else if (item == "changed") n = c.changed();
+    else if (item == "error") n = c.errors;
+    else if (item == "disagreement") n = c.disagreements;
+    else return Status::InvalidArgument("--fail-on " + item + ": expected allow->deny, deny->allow, changed, error or disagreement");
+    if (n > 0) met.push_back(item + " (" + std::to_string(n) + ")");
+  }
+  return met;
+}
+
 std::string ImpactReport::RenderHuman() const {
-  auto row = [](const std::string& label, int64_t n) {
+  auto row = [](const std::string& label, const std::string& value) {
     std::string line = "  " + label;
-    line.append(label.size() < 26 ? 26 - label.size() : 1, ' ');
-    return line + std::to_string(n) + "\n";
+    line.append(label.size() < 22 ? 22 - label.size() : 1, ' ');
+    return line + value + "\n";
   };
-  std::string out = "Impact of " + policy_bundle + " (" + bundle_digest.substr(0, 19) + "…) on " + query + "\n";
-  out += "  engine                  " + engine + "\n";
+  std::string out = "Impact of " + policy_bundle + " (" + Short(bundle_digest) + ")";
+  out += baseline_bundle.empty() ? " against the recorded decisions\n"
+                                 : " against " + baseline_bundle + " (" + Short(baseline_digest) + ") on the recorded inputs\n";
+  out += row("engine", engine);
+  out += row("query", query == "recorded" ? "each decision's recorded query" : query);
   std::string scope;
   for (const auto& [name, value] : FilterMembers(filter)) {
     if (!value->empty()) scope += std::string(scope.empty() ? "" : ", ") + name + " " + *value;
   }
-  out += "  scope                   " + (scope.empty() ? std::string("all decisions") : scope) +
-         " (store as of ledger entry " + std::to_string(as_of_ledger_entry) + ")\n";
-  out += row("decisions", total) + row("unchanged", unchanged) + row("allow -> deny", allow_to_deny) +
-         row("deny -> allow", deny_to_allow) + row("-> undefined", to_undefined) +
-         row("other field changes", other_changes) + row("evaluative", evaluative) + row("errors", errors);
-  if (!rule_transitions.empty()) {
-    out += "Rule transitions (original -> counterfactual)\n";
-    for (const auto& [t, n] : rule_transitions) out += "  " + std::to_string(n) + "  " + t + "\n";
+  out += row("scope", (scope.empty() ? std::string("all decisions") : scope) + " (ledger entry " +
+                          std::to_string(as_of_ledger_entry) + ")");
+  for (const auto& [label, n] : CountRows(counts)) out += row(label, std::to_string(n));
+  if (counts.disagreements) out += row("engine disagreements", std::to_string(counts.disagreements));
+  if (by_query.size() > 1) {
+    out += "By query\n";
+    for (const auto& [q, c] : by_query) {
+      out += "  " + q + ": " + std::to_string(c.total) + " decisions, " + std::to_string(c.unchanged) + " unchanged, " +
+             std::to_string(c.allow_to_deny) + " allow->deny, " + std::to_string(c.deny_to_allow) + " deny->allow, " +
+             std::to_string(c.changed() - c.allow_to_deny - c.deny_to_allow) + " other changes\n";
+    }
   }
+  auto section = [&](const char* title, const std::map<std::string, int64_t>& m) {
+    if (m.empty()) return;
+    out += std::string(title) + "\n";
+    for (const auto& [k, n] : m) out += "  " + std::to_string(n) + "  " + k + "\n";
+  };
+  section("Rule transitions (original -> counterfactual)", rule_transitions);
+  section("Changed decisions by tool", changed_by_tool);
+  section("Changed decisions by actor", changed_by_actor);
+  section("Changed decisions by original rule", changed_by_rule);
   for (const auto& [t, ids] : examples) {
     out += "First " + t + ":";
     for (const auto& id : ids) out += " " + id;
     out += "\n";
   }
   for (const auto& e : first_errors) out += "Error: " + e + "\n";
+  for (const auto& e : first_disagreements) out += "Disagreement: " + e + "\n";
+  return out;
+}
+
+std::string ImpactReport::RenderMarkdown() const {
+  auto cell = [](std::string s) {
+    for (size_t p = 0; (p = s.find('|', p)) != std::string::npos; p += 2) s.replace(p, 1, "\\|");
+    return s;
+  };
+  std::string out = "### Policy impact: `" + cell(policy_bundle) + "`\n\n";
+  out += baseline_bundle.empty() ? "Re-decided every recorded decision and compared with what was recorded.\n\n"
+                                 : "Decided every recorded input under `" + cell(baseline_bundle) + "` (before) and `" +
+                                       cell(policy_bundle) + "` (after).\n\n";
+  out += "| | |\n|---|---:|\n";
+  for (const auto& [label, n] : CountRows(counts)) out += "| " + label + " | " + std::to_string(n) + " |\n";
+  if (counts.disagreements) out += "| engine disagreements | " + std::to_string(counts.disagreements) + " |\n";
+  out += "\nEngine: " + engine + "; bundle `" + bundle_digest + "`";
+  if (!baseline_bundle.empty()) out += "; baseline `" + baseline_digest + "`";
+  out += "; store as of ledger entry " + std::to_string(as_of_ledger_entry) + ".\n";
+  if (!by_query.empty()) {
+    out += "\n| query | decisions | unchanged | allow → deny | deny → allow | other changes |\n|---|---:|---:|---:|---:|---:|\n";
+    for (const auto& [q, c] : by_query) {
+      out += "| `" + cell(q) + "` | " + std::to_string(c.total) + " | " + std::to_string(c.unchanged) + " | " +
+             std::to_string(c.allow_to_deny) + " | " + std::to_string(c.deny_to_allow) + " | " +
+             std::to_string(c.changed() - c.allow_to_deny - c.deny_to_allow) + " |\n";
+    }
+  }
+  auto table = [&](const char* title, const char* column, const std::map<std::string, int64_t>& m) {
+    if (m.empty()) return;
+    out += std::string("\n**") + title + "**\n\n| " + column + " | changed |\n|---|---:|\n";
+    for (const auto& [k, n] : m) out += "| " + cell(k) + " | " + std::to_string(n) + " |\n";
+  };
+  table("Rule transitions", "original → counterfactual", rule_transitions);
+  table("By tool", "tool", changed_by_tool);
+  table("By actor", "actor", changed_by_actor);
+  table("By original rule", "rule", changed_by_rule);
+  if (!examples.empty()) {
+    out += "\n**Examples** (`oep replay ID --counterfactual --policy-bundle " + cell(policy_bundle) + "`)\n\n";
+    for (const auto& [t, ids] : examples) {
+      out += "- " + t + ":";
+      for (const auto& id : ids) out += " `" + id + "`";
+      out += "\n";
+    }
+  }
+  for (const auto& e : first_errors) out += "\n> error: " + cell(e) + "\n";
   return out;
 }
 
 std::string ImpactReport::ToJson() const {
-  std::string out = "{\"as_of_ledger_entry\":" + std::to_string(as_of_ledger_entry) +
-                    ",\"bundle_digest\":" + Quote(bundle_digest) + ",\"counts\":{\"allow_to_deny\":" +
-                    std::to_string(allow_to_deny) + ",\"deny_to_allow\":" + std::to_string(deny_to_allow) +
-                    ",\"errors\":" + std::to_string(errors) + ",\"evaluative\":" + std::to_string(evaluative) +
-                    ",\"other_changes\":" + std::to_string(other_changes) + ",\"to_undefined\":" +
-                    std::to_string(to_undefined) + ",\"total\":" + std::to_string(total) + ",\"unchanged\":" +
-                    std::to_string(unchanged) + "},\"engine\":" + Quote(engine) + ",\"errors\":[";
-  for (size_t i = 0; i < first_errors.size(); ++i) out += (i ? "," : "") + Quote(first_errors[i]);
-  out += "],\"examples\":{";
-  bool first = true;
-  for (const auto& [t, ids] : examples) {
-    out += (first ? "" : ",") + Quote(t) + ":[";
-    for (size_t i = 0; i < ids.size(); ++i) out += (i ? "," : "") + Quote(ids[i]);
-    out += "]";
-    first = false;
+  rapidjson::Document doc(rapidjson::kObjectType);
+  auto& a = doc.GetAllocator();
+  auto str = [&](const std::string& s) { return Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a); };
+  auto counts_json = [&](const ImpactCounts& c) {
+    Value v(rapidjson::kObjectType);
+    for (const auto& [name, field] : kCountFields) v.AddMember(Value(name, a), Value(static_cast<int64_t>(c.*field)), a);
+    return v;
+  };
+  auto count_map = [&](const std::map<std::string, int64_t>& m) {
+    Value v(rapidjson::kObjectType);
+    for (const auto& [k, n] : m) v.AddMember(str(k), Value(static_cast<int64_t>(n)), a);
+    return v;
+  };
+  auto strings = [&](const std::vector<std::string>& xs) {
+    Value v(rapidjson::kArrayType);
+    for (const auto& x : xs) v.PushBack(str(x), a);
+    return v;
+  };
+  doc.AddMember("schema_version", "oep.impact_report.v0", a);
+  doc.AddMember("policy_bundle", str(policy_bundle), a);
+  doc.AddMember("bundle_digest", str(bundle_digest), a);
+  if (!baseline_bundle.empty()) {
+    doc.AddMember("baseline_bundle", str(baseline_bundle), a);
+    doc.AddMember("baseline_digest", str(baseline_digest), a);
   }
-  out += "},\"filter\":{";
-  first = true;
+  doc.AddMember("query", str(query), a);
+  doc.AddMember("engine", str(engine), a);
+  Value f(rapidjson::kObjectType);
   for (const auto& [name, value] : FilterMembers(filter)) {
-    if (value->empty()) continue;
-    out += (first ? "" : ",") + Quote(name) + ":" + Quote(*value);
-    first = false;
+    if (!value->empty()) f.AddMember(Value(name, a), str(*value), a);
   }
-  out += "},\"policy_bundle\":" + Quote(policy_bundle) + ",\"query\":" + Quote(query) + ",\"rule_transitions\":{";
-  first = true;
-  for (const auto& [t, n] : rule_transitions) {
-    out += (first ? "" : ",") + Quote(t) + ":" + std::to_string(n);
-    first = false;
-  }
-  return out + "},\"schema_version\":\"oep.impact_report.v0\"}";
+  doc.AddMember("filter", f, a);
+  doc.AddMember("as_of_ledger_entry", Value(static_cast<int64_t>(as_of_ledger_entry)), a);
+  doc.AddMember("counts", counts_json(counts), a);
+  Value q(rapidjson::kObjectType);
+  for (const auto& [k, c] : by_query) q.AddMember(str(k), counts_json(c), a);
+  doc.AddMember("by_query", q, a);
+  doc.AddMember("rule_transitions", count_map(rule_transitions), a);
+  Value changed(rapidjson::kObjectType);
+  changed.AddMember("tool", count_map(changed_by_tool), a);
+  changed.AddMember("actor", count_map(changed_by_actor), a);
+  changed.AddMember("rule", count_map(changed_by_rule), a);
+  doc.AddMember("changed_by", changed, a);
+  Value ex(rapidjson::kObjectType);
+  for (const auto& [t, ids] : examples) ex.AddMember(str(t), strings(ids), a);
+  doc.AddMember("examples", ex, a);
+  doc.AddMember("errors", strings(first_errors), a);
+  doc.AddMember("disagreements", strings(first_disagreements), a);
+  return json::CanonicalOrDie(doc);
 }
 
-Result<ImpactReport> ImpactReport::FromJson(const rapidjson::Value& v) {
+Result<ImpactReport> ImpactReport::FromJson(const Value& v) {
   auto bad = [](const std::string& pointer) {
     return Status::InvalidArgument("impact report: " + pointer + " missing or of the wrong type");
   };
@@ -317,24 +419,40 @@ Result<ImpactReport> ImpactReport::FromJson(const rapidjson::Value& v) {
     if (m == nullptr || !m->IsString()) return bad(std::string("/") + name);
     *field = m->GetString();
   }
+  r.baseline_bundle = json::GetString(v, "baseline_bundle");
+  r.baseline_digest = json::GetString(v, "baseline_digest");
   if (const auto* m = json::GetMember(v, "as_of_ledger_entry"); m && m->IsInt64()) r.as_of_ledger_entry = m->GetInt64();
   if (const auto* f = json::GetMember(v, "filter"); f && f->IsObject()) {
     for (const auto& [name, value] : FilterMembers(r.filter)) *value = json::GetString(*f, name);
   }
+  auto read_counts = [&](const Value& c, ImpactCounts& out, const std::string& where) -> Status {
+    for (const auto& [name, field] : kCountFields) {
+      const auto* m = json::GetMember(c, name);
+      if (m == nullptr && std::string_view(name) == "disagreements") continue;  // older reports
+      if (m == nullptr || !m->IsInt64()) return bad(where + "/" + name);
+      out.*field = m->GetInt64();
+    }
+    return Status::Ok();
+  };
   const auto* counts = json::GetMember(v, "counts");
   if (counts == nullptr || !counts->IsObject()) return bad("/counts");
-  for (auto [name, field] : {std::pair{"total", &r.total}, {"unchanged", &r.unchanged},
-                             {"allow_to_deny", &r.allow_to_deny}, {"deny_to_allow", &r.deny_to_allow},
-                             {"to_undefined", &r.to_undefined}, {"other_changes", &r.other_changes},
-                             {"evaluative", &r.evaluative}, {"errors", &r.errors}}) {
-    const auto* m = json::GetMember(*counts, name);
-    if (m == nullptr || !m->IsInt64()) return bad(std::string("/counts/") + name);
-    *field = m->GetInt64();
-  }
-  if (const auto* t = json::GetMember(v, "rule_transitions"); t && t->IsObject()) {
-    for (const auto& m : t->GetObject()) {
-      if (m.value.IsInt64()) r.rule_transitions[m.name.GetString()] = m.value.GetInt64();
+  OEP_RETURN_IF_ERROR(read_counts(*counts, r.counts, "/counts"));
+  if (const auto* q = json::GetMember(v, "by_query"); q && q->IsObject()) {
+    for (const auto& m : q->GetObject()) {
+      OEP_RETURN_IF_ERROR(read_counts(m.value, r.by_query[m.name.GetString()], "/by_query/" + json::EscapePointerSegment(m.name.GetString())));
     }
+  }
+  auto read_map = [](const Value* m, std::map<std::string, int64_t>& out) {
+    if (m == nullptr || !m->IsObject()) return;
+    for (const auto& e : m->GetObject()) {
+      if (e.value.IsInt64()) out[e.name.GetString()] = e.value.GetInt64();
+    }
+  };
+  read_map(json::GetMember(v, "rule_transitions"), r.rule_transitions);
+  if (const auto* c = json::GetMember(v, "changed_by"); c && c->IsObject()) {
+    read_map(json::GetMember(*c, "tool"), r.changed_by_tool);
+    read_map(json::GetMember(*c, "actor"), r.changed_by_actor);
+    read_map(json::GetMember(*c, "rule"), r.changed_by_rule);
   }
   if (const auto* e = json::GetMember(v, "examples"); e && e->IsObject()) {
     for (const auto& m : e->GetObject()) {
@@ -345,9 +463,11 @@ Result<ImpactReport> ImpactReport::FromJson(const rapidjson::Value& v) {
       }
     }
   }
-  if (const auto* e = json::GetMember(v, "errors"); e && e->IsArray()) {
-    for (const auto& m : e->GetArray()) {
-      if (m.IsString()) r.first_errors.emplace_back(m.GetString());
+  for (auto [name, out] : {std::pair{"errors", &r.first_errors}, {"disagreements", &r.first_disagreements}}) {
+    if (const auto* e = json::GetMember(v, name); e && e->IsArray()) {
+      for (const auto& m : e->GetArray()) {
+        if (m.IsString()) out->emplace_back(m.GetString());
+      }
     }
   }
   return r;

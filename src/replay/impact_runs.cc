@@ -85,11 +85,11 @@ std::string RenderImpactRunList(const std::vector<SavedImpactRun>& runs) {
   std::string out = pad("RUN", 24) + pad("CREATED (UTC)", 20) + pad("DECISIONS", 10) + pad("ALLOW->DENY", 11) +
                     pad("DENY->ALLOW", 11) + pad("CHANGED", 8) + pad("ERRORS", 6) + "POLICY BUNDLE\n";
   for (const auto& r : runs) {
-    const ImpactReport& p = r.report;
-    int64_t changed = p.total - p.unchanged - p.errors;
+    const ImpactCounts& p = r.report.counts;
+    int64_t changed = p.changed();
     out += pad(r.run_id, 24) + pad(r.created_at, 20) + pad(std::to_string(p.total), 10) +
            pad(std::to_string(p.allow_to_deny), 11) + pad(std::to_string(p.deny_to_allow), 11) +
-           pad(std::to_string(changed), 8) + pad(std::to_string(p.errors), 6) + p.policy_bundle +
+           pad(std::to_string(changed), 8) + pad(std::to_string(p.errors), 6) + r.report.policy_bundle +
            (r.label.empty() ? "" : "  (" + r.label + ")") + "\n";
   }
   return out;

@@ -60,8 +60,13 @@ Result<rapidjson::Document> ReplayDecision(Store& store, std::string_view decisi
   if (!packet_entry.ok()) return packet_entry.status();
   const Value& packet = (*packet_entry)["body"];
   std::vector<std::string> issues;
+  const bool imported = json::GetMember(packet, "opa_decision_log") != nullptr;
   Value evidence(rapidjson::kObjectType);
-  auto mark = [&](const char* what, bool present) { b.Set(evidence, what, b.Str(present ? "present" : "missing")); };
+  // `source_lacks`: the packet's source cannot record this evidence (an imported OPA
+  // decision log), so its absence is "not_recorded" rather than "missing".
+  auto mark = [&](const char* what, bool present, bool source_lacks = false) {
+    b.Set(evidence, what, b.Str(present ? "present" : source_lacks ? "not_recorded" : "missing"));
+  };
 
   b.Set("schema_version", b.Str("oep.decision_replay.v0"));
   b.Set("decision_id", b.Str(decision_id));
@@ -99,7 +104,8 @@ Result<rapidjson::Document> ReplayDecision(Store& store, std::string_view decisi
     auto by_ref = store.FindBy(ArtifactKind::kAgentStepEvent, "permission_packet_ref", decision_id, 1);
     if (!by_ref.ok()) return by_ref.status();
     if (!by_ref->empty()) event_found = (*by_ref)[0];
-    issues.push_back("event \"" + event_id + "\" named by the packet is not stored");
+    // An OPA decision log records no agent-step events: not recorded, not a broken join.
+    if (!imported) issues.push_back("event \"" + event_id + "\" named by the packet is not stored");
   }
   Value event(rapidjson::kNullType);
   bool has_replay_handle = false;
@@ -121,7 +127,7 @@ Result<rapidjson::Document> ReplayDecision(Store& store, std::string_view decisi
     const Value* handle = json::GetMember(body, "replay_handle");
     has_replay_handle = handle != nullptr && handle->IsObject();
   }
-  mark("event", !event.IsNull());
+  mark("event", !event.IsNull(), imported);
   mark("replay_handle", has_replay_handle);
 
   // Trace bundle: summary and the span of this decision.
@@ -146,11 +152,11 @@ Result<rapidjson::Document> ReplayDecision(Store& store, std::string_view decisi
     has_span = span != nullptr;
     b.Set(trace, "span", b.Copy(span));
     if (!has_span) issues.push_back("trace " + trace_id + " has no span " + Str(packet, "span_id"));
-  } else {
+  } else if (!imported) {
     issues.push_back("trace \"" + trace_id + "\" is not stored");
   }
-  mark("trace", !trace.IsNull());
-  mark("span", has_span);
+  mark("trace", !trace.IsNull(), imported);
+  mark("span", has_span, imported);
 
   // Release manifest summary: what shipped, layer by layer.
   std::string manifest_id = Str(packet, "release_manifest_id");

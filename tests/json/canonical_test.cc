@@ -46,7 +46,15 @@ TEST_CASE("numbers use ECMAScript formatting", "[json]") {
   CHECK(oep::json::FormatNumber(0.000001) == "0.000001");
   CHECK(oep::json::FormatNumber(1e-7) == "1e-7");
   CHECK(oep::json::FormatNumber(0.1 + 0.2) == "0.30000000000000004");
-  CHECK(Canon("[1.50, 1E2, -0, 9007199254740993]") == "[1.5,100,0,9007199254740992]");
+  CHECK(Canon("[1.50, 1E2, -0, 1e21]") == "[1.5,100,0,1e+21]");
+}
+
+TEST_CASE("integers keep their exact value up to 64 bits (beyond RFC 8785's doubles)", "[json]") {
+  // An OPA input's numbers must reach the policy unchanged: 2^53 + 1 is not a double.
+  CHECK(Canon("[9007199254740993, -9223372036854775808, 18446744073709551615]") ==
+        "[9007199254740993,-9223372036854775808,18446744073709551615]");
+  // Integral numbers written as decimals or exponents are doubles, as RFC 8785 prints them.
+  CHECK(Canon("[9007199254740993.0, 1E2]") == "[9007199254740992,100]");
 }
 
 TEST_CASE("duplicate keys are refused with their JSON pointer", "[json]") {

@@ -2,6 +2,7 @@
 
 #include "json/json.h"
 #include "replay/counterfactual.h"
+#include "util/rfc3339.h"
 #include "support/support.h"
 
 using namespace oep::test;

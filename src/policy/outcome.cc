@@ -1,0 +1,98 @@
+#include "policy/outcome.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "json/json.h"
+
+namespace oep {
+
+namespace {
+
+// One member of a decision object: a boolean or a string, when it is one.
+struct Member {
+  std::optional<bool> boolean;
+  std::optional<std::string> text;
+};
+
+// Fills the decision view of a defined value: a bare boolean (`bare`), or an object whose
+// members `member(name)` reads.
+template <typename MemberOf>
+void ReadDecision(Outcome& o, std::optional<bool> bare, bool is_object, MemberOf member) {
+  o.kind = Outcome::Kind::kDefined;
+  if (bare) o.allow = bare;
+  if (is_object) {
+    o.allow = member("allow").boolean;
+    if (auto m = member("matched_rule").text) o.matched_rule = *m, o.has_matched_rule = true;
+    if (auto r = member("reason").text) o.reason = *r, o.has_reason = true;
+    if (auto c = member("decision_code").text) o.decision_code = *c, o.has_code = true;
+  }
+  o.decision = !o.allow ? "value" : (*o.allow ? "allow" : "deny");
+}
+
+}  // namespace
+
+Outcome Outcome::Undefined() { return Outcome{}; }
+
+Outcome Outcome::Error(std::string message) {
+  Outcome o;
+  o.kind = Kind::kError;
+  o.error = std::move(message);
+  o.decision = "error";
+  return o;
+}
+
+Outcome Outcome::FromJson(const rapidjson::Value* v) {
+  Outcome o;
+  if (v == nullptr) return o;
+  o.value = rego::Value::FromRapid(*v);
+  std::optional<bool> bare = v->IsBool() ? std::optional<bool>(v->GetBool()) : std::nullopt;
+  ReadDecision(o, bare, v->IsObject(), [&](const char* key) {
+    Member m;
+    if (const auto* x = json::GetMember(*v, key)) {
+      if (x->IsBool()) m.boolean = x->GetBool();
+      if (x->IsString()) m.text = std::string(x->GetString(), x->GetStringLength());
+    }
+    return m;
+  });
+  return o;
+}
+
+Outcome Outcome::FromRego(const rego::Value* v) {
+  Outcome o;
+  if (v == nullptr) return o;
+  o.value = *v;
+  std::optional<bool> bare = v->is_bool() ? std::optional<bool>(v->as_bool()) : std::nullopt;
+  ReadDecision(o, bare, v->is_object(), [&](const char* key) {
+    Member m;
+    if (auto x = v->Get(rego::Value::String(key))) {
+      if (x->is_bool()) m.boolean = x->as_bool();
+      if (x->is_string()) m.text = x->str();
+    }
+    return m;
+  });
+  return o;
+}
+
+Outcome Outcome::FromDecisionBlock(const rapidjson::Value& block) {
+  Outcome o = FromJson(&block);
+  o.summary_only = true;
+  return o;
+}
+
+std::vector<std::string> Outcome::ChangedFields(const Outcome& other) const {
+  std::vector<std::string> out;
+  if (kind != other.kind) out.push_back("outcome");
+  if (kind == Kind::kError && other.kind == Kind::kError && error != other.error) out.push_back("error");
+  if (kind != Kind::kDefined || other.kind != Kind::kDefined) return out;
+  if (allow != other.allow) out.push_back("allow");
+  if (matched_rule != other.matched_rule) out.push_back("matched_rule");
+  if (reason != other.reason) out.push_back("reason");
+  if (decision_code != other.decision_code) out.push_back("decision_code");
+  // Compared as JSON: a logged result holds sets as arrays.
+  if (out.empty() && !summary_only && !other.summary_only && ValueJson() != other.ValueJson()) out.push_back("value");
+  return out;
+}
+
+}  // namespace oep
