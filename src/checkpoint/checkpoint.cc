@@ -1,6 +1,7 @@
 #include "checkpoint/checkpoint.h"
 
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
 #include "crypto/ed25519.h"
@@ -8,6 +9,7 @@
 #include "crypto/sha256.h"
 #include "json/json.h"
 #include "ledger/ledger.h"
+#include "util/files.h"
 
 namespace oep {
 namespace {
@@ -116,6 +118,15 @@ Status ParseNote(std::string_view note, const std::string& where, Checkpoint* cp
 }  // namespace
 
 merkle::Hash LedgerLeafHash(const LedgerEntry& entry) { return merkle::LeafHash(CanonicalEntry(entry)); }
+
+Result<std::string> ReadCheckpointFile(const std::string& path) {
+  std::error_code ec;
+  auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) return Status::InvalidArgument(path + ": no such file");
+  if (!std::filesystem::is_regular_file(status)) return Status::InvalidArgument(path + ": not a regular file");
+  if (std::filesystem::file_size(path, ec) > kMaxNoteBytes || ec) return Status::InvalidArgument(path + ": larger than 1 MiB");
+  return ReadFile(path);
+}
 
 Result<Checkpoint> MakeCheckpoint(Store& store, const std::string& key_path, const std::string& origin) {
   OEP_RETURN_IF_ERROR(CheckKeyName(origin));

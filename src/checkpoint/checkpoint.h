@@ -50,6 +50,9 @@ struct TrustedCheckpoint {
 
 merkle::Hash LedgerLeafHash(const LedgerEntry& entry);
 
+// Reads a checkpoint or inclusion-proof file: a regular file of at most 1 MiB.
+Result<std::string> ReadCheckpointFile(const std::string& path);
+
 // Signs a checkpoint of the store's whole ledger as it is now with the Ed25519 key in
 // `key_path` (origin: non-empty, printable ASCII without spaces or '+').
 Result<Checkpoint> MakeCheckpoint(Store& store, const std::string& key_path, const std::string& origin);

@@ -62,7 +62,7 @@ int RunProve(const std::string& state_path, int64_t entry_id, const std::string&
   auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
   if (!store.ok()) return Fail(store.status());
   // A kept checkpoint's signature is checked by whoever verifies the proof, against their trusted keys.
-  auto note = key.empty() ? ReadFile(checkpoint_file) : Result<std::string>(std::string());
+  auto note = key.empty() ? ReadCheckpointFile(checkpoint_file) : Result<std::string>(std::string());
   if (!note.ok()) return Fail(note.status());
   auto cp = key.empty() ? ParseCheckpoint(*note, checkpoint_file) : MakeCheckpoint(**store, key, origin);
   if (!cp.ok()) return Fail(cp.status());

@@ -73,7 +73,7 @@ int RunVerifyChain(const std::string& state_path, const ChainOptions& o) {
     rc = report->ok(o.reject_local) ? 0 : 1;
   }
   if (!o.checkpoint.empty()) {
-    auto note = ReadFile(o.checkpoint);
+    auto note = ReadCheckpointFile(o.checkpoint);
     if (!note.ok()) return Fail(note.status());
     auto cp = OpenCheckpoint(*note, *trusted, o.checkpoint);
     int cp_rc = PrintCheck("checkpoint " + o.checkpoint, cp.ok() ? VerifyStoreExtends(**store, *cp) : cp.status());
@@ -86,7 +86,7 @@ int RunVerifyChain(const std::string& state_path, const ChainOptions& o) {
 int RunVerifyProof(const ChainOptions& o) {
   auto trusted = TrustedKeys::LoadWithEnvironment(o.trusted);
   if (!trusted.ok()) return Fail(trusted.status());
-  auto text = ReadFile(o.proof);
+  auto text = ReadCheckpointFile(o.proof);
   if (!text.ok()) return Fail(text.status());
   return PrintCheck("proof " + o.proof, VerifyInclusionProof(*text, *trusted, o.proof));
 }

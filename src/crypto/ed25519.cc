@@ -1,5 +1,7 @@
 #include "crypto/ed25519.h"
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <memory>
 #include <vector>
@@ -35,6 +37,18 @@ bool Unhex(std::string_view hex, std::vector<unsigned char>* out) {
   return true;
 }
 
+// Opens a key file for PEM reading: a regular file of at most 64 KiB (keys are < 1 KiB).
+Result<FILE*> OpenKeyFile(const std::string& path, const char* what) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return Status::InvalidArgument(path + ": cannot open the " + what);
+  if (!S_ISREG(st.st_mode) || st.st_size > (64 << 10)) {
+    return Status::InvalidArgument(path + ": the " + what + " is not a regular file of at most 64 KiB");
+  }
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (f == nullptr) return Status::InvalidArgument(path + ": cannot open the " + what);
+  return f;
+}
+
 Result<std::string> RawPublicKeyHex(EVP_PKEY* key) {
   unsigned char pub[32];
   size_t pub_len = sizeof pub;
@@ -47,8 +61,9 @@ Result<std::string> RawPublicKeyHex(EVP_PKEY* key) {
 }  // namespace
 
 Result<Ed25519Signature> SignEd25519(const std::string& key_path, std::string_view message) {
-  FILE* f = std::fopen(key_path.c_str(), "r");
-  if (f == nullptr) return Status::InvalidArgument(key_path + ": cannot open the seal key");
+  auto opened = OpenKeyFile(key_path, "signing key");
+  if (!opened.ok()) return opened.status();
+  FILE* f = *opened;
   Pkey key(PEM_read_PrivateKey(f, nullptr, nullptr, nullptr));
   std::fclose(f);
   if (!key || EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_ED25519) {
@@ -90,8 +105,9 @@ Result<std::string> GenerateEd25519PrivateKeyPem() {
 }
 
 Result<std::string> ReadEd25519PublicKey(const std::string& path, bool allow_private) {
-  FILE* f = std::fopen(path.c_str(), "r");
-  if (f == nullptr) return Status::InvalidArgument(path + ": cannot open the key file");
+  auto opened = OpenKeyFile(path, "key file");
+  if (!opened.ok()) return opened.status();
+  FILE* f = *opened;
   Pkey key(PEM_read_PUBKEY(f, nullptr, nullptr, nullptr));
   if (!key && allow_private) {
     std::rewind(f);

@@ -53,6 +53,11 @@ Result<TrustedKeys> TrustedKeys::Load(const std::vector<std::string>& specs, con
   TrustedKeys out;
   for (const auto& spec : specs) OEP_RETURN_IF_ERROR(out.Add(spec, "", "--trusted-key " + spec));
   if (file.empty()) return out;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) return Status::InvalidArgument("$OEP_TRUSTED_KEYS: " + file + ": not a file");
+  if (std::filesystem::file_size(file, ec) > (1u << 20) || ec) {
+    return Status::InvalidArgument("$OEP_TRUSTED_KEYS: " + file + ": larger than 1 MiB");
+  }
   auto text = ReadFile(file);
   if (!text.ok()) return text.status().WithContext("$OEP_TRUSTED_KEYS");
   std::string base = std::filesystem::path(file).parent_path().string();

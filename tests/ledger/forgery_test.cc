@@ -238,6 +238,16 @@ TEST_CASE("malformed checkpoints are errors naming what is wrong", "[ledger][che
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.err, Catch::Contains("bad.txt: " + c.expect));
   }
+  RunResult dir = a.Checkpoint(a.dir.path());
+  CHECK(dir.exit_code == 2);
+  CHECK_THAT(dir.err, Catch::Contains("not a regular file"));
+  WriteText(a.dir / "big.txt", std::string((1 << 20) + 1, 'x'));
+  RunResult big = a.Checkpoint(a.dir / "big.txt");
+  CHECK(big.exit_code == 2);
+  CHECK_THAT(big.err, Catch::Contains("larger than 1 MiB"));
+  RunResult key_dir = RunOep({"checkpoint", "--state-path", a.store, "--key", a.dir.path()});
+  CHECK(key_dir.exit_code == 2);
+  CHECK_THAT(key_dir.err, Catch::Contains("not a regular file of at most 64 KiB"));
 }
 
 TEST_CASE("an inclusion proof verifies offline and fails when edited", "[ledger][proof]") {
