@@ -147,7 +147,11 @@ void AddVerifyVerbs(CLI::App& app, int& exit_code) {
   verify->add_option("--proof", co.proof, "verify an inclusion proof (oep prove) offline, without a store");
   verify->callback([a, &exit_code] {
     const ChainOptions& o = a->chain_opts;
-    if (!o.els_file.empty()) exit_code = RunVerifyEls(o.els_file, o.reject_local);
+    if (!o.els_file.empty() && !o.trusted.empty()) {
+      // ELS logs carry their own envelope and seal; no oep key signs them.
+      exit_code = Fail(Status::InvalidArgument("--trusted-key does not apply to --agentops-els: its evidence class is the "
+                                               "ELS format's own"));
+    } else if (!o.els_file.empty()) exit_code = RunVerifyEls(o.els_file, o.reject_local);
     else if (!o.proof.empty()) exit_code = RunVerifyProof(o);
     else if (o.chain || !o.run.empty() || !o.checkpoint.empty()) exit_code = RunVerifyChain(a->state_path, o);
     else exit_code = RunVerify(a->state_path);

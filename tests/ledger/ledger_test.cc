@@ -340,3 +340,11 @@ TEST_CASE("verify --chain finds a join-key column edited alone", "[ledger][tampe
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.out, Catch::Contains("FAIL derived columns") && Catch::Contains("decisions/pder_oep_demo_write_file_0002"));
 }
+
+TEST_CASE("trusted keys are refused where no oep key signs, not ignored", "[ledger][trust][bad-input]") {
+  ScratchDir dir;
+  WriteText(dir / "log.jsonl", "");
+  RunResult r = RunOep({"verify", "--agentops-els", dir / "log.jsonl", "--trusted-key", "server=" + dir / "k.pem"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--trusted-key does not apply to --agentops-els"));
+}
