@@ -60,3 +60,25 @@ TEST_CASE("the Go checkpoint with one digit changed, or under another role, does
   REQUIRE_FALSE(local.ok());
   CHECK_THAT(local.status().message(), Catch::Contains("signed only by trusted local key"));
 }
+
+TEST_CASE("no single-byte change of a checkpoint note opens, and none crashes the parser", "[checkpoint][bad-input]") {
+  ScratchDir dir;
+  MakeDemoStore(dir / "s.sqlite");
+  WriteEd25519Key(dir / "k.pem");
+  REQUIRE(RunOep({"keys", "export", "--key", dir / "k.pem", "--out", dir / "k.pub"}).exit_code == 0);
+  RunResult cp = RunOep({"checkpoint", "--state-path", dir / "s.sqlite", "--key", dir / "k.pem"});
+  REQUIRE(cp.exit_code == 0);
+  auto keys = oep::TrustedKeys::Load({"server=" + dir / "k.pub"}, "");
+  REQUIRE(keys.ok());
+  REQUIRE(oep::OpenCheckpoint(cp.out, *keys, "cp").ok());
+  int opened = 0;
+  for (size_t i = 0; i < cp.out.size(); ++i) {
+    for (unsigned char delta : {0x01, 0x20, 0x80}) {
+      std::string bent = cp.out;
+      bent[i] = static_cast<char>(static_cast<unsigned char>(bent[i]) ^ delta);
+      opened += oep::OpenCheckpoint(bent, *keys, "cp").ok();
+      (void)oep::ParseCheckpoint(bent, "cp");
+    }
+  }
+  CHECK(opened == 0);
+}
