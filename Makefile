@@ -45,6 +45,8 @@ demo: build
 	$(OEP) impact --policy-bundle permissions/policy/counterfactual/approval_per_step_escalation.rego --save --label "make demo"
 	@echo; echo "== saved counterfactual runs =="
 	$(OEP) impact list
+	@echo; echo "== policy PR: the per-step approval escalation against the current policy, over the recorded inputs (markdown) =="
+	$(OEP) impact --policy-bundle permissions/policy/counterfactual/approval_per_step_escalation.rego --baseline-bundle permissions/policy/tool_permissions.rego --output-format markdown
 
 bench: build
 	@for b in $(BUILD)/bench/*; do echo "== $$b"; $$b || exit 1; done

@@ -125,3 +125,48 @@ TEST_CASE("recorded decision times pin time.now_ns exactly; anything not RFC 333
     CHECK_FALSE(ParseRfc3339Ns(bad).has_value());
   }
 }
+
+TEST_CASE("the replay class is read from the policy's calls, not its text", "[counterfactual]") {
+  Demo d;
+  // A comment and a string naming http.send call nothing: the replay stays deterministic,
+  // through the native engine and through the OPA CLI engine.
+  WriteText(d.dir / "c.rego",
+            "package oep.permissions\n\nimport rego.v1\n\n# http.send is not used here; time.now_ns neither\n"
+            "decision := {\"allow\": true, \"matched_rule\": \"r\", \"reason\": \"see http.send docs\"}\n");
+  std::string shim = RepoRoot() + "/tests/data/opa_shim.sh";
+  for (std::string engine : {"native", "opa"}) {
+    RunResult r = RunOep({"replay", "pder_oep_demo_read_diff_0001", "--state-path", d.store, "--counterfactual",
+                          "--policy-bundle", d.dir / "c.rego", "--engine", engine, "--field",
+                          "replay_metadata.replay_class", "--output-format", "jsonl"},
+                         {"OEP_OPA_BIN_PATH=" + shim, "OEP_SHIM_TARGET=" + OepBinary()});
+    INFO(engine << ": " << r.err);
+    CHECK(r.out == "\"deterministic\"\n");
+  }
+}
+
+TEST_CASE("a decision is re-decided at the query it was recorded at unless --query is given", "[counterfactual]") {
+  Demo d;
+  RunResult r = d.Cf("pder_oep_demo_read_diff_0001", "budget_per_run_cap.rego", {"--output-format", "json"});
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("\"query\": \"data.oep.permissions.decision\"") &&
+                        Catch::Contains("\"query_source\": \"policy.package + \\\".decision\\\"\""));
+  WriteText(d.dir / "b.rego", "package oep.permissions\n\nimport rego.v1\n\ndefault allowed := false\n");
+  RunResult boolean = RunOep({"replay", "pder_oep_demo_read_diff_0001", "--state-path", d.store, "--counterfactual",
+                              "--policy-bundle", d.dir / "b.rego", "--query", "data.oep.permissions.allowed",
+                              "--field", "diff.transition", "--output-format", "jsonl"});
+  INFO(boolean.err);
+  CHECK(boolean.out == "\"allow->deny\"\n");  // false is a deny, not undefined
+}
+
+TEST_CASE("--engine auto refuses an OPA binary it cannot trust instead of falling back to native", "[counterfactual][bad-input]") {
+  Demo d;
+  RunResult r = d.Cf("pder_oep_demo_read_diff_0001", "budget_per_run_cap.rego", {"--engine", "auto"});
+  // With no binary at all, auto is the native engine.
+  CHECK(r.exit_code == 0);
+  RunResult refused = RunOep({"replay", "pder_oep_demo_read_diff_0001", "--state-path", d.store, "--counterfactual",
+                              "--policy-bundle", RepoRoot() + "/permissions/policy/counterfactual/budget_per_run_cap.rego",
+                              "--engine", "auto"},
+                             {"OEP_OPA_BIN_PATH=relative/opa"});
+  CHECK(refused.exit_code == 2);
+  CHECK_THAT(refused.err, Catch::Contains("OEP_OPA_BIN_PATH=relative/opa"));
+}

@@ -96,3 +96,21 @@ TEST_CASE("impact through the OPA CLI engine matches the native engine", "[impac
   CHECK(counts(native.out) == counts(opa.out));
   CHECK_THAT(opa.out, Catch::Contains("\"engine\":\"opa CLI at"));
 }
+
+TEST_CASE("integers beyond 2^53 reach the policy exactly on the native and OPA CLI paths", "[impact]") {
+  ScratchDir dir;
+  std::string store = dir / "s.sqlite";
+  // 2^53 + 1 is not a double: a policy comparing it exactly sees the recorded value.
+  WriteText(dir / "log.jsonl",
+            R"({"decision_id":"n1","path":"limits/allow","timestamp":"2026-11-20T09:00:00Z","result":true,"input":{"n":9007199254740993}})"
+            "\n");
+  REQUIRE(RunOep({"import", "opa-decision-log", dir / "log.jsonl", "--state-path", store}).exit_code == 0);
+  WriteText(dir / "p.rego", "package limits\n\nimport rego.v1\n\ndefault allow := false\n\nallow if input.n == 9007199254740993\n");
+  std::string shim = RepoRoot() + "/tests/data/opa_shim.sh";
+  for (std::string engine : {"native", "opa"}) {
+    RunResult r = RunOep({"impact", "--state-path", store, "--policy-bundle", dir / "p.rego", "--engine", engine, "--json"},
+                         {"OEP_OPA_BIN_PATH=" + shim, "OEP_SHIM_TARGET=" + OepBinary()});
+    INFO(engine << ": " << r.out << r.err);
+    CHECK_THAT(r.out, Catch::Contains("\"unchanged\":1"));
+  }
+}
