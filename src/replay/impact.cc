@@ -4,7 +4,10 @@
 #include <array>
 #include <cstdint>
 #include <cstdlib>
-#include <future>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
 #include <memory>
 #include <memory>
 #include <sstream>
@@ -33,8 +36,73 @@ struct Batch {
   std::map<std::string, std::string> detached;  // OPA inputs recorded beside packets
 };
 
-// One worker's memory, reused batch after batch (the batches run on new threads: what a
-// worker allocates per decision it frees before returning).
+// Threads that live for the whole run and take one job each per batch: no thread is
+// created per batch, and each keeps its allocator caches warm.
+class Workers {
+ public:
+  explicit Workers(size_t n) : results_(n) {
+    for (size_t w = 0; w < n; ++w) threads_.emplace_back([this, w] { Loop(w); });
+  }
+  ~Workers() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    start_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  size_t size() const { return threads_.size(); }
+  // Runs job(w) on every worker w.
+  void Start(std::function<Status(size_t)> job) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      job_ = std::move(job);
+      pending_ = threads_.size();
+      ++generation_;
+    }
+    start_.notify_all();
+  }
+  // Waits for the jobs Start began; the first failure.
+  Status Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    done_.wait(lock, [&] { return pending_ == 0; });
+    for (const auto& r : results_) {
+      if (!r.ok()) return r;
+    }
+    return Status::Ok();
+  }
+
+ private:
+  void Loop(size_t w) {
+    uint64_t seen = 0;
+    for (;;) {
+      std::function<Status(size_t)> job;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        start_.wait(lock, [&] { return stop_ || generation_ != seen; });
+        if (stop_) return;
+        seen = generation_;
+        job = job_;
+      }
+      Status s = job(w);
+      std::lock_guard<std::mutex> lock(mu_);
+      results_[w] = std::move(s);
+      if (--pending_ == 0) done_.notify_all();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable start_, done_;
+  std::function<Status(size_t)> job_;
+  uint64_t generation_ = 0;
+  size_t pending_ = 0;
+  bool stop_ = false;
+  std::vector<Status> results_;
+  std::vector<std::thread> threads_;
+};
+
+// One worker's memory, reused batch after batch; what a worker allocates per decision it
+// frees before returning.
 struct WorkerScratch {
   // Stored bodies are canonical JSON this store wrote, parsed in place into one pool.
   static constexpr size_t kChunk = 64 << 10;
@@ -110,7 +178,7 @@ Status JudgeChunk(const ImpactOptions& options, const PolicyEngine& engine, cons
     v.original.value.reset();
     v.counterfactual.value.reset();
   }
-  decisions.clear();  // freed by the thread that built them (the next batch runs on another)
+  decisions.clear();  // freed by the thread that built them, while they are in its caches
   return Status::Ok();
 }
 
@@ -260,7 +328,8 @@ Result<ImpactReport> RunImpact(Store& store, const ImpactOptions& options, const
   // and reads batch i+1.
   auto next = read_batch();
   std::vector<Verdict> verdicts, previous;  // two buffers, swapped batch after batch
-  std::vector<WorkerScratch> scratch(static_cast<size_t>(options.threads));
+  std::vector<WorkerScratch> scratch(static_cast<size_t>(std::max(1, options.threads)));
+  Workers workers(scratch.size());
   auto tally_previous = [&] {
     for (const auto& v : previous) Tally(report, v, options.examples);
     if (progress && !previous.empty()) progress(report.counts.total);
@@ -270,23 +339,16 @@ Result<ImpactReport> RunImpact(Store& store, const ImpactOptions& options, const
     Batch current = std::move(*next);
     if (current.rows.empty()) break;
     verdicts.resize(current.rows.size());
-    std::vector<std::future<Status>> workers;
     size_t n = current.rows.size();
-    size_t per = (n + static_cast<size_t>(options.threads) - 1) / static_cast<size_t>(options.threads);
-    for (size_t begin = 0, w = 0; begin < n; begin += per, ++w) {
-      size_t end = std::min(n, begin + per);
-      workers.push_back(std::async(std::launch::async, [&, begin, end, w] {
-        return JudgeRange(options, **engine, baseline.get(), current, begin, end, verdicts, scratch[w]);
-      }));
-    }
+    size_t per = (n + workers.size() - 1) / workers.size();
+    workers.Start([&](size_t w) -> Status {
+      size_t begin = w * per, end = std::min(n, begin + per);
+      if (begin >= end) return Status::Ok();
+      return JudgeRange(options, **engine, baseline.get(), current, begin, end, verdicts, scratch[w]);
+    });
     tally_previous();
     next = read_batch();
-    Status failed = Status::Ok();
-    for (auto& w : workers) {
-      Status s = w.get();
-      if (!s.ok() && failed.ok()) failed = s;
-    }
-    OEP_RETURN_IF_ERROR(failed);
+    OEP_RETURN_IF_ERROR(workers.Wait());
     std::swap(previous, verdicts);
   }
   tally_previous();
