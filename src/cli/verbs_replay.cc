@@ -21,9 +21,11 @@ Result<PolicyEngineConfig> EngineConfig(const std::string& name, const std::stri
   PolicyEngineConfig config;
   config.bundle = bundle;
   if (name != "native") {
+    // auto falls back to native only when no binary is found; a binary that is refused
+    // (untrusted, unreadable version, bad timeout) is an error, never silently skipped.
     auto found = OpaCliFromEnv();
     if (found.ok()) config.opa = *found;
-    else if (name != "auto") return found.status();
+    else if (name != "auto" || found.status().code() != StatusCode::kNotFound) return found.status();
   }
   auto kind = ParseEngineKind(name, config.opa.has_value());
   if (!kind.ok()) return kind.status();

@@ -1,11 +1,15 @@
 // verify (the demo, a store, its ledger, an ELS log), seal, ledger drop | break.
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
 
 #include <unistd.h>
 
+#include "checkpoint/checkpoint.h"
 #include "cli/cli.h"
+#include "keys/keys.h"
+#include "util/files.h"
 #include "json/json.h"
 #include "ledger/ledger.h"
 #include "util/paths.h"
@@ -40,15 +44,51 @@ struct ChainOptions {
   bool reject_local = false;
   bool all_chains = false;
   std::string els_file;
+  std::vector<std::string> trusted;
+  std::string checkpoint, proof;
 };
 
+// A failed check (Corruption) is a FAIL line and exit 1; anything else an error.
+int PrintCheck(const std::string& name, const Result<std::string>& result) {
+  if (result.ok()) {
+    std::cout << "ok   " << name << ": " << *result << "\n";
+    return 0;
+  }
+  if (result.status().code() != StatusCode::kCorruption) return Fail(result.status());
+  std::cout << "FAIL " << name << ": " << result.status().message() << "\n";
+  return 1;
+}
+
 int RunVerifyChain(const std::string& state_path, const ChainOptions& o) {
+  auto trusted = TrustedKeys::LoadWithEnvironment(o.trusted);
+  if (!trusted.ok()) return Fail(trusted.status());
   auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
   if (!store.ok()) return Fail(store.status());
-  auto report = VerifyChains(**store, o.run.empty() ? "" : (o.run.rfind("run:", 0) == 0 || o.run == "store" ? o.run : "run:" + o.run));
-  if (!report.ok()) return Fail(report.status());
-  std::cout << report->Render(o.all_chains || !o.run.empty(), o.reject_local);
-  return report->ok(o.reject_local) ? 0 : 1;
+  int rc = 0;
+  if (o.chain || !o.run.empty()) {
+    auto report = VerifyChains(**store, *trusted,
+                               o.run.empty() ? "" : (o.run.rfind("run:", 0) == 0 || o.run == "store" ? o.run : "run:" + o.run));
+    if (!report.ok()) return Fail(report.status());
+    std::cout << report->Render(o.all_chains || !o.run.empty(), o.reject_local);
+    rc = report->ok(o.reject_local) ? 0 : 1;
+  }
+  if (!o.checkpoint.empty()) {
+    auto note = ReadCheckpointFile(o.checkpoint);
+    if (!note.ok()) return Fail(note.status());
+    auto cp = OpenCheckpoint(*note, *trusted, o.checkpoint);
+    int cp_rc = PrintCheck("checkpoint " + o.checkpoint, cp.ok() ? VerifyStoreExtends(**store, *cp) : cp.status());
+    if (cp_rc == 2) return 2;
+    rc = std::max(rc, cp_rc);
+  }
+  return rc;
+}
+
+int RunVerifyProof(const ChainOptions& o) {
+  auto trusted = TrustedKeys::LoadWithEnvironment(o.trusted);
+  if (!trusted.ok()) return Fail(trusted.status());
+  auto text = ReadCheckpointFile(o.proof);
+  if (!text.ok()) return Fail(text.status());
+  return PrintCheck("proof " + o.proof, VerifyInclusionProof(*text, *trusted, o.proof));
 }
 
 int RunVerifyEls(const std::string& file, bool reject_local) {
@@ -101,10 +141,19 @@ void AddVerifyVerbs(CLI::App& app, int& exit_code) {
   verify->add_flag("--all-chains", co.all_chains, "with --chain: one line for every chain");
   verify->add_flag("--reject-local-authority", co.reject_local, "fail on NON_AUTHORITATIVE evidence");
   verify->add_option("--agentops-els", co.els_file, "verify an AgentOps Replay ELS session log (JSONL)");
+  verify->add_option("--trusted-key", co.trusted,
+                     "ROLE=PUBLIC_KEY.pem (server | local), repeatable; also the lines of $OEP_TRUSTED_KEYS");
+  verify->add_option("--checkpoint", co.checkpoint, "prove the store extends this signed checkpoint (oep checkpoint)");
+  verify->add_option("--proof", co.proof, "verify an inclusion proof (oep prove) offline, without a store");
   verify->callback([a, &exit_code] {
     const ChainOptions& o = a->chain_opts;
-    if (!o.els_file.empty()) exit_code = RunVerifyEls(o.els_file, o.reject_local);
-    else if (o.chain || !o.run.empty()) exit_code = RunVerifyChain(a->state_path, o);
+    if (!o.els_file.empty() && !o.trusted.empty()) {
+      // ELS logs carry their own envelope and seal; no oep key signs them.
+      exit_code = Fail(Status::InvalidArgument("--trusted-key does not apply to --agentops-els: its evidence class is the "
+                                               "ELS format's own"));
+    } else if (!o.els_file.empty()) exit_code = RunVerifyEls(o.els_file, o.reject_local);
+    else if (!o.proof.empty()) exit_code = RunVerifyProof(o);
+    else if (o.chain || !o.run.empty() || !o.checkpoint.empty()) exit_code = RunVerifyChain(a->state_path, o);
     else exit_code = RunVerify(a->state_path);
   });
 
@@ -112,7 +161,8 @@ void AddVerifyVerbs(CLI::App& app, int& exit_code) {
   AddStatePath(seal, &a->state_path);
   seal->add_option("--chain", a->chain, "chain id (run:<trace_id> or store)")->required();
   seal->add_option("--key", a->key, "Ed25519 private key, PEM (default: $OEP_SEAL_KEY_PATH)");
-  seal->add_option("--authority", a->authority, "server | local")->check(CLI::IsMember({"server", "local"}));
+  seal->add_option("--authority", a->authority, "the authority the seal claims (server | local); verify decides by the signing key")
+      ->check(CLI::IsMember({"server", "local"}));
   seal->add_option("--sealed-at", a->sealed_at, "seal time, RFC 3339 (default: now)");
   seal->callback([a, &exit_code] { exit_code = RunSeal(a->state_path, a->chain, a->key, a->authority, a->sealed_at); });
 

@@ -1,11 +1,15 @@
 #include "crypto/ed25519.h"
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <memory>
 #include <vector>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+
+#include "crypto/encoding.h"
 
 namespace oep::crypto {
 namespace {
@@ -19,36 +23,47 @@ struct MdCtxFree {
 using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 
-std::string Hex(const unsigned char* p, size_t n) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(kHex[p[i] >> 4]);
-    out.push_back(kHex[p[i] & 0xF]);
-  }
-  return out;
-}
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+using Bio = std::unique_ptr<BIO, BioFree>;
+
+std::string Hex(const unsigned char* p, size_t n) { return HexEncode(std::string_view(reinterpret_cast<const char*>(p), n)); }
 
 bool Unhex(std::string_view hex, std::vector<unsigned char>* out) {
-  if (hex.size() % 2) return false;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<unsigned char>(hi * 16 + lo));
-  }
+  auto bytes = HexDecode(hex);
+  if (!bytes) return false;
+  out->assign(bytes->begin(), bytes->end());
   return true;
+}
+
+// Opens a key file for PEM reading: a regular file of at most 64 KiB (keys are < 1 KiB).
+Result<FILE*> OpenKeyFile(const std::string& path, const char* what) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return Status::InvalidArgument(path + ": cannot open the " + what);
+  if (!S_ISREG(st.st_mode) || st.st_size > (64 << 10)) {
+    return Status::InvalidArgument(path + ": the " + what + " is not a regular file of at most 64 KiB");
+  }
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (f == nullptr) return Status::InvalidArgument(path + ": cannot open the " + what);
+  return f;
+}
+
+Result<std::string> RawPublicKeyHex(EVP_PKEY* key) {
+  unsigned char pub[32];
+  size_t pub_len = sizeof pub;
+  if (EVP_PKEY_get_raw_public_key(key, pub, &pub_len) != 1 || pub_len != 32) {
+    return Status::IOError("cannot read the Ed25519 public key");
+  }
+  return Hex(pub, pub_len);
 }
 
 }  // namespace
 
 Result<Ed25519Signature> SignEd25519(const std::string& key_path, std::string_view message) {
-  FILE* f = std::fopen(key_path.c_str(), "r");
-  if (f == nullptr) return Status::InvalidArgument(key_path + ": cannot open the seal key");
+  auto opened = OpenKeyFile(key_path, "signing key");
+  if (!opened.ok()) return opened.status();
+  FILE* f = *opened;
   Pkey key(PEM_read_PrivateKey(f, nullptr, nullptr, nullptr));
   std::fclose(f);
   if (!key || EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_ED25519) {
@@ -63,10 +78,9 @@ Result<Ed25519Signature> SignEd25519(const std::string& key_path, std::string_vi
                      message.size()) != 1) {
     return Status::IOError(key_path + ": Ed25519 signing failed");
   }
-  unsigned char pub[32];
-  size_t pub_len = sizeof pub;
-  if (EVP_PKEY_get_raw_public_key(key.get(), pub, &pub_len) != 1) return Status::IOError("cannot read the public key");
-  return Ed25519Signature{Hex(pub, pub_len), Hex(sig, sig_len)};
+  auto pub = RawPublicKeyHex(key.get());
+  if (!pub.ok()) return pub.status();
+  return Ed25519Signature{*pub, Hex(sig, sig_len)};
 }
 
 bool VerifyEd25519(std::string_view public_key_hex, std::string_view message, std::string_view signature_hex) {
@@ -77,6 +91,45 @@ bool VerifyEd25519(std::string_view public_key_hex, std::string_view message, st
   if (!key || !ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1) return false;
   return EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), reinterpret_cast<const unsigned char*>(message.data()),
                           message.size()) == 1;
+}
+
+Result<std::string> GenerateEd25519PrivateKeyPem() {
+  Pkey key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+  Bio bio(BIO_new(BIO_s_mem()));
+  if (!key || !bio || PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    return Status::IOError("cannot generate an Ed25519 key");
+  }
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(n));
+}
+
+Result<std::string> ReadEd25519PublicKey(const std::string& path, bool allow_private) {
+  auto opened = OpenKeyFile(path, "key file");
+  if (!opened.ok()) return opened.status();
+  FILE* f = *opened;
+  Pkey key(PEM_read_PUBKEY(f, nullptr, nullptr, nullptr));
+  if (!key && allow_private) {
+    std::rewind(f);
+    key.reset(PEM_read_PrivateKey(f, nullptr, nullptr, nullptr));
+  }
+  std::fclose(f);
+  if (!key || EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_ED25519) {
+    return Status::InvalidArgument(path + ": expected an Ed25519 " + (allow_private ? "key" : "public key") +
+                                   " in PEM form (oep keys export --key KEY.pem)");
+  }
+  return RawPublicKeyHex(key.get());
+}
+
+Result<std::string> Ed25519PublicKeyPem(std::string_view public_key_hex) {
+  std::vector<unsigned char> pub;
+  if (!Unhex(public_key_hex, &pub) || pub.size() != 32) return Status::InvalidArgument("not a 32-byte Ed25519 public key");
+  Pkey key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, pub.data(), pub.size()));
+  Bio bio(BIO_new(BIO_s_mem()));
+  if (!key || !bio || PEM_write_bio_PUBKEY(bio.get(), key.get()) != 1) return Status::IOError("cannot encode the public key");
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(n));
 }
 
 }  // namespace oep::crypto

@@ -1,4 +1,4 @@
-// Ed25519 signatures through OpenSSL, for chain seals.
+// Ed25519 keys and signatures through OpenSSL, for chain seals and checkpoints.
 #pragma once
 
 #include <string>
@@ -14,10 +14,20 @@ struct Ed25519Signature {
 };
 
 // Signs `message` with the Ed25519 private key in the PEM file `key_path`
-// (e.g. made by `openssl genpkey -algorithm ed25519 -out key.pem`).
+// (made by `oep keys generate` or `openssl genpkey -algorithm ed25519 -out key.pem`).
 Result<Ed25519Signature> SignEd25519(const std::string& key_path, std::string_view message);
 
 // True when `signature_hex` is a valid signature of `message` under `public_key_hex`.
 bool VerifyEd25519(std::string_view public_key_hex, std::string_view message, std::string_view signature_hex);
+
+// A fresh Ed25519 private key as PKCS#8 PEM text ("-----BEGIN PRIVATE KEY-----").
+Result<std::string> GenerateEd25519PrivateKeyPem();
+
+// The raw public key (hex) of the PEM file at `path`: a public key (SubjectPublicKeyInfo,
+// "-----BEGIN PUBLIC KEY-----") or, when `allow_private`, a private key.
+Result<std::string> ReadEd25519PublicKey(const std::string& path, bool allow_private);
+
+// The SubjectPublicKeyInfo PEM text of a raw public key (hex).
+Result<std::string> Ed25519PublicKeyPem(std::string_view public_key_hex);
 
 }  // namespace oep::crypto

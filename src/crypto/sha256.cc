@@ -4,6 +4,8 @@
 
 #include <openssl/evp.h>
 
+#include "crypto/encoding.h"
+
 namespace oep::crypto {
 namespace {
 
@@ -12,16 +14,6 @@ const EVP_MD* Sha256Md() {
   static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   if (md == nullptr) std::abort();
   return md;
-}
-
-std::string ToHex(const unsigned char* bytes, unsigned len) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out(len * 2, '0');
-  for (unsigned i = 0; i < len; ++i) {
-    out[2 * i] = kHex[bytes[i] >> 4];
-    out[2 * i + 1] = kHex[bytes[i] & 0xF];
-  }
-  return out;
 }
 
 }  // namespace
@@ -43,18 +35,27 @@ void Sha256::Update(std::string_view data) {
   if (EVP_DigestUpdate(impl_->ctx, data.data(), data.size()) != 1) std::abort();
 }
 
-std::string Sha256::FinishHex() {
+std::string Sha256::FinishRaw() {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned len = 0;
   if (EVP_DigestFinal_ex(impl_->ctx, md, &len) != 1) std::abort();
-  return ToHex(md, len);
+  return std::string(reinterpret_cast<const char*>(md), len);
 }
+
+std::string Sha256::FinishHex() { return HexEncode(FinishRaw()); }
 
 std::string Sha256Hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned len = 0;
   if (EVP_Digest(data.data(), data.size(), md, &len, Sha256Md(), nullptr) != 1) std::abort();
-  return ToHex(md, len);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
+}
+
+std::string Sha256Raw(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  if (EVP_Digest(data.data(), data.size(), md, &len, Sha256Md(), nullptr) != 1) std::abort();
+  return std::string(reinterpret_cast<const char*>(md), len);
 }
 
 std::string Sha256Digest(std::string_view data) { return "sha256:" + Sha256Hex(data); }

@@ -82,18 +82,25 @@ std::string PackageOf(const std::string& path) {
   return parts.empty() ? "data.unknown" : out;
 }
 
-bool TouchesResult(const Value& event) {
+// The JSON pointers the decision logger erased or masked under `root` ("/input"), each
+// with how ("erased" / "masked").
+std::vector<std::pair<std::string, std::string>> Redacted(const Value& event, std::string_view root) {
+  std::vector<std::pair<std::string, std::string>> out;
   for (const char* how : {"erased", "masked"}) {
     const Value* ptrs = json::GetMember(event, how);
     if (ptrs == nullptr || !ptrs->IsArray()) continue;
     for (const auto& p : ptrs->GetArray()) {
       if (!p.IsString()) continue;
       std::string_view s(p.GetString(), p.GetStringLength());
-      if (s == "/result" || s.rfind("/result/", 0) == 0) return true;
+      if (s == root || (s.size() > root.size() && s.substr(0, root.size()) == root && s[root.size()] == '/')) {
+        out.emplace_back(how, std::string(s));
+      }
     }
   }
-  return false;
+  return out;
 }
+
+bool TouchesResult(const Value& event) { return !Redacted(event, "/result").empty(); }
 
 
 // What an event says about the release it was decided under: its bundles (name ->
@@ -393,17 +400,8 @@ class Importer {
 
 std::vector<std::string> DecisionLogInputRedactions(const rapidjson::Value& log) {
   std::vector<std::string> out;
-  for (const char* how : {"erased", "masked"}) {
-    const auto* pointers = json::GetMember(log, how);
-    if (pointers == nullptr || !pointers->IsArray()) continue;
-    for (const auto& p : pointers->GetArray()) {
-      if (!p.IsString()) continue;
-      std::string_view ptr(p.GetString(), p.GetStringLength());
-      if (ptr == "/input" || ptr.rfind("/input/", 0) == 0) {
-        out.push_back("the OPA decision logger " + std::string(how) + " " + std::string(ptr) +
-                      ", so the recorded input is not the input the policy saw");
-      }
-    }
+  for (const auto& [how, ptr] : Redacted(log, "/input")) {
+    out.push_back("the OPA decision logger " + how + " " + ptr + ", so the recorded input is not the input the policy saw");
   }
   return out;
 }

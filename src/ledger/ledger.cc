@@ -3,6 +3,7 @@
 #include "crypto/ed25519.h"
 #include "crypto/sha256.h"
 #include "json/json.h"
+#include "keys/keys.h"
 
 namespace oep {
 namespace {
@@ -146,8 +147,9 @@ Status SealChain(Store& store, const std::string& chain_id, const std::string& k
     return s;
   }
   OEP_RETURN_IF_ERROR(store.CommitBatch());
-  *summary = "sealed " + chain_id + " (" + authority + " authority): " + std::to_string((*head)->seq) +
-             " entries, final hash " + (*head)->entry_hash + ", public key " + sig->public_key_hex;
+  *summary = "sealed " + chain_id + " claiming " + authority + " authority (verifiers decide by the key): " +
+             std::to_string((*head)->seq) + " entries, final hash " + (*head)->entry_hash + ", key id " +
+             KeyIdOf(sig->public_key_hex);
   return Status::Ok();
 }
 

@@ -15,7 +15,9 @@
 //   break     a recorded break in continuity: {"reason"}
 //   seal      closes the chain: {"authority": "server"|"local", "entry_count", "final_hash",
 //             "public_key", "sealed_at", "signature"}; signature = Ed25519 over the canonical
-//             payload without "signature". Nothing is appended after a seal.
+//             payload without "signature". Nothing is appended after a seal. "authority" is
+//             the sealer's claim only: verification takes the role of the trusted key that
+//             signed (src/keys/keys.h).
 #pragma once
 
 #include <unordered_map>

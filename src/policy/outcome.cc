@@ -43,19 +43,29 @@ Outcome Outcome::Error(std::string message) {
   return o;
 }
 
-Outcome Outcome::FromJson(const rapidjson::Value* v) {
+namespace {
+
+// The decision view of a defined JSON value, without the value itself.
+Outcome JsonDecision(const rapidjson::Value& v) {
   Outcome o;
-  if (v == nullptr) return o;
-  o.value = rego::Value::FromRapid(*v);
-  std::optional<bool> bare = v->IsBool() ? std::optional<bool>(v->GetBool()) : std::nullopt;
-  ReadDecision(o, bare, v->IsObject(), [&](const char* key) {
+  std::optional<bool> bare = v.IsBool() ? std::optional<bool>(v.GetBool()) : std::nullopt;
+  ReadDecision(o, bare, v.IsObject(), [&](const char* key) {
     Member m;
-    if (const auto* x = json::GetMember(*v, key)) {
+    if (const auto* x = json::GetMember(v, key)) {
       if (x->IsBool()) m.boolean = x->GetBool();
       if (x->IsString()) m.text = std::string(x->GetString(), x->GetStringLength());
     }
     return m;
   });
+  return o;
+}
+
+}  // namespace
+
+Outcome Outcome::FromJson(const rapidjson::Value* v) {
+  if (v == nullptr) return Outcome{};
+  Outcome o = JsonDecision(*v);
+  o.value = rego::Value::FromRapid(*v);
   return o;
 }
 
@@ -76,7 +86,7 @@ Outcome Outcome::FromRego(const rego::Value* v) {
 }
 
 Outcome Outcome::FromDecisionBlock(const rapidjson::Value& block) {
-  Outcome o = FromJson(&block);
+  Outcome o = JsonDecision(block);
   o.summary_only = true;
   return o;
 }

@@ -1,6 +1,7 @@
 #include "policy/policy_engine.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <mutex>
 
@@ -33,9 +34,10 @@ class NativeEngine final : public PolicyEngine {
   }
   std::string Name() const override { return "native"; }
   std::string Description() const override { return std::string("native (oep ") + OEP_VERSION + ")"; }
+  size_t PreferredBatch() const override { return 32; }
 
-  Result<std::vector<Decided>> Decide(const std::vector<DecisionRequest>& requests) const override {
-    std::vector<Decided> out(requests.size());
+  Status Decide(const std::vector<DecisionRequest>& requests, std::vector<Decided>& out) const override {
+    out.resize(requests.size());
     const std::string* last_text = nullptr;
     const rego::Body* query = nullptr;
     for (size_t i = 0; i < requests.size(); ++i) {
@@ -46,9 +48,9 @@ class NativeEngine final : public PolicyEngine {
         query = *parsed;
         last_text = &r.query;
       }
-      out[i] = DecideOne(*query, r);
+      DecideOne(*query, r, out[i]);
     }
-    return out;
+    return Status::Ok();
   }
 
   // The parsed and type-checked query, once per query text.
@@ -69,8 +71,10 @@ class NativeEngine final : public PolicyEngine {
   const rego::Engine& engine() const { return *policy_.engine; }
 
  private:
-  Decided DecideOne(const rego::Body& query, const DecisionRequest& r) const {
-    Decided d;
+  void DecideOne(const rego::Body& query, const DecisionRequest& r, Decided& d) const {
+    d.evaluative_reasons.clear();
+    d.nd_cache_hits = 0;
+    d.compared.reset();
     rego::EvalOptions eval;
     eval.replay = true;
     eval.evaluative_reasons = &d.evaluative_reasons;
@@ -86,11 +90,10 @@ class NativeEngine final : public PolicyEngine {
     auto result = policy_.engine->Query(query, input, eval);
     if (auto* err = std::get_if<rego::RegoError>(&result)) {
       d.outcome = Outcome::Error(err->code + ": " + err->message);
-      return d;
+      return;
     }
     const auto& rows = std::get<std::vector<rego::QueryResult>>(result);
     d.outcome = rows.empty() ? Outcome::Undefined() : Outcome::FromRego(&rows[0].expressions.back());
-    return d;
   }
 
   rego::LoadedPolicy policy_;
@@ -107,11 +110,12 @@ class OpaEngine final : public PolicyEngine {
   }
   std::string Name() const override { return "opa"; }
   std::string Description() const override { return "opa CLI at " + opa_.binary; }
+  size_t PreferredBatch() const override { return SIZE_MAX; }
 
   // Requests of one query are decided together, as many inputs per `opa eval` process as
   // fit in kOpaStdinLimit.
-  Result<std::vector<Decided>> Decide(const std::vector<DecisionRequest>& requests) const override {
-    std::vector<Decided> out(requests.size());
+  Status Decide(const std::vector<DecisionRequest>& requests, std::vector<Decided>& out) const override {
+    out.assign(requests.size(), Decided{});
     std::map<std::string, std::vector<size_t>> by_query;
     for (size_t i = 0; i < requests.size(); ++i) by_query[requests[i].query].push_back(i);
     for (const auto& [query, members] : by_query) {
@@ -150,7 +154,7 @@ class OpaEngine final : public PolicyEngine {
       }
       OEP_RETURN_IF_ERROR(flush());
     }
-    return out;
+    return Status::Ok();
   }
 
  private:
@@ -165,13 +169,13 @@ class BothEngines final : public PolicyEngine {
       : native_(std::move(native)), opa_(std::move(opa)) {}
   std::string Name() const override { return "both"; }
   std::string Description() const override { return native_->Description() + " compared with " + opa_->Description(); }
-  Result<std::vector<Decided>> Decide(const std::vector<DecisionRequest>& requests) const override {
-    auto native = native_->Decide(requests);
-    if (!native.ok()) return native.status();
-    auto opa = opa_->Decide(requests);
-    if (!opa.ok()) return opa.status();
-    for (size_t i = 0; i < native->size(); ++i) (*native)[i].compared = std::move((*opa)[i].outcome);
-    return native;
+  size_t PreferredBatch() const override { return opa_->PreferredBatch(); }
+  Status Decide(const std::vector<DecisionRequest>& requests, std::vector<Decided>& out) const override {
+    OEP_RETURN_IF_ERROR(native_->Decide(requests, out));
+    std::vector<Decided> opa;
+    OEP_RETURN_IF_ERROR(opa_->Decide(requests, opa));
+    for (size_t i = 0; i < out.size(); ++i) out[i].compared = std::move(opa[i].outcome);
+    return Status::Ok();
   }
 
  private:

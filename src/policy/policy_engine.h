@@ -3,6 +3,7 @@
 // configuration is a value (only the CLI reads the environment).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -51,10 +52,14 @@ class PolicyEngine {
   virtual ~PolicyEngine() = default;
   virtual std::string Name() const = 0;         // native | opa | both
   virtual std::string Description() const = 0;  // e.g. "native (oep 0.1.0)", "opa CLI at /usr/bin/opa"
-  // One result per request, in order. A query that does not parse, or an engine that
-  // cannot run, is an error Status; one request's evaluation error is its Outcome::Error.
-  // Safe to call from several threads at once.
-  virtual Result<std::vector<Decided>> Decide(const std::vector<DecisionRequest>& requests) const = 0;
+  // One result per request, in order, into `out` (resized; its memory is reused across
+  // calls, so a caller deciding batch after batch allocates nothing per batch). A query
+  // that does not parse, or an engine that cannot run, is an error Status; one request's
+  // evaluation error is its Outcome::Error. Safe to call from several threads at once.
+  virtual Status Decide(const std::vector<DecisionRequest>& requests, std::vector<Decided>& out) const = 0;
+  // How many requests one Decide call should carry: few for the native engine (their
+  // inputs stay in cache), as many as possible for the OPA CLI (one process per call).
+  virtual size_t PreferredBatch() const = 0;
 };
 
 // Compiles the bundle natively (every kind: the native compile also tells which

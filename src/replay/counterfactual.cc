@@ -64,9 +64,9 @@ Result<rapidjson::Document> CounterfactualReplay(Store& store, std::string_view 
   if (!bundle_digest.ok()) return bundle_digest.status();
   std::string query = options.query.empty() ? d.query : options.query;
   DecisionRequest request{query, &*d.input, d.pinned_time_ns, d.nd_builtin_cache ? &*d.nd_builtin_cache : nullptr};
-  auto decided = (*engine)->Decide({request});
-  if (!decided.ok()) return decided.status();
-  Decided& result = (*decided)[0];
+  std::vector<Decided> decided;
+  OEP_RETURN_IF_ERROR((*engine)->Decide({request}, decided));
+  Decided& result = decided[0];
   if (result.outcome.kind == Outcome::Kind::kError) {
     return Status::InvalidArgument("evaluating " + query + " under " + options.engine.bundle + ": " + result.outcome.error);
   }

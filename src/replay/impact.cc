@@ -1,8 +1,15 @@
 #include "replay/impact.h"
 
+#include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstdlib>
-#include <future>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <memory>
+#include <memory>
 #include <sstream>
 
 #include "json/json.h"
@@ -17,7 +24,8 @@ using rapidjson::Value;
 // One decision's verdict, computed on a worker thread.
 struct Verdict {
   std::string id, query, tool, actor;
-  Outcome original, counterfactual;
+  Outcome original, counterfactual;  // without their values once compared (see JudgeRange)
+  std::vector<std::string> changed;  // original.ChangedFields(counterfactual)
   bool evaluative = false;
   std::string error;  // the decision could not be re-decided (no input, unreadable packet)
   std::string disagreement;  // --engine both: what the two engines said, when they differ
@@ -28,18 +36,102 @@ struct Batch {
   std::map<std::string, std::string> detached;  // OPA inputs recorded beside packets
 };
 
-// Judges rows [begin, end): reads each stored decision, then decides them all under the
-// substituted engine (and the baseline engine, when given) in one call each.
-Status JudgeRange(const ImpactOptions& options, const PolicyEngine& engine, const PolicyEngine* baseline, Batch& batch,
-                  size_t begin, size_t end, std::vector<Verdict>& verdicts) {
+// Threads that live for the whole run and take one job each per batch: no thread is
+// created per batch, and each keeps its allocator caches warm.
+class Workers {
+ public:
+  explicit Workers(size_t n) : results_(n) {
+    for (size_t w = 0; w < n; ++w) threads_.emplace_back([this, w] { Loop(w); });
+  }
+  ~Workers() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    start_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  size_t size() const { return threads_.size(); }
+  // Runs job(w) on every worker w.
+  void Start(std::function<Status(size_t)> job) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      job_ = std::move(job);
+      pending_ = threads_.size();
+      ++generation_;
+    }
+    start_.notify_all();
+  }
+  // Waits for the jobs Start began; the first failure.
+  Status Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    done_.wait(lock, [&] { return pending_ == 0; });
+    for (const auto& r : results_) {
+      if (!r.ok()) return r;
+    }
+    return Status::Ok();
+  }
+
+ private:
+  void Loop(size_t w) {
+    uint64_t seen = 0;
+    for (;;) {
+      std::function<Status(size_t)> job;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        start_.wait(lock, [&] { return stop_ || generation_ != seen; });
+        if (stop_) return;
+        seen = generation_;
+        job = job_;
+      }
+      Status s = job(w);
+      std::lock_guard<std::mutex> lock(mu_);
+      results_[w] = std::move(s);
+      if (--pending_ == 0) done_.notify_all();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable start_, done_;
+  std::function<Status(size_t)> job_;
+  uint64_t generation_ = 0;
+  size_t pending_ = 0;
+  bool stop_ = false;
+  std::vector<Status> results_;
+  std::vector<std::thread> threads_;
+};
+
+// One worker's memory, reused batch after batch; what a worker allocates per decision it
+// frees before returning.
+struct WorkerScratch {
+  // Stored bodies are canonical JSON this store wrote, parsed in place into one pool.
+  static constexpr size_t kChunk = 64 << 10;
+  std::unique_ptr<char[]> chunk{new char[kChunk]};
+  rapidjson::MemoryPoolAllocator<> pool{chunk.get(), kChunk};
   std::vector<StoredDecision> decisions;
   std::vector<size_t> at;  // verdict index of each decision
-  decisions.reserve(end - begin);
+  std::vector<DecisionRequest> requests;
+  std::vector<Decided> decided, base;
+};
+
+// Judges rows [begin, end): reads each stored decision, then decides them all under the
+// substituted engine (and the baseline engine, when given) in one call each.
+Status JudgeChunk(const ImpactOptions& options, const PolicyEngine& engine, const PolicyEngine* baseline, Batch& batch,
+                  size_t begin, size_t end, std::vector<Verdict>& verdicts, WorkerScratch& scratch) {
+  std::vector<StoredDecision>& decisions = scratch.decisions;
+  std::vector<size_t>& at = scratch.at;
+  decisions.clear();
+  at.clear();
+  rapidjson::MemoryPoolAllocator<>& pool = scratch.pool;
+  rapidjson::Document body(&pool);
   for (size_t i = begin; i < end; ++i) {
     StoredArtifact& row = batch.rows[i];
     Verdict& v = verdicts[i];
+    v.error.clear();  // the buffer holds an earlier batch's verdict
+    v.disagreement.clear();
+    v.changed.clear();
     v.id = row.id;
-    rapidjson::Document body;
+    pool.Clear();
     body.ParseInsitu<rapidjson::kParseFullPrecisionFlag>(row.body.data());  // consumes the row
     if (body.HasParseError() || !body.IsObject()) {
       v.error = row.id + ": stored packet is not JSON";
@@ -59,32 +151,44 @@ Status JudgeRange(const ImpactOptions& options, const PolicyEngine& engine, cons
     decisions.push_back(std::move(d));
     at.push_back(i);
   }
-  std::vector<DecisionRequest> requests(decisions.size());
+  std::vector<DecisionRequest>& requests = scratch.requests;
+  requests.resize(decisions.size());
   for (size_t k = 0; k < decisions.size(); ++k) {
     const StoredDecision& d = decisions[k];
     requests[k] = {verdicts[at[k]].query, &*d.input, d.pinned_time_ns, d.nd_builtin_cache ? &*d.nd_builtin_cache : nullptr};
   }
-  auto decided = engine.Decide(requests);
-  if (!decided.ok()) return decided.status();
-  std::optional<std::vector<Decided>> base;
-  if (baseline) {
-    auto b = baseline->Decide(requests);
-    if (!b.ok()) return b.status();
-    base = std::move(*b);
-  }
+  OEP_RETURN_IF_ERROR(engine.Decide(requests, scratch.decided));
+  if (baseline) OEP_RETURN_IF_ERROR(baseline->Decide(requests, scratch.base));
   for (size_t k = 0; k < decisions.size(); ++k) {
     Verdict& v = verdicts[at[k]];
-    Decided& d = (*decided)[k];
+    Decided& d = scratch.decided[k];
     v.counterfactual = std::move(d.outcome);
     v.evaluative = v.evaluative || !d.evaluative_reasons.empty();
     if (d.compared && d.Disagrees()) {
       v.disagreement = v.id + ": native " + (v.counterfactual.kind == Outcome::Kind::kDefined ? v.counterfactual.ValueJson() : v.counterfactual.decision) +
                        ", opa " + (d.compared->kind == Outcome::Kind::kDefined ? d.compared->ValueJson() : d.compared->decision);
     }
-    if (base) {
-      v.original = std::move((*base)[k].outcome);
-      v.evaluative = v.evaluative || !(*base)[k].evaluative_reasons.empty();
+    if (baseline) {
+      v.original = std::move(scratch.base[k].outcome);
+      v.evaluative = v.evaluative || !scratch.base[k].evaluative_reasons.empty();
     }
+    // Compared here, and the values released on the thread that built them: the tally
+    // needs only the decision fields.
+    v.changed = v.original.ChangedFields(v.counterfactual);
+    v.original.value.reset();
+    v.counterfactual.value.reset();
+  }
+  decisions.clear();  // freed by the thread that built them, while they are in its caches
+  return Status::Ok();
+}
+
+// Judges rows [begin, end) in chunks of the engines' preferred size: few decisions alive
+// at once keep a native worker's memory hot; the OPA CLI engine takes the range at once.
+Status JudgeRange(const ImpactOptions& options, const PolicyEngine& engine, const PolicyEngine* baseline, Batch& batch,
+                  size_t begin, size_t end, std::vector<Verdict>& verdicts, WorkerScratch& scratch) {
+  size_t step = std::max<size_t>(1, std::min(engine.PreferredBatch(), baseline ? baseline->PreferredBatch() : SIZE_MAX));
+  for (size_t b = begin; b < end; b += std::min(step, end - b)) {
+    OEP_RETURN_IF_ERROR(JudgeChunk(options, engine, baseline, batch, b, std::min(end, b + std::min(step, end - b)), verdicts, scratch));
   }
   return Status::Ok();
 }
@@ -112,8 +216,8 @@ void Count(ImpactCounts& c, const Verdict& v, const std::vector<std::string>& ch
 }
 
 void Tally(ImpactReport& report, const Verdict& v, int examples) {
-  std::vector<std::string> changed;
-  if (v.error.empty()) changed = v.original.ChangedFields(v.counterfactual);
+  static const std::vector<std::string> kNone;
+  const std::vector<std::string>& changed = v.error.empty() ? v.changed : kNone;
   Count(report.counts, v, changed);
   if (!v.query.empty()) Count(report.by_query[v.query], v, changed);
   if (!v.disagreement.empty() && report.first_disagreements.size() < 10) report.first_disagreements.push_back(v.disagreement);
@@ -220,31 +324,34 @@ Result<ImpactReport> RunImpact(Store& store, const ImpactOptions& options, const
     b.detached = std::move(*detached);
     return b;
   };
+  // Three stages overlap: the workers judge batch i while this thread tallies batch i-1
+  // and reads batch i+1.
   auto next = read_batch();
+  std::vector<Verdict> verdicts, previous;  // two buffers, swapped batch after batch
+  std::vector<WorkerScratch> scratch(static_cast<size_t>(std::max(1, options.threads)));
+  Workers workers(scratch.size());
+  auto tally_previous = [&] {
+    for (const auto& v : previous) Tally(report, v, options.examples);
+    if (progress && !previous.empty()) progress(report.counts.total);
+  };
   for (;;) {
     if (!next.ok()) return next.status();
     Batch current = std::move(*next);
     if (current.rows.empty()) break;
-    std::vector<Verdict> verdicts(current.rows.size());
-    std::vector<std::future<Status>> workers;
+    verdicts.resize(current.rows.size());
     size_t n = current.rows.size();
-    size_t per = (n + static_cast<size_t>(options.threads) - 1) / static_cast<size_t>(options.threads);
-    for (size_t begin = 0; begin < n; begin += per) {
-      size_t end = std::min(n, begin + per);
-      workers.push_back(std::async(std::launch::async, [&, begin, end] {
-        return JudgeRange(options, **engine, baseline.get(), current, begin, end, verdicts);
-      }));
-    }
+    size_t per = (n + workers.size() - 1) / workers.size();
+    workers.Start([&](size_t w) -> Status {
+      size_t begin = w * per, end = std::min(n, begin + per);
+      if (begin >= end) return Status::Ok();
+      return JudgeRange(options, **engine, baseline.get(), current, begin, end, verdicts, scratch[w]);
+    });
+    tally_previous();
     next = read_batch();
-    Status failed = Status::Ok();
-    for (auto& w : workers) {
-      Status s = w.get();
-      if (!s.ok() && failed.ok()) failed = s;
-    }
-    OEP_RETURN_IF_ERROR(failed);
-    for (const auto& v : verdicts) Tally(report, v, options.examples);
-    if (progress) progress(report.counts.total);
+    OEP_RETURN_IF_ERROR(workers.Wait());
+    std::swap(previous, verdicts);
   }
+  tally_previous();
   return report;
 }
 

@@ -474,6 +474,17 @@ Result<int64_t> Store::NextLedgerEntryId() {
   }
 }
 
+Result<int64_t> Store::LedgerEntryCount(std::optional<int64_t> before_entry_id) {
+  try {
+    SQLite::Statement q(*db_, before_entry_id ? "SELECT count(*) FROM ledger WHERE entry_id < ?" : "SELECT count(*) FROM ledger");
+    if (before_entry_id) q.bind(1, *before_entry_id);
+    q.executeStep();
+    return q.getColumn(0).getInt64();
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot read the ledger");
+  }
+}
+
 Status Store::ForEachCoveredRow(const std::function<Status(CoveredRow&)>& fn,
                                 const std::function<bool(std::string_view table)>& include) {
   std::vector<std::pair<std::string, std::string>> tables;  // table, select list

@@ -117,6 +117,8 @@ class Store {
   // The last entry of `chain_id`, or nullopt for a chain with no entries.
   Result<std::optional<ChainHead>> GetChainHead(const std::string& chain_id);
   Result<int64_t> NextLedgerEntryId();
+  // How many ledger entries there are (with entry_id < `before_entry_id` when given).
+  Result<int64_t> LedgerEntryCount(std::optional<int64_t> before_entry_id = std::nullopt);
   // Inserts `entry` under entry.entry_id (assigned by SQLite when 0, then set).
   Status AppendLedgerEntry(LedgerEntry& entry);
   Result<std::optional<LedgerEntry>> GetLedgerEntry(int64_t entry_id);

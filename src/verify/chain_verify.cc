@@ -4,10 +4,12 @@
 #include <cstdint>
 #include <future>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "crypto/ed25519.h"
 #include "crypto/sha256.h"
 #include "json/json.h"
+#include "keys/keys.h"
 #include "ledger/ledger.h"
 
 namespace oep {
@@ -28,7 +30,7 @@ struct ChainState {
 };
 
 // Checks a seal entry's payload against the chain it closes.
-void CheckSeal(ChainState& st, const LedgerEntry& e) {
+void CheckSeal(ChainState& st, const LedgerEntry& e, const TrustedKeys& trusted) {
   auto payload = json::Parse(e.payload);
   if (!payload.ok() || !payload->IsObject()) return st.Fail(e.seq, "seal payload is not a JSON object");
   std::string authority = json::GetString(*payload, "authority");
@@ -40,13 +42,53 @@ void CheckSeal(ChainState& st, const LedgerEntry& e) {
     return st.Fail(e.seq, "seal final_hash is not the hash of the entry before it");
   }
   std::string signature = json::GetString(*payload, "signature");
+  std::string public_key = json::GetString(*payload, "public_key");
   payload->RemoveMember("signature");
-  if (!crypto::VerifyEd25519(json::GetString(*payload, "public_key"), json::CanonicalOrDie(*payload), signature)) {
+  if (!crypto::VerifyEd25519(public_key, json::CanonicalOrDie(*payload), signature)) {
     return st.Fail(e.seq, "seal signature does not verify under its recorded public key");
   }
   st.report.sealed = true;
-  st.report.authority = authority;
+  st.report.claimed_authority = authority;
+  st.report.seal_key_id = KeyIdOf(public_key);
+  // Who signed decides, not what the seal says: the key must be trusted from outside the store.
+  if (const TrustedKey* key = trusted.Find(public_key)) st.report.authority = key->role;
 }
+
+// Entry ids as a set: a bitmap for the ids a store assigns (1, 2, ...), a hash set for
+// anything else a tampered store may hold (negative or huge ids), so memory stays bounded.
+class EntryIdSet {
+ public:
+  void Insert(int64_t id) {
+    if (id > 0 && id < kDenseLimit) {
+      auto i = static_cast<size_t>(id);
+      if (dense_.size() <= i) dense_.resize(std::min<size_t>(i * 2 + 1024, kDenseLimit));
+      dense_[i] = 1;
+    } else {
+      sparse_.insert(id);
+    }
+  }
+  bool Contains(int64_t id) const {
+    if (id > 0 && id < kDenseLimit) return static_cast<size_t>(id) < dense_.size() && dense_[static_cast<size_t>(id)];
+    return sparse_.count(id) > 0;
+  }
+  void Merge(const EntryIdSet& other) {
+    if (dense_.size() < other.dense_.size()) dense_.resize(other.dense_.size());
+    for (size_t i = 0; i < other.dense_.size(); ++i) dense_[i] |= other.dense_[i];
+    sparse_.insert(other.sparse_.begin(), other.sparse_.end());
+  }
+  template <typename Fn>
+  void ForEach(Fn fn) const {
+    for (size_t i = 0; i < dense_.size(); ++i) {
+      if (dense_[i]) fn(static_cast<int64_t>(i));
+    }
+    for (int64_t id : sparse_) fn(id);
+  }
+
+ private:
+  static constexpr int64_t kDenseLimit = int64_t{1} << 26;  // 64 MiB of flags at most
+  std::vector<uint8_t> dense_;
+  std::unordered_set<int64_t> sparse_;
+};
 
 }  // namespace
 
@@ -59,18 +101,43 @@ const char* EvidenceClassName(EvidenceClass c) {
   return "?";
 }
 
-bool ChainVerifyReport::ok(bool reject_local_authority) const {
-  if (!coverage_failures.empty()) return false;
+bool ChainVerifyReport::chains_ok() const { return FirstFailure().empty(); }
+
+std::string ChainVerifyReport::FirstFailure() const {
   for (const auto& c : chains) {
-    if (!c.ok) return false;
+    if (!c.ok) return "chain " + c.chain_id + ": entry " + std::to_string(c.failed_seq) + ": " + c.failure;
+  }
+  if (!coverage_failures.empty()) return "coverage: " + coverage_failures[0];
+  return "";
+}
+
+bool ChainVerifyReport::ok(bool reject_local_authority) const {
+  if (!chains_ok() || !derived_columns.ok) return false;
+  for (const auto& c : chains) {
     if (reject_local_authority && c.evidence_class == EvidenceClass::kNonAuthoritative) return false;
   }
   return true;
 }
 
+namespace {
+
+// Who sealed a chain, as far as the trusted keys tell.
+std::string SealDetail(const ChainReport& c, bool trusted_keys_given) {
+  std::string claim = c.claimed_authority.empty() ? "" : "; the seal claims " + c.claimed_authority;
+  if (!trusted_keys_given) return "sealed by key " + c.seal_key_id + ", untrusted: no trusted keys given" + claim;
+  if (c.authority.empty()) return "sealed by untrusted key " + c.seal_key_id + claim;
+  return "sealed by trusted " + c.authority + " key " + c.seal_key_id;
+}
+
+}  // namespace
+
 std::string ChainVerifyReport::Render(bool all_chains, bool reject_local_authority) const {
   constexpr size_t kListAll = 20;
   std::string out;
+  if (!trusted_keys_given) {
+    out += "note: no trusted keys given (--trusted-key ROLE=PUBLIC_KEY.pem or $OEP_TRUSTED_KEYS): every seal is "
+           "untrusted and no chain is AUTHORITATIVE\n";
+  }
   int64_t by_class[3] = {}, failed = 0;
   for (const auto& c : chains) {
     if (c.ok) ++by_class[static_cast<int>(c.evidence_class)];  // a broken chain gets no class
@@ -79,7 +146,7 @@ std::string ChainVerifyReport::Render(bool all_chains, bool reject_local_authori
     if (c.ok && !rejected && !all_chains && chains.size() > kListAll) continue;
     std::string detail = std::to_string(c.entries) + " entries, " + EvidenceClassName(c.evidence_class);
     if (!c.sealed) detail += " (unsealed)";
-    else detail += " (sealed by " + c.authority + " authority" + (c.drops ? ", " + std::to_string(c.drops) + " drop(s)" : "") +
+    else detail += " (" + SealDetail(c, trusted_keys_given) + (c.drops ? ", " + std::to_string(c.drops) + " drop(s)" : "") +
                    (c.breaks ? ", " + std::to_string(c.breaks) + " break(s)" : "") + ")";
     if (!c.ok) detail = "entry " + std::to_string(c.failed_seq) + ": " + c.failure + " [" + std::to_string(c.entries) + " entries; no evidence class: verification failed]";
     else if (rejected) detail += ": rejected (--reject-local-authority)";
@@ -92,6 +159,7 @@ std::string ChainVerifyReport::Render(bool all_chains, bool reject_local_authori
     for (size_t i = 1; i < coverage_failures.size() && i < 3; ++i) out += "; " + coverage_failures[i];
     out += "\n";
   }
+  out += std::string(derived_columns.ok ? "ok   " : "FAIL ") + derived_columns.name + ": " + derived_columns.detail + "\n";
   out += "summary: " + std::to_string(chains.size()) + " chains, " + std::to_string(entries) + " entries: " +
          std::to_string(by_class[0]) + " AUTHORITATIVE, " + std::to_string(by_class[1]) + " PARTIAL_AUTHORITATIVE, " +
          std::to_string(by_class[2]) + " NON_AUTHORITATIVE; " + std::to_string(failed) + " failed\n";
@@ -102,9 +170,11 @@ namespace {
 
 // Pass 1 (one connection): the chains themselves.
 struct ChainsPass {
+  explicit ChainsPass(const TrustedKeys& keys) : trusted(keys) {}
+  const TrustedKeys& trusted;
   std::vector<ChainState> chains;
   std::unordered_map<std::string, size_t> index;
-  std::vector<uint8_t> is_artifact;  // by entry id
+  EntryIdSet artifact_entries;
   int64_t entries = 0;
   size_t last = SIZE_MAX;
 
@@ -132,16 +202,15 @@ struct ChainsPass {
       st.Fail(e.seq, "prev_hash does not link to the previous entry's hash");
     }
     if (computed_hash != e.entry_hash) st.Fail(e.seq, "entry hash does not match its contents (entry edited)");
+    if (e.entry_id <= 0) st.Fail(e.seq, "entry_id " + std::to_string(e.entry_id) + " is not positive (the store numbers entries 1, 2, ...)");
     if (e.kind == "artifact") {
-      auto id = static_cast<size_t>(e.entry_id);
-      if (is_artifact.size() <= id) is_artifact.resize(id * 2 + 1024);
-      is_artifact[id] = 1;
+      artifact_entries.Insert(e.entry_id);
     } else if (e.kind == "drop") {
       ++st.report.drops;
     } else if (e.kind == "break") {
       ++st.report.breaks;
     } else if (e.kind == "seal") {
-      CheckSeal(st, e);
+      CheckSeal(st, e, trusted);
     } else {
       st.Fail(e.seq, "unknown entry kind \"" + e.kind + "\"");
     }
@@ -165,7 +234,7 @@ struct RowsPass {
     std::string why;
   };
   std::vector<Failure> failures;
-  std::vector<uint8_t> claimed;  // by entry id
+  EntryIdSet claimed;
   std::vector<std::string> coverage_failures;
   int64_t covered_rows = 0;
 
@@ -177,12 +246,11 @@ struct RowsPass {
     }
     if (!chain_id.empty() && r.entry.chain_id != chain_id) return;
     ++covered_rows;
-    auto id = static_cast<size_t>(r.entry.entry_id);
-    if (claimed.size() <= id) claimed.resize(id * 2 + 1024);
+    int64_t id = r.entry.entry_id;
     auto fail = [&](std::string why) { failures.push_back({r.entry.chain_id, r.entry.seq, std::move(why)}); };
     if (r.entry.artifact_table != r.table || r.entry.artifact_id != r.row.id) {
       fail("names " + r.entry.artifact_table + "/" + r.entry.artifact_id + " but covers " + ref);
-    } else if (claimed[id]) {
+    } else if (claimed.Contains(id)) {
       fail(ref + " shares its ledger entry with another row");
     } else if (computed_hash != r.entry.content_hash) {
       fail("content hash of " + ref + " does not match the stored row (row edited)");
@@ -191,7 +259,7 @@ struct RowsPass {
     } else if (r.row.source != r.entry.source) {
       fail("source of " + ref + " differs from the ledger's");
     }
-    claimed[id] = 1;
+    claimed.Insert(id);
   }
 };
 
@@ -212,20 +280,29 @@ void MergeRows(RowsPass& into, RowsPass& from) {
   into.covered_rows += from.covered_rows;
   for (auto& f : from.failures) into.failures.push_back(std::move(f));
   for (auto& c : from.coverage_failures) into.coverage_failures.push_back(std::move(c));
-  if (into.claimed.size() < from.claimed.size()) into.claimed.resize(from.claimed.size());
-  for (size_t i = 0; i < from.claimed.size(); ++i) into.claimed[i] |= from.claimed[i];
+  into.claimed.Merge(from.claimed);
+}
+
+// The derived join-key columns, on their own connection (the check `oep verify` runs).
+Status RunDerivedColumnsPass(const std::string& path, CheckResult* out) {
+  auto store = Store::Open(path, Store::Mode::kReadOnly);
+  if (!store.ok()) return store.status();
+  *out = CheckDerivedColumns(**store);
+  return Status::Ok();
 }
 
 }  // namespace
 
-Result<ChainVerifyReport> VerifyChains(Store& store, const std::string& chain_id) {
-  // Three passes on their own connections, balanced over two cores: the chains, the
-  // decision rows (most of the bytes) and every other row.
+Result<ChainVerifyReport> VerifyChains(Store& store, const TrustedKeys& trusted, const std::string& chain_id) {
+  // Three passes on their own connections, balanced over two cores: the chains then the
+  // derived columns, the decision rows (most of the bytes), and every other row.
   RowsPass rows, decision_rows;
+  CheckResult derived;
   auto decisions_done = std::async(std::launch::async, RunRowsPass, store.path(), chain_id, true, &decision_rows);
   auto rows_done = std::async(std::launch::async, RunRowsPass, store.path(), chain_id, false, &rows);
-  ChainsPass chains;
+  ChainsPass chains(trusted);
   Status s = RunChainsPass(store, chain_id, &chains);
+  if (s.ok()) s = RunDerivedColumnsPass(store.path(), &derived);
   Status decisions_status = decisions_done.get();
   Status rows_status = rows_done.get();
   if (!s.ok()) return s;
@@ -235,18 +312,25 @@ Result<ChainVerifyReport> VerifyChains(Store& store, const std::string& chain_id
   std::sort(rows.coverage_failures.begin(), rows.coverage_failures.end());
 
   ChainVerifyReport report;
+  report.trusted_keys_given = !trusted.empty();
+  report.derived_columns = std::move(derived);
   report.entries = chains.entries;
   report.covered_rows = rows.covered_rows;
   report.coverage_failures = std::move(rows.coverage_failures);
   for (auto& f : rows.failures) chains.Of(f.chain_id).Fail(f.seq, std::move(f.why));
-  for (size_t id = 0; id < chains.is_artifact.size(); ++id) {
-    if (!chains.is_artifact[id] || (id < rows.claimed.size() && rows.claimed[id])) continue;
-    auto e = store.GetLedgerEntry(static_cast<int64_t>(id));
-    if (!e.ok()) return e.status();
-    if (!*e) continue;
+  Status unclaimed = Status::Ok();
+  chains.artifact_entries.ForEach([&](int64_t id) {
+    if (!unclaimed.ok() || rows.claimed.Contains(id)) return;
+    auto e = store.GetLedgerEntry(id);
+    if (!e.ok()) {
+      unclaimed = e.status();
+      return;
+    }
+    if (!*e) return;
     chains.Of((*e)->chain_id).Fail((*e)->seq, "names " + (*e)->artifact_table + "/" + (*e)->artifact_id +
                                                    ", which is not stored (row deleted)");
-  }
+  });
+  OEP_RETURN_IF_ERROR(unclaimed);
   std::sort(chains.chains.begin(), chains.chains.end(),
             [](const ChainState& a, const ChainState& b) { return a.report.chain_id < b.report.chain_id; });
   for (auto& st : chains.chains) {

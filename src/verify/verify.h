@@ -28,6 +28,9 @@ CheckResult CheckJoins(Store& store);
 // The ledger's chains and coverage (see chain_verify.h).
 CheckResult CheckLedger(Store& store);
 
+// Every join-key column of every kind equals the value its canonical body holds.
+CheckResult CheckDerivedColumns(Store& store);
+
 // Every stored manifest's layer digests against the files they name under `root`.
 CheckResult CheckManifestDigests(Store& store, const std::string& root);
 

@@ -19,20 +19,30 @@ namespace {
 
 const std::string kRun = "run:5e0c1d2a9b8f47d6a1c3e5f7091b2d4f";
 
+// The server's key pair: the private key seals, the public key is trusted from outside the store.
+std::string MakeServerKey(const ScratchDir& dir, const std::string& name = "server") {
+  std::string key = dir / (name + ".pem"), pub = dir / (name + ".pub.pem");
+  WriteEd25519Key(key);
+  RunResult r = RunOep({"keys", "export", "--key", key, "--out", pub});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  return key;
+}
+
 struct SealedDemo {
   ScratchDir dir;
   std::string store = dir / "demo.sqlite";
-  std::string key = dir / "seal.pem";
+  std::string key = MakeServerKey(dir);
+  std::string trusted = "server=" + dir / "server.pub.pem";
   SealedDemo() {
     MakeDemoStore(store);
-    WriteEd25519Key(key);
     RunResult r = RunOep({"seal", "--state-path", store, "--chain", kRun, "--key", key, "--sealed-at",
                           "2026-11-01T10:00:00Z"});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
   }
   RunResult Verify(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"verify", "--chain", "--state-path", store};
+    std::vector<std::string> args = {"verify", "--chain", "--state-path", store, "--trusted-key", trusted};
     args.insert(args.end(), extra.begin(), extra.end());
     return RunOep(args);
   }
@@ -50,11 +60,75 @@ TEST_CASE("every stored row is chained and an untouched store verifies", "[ledge
   CHECK_THAT(r.out, Catch::Contains("ok   coverage: 10 stored rows"));
 }
 
-TEST_CASE("a sealed chain without drops is AUTHORITATIVE", "[ledger]") {
+TEST_CASE("a chain sealed by a trusted server key without drops is AUTHORITATIVE", "[ledger]") {
   SealedDemo d;
   RunResult r = d.Verify();
   CHECK(r.exit_code == 0);
-  CHECK_THAT(r.out, Catch::Contains("chain " + kRun + ": 9 entries, AUTHORITATIVE (sealed by server authority)"));
+  CHECK_THAT(r.out, Catch::Contains("chain " + kRun + ": 9 entries, AUTHORITATIVE (sealed by trusted server key "));
+}
+
+TEST_CASE("without trusted keys no seal is authoritative, and the output says so", "[ledger][trust]") {
+  SealedDemo d;
+  RunResult r = RunOep({"verify", "--chain", "--state-path", d.store});
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("note: no trusted keys given"));
+  CHECK_THAT(r.out, Catch::Contains("9 entries, NON_AUTHORITATIVE (sealed by key ") &&
+                        Catch::Contains("untrusted: no trusted keys given; the seal claims server)"));
+  CHECK_THAT(r.out, Catch::Contains("0 AUTHORITATIVE"));
+  CHECK(RunOep({"verify", "--chain", "--state-path", d.store, "--run", kRun, "--reject-local-authority"}).exit_code == 1);
+}
+
+TEST_CASE("a seal by a key that is not trusted is reported as such", "[ledger][trust]") {
+  SealedDemo d;
+  MakeServerKey(d.dir, "other");
+  RunResult r = RunOep({"verify", "--chain", "--state-path", d.store, "--run", kRun, "--trusted-key",
+                        "server=" + d.dir / "other.pub.pem"});
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("NON_AUTHORITATIVE (sealed by untrusted key "));
+}
+
+TEST_CASE("the trusted role decides the authority, not the seal's claim", "[ledger][trust]") {
+  SealedDemo d;  // the seal claims server
+  RunResult r = RunOep({"verify", "--chain", "--state-path", d.store, "--run", kRun, "--trusted-key",
+                        "local=" + d.dir / "server.pub.pem", "--reject-local-authority"});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.out, Catch::Contains("NON_AUTHORITATIVE (sealed by trusted local key "));
+}
+
+TEST_CASE("trusted keys come from $OEP_TRUSTED_KEYS, relative to the file", "[ledger][trust]") {
+  SealedDemo d;
+  WriteText(d.dir / "trusted.txt", "# the production server\n\nserver=server.pub.pem\n");
+  RunResult r = RunOep({"verify", "--chain", "--state-path", d.store, "--run", kRun},
+                       {"OEP_TRUSTED_KEYS=" + d.dir / "trusted.txt"});
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("AUTHORITATIVE (sealed by trusted server key "));
+  RunResult list = RunOep({"keys", "list"}, {"OEP_TRUSTED_KEYS=" + d.dir / "trusted.txt"});
+  CHECK(list.exit_code == 0);
+  CHECK_THAT(list.out, Catch::StartsWith("server ") && Catch::Contains(d.dir / "server.pub.pem"));
+}
+
+TEST_CASE("bad trusted key lines are errors naming where", "[ledger][trust][bad-input]") {
+  SealedDemo d;
+  struct Case {
+    std::string line, expect;
+  };
+  std::vector<Case> cases = {
+      {"server", "trusted.txt:2: expected ROLE=PUBLIC_KEY.pem"},
+      {"admin=server.pub.pem", "trusted.txt:2: role must be server or local"},
+      {"server=missing.pem", "trusted.txt:2: "},
+      {"server=server.pem", "trusted.txt:2: " },  // a private key is not a public key file
+      {"local=server.pub.pem", "already trusted as server"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.line);
+    WriteText(d.dir / "trusted.txt", "server=server.pub.pem\n" + c.line + "\n");
+    RunResult r = RunOep({"verify", "--chain", "--state-path", d.store}, {"OEP_TRUSTED_KEYS=" + d.dir / "trusted.txt"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains(c.expect));
+  }
+  RunResult arg = RunOep({"verify", "--chain", "--state-path", d.store, "--trusted-key", "root=x.pem"});
+  CHECK(arg.exit_code == 2);
+  CHECK_THAT(arg.err, Catch::Contains("--trusted-key root=x.pem: role must be server or local"));
 }
 
 TEST_CASE("sealing twice and appending after a seal are refused", "[ledger][bad-input]") {
@@ -71,27 +145,27 @@ TEST_CASE("sealing twice and appending after a seal are refused", "[ledger][bad-
 
 TEST_CASE("a seal over recorded drops is PARTIAL_AUTHORITATIVE", "[ledger]") {
   ScratchDir dir;
-  std::string store = dir / "s.sqlite", key = dir / "k.pem";
+  std::string store = dir / "s.sqlite", key = MakeServerKey(dir);
   MakeDemoStore(store);
-  WriteEd25519Key(key);
   REQUIRE(RunOep({"ledger", "drop", "--state-path", store, "--chain", kRun, "--count", "3", "--reason",
                   "buffer overflow", "--first-seq", "10", "--last-seq", "12"}).exit_code == 0);
   REQUIRE(RunOep({"seal", "--state-path", store, "--chain", kRun, "--key", key}).exit_code == 0);
-  RunResult r = RunOep({"verify", "--chain", "--state-path", store});
+  RunResult r = RunOep({"verify", "--chain", "--state-path", store, "--trusted-key", "server=" + dir / "server.pub.pem"});
   CHECK(r.exit_code == 0);
-  CHECK_THAT(r.out, Catch::Contains("PARTIAL_AUTHORITATIVE (sealed by server authority, 1 drop(s))"));
+  CHECK_THAT(r.out, Catch::Contains("PARTIAL_AUTHORITATIVE (sealed by trusted server key ") && Catch::Contains(", 1 drop(s))"));
 }
 
-TEST_CASE("local-authority seals are NON_AUTHORITATIVE and can be rejected", "[ledger]") {
+TEST_CASE("local-key seals are NON_AUTHORITATIVE and can be rejected", "[ledger]") {
   ScratchDir dir;
-  std::string store = dir / "s.sqlite", key = dir / "k.pem";
+  std::string store = dir / "s.sqlite", key = MakeServerKey(dir, "laptop");
+  std::string trusted = "local=" + dir / "laptop.pub.pem";
   MakeDemoStore(store);
-  WriteEd25519Key(key);
   REQUIRE(RunOep({"seal", "--state-path", store, "--chain", kRun, "--key", key, "--authority", "local"}).exit_code == 0);
-  RunResult r = RunOep({"verify", "--chain", "--state-path", store, "--run", kRun});
+  RunResult r = RunOep({"verify", "--chain", "--state-path", store, "--run", kRun, "--trusted-key", trusted});
   CHECK(r.exit_code == 0);
-  CHECK_THAT(r.out, Catch::Contains("NON_AUTHORITATIVE (sealed by local authority)"));
-  RunResult strict = RunOep({"verify", "--chain", "--state-path", store, "--run", kRun, "--reject-local-authority"});
+  CHECK_THAT(r.out, Catch::Contains("NON_AUTHORITATIVE (sealed by trusted local key "));
+  RunResult strict = RunOep({"verify", "--chain", "--state-path", store, "--run", kRun, "--trusted-key", trusted,
+                             "--reject-local-authority"});
   CHECK(strict.exit_code == 1);
   CHECK_THAT(strict.out, Catch::Contains("rejected (--reject-local-authority)"));
 }
@@ -228,4 +302,49 @@ TEST_CASE("an unreadable ELS file is an error, not a verdict", "[ledger][bad-inp
   RunResult r = RunOep({"verify", "--agentops-els", dir / "bad.jsonl"});
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("bad.jsonl: line 1"));
+}
+
+TEST_CASE("negative and huge entry ids are failures, not crashes", "[ledger][tamper]") {
+  SECTION("negative, in the ledger and the row that names it") {
+    SealedDemo d;
+    TamperSql(d.store, "UPDATE ledger SET entry_id = -5 WHERE entry_id = (SELECT ledger_entry FROM manifests); "
+                       "UPDATE manifests SET ledger_entry = -5");
+    RunResult r = d.Verify();
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.out, Catch::Contains("FAIL chain store: entry 1: entry_id -5 is not positive"));
+  }
+  SECTION("huge, in the ledger only") {
+    SealedDemo d;
+    TamperSql(d.store, "UPDATE ledger SET entry_id = 4000000000000000000 WHERE entry_id = (SELECT ledger_entry FROM manifests)");
+    RunResult r = d.Verify();
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.out, Catch::Contains("manifests/rmf_oep_code_review_demo_v0 is not covered by the ledger"));
+  }
+  SECTION("huge, in the ledger and the row") {
+    SealedDemo d;
+    TamperSql(d.store, "UPDATE ledger SET entry_id = 4000000000000000000 WHERE entry_id = (SELECT ledger_entry FROM "
+                       "manifests); UPDATE manifests SET ledger_entry = 4000000000000000000");
+    RunResult r = d.Verify();
+    INFO(r.out << r.err);
+    CHECK((r.exit_code == 0 || r.exit_code == 1));  // renumbered, not crashed
+    CHECK_THAT(r.out, Catch::Contains("summary: "));
+  }
+}
+
+TEST_CASE("verify --chain finds a join-key column edited alone", "[ledger][tamper]") {
+  SealedDemo d;
+  TamperSql(d.store, "UPDATE decisions SET tool_name = 'read_diff' WHERE decision_id = 'pder_oep_demo_write_file_0002'");
+  RunResult r = d.Verify();
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.out, Catch::Contains("FAIL derived columns") && Catch::Contains("decisions/pder_oep_demo_write_file_0002"));
+}
+
+TEST_CASE("trusted keys are refused where no oep key signs, not ignored", "[ledger][trust][bad-input]") {
+  ScratchDir dir;
+  WriteText(dir / "log.jsonl", "");
+  RunResult r = RunOep({"verify", "--agentops-els", dir / "log.jsonl", "--trusted-key", "server=" + dir / "k.pem"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--trusted-key does not apply to --agentops-els"));
 }

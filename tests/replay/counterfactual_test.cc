@@ -149,11 +149,40 @@ TEST_CASE("a decision is re-decided at the query it was recorded at unless --que
   RunResult r = d.Cf("pder_oep_demo_read_diff_0001", "budget_per_run_cap.rego", {"--output-format", "json"});
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("\"query\": \"data.oep.permissions.decision\"") &&
-                        Catch::Contains("\"query_source\": \"policy.package + \\\".decision\\\"\""));
+                        Catch::Contains("\"query_source\": \"recorded\""));
+  // A packet that does not record its query (the reference v0 artifacts) is re-decided at
+  // <policy.package>.decision.
+  std::string packet = ReadText(RepoRoot() + "/permissions/examples/code_review_demo_read_allowed.v0.json");
+  auto cut = [&](const std::string& from, const std::string& to) {
+    size_t at = packet.find(from);
+    REQUIRE(at != std::string::npos);
+    packet.replace(at, from.size(), to);
+  };
+  cut(",\n    \"query\": \"data.oep.permissions.decision\"", "");
+  cut("\"packet_id\": \"pder_oep_demo_read_diff_0001\"", "\"packet_id\": \"pder_no_query\"");
+  WriteText(d.dir / "no_query.json", packet);
+  RunResult ingested = RunOep({"ingest", "--state-path", d.store, d.dir / "no_query.json"});
+  INFO(ingested.err);
+  REQUIRE(ingested.exit_code == 0);
+  RunResult derived = d.Cf("pder_no_query", "budget_per_run_cap.rego", {"--field", "query_source", "--output-format", "jsonl"});
+  CHECK(derived.out == "\"policy.package + \\\".decision\\\"\"\n");
   WriteText(d.dir / "b.rego", "package oep.permissions\n\nimport rego.v1\n\ndefault allowed := false\n");
   RunResult boolean = RunOep({"replay", "pder_oep_demo_read_diff_0001", "--state-path", d.store, "--counterfactual",
                               "--policy-bundle", d.dir / "b.rego", "--query", "data.oep.permissions.allowed",
                               "--field", "diff.transition", "--output-format", "jsonl"});
   INFO(boolean.err);
   CHECK(boolean.out == "\"allow->deny\"\n");  // false is a deny, not undefined
+}
+
+TEST_CASE("engine auto refuses an OPA binary it cannot trust instead of falling back to native", "[counterfactual][bad-input]") {
+  Demo d;
+  RunResult r = d.Cf("pder_oep_demo_read_diff_0001", "budget_per_run_cap.rego", {"--engine", "auto"});
+  // With no binary at all, auto is the native engine.
+  CHECK(r.exit_code == 0);
+  RunResult refused = RunOep({"replay", "pder_oep_demo_read_diff_0001", "--state-path", d.store, "--counterfactual",
+                              "--policy-bundle", RepoRoot() + "/permissions/policy/counterfactual/budget_per_run_cap.rego",
+                              "--engine", "auto"},
+                             {"OEP_OPA_BIN_PATH=relative/opa"});
+  CHECK(refused.exit_code == 2);
+  CHECK_THAT(refused.err, Catch::Contains("OEP_OPA_BIN_PATH=relative/opa"));
 }

@@ -29,6 +29,18 @@ TEST_CASE("verify names a broken join", "[verify]") {
   CHECK_THAT(r.out, Catch::Contains("FAIL joins") && Catch::Contains("decision pder_oep_demo_write_file_0002: event"));
 }
 
+TEST_CASE("verify names the broken chain on the ledger line", "[verify][tamper]") {
+  ScratchDir dir;
+  std::string store = dir / "s.sqlite";
+  MakeDemoStore(store);
+  // The store chain breaks; the run chain, listed first, is intact.
+  TamperSql(store, "UPDATE manifests SET body = replace(body, 'canary', 'stable')");
+  RunResult r = RunOep({"verify", "--state-path", store});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.out, Catch::Contains("FAIL ledger: chain store: entry 1: content hash of manifests/"));
+  CHECK_THAT(r.out, !Catch::Contains("FAIL ledger: ok"));
+}
+
 TEST_CASE("verify finds a join-key column edited without its body", "[verify][tamper]") {
   ScratchDir dir;
   std::string store = dir / "s.sqlite";
