@@ -20,8 +20,9 @@ inline constexpr int kMaxJsonDepth = 1000;
 // InvalidArgument naming the line and column of the bracket that exceeds kMaxJsonDepth.
 Status CheckNestingDepth(std::string_view text);
 
-// Parses one JSON text. Invalid UTF-8, lone surrogates, NaN/Infinity literals and
-// trailing content are errors; the message names "line L, column C" and what was wrong.
+// Parses one JSON text. Invalid UTF-8, a \u escape of a lone UTF-16 surrogate, a raw NUL
+// byte, NaN/Infinity literals and trailing content are errors; the message names
+// "line L, column C" and what was wrong.
 Result<rapidjson::Document> Parse(std::string_view text);
 
 // Parses texts one after another with the rules of Parse, in place and into memory it
