@@ -38,35 +38,42 @@ const char* FileTypeName(fs::file_type type) {
 
 }  // namespace
 
-Result<std::string> ReadFile(const std::string& path) {
+Status ReadFileChunks(const std::string& path, FunctionRef<Status(std::string_view chunk)> sink, uint64_t* size) {
   // O_NONBLOCK: opening a FIFO with no writer must not wait; it is refused below.
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return Status::IOError(path + ": cannot open: " + std::strerror(errno));
   struct stat st;
+  Status s;
   if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    return Status::IOError(path + ": cannot stat: " + std::strerror(err));
+    s = Status::IOError(path + ": cannot stat: " + std::strerror(errno));
+  } else if (!S_ISREG(st.st_mode)) {
+    s = Status::InvalidArgument(path + ": not a regular file (" + FileTypeName(st.st_mode) + ")");
+  } else if (size != nullptr) {
+    *size = static_cast<uint64_t>(st.st_size);
   }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Status::InvalidArgument(path + ": not a regular file (" + FileTypeName(st.st_mode) + ")");
-  }
-  std::string out;
-  if (st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
   char buf[1 << 16];
-  for (;;) {
+  while (s.ok()) {
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return Status::IOError(path + ": read failed: " + std::strerror(err));
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
+    if (n < 0) s = Status::IOError(path + ": read failed: " + std::strerror(errno));
+    if (n <= 0) break;
+    s = sink(std::string_view(buf, static_cast<size_t>(n)));
   }
   ::close(fd);
+  return s;
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::string out;
+  uint64_t size = 0;
+  OEP_RETURN_IF_ERROR(ReadFileChunks(
+      path,
+      [&](std::string_view chunk) {
+        if (out.empty()) out.reserve(static_cast<size_t>(size));
+        out.append(chunk);
+        return Status::Ok();
+      },
+      &size));
   return out;
 }
 

@@ -1,6 +1,7 @@
 // Small file helpers with Status errors.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,12 @@ namespace oep {
 // Reads a whole regular file. Anything else (a FIFO, socket or device) is refused as
 // "not a regular file" without blocking: the file is opened non-blocking and checked first.
 Result<std::string> ReadFile(const std::string& path);
+
+// Reads the regular file at `path` (refused as ReadFile refuses) in chunks of at most
+// 64 KiB, giving each to `sink` and stopping at the first error `sink` returns. `size`,
+// when given, is set to the file's size before the first chunk.
+Status ReadFileChunks(const std::string& path, FunctionRef<Status(std::string_view chunk)> sink,
+                      uint64_t* size = nullptr);
 
 // Writes `data` to a temporary file beside `path`, fsyncs it and renames it over
 // `path`: readers see the old file or the new one, never half of one.
