@@ -58,11 +58,7 @@ namespace {
 
 // `oep demo --state-path path` is refused with `expected`, leaving `path` as it was.
 void DemoRefused(const std::string& path, const std::string& expected) {
-  std::string before = FileSha256(path);
-  RunResult r = RunOep({"demo", "--state-path", path});
-  CHECK(r.exit_code == 2);
-  CHECK_THAT(r.err, Catch::Contains(path) && Catch::Contains(expected));
-  CHECK(FileSha256(path) == before);
+  CheckRefusedUntouched({"demo", "--state-path", path}, path, expected);
 }
 
 }  // namespace
