@@ -270,6 +270,23 @@ int EscapedCodeUnit(std::string_view text, size_t i) {
   return unit;
 }
 
+// A UTF-8 sequence cut off by the end of `text` is refused before RapidJSON sees it: its
+// encoding check reads a whole sequence before judging it, past the NUL that ends an
+// in-place text (a heap over-read found by json_ingest_fuzzer).
+Status TruncatedUtf8AtEnd(std::string_view text) {
+  size_t i = text.size(), continuation = 0;
+  while (i > 0 && continuation < 3 && (static_cast<unsigned char>(text[i - 1]) & 0xC0) == 0x80) {
+    --i;
+    ++continuation;
+  }
+  if (i == 0) return Status::Ok();
+  auto lead = static_cast<unsigned char>(text[i - 1]);
+  size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+  if (length <= continuation + 1) return Status::Ok();
+  return Status::InvalidArgument(LineColumn(text, i - 1) +
+                                 ": invalid UTF-8 encoding: a multi-byte sequence is cut off by the end of the text");
+}
+
 // Refuses what the reader would accept silently: a NUL byte (the reader stops at it and
 // ignores the rest) and a \u escape of a lone UTF-16 surrogate (it would become invalid UTF-8).
 Status CheckRawText(std::string_view text) {
@@ -294,7 +311,7 @@ Status CheckRawText(std::string_view text) {
                                                    : " (a low surrogate without a high one before it)") +
                                    "; expected a UTF-16 surrogate pair or a character that is not a surrogate");
   }
-  return Status::Ok();
+  return TruncatedUtf8AtEnd(text);
 }
 
 }  // namespace

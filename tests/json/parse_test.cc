@@ -55,3 +55,12 @@ TEST_CASE("a raw NUL byte is refused with its position, not ignored with what fo
   REQUIRE(escaped.ok());
   CHECK((*escaped)[0].GetStringLength() == 3);
 }
+
+TEST_CASE("a UTF-8 sequence cut off by the end of the text is refused before the reader runs past it",
+          "[json][bad-input]") {
+  // Parsed in place, the text ends at its NUL; RapidJSON's encoding check read beyond it.
+  CHECK_THAT(InPlaceError("[\"\xf1\x86"), Catch::Contains("line 1, column 3: invalid UTF-8 encoding: a multi-byte"));
+  CHECK_THAT(ParseError("\"\xe2\x82"), Catch::Contains("cut off by the end of the text"));
+  CHECK_THAT(ParseError("\"\xc3"), Catch::Contains("cut off"));
+  CHECK(ParseError("\"\xe2\x82\xac\"") == "<parsed>");
+}
