@@ -66,3 +66,14 @@ TEST_CASE("a linked root directory is followed; files inside it are listed", "[i
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("1 records from 1 files"));
 }
+
+TEST_CASE("oep digest of a tree refuses a link loop instead of aborting", "[digest][bad-input]") {
+  Tree t;
+  std::string before = RunOep({"digest", t.root}).out;
+  fs::create_symlink("loop", t.root + "/loop");
+  RunResult r = RunOep({"digest", t.root});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains(t.root + "/loop: a symbolic link"));
+  fs::remove(t.root + "/loop");
+  CHECK(RunOep({"digest", t.root}).out == before);
+}
