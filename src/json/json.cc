@@ -270,21 +270,20 @@ int EscapedCodeUnit(std::string_view text, size_t i) {
   return unit;
 }
 
-// A UTF-8 sequence cut off by the end of `text` is refused before RapidJSON sees it: its
-// encoding check reads a whole sequence before judging it, past the NUL that ends an
-// in-place text (a heap over-read found by json_ingest_fuzzer).
+// A UTF-8 lead byte in the last three bytes whose sequence would run past the end of `text`
+// is refused before RapidJSON sees it: its encoding check reads a whole sequence (whatever
+// the bytes) before judging it, past the NUL that ends an in-place text (heap over-reads
+// found by json_ingest_fuzzer).
 Status TruncatedUtf8AtEnd(std::string_view text) {
-  size_t i = text.size(), continuation = 0;
-  while (i > 0 && continuation < 3 && (static_cast<unsigned char>(text[i - 1]) & 0xC0) == 0x80) {
-    --i;
-    ++continuation;
+  for (size_t j = text.size() > 3 ? text.size() - 3 : 0; j < text.size(); ++j) {
+    auto lead = static_cast<unsigned char>(text[j]);
+    size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (j + length > text.size()) {
+      return Status::InvalidArgument(LineColumn(text, j) +
+                                     ": invalid UTF-8 encoding: a multi-byte sequence is cut off by the end of the text");
+    }
   }
-  if (i == 0) return Status::Ok();
-  auto lead = static_cast<unsigned char>(text[i - 1]);
-  size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-  if (length <= continuation + 1) return Status::Ok();
-  return Status::InvalidArgument(LineColumn(text, i - 1) +
-                                 ": invalid UTF-8 encoding: a multi-byte sequence is cut off by the end of the text");
+  return Status::Ok();
 }
 
 // Refuses what the reader would accept silently: a NUL byte (the reader stops at it and

@@ -62,5 +62,7 @@ TEST_CASE("a UTF-8 sequence cut off by the end of the text is refused before the
   CHECK_THAT(InPlaceError("[\"\xf1\x86"), Catch::Contains("line 1, column 3: invalid UTF-8 encoding: a multi-byte"));
   CHECK_THAT(ParseError("\"\xe2\x82"), Catch::Contains("cut off by the end of the text"));
   CHECK_THAT(ParseError("\"\xc3"), Catch::Contains("cut off"));
+  CHECK_THAT(InPlaceError("\"x\xf1\r"), Catch::Contains("line 1, column 3: invalid UTF-8 encoding"));  // lead, then any byte
+  CHECK_THAT(InPlaceError("\"x\xe2\r"), Catch::Contains("column 3: invalid UTF-8 encoding"));
   CHECK(ParseError("\"\xe2\x82\xac\"") == "<parsed>");
 }
