@@ -316,8 +316,9 @@ Status CheckRawText(std::string_view text) {
 }  // namespace
 
 Status CheckNestingDepth(std::string_view text) {
-  if (text.size() <= static_cast<size_t>(kMaxJsonDepth)) return Status::Ok();  // too short to nest deeper
-  int depth = 0;
+  // Too short to nest deeper or to hold a longer number.
+  if (text.size() <= static_cast<size_t>(std::min(kMaxJsonDepth, kMaxNumberDigits))) return Status::Ok();
+  int depth = 0, digits = 0;
   bool in_string = false;
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
@@ -326,6 +327,14 @@ Status CheckNestingDepth(std::string_view text) {
       else if (c == '"') in_string = false;
       continue;
     }
+    if (c >= '0' && c <= '9') {
+      if (++digits > kMaxNumberDigits) {
+        return Status::InvalidArgument(LineColumn(text, i) + ": a number with more than " +
+                                       std::to_string(kMaxNumberDigits) + " digits in a row; expected a shorter number");
+      }
+      continue;
+    }
+    digits = 0;
     if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {

@@ -66,3 +66,11 @@ TEST_CASE("a UTF-8 sequence cut off by the end of the text is refused before the
   CHECK_THAT(InPlaceError("\"x\xe2\r"), Catch::Contains("column 3: invalid UTF-8 encoding"));
   CHECK(ParseError("\"\xe2\x82\xac\"") == "<parsed>");
 }
+
+TEST_CASE("a number with more than 300 digits is refused before the reader converts it", "[json][bad-input]") {
+  // 0.000...0 with 350 zeros crashed RapidJSON's full-precision conversion (SIGSEGV).
+  CHECK_THAT(ParseError("[0." + std::string(350, '0') + "]"),
+             Catch::Contains("line 1, column 304: a number with more than 300 digits in a row"));
+  CHECK_THAT(InPlaceError("0." + std::string(4000, '0')), Catch::Contains("more than 300 digits"));
+  CHECK(ParseError("[\"" + std::string(400, '7') + "\", 0." + std::string(299, '0') + "1]") == "<parsed>");
+}
