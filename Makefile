@@ -59,17 +59,19 @@ bench: build
 asan:
 	$(MAKE) --no-print-directory BUILD=build-asan CMAKE_ARGS=-DOEP_SANITIZE=ON suite
 
-# libFuzzer (clang) over the Rego parser and the evaluator, FUZZ_SECONDS each (not in CI).
-# Seeds: every .rego file in the repository, tests/fuzz/seeds (GraphQL, YAML) and
-# tests/fuzz/regressions; a crash is written to
+# libFuzzer (clang) over the Rego parser and the evaluator, the GraphQL/YAML parsers, JSON
+# ingest and decision-log import, FUZZ_SECONDS each (not in CI; one target:
+# `make fuzz FUZZ_TARGETS=json_ingest_fuzzer`). Seeds: every .rego file and every example
+# artifact in the repository, the decision logs in tests/data, tests/fuzz/seeds (GraphQL,
+# YAML) and tests/fuzz/regressions; a crash is written to
 # build-fuzz/crash-* — fix it and keep the input under tests/fuzz/regressions/.
 FUZZ_SECONDS ?= 120
-FUZZ_TARGETS := rego_parse_fuzzer rego_eval_fuzzer document_parse_fuzzer
+FUZZ_TARGETS := rego_parse_fuzzer rego_eval_fuzzer document_parse_fuzzer json_ingest_fuzzer decision_log_fuzzer
 fuzz: deps
 	@command -v clang++ >/dev/null || { echo "make fuzz needs clang (apt-get install -y clang)"; exit 1; }
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DOEP_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build build-fuzz -j $(JOBS) --target $(FUZZ_TARGETS)
-	mkdir -p build-fuzz/seeds && find . -path ./build\* -prune -o -name '*.rego' -print | xargs -I{} cp {} build-fuzz/seeds/ && cp tests/fuzz/seeds/* tests/fuzz/regressions/* build-fuzz/seeds/
+	mkdir -p build-fuzz/seeds && find . -path ./build\* -prune -o -name '*.rego' -print | xargs -I{} cp {} build-fuzz/seeds/ && cp tests/fuzz/seeds/* tests/fuzz/regressions/* */examples/*.json tests/data/opa_decision_log/* build-fuzz/seeds/
 	for t in $(FUZZ_TARGETS); do \
 	  mkdir -p build-fuzz/corpus-$$t; \
 	  build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -rss_limit_mb=4096 \

@@ -6,6 +6,7 @@
 #include "crypto/sha256.h"
 #include "store/store.h"
 #include "util/files.h"
+#include "util/paths.h"
 
 namespace oep {
 namespace {
@@ -25,11 +26,36 @@ Status Publish(const std::string& tmp, const std::string& state_path) {
   return Status::Ok();
 }
 
+// Ok when `state_path` holds nothing or a store `oep demo` generated: anything else (a
+// link, a text file, a foreign database, an evidence store) is never replaced. A store
+// made before stores were marked is replaceable only at the default demo path of `root`.
+Status CheckReplaceable(const std::string& root, const std::string& state_path) {
+  std::error_code ec;
+  auto st = std::filesystem::symlink_status(state_path, ec);
+  if (st.type() == std::filesystem::file_type::not_found) return Status::Ok();
+  auto refuse = [&](const std::string& what) {
+    return Status::InvalidArgument(state_path + ": " + what + "; oep demo replaces only a store it generated "
+                                                              "(remove it or choose another --state-path)");
+  };
+  if (ec) return Status::IOError(state_path + ": cannot stat: " + ec.message());
+  if (st.type() == std::filesystem::file_type::symlink) return refuse("a symbolic link, never written through");
+  if (st.type() != std::filesystem::file_type::regular) return refuse("not a regular file");
+  auto store = Store::Open(state_path, Store::Mode::kReadOnly);
+  if (!store.ok()) return refuse("not a store oep demo generated (" + store.status().message() + ")");
+  if ((*store)->generated_demo()) return Status::Ok();
+  if (!(*store)->stamped() && std::filesystem::equivalent(state_path, DefaultDemoStatePath(root), ec)) {
+    return Status::Ok();  // an unmarked demo store from before stores were marked
+  }
+  return refuse("an evidence store oep demo did not generate");
+}
+
 template <typename Fill>
-Result<IngestReport> BuildAndPublish(const std::string& state_path, Fill fill) {
+Result<IngestReport> BuildAndPublish(const std::string& root, const std::string& state_path, Fill fill) {
+  OEP_RETURN_IF_ERROR(CheckReplaceable(root, state_path));
   std::error_code ec;
   auto parent = std::filesystem::path(state_path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  RemoveStaleTempSiblings(state_path);  // stores of killed runs
   std::string tmp = TempSiblingPath(state_path);
   IngestReport report;
   {
@@ -38,6 +64,7 @@ Result<IngestReport> BuildAndPublish(const std::string& state_path, Fill fill) {
     auto ingester = Ingester::Begin(**store);
     if (!ingester.ok()) return ingester.status();
     Status s = fill(**ingester);
+    if (s.ok()) s = (*store)->MarkGeneratedDemo();
     if (s.ok()) s = (*ingester)->Commit();
     if (!s.ok()) {
       ingester->reset();
@@ -218,7 +245,7 @@ std::vector<std::string> DemoArtifactDirs(const std::string& root) {
 Result<IngestReport> BuildDemoStore(const std::string& root, const std::string& state_path) {
   auto files = ExpandPaths(DemoArtifactDirs(root));
   if (!files.ok()) return files.status();
-  return BuildAndPublish(state_path, [&](Ingester& in) { return AddDemoFiles(in, root, *files); });
+  return BuildAndPublish(root, state_path, [&](Ingester& in) { return AddDemoFiles(in, root, *files); });
 }
 
 std::string SyntheticEventsJsonl(int64_t first, int64_t events, uint64_t seed) {
@@ -235,7 +262,7 @@ Result<IngestReport> BuildSyntheticStore(const std::string& root, const std::str
   auto policy = ReadFile(root + "/permissions/policy/tool_permissions.rego");
   if (!policy.ok()) return policy.status();
   std::string bundle_digest = crypto::Sha256Digest(*policy);
-  return BuildAndPublish(state_path, [&](Ingester& in) {
+  return BuildAndPublish(root, state_path, [&](Ingester& in) {
     OEP_RETURN_IF_ERROR(AddDemoFiles(in, root, *files));
     // Synthetic records go through the same JSONL path as `oep ingest`, in blocks;
     // their provenance is "synthetic:<line>" of one virtual JSONL stream.

@@ -17,8 +17,13 @@ inline constexpr const char* kDemoDeniedDecision = "pder_oep_demo_write_file_000
 // The scenario's artifact folders under `root`, in ingest order.
 std::vector<std::string> DemoArtifactDirs(const std::string& root);
 
-// Ingests the scenario into a fresh store built beside `state_path`, then publishes it
-// over `state_path` by atomic rename (a reader never sees a half-built store).
+// Ingests the scenario into a fresh store built beside `state_path` (under a unique
+// temporary name; those of killed runs are removed first), marks it as a generated demo
+// store, then publishes it over `state_path` by atomic rename (a reader never sees a
+// half-built store). Refuses, changing nothing, when `state_path` holds anything but a
+// store oep demo generated: a symbolic link (never written through), a text file, a
+// foreign database, an evidence store. A store from before stores were marked is
+// replaced only at DefaultDemoStatePath(root).
 Result<IngestReport> BuildDemoStore(const std::string& root, const std::string& state_path);
 
 // Builds the scenario plus `decisions` synthetic decisions (each with its agent-step

@@ -20,15 +20,10 @@ bool IsOpaInputPath(const std::string& rel) {
 }  // namespace
 
 Result<OepV0ImportReport> ImportOepV0(Store& store, const std::string& dir) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return Status::InvalidArgument(dir + ": not a directory");
+  auto files = ListTreeFiles(dir, [](std::string_view) { return true; });
+  if (!files.ok()) return files.status();
   std::vector<std::string> rels;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (it->is_regular_file()) rels.push_back(fs::relative(it->path(), dir).generic_string());
-  }
-  if (ec) return Status::IOError(dir + ": cannot list directory: " + ec.message());
-  std::sort(rels.begin(), rels.end());
+  for (auto& f : *files) rels.push_back(std::move(f.relative));
 
   auto ingester = Ingester::Begin(store);
   if (!ingester.ok()) return ingester.status();

@@ -19,7 +19,8 @@ struct OepV0ImportReport {
 // known schema_version become typed artifacts; OPA input files
 // (permissions/policy/input/*.json) are recorded as the input of the decision with the
 // same tool_call_id; every other file (policies, fixtures, projections, counterfactual
-// outputs) is stored byte for byte under its path relative to `dir`.
+// outputs) is stored byte for byte under its path relative to `dir`. Symbolic links and
+// special files below `dir` are refused (see ListTreeFiles): only the tree's own files are stored.
 Result<OepV0ImportReport> ImportOepV0(Store& store, const std::string& dir);
 
 }  // namespace oep

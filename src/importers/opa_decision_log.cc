@@ -8,15 +8,12 @@
 
 #include "crypto/sha256.h"
 #include "json/json.h"
-#include "util/files.h"
 #include "util/gzip.h"
 
 namespace oep {
 namespace {
 
 using rapidjson::Value;
-
-constexpr size_t kMaxDecompressedBytes = size_t{4} << 30;
 
 bool IdChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
@@ -408,14 +405,13 @@ std::vector<std::string> DecisionLogInputRedactions(const rapidjson::Value& log)
 
 Result<OpaDecisionLogReport> ImportOpaDecisionLog(Store& store, const std::string& file,
                                                   const OpaDecisionLogOptions& options) {
-  auto bytes = ReadFile(file);
-  if (!bytes.ok()) return bytes.status();
-  std::string text = std::move(*bytes);
-  if (IsGzip(text)) {
-    auto plain = Gunzip(text, file, kMaxDecompressedBytes);
-    if (!plain.ok()) return plain.status();
-    text = std::move(*plain);
-  }
+  auto text = ReadBoundedText(file, {options.max_total_bytes, kMaxRecordBytes});
+  if (!text.ok()) return text.status();
+  return ImportOpaDecisionLogText(store, *text, file, options);
+}
+
+Result<OpaDecisionLogReport> ImportOpaDecisionLogText(Store& store, std::string_view text, const std::string& file,
+                                                      const OpaDecisionLogOptions& options) {
   auto ingester = Ingester::Begin(store);
   if (!ingester.ok()) return ingester.status();
   Importer importer(store, **ingester, options, file);
@@ -431,7 +427,7 @@ Result<OpaDecisionLogReport> ImportOpaDecisionLog(Store& store, const std::strin
     for (size_t pos = 0; pos < text.size();) {
       size_t end = text.find('\n', pos);
       if (end == std::string::npos) end = text.size();
-      std::string_view line(text.data() + pos, end - pos);
+      std::string_view line = text.substr(pos, end - pos);
       pos = end + 1;
       ++line_no;
       if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;

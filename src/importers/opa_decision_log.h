@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include <vector>
 
@@ -31,6 +32,9 @@ namespace oep {
 struct OpaDecisionLogOptions {
   std::string manifest_id;  // the stored release manifest the decisions were made under
   std::string path;         // import only events for this decision path ("" = all)
+  // The file's (decompressed) text is refused past this many bytes, and any one event past
+  // kMaxRecordBytes, as soon as the stream passes them (memory is bounded by the limits).
+  size_t max_total_bytes = size_t{1} << 30;
 };
 
 struct OpaDecisionLogReport {
@@ -49,5 +53,8 @@ std::vector<std::string> DecisionLogInputRedactions(const rapidjson::Value& logg
 // One transaction: every event is imported or none is.
 Result<OpaDecisionLogReport> ImportOpaDecisionLog(Store& store, const std::string& file,
                                                   const OpaDecisionLogOptions& options);
+// The same for a decision log's (decompressed) text; `file` names it in errors and provenance.
+Result<OpaDecisionLogReport> ImportOpaDecisionLogText(Store& store, std::string_view text, const std::string& file,
+                                                      const OpaDecisionLogOptions& options);
 
 }  // namespace oep

@@ -88,24 +88,20 @@ Result<ArtifactRecord> BuildRecord(const rapidjson::Value& doc, std::string sour
 
 Result<std::vector<std::string>> ExpandPaths(const std::vector<std::string>& paths) {
   std::vector<std::string> files;
+  auto is_artifact_file = [](std::string_view name) {
+    return !EndsWith(name, ".schema.json") && (EndsWith(name, ".json") || EndsWith(name, ".jsonl"));
+  };
   for (const auto& p : paths) {
     std::error_code ec;
-    if (fs::is_directory(p, ec)) {
-      std::vector<std::string> found;
-      for (auto it = fs::recursive_directory_iterator(p, ec); !ec && it != fs::recursive_directory_iterator();
-           it.increment(ec)) {
-        if (!it->is_regular_file()) continue;
-        std::string name = it->path().filename().string();
-        if (EndsWith(name, ".schema.json")) continue;
-        if (EndsWith(name, ".json") || EndsWith(name, ".jsonl")) found.push_back(it->path().string());
-      }
-      if (ec) return Status::IOError(p + ": cannot list directory: " + ec.message());
-      std::sort(found.begin(), found.end());
-      files.insert(files.end(), found.begin(), found.end());
-    } else if (fs::is_regular_file(p, ec)) {
-      files.push_back(p);
+    fs::file_status st = fs::status(p, ec);  // a path given by the caller may be a link
+    if (st.type() == fs::file_type::not_found) return Status::InvalidArgument(p + ": no such file or directory");
+    if (ec) return Status::IOError(p + ": cannot stat: " + ec.message());
+    if (fs::is_directory(st)) {
+      auto found = ListTreeFiles(p, is_artifact_file);
+      if (!found.ok()) return found.status();
+      for (auto& f : *found) files.push_back(std::move(f.path));
     } else {
-      return Status::InvalidArgument(p + ": no such file or directory");
+      files.push_back(p);  // ReadFile refuses what is not a regular file
     }
   }
   return files;

@@ -49,7 +49,8 @@ Result<ArtifactRecord> BuildRecord(const rapidjson::Value& doc, std::string sour
                                    const std::string& pointer_prefix, Validator& validator);
 
 // Collects the .json / .jsonl files under `paths` (directories recursively, sorted;
-// *.schema.json skipped). A path that does not exist is an error.
+// *.schema.json skipped; see ListTreeFiles for the links and special files refused).
+// A path that does not exist is an error.
 Result<std::vector<std::string>> ExpandPaths(const std::vector<std::string>& paths);
 
 class Ingester {

@@ -243,9 +243,85 @@ std::string TypeName(const rapidjson::Value& v) {
   return "value";
 }
 
+namespace {
+
+// "line L, column C" of byte `offset` of `text` (columns count bytes, from 1).
+std::string LineColumn(std::string_view text, size_t offset) {
+  size_t line = 1, col = 1;
+  for (size_t j = 0; j < offset && j < text.size(); ++j) {
+    if (text[j] == '\n') { ++line; col = 1; } else { ++col; }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(col);
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The code unit of the \uXXXX escape at text[i] ('\\'), or -1 when there is none.
+int EscapedCodeUnit(std::string_view text, size_t i) {
+  if (i + 6 > text.size() || text[i] != '\\' || text[i + 1] != 'u') return -1;
+  int unit = 0;
+  for (size_t k = i + 2; k < i + 6; ++k) {
+    int d = HexDigit(text[k]);
+    if (d < 0) return -1;
+    unit = unit * 16 + d;
+  }
+  return unit;
+}
+
+// A UTF-8 lead byte in the last three bytes whose sequence would run past the end of `text`
+// is refused before RapidJSON sees it: its encoding check reads a whole sequence (whatever
+// the bytes) before judging it, past the NUL that ends an in-place text (heap over-reads
+// found by json_ingest_fuzzer).
+Status TruncatedUtf8AtEnd(std::string_view text) {
+  for (size_t j = text.size() > 3 ? text.size() - 3 : 0; j < text.size(); ++j) {
+    auto lead = static_cast<unsigned char>(text[j]);
+    size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (j + length > text.size()) {
+      return Status::InvalidArgument(LineColumn(text, j) +
+                                     ": invalid UTF-8 encoding: a multi-byte sequence is cut off by the end of the text");
+    }
+  }
+  return Status::Ok();
+}
+
+// Refuses what the reader would accept silently: a NUL byte (the reader stops at it and
+// ignores the rest) and a \u escape of a lone UTF-16 surrogate (it would become invalid UTF-8).
+Status CheckRawText(std::string_view text) {
+  if (const void* nul = std::memchr(text.data(), '\0', text.size())) {
+    size_t at = static_cast<size_t>(static_cast<const char*>(nul) - text.data());
+    return Status::InvalidArgument(LineColumn(text, at) + ": NUL byte at offset " + std::to_string(at) +
+                                   "; expected JSON text (write U+0000 inside a string as \\u0000)");
+  }
+  for (size_t i = 0; i < text.size(); i += 2) {
+    const void* bs = std::memchr(text.data() + i, '\\', text.size() - i);
+    if (bs == nullptr) break;
+    i = static_cast<size_t>(static_cast<const char*>(bs) - text.data());
+    int unit = EscapedCodeUnit(text, i);
+    if (unit < 0xD800 || unit > 0xDFFF) continue;  // "\\x" skips both bytes
+    int low = unit <= 0xDBFF ? EscapedCodeUnit(text, i + 6) : -1;
+    if (low >= 0xDC00 && low <= 0xDFFF) {
+      i += 10;  // a surrogate pair
+      continue;
+    }
+    return Status::InvalidArgument(LineColumn(text, i) + ": lone surrogate " + std::string(text.substr(i, 6)) +
+                                   (unit <= 0xDBFF ? " (a high surrogate not followed by a low one)"
+                                                   : " (a low surrogate without a high one before it)") +
+                                   "; expected a UTF-16 surrogate pair or a character that is not a surrogate");
+  }
+  return TruncatedUtf8AtEnd(text);
+}
+
+}  // namespace
+
 Status CheckNestingDepth(std::string_view text) {
-  if (text.size() <= static_cast<size_t>(kMaxJsonDepth)) return Status::Ok();  // too short to nest deeper
-  int depth = 0;
+  // Too short to nest deeper or to hold a longer number.
+  if (text.size() <= static_cast<size_t>(std::min(kMaxJsonDepth, kMaxNumberDigits))) return Status::Ok();
+  int depth = 0, digits = 0;
   bool in_string = false;
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
@@ -254,16 +330,20 @@ Status CheckNestingDepth(std::string_view text) {
       else if (c == '"') in_string = false;
       continue;
     }
+    if (c >= '0' && c <= '9') {
+      if (++digits > kMaxNumberDigits) {
+        return Status::InvalidArgument(LineColumn(text, i) + ": a number with more than " +
+                                       std::to_string(kMaxNumberDigits) + " digits in a row; expected a shorter number");
+      }
+      continue;
+    }
+    digits = 0;
     if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
       if (++depth > kMaxJsonDepth) {
-        size_t line = 1, col = 1;
-        for (size_t j = 0; j < i; ++j) {
-          if (text[j] == '\n') { ++line; col = 1; } else { ++col; }
-        }
-        return Status::InvalidArgument("line " + std::to_string(line) + ", column " + std::to_string(col) +
-                                       ": JSON nested more than " + std::to_string(kMaxJsonDepth) + " levels deep");
+        return Status::InvalidArgument(LineColumn(text, i) + ": JSON nested more than " +
+                                       std::to_string(kMaxJsonDepth) + " levels deep");
       }
     } else if (c == ']' || c == '}') {
       --depth;
@@ -276,6 +356,7 @@ namespace {
 
 // Parses `text` into `doc` (in place when `insitu`, which must be text's own bytes).
 Status ParseInto(rapidjson::Document& doc, std::string_view text, char* insitu) {
+  OEP_RETURN_IF_ERROR(CheckRawText(text));
   OEP_RETURN_IF_ERROR(CheckNestingDepth(text));
   // ASCII text cannot hold invalid UTF-8 bytes; escapes (\uD800) are still checked by the reader.
   constexpr unsigned kAscii = rapidjson::kParseFullPrecisionFlag;
@@ -293,12 +374,8 @@ Status ParseInto(rapidjson::Document& doc, std::string_view text, char* insitu) 
   }
   if (!doc.HasParseError()) return Status::Ok();
   size_t offset = doc.GetErrorOffset();
-  size_t line = 1, col = one_line ? offset + 1 : 1;
-  for (size_t i = 0; !one_line && i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') { ++line; col = 1; } else { ++col; }
-  }
-  return Status::InvalidArgument("line " + std::to_string(line) + ", column " + std::to_string(col) +
-                                 ": malformed JSON: " + rapidjson::GetParseError_En(doc.GetParseError()));
+  std::string where = one_line ? "line 1, column " + std::to_string(offset + 1) : LineColumn(text, offset);
+  return Status::InvalidArgument(where + ": malformed JSON: " + rapidjson::GetParseError_En(doc.GetParseError()));
 }
 
 constexpr size_t kReusableChunk = 64 * 1024;

@@ -17,11 +17,17 @@ std::string TypeName(const rapidjson::Value& v);
 // JSON nested deeper than this is refused before parsing: every walk over a document
 // (canonical form, validation, conversion) recurses over its depth.
 inline constexpr int kMaxJsonDepth = 1000;
-// InvalidArgument naming the line and column of the bracket that exceeds kMaxJsonDepth.
+// Numbers with a longer run of digits are refused before parsing: RapidJSON 1.1.0's
+// full-precision conversion indexes out of its power table (SIGSEGV) from ~350 fractional
+// digits on (found by json_ingest_fuzzer). A double needs at most 17 significant digits.
+inline constexpr int kMaxNumberDigits = 300;
+// InvalidArgument naming the line and column of the bracket that exceeds kMaxJsonDepth, or
+// of the digit that makes a number longer than kMaxNumberDigits.
 Status CheckNestingDepth(std::string_view text);
 
-// Parses one JSON text. Invalid UTF-8, lone surrogates, NaN/Infinity literals and
-// trailing content are errors; the message names "line L, column C" and what was wrong.
+// Parses one JSON text. Invalid UTF-8, a \u escape of a lone UTF-16 surrogate, a raw NUL
+// byte, NaN/Infinity literals and trailing content are errors; the message names
+// "line L, column C" and what was wrong.
 Result<rapidjson::Document> Parse(std::string_view text);
 
 // Parses texts one after another with the rules of Parse, in place and into memory it

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <cstdio>
 #include <map>
+#include <set>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
@@ -135,6 +137,61 @@ Store::~Store() {
   stmts_.reset();
 }
 
+namespace {
+
+// The tables an oep store of format `version` has (before application_id existed, this
+// is how a store is recognised).
+std::vector<std::string> TablesOfVersion(int version) {
+  std::vector<std::string> tables = {"decision_inputs", "documents", "ledger"};
+  for (const auto& spec : AllKinds()) {
+    if (spec.since_store_version <= version) tables.emplace_back(spec.table);
+  }
+  return tables;
+}
+
+std::string Hex32(int64_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08llx", static_cast<unsigned long long>(v & 0xffffffff));
+  return buf;
+}
+
+}  // namespace
+
+// Recognises the database before anything in it is changed (not even its journal mode):
+// an oep application_id; or, for stores made before it existed, none with the tables
+// of its user_version (stamped on its next write); or an empty database.
+Status Store::Recognise(Mode mode) {
+  application_id_ = db_->execAndGet("PRAGMA application_id").getInt();
+  int version = db_->execAndGet("PRAGMA user_version").getInt();
+  if (application_id_ != 0 && application_id_ != kStoreApplicationId && application_id_ != kDemoStoreApplicationId) {
+    return Status::InvalidArgument(path_ + ": not an oep evidence store (SQLite application_id " +
+                                   Hex32(application_id_) + ", oep's is " + Hex32(kStoreApplicationId) + ")");
+  }
+  if (version > kStoreSchemaVersion) {
+    return Status::InvalidArgument(path_ + ": store format version " + std::to_string(version) +
+                                   " is newer than this oep reads (" + std::to_string(kStoreSchemaVersion) + ")");
+  }
+  std::set<std::string> tables;
+  SQLite::Statement q(*db_, "SELECT name FROM sqlite_schema WHERE type = 'table'");
+  while (q.executeStep()) tables.insert(q.getColumn(0).getString());
+  if (version == 0) {
+    if (!tables.empty()) {
+      return Status::InvalidArgument(path_ + ": not an oep evidence store (has tables, user_version 0)");
+    }
+    if (mode == Mode::kReadOnly) return Status::InvalidArgument(path_ + ": not an oep evidence store (an empty database)");
+    return Status::Ok();  // a new store: Migrate creates and stamps it
+  }
+  for (const auto& t : TablesOfVersion(version)) {
+    if (tables.count(t) == 0) {
+      return Status::InvalidArgument(path_ + ": not an oep evidence store (user_version " + std::to_string(version) +
+                                     " but no table \"" + t + "\"); left untouched");
+    }
+  }
+  version_ = version;
+  needs_stamp_ = application_id_ == 0;
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode mode) {
   if (mode == Mode::kReadOnly && !std::filesystem::exists(path)) {
     return Status::NotFound("no evidence store at " + path +
@@ -146,26 +203,18 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode mode) {
                 (mode == Mode::kReadOnly ? SQLite::OPEN_READONLY : (SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE));
     auto db = std::make_unique<SQLite::Database>(path, flags, 5000);
     std::unique_ptr<Store> store(new Store(path, std::move(db)));
-    int version = store->db_->execAndGet("PRAGMA user_version").getInt();
-    if (version > kStoreSchemaVersion) {
-      return Status::InvalidArgument(path + ": store format version " + std::to_string(version) +
-                                     " is newer than this oep reads (" + std::to_string(kStoreSchemaVersion) + ")");
-    }
+    OEP_RETURN_IF_ERROR(store->Recognise(mode));
     if (mode == Mode::kReadOnly) {
-      if (version == 0) return Status::InvalidArgument(path + ": not an oep evidence store (user_version 0)");
-      store->version_ = version;
       store->db_->exec("PRAGMA query_only = ON");
       return store;
     }
-    // Refuse someone else's database before changing anything in it (even the journal mode).
-    if (version == 0 && store->db_->execAndGet("SELECT count(*) FROM sqlite_schema").getInt() != 0) {
-      return Status::InvalidArgument(path + ": not an oep evidence store (has tables, user_version 0)");
-    }
     // Fresh files get 16 KiB pages: artifact bodies are ~1 KB, so fewer overflow pages
     // and a quarter of the I/O calls of the 4 KiB default (ingest writes every page twice).
-    if (version == 0) store->db_->exec("PRAGMA page_size = 16384");
+    if (store->version_ == 0) store->db_->exec("PRAGMA page_size = 16384");
     store->db_->exec("PRAGMA journal_mode = WAL");
-    store->db_->exec("PRAGMA synchronous = NORMAL");
+    // FULL: a commit is on disk (the WAL is fsynced) when CommitBatch returns, so committed
+    // evidence survives a power loss; NORMAL would lose the last batches (see README).
+    store->db_->exec("PRAGMA synchronous = FULL");
     store->db_->exec("PRAGMA foreign_keys = ON");
     // 64 MiB page cache: index pages of a large batch stay in memory.
     store->db_->exec("PRAGMA cache_size = -65536");
@@ -183,15 +232,40 @@ Status Store::Migrate() {
   if (version < 1) db_->exec(SchemaV1());
   if (version < 2) db_->exec(SchemaV2());
   db_->exec("PRAGMA user_version = " + std::to_string(kStoreSchemaVersion));
+  if (application_id_ == 0) db_->exec("PRAGMA application_id = " + std::to_string(kStoreApplicationId));
   tx.commit();
   version_ = kStoreSchemaVersion;
+  if (application_id_ == 0) application_id_ = kStoreApplicationId;
+  needs_stamp_ = false;
   return Status::Ok();
+}
+
+Status Store::MarkGeneratedDemo() {
+  if (!in_batch_) std::abort();  // programmer error: the mark belongs to a batch
+  try {
+    db_->exec("PRAGMA application_id = " + std::to_string(kDemoStoreApplicationId));
+    application_id_ = kDemoStoreApplicationId;
+    needs_stamp_ = false;
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot mark " + path_ + " as a demo store");
+  }
+}
+
+Result<int> Store::SynchronousLevel() {
+  try {
+    return db_->execAndGet("PRAGMA synchronous").getInt();
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot read the pragmas of " + path_);
+  }
 }
 
 Status Store::BeginBatch() {
   try {
     db_->exec("BEGIN IMMEDIATE");
     in_batch_ = true;
+    // A store made before application_id existed is stamped by its first write.
+    if (needs_stamp_) db_->exec("PRAGMA application_id = " + std::to_string(kStoreApplicationId));
     return Status::Ok();
   } catch (const std::exception& e) {
     return FromException(e, "cannot start a transaction on " + path_);
@@ -202,6 +276,8 @@ Status Store::CommitBatch() {
   try {
     db_->exec("COMMIT");
     in_batch_ = false;
+    if (needs_stamp_) application_id_ = kStoreApplicationId;
+    needs_stamp_ = false;
     return Status::Ok();
   } catch (const std::exception& e) {
     RollbackBatch();

@@ -19,8 +19,10 @@ std::string RepoRoot() {
 
 std::string DemoStatePath() {
   std::string p = Env("OEP_DEMO_STATE_PATH");
-  return p.empty() ? RepoRoot() + "/demo/state/code_review_agent.sqlite" : p;
+  return p.empty() ? DefaultDemoStatePath(RepoRoot()) : p;
 }
+
+std::string DefaultDemoStatePath(const std::string& root) { return root + "/demo/state/code_review_agent.sqlite"; }
 
 std::string DefaultStatePath() {
   std::string p = Env("OEP_STATE_PATH");

@@ -9,8 +9,10 @@ namespace oep {
 // $OEP_HOME, else the source directory this binary was built from.
 std::string RepoRoot();
 
-// The demo store: $OEP_DEMO_STATE_PATH, else <root>/demo/state/code_review_agent.sqlite.
+// The demo store: $OEP_DEMO_STATE_PATH, else DefaultDemoStatePath(RepoRoot()).
 std::string DemoStatePath();
+// <root>/demo/state/code_review_agent.sqlite
+std::string DefaultDemoStatePath(const std::string& root);
 
 // The store a verb uses without --state-path: $OEP_STATE_PATH, else the demo store.
 std::string DefaultStatePath();

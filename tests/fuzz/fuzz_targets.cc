@@ -1,12 +1,17 @@
 #include "fuzz/fuzz_targets.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "importers/opa_decision_log.h"
+#include "ingest/ingest.h"
+#include "json/json.h"
 #include "rego/builtins.h"
 #include "rego/engine.h"
 #include "rego/graphql.h"
 #include "rego/parser.h"
+#include "util/paths.h"
 
 namespace oep::fuzz {
 
@@ -48,6 +53,40 @@ void DocumentParse(std::string_view input) {
     if (auto* q = std::get_if<rego::Value>(&query)) (void)rego::graphql::Validate(*q, *s);
   }
   (void)rego::Builtins().at("yaml.unmarshal").fn({rego::Value::String(std::string(input))});
+}
+
+void JsonIngest(std::string_view input) {
+  static Validator validator;
+  static json::ReusableParser parser;
+  if (auto doc = json::Parse(input); doc.ok()) {
+    if (doc->IsArray()) {
+      for (const auto& v : doc->GetArray()) (void)BuildRecord(v, "fuzz.json", "/0", validator);
+    } else {
+      (void)BuildRecord(*doc, "fuzz.json", "", validator);
+    }
+  }
+  std::string line(input);  // in place: the copy is followed by its NUL
+  if (auto doc = parser.ParseInPlace(line.data(), line.size()); doc.ok()) {
+    (void)BuildRecord(**doc, "fuzz.jsonl:1", "", validator);
+  }
+}
+
+void DecisionLogParse(std::string_view input) {
+  // One in-memory store with the demo manifest, renewed now and then: imports that
+  // succeed commit, and the store must not grow without bound.
+  static std::unique_ptr<Store> store;
+  static int uses = 0;
+  if (!store || ++uses % 1000 == 0) {
+    store.reset();
+    auto opened = Store::Open(":memory:", Store::Mode::kReadWrite);
+    if (!opened.ok()) std::abort();
+    store = std::move(*opened);
+    auto manifest = IngestPaths(*store, {RepoRoot() + "/manifest/examples"});
+    if (!manifest.ok()) std::abort();
+  }
+  OpaDecisionLogOptions options;
+  options.manifest_id = "rmf_oep_code_review_demo_v0";
+  (void)ImportOpaDecisionLogText(*store, input, "fuzz.jsonl", options);
 }
 
 }  // namespace oep::fuzz

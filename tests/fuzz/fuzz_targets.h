@@ -18,4 +18,12 @@ void RegoEval(std::string_view input);
 // (the query validated against the schema when both parse), and YAML.
 void DocumentParse(std::string_view input);
 
+// The bytes as a .json ingest file and as one JSONL record (parsed in place): parse,
+// schema validation and canonical form of each artifact (BuildRecord), no store.
+void JsonIngest(std::string_view input);
+
+// The bytes as an OPA decision log's text (JSON array or lines), imported into an
+// in-memory store holding the demo manifest (ImportOpaDecisionLogText).
+void DecisionLogParse(std::string_view input);
+
 }  // namespace oep::fuzz

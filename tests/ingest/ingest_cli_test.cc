@@ -154,6 +154,23 @@ TEST_CASE("invalid UTF-8 is refused", "[ingest][bad-input]") {
   CHECK_THAT(r.err, Catch::Contains("encoding"));
 }
 
+TEST_CASE("a lone surrogate escape is refused, naming the file and line", "[ingest][bad-input]") {
+  StoreFixture f;
+  RunResult r = f.IngestBad("bad.jsonl", EventLine() + "\n" + EventLine("read the 9-line diff", "read \\udc00"));
+  CHECK_THAT(r.err, Catch::Contains("bad.jsonl: line 2") && Catch::Contains("lone surrogate \\udc00"));
+  r = f.IngestBad("bad.json", EventLine("read the 9-line diff", "read \\ud800 diff"));
+  CHECK_THAT(r.err, Catch::Contains("bad.json") && Catch::Contains("lone surrogate \\ud800"));
+}
+
+TEST_CASE("a raw NUL byte is refused with its position, in a .json file and a .jsonl line", "[ingest][bad-input]") {
+  StoreFixture f;
+  std::string nul(1, '\0');
+  RunResult r = f.IngestBad("bad.json", EventLine() + nul + "{\"ignored\": true}");
+  CHECK_THAT(r.err, Catch::Contains("bad.json") && Catch::Contains("NUL byte at offset"));
+  r = f.IngestBad("bad.jsonl", EventLine("evt_oep_demo_read_diff_0001", "evt_nul") + nul + " trailing\n");
+  CHECK_THAT(r.err, Catch::Contains("bad.jsonl: line 1") && Catch::Contains("NUL byte"));
+}
+
 TEST_CASE("a failing batch leaves nothing of a store it would have created", "[ingest][bad-input]") {
   ScratchDir dir;
   std::string store = dir / "new.sqlite";

@@ -1,5 +1,6 @@
 // Every input the fuzzers ever crashed on (tests/fuzz/regressions/) is replayed through every
-// fuzz entry point in every build, under the sanitizers in `make asan`.
+// fuzz entry point (Rego, documents, JSON ingest, decision logs) in every build, under the
+// sanitizers in `make asan`.
 #include <filesystem>
 
 #include <catch2/catch.hpp>
@@ -19,6 +20,8 @@ TEST_CASE("fuzzer regression inputs parse and evaluate without crashing", "[rego
     oep::fuzz::RegoParse(bytes);
     oep::fuzz::RegoEval(bytes);
     oep::fuzz::DocumentParse(bytes);
+    oep::fuzz::JsonIngest(bytes);
+    oep::fuzz::DecisionLogParse(bytes);
     ++n;
   }
   CHECK(n > 0);

@@ -125,4 +125,12 @@ RunResult EvalPolicy(const std::string& policy_text, const std::string& query, c
   return RunOep(args);
 }
 
+void CheckRefusedUntouched(const std::vector<std::string>& args, const std::string& path, const std::string& expected) {
+  std::string before = FileSha256(path);
+  RunResult r = RunOep(args);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains(path) && Catch::Contains(expected));
+  CHECK(FileSha256(path) == before);
+}
+
 }  // namespace oep::test

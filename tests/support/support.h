@@ -50,5 +50,8 @@ void MakeDemoStore(const std::string& path);
 void ExecSql(const std::string& path, const std::string& sql);
 // Drops the append-only triggers first, as an attacker with file access would, then runs SQL.
 void TamperSql(const std::string& path, const std::string& sql);
+// Runs oep with `args` and checks the bad-input contract: exit 2, `path` and `expected`
+// in stderr, `path`'s bytes unchanged.
+void CheckRefusedUntouched(const std::vector<std::string>& args, const std::string& path, const std::string& expected);
 
 }  // namespace oep::test
