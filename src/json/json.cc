@@ -316,6 +316,63 @@ Status CheckRawText(std::string_view text) {
   return TruncatedUtf8AtEnd(text);
 }
 
+// RapidJSON 1.1's full-precision conversion writes past its big-integer buffer for some
+// numbers below the smallest double (4.9e-324) — "4.111111111111111e-335" crashed oep
+// ingest. Such a number would become 0, which would alter the evidence: it is refused,
+// naming where it is, before RapidJSON sees it.
+Status CheckUnderflowingNumbers(std::string_view text) {
+  if (text.find("e-") == std::string_view::npos && text.find("E-") == std::string_view::npos) return Status::Ok();
+  auto digit = [&](size_t i) { return i < text.size() && text[i] >= '0' && text[i] <= '9'; };
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      continue;
+    }
+    if (!(c == '-' || digit(i))) continue;
+    size_t start = i;
+    if (text[i] == '-') ++i;
+    // The decimal magnitude of the first significant digit (1.5 -> 0, 0.05 -> -2).
+    long magnitude = 0;
+    bool nonzero = false;
+    for (; digit(i); ++i) {
+      if (nonzero) ++magnitude;
+      else if (text[i] != '0') nonzero = true;
+    }
+    if (i < text.size() && text[i] == '.') {
+      for (++i; digit(i); ++i) {
+        if (!nonzero) {
+          --magnitude;
+          if (text[i] != '0') nonzero = true;
+        }
+      }
+    }
+    long exponent = 0;
+    if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+      ++i;
+      bool negative = i < text.size() && text[i] == '-';
+      if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
+      for (; digit(i); ++i) exponent = std::min(exponent * 10 + (text[i] - '0'), 100000L);
+      if (negative) exponent = -exponent;
+    }
+    if (nonzero && magnitude + exponent < -324) {
+      return Status::InvalidArgument(LineColumn(text, start) + ": the number " +
+                                     std::string(text.substr(start, std::min<size_t>(i - start, 40))) +
+                                     (i - start > 40 ? "…" : "") +
+                                     " is smaller than the smallest double (4.9e-324) and would be stored as 0; "
+                                     "expected a number a double can hold");
+    }
+    i = i > start ? i - 1 : start;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status CheckNestingDepth(std::string_view text) {
@@ -358,6 +415,7 @@ namespace {
 Status ParseInto(rapidjson::Document& doc, std::string_view text, char* insitu) {
   OEP_RETURN_IF_ERROR(CheckRawText(text));
   OEP_RETURN_IF_ERROR(CheckNestingDepth(text));
+  OEP_RETURN_IF_ERROR(CheckUnderflowingNumbers(text));
   // ASCII text cannot hold invalid UTF-8 bytes; escapes (\uD800) are still checked by the reader.
   constexpr unsigned kAscii = rapidjson::kParseFullPrecisionFlag;
   constexpr unsigned kInsitu = rapidjson::kParseInsituFlag;

@@ -74,3 +74,17 @@ TEST_CASE("a number with more than 300 digits is refused before the reader conve
   CHECK_THAT(InPlaceError("0." + std::string(4000, '0')), Catch::Contains("more than 300 digits"));
   CHECK(ParseError("[\"" + std::string(400, '7') + "\", 0." + std::string(299, '0') + "1]") == "<parsed>");
 }
+
+TEST_CASE("a number below the smallest double is refused before the reader converts it", "[json][bad-input]") {
+  // 4.111111111111111e-335 crashed RapidJSON's full-precision conversion (SIGSEGV); it would
+  // be stored as 0 anyway.
+  CHECK_THAT(ParseError("{\"x\": [1, 4.111111111111111e-335]}"),
+             Catch::Contains("line 1, column 11: the number 4.111111111111111e-335 is smaller than the smallest double"));
+  CHECK_THAT(InPlaceError("0.0000001e-320"), Catch::Contains("smaller than the smallest double"));
+  // The smallest doubles, zeros with any exponent, and "e-" inside strings still parse.
+  for (const char* ok : {"4.9e-324", "1.2345678901234567e-324", "12345678901234567890123e-345", "0e-400", "-0.0E-999",
+                         "{\"a\": \"e-mail 1e-999\"}", "[2.5e-3, 1E-7]"}) {
+    INFO(ok);
+    CHECK(ParseError(ok) == "<parsed>");
+  }
+}
