@@ -207,7 +207,8 @@ std::string PacketJson(const SyntheticStep& s, const std::string& bundle_digest)
          "\"},\"resource\":" + resource + ",\"decision\":{\"allow\":" + (d.allow ? "true" : "false") +
          ",\"matched_rule\":\"" + d.rule + "\",\"reason\":\"" + d.reason + "\",\"decision_code\":\"" + d.code +
          "\"},\"policy\":{\"engine\":\"opa\",\"package\":\"data.oep.permissions\",\"policy_id\":\"oep-demo-tool-"
-         "permissions\",\"policy_version\":\"0.1.0\"},\"policy_bundle_version\":\"" + bundle_digest +
+         "permissions\",\"policy_version\":\"0.1.0\",\"query\":\"data.oep.permissions.decision\"},\"policy_bundle_version\":\"" +
+         bundle_digest +
          "\",\"opa_input\":" + input + ",\"approval_capture\":null,\"scoped_credential_lifetime\":\"PT15M\"}";
 }
 
