@@ -118,7 +118,9 @@ class OpaEngine final : public PolicyEngine {
     out.assign(requests.size(), Decided{});
     std::map<std::string, std::vector<size_t>> by_query;
     for (size_t i = 0; i < requests.size(); ++i) by_query[requests[i].query].push_back(i);
-    for (const auto& [query, members] : by_query) {
+    for (const auto& group : by_query) {
+      const std::string& query = group.first;  // named, not a structured binding: the lambda captures it
+      const std::vector<size_t>& members = group.second;
       std::vector<size_t> pending;
       std::vector<std::string> inputs;
       size_t bytes = 0;
