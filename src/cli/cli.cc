@@ -41,7 +41,7 @@ int PrintRecord(const rapidjson::Value& record, const std::string& field, const 
   std::string out;
   if (format == "human") {
     if (field.empty()) out = render(*value);
-    else out = (value->IsString() ? std::string(value->GetString()) : json::CanonicalOrDie(*value)) + "\n";
+    else out = (value->IsString() ? std::string(value->GetString()) : json::CanonicalText(*value)) + "\n";
   } else {
     Status s = json::Canonicalize(*value, &out, format == "json" ? 2 : 0);
     if (!s.ok()) return Fail(s);

@@ -108,7 +108,7 @@ std::string ReleaseFacts(const Value& event) {
   for (const char* key : {"bundles", "labels", "revision"}) {
     if (const Value* v = json::GetMember(event, key)) facts.AddMember(Value(key, a), Value(*v, a), a);
   }
-  return json::CanonicalOrDie(facts);
+  return json::CanonicalText(facts);
 }
 
 std::string ImportedManifestId(const Value& event) {
@@ -238,7 +238,7 @@ class PacketBuilder {
     packet.AddMember("policy", policy, a);
     // The log names bundle revisions, not bundle bytes: the digest is over the revisions.
     const Value* bundles = json::GetMember(event, "bundles");
-    std::string revisions_json = bundles ? json::CanonicalOrDie(*bundles) : json::CanonicalOrDie(str(Revisions(event)));
+    std::string revisions_json = bundles ? json::CanonicalText(*bundles) : json::CanonicalText(str(Revisions(event)));
     packet.AddMember("policy_bundle_version", str(crypto::Sha256Digest(revisions_json)), a);
     if (in) packet.AddMember("opa_input", copy(*in), a);
     if (const Value* cache = json::GetMember(event, "nd_builtin_cache"); cache && cache->IsObject()) {

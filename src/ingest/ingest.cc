@@ -59,7 +59,7 @@ Result<ArtifactRecord> BuildRecord(const rapidjson::Value& doc, std::string sour
                           : nullptr;
   if (spec == nullptr) {
     return fail("/schema_version: expected one of " + KnownSchemaVersions() + ", found " +
-                json::CanonicalOrDie(*version));
+                json::CanonicalText(*version));
   }
   Status valid = validator.Validate(spec->kind, doc);
   if (!valid.ok()) return fail(valid.message());
@@ -80,7 +80,7 @@ Result<ArtifactRecord> BuildRecord(const rapidjson::Value& doc, std::string sour
     if (v == nullptr || v->IsNull()) r.columns.emplace_back();
     else if (v->IsString()) r.columns.emplace_back(std::string(v->GetString(), v->GetStringLength()));
     else if (v->IsBool()) r.columns.emplace_back(v->GetBool() ? "1" : "0");
-    else r.columns.emplace_back(json::CanonicalOrDie(*v));
+    else r.columns.emplace_back(json::CanonicalText(*v));
   }
   r.digest = crypto::Sha256Digest(r.body);
   return r;

@@ -7,6 +7,8 @@
 #include <deque>
 #include <vector>
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <rapidjson/error/en.h>
 
 namespace oep::json {
@@ -460,11 +462,16 @@ Status Canonicalize(const rapidjson::Value& value, std::string* out, int indent)
   return writer.Write(value, 0);
 }
 
-std::string CanonicalOrDie(const rapidjson::Value& value) {
+std::string CanonicalText(const rapidjson::Value& value) {
   std::string out;
-  Status s = Canonicalize(value, &out);
-  if (!s.ok()) std::abort();  // values built in code never hold duplicates or NaN
-  return out;
+  if (Canonicalize(value, &out).ok()) return out;
+  // No canonical form (duplicate keys, a non-finite number): as written, for messages.
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>, rapidjson::CrtAllocator,
+                    rapidjson::kWriteNanAndInfFlag>
+      writer(buffer);
+  value.Accept(writer);
+  return std::string(buffer.GetString(), buffer.GetSize());
 }
 
 void AppendCanonicalString(std::string_view s, std::string* out) { AppendEscapedString(s, out); }

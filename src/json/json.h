@@ -53,7 +53,9 @@ class ReusableParser {
 // member order and scalars are laid out on lines (for people; not canonical bytes).
 // Fails, naming the JSON pointer, on duplicate keys or non-finite numbers.
 Status Canonicalize(const rapidjson::Value& value, std::string* out, int indent = 0);
-std::string CanonicalOrDie(const rapidjson::Value& value);  // for values built in code
+// The canonical form; a value that has none (duplicate keys or a non-finite number, which
+// only unvalidated input holds) is written as it is, for messages. Never fails.
+std::string CanonicalText(const rapidjson::Value& value);
 
 // Appends `s` (valid UTF-8) as an RFC 8785 JSON string, quotes included.
 void AppendCanonicalString(std::string_view s, std::string* out);

@@ -88,7 +88,7 @@ Status ProcessFailure(const OpaCliConfig& config, const std::string& what, const
   }
   if (r.exit_code == 0) return Status::Ok();
   auto doc = json::Parse(r.out);
-  std::string said = doc.ok() && doc->IsObject() && doc->HasMember("errors") ? json::CanonicalOrDie((*doc)["errors"])
+  std::string said = doc.ok() && doc->IsObject() && doc->HasMember("errors") ? json::CanonicalText((*doc)["errors"])
                                                                               : r.out + r.err;
   if (said.empty()) {
     said = r.exit_code == 127 ? "nothing printed; exit 127 means a program in the command (the wrapper or OPA) could not be run"
@@ -262,7 +262,7 @@ Result<std::vector<OpaDecision>> OpaEvalBatch(const OpaCliConfig& config, const 
   if (value == nullptr) return out;  // {}: the whole query undefined
   if (!value->IsObject()) {
     return Status::IOError(config.binary + " eval: the batch result is not an object: " +
-                           QuoteChildOutput(json::CanonicalOrDie(*value)));
+                           QuoteChildOutput(json::CanonicalText(*value)));
   }
   for (const auto& m : value->GetObject()) {
     std::string key(m.name.GetString(), m.name.GetStringLength());
@@ -273,7 +273,7 @@ Result<std::vector<OpaDecision>> OpaEvalBatch(const OpaCliConfig& config, const 
                              ", not an index below " + std::to_string(out.size()));
     }
     out[i].defined = true;
-    out[i].value_json = json::CanonicalOrDie(m.value);
+    out[i].value_json = json::CanonicalText(m.value);
   }
   return out;
 }

@@ -163,7 +163,7 @@ std::string RenderCounterfactualHuman(const Value& r) {
   auto at = [&](const char* path) {
     const Value* v = json::FindDotted(r, path);
     if (v == nullptr || v->IsNull()) return std::string("-");
-    return v->IsString() ? std::string(v->GetString()) : json::CanonicalOrDie(*v);
+    return v->IsString() ? std::string(v->GetString()) : json::CanonicalText(*v);
   };
   auto row = [&](const char* label, const std::string& a, const std::string& b) {
     std::string line = std::string("  ") + label;

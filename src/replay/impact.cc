@@ -511,7 +511,7 @@ std::string ImpactReport::ToJson() const {
   doc.AddMember("examples", ex, a);
   doc.AddMember("errors", strings(first_errors), a);
   doc.AddMember("disagreements", strings(first_disagreements), a);
-  return json::CanonicalOrDie(doc);
+  return json::CanonicalText(doc);
 }
 
 Result<ImpactReport> ImpactReport::FromJson(const Value& v) {

@@ -38,7 +38,7 @@ std::string SavedImpactRun::ToJson() const {
   rapidjson::Document report_doc(&a);
   report_doc.Parse(report.ToJson().c_str());
   doc.AddMember("report", rapidjson::Value(report_doc, a), a);
-  return json::CanonicalOrDie(doc);
+  return json::CanonicalText(doc);
 }
 
 std::string SavedImpactRun::RenderHuman() const {

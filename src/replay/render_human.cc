@@ -12,7 +12,7 @@ std::string At(const Value& root, std::string_view path) {
   const Value* v = json::FindDotted(root, path);
   if (v == nullptr || v->IsNull()) return "-";
   if (v->IsString()) return std::string(v->GetString(), v->GetStringLength());
-  return json::CanonicalOrDie(*v);
+  return json::CanonicalText(*v);
 }
 
 void Line(std::string& out, std::string_view label, const std::string& value) {

@@ -79,8 +79,8 @@ Result<rapidjson::Document> ReplayDecision(Store& store, std::string_view decisi
   // OPA input: inside the packet, or recorded beside it (reference v0 artifacts).
   Value opa_input(rapidjson::kNullType);
   if (const Value* inline_input = json::GetMember(packet, "opa_input")) {
-    StoredArtifact s{std::string(decision_id), crypto::Sha256Digest(json::CanonicalOrDie(*inline_input)),
-                     json::CanonicalOrDie(*inline_input), (*packet_row)->source + "#/opa_input"};
+    StoredArtifact s{std::string(decision_id), crypto::Sha256Digest(json::CanonicalText(*inline_input)),
+                     json::CanonicalText(*inline_input), (*packet_row)->source + "#/opa_input"};
     auto v = b.Stored(s);
     if (!v.ok()) return v.status();
     opa_input = std::move(*v);

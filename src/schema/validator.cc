@@ -28,7 +28,7 @@ std::string Explain(const rapidjson::Document& schema, std::string_view schema_p
   const rapidjson::Value* node = v.GetInvalidSchemaPointer().Get(schema);
   const rapidjson::Value* rule = node ? json::GetMember(*node, keyword.c_str()) : nullptr;
   const rapidjson::Value* actual = v.GetInvalidDocumentPointer().Get(doc);
-  std::string expected = rule ? json::CanonicalOrDie(*rule) : "";
+  std::string expected = rule ? json::CanonicalText(*rule) : "";
   std::string what;
   if (keyword == "required" && rule && rule->IsArray() && actual && actual->IsObject()) {
     for (const auto& name : rule->GetArray()) {
@@ -40,9 +40,9 @@ std::string Explain(const rapidjson::Document& schema, std::string_view schema_p
   } else if (keyword == "type" && actual) {
     what = "expected type " + expected + ", found " + json::TypeName(*actual);
   } else if (keyword == "enum" && actual) {
-    what = "expected one of " + expected + ", found " + json::CanonicalOrDie(*actual);
+    what = "expected one of " + expected + ", found " + json::CanonicalText(*actual);
   } else if (keyword == "pattern" && actual) {
-    what = "expected a string matching " + expected + ", found " + json::CanonicalOrDie(*actual);
+    what = "expected a string matching " + expected + ", found " + json::CanonicalText(*actual);
   } else if (keyword == "additionalProperties") {
     what = "a member is not allowed here or does not match the schema for extra members";
   }

@@ -720,7 +720,7 @@ Status Store::Dump(const std::function<void(std::string_view line)>& sink) {
           else value.SetString(c.getText(), static_cast<rapidjson::SizeType>(c.getBytes()), a);
           row.AddMember(name, value, a);
         }
-        sink(json::CanonicalOrDie(row));
+        sink(json::CanonicalText(row));
       }
     }
     return Status::Ok();

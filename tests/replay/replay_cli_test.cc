@@ -29,7 +29,7 @@ TEST_CASE("replay joins packet, event, trace, manifest, eval and review", "[repl
   auto at = [&](const char* path) {
     const auto* v = oep::json::FindDotted(*doc, path);
     REQUIRE(v != nullptr);
-    return oep::json::CanonicalOrDie(*v);
+    return oep::json::CanonicalText(*v);
   };
   CHECK(at("schema_version") == "\"oep.decision_replay.v0\"");
   CHECK(at("decision.allow") == "false");
@@ -54,7 +54,7 @@ TEST_CASE("replay output is canonical and repeatable", "[replay]") {
   CHECK(std::count(a.out.begin(), a.out.end(), '\n') == 1);
   auto doc = oep::json::Parse(a.out);
   REQUIRE(doc.ok());
-  CHECK(oep::json::CanonicalOrDie(*doc) + "\n" == a.out);
+  CHECK(oep::json::CanonicalText(*doc) + "\n" == a.out);
 }
 
 TEST_CASE("replay --field prints one value", "[replay]") {
