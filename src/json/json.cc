@@ -322,8 +322,16 @@ Status CheckRawText(std::string_view text) {
 // numbers below the smallest double (4.9e-324) — "4.111111111111111e-335" crashed oep
 // ingest. Such a number would become 0, which would alter the evidence: it is refused,
 // naming where it is, before RapidJSON sees it.
+//
+// Its conversion also reads undefined bits (clz of 0) for a zero written with many
+// decimals ("0." and 30 zeros; 20 are fine): such a zero is refused too.
+constexpr int kMaxZeroDigits = 20;
+
 Status CheckUnderflowingNumbers(std::string_view text) {
-  if (text.find("e-") == std::string_view::npos && text.find("E-") == std::string_view::npos) return Status::Ok();
+  if (text.find("e-") == std::string_view::npos && text.find("E-") == std::string_view::npos &&
+      text.find(std::string_view("000000000000000000000", kMaxZeroDigits + 1)) == std::string_view::npos) {
+    return Status::Ok();
+  }
   auto digit = [&](size_t i) { return i < text.size() && text[i] >= '0' && text[i] <= '9'; };
   bool in_string = false;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -342,18 +350,23 @@ Status CheckUnderflowingNumbers(std::string_view text) {
     if (text[i] == '-') ++i;
     // The decimal magnitude of the first significant digit (1.5 -> 0, 0.05 -> -2).
     long magnitude = 0;
+    int digits = 0;
     bool nonzero = false;
-    for (; digit(i); ++i) {
+    for (; digit(i); ++i, ++digits) {
       if (nonzero) ++magnitude;
       else if (text[i] != '0') nonzero = true;
     }
     if (i < text.size() && text[i] == '.') {
-      for (++i; digit(i); ++i) {
+      for (++i; digit(i); ++i, ++digits) {
         if (!nonzero) {
           --magnitude;
           if (text[i] != '0') nonzero = true;
         }
       }
+    }
+    if (!nonzero && digits > kMaxZeroDigits) {
+      return Status::InvalidArgument(LineColumn(text, start) + ": a zero written with " + std::to_string(digits) +
+                                     " digits; expected at most " + std::to_string(kMaxZeroDigits));
     }
     long exponent = 0;
     if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {

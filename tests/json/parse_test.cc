@@ -97,3 +97,12 @@ TEST_CASE("CanonicalText never fails: a value without a canonical form is writte
   CHECK(oep::json::CanonicalText((*doc)["a"]) == R"({"k":1,"k":2})");
   CHECK(oep::json::CanonicalText((*doc)) == R"({"a":{"k":1,"k":2}})");
 }
+
+TEST_CASE("a zero written with more than 20 digits is refused before the reader converts it", "[json][bad-input]") {
+  // "0." and 30 zeros made RapidJSON's full-precision conversion read undefined bits
+  // (UBSan: clz of 0), found by json_ingest_fuzzer.
+  CHECK_THAT(ParseError("[0." + std::string(30, '0') + "]"),
+             Catch::Contains("line 1, column 2: a zero written with 31 digits; expected at most 20"));
+  CHECK(ParseError("[0." + std::string(19, '0') + ", 0.0000000000000000000000000001, \"" + std::string(40, '0') + "\"]") ==
+        "<parsed>");
+}
