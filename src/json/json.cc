@@ -318,6 +318,19 @@ Status CheckRawText(std::string_view text) {
   return TruncatedUtf8AtEnd(text);
 }
 
+// Whether text[i] belongs to a JSON string (its quotes included), tracking `in_string`
+// and stepping `i` over escaped characters. The one string skipper of the pre-scans.
+bool InString(std::string_view text, size_t& i, bool& in_string) {
+  char c = text[i];
+  if (in_string) {
+    if (c == '\\') ++i;
+    else if (c == '"') in_string = false;
+    return true;
+  }
+  if (c == '"') in_string = true;
+  return in_string;
+}
+
 // RapidJSON 1.1's full-precision conversion writes past its big-integer buffer for some
 // numbers below the smallest double (4.9e-324) — "4.111111111111111e-335" crashed oep
 // ingest. Such a number would become 0, which would alter the evidence: it is refused,
@@ -335,16 +348,8 @@ Status CheckUnderflowingNumbers(std::string_view text) {
   auto digit = [&](size_t i) { return i < text.size() && text[i] >= '0' && text[i] <= '9'; };
   bool in_string = false;
   for (size_t i = 0; i < text.size(); ++i) {
+    if (InString(text, i, in_string)) continue;
     char c = text[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-      continue;
-    }
     if (!(c == '-' || digit(i))) continue;
     size_t start = i;
     if (text[i] == '-') ++i;
@@ -396,12 +401,11 @@ Status CheckNestingDepth(std::string_view text) {
   int depth = 0, digits = 0;
   bool in_string = false;
   for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+    if (InString(text, i, in_string)) {
+      digits = 0;
       continue;
     }
+    char c = text[i];
     if (c >= '0' && c <= '9') {
       if (++digits > kMaxNumberDigits) {
         return Status::InvalidArgument(LineColumn(text, i) + ": a number with more than " +
@@ -410,9 +414,7 @@ Status CheckNestingDepth(std::string_view text) {
       continue;
     }
     digits = 0;
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
+    if (c == '[' || c == '{') {
       if (++depth > kMaxJsonDepth) {
         return Status::InvalidArgument(LineColumn(text, i) + ": JSON nested more than " +
                                        std::to_string(kMaxJsonDepth) + " levels deep");
