@@ -54,5 +54,6 @@ void AddReplayVerbs(CLI::App& app, int& exit_code);  // replay, impact
 void AddVerifyVerbs(CLI::App& app, int& exit_code);  // verify, seal, ledger
 void AddRegoVerbs(CLI::App& app, int& exit_code);    // rego eval | test | conformance
 void AddKeysVerbs(CLI::App& app, int& exit_code);    // keys generate | export | list, checkpoint, prove
+void AddServeVerbs(CLI::App& app, int& exit_code);   // serve, tenant create, key create | revoke | list
 
 }  // namespace oep::cli
