@@ -217,7 +217,7 @@ void Route(httplib::Server& http, Context& ctx, const std::string& method, const
       return true;
     });
     request_log.bytes_in = body.size();
-    if (too_large) {
+    if (too_large || (!read && res.status == 413)) {  // 413 from httplib: Content-Length past the limit
       Send(res, Error(413, "too_large", "request body: expected at most " + std::to_string(limit) +
                                             " bytes (after decompression); nothing was stored"));
       return;

@@ -10,8 +10,7 @@ namespace oep {
 std::string TenancyTablesDdl() {
   std::string ddl =
       "CREATE TABLE IF NOT EXISTS tenants (\n  name TEXT PRIMARY KEY,\n  created_at TEXT NOT NULL\n);\n"
-      "INSERT OR IGNORE INTO tenants(name, created_at) VALUES ('default', '');\n"
-      "CREATE TABLE IF NOT EXISTS api_keys (\n  key_id TEXT PRIMARY KEY,\n  tenant TEXT NOT NULL REFERENCES tenants(name),\n"
+      "CREATE TABLE IF NOT EXISTS api_keys (\n  key_id TEXT PRIMARY KEY,\n  tenant TEXT NOT NULL,\n"
       "  role TEXT NOT NULL,\n  key_hash TEXT NOT NULL UNIQUE,\n  created_at TEXT NOT NULL,\n  label TEXT NOT NULL\n);\n"
       "CREATE TABLE IF NOT EXISTS api_key_revocations (\n  key_id TEXT PRIMARY KEY REFERENCES api_keys(key_id),\n"
       "  revoked_at TEXT NOT NULL\n);\n"
@@ -53,7 +52,7 @@ Result<PutOutcome> Store::PutTenant(const std::string& name, const std::string& 
 }
 
 Result<bool> Store::TenantExists(const std::string& name) {
-  if (version_ < 3) return name == kDefaultTenant;
+  if (version_ < 3 || name == kDefaultTenant) return name == kDefaultTenant;  // the default tenant always exists
   try {
     auto& q = stmts_->Get("SELECT 1 FROM tenants WHERE name = ?");
     q.bind(1, name);
