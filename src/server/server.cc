@@ -334,6 +334,7 @@ Status RunServer(const ServerOptions& o) {
   AddServiceRoutes(*http, ctx, stopping);
   AddRunRoutes(*http, ctx);
   AddEvidenceRoutes(*http, ctx);
+  AddPolicyRoutes(*http, ctx);
 
   int port = o.port;
   if (port == 0) {
