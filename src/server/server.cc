@@ -325,6 +325,7 @@ Status RunServer(const ServerOptions& o) {
   http->set_write_timeout(o.write_timeout_seconds, 0);
   http->set_keep_alive_timeout(5);
   http->set_keep_alive_max_count(1000);
+  http->set_tcp_nodelay(true);  // no 40 ms Nagle / delayed-ACK stall between a response's writes
   http->set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
     request_log = RequestLog{std::chrono::steady_clock::now(), "", "", 0};
     return httplib::Server::HandlerResponse::Unhandled;

@@ -88,6 +88,7 @@ std::unique_ptr<httplib::ClientImpl> TestServer::Client() {
     c = std::move(tls);
   }
   c->set_read_timeout(60, 0);
+  c->set_tcp_nodelay(true);
   c->set_connection_timeout(10, 0);
   return c;
 }
