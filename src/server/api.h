@@ -45,6 +45,11 @@ Reply ErrorReply(const Status& s);
 // The request body as JSON (400 naming the position of a syntax error).
 Result<rapidjson::Document> ParseBody(const Call& call);
 
+// A JSON string value of `v`.
+rapidjson::Value Str(const std::string& v, rapidjson::Document::AllocatorType& a);
+// ?limit: 1..500 (default 50); 400 otherwise.
+Result<int> PageLimit(const httplib::Request& req);
+
 using Handler = std::function<Reply(Call&)>;
 
 // Registers `handler` for `method` (GET or POST) `pattern` (regex), behind authentication,

@@ -9,21 +9,6 @@
 namespace oep::server {
 namespace {
 
-rapidjson::Value Str(const std::string& v, rapidjson::Document::AllocatorType& a) {
-  return rapidjson::Value(v.c_str(), static_cast<rapidjson::SizeType>(v.size()), a);
-}
-
-Result<int> Limit(const httplib::Request& req) {
-  if (!req.has_param("limit")) return 50;
-  const std::string v = req.get_param_value("limit");
-  int n = 0;
-  bool digits = !v.empty() && v.size() <= 3;
-  for (char c : v) digits = digits && c >= '0' && c <= '9';
-  if (digits) n = std::stoi(v);
-  if (!digits || n < 1 || n > 500) return Status::InvalidArgument("?limit: expected an integer from 1 to 500, found \"" + v + "\"");
-  return n;
-}
-
 void AddReport(rapidjson::Document& doc, const IngestReport& r) {
   auto& a = doc.GetAllocator();
   doc.AddMember("records", r.records, a);
@@ -55,7 +40,7 @@ Reply ListDecisions(Call& call) {
                                                 ": unknown filter; expected since, until, tool, actor, after, limit"));
     }
   }
-  auto limit = Limit(call.req);
+  auto limit = PageLimit(call.req);
   if (!limit.ok()) return ErrorReply(limit.status());
   Store::DecisionFilter f{call.req.get_param_value("since"), call.req.get_param_value("until"),
                           call.req.get_param_value("tool"), call.req.get_param_value("actor")};
@@ -96,7 +81,7 @@ Reply PostDecisionLogs(Call& call) {
 }
 
 Reply GetAudit(Call& call) {
-  auto limit = Limit(call.req);
+  auto limit = PageLimit(call.req);
   if (!limit.ok()) return ErrorReply(limit.status());
   auto records = call.store.AuditRecords(call.req.get_param_value("after"), *limit);
   if (!records.ok()) return ErrorReply(records.status());

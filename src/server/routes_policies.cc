@@ -23,10 +23,6 @@ namespace {
 
 constexpr size_t kMaxPolicyBytes = 4u << 20;
 
-rapidjson::Value Str(const std::string& v, rapidjson::Document::AllocatorType& a) {
-  return rapidjson::Value(v.c_str(), static_cast<rapidjson::SizeType>(v.size()), a);
-}
-
 Status ValidateProject(const std::string& project) {
   bool ok = !project.empty() && project.size() <= 128;
   for (char c : project) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');

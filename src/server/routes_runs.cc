@@ -7,12 +7,6 @@
 namespace oep::server {
 namespace {
 
-constexpr int kDefaultPage = 50, kMaxPage = 500;
-
-rapidjson::Value Str(const std::string& v, rapidjson::Document::AllocatorType& a) {
-  return rapidjson::Value(v.c_str(), static_cast<rapidjson::SizeType>(v.size()), a);
-}
-
 Reply RunReply(int status, const RunSummary& run) {
   rapidjson::Document doc;
   RunToJson(run, &doc, doc.GetAllocator());
@@ -24,18 +18,6 @@ Result<std::string> RunIdOf(const Call& call) {
   std::string id = call.req.matches[1];
   if (!IsRunId(id)) return Status::NotFound("no run \"" + id + "\"");
   return id;
-}
-
-Result<int> PageSize(const httplib::Request& req) {
-  if (!req.has_param("limit")) return kDefaultPage;
-  std::string v = req.get_param_value("limit");
-  int n = 0;
-  for (char c : v) {
-    if (c < '0' || c > '9' || n > kMaxPage) return Status::InvalidArgument("?limit: expected an integer from 1 to 500, found \"" + v + "\"");
-    n = n * 10 + (c - '0');
-  }
-  if (n < 1 || n > kMaxPage) return Status::InvalidArgument("?limit: expected an integer from 1 to 500, found \"" + v + "\"");
-  return n;
 }
 
 // Cursors are opaque to clients: base64 of "<created_at>\n<run_id>".
@@ -72,7 +54,7 @@ Result<RunFilter> Filter(const httplib::Request& req) {
 Reply ListRuns(Call& call) {
   auto filter = Filter(call.req);
   if (!filter.ok()) return ErrorReply(filter.status());
-  auto limit = PageSize(call.req);
+  auto limit = PageLimit(call.req);
   if (!limit.ok()) return ErrorReply(limit.status());
   auto cursor = DecodeCursor(call.req);
   if (!cursor.ok()) return ErrorReply(cursor.status());
@@ -116,7 +98,7 @@ Reply GetStepsRoute(Call& call) {
   auto run = call.store.GetRun(*id);
   if (!run.ok()) return ErrorReply(run.status());
   if (!*run) return ErrorReply(Status::NotFound("no run \"" + *id + "\""));
-  auto limit = PageSize(call.req);
+  auto limit = PageLimit(call.req);
   if (!limit.ok()) return ErrorReply(limit.status());
   int64_t after = 0;
   if (call.req.has_param("after")) {

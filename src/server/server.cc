@@ -160,6 +160,20 @@ Reply Authorized(Context& ctx, const httplib::Request& req, Permission permissio
 
 }  // namespace
 
+rapidjson::Value Str(const std::string& v, rapidjson::Document::AllocatorType& a) {
+  return rapidjson::Value(v.c_str(), static_cast<rapidjson::SizeType>(v.size()), a);
+}
+
+Result<int> PageLimit(const httplib::Request& req) {
+  if (!req.has_param("limit")) return 50;
+  const std::string v = req.get_param_value("limit");
+  bool digits = !v.empty() && v.size() <= 3;
+  for (char c : v) digits = digits && c >= '0' && c <= '9';
+  int n = digits ? std::stoi(v) : 0;
+  if (n < 1 || n > 500) return Status::InvalidArgument("?limit: expected an integer from 1 to 500, found \"" + v + "\"");
+  return n;
+}
+
 Reply JsonReply(int status, const rapidjson::Value& doc) { return {status, json::CanonicalText(doc)}; }
 
 Reply ErrorReply(const Status& s) {
