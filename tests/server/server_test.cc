@@ -1,6 +1,14 @@
 // `oep serve` over real loopback HTTP: the server is a subprocess started per test.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+
 #include "json/json.h"
 #include "server/server_fixture.h"
 
@@ -80,6 +88,44 @@ TEST_CASE("requests without a valid key get 401, the wrong role 403, and both ar
   }
   CHECK(denials == 2);  // the tenant's own: viewer write, ingest read (unknown keys go to the default tenant)
   CHECK(f.server->Get("/v1/audit", f.viewer).status == 403);
+}
+
+TEST_CASE("tenant and key administration by the CLI is in the tenant's audit log", "[server][auth]") {
+  Fixture f;
+  RunResult revoke = RunOep({"key", "revoke", f.viewer.substr(5, 16), "--state-path", f.state});
+  REQUIRE(revoke.exit_code == 0);
+  HttpResult audit = f.server->Get("/v1/audit", f.admin);
+  REQUIRE(audit.status == 200);
+  std::map<std::string, int> actions;
+  for (const auto& r : audit.json["records"].GetArray()) {
+    CHECK(json::GetString(r, "actor") == "cli");
+    CHECK(json::GetString(r, "tenant") == "acme");
+    ++actions[json::GetString(r, "action")];
+  }
+  CHECK(actions["tenant.create"] == 3);  // the fixture's three `oep tenant create acme` (two were no-ops)
+  CHECK(actions["key.create"] == 3);
+  CHECK(actions["key.revoke"] == 1);
+}
+
+TEST_CASE("a client that stops sending mid-request is cut off after the read timeout", "[server][limits]") {
+  ScratchDir dir;
+  TestServer server(dir / "s.sqlite", dir.path(), {"--read-timeout", "1"});
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server.port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  std::string partial = "POST /v1/runs HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{";
+  REQUIRE(send(fd, partial.data(), partial.size(), 0) == static_cast<ssize_t>(partial.size()));
+  auto start = std::chrono::steady_clock::now();
+  char buf[512];
+  ssize_t n = 0;
+  while ((n = recv(fd, buf, sizeof buf, 0)) > 0) {}
+  double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  close(fd);
+  CHECK(waited < 10);  // closed by the server, not by this test giving up
+  CHECK(server.Get("/healthz").status == 200);
 }
 
 TEST_CASE("a revoked key is refused at once", "[server][auth]") {
