@@ -1,10 +1,18 @@
 // serve, tenant create, key create | revoke | list: the evidence server and who may call it.
+// `oep serve` checks its options and executes `oep-serve` beside the oep binary (which links
+// the HTTP library and its shared runtime; see CMakeLists.txt) with the same arguments.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "cli/cli.h"
 #include "server/server.h"
 #include "tenants/tenants.h"
+#include "util/files.h"
 
 namespace oep::cli {
 namespace {
@@ -22,12 +30,38 @@ Status ParseListen(const std::string& listen, ServerOptions* o) {
   return Status::Ok();
 }
 
-int RunServe(ServerOptions o, const std::string& listen, const std::string& state_path) {
+int RunServe(ServerOptions o, const std::string& listen, const std::string& state_path, ServeFn serve) {
   Status s = ParseListen(listen, &o);
   if (!s.ok()) return Fail(s);
+  if (o.tls_cert.empty() != o.tls_key.empty()) {
+    return Fail(Status::InvalidArgument("--tls-cert and --tls-key: expected both or neither"));
+  }
   o.state_path = Resolve(state_path);
-  s = RunServer(o);
-  return s.ok() ? 0 : Fail(s);
+  return serve(o);
+}
+
+// Replaces this process by oep-serve with this process's own arguments (the same pid, so a
+// supervisor's signals reach the server).
+int ExecServer(const ServerOptions&) {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return Fail(Status::IOError("cannot find the oep binary: " + ec.message()));
+  std::string server = (self.parent_path() / "oep-serve").string();
+  auto cmdline = ReadFile("/proc/self/cmdline");
+  if (!cmdline.ok()) return Fail(cmdline.status());
+  std::vector<std::string> args;
+  for (size_t start = 0; start < cmdline->size();) {
+    size_t end = cmdline->find('\0', start);
+    if (end == std::string::npos) end = cmdline->size();
+    args.push_back(cmdline->substr(start, end - start));
+    start = end + 1;
+  }
+  args[0] = server;
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  execv(server.c_str(), argv.data());
+  return Fail(Status::IOError("cannot run " + server + ": " + std::strerror(errno)));
 }
 
 int RunTenantCreate(const std::string& state_path, const std::string& name) {
@@ -76,9 +110,9 @@ int RunKeyList(const std::string& state_path, const std::string& tenant) {
 
 }  // namespace
 
-void AddServeVerbs(CLI::App& app, int& exit_code) {
+void AddServeVerb(CLI::App& app, int& exit_code, ServeFn run) {
   struct Args {
-    std::string state_path, listen = "127.0.0.1:8080", name, tenant, role, label, key;
+    std::string state_path, listen = "127.0.0.1:8080";
     ServerOptions server;
   };
   auto a = std::make_shared<Args>();
@@ -96,7 +130,15 @@ void AddServeVerbs(CLI::App& app, int& exit_code) {
   serve->add_option("--read-timeout", a->server.read_timeout_seconds, "seconds")->check(CLI::Range(1, 3600));
   serve->add_option("--write-timeout", a->server.write_timeout_seconds, "seconds")->check(CLI::Range(1, 3600));
   serve->add_option("--port-file", a->server.port_file, "write the bound port to this file once listening");
-  serve->callback([a, &exit_code] { exit_code = RunServe(a->server, a->listen, a->state_path); });
+  serve->callback([a, &exit_code, run] { exit_code = RunServe(a->server, a->listen, a->state_path, run); });
+}
+
+void AddServeVerbs(CLI::App& app, int& exit_code) {
+  AddServeVerb(app, exit_code, ExecServer);
+  struct Args {
+    std::string state_path, name, tenant, role, label, key;
+  };
+  auto a = std::make_shared<Args>();
 
   auto* tenant = app.add_subcommand("tenant", "tenants of the evidence server");
   tenant->require_subcommand(1);
