@@ -68,10 +68,12 @@ Result<PutOutcome> CreateTenant(Store& store, const std::string& name, const std
   PutOutcome outcome = PutOutcome::kUnchanged;
   std::string scope = store.tenant();
   store.ScopeToTenant(name);
-  Status s = AuditedBatch(store, {actor, "tenant.create", name, "ok", ""}, [&]() -> Status {
+  AuditEvent event{actor, "tenant.create", name, "ok", ""};
+  Status s = AuditedBatch(store, event, [&]() -> Status {
     auto put = store.PutTenant(name, NowUtcMicros());
     if (!put.ok()) return put.status();
     outcome = *put;
+    if (outcome == PutOutcome::kUnchanged) event.outcome = "exists";
     return Status::Ok();
   });
   store.ScopeToTenant(scope);
