@@ -2,7 +2,8 @@
 // POST /v1/decisions/{id}:counterfactual and POST /v1/impact.
 //
 // A policy is given as {"policy": {"project": P, "version": N}} (a stored version; the
-// latest when "version" is absent) or {"policy": {"rego": "<module text>"}}.
+// latest when "version" is absent), {"policy": {"rego": "<module text>"}} or
+// {"policy": {"bundle_base64": "<.tar.gz bundle>"}}. Stored versions are a module or a .tar.gz.
 #include <stdlib.h>
 
 #include <filesystem>
@@ -15,7 +16,9 @@
 #include "replay/counterfactual.h"
 #include "replay/impact.h"
 #include "replay/impact_runs.h"
+#include "crypto/encoding.h"
 #include "server/api.h"
+#include "server/policy_bundle.h"
 #include "util/files.h"
 
 namespace oep::server {
@@ -30,40 +33,20 @@ Status ValidateProject(const std::string& project) {
   return Status::InvalidArgument("?project: expected 1-128 letters, digits, '-', '_' or '.', found \"" + project + "\"");
 }
 
-// A policy module written to a private temporary folder for the engine, removed with it.
-class PolicyFile {
- public:
-  static Result<std::unique_ptr<PolicyFile>> Write(const std::string& text) {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "oep-serve-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) return Status::IOError("cannot make a temporary folder for a policy");
-    std::unique_ptr<PolicyFile> f(new PolicyFile(tmpl));
-    OEP_RETURN_IF_ERROR(WriteFileAtomic(f->path(), text));
-    return f;
-  }
-  ~PolicyFile() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  std::string path() const { return dir_ + "/policy.rego"; }
-
- private:
-  explicit PolicyFile(std::string dir) : dir_(std::move(dir)) {}
-  std::string dir_;
-};
-
-// Compiles `text`; a policy that does not compile is 400 with the engine's message.
-Status CheckCompiles(const std::string& text, const std::string& pointer) {
-  auto file = PolicyFile::Write(text);
-  if (!file.ok()) return file.status();
+// Writes `bytes` (a Rego module or a .tar.gz bundle) for the engine and compiles it; a
+// policy that does not compile is 400 with the engine's message (without temporary paths).
+Result<std::unique_ptr<PolicyBundle>> CompiledBundle(std::string_view bytes, const std::string& pointer) {
+  auto bundle = PolicyBundle::Write(bytes, pointer);
+  if (!bundle.ok()) return bundle.status();
   PolicyEngineConfig config;
-  config.bundle = (*file)->path();
+  config.bundle = (*bundle)->path();
   auto engine = MakePolicyEngine(config);
   if (!engine.ok()) {
     std::string msg = engine.status().message();
-    for (size_t at; (at = msg.find((*file)->path())) != std::string::npos;) msg.replace(at, (*file)->path().size(), "policy.rego");
-    return Status::InvalidArgument(pointer + ": expected a Rego module that compiles: " + msg);
+    for (size_t at; (at = msg.find((*bundle)->dir())) != std::string::npos;) msg.replace(at, (*bundle)->dir().size(), "policy");
+    return Status::InvalidArgument(pointer + ": expected a policy that compiles: " + msg);
   }
-  return Status::Ok();
+  return bundle;
 }
 
 Reply PostPolicy(Call& call) {
@@ -71,10 +54,10 @@ Reply PostPolicy(Call& call) {
   Status valid = ValidateProject(project);
   if (!valid.ok()) return ErrorReply(valid);
   if (call.body.empty() || call.body.size() > kMaxPolicyBytes) {
-    return ErrorReply(Status::InvalidArgument("request body: expected a Rego module of 1 byte to 4 MiB"));
+    return ErrorReply(Status::InvalidArgument("request body: expected a Rego module or a .tar.gz bundle of 1 byte to 4 MiB"));
   }
-  Status compiles = CheckCompiles(call.body, "request body");
-  if (!compiles.ok()) return ErrorReply(compiles);
+  auto compiles = CompiledBundle(call.body, "request body");
+  if (!compiles.ok()) return ErrorReply(compiles.status());
   auto latest = call.store.LatestPolicyVersion(project);
   if (!latest.ok()) return ErrorReply(latest.status());
   std::string digest = crypto::Sha256Digest(call.body);
@@ -132,24 +115,31 @@ Reply ListPolicies(Call& call) {
   return JsonReply(200, doc);
 }
 
-// The policy a re-decision request names, as module text and a label ("project/vN" or "inline").
+// The policy a re-decision request names, as its bytes and a label ("project/vN" or "inline").
 struct NamedPolicy {
-  std::string text, label;
+  std::string bytes, label;
 };
 
 Result<NamedPolicy> PolicyOf(Store& store, const rapidjson::Value& body) {
   const rapidjson::Value* policy = body.IsObject() ? json::GetMember(body, "policy") : nullptr;
   if (policy == nullptr || !policy->IsObject()) {
-    return Status::InvalidArgument("/policy: expected {\"project\": P, \"version\"?: N} or {\"rego\": TEXT}");
+    return Status::InvalidArgument(
+        "/policy: expected {\"project\": P, \"version\"?: N}, {\"rego\": TEXT} or {\"bundle_base64\": TAR_GZ}");
   }
   const rapidjson::Value* rego = json::GetMember(*policy, "rego");
   if (rego != nullptr) {
     if (!rego->IsString() || rego->GetStringLength() == 0 || rego->GetStringLength() > kMaxPolicyBytes) {
       return Status::InvalidArgument("/policy/rego: expected a Rego module of 1 byte to 4 MiB");
     }
-    std::string text(rego->GetString(), rego->GetStringLength());
-    OEP_RETURN_IF_ERROR(CheckCompiles(text, "/policy/rego"));
-    return NamedPolicy{text, "inline"};
+    return NamedPolicy{std::string(rego->GetString(), rego->GetStringLength()), "inline"};
+  }
+  const rapidjson::Value* archive = json::GetMember(*policy, "bundle_base64");
+  if (archive != nullptr) {
+    auto bytes = archive->IsString() ? crypto::Base64Decode(archive->GetString()) : std::nullopt;
+    if (!bytes || bytes->empty() || bytes->size() > kMaxPolicyBytes) {
+      return Status::InvalidArgument("/policy/bundle_base64: expected a base64 .tar.gz bundle of at most 4 MiB");
+    }
+    return NamedPolicy{*bytes, "inline bundle"};
   }
   const rapidjson::Value* project = json::GetMember(*policy, "project");
   if (project == nullptr || !project->IsString()) return Status::InvalidArgument("/policy/project: expected a string");
@@ -187,7 +177,7 @@ Reply Counterfactual(Call& call) {
   if (!body.ok()) return ErrorReply(body.status());
   auto policy = PolicyOf(call.store, *body);
   if (!policy.ok()) return ErrorReply(policy.status());
-  auto file = PolicyFile::Write(policy->text);
+  auto file = CompiledBundle(policy->bytes, "/policy");
   if (!file.ok()) return ErrorReply(file.status());
   CounterfactualOptions options;
   options.engine.bundle = (*file)->path();
@@ -209,7 +199,7 @@ Reply Impact(Call& call) {
   if (saving && !RoleAllows(call.key.role, Permission::kAdmin)) {
     return ErrorReply(Status::InvalidArgument("/save: saving an impact run needs the admin role"));
   }
-  auto file = PolicyFile::Write(policy->text);
+  auto file = CompiledBundle(policy->bytes, "/policy");
   if (!file.ok()) return ErrorReply(file.status());
   ImpactOptions options;
   options.engine.bundle = (*file)->path();

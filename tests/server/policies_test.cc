@@ -1,7 +1,11 @@
 // Policies API and the re-decisions that use stored policy versions, over HTTP.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+
+#include "crypto/encoding.h"
 #include "json/json.h"
+#include "util/subprocess.h"
 #include "server/server_fixture.h"
 
 using namespace oep;
@@ -52,7 +56,7 @@ TEST_CASE("a policy that does not compile is 400 and stores nothing", "[server][
   std::string before = StoreDigest(s.state);
   HttpResult bad = s.server.Post("/v1/policies?project=perms", "package x\nallow if {", s.admin);
   CHECK(bad.status == 400);
-  CHECK(bad.ErrorMessage().find("expected a Rego module that compiles") != std::string::npos);
+  CHECK(bad.ErrorMessage().find("expected a policy that compiles") != std::string::npos);
   CHECK(bad.body.find("oep-serve-") == std::string::npos);  // no temporary path in the answer
   CHECK(s.server.Post("/v1/policies?project=a/b", Policy(), s.admin).status == 400);
   CHECK(s.server.Post("/v1/policies", Policy(), s.admin).status == 400);
@@ -91,4 +95,85 @@ TEST_CASE("counterfactual and impact re-decide under a stored version or an inli
   CHECK(s.server.Post("/v1/impact", "{\"policy\":7}", s.viewer).ErrorPointer() == "/policy");
   CHECK(s.server.Post("/v1/impact", "{\"policy\":{\"project\":\"perms\",\"version\":0}}", s.viewer).ErrorPointer() ==
         "/policy/version");
+}
+
+namespace {
+
+// A .tar.gz made by the tar command from the files `setup` (a shell script) writes in dir/b.
+std::string TarGz(const std::string& dir, const std::string& setup) {
+  auto r = RunProcess({"/bin/sh", "-c", "mkdir -p '" + dir + "/b' && cd '" + dir + "/b' && " + setup +
+                                            " && tar czf ../b.tar.gz --format=ustar *"});
+  REQUIRE(r.ok());
+  INFO(r->err);
+  REQUIRE(r->exit_code == 0);
+  return ReadText(dir + "/b.tar.gz");
+}
+
+}  // namespace
+
+TEST_CASE("a policy bundle may be a .tar.gz: stored as it is, unpacked for each re-decision", "[server][policies]") {
+  Served s;
+  WriteText(s.dir / "policy.rego", Policy());
+  std::string bundle = TarGz(s.dir.path(), "mkdir -p oep/permissions && cp ../policy.rego oep/permissions/ && "
+                                           "echo '{}' > oep/data.json && echo notes > README.md");
+  HttpResult up = s.server.Post("/v1/policies?project=tar", bundle, s.admin);
+  INFO(up.body);
+  REQUIRE(up.status == 201);
+  HttpResult impact = s.server.Post("/v1/impact", "{\"policy\":{\"project\":\"tar\"}}", s.viewer);
+  REQUIRE(impact.status == 200);
+  CHECK(impact.body.find("\"total\":6") != std::string::npos);
+  HttpResult inline_bundle = s.server.Post("/v1/decisions/" + kDecision + ":counterfactual",
+                                           "{\"policy\":{\"bundle_base64\":\"" + crypto::Base64Encode(bundle) + "\"}}", s.viewer);
+  CHECK(inline_bundle.status == 200);
+}
+
+TEST_CASE("bad .tar.gz bundles are 400 and nothing escapes the bundle's folder", "[server][policies][bad-input]") {
+  Served s;
+  std::string before = StoreDigest(s.state);
+  // Only a README: no module.
+  HttpResult empty = s.server.Post("/v1/policies?project=tar", TarGz(s.dir / "e", "echo notes > README.md"), s.admin);
+  CHECK(empty.status == 400);
+  CHECK(empty.ErrorMessage().find("expected a bundle with at least one .rego module") != std::string::npos);
+  // A link to a module outside the bundle is skipped, not followed: no module either.
+  WriteText(s.dir / "outside.rego", Policy());
+  HttpResult link = s.server.Post("/v1/policies?project=tar", TarGz(s.dir / "l", "ln -s '" + s.dir / "outside.rego" + "' p.rego"), s.admin);
+  CHECK(link.status == 400);
+  // Truncated gzip, and a bomb: 64 MiB of zeros in one member.
+  std::string good = TarGz(s.dir / "g", "cp ../../outside.rego p.rego");
+  CHECK(s.server.Post("/v1/policies?project=tar", good.substr(0, good.size() / 2), s.admin).status == 400);
+  HttpResult bomb = s.server.Post("/v1/policies?project=tar", TarGz(s.dir / "z", "head -c 67108864 /dev/zero > big.rego"), s.admin);
+  CHECK(bomb.status == 400);
+  CHECK(bomb.ErrorMessage().find("expected at most") != std::string::npos);
+  CHECK(StoreDigest(s.state) == before);
+}
+
+namespace {
+
+// One ustar member written by hand (tar itself will not write a ".." name). The bundle is
+// unpacked in /tmp/oep-serve-XXXXXX/bundle, so "../../x" and "/tmp/x" both aim at /tmp/x.
+std::string TarMember(const std::string& name, const std::string& data) {
+  std::string h(512, '\0');
+  h.replace(0, name.size(), name);
+  char size[12];
+  std::snprintf(size, sizeof size, "%011o", static_cast<unsigned>(data.size()));
+  h.replace(124, 11, size);
+  h[156] = '0';
+  h.replace(257, 5, "ustar");
+  return h + data + std::string((512 - data.size() % 512) % 512, '\0');
+}
+
+}  // namespace
+
+TEST_CASE("a bundle member named with .. or an absolute path is not written", "[server][policies][bad-input]") {
+  Served s;
+  std::filesystem::remove("/tmp/oep-evil-member.rego");
+  std::string tar = TarMember("../../oep-evil-member.rego", "package evil\nallow := true\n") +
+                    TarMember("/tmp/oep-evil-member.rego", "package evil\nallow := true\n") +
+                    TarMember("p.rego", Policy()) + std::string(1024, '\0');
+  WriteText(s.dir / "t.tar", tar);
+  auto r = RunProcess({"/bin/sh", "-c", "gzip -c '" + s.dir / "t.tar" + "' > '" + s.dir / "t.tar.gz" + "'"});
+  REQUIRE(r.ok());
+  HttpResult up = s.server.Post("/v1/policies?project=tar", ReadText(s.dir / "t.tar.gz"), s.admin);
+  CHECK(up.status == 201);  // p.rego alone
+  CHECK(!std::filesystem::exists("/tmp/oep-evil-member.rego"));
 }
