@@ -180,3 +180,40 @@ TEST_CASE("a store made before tenants is read as it is and migrated keeping its
   CHECK(verify.exit_code == 0);
   CHECK(verify.out.find("run:5e0c1d2a9b8f47d6a1c3e5f7091b2d4f: 7 entries, AUTHORITATIVE") != std::string::npos);
 }
+
+TEST_CASE("concurrent clients on a small pool: every batch is stored once in its run order", "[server][limits]") {
+  ScratchDir dir;
+  std::string state = dir / "s.sqlite";
+  std::string key = MakeKey(state, "acme", "admin");
+  TestServer server(state, dir.path(), {"--threads", "2"});
+  REQUIRE(server.Post("/v1/artifacts", ManifestJson(), key).status == 200);
+  constexpr int kClients = 6, kBatches = 4;
+  std::vector<std::string> runs;
+  for (int c = 0; c < kClients; ++c) {
+    char id[33];
+    std::snprintf(id, sizeof id, "%032x", 0xc0 + c);
+    runs.push_back(id);
+    REQUIRE(server.Post("/v1/runs", "{\"run_id\":\"" + runs.back() + "\"}", key).status == 201);
+  }
+  std::vector<int> ok(kClients, 0);
+  std::vector<std::string> errors(kClients);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      for (int b = 0; b < kBatches; ++b) {
+        HttpResult r = server.Post("/v1/runs/" + runs[c] + "/steps", StepBatch(runs[c], b * 10 + 1, b * 10 + 10, "c" + std::to_string(c)), key);
+        if (r.status == 200) ++ok[c];
+        else errors[c] = std::to_string(r.status) + " " + r.body;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  for (int c = 0; c < kClients; ++c) {
+    INFO(errors[c]);
+    CHECK(ok[c] == kBatches);
+    HttpResult run = server.Get("/v1/runs/" + runs[c], key);
+    CHECK(run.json["steps"].GetInt() == kBatches * 10);
+  }
+  server.Stop();
+  CHECK(RunOep({"verify", "--chain", "--state-path", state}).exit_code == 0);
+}
