@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,9 @@ struct Rule {
   bool is_default = false;
   std::shared_ptr<Rule> else_rule;
   std::string package_key;        // the package path joined with '.'
+  // Set by Engine::Compile (rule_locals.h): the names the arguments and the body's
+  // declarations make local, shadowing the package's rules and imports of those names.
+  std::set<std::string, std::less<>> locals;
 };
 
 struct Import {

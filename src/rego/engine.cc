@@ -7,6 +7,8 @@
 #include <set>
 
 #include "rego/builtins.h"
+#include "rego/rule_locals.h"
+#include "rego/stack_guard.h"
 #include "rego/safety.h"
 #include "rego/typecheck.h"
 #include "rego/types.h"
@@ -151,6 +153,15 @@ class Evaluator {
   bool Fail(const std::string& code, const std::string& msg, Location loc = {}) {
     if (!error) error = RegoError{code, msg, ctx_ ? ctx_->file : "", loc};
     return false;
+  }
+  // One more rule or function evaluation nested in the ones under way: past the depth limit
+  // or near the end of the stack, the query ends with a resource error (not a recursion
+  // error: recursion is refused at compile time or by RuleDocument's cycle check).
+  bool Deeper(const std::vector<std::string>& path) {
+    if (++depth_ <= opts_.max_depth && StackHasRoom()) return true;
+    --depth_;
+    return Fail("eval_cancel_error", "evaluation exceeded its depth limit (" + std::to_string(depth_) +
+                                         " nested rule and function evaluations) at data." + JoinPath(path));
   }
   bool Step() {
     if (++steps_ > opts_.max_steps) return Fail("eval_cancel_error", "evaluation exceeded the step limit");
@@ -741,7 +752,14 @@ class Evaluator {
       if (auto ov = OverrideAt(path)) return IndexValue(*ov, items, i, k);
       Node* node = impl_.Find(path, path.size());
       if (node && (!node->rules.empty() || node->default_rule)) {
-        if (!node->rules.empty() && node->rules[0]->kind == RuleKind::kFunction) return true;
+        const Rule* first = !node->rules.empty() ? node->rules[0] : node->default_rule;
+        if (first->kind == RuleKind::kFunction) {
+          // A function of no arguments named without parentheses is called, as in OPA.
+          if (!first->args.empty()) return true;
+          auto out = CallUser(node, path, {}, ref ? ref->loc : Location{});
+          if (error) return false;
+          return out ? IndexValue(*out, items, i, k) : true;
+        }
         // Partial documents with a ground key: evaluate for that key only when cheap.
         auto doc = RuleDocument(path, node);
         if (error) return false;
@@ -904,11 +922,7 @@ class Evaluator {
     auto& memo = rule_memo_.back();
     auto hit = memo.find(node);
     if (hit != memo.end()) return hit->second;
-    if (++depth_ > opts_.max_depth) {
-      Fail("rego_recursion_error", "rule " + JoinPath(path) + " is recursive");
-      --depth_;
-      return std::nullopt;
-    }
+    if (!Deeper(path)) return std::nullopt;
     if (!in_progress_.insert(node).second) {
       Fail("rego_recursion_error", "rego_recursion_error: rule data." + JoinPath(path) + " is recursive");
       --depth_;
@@ -943,8 +957,12 @@ class Evaluator {
             });
           });
         };
-        if (args) UnifyArgs(alt->args, *args, 0, body);
-        else body();
+        if (args) {
+          for (const auto& param : alt->args) ShadowVars(param);  // arguments shadow rules
+          UnifyArgs(alt->args, *args, 0, body);
+        } else {
+          body();
+        }
         LeaveRule(f, mark);
         if (error) return std::nullopt;
         if (any) break;
@@ -1199,7 +1217,7 @@ class Evaluator {
       }
       return EvalArgs(t, 0, {}, [&](const Array& args) {
         Array in(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(arity));
-        auto out = CallUser(node, in, t);
+        auto out = CallUser(node, *user, in, t->loc);
         if (error) return false;
         if (!out) return true;
         if (nargs == arity + 1) return UnifyValue(t->items.back(), *out, [&] { return k(Value::Bool(true)); });
@@ -1302,8 +1320,7 @@ class Evaluator {
     });
   }
 
-  std::optional<Value> CallUser(Node* node, const Array& args, const TermPtr& call) {
-    std::vector<std::string> path = *ResolveFunctionPath(call->items[0]);
+  std::optional<Value> CallUser(Node* node, const std::vector<std::string>& path, const Array& args, Location loc) {
     std::string memo_key = "\x01" + JoinPath(path);
     // The key spells out the arguments: a collection's text is reserved first (a value
     // sharing its parts can be small in memory and enormous as text); a new key stays in
@@ -1312,7 +1329,7 @@ class Evaluator {
     for (const auto& a : args) {
       if (a.kind() >= Kind::kArray) {
         uint64_t bytes = EncodedBytes(a, static_cast<uint64_t>(budget_.limit() - budget_.used()));
-        if (!ChargeMemory(bytes, call->loc, "function", &path)) return std::nullopt;
+        if (!ChargeMemory(bytes, loc, "function", &path)) return std::nullopt;
         key_bytes += bytes;
       }
       memo_key += "\x1f" + a.ToJson();
@@ -1322,11 +1339,7 @@ class Evaluator {
       budget_.Release(static_cast<int64_t>(key_bytes));
       return hit->second;
     }
-    if (++depth_ > opts_.max_depth) {
-      Fail("rego_recursion_error", "function call depth exceeded (recursion)");
-      --depth_;
-      return std::nullopt;
-    }
+    if (!Deeper(path)) return std::nullopt;
     std::optional<Value> result =
         EvalSingleValued(node, &args, "functions must not produce multiple outputs for same inputs");
     if (error) {
@@ -1579,10 +1592,11 @@ void IndexRules(Node& node) {
 // The data path a ref or var names statically (data.a.b, an import alias, a rule of the
 // module's package), up to its first non-constant key (`complete` is false then); nullopt
 // for input and locals.
-std::optional<std::vector<std::string>> StaticDataPath(const TermPtr& t, const ModuleCtx& ctx, bool* complete) {
+std::optional<std::vector<std::string>> StaticDataPath(const TermPtr& t, const ModuleCtx& ctx, const Rule& rule,
+                                                      bool* complete) {
   *complete = true;
   const TermPtr& head = t->kind == TermKind::kRef ? t->items[0] : t;
-  if (head->kind != TermKind::kVar) return std::nullopt;
+  if (head->kind != TermKind::kVar || rule.locals.count(head->name)) return std::nullopt;
   std::vector<std::string> path;
   if (head->name == "data") {
   } else if (auto alias = ctx.aliases.find(head->name); alias != ctx.aliases.end()) {
@@ -1644,7 +1658,7 @@ std::optional<RegoError> CheckRecursion(const Engine::Impl& impl) {
       if (named->kind == TermKind::kRef) ref_heads.insert(named->items[0].get());
       if (t->kind == TermKind::kCall) ref_heads.insert(named.get());
       bool complete = true;
-      auto path = StaticDataPath(named, ctx, &complete);
+      auto path = StaticDataPath(named, ctx, rule, &complete);
       if (!path) return;
       if (complete) {
         DocumentsAt(impl.root, *path, deps[node]);
@@ -1677,6 +1691,12 @@ std::optional<RegoError> CheckRecursion(const Engine::Impl& impl) {
   std::vector<const Node*> stack;
   std::optional<RegoError> error;
   std::function<void(const Node*)> dfs = [&](const Node* n) {
+    if (!StackHasRoom()) {
+      const auto& [name, rule] = name_of[n];
+      error = RegoError{"rego_compile_error", "rule " + name + " depends on a chain of rules too long to check",
+                        impl.rule_ctx.at(rule)->file, rule->loc};
+      return;
+    }
     state[n] = 1;
     stack.push_back(n);
     for (const Node* d : deps[n]) {
@@ -1738,22 +1758,24 @@ class TypeChecking {
     }
     TypeCheckScope scope;
     scope.file = ctx->file;
-    scope.is_global = [ctx](const std::string& name) { return IsGlobalName(*ctx, name); };
+    scope.is_global = [ctx, &rule](const std::string& name) { return IsGlobalName(*ctx, name) && !rule.locals.count(name); };
     scope.builtin_name = [r = resolver.get()](const Term& call) -> std::string {
       std::string name = CallName(call);
       if (call.builtin) return name;
       bool user_function = call.items[0] && r->FunctionPath(call.items[0]).has_value();
       return kEvaluatorBuiltinArity.count(name) && !user_function ? name : "";
     };
-    scope.document_type = [this, ctx](const TermPtr& ref, size_t* consumed) { return RefDocument(*ctx, ref, consumed); };
+    scope.document_type = [this, ctx, &rule](const TermPtr& ref, size_t* consumed) {
+      return RefDocument(*ctx, rule, ref, consumed);
+    };
     return scope;
   }
 
   // The type of the rule document the leading items of `ref` name, and how many items
   // (head included) name it; nullptr when they name none (input, base data, a package).
-  types::TypePtr RefDocument(const ModuleCtx& ctx, const TermPtr& ref, size_t* consumed) {
+  types::TypePtr RefDocument(const ModuleCtx& ctx, const Rule& rule, const TermPtr& ref, size_t* consumed) {
     bool complete = true;
-    auto path = StaticDataPath(ref, ctx, &complete);
+    auto path = StaticDataPath(ref, ctx, rule, &complete);
     if (!path) return nullptr;
     size_t ref_keys = 0;  // the static keys StaticDataPath took from the ref
     if (ref->kind == TermKind::kRef) {
@@ -1778,6 +1800,7 @@ class TypeChecking {
 
   types::TypePtr DocumentType(const Node& node) {
     if (auto it = types_.find(&node); it != types_.end()) return it->second;
+    if (!StackHasRoom()) return types::Any();  // a dependency chain too deep to type: any
     types_[&node] = types::Any();  // a guard; recursion between rules is refused before this runs
     types::TypePtr doc;
     std::vector<const Rule*> rules = node.rules;
@@ -1861,7 +1884,11 @@ std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Mod
       } else {
         node->rules.push_back(r.get());
       }
-      for (const Rule* alt = r.get(); alt; alt = alt->else_rule.get()) impl->rule_ctx[alt] = ctx.get();
+      auto locals = RuleLocalNames(*r);
+      for (Rule* alt = r.get(); alt; alt = alt->else_rule.get()) {
+        impl->rule_ctx[alt] = ctx.get();
+        alt->locals = locals;
+      }
     }
     impl->contexts.push_back(std::move(ctx));
   }
@@ -1885,8 +1912,8 @@ std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Mod
       resolver.SetContext(ctx);
       SafetyScope scope;
       scope.file = m.file;
-      scope.is_global = [ctx](const std::string& name) {
-        return IsGlobalName(*ctx, name);
+      scope.is_global = [ctx, rule = r.get()](const std::string& name) {
+        return IsGlobalName(*ctx, name) && !rule->locals.count(name);
       };
       scope.arity = [&](const Term& call) -> std::optional<int> {
         if (call.items[0]) {

@@ -21,7 +21,7 @@ inline constexpr int64_t kDefaultMaxMemoryBytes = int64_t{2} << 30;
 struct EvalOptions {
   bool strict_builtin_errors = false;
   int64_t max_steps = 50'000'000;  // runaway policies end with an error, not a hang
-  int max_depth = 2000;
+  int max_depth = 100000;  // nested rule and function evaluations (the stack is watched too)
   // The memory budget: built-ins that allocate in proportion to their arguments
   // (numbers.range, concat, sprintf widths, yaml.unmarshal, json.marshal, ...) reserve their
   // estimated result before allocating, and comprehensions, partial rules and built-in results

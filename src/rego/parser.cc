@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstring>
+#include <optional>
 #include <set>
 
 #include "json/json.h"
@@ -277,10 +278,10 @@ class Parser {
         EndOfStatement();
         continue;
       }
-      auto rule = ParseRule(m.package);
-      rule->package_key = pkg_key;
-      for (auto* r = rule.get(); r; r = r->else_rule.get()) r->package_key = pkg_key;
-      m.rules.push_back(rule);
+      for (auto& rule : ParseRules(m.package)) {
+        for (auto* r = rule.get(); r; r = r->else_rule.get()) r->package_key = pkg_key;
+        m.rules.push_back(std::move(rule));
+      }
     }
     return m;
   }
@@ -397,6 +398,22 @@ class Parser {
     int saved_;
   };
 
+  // What `parse` returns, or nullopt with the position and the parser's state restored
+  // when it fails.
+  template <typename Fn>
+  auto TryParse(Fn parse) -> std::optional<decltype(parse())> {
+    size_t pos = pos_, nl = nl_.size(), comma = comma_in_.size(), bar = bar_stop_.size();
+    try {
+      return parse();
+    } catch (const ParseError&) {
+      pos_ = pos;
+      nl_.resize(nl);
+      comma_in_.resize(comma);
+      bar_stop_.resize(bar);
+      return std::nullopt;
+    }
+  }
+
   std::vector<std::string> ParseDottedPath(bool package) {
     std::vector<std::string> path;
     path.push_back(ExpectIdent());
@@ -419,7 +436,32 @@ class Parser {
     return path;
   }
 
-  // Rules.
+  // Rules: one head, then its body; more bodies in braces after it (`p { a } { b }`, which
+  // OPA accepts in both versions) define rules with a copy of the head.
+  std::vector<std::shared_ptr<Rule>> ParseRules(const std::vector<std::string>& package) {
+    std::vector<std::shared_ptr<Rule>> rules = {ParseRule(package)};
+    const Rule& first = *rules[0];
+    if (first.is_default) return rules;
+    for (;;) {
+      size_t save = pos_;
+      SkipNewlines();
+      if (!IsPunct("{")) {
+        pos_ = save;
+        return rules;
+      }
+      if (first.else_rule) Fail("expected else keyword");
+      auto next = std::make_shared<Rule>();
+      next->kind = first.kind;
+      next->loc = Peek().loc;
+      next->path = first.path;
+      next->keys = first.keys;
+      next->value = first.value;
+      next->args = first.args;
+      next->body = ParseBraceBody();
+      rules.push_back(std::move(next));
+    }
+  }
+
   std::shared_ptr<Rule> ParseRule(const std::vector<std::string>& package) {
     auto rule = std::make_shared<Rule>();
     rule->loc = Peek().loc;
@@ -527,7 +569,18 @@ class Parser {
     if (IsKeyword("if")) {
       Next();
       if (IsPunct("{")) {
-        rule->body = ParseBraceBody();
+        // `if {...}` is a one-expression body when the braces parse as an expression other
+        // than a set literal (`if {k: v | ...}`), else a body in braces, as OPA reads it.
+        size_t start = pos_;
+        nl_.push_back(true);
+        auto literal = TryParse([&] { return ParseExpr(); });
+        nl_.pop_back();
+        if (literal && !(literal->kind == ExprKind::kTerm && literal->term->kind == TermKind::kSet)) {
+          rule->body.push_back(std::move(*literal));
+        } else {
+          pos_ = start;
+          rule->body = ParseBraceBody();
+        }
       } else {
         nl_.push_back(true);
         rule->body.push_back(ParseExpr());

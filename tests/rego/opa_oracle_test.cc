@@ -6,6 +6,8 @@
 //   listed case starts passing (so the list only shrinks).
 // - query_capture_cases.json (written here, in the same format): OPA's query capture
 //   semantics (`false` is a value) in forms the oracle does not record; all must pass.
+// - language_cases.json (written here, in the same format): v0 and language constructs;
+//   all must pass.
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -111,6 +113,20 @@ TEST_CASE("query capture cases answer as OPA does", "[rego]") {
   auto doc = json::Parse(ReadText(RepoRoot() + "/tests/rego/query_capture_cases.json"));
   REQUIRE(doc.ok());
   REQUIRE((*doc)["cases"].Size() > 10);
+  for (auto& c : (*doc)["cases"].GetArray()) {
+    ScratchDir scratch;
+    std::string why = Judge(c, scratch);
+    INFO(c["note"].GetString() << ": " << why);
+    CHECK(why.empty());
+  }
+}
+
+// v0 and language corners (chained bodies, argument shadowing, zero-argument functions,
+// `if` bodies, future keywords): every case must pass.
+TEST_CASE("language cases answer as OPA does", "[rego]") {
+  auto doc = json::Parse(ReadText(RepoRoot() + "/tests/rego/language_cases.json"));
+  REQUIRE(doc.ok());
+  REQUIRE((*doc)["cases"].Size() > 20);
   for (auto& c : (*doc)["cases"].GetArray()) {
     ScratchDir scratch;
     std::string why = Judge(c, scratch);
