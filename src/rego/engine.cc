@@ -165,6 +165,9 @@ class Evaluator {
   }
   bool Step() {
     if (++steps_ > opts_.max_steps) return Fail("eval_cancel_error", "evaluation exceeded the step limit");
+    if (opts_.deadline && (steps_ & 1023) == 0 && std::chrono::steady_clock::now() > *opts_.deadline) {
+      return Fail("eval_cancel_error", "caller cancelled query execution: the time limit passed");
+    }
     return true;
   }
   // Charges `bytes` of a collection the evaluator builds (`what`: "set comprehension", or

@@ -1,6 +1,7 @@
 // The native Rego engine: compile modules once, evaluate queries many times.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -22,6 +23,8 @@ struct EvalOptions {
   bool strict_builtin_errors = false;
   int64_t max_steps = 50'000'000;  // runaway policies end with an error, not a hang
   int max_depth = 100000;  // nested rule and function evaluations (the stack is watched too)
+  // Past this time the query ends with eval_cancel_error (`opa test --timeout`).
+  std::optional<std::chrono::steady_clock::time_point> deadline;
   // The memory budget: built-ins that allocate in proportion to their arguments
   // (numbers.range, concat, sprintf widths, yaml.unmarshal, json.marshal, ...) reserve their
   // estimated result before allocating, and comprehensions, partial rules and built-in results

@@ -17,6 +17,7 @@
 
 #include "json/json.h"
 #include "rego/opa_cli.h"
+#include "rego/opa_test.h"
 #include "support/support.h"
 
 using namespace oep;
@@ -59,9 +60,30 @@ std::string Judge(rapidjson::Value& c, const ScratchDir& dir) {
   rego::CliOutput got;
   if (c.HasMember("inspect")) return "opa inspect is not implemented";
   if (c.HasMember("test")) {
-    got = rego::OpaTest({dir.path()}, v0);
+    rego::OpaTestOptions t;
+    t.paths = {dir.path()};
+    t.v0_compatible = v0;
+    t.verbose = true;
+    t.format = "json";
+    got = rego::OpaTest(t);
     if (got.exit_code != opa["exit_code"].GetInt()) return "exit " + std::to_string(got.exit_code);
-    return "opa test --format json is not implemented";
+    // Each result's package, name and outcome (durations and traces are not compared).
+    auto outcomes = [](const rapidjson::Value& results) {
+      std::string s;
+      for (const auto& r : results.GetArray()) {
+        s += std::string(r["package"].GetString()) + "." + r["name"].GetString();
+        for (const char* flag : {"fail", "skip"}) {
+          if (r.HasMember(flag) && r[flag].IsBool() && r[flag].GetBool()) s += std::string(" ") + flag;
+        }
+        if (r.HasMember("error")) s += " error";
+        s += "\n";
+      }
+      return s;
+    };
+    auto mine = json::Parse(got.out);
+    if (!mine.ok() || !mine->IsArray()) return "opa test output is not a JSON array: " + got.out;
+    std::string a = outcomes(*mine), b = outcomes(opa["stdout"]);
+    return a == b ? "" : "results " + a + " (OPA " + b + ")";
   }
   rego::OpaEvalOptions o;
   o.query = c["query"].GetString();
