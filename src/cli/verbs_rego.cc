@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "rego/conformance.h"
 #include "rego/opa_cli.h"
+#include "rego/opa_inspect.h"
 #include "rego/opa_test.h"
 
 namespace oep::cli {
@@ -42,6 +43,8 @@ void AddRegoVerbs(CLI::App& app, int& exit_code) {
     bool v0_compatible = false;
     rego::OpaTestOptions test;
     int64_t test_timeout_ms = 5000;
+    rego::OpaInspectOptions inspect;
+    std::string inspect_format = "json";
   };
   auto a = std::make_shared<Args>();
 
@@ -78,6 +81,13 @@ void AddRegoVerbs(CLI::App& app, int& exit_code) {
     a->eval.v0_compatible = a->v0_compatible;
     exit_code = Print(rego::OpaEval(a->eval));
   });
+
+  auto* inspect = rego_cmd->add_subcommand("inspect", "packages and METADATA annotations of a policy (like `opa inspect`)");
+  inspect->add_option("paths", a->inspect.paths, "policy files or directories")->required();
+  inspect->add_flag("-a,--annotations", a->inspect.annotations, "list the METADATA annotations");
+  inspect->add_flag("--v0-compatible", a->inspect.v0_compatible, "parse Rego v0");
+  inspect->add_option("-f,--format", a->inspect_format, "json")->check(CLI::IsMember({"json"}));
+  inspect->callback([a, &exit_code] { exit_code = Print(rego::OpaInspect(a->inspect)); });
 
   auto* test = rego_cmd->add_subcommand("test", "run test_* rules (like `opa test`)");
   test->add_option("paths", a->test.paths, "policy and data files or directories")->required();

@@ -6,6 +6,7 @@
 #include <functional>
 #include <set>
 
+#include "rego/annotations.h"
 #include "rego/builtins.h"
 #include "rego/rule_locals.h"
 #include "rego/stack_guard.h"
@@ -47,6 +48,7 @@ struct Engine::Impl {
   std::vector<Module> modules;
   std::vector<std::unique_ptr<ModuleCtx>> contexts;
   std::map<const Rule*, const ModuleCtx*> rule_ctx;
+  AnnotationIndex annotations;
   Node root;
   Value data;
 
@@ -79,7 +81,7 @@ std::string JoinPath(const std::vector<std::string>& p) {
 // pinned decision time).
 const std::map<std::string, int> kEvaluatorBuiltinArity = {
     {"time.now_ns", 0}, {"http.send", 1}, {"rand.intn", 2}, {"uuid.rfc4122", 1}, {"net.lookup_ip_addr", 1},
-    {"opa.runtime", 0}, {"print", -1}};
+    {"opa.runtime", 0}, {"print", -1}, {"rego.metadata.rule", 0}, {"rego.metadata.chain", 0}};
 
 bool QueryIterates(const Body& body);
 
@@ -881,17 +883,20 @@ class Evaluator {
   struct Frame {
     size_t frame;
     const ModuleCtx* ctx;
+    const Rule* rule;
   };
   Frame EnterRule(const Rule* r) {
-    Frame saved{frame_, ctx_};
+    Frame saved{frame_, ctx_, rule_};
     frame_ = binds_.size();
     ctx_ = impl_.rule_ctx.at(r);
+    rule_ = r;
     return saved;
   }
   void LeaveRule(const Frame& f, size_t mark) {
     binds_.resize(mark);
     frame_ = f.frame;
     ctx_ = f.ctx;
+    rule_ = f.rule;
   }
 
   // Value of the rule(s) at `path` (complete, partial set or partial object), memoized
@@ -1249,6 +1254,12 @@ class Evaluator {
         return has_output ? UnifyValue(t->items.back(), *cached, [&] { return k(Value::Bool(true)); }) : k(*cached);
       }, arity);
     }
+    if ((name == "rego.metadata.rule" || name == "rego.metadata.chain") && nargs <= 1) {
+      Value meta = !rule_ || !ctx_                   ? (name == "rego.metadata.rule" ? Value::MakeObject({}) : Value::MakeArray({}))
+                   : name == "rego.metadata.rule" ? impl_.annotations.RuleMetadata(rule_)
+                                                  : impl_.annotations.Chain(rule_, ctx_->package);
+      return nargs == 1 ? UnifyValue(t->items[1], meta, [&] { return k(Value::Bool(true)); }) : k(meta);
+    }
     if (name == "time.now_ns" && nargs <= 1) {
       if (!opts_.now_ns) {
         opts_.now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -1367,6 +1378,7 @@ class Evaluator {
   std::deque<std::pair<std::string, std::optional<Value>>> binds_;
   size_t frame_ = 0;
   const ModuleCtx* ctx_ = nullptr;
+  const Rule* rule_ = nullptr;  // the rule being evaluated (rego.metadata.*)
   std::vector<std::map<std::string, std::optional<Value>>> memo_;        // function calls
   std::vector<std::map<const Node*, std::optional<Value>>> rule_memo_;  // rule documents
   std::set<const Node*> in_progress_;
@@ -1895,6 +1907,7 @@ std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Mod
     }
     impl->contexts.push_back(std::move(ctx));
   }
+  for (const auto& m : impl->modules) impl->annotations.Add(m);
   // A package may span modules: every module sees all of its package's rule names.
   for (auto& ctx : impl->contexts) {
     if (Node* pkg = impl->Find(ctx->package, ctx->package.size())) {
@@ -2031,6 +2044,17 @@ std::vector<std::string> Engine::CalledFunctions() const {
     }
   }
   return {names.begin(), names.end()};
+}
+
+Value Engine::InspectAnnotations() const { return impl_->annotations.Inspect(); }
+
+std::map<std::string, std::vector<std::string>> Engine::Namespaces() const {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& m : impl_->modules) {
+    auto& files = out["data." + JoinPath(m.package)];
+    if (std::find(files.begin(), files.end(), m.file) == files.end()) files.push_back(m.file);
+  }
+  return out;
 }
 
 }  // namespace oep::rego

@@ -71,6 +71,11 @@ class Engine {
   // included), sorted: what a policy can do is read from its syntax trees, not its text.
   std::vector<std::string> CalledFunctions() const;
 
+  // `opa inspect`: the METADATA annotations of the modules (see AnnotationIndex::Inspect)
+  // and, per package ("data.a.b"), the files that declare it.
+  Value InspectAnnotations() const;
+  std::map<std::string, std::vector<std::string>> Namespaces() const;
+
   struct Impl;
 
  private:

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "json/json.h"
+#include "rego/annotations.h"
 
 namespace oep::rego {
 namespace {
@@ -24,9 +25,11 @@ struct ParseError {
   RegoError error;
 };
 
+using Comment = SourceComment;
+
 class Lexer {
  public:
-  explicit Lexer(std::string_view src) : src_(src) {}
+  explicit Lexer(std::string_view src, std::vector<Comment>* comments = nullptr) : src_(src), comments_(comments) {}
 
   std::vector<Token> Run() {
     std::vector<Token> out;
@@ -124,7 +127,10 @@ class Lexer {
       char c = src_[pos_];
       if (c == ' ' || c == '\t' || c == '\r') Advance();
       else if (c == '#') {
+        Location at{row_, col_};
+        size_t start = pos_ + 1;
         while (pos_ < src_.size() && src_[pos_] != '\n') Advance();
+        if (comments_) comments_->push_back({at, std::string(src_.substr(start, pos_ - start))});
       } else break;
     }
   }
@@ -214,6 +220,7 @@ class Lexer {
   }
 
   std::string_view src_;
+  std::vector<Comment>* comments_;
   size_t pos_ = 0;
   int row_ = 1, col_ = 1;
 };
@@ -254,7 +261,7 @@ class Parser {
     m.file = file_;
     SkipNewlines();
     if (!IsKeyword("package")) Fail("expected package declaration");
-    Next();
+    m.package_loc = Next().loc;
     m.package = ParseDottedPath(true);
     EndOfStatement();
     std::string pkg_key;
@@ -1090,7 +1097,19 @@ std::string StaticRefName(const TermPtr& t) {
 }
 
 ParseResult<Module> ParseModule(std::string_view text, const std::string& file, RegoVersion version) {
-  return Run<Module>(text, file, [](Parser& p) { return p.ParseModuleTokens(); }, version);
+  std::vector<SourceComment> comments;
+  ParseResult<Module> parsed;
+  try {
+    Lexer lexer(text, &comments);
+    Parser parser(lexer.Run(), file, version);
+    parsed = parser.ParseModuleTokens();
+  } catch (const ParseError& e) {
+    RegoError err = e.error;
+    err.file = file;
+    return err;
+  }
+  if (auto err = AttachAnnotations(std::get<Module>(parsed), comments)) return *err;
+  return parsed;
 }
 
 ParseResult<Body> ParseQuery(std::string_view text) {

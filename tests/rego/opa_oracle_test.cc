@@ -17,6 +17,7 @@
 
 #include "json/json.h"
 #include "rego/opa_cli.h"
+#include "rego/opa_inspect.h"
 #include "rego/opa_test.h"
 #include "support/support.h"
 
@@ -58,7 +59,20 @@ std::string Judge(rapidjson::Value& c, const ScratchDir& dir) {
   bool v0 = c.HasMember("syntax") && std::string(c["syntax"].GetString()) == "v0";
   for (auto& m : c["modules"].GetObject()) WriteText(dir / m.name.GetString(), m.value.GetString());
   rego::CliOutput got;
-  if (c.HasMember("inspect")) return "opa inspect is not implemented";
+  if (c.HasMember("inspect")) {
+    rego::OpaInspectOptions i;
+    i.paths = {dir.path()};
+    i.annotations = true;
+    i.v0_compatible = v0;
+    got = rego::OpaInspect(i);
+    // File names relative to the policy directory, as OPA printed them for ".".
+    std::string text = got.out;
+    for (size_t at; (at = text.find(dir.path() + "/")) != std::string::npos;) text.erase(at, dir.path().size() + 1);
+    auto mine = json::Parse(text);
+    if (!mine.ok()) return "opa inspect output is not JSON: " + got.out;
+    std::string a = Comparable(*mine), b = Comparable(opa["stdout"]);
+    return a == b ? "" : "stdout " + a + " (OPA " + b + ")";
+  }
   if (c.HasMember("test")) {
     rego::OpaTestOptions t;
     t.paths = {dir.path()};
