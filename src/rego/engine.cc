@@ -195,8 +195,8 @@ class Evaluator {
   }
 
   bool IsGlobalName(const std::string& name) const {
+    if (LookupVar(name)) return false;  // a declared local, even one named input or data
     if (name == "input" || name == "data") return true;
-    if (LookupVar(name)) return false;
     if (ctx_) {
       if (ctx_->aliases.count(name)) return true;
       std::vector<std::string> p = ctx_->package;
@@ -1639,7 +1639,8 @@ std::optional<std::vector<std::string>> StaticDataPath(const TermPtr& t, const M
   return path;
 }
 
-// Every document (node with rules) at or below the node `path` leads to.
+// Every document (node with rules) at or below the node `path` leads to; functions below
+// it only when `path` names them.
 void DocumentsAt(const Node& root, const std::vector<std::string>& path, std::set<const Node*>& out) {
   const Node* node = &root;
   for (const auto& seg : path) {
@@ -1652,7 +1653,9 @@ void DocumentsAt(const Node& root, const std::vector<std::string>& path, std::se
   while (!stack.empty()) {
     const Node* n = stack.back();
     stack.pop_back();
-    if (!n->rules.empty() || n->default_rule) out.insert(n);
+    // A function is no part of the documents above it: only a ref to it names it.
+    const Rule* first = !n->rules.empty() ? n->rules[0] : n->default_rule;
+    if (first && (n == node || first->kind != RuleKind::kFunction)) out.insert(n);
     for (const auto& [name, child] : n->children) stack.push_back(child.get());
   }
 }
