@@ -73,6 +73,8 @@ struct Rule {
   // Set by Engine::Compile (rule_locals.h): the names the arguments and the body's
   // declarations make local, shadowing the package's rules and imports of those names.
   std::set<std::string, std::less<>> locals;
+  // Set by Engine::Compile: the position of the rule's module among the compiled ones.
+  size_t module_index = 0;
 };
 
 struct Import {

@@ -160,18 +160,24 @@ class Evaluator {
   // or near the end of the stack, the query ends with a resource error (not a recursion
   // error: recursion is refused at compile time or by RuleDocument's cycle check).
   bool Deeper(const std::vector<std::string>& path) {
-    if (++depth_ <= opts_.max_depth && StackHasRoom()) return true;
+    // The stack is read every 16 levels: far less than kStackReserve apart.
+    if (++depth_ <= opts_.max_depth && ((depth_ & 15) != 0 || StackHasRoom())) return true;
     --depth_;
     return Fail("eval_cancel_error", "evaluation exceeded its depth limit (" + std::to_string(depth_) +
                                          " nested rule and function evaluations) at data." + JoinPath(path));
   }
-  bool Step() {
-    if (++steps_ > opts_.max_steps) return Fail("eval_cancel_error", "evaluation exceeded the step limit");
-    if (opts_.deadline && (steps_ & 1023) == 0 && std::chrono::steady_clock::now() > *opts_.deadline) {
+  // One evaluation step: past the step limit, or past the deadline (read every
+  // kStepsPerClockRead steps), the query ends.
+  bool Step() { return ++steps_ <= next_check_ || CheckLimits(); }
+  [[gnu::noinline]] bool CheckLimits() {
+    if (steps_ > opts_.max_steps) return Fail("eval_cancel_error", "evaluation exceeded the step limit");
+    if (opts_.deadline && std::chrono::steady_clock::now() > *opts_.deadline) {
       return Fail("eval_cancel_error", "caller cancelled query execution: the time limit passed");
     }
+    next_check_ = opts_.deadline ? std::min(opts_.max_steps, steps_ + kStepsPerClockRead) : opts_.max_steps;
     return true;
   }
+  static constexpr int64_t kStepsPerClockRead = 1024;
   // Charges `bytes` of a collection the evaluator builds (`what`: "set comprehension", or
   // "rule" and the rule's `path`); past the budget the query ends.
   bool ChargeMemory(uint64_t bytes, Location loc, const char* what, const std::vector<std::string>* path = nullptr) {
@@ -195,8 +201,9 @@ class Evaluator {
   }
 
   bool IsGlobalName(const std::string& name) const {
-    if (LookupVar(name)) return false;  // a declared local, even one named input or data
-    if (name == "input" || name == "data") return true;
+    // A declared local may be named input or data (`input := {...}`), rarely.
+    if (name == "input" || name == "data") return !root_shadowed_ || !LookupVar(name);
+    if (LookupVar(name)) return false;
     if (ctx_) {
       if (ctx_->aliases.count(name)) return true;
       std::vector<std::string> p = ctx_->package;
@@ -416,7 +423,10 @@ class Evaluator {
       }
       case ExprKind::kSome: {
         size_t mark = binds_.size();
-        for (const auto& v : e.vars) Bind(v, std::nullopt);
+        for (const auto& v : e.vars) {
+          NoteRootShadow(v);
+          Bind(v, std::nullopt);
+        }
         bool r = k();
         binds_.resize(mark);
         return r;
@@ -472,10 +482,15 @@ class Evaluator {
     return true;
   }
 
+  void NoteRootShadow(const std::string& name) {
+    if (name == "input" || name == "data") root_shadowed_ = true;
+  }
   void ShadowVars(const TermPtr& t) {
     switch (t->kind) {
       case TermKind::kVar:
-        if (t->name != "_") Bind(t->name, std::nullopt);
+        if (t->name == "_") break;
+        NoteRootShadow(t->name);
+        Bind(t->name, std::nullopt);
         break;
       case TermKind::kArray:
       case TermKind::kSet:
@@ -888,7 +903,7 @@ class Evaluator {
   Frame EnterRule(const Rule* r) {
     Frame saved{frame_, ctx_, rule_};
     frame_ = binds_.size();
-    ctx_ = impl_.rule_ctx.at(r);
+    ctx_ = impl_.contexts[r->module_index].get();
     rule_ = r;
     return saved;
   }
@@ -1395,6 +1410,8 @@ class Evaluator {
   };
   Capture capture_;
   int64_t steps_ = 0;
+  int64_t next_check_ = 0;  // Step() calls CheckLimits() past this count
+  bool root_shadowed_ = false;  // some local was declared with the name input or data
   int depth_ = 0;
 };
 
@@ -1906,6 +1923,7 @@ std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Mod
       for (Rule* alt = r.get(); alt; alt = alt->else_rule.get()) {
         impl->rule_ctx[alt] = ctx.get();
         alt->locals = locals;
+        alt->module_index = impl->contexts.size();  // ctx is pushed there below
       }
     }
     impl->contexts.push_back(std::move(ctx));

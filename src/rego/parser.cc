@@ -405,6 +405,24 @@ class Parser {
     int saved_;
   };
 
+  // Whether the braces at the current token enclose, at their own level, a ':' or a '|': an
+  // object or a comprehension, which may be a one-expression body after `if` (a set literal
+  // is read as a body either way, so only these need the attempt).
+  bool BracesHoldObjectOrComprehension() const {
+    int depth = 0;
+    for (size_t i = pos_; toks_[i].kind != Tok::kEnd; ++i) {
+      if (toks_[i].kind != Tok::kPunct) continue;
+      const std::string& p = toks_[i].text;
+      if (p == "{" || p == "[" || p == "(") ++depth;
+      else if (p == "}" || p == "]" || p == ")") {
+        if (--depth == 0) return false;
+      } else if (depth == 1 && (p == ":" || p == "|")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   // What `parse` returns, or nullopt with the position and the parser's state restored
   // when it fails.
   template <typename Fn>
@@ -579,9 +597,12 @@ class Parser {
         // `if {...}` is a one-expression body when the braces parse as an expression other
         // than a set literal (`if {k: v | ...}`), else a body in braces, as OPA reads it.
         size_t start = pos_;
-        nl_.push_back(true);
-        auto literal = TryParse([&] { return ParseExpr(); });
-        nl_.pop_back();
+        std::optional<Expr> literal;
+        if (BracesHoldObjectOrComprehension()) {
+          nl_.push_back(true);
+          literal = TryParse([&] { return ParseExpr(); });
+          nl_.pop_back();
+        }
         if (literal && !(literal->kind == ExprKind::kTerm && literal->term->kind == TermKind::kSet)) {
           rule->body.push_back(std::move(*literal));
         } else {
