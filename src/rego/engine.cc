@@ -7,6 +7,8 @@
 #include <set>
 
 #include "rego/annotations.h"
+#include "rego/ast_json.h"
+#include "rego/parser.h"
 #include "rego/builtins.h"
 #include "rego/rule_locals.h"
 #include "rego/stack_guard.h"
@@ -81,7 +83,8 @@ std::string JoinPath(const std::vector<std::string>& p) {
 // pinned decision time).
 const std::map<std::string, int> kEvaluatorBuiltinArity = {
     {"time.now_ns", 0}, {"http.send", 1}, {"rand.intn", 2}, {"uuid.rfc4122", 1}, {"net.lookup_ip_addr", 1},
-    {"opa.runtime", 0}, {"print", -1}, {"rego.metadata.rule", 0}, {"rego.metadata.chain", 0}};
+    {"opa.runtime", 0}, {"print", -1}, {"rego.metadata.rule", 0}, {"rego.metadata.chain", 0},
+    {"rego.parse_module", 2}};
 
 bool QueryIterates(const Body& body);
 
@@ -1206,6 +1209,7 @@ class Evaluator {
     if (t->builtin && fn_overrides_.empty() && fn_value_overrides_.empty()) {
       return CallBuiltin(t, *t->builtin, k);  // resolved at compile time
     }
+    const bool mock_body = std::exchange(calling_mock_, false);  // this call replaces a mocked one
     if (!t->items[0] && t->name == "internal.template_string") return EvalTemplate(t, k);
     if (t->name == "print" && !(t->items[0] && ResolveFunctionPath(t->items[0]))) return EvalPrint(t, k);
     // The parser records a call's static name in t->name.
@@ -1228,6 +1232,7 @@ class Evaluator {
       replacement->name = StaticName(it->second);
       auto saved = fn_overrides_;
       fn_overrides_.erase(key);
+      calling_mock_ = true;  // the replacement's body runs unmocked (see CallUnmocked)
       bool r = EvalCall(replacement, k);
       fn_overrides_ = saved;
       return r;
@@ -1240,7 +1245,7 @@ class Evaluator {
       }
       return EvalArgs(t, 0, {}, [&](const Array& args) {
         Array in(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(arity));
-        auto out = CallUser(node, *user, in, t->loc);
+        auto out = mock_body ? CallUnmocked(node, *user, in, t->loc) : CallUser(node, *user, in, t->loc);
         if (error) return false;
         if (!out) return true;
         if (nargs == arity + 1) return UnifyValue(t->items.back(), *out, [&] { return k(Value::Bool(true)); });
@@ -1274,6 +1279,19 @@ class Evaluator {
                    : name == "rego.metadata.rule" ? impl_.annotations.RuleMetadata(rule_)
                                                   : impl_.annotations.Chain(rule_, ctx_->package);
       return nargs == 1 ? UnifyValue(t->items[1], meta, [&] { return k(Value::Bool(true)); }) : k(meta);
+    }
+    if (name == "rego.parse_module" && (nargs == 2 || nargs == 3)) {
+      return EvalArgs(t, 0, {}, [&](const Array& args) {
+        if (!args[0].is_string() || !args[1].is_string()) {
+          return opts_.strict_builtin_errors ? Fail("eval_type_error", "rego.parse_module: operands must be strings", t->loc) : true;
+        }
+        auto parsed = ParseModule(args[1].str(), args[0].str(), RegoVersion::kV1);
+        if (auto* err = std::get_if<RegoError>(&parsed)) {
+          return opts_.strict_builtin_errors ? Fail("eval_builtin_error", "rego.parse_module: " + err->Text(), t->loc) : true;
+        }
+        Value ast = ModuleAst(std::get<Module>(parsed));
+        return nargs == 3 ? UnifyValue(t->items[3], ast, [&] { return k(Value::Bool(true)); }) : k(ast);
+      }, 2);
     }
     if (name == "time.now_ns" && nargs <= 1) {
       if (!opts_.now_ns) {
@@ -1380,6 +1398,21 @@ class Evaluator {
     return result;
   }
 
+  // A function standing in for a mocked one runs without any function mocks, as in OPA (a
+  // mock does not call other mocks); its arguments and what follows the call see them.
+  std::optional<Value> CallUnmocked(Node* node, const std::vector<std::string>& path, const Array& args, Location loc) {
+    auto saved = std::move(fn_overrides_);
+    auto saved_values = std::move(fn_value_overrides_);
+    fn_overrides_.clear();
+    fn_value_overrides_.clear();
+    memo_.emplace_back();  // calls memoized under the mocks do not answer here
+    auto out = CallUser(node, path, args, loc);
+    memo_.pop_back();
+    fn_overrides_ = std::move(saved);
+    fn_value_overrides_ = std::move(saved_values);
+    return out;
+  }
+
   bool UnifyArgs(const std::vector<TermPtr>& params, const Array& args, size_t i, const K& k) {
     if (i == params.size()) return k();
     return UnifyValue(params[i], args[i], [&] { return UnifyArgs(params, args, i + 1, k); });
@@ -1412,6 +1445,7 @@ class Evaluator {
   int64_t steps_ = 0;
   int64_t next_check_ = 0;  // Step() calls CheckLimits() past this count
   bool root_shadowed_ = false;  // some local was declared with the name input or data
+  bool calling_mock_ = false;   // the next EvalCall stands in for a mocked function
   int depth_ = 0;
 };
 

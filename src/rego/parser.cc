@@ -482,6 +482,7 @@ class Parser {
       next->keys = first.keys;
       next->value = first.value;
       next->args = first.args;
+      next->assign = first.assign;
       next->body = ParseBraceBody();
       rules.push_back(std::move(next));
     }
@@ -539,7 +540,7 @@ class Parser {
       rule->kind = RuleKind::kPartialSet;
       rule->keys.push_back(ParseTermNoNl());
     } else if (IsPunct(":=") || IsPunct("=")) {
-      Next();
+      rule->assign = Next().text == ":=";
       rule->value = ParseTermNoNl();
       has_value = true;
       if (rule->kind != RuleKind::kFunction) rule->kind = rule->keys.empty() ? RuleKind::kComplete : RuleKind::kPartialObject;
