@@ -12,6 +12,10 @@
 #include "store/store.h"
 #include "util/status.h"
 
+namespace oep {
+struct ServerOptions;
+}
+
 namespace oep::cli {
 
 // Prints "oep: <message>" to stderr and returns the status's exit code.
@@ -54,5 +58,9 @@ void AddReplayVerbs(CLI::App& app, int& exit_code);  // replay, impact
 void AddVerifyVerbs(CLI::App& app, int& exit_code);  // verify, seal, ledger
 void AddRegoVerbs(CLI::App& app, int& exit_code);    // rego eval | test | conformance
 void AddKeysVerbs(CLI::App& app, int& exit_code);    // keys generate | export | list, checkpoint, prove
+void AddServeVerbs(CLI::App& app, int& exit_code);   // serve, tenant create, key create | revoke | list
+// The `serve` verb alone, running the server with `serve` (oep-serve runs it in process).
+using ServeFn = int (*)(const ServerOptions&);
+void AddServeVerb(CLI::App& app, int& exit_code, ServeFn serve);
 
 }  // namespace oep::cli

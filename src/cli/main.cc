@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   oep::cli::AddVerifyVerbs(app, exit_code);
   oep::cli::AddRegoVerbs(app, exit_code);
   oep::cli::AddKeysVerbs(app, exit_code);
+  oep::cli::AddServeVerbs(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -249,6 +249,11 @@ Status Ingester::AddRecord(const rapidjson::Value& doc, const RecordLocation& lo
   return StoreRecord(*record, loc);
 }
 
+Status Ingester::AddBuiltRecord(const ArtifactRecord& record, const RecordLocation& loc) {
+  ++report_.records;
+  return StoreRecord(record, loc);
+}
+
 Status Ingester::StoreRecord(const ArtifactRecord& record, const RecordLocation& loc) {
   OEP_RETURN_IF_ERROR(CheckManifestRef(record, loc));
   auto entry_id = ledger_.NextEntryId();

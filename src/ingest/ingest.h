@@ -73,6 +73,8 @@ class Ingester {
   };
   Status AddLines(const std::string& source, std::span<const Line> lines);
   Status AddRecord(const rapidjson::Value& doc, const RecordLocation& location);
+  // A record the caller built with BuildRecord (e.g. to compare its digest first).
+  Status AddBuiltRecord(const ArtifactRecord& record, const RecordLocation& location);
   Status AddDecisionInput(const std::string& decision_id, const rapidjson::Value& input, const std::string& source);
   Status AddDocument(const std::string& path, std::string_view bytes);
 

@@ -57,7 +57,13 @@ Result<int64_t> LedgerAppender::NextEntryId() {
   return next_id_;
 }
 
+std::string TenantChain(std::string_view tenant, std::string_view chain) {
+  if (tenant == kDefaultTenant) return std::string(chain);
+  return "tenant:" + std::string(tenant) + "/" + std::string(chain);
+}
+
 Status LedgerAppender::Append(LedgerEntry& e) {
+  e.chain_id = TenantChain(store_.tenant(), e.chain_id);
   auto id = NextEntryId();
   if (!id.ok()) return id.status();
   auto it = heads_.find(e.chain_id);
@@ -67,7 +73,7 @@ Status LedgerAppender::Append(LedgerEntry& e) {
     it = heads_.emplace(e.chain_id, head->value_or(ChainHead{0, std::string(kGenesisHash), ""})).first;
   }
   if (it->second.kind == "seal") {
-    return Status::InvalidArgument("chain " + e.chain_id + " is sealed; nothing can be appended to it");
+    return Status::Conflict("chain " + e.chain_id + " is sealed; nothing can be appended to it");
   }
   e.seq = it->second.seq + 1;
   e.prev_hash = it->second.entry_hash;
@@ -100,7 +106,7 @@ Status LedgerAppender::AppendEvent(const std::string& chain_id, std::string_view
 }
 
 Status RecordChainEvent(Store& store, const std::string& chain_id, std::string_view kind, const std::string& payload) {
-  auto head = store.GetChainHead(chain_id);
+  auto head = store.GetChainHead(TenantChain(store.tenant(), chain_id));
   if (!head.ok()) return head.status();
   if (!*head) return Status::NotFound("no ledger chain \"" + chain_id + "\" in " + store.path());
   OEP_RETURN_IF_ERROR(store.BeginBatch());
@@ -118,10 +124,10 @@ Status SealChain(Store& store, const std::string& chain_id, const std::string& k
   if (authority != "server" && authority != "local") {
     return Status::InvalidArgument("--authority: expected server or local, found " + authority);
   }
-  auto head = store.GetChainHead(chain_id);
+  auto head = store.GetChainHead(TenantChain(store.tenant(), chain_id));
   if (!head.ok()) return head.status();
   if (!*head) return Status::NotFound("no ledger chain \"" + chain_id + "\" in " + store.path());
-  if ((*head)->kind == "seal") return Status::InvalidArgument("chain " + chain_id + " is already sealed");
+  if ((*head)->kind == "seal") return Status::Conflict("chain " + chain_id + " is already sealed");
   std::string unsigned_payload = "{\"authority\":\"" + authority + "\",\"entry_count\":" +
                                  std::to_string((*head)->seq) + ",\"final_hash\":\"" + (*head)->entry_hash +
                                  "\",\"public_key\":\"";

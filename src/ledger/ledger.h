@@ -3,6 +3,7 @@
 // Format (v1). Every artifact, OPA input and document that enters the store is appended,
 // in the same transaction, as an entry of one chain: "run:<trace_id>" for evidence of one
 // agent run (its trace id), "store" for everything else (manifests, imported documents).
+// Chains of a tenant other than the default one are named "tenant:<tenant>/<chain>".
 // Within a chain, seq counts from 1 without gaps. An entry's hash is
 //   entry_hash = hex SHA-256 of the RFC 8785 canonical JSON object
 //     {"artifact_id", "artifact_table", "chain_id", "content_hash", "kind", "payload",
@@ -41,6 +42,11 @@ std::string ContentHashOfDigest(std::string_view digest);
 
 // The chain an artifact row belongs to: "run:<trace_id>" when it has a trace id.
 std::string ChainForTrace(const std::optional<std::string>& trace_id);
+
+// The stored id of `chain` for `tenant`: `chain` itself for the default tenant, else
+// "tenant:<tenant>/<chain>", so that one ledger holds every tenant's chains. The appender,
+// SealChain and RecordChainEvent apply it with the store's tenant scope.
+std::string TenantChain(std::string_view tenant, std::string_view chain);
 
 // Appends entries to chains, keeping each chain's head in memory for the batch. Must be
 // used inside the store's open batch; refuses to extend a sealed chain.

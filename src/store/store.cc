@@ -6,18 +6,28 @@
 #include <map>
 #include <set>
 
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include "crypto/sha256.h"
 #include "json/json.h"
+#include "store/store_internal.h"
 
 namespace oep {
-namespace {
 
 // Turns a SQLite failure into the project's error type at the store's edge.
 Status FromException(const std::exception& e, const std::string& what) {
   return Status::IOError(what + ": " + e.what());
 }
+
+std::string AppendOnlyTriggers(const std::string& table) {
+  std::string ddl;
+  for (const char* op : {"UPDATE", "DELETE"}) {
+    ddl += "CREATE TRIGGER IF NOT EXISTS " + table + "_no_" + op + " BEFORE " + op + " ON " + table +
+           " BEGIN SELECT RAISE(ABORT, 'oep evidence is append-only: " + op + " on " + table + " refused'); END;\n";
+  }
+  return ddl;
+}
+
+namespace {
 
 std::string KindTableDdl(const KindSpec& spec) {
   std::string ddl = "CREATE TABLE " + std::string(spec.table) + " (\n  " + std::string(spec.id_column) +
@@ -38,16 +48,9 @@ std::string KindTableDdl(const KindSpec& spec) {
   return ddl;
 }
 
-std::string AppendOnlyTriggers(const std::string& table) {
-  std::string ddl;
-  for (const char* op : {"UPDATE", "DELETE"}) {
-    ddl += "CREATE TRIGGER " + table + "_no_" + op + " BEFORE " + op + " ON " + table +
-           " BEGIN SELECT RAISE(ABORT, 'oep evidence is append-only: " + op + " on " + table + " refused'); END;\n";
-  }
-  return ddl;
-}
 
 // The tables of the kinds a format version introduced, with their triggers.
+// (Kinds of format 3 and later are made by TenantKindTableDdl, see SchemaV3.)
 std::string KindTablesOfVersion(int version) {
   std::string ddl;
   for (const auto& spec : AllKinds()) {
@@ -76,6 +79,74 @@ std::string SchemaV1() {
 // Step v1 -> v2: saved counterfactual runs (`oep impact --save`).
 std::string SchemaV2() { return KindTablesOfVersion(2); }
 
+// Format 3's table of a kind, named `name`: the tenant is part of the primary key and of
+// every index and reference.
+std::string TenantKindTableDdl(const KindSpec& spec, const std::string& name) {
+  std::string ddl = "CREATE TABLE " + name + " (\n  tenant TEXT NOT NULL,\n  " + std::string(spec.id_column) +
+                    " TEXT NOT NULL,\n  digest TEXT NOT NULL,\n  body TEXT NOT NULL,\n  source TEXT NOT NULL,\n"
+                    "  ledger_entry INTEGER";
+  for (const auto& col : spec.columns) {
+    ddl += ",\n  " + std::string(col.name) + (col.type == ColumnType::kBool ? " INTEGER" : " TEXT");
+  }
+  ddl += ",\n  PRIMARY KEY (tenant, " + std::string(spec.id_column) + ")";
+  if (!spec.manifest_ref_column.empty()) {
+    ddl += ",\n  FOREIGN KEY (tenant, " + std::string(spec.manifest_ref_column) +
+           ") REFERENCES manifests(tenant, manifest_id) DEFERRABLE INITIALLY DEFERRED";
+  }
+  return ddl + "\n);\n";
+}
+
+std::string TenantKindIndexes(const KindSpec& spec) {
+  std::string ddl;
+  for (const auto& col : spec.columns) {
+    if (!col.indexed) continue;
+    ddl += "CREATE INDEX " + std::string(spec.table) + "_" + std::string(col.name) + " ON " +
+           std::string(spec.table) + "(tenant, " + std::string(col.name) + ");\n";
+  }
+  return ddl;
+}
+
+// Rebuilds `table` as `create_new` (DDL of "oep_v3_<table>") holding the old rows under the
+// default tenant; indexes and triggers are made again by the caller.
+std::string RebuildWithTenant(const std::string& table, const std::string& create_new, const std::string& columns) {
+  std::string tmp = "oep_v3_" + table;
+  return create_new + "INSERT INTO " + tmp + "(tenant, " + columns + ") SELECT '" + std::string(kDefaultTenant) +
+         "', " + columns + " FROM " + table + ";\nDROP TABLE " + table + ";\nALTER TABLE " + tmp + " RENAME TO " +
+         table + ";\n";
+}
+
+// Step v2 -> v3: every row gets its tenant (the default one for existing rows), in the
+// primary key of every evidence table; the ledger records it; the tables of `oep serve`.
+// Runs with foreign keys off (SQLite cannot rebuild referenced tables otherwise). Tables
+// that already have their format-3 shape are left as they are.
+std::string SchemaV3(bool ledger_has_tenant) {
+  std::string ddl;
+  for (const auto& spec : AllKinds()) {
+    if (spec.since_store_version > 2) continue;
+    std::string table(spec.table), columns = std::string(spec.id_column) + ", digest, body, source, ledger_entry";
+    for (const auto& col : spec.columns) columns += ", " + std::string(col.name);
+    ddl += RebuildWithTenant(table, TenantKindTableDdl(spec, "oep_v3_" + table), columns) + TenantKindIndexes(spec) +
+           AppendOnlyTriggers(table);
+  }
+  ddl += RebuildWithTenant("decision_inputs",
+                           "CREATE TABLE oep_v3_decision_inputs (\n  tenant TEXT NOT NULL,\n  decision_id TEXT NOT NULL,\n"
+                           "  digest TEXT NOT NULL,\n  body TEXT NOT NULL,\n  source TEXT NOT NULL,\n  ledger_entry INTEGER,\n"
+                           "  PRIMARY KEY (tenant, decision_id),\n  FOREIGN KEY (tenant, decision_id) REFERENCES "
+                           "decisions(tenant, decision_id) DEFERRABLE INITIALLY DEFERRED\n);\n",
+                           "decision_id, digest, body, source, ledger_entry") +
+         AppendOnlyTriggers("decision_inputs");
+  ddl += RebuildWithTenant("documents",
+                           "CREATE TABLE oep_v3_documents (\n  tenant TEXT NOT NULL,\n  path TEXT NOT NULL,\n"
+                           "  digest TEXT NOT NULL,\n  size INTEGER NOT NULL,\n  body BLOB NOT NULL,\n  ledger_entry INTEGER,\n"
+                           "  PRIMARY KEY (tenant, path)\n);\n",
+                           "path, digest, size, body, ledger_entry") +
+         AppendOnlyTriggers("documents");
+  if (!ledger_has_tenant) {
+    ddl += "ALTER TABLE ledger ADD COLUMN tenant TEXT NOT NULL DEFAULT '" + std::string(kDefaultTenant) + "';\n";
+  }
+  return ddl + TenancyTablesDdl();
+}
+
 size_t EditDistance(std::string_view a, std::string_view b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
@@ -96,6 +167,7 @@ StoredArtifact ReadArtifact(SQLite::Statement& q) {
 
 }  // namespace
 
+// Format 3's insert (the tenant is the last parameter).
 std::string InsertSql(const KindSpec& spec) {
   std::string sql = "INSERT INTO " + std::string(spec.table) + "(" + std::string(spec.id_column) +
                     ", digest, body, source, ledger_entry";
@@ -104,30 +176,20 @@ std::string InsertSql(const KindSpec& spec) {
     sql += ", " + std::string(col.name);
     values += ", ?";
   }
-  return sql + ") VALUES (" + values + ") ON CONFLICT(" + std::string(spec.id_column) + ") DO NOTHING";
+  return sql + ", tenant) VALUES (" + values + ", ?) ON CONFLICT(tenant, " + std::string(spec.id_column) +
+         ") DO NOTHING";
 }
 
-struct Store::Statements {
-  explicit Statements(SQLite::Database& db) : db_(db) {}
-  // The insert statement of a kind, prepared once (the ingest hot path).
-  SQLite::Statement& Insert(const KindSpec& spec) {
-    auto& slot = inserts[static_cast<size_t>(spec.kind)];
-    if (!slot) slot = std::make_unique<SQLite::Statement>(db_, InsertSql(spec));
-    slot->reset();
-    slot->clearBindings();
-    return *slot;
-  }
-  std::unique_ptr<SQLite::Statement> inserts[8];
-  SQLite::Statement& Get(const std::string& sql) {
-    auto it = cache.find(sql);
-    if (it == cache.end()) it = cache.emplace(sql, std::make_unique<SQLite::Statement>(db_, sql)).first;
-    it->second->reset();
-    it->second->clearBindings();
-    return *it->second;
-  }
-  SQLite::Database& db_;
-  std::map<std::string, std::unique_ptr<SQLite::Statement>> cache;
-};
+std::string Store::TenantIs(std::string_view alias) const {
+  if (version_ < 3) return "";
+  return std::string(alias) + (alias.empty() ? "" : ".") + "tenant = ? AND ";
+}
+
+int Store::BindTenant(SQLite::Statement& q, int index) const {
+  if (version_ < 3) return index;
+  q.bind(index, tenant_);
+  return index + 1;
+}
 
 Store::Store(std::string path, std::unique_ptr<SQLite::Database> db)
     : path_(std::move(path)), db_(std::move(db)), stmts_(std::make_unique<Statements>(*db_)) {}
@@ -145,6 +207,12 @@ std::vector<std::string> TablesOfVersion(int version) {
   std::vector<std::string> tables = {"decision_inputs", "documents", "ledger"};
   for (const auto& spec : AllKinds()) {
     if (spec.since_store_version <= version) tables.emplace_back(spec.table);
+  }
+  if (version >= 3) {
+    for (const char* t : {"tenants", "api_keys", "api_key_revocations", "runs", "run_tags", "run_steps", "audit_log",
+                          "policies"}) {
+      tables.emplace_back(t);
+    }
   }
   return tables;
 }
@@ -228,12 +296,25 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Mode mode) {
 Status Store::Migrate() {
   int version = db_->execAndGet("PRAGMA user_version").getInt();
   if (version == kStoreSchemaVersion) return Status::Ok();
-  SQLite::Transaction tx(*db_);
-  if (version < 1) db_->exec(SchemaV1());
-  if (version < 2) db_->exec(SchemaV2());
-  db_->exec("PRAGMA user_version = " + std::to_string(kStoreSchemaVersion));
-  if (application_id_ == 0) db_->exec("PRAGMA application_id = " + std::to_string(kStoreApplicationId));
-  tx.commit();
+  db_->exec("PRAGMA foreign_keys = OFF");  // a no-op inside a transaction: set before it
+  bool references_ok = true;
+  {
+    SQLite::Transaction tx(*db_);
+    if (version < 1) db_->exec(SchemaV1());
+    if (version < 2) db_->exec(SchemaV2());
+    if (version < 3) {
+      bool ledger_has_tenant = SQLite::Statement(*db_, "SELECT 1 FROM pragma_table_info('ledger') WHERE name = 'tenant'").executeStep();
+      db_->exec(SchemaV3(ledger_has_tenant));
+    }
+    references_ok = !SQLite::Statement(*db_, "PRAGMA foreign_key_check").executeStep();
+    if (references_ok) {
+      db_->exec("PRAGMA user_version = " + std::to_string(kStoreSchemaVersion));
+      if (application_id_ == 0) db_->exec("PRAGMA application_id = " + std::to_string(kStoreApplicationId));
+      tx.commit();
+    }
+  }
+  db_->exec("PRAGMA foreign_keys = ON");
+  if (!references_ok) return Status::Corruption(path_ + ": references between stored rows are broken; not migrated");
   version_ = kStoreSchemaVersion;
   if (application_id_ == 0) application_id_ = kStoreApplicationId;
   needs_stamp_ = false;
@@ -313,13 +394,15 @@ Result<PutOutcome> Store::Put(const ArtifactRecord& r, int64_t ledger_entry) {
       else if (spec.columns[i].type == ColumnType::kBool) ins.bind(idx, *v == "1" ? 1 : 0);
       else ins.bindNoCopy(idx, *v);
     }
+    ins.bindNoCopy(static_cast<int>(spec.columns.size()) + 6, tenant_);
     if (ins.exec() == 1) return PutOutcome::kInserted;
-    auto& q = stmts_->Get("SELECT digest, source FROM " + table + " WHERE " + id_col + " = ?");
-    q.bindNoCopy(1, r.id);
+    auto& q = stmts_->Get("SELECT digest, source FROM " + table + " WHERE tenant = ? AND " + id_col + " = ?");
+    q.bindNoCopy(1, tenant_);
+    q.bindNoCopy(2, r.id);
     q.executeStep();
     std::string stored = q.getColumn(0).getString();
     if (stored == r.digest) return PutOutcome::kUnchanged;
-    return Status::InvalidArgument(std::string(spec.label) + " \"" + r.id +
+    return Status::Conflict(std::string(spec.label) + " \"" + r.id +
                                    "\" is already stored with different content (stored " + stored + " from " +
                                    q.getColumn(1).getString() + ", this record " + r.digest + ")");
   } catch (const std::exception& e) {
@@ -331,19 +414,21 @@ Result<PutOutcome> Store::PutDecisionInput(const std::string& decision_id, const
                                            int64_t ledger_entry) {
   try {
     auto& ins = stmts_->Get(
-        "INSERT INTO decision_inputs(decision_id, digest, body, source, ledger_entry) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT(decision_id) DO NOTHING");
+        "INSERT INTO decision_inputs(decision_id, digest, body, source, ledger_entry, tenant) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(tenant, decision_id) DO NOTHING");
     ins.bind(1, decision_id);
     ins.bind(2, input.digest);
     ins.bind(3, input.body);
     ins.bind(4, input.source);
     ins.bind(5, ledger_entry);
+    ins.bind(6, tenant_);
     if (ins.exec() == 1) return PutOutcome::kInserted;
-    auto& q = stmts_->Get("SELECT digest FROM decision_inputs WHERE decision_id = ?");
-    q.bind(1, decision_id);
+    auto& q = stmts_->Get("SELECT digest FROM decision_inputs WHERE tenant = ? AND decision_id = ?");
+    q.bind(1, tenant_);
+    q.bind(2, decision_id);
     q.executeStep();
     if (q.getColumn(0).getString() == input.digest) return PutOutcome::kUnchanged;
-    return Status::InvalidArgument("OPA input of decision \"" + decision_id +
+    return Status::Conflict("OPA input of decision \"" + decision_id +
                                    "\" is already stored with different content");
   } catch (const std::exception& e) {
     return FromException(e, "cannot store OPA input of " + decision_id);
@@ -354,19 +439,21 @@ Result<PutOutcome> Store::PutDocument(const std::string& path, std::string_view 
   try {
     std::string digest = crypto::Sha256Digest(bytes);
     auto& ins = stmts_->Get(
-        "INSERT INTO documents(path, digest, size, body, ledger_entry) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT(path) DO NOTHING");
+        "INSERT INTO documents(path, digest, size, body, ledger_entry, tenant) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(tenant, path) DO NOTHING");
     ins.bind(1, path);
     ins.bind(2, digest);
     ins.bind(3, static_cast<int64_t>(bytes.size()));
     ins.bind(4, bytes.data(), static_cast<int>(bytes.size()));
     ins.bind(5, ledger_entry);
+    ins.bind(6, tenant_);
     if (ins.exec() == 1) return PutOutcome::kInserted;
-    auto& q = stmts_->Get("SELECT digest FROM documents WHERE path = ?");
-    q.bind(1, path);
+    auto& q = stmts_->Get("SELECT digest FROM documents WHERE tenant = ? AND path = ?");
+    q.bind(1, tenant_);
+    q.bind(2, path);
     q.executeStep();
     if (q.getColumn(0).getString() == digest) return PutOutcome::kUnchanged;
-    return Status::InvalidArgument("document \"" + path + "\" is already stored with different content");
+    return Status::Conflict("document \"" + path + "\" is already stored with different content");
   } catch (const std::exception& e) {
     return FromException(e, "cannot store document " + path);
   }
@@ -376,9 +463,9 @@ Result<bool> Store::Exists(ArtifactKind kind, std::string_view id) {
   const KindSpec& spec = Spec(kind);
   if (!HasTable(spec)) return false;
   try {
-    auto& q = stmts_->Get("SELECT 1 FROM " + std::string(spec.table) + " WHERE " + std::string(spec.id_column) +
-                          " = ?");
-    q.bind(1, std::string(id));
+    auto& q = stmts_->Get("SELECT 1 FROM " + std::string(spec.table) + " WHERE " + TenantIs() +
+                          std::string(spec.id_column) + " = ?");
+    q.bind(BindTenant(q, 1), std::string(id));
     return q.executeStep();
   } catch (const std::exception& e) {
     return FromException(e, "cannot read " + std::string(spec.table));
@@ -390,8 +477,8 @@ Result<std::optional<StoredArtifact>> Store::Get(ArtifactKind kind, std::string_
   if (!HasTable(spec)) return std::optional<StoredArtifact>();
   try {
     auto& q = stmts_->Get("SELECT " + std::string(spec.id_column) + ", digest, body, source FROM " +
-                          std::string(spec.table) + " WHERE " + std::string(spec.id_column) + " = ?");
-    q.bind(1, std::string(id));
+                          std::string(spec.table) + " WHERE " + TenantIs() + std::string(spec.id_column) + " = ?");
+    q.bind(BindTenant(q, 1), std::string(id));
     if (!q.executeStep()) return std::optional<StoredArtifact>();
     return std::optional<StoredArtifact>(ReadArtifact(q));
   } catch (const std::exception& e) {
@@ -407,10 +494,11 @@ Result<std::vector<StoredArtifact>> Store::FindBy(ArtifactKind kind, std::string
   if (!HasTable(spec)) return std::vector<StoredArtifact>();
   try {
     auto& q = stmts_->Get("SELECT " + std::string(spec.id_column) + ", digest, body, source FROM " +
-                          std::string(spec.table) + " WHERE " + std::string(column) + " = ? ORDER BY " +
+                          std::string(spec.table) + " WHERE " + TenantIs() + std::string(column) + " = ? ORDER BY " +
                           std::string(spec.id_column) + " LIMIT ?");
-    q.bind(1, std::string(value));
-    q.bind(2, limit);
+    int i = BindTenant(q, 1);
+    q.bind(i, std::string(value));
+    q.bind(i + 1, limit);
     std::vector<StoredArtifact> out;
     while (q.executeStep()) out.push_back(ReadArtifact(q));
     return out;
@@ -421,8 +509,9 @@ Result<std::vector<StoredArtifact>> Store::FindBy(ArtifactKind kind, std::string
 
 Result<std::optional<StoredArtifact>> Store::GetDecisionInput(std::string_view decision_id) {
   try {
-    auto& q = stmts_->Get("SELECT decision_id, digest, body, source FROM decision_inputs WHERE decision_id = ?");
-    q.bind(1, std::string(decision_id));
+    auto& q = stmts_->Get("SELECT decision_id, digest, body, source FROM decision_inputs WHERE " + TenantIs() +
+                          "decision_id = ?");
+    q.bind(BindTenant(q, 1), std::string(decision_id));
     if (!q.executeStep()) return std::optional<StoredArtifact>();
     return std::optional<StoredArtifact>(ReadArtifact(q));
   } catch (const std::exception& e) {
@@ -433,7 +522,12 @@ Result<std::optional<StoredArtifact>> Store::GetDecisionInput(std::string_view d
 Result<int64_t> Store::Count(ArtifactKind kind) {
   if (!HasTable(Spec(kind))) return int64_t{0};
   try {
-    return db_->execAndGet("SELECT count(*) FROM " + std::string(Spec(kind).table)).getInt64();
+    std::string where = TenantIs();
+    auto& q = stmts_->Get("SELECT count(*) FROM " + std::string(Spec(kind).table) +
+                          (where.empty() ? "" : " WHERE " + where.substr(0, where.size() - 5)));
+    BindTenant(q, 1);
+    q.executeStep();
+    return q.getColumn(0).getInt64();
   } catch (const std::exception& e) {
     return FromException(e, "cannot count " + std::string(Spec(kind).table));
   }
@@ -449,14 +543,15 @@ Result<std::vector<std::string>> Store::NearestIds(ArtifactKind kind, std::strin
     if (!count.ok()) return count.status();
     std::vector<std::string> candidates;
     if (*count <= kFullScanLimit) {
-      SQLite::Statement q(*db_, "SELECT " + col + " FROM " + table);
+      SQLite::Statement q(*db_, "SELECT " + col + " FROM " + table + " WHERE " + TenantIs() + "1");
+      BindTenant(q, 1);
       while (q.executeStep()) candidates.push_back(q.getColumn(0).getString());
     } else {
       for (const char* sql : {" >= ? ORDER BY ", " < ? ORDER BY "}) {
         bool asc = sql[2] == '=';
-        SQLite::Statement q(*db_, "SELECT " + col + " FROM " + table + " WHERE " + col + sql + col +
+        SQLite::Statement q(*db_, "SELECT " + col + " FROM " + table + " WHERE " + TenantIs() + col + sql + col +
                                       (asc ? " ASC" : " DESC") + " LIMIT 50");
-        q.bind(1, std::string(id));
+        q.bind(BindTenant(q, 1), std::string(id));
         while (q.executeStep()) candidates.push_back(q.getColumn(0).getString());
       }
     }
@@ -488,7 +583,7 @@ Status Store::AppendLedgerEntry(LedgerEntry& entry) {
   try {
     auto& ins = stmts_->Get(
         "INSERT INTO ledger(chain_id, seq, kind, artifact_table, artifact_id, content_hash, source, payload, "
-        "prev_hash, entry_hash, entry_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "prev_hash, entry_hash, entry_id, tenant) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     auto text_or_null = [&](int i, const std::string& v) {
       if (v.empty()) ins.bind(i);
       else ins.bindNoCopy(i, v);
@@ -505,6 +600,7 @@ Status Store::AppendLedgerEntry(LedgerEntry& entry) {
     ins.bindNoCopy(10, entry.entry_hash);
     if (entry.entry_id > 0) ins.bind(11, entry.entry_id);
     else ins.bind(11);
+    ins.bindNoCopy(12, tenant_);
     ins.exec();
     entry.entry_id = db_->getLastInsertRowid();
     return Status::Ok();
@@ -570,6 +666,11 @@ Status Store::ForEachCoveredRow(const std::function<Status(CoveredRow&)>& fn,
   }
   tables.emplace_back("decision_inputs", "t.decision_id, t.digest, t.body, t.source");
   tables.emplace_back("documents", "t.path, t.digest, t.body, ''");
+  if (version_ >= 3) {
+    tables.emplace_back("runs", "t.run_id, t.digest, t.body, t.source");
+    tables.emplace_back("audit_log", "t.audit_id, t.digest, t.body, t.source");
+    tables.emplace_back("policies", "t.project || '/' || t.version, t.digest, t.body, t.source");
+  }
   try {
     for (const auto& [table, columns] : tables) {
       if (include && !include(table)) continue;
@@ -624,14 +725,14 @@ Result<std::optional<LedgerEntry>> Store::GetLedgerEntry(int64_t entry_id) {
 Result<std::vector<StoredArtifact>> Store::DecisionBatch(const DecisionFilter& f, const std::string& after_id,
                                                           int limit) {
   try {
-    std::string sql = "SELECT decision_id, digest, body, source FROM decisions WHERE decision_id > ?";
+    std::string sql = "SELECT decision_id, digest, body, source FROM decisions WHERE " + TenantIs() + "decision_id > ?";
     if (!f.since.empty()) sql += " AND decision_time >= ?";
     if (!f.until.empty()) sql += " AND decision_time <= ?";
     if (!f.tool.empty()) sql += " AND tool_name = ?";
     if (!f.actor.empty()) sql += " AND actor_id = ?";
     sql += " ORDER BY decision_id LIMIT ?";
     auto& q = stmts_->Get(sql);
-    int i = 1;
+    int i = BindTenant(q, 1);
     q.bind(i++, after_id);
     for (const std::string* v : {&f.since, &f.until, &f.tool, &f.actor}) {
       if (!v->empty()) q.bind(i++, *v);
@@ -649,10 +750,11 @@ Result<std::map<std::string, std::string>> Store::DecisionInputs(const std::vect
   std::map<std::string, std::string> out;
   if (ids.empty()) return out;
   try {
-    std::string sql = "SELECT decision_id, body FROM decision_inputs WHERE decision_id IN (?";
+    std::string sql = "SELECT decision_id, body FROM decision_inputs WHERE " + TenantIs() + "decision_id IN (?";
     for (size_t i = 1; i < ids.size(); ++i) sql += ",?";
     SQLite::Statement q(*db_, sql + ")");
-    for (size_t i = 0; i < ids.size(); ++i) q.bind(static_cast<int>(i) + 1, ids[i]);
+    int first = BindTenant(q, 1);
+    for (size_t i = 0; i < ids.size(); ++i) q.bind(static_cast<int>(i) + first, ids[i]);
     while (q.executeStep()) out[q.getColumn(0).getString()] = q.getColumn(1).getString();
     return out;
   } catch (const std::exception& e) {
@@ -665,7 +767,9 @@ Status Store::ForEach(ArtifactKind kind, const std::function<Status(const Stored
   if (!HasTable(spec)) return Status::Ok();
   try {
     SQLite::Statement q(*db_, "SELECT " + std::string(spec.id_column) + ", digest, body, source FROM " +
-                                  std::string(spec.table) + " ORDER BY " + std::string(spec.id_column));
+                                  std::string(spec.table) + " WHERE " + TenantIs() + "1 ORDER BY " +
+                                  std::string(spec.id_column));
+    BindTenant(q, 1);
     while (q.executeStep()) OEP_RETURN_IF_ERROR(fn(ReadArtifact(q)));
     return Status::Ok();
   } catch (const std::exception& e) {
@@ -696,11 +800,20 @@ Result<std::vector<std::string>> Store::RowsWithStaleColumns(ArtifactKind kind, 
 
 Status Store::Dump(const std::function<void(std::string_view line)>& sink) {
   std::vector<std::pair<std::string, std::string>> tables;  // table, primary key
+  std::string tenant_key = version_ >= 3 ? "tenant, " : "";
   for (const auto& spec : AllKinds()) {
-    if (HasTable(spec)) tables.emplace_back(spec.table, spec.id_column);
+    if (HasTable(spec)) tables.emplace_back(spec.table, tenant_key + std::string(spec.id_column));
   }
-  tables.emplace_back("decision_inputs", "decision_id");
-  tables.emplace_back("documents", "path");
+  tables.emplace_back("decision_inputs", tenant_key + "decision_id");
+  tables.emplace_back("documents", tenant_key + "path");
+  if (version_ >= 3) {
+    for (const auto& [t, key] : std::vector<std::pair<const char*, const char*>>{
+             {"tenants", "name"}, {"api_keys", "key_id"}, {"api_key_revocations", "key_id"},
+             {"runs", "tenant, run_id"}, {"run_tags", "tenant, run_id, tag"}, {"run_steps", "tenant, run_id, step"},
+             {"audit_log", "tenant, audit_id"}, {"policies", "tenant, project, version"}}) {
+      tables.emplace_back(t, key);
+    }
+  }
   tables.emplace_back("ledger", "entry_id");
   try {
     sink("{\"store_format\":" + std::to_string(db_->execAndGet("PRAGMA user_version").getInt()) + "}");

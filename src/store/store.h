@@ -2,18 +2,31 @@
 // PRAGMA user_version). Every artifact kind has a table holding its canonical JSON
 // body, the body's sha256 digest, where it came from, and its join keys (indexed).
 //
-// On-disk format, version 2 (see Migrate in store.cc):
-//   <kind table>(<id> TEXT PRIMARY KEY, digest, body, source, ledger_entry, <key columns...>)
+// On-disk format, version 3 (see Migrate in store.cc):
+//   <kind table>(tenant, <id> TEXT, digest, body, source, ledger_entry, <key columns...>;
+//                PRIMARY KEY(tenant, <id>))
 //     for manifests, events, human_reviews, decisions, traces, evals, reconstructions (v1)
 //     and counterfactual_runs (v2: `oep impact --save`)
-//   decision_inputs(decision_id PRIMARY KEY, digest, body, source, ledger_entry)
+//   decision_inputs(tenant, decision_id, digest, body, source, ledger_entry)
 //     OPA input documents recorded beside (not inside) a permission packet
-//   documents(path PRIMARY KEY, digest, size, body BLOB, ledger_entry)
+//   documents(tenant, path, digest, size, body BLOB, ledger_entry)
 //     files imported verbatim (policies, fixtures, integration projections)
 //   ledger(entry_id INTEGER PRIMARY KEY, chain_id, seq, kind, artifact_table, artifact_id,
-//          content_hash, source, payload, prev_hash, entry_hash; UNIQUE(chain_id, seq))
+//          content_hash, source, payload, prev_hash, entry_hash, tenant; UNIQUE(chain_id, seq))
 //     the hash chains over everything above (see src/ledger/ledger.h); each row's
 //     ledger_entry names the entry that covers it
+//   (v3) tenants(name PK, created_at); api_keys(key_id PK, tenant, role, key_hash UNIQUE,
+//     created_at, label); api_key_revocations(key_id PK, revoked_at): API keys of
+//     `oep serve`, stored as hashes only
+//   (v3) runs(tenant, run_id, chain_id, created_at, release_manifest_id, model, agent, digest,
+//     body, source, ledger_entry); run_tags(tenant, run_id, tag); run_steps(tenant, run_id,
+//     step, event_id, digest): agent runs posted to `oep serve`; a run is finished when its
+//     chain is sealed
+//   (v3) audit_log(tenant, audit_id, at, digest, body, source, ledger_entry): admin actions
+//     and denied requests, covered by the ledger chain "audit"
+//   (v3) policies(tenant, project, version, digest, size, body BLOB, uploaded_by, created_at,
+//     source, ledger_entry): versioned policy bundles
+// Version 3 gave every stored row its tenant (rows of older stores belong to "default").
 // Every table refuses UPDATE and DELETE (triggers): evidence is append-only.
 #pragma once
 
@@ -31,11 +44,15 @@
 
 namespace SQLite {
 class Database;
+class Statement;
 }
 
 namespace oep {
 
-inline constexpr int kStoreSchemaVersion = 2;
+inline constexpr int kStoreSchemaVersion = 3;
+// The tenant of everything the CLI reads and writes, and of every row of a store made
+// before tenants existed.
+inline constexpr std::string_view kDefaultTenant = "default";
 // PRAGMA application_id of every oep store ("OEPS"), and of a store `oep demo` generated
 // ("OEPD"), which `oep demo` may replace. Stores made before application_id existed have
 // 0 and are recognised by their tables (then stamped "OEPS" by their next write).
@@ -61,6 +78,69 @@ struct StoredArtifact {
 };
 
 enum class PutOutcome { kInserted, kUnchanged };
+
+struct ApiKeyRecord {
+  std::string key_id;    // public identifier (part of the key, not secret)
+  std::string tenant;
+  std::string role;      // admin | approver | viewer | ingest
+  std::string key_hash;  // hex SHA-256 of the whole key; the key itself is never stored
+  std::string created_at;
+  std::string label;
+  std::string revoked_at;  // empty while the key is valid
+};
+
+// An agent run posted to `oep serve`: its chain is "run:<run_id>" (see TenantChain).
+struct RunRecord {
+  std::string run_id;  // the run's trace id (32 lowercase hex digits)
+  std::string chain_id;
+  std::string created_at;  // RFC 3339 UTC, the server's clock
+  std::string release_manifest_id, model, agent;  // searchable metadata ("" = none)
+  std::vector<std::string> tags;
+  std::string digest, body, source;  // canonical JSON of the run as created
+};
+
+struct RunSummary {
+  RunRecord run;
+  int64_t steps = 0;
+  bool finished = false;  // its chain is sealed
+  std::string seal_payload;  // the seal's payload when finished
+};
+
+struct RunStep {
+  int64_t step = 0;  // 1, 2, ... without gaps within a run
+  std::string event_id;
+  std::string digest;  // of the stored agent-step event
+  std::string body;    // the event (RunSteps only)
+};
+
+// Only these metadata fields are searchable; payloads never are.
+struct RunFilter {
+  std::string since, until;  // created_at bounds (RFC 3339, inclusive)
+  std::string status;        // "" | open | finished
+  std::string tool;          // a decision of the run names this tool
+  std::string model, tag, release;
+};
+
+// Keyset position in the run listing's order (created_at, run_id).
+struct RunCursor {
+  std::string created_at, run_id;
+};
+
+struct AuditRecord {
+  std::string audit_id;  // unique, time-ordered
+  std::string at;
+  std::string body;  // canonical JSON: actor, action, target, outcome, ...
+  std::string digest, source;
+};
+
+struct PolicyVersion {
+  std::string project;
+  int64_t version = 0;  // 1, 2, ... per project
+  std::string digest;   // sha256 of the bundle bytes
+  int64_t size = 0;
+  std::string body;  // the bundle's bytes (PolicyVersions leaves it empty)
+  std::string uploaded_by, created_at;
+};
 
 // One row of the ledger table; the hashing rules are in src/ledger/ledger.h.
 struct LedgerEntry {
@@ -97,6 +177,15 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   const std::string& path() const { return path_; }
+
+  // Tenancy. Every evidence read and write after ScopeToTenant sees and creates only
+  // `tenant`'s rows (kDefaultTenant until called): another tenant's rows are not found,
+  // and the same id may be stored by two tenants. Ledger appends carry the tenant; the
+  // ledger itself and the whole-store scans (ForEachLedgerEntry of every chain,
+  // ForEachCoveredRow, LedgerEntryCount, RowsWithStaleColumns, Dump) are the operator's
+  // view of every tenant.
+  void ScopeToTenant(std::string tenant) { tenant_ = std::move(tenant); }
+  const std::string& tenant() const { return tenant_; }
   // True for a store `oep demo` generated (application_id kDemoStoreApplicationId).
   bool generated_demo() const { return application_id_ == kDemoStoreApplicationId; }
   // False for a store made before application_id existed and not written to since.
@@ -168,6 +257,41 @@ class Store {
   // covers; a column edited alone would mislead filters and joins). At most `limit` ids.
   Result<std::vector<std::string>> RowsWithStaleColumns(ArtifactKind kind, int limit);
 
+  // Tenants and API keys (not scoped: they are how a request finds its tenant).
+  Result<PutOutcome> PutTenant(const std::string& name, const std::string& created_at);
+  Result<bool> TenantExists(const std::string& name);
+  Status PutApiKey(const ApiKeyRecord& key);
+  // kUnchanged when the key was already revoked; NotFound for an unknown key id.
+  Result<PutOutcome> RevokeApiKey(const std::string& key_id, const std::string& revoked_at);
+  Result<std::optional<ApiKeyRecord>> FindApiKeyByHash(const std::string& key_hash);
+  // Keys of `tenant` ("" = every tenant), by tenant then key id.
+  Result<std::vector<ApiKeyRecord>> ListApiKeys(const std::string& tenant);
+
+  // Runs of the scoped tenant. PutRun: kUnchanged when the run is stored with the same
+  // digest, Conflict when with another.
+  Result<PutOutcome> PutRun(const RunRecord& run, int64_t ledger_entry);
+  Result<std::optional<RunSummary>> GetRun(const std::string& run_id);
+  // Runs matching `filter` after `after` (nullopt: from the start) in (created_at, run_id)
+  // order, at most `limit`.
+  Result<std::vector<RunSummary>> ListRuns(const RunFilter& filter, const std::optional<RunCursor>& after, int limit);
+  Status PutRunStep(const std::string& run_id, const RunStep& step);
+  Result<std::optional<RunStep>> GetRunStep(const std::string& run_id, int64_t step);
+  Result<int64_t> LastRunStep(const std::string& run_id);  // 0 when none
+  // Steps with step > after_step in order, at most `limit`, with their event bodies.
+  Result<std::vector<RunStep>> RunSteps(const std::string& run_id, int64_t after_step, int limit);
+
+  // The audit log of the scoped tenant (its ledger chain is "audit").
+  Status PutAuditRecord(const AuditRecord& record, int64_t ledger_entry);
+  // Records with audit_id > after_id in order, at most `limit`.
+  Result<std::vector<AuditRecord>> AuditRecords(const std::string& after_id, int limit);
+
+  // Policy bundles of the scoped tenant: versions count from 1 per project.
+  Result<int64_t> LatestPolicyVersion(const std::string& project);  // 0 when none
+  Status PutPolicyVersion(const PolicyVersion& policy, const std::string& source, int64_t ledger_entry);
+  Result<std::optional<PolicyVersion>> GetPolicyVersion(const std::string& project, int64_t version);
+  // Every version of `project` ("" = all projects), without bodies.
+  Result<std::vector<PolicyVersion>> PolicyVersions(const std::string& project);
+
   // Every row of every table, in a fixed order, as canonical JSON lines: two stores
   // holding the same evidence produce the same dump.
   Status Dump(const std::function<void(std::string_view line)>& sink);
@@ -180,8 +304,13 @@ class Store {
   Status Recognise(Mode mode);
   Status Migrate();
   struct Statements;
+  // "tenant = ? AND " for stores of format 3 or later (older stores, read-only, hold only
+  // the default tenant's rows); BindTenant binds it at `index` and returns the next index.
+  std::string TenantIs(std::string_view alias = "") const;
+  int BindTenant(SQLite::Statement& q, int index) const;
 
   std::string path_;
+  std::string tenant_ = std::string(kDefaultTenant);
   std::unique_ptr<SQLite::Database> db_;
   std::unique_ptr<Statements> stmts_;
   bool in_batch_ = false;

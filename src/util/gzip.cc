@@ -167,4 +167,20 @@ Result<std::string> ReadBoundedText(const std::string& path, const InputLimits& 
   return out;
 }
 
+Result<std::string> GunzipBounded(std::string_view bytes, const std::string& what, size_t max_bytes) {
+  std::string out;
+  Gunzipper gunzip(what);
+  auto append = [&](std::string_view chunk) -> Status {
+    if (out.size() + chunk.size() > max_bytes) {
+      return Status::InvalidArgument(what + ": expected at most " + std::to_string(max_bytes) +
+                                     " bytes once decompressed; refused at that point");
+    }
+    out.append(chunk);
+    return Status::Ok();
+  };
+  OEP_RETURN_IF_ERROR(gunzip.Feed(bytes, append));
+  OEP_RETURN_IF_ERROR(gunzip.Finish());
+  return out;
+}
+
 }  // namespace oep

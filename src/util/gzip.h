@@ -28,4 +28,8 @@ struct InputLimits {
 // or ends inside a member is refused too. Never opens a FIFO or device (see ReadFile).
 Result<std::string> ReadBoundedText(const std::string& path, const InputLimits& limits);
 
+// The decompressed bytes of the gzip data `bytes` (`what` names it in errors), refused as
+// soon as they pass `max_bytes`; a corrupt or truncated stream is refused too.
+Result<std::string> GunzipBounded(std::string_view bytes, const std::string& what, size_t max_bytes);
+
 }  // namespace oep

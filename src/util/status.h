@@ -15,6 +15,7 @@ enum class StatusCode {
   kNotFound,         // a named thing does not exist (exit code 1)
   kCorruption,       // stored evidence fails a check (exit code 1)
   kIOError,          // file system or database failure (exit code 2)
+  kConflict,         // valid input that conflicts with stored state (exit code 2; HTTP 409)
 };
 
 class [[nodiscard]] Status {
@@ -25,6 +26,7 @@ class [[nodiscard]] Status {
   static Status NotFound(std::string msg) { return Status(StatusCode::kNotFound, std::move(msg)); }
   static Status Corruption(std::string msg) { return Status(StatusCode::kCorruption, std::move(msg)); }
   static Status IOError(std::string msg) { return Status(StatusCode::kIOError, std::move(msg)); }
+  static Status Conflict(std::string msg) { return Status(StatusCode::kConflict, std::move(msg)); }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

@@ -82,7 +82,7 @@ TEST_CASE("todo_test_ rules are skipped; -z makes skipped tests exit 0", "[rego]
   CHECK(rego::OpaTest(o).exit_code == 0);
 }
 
-TEST_CASE("rego test runs only the tests whose name the --run expression matches", "[rego][opa-test]") {
+TEST_CASE("rego test --run keeps the tests whose name the regular expression matches", "[rego][opa-test]") {
   ScratchDir dir;
   WriteText(dir / "t.rego", "package t\n\ntest_alpha { true }\n\ntest_beta { false }\n");
   auto o = Options(dir);

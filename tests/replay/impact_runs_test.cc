@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "json/json.h"
+#include "store/store.h"
 #include "support/support.h"
 
 using namespace oep::test;
@@ -122,6 +123,6 @@ TEST_CASE("a format-1 store is read as is and migrated when a run is saved", "[i
   REQUIRE(saved.exit_code == 0);
   CHECK(RunOep({"impact", "show", SavedRunId(saved.out), "--state-path", store}).exit_code == 0);
   RunResult dump = RunOep({"dump", "--state-path", store});
-  CHECK_THAT(dump.out, Catch::StartsWith("{\"store_format\":2}"));
+  CHECK_THAT(dump.out, Catch::StartsWith("{\"store_format\":" + std::to_string(oep::kStoreSchemaVersion) + "}"));
   CHECK(RunOep({"verify", "--chain", "--state-path", store}).exit_code == 0);
 }

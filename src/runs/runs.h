@@ -1,0 +1,58 @@
+// Agent runs posted to `oep serve`: a run is created, receives numbered steps in atomic
+// batches (each step an agent-step event validated and hashed by the server, appended to
+// the run's chain), and is finished by sealing that chain with the server's key.
+//
+// POST /v1/runs body: {"run_id"?: 32 lowercase hex (the run's trace id; generated when
+//   absent), "release_manifest_id"?, "model"?, "agent"?, "tags"?: [string], "metadata"?: {}}
+// POST /v1/runs/{id}/steps body: {"steps": [{"step": N, "event": <agent-step event>,
+//   "digest"?: ignored (the server computes every hash)}]}, steps consecutive.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+#include "store/store.h"
+#include "util/status.h"
+
+namespace oep {
+
+inline constexpr size_t kMaxStepsPerBatch = 1000;
+
+struct CreatedRun {
+  RunSummary run;
+  bool created = false;  // false: the same run was already stored (a retry)
+};
+
+// InvalidArgument naming the JSON pointer and what was expected; Conflict when the run id
+// is stored with other content. Nothing is written unless everything is valid.
+Result<CreatedRun> CreateRun(Store& store, const rapidjson::Value& body, const std::string& source);
+
+struct StepOutcome {
+  int64_t step = 0;
+  std::string event_id, digest;  // the server's digest of the stored event
+  bool inserted = false;         // false: already stored identically (a retry)
+};
+
+// One atomic batch. NotFound for an unknown run; Conflict for a finished run, a sequence
+// gap, or a step number stored with other content; InvalidArgument for bad input.
+Result<std::vector<StepOutcome>> AppendSteps(Store& store, const std::string& run_id, const rapidjson::Value& body,
+                                             const std::string& source);
+
+struct FinishedRun {
+  RunSummary run;
+  bool sealed_now = false;  // false: it was already finished
+};
+
+// Seals the run's chain with the Ed25519 key at `server_key_path` ("server" authority).
+Result<FinishedRun> FinishRun(Store& store, const std::string& run_id, const std::string& server_key_path);
+
+// The run as the API returns it.
+void RunToJson(const RunSummary& run, rapidjson::Value* out, rapidjson::Document::AllocatorType& a);
+
+// True for 32 lowercase hex digits.
+bool IsRunId(std::string_view id);
+
+}  // namespace oep

@@ -1,0 +1,64 @@
+// Private to src/server: the request context, the JSON replies and the route tables.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <httplib.h>
+#include <rapidjson/document.h>
+
+#include "server/server.h"
+#include "store/store.h"
+#include "tenants/tenants.h"
+#include "util/status.h"
+
+namespace oep::server {
+
+struct Context {
+  ServerOptions options;
+  std::string server_key_path;
+  std::unique_ptr<Store> store;  // one connection, used under `mutex`
+  std::mutex mutex;
+};
+
+// What a route handler is given: the caller's key, the store scoped to its tenant (held
+// under the context's lock for the handler's duration), the request and its body.
+struct Call {
+  const httplib::Request& req;
+  const ApiKeyRecord& key;
+  Store& store;
+  const std::string& body;  // decompressed, at most options.max_body_bytes
+};
+
+// A handler's answer: an HTTP status and a JSON document.
+struct Reply {
+  int status = 200;
+  std::string body;  // JSON text
+};
+
+Reply JsonReply(int status, const rapidjson::Value& doc);
+// The error reply of `s`: 400 invalid input, 404 not found, 409 conflict, 500 otherwise;
+// {"error": {"code", "message", "pointer"?}} (pointer: the JSON pointer the message names).
+Reply ErrorReply(const Status& s);
+// The request body as JSON (400 naming the position of a syntax error).
+Result<rapidjson::Document> ParseBody(const Call& call);
+
+// A JSON string value of `v`.
+rapidjson::Value Str(const std::string& v, rapidjson::Document::AllocatorType& a);
+// ?limit: 1..500 (default 50); 400 otherwise.
+Result<int> PageLimit(const httplib::Request& req);
+
+using Handler = std::function<Reply(Call&)>;
+
+// Registers `handler` for `method` (GET or POST) `pattern` (regex), behind authentication,
+// the role check for `permission`, and the body limit.
+void Route(httplib::Server& http, Context& ctx, const std::string& method, const std::string& pattern,
+           Permission permission, Handler handler);
+
+void AddRunRoutes(httplib::Server& http, Context& ctx);       // /v1/runs...
+void AddEvidenceRoutes(httplib::Server& http, Context& ctx);  // /v1/artifacts, /v1/decisions, /logs, /v1/audit
+void AddPolicyRoutes(httplib::Server& http, Context& ctx);    // /v1/policies, :counterfactual, /v1/impact
+
+}  // namespace oep::server

@@ -1,0 +1,114 @@
+// /v1/artifacts (ingest as the CLI does), /v1/decisions (replay records), /logs (OPA's
+// decision-log uploads) and /v1/audit.
+#include "importers/opa_decision_log.h"
+#include "ingest/ingest.h"
+#include "json/json.h"
+#include "replay/replay.h"
+#include "server/api.h"
+
+namespace oep::server {
+namespace {
+
+void AddReport(rapidjson::Document& doc, const IngestReport& r) {
+  auto& a = doc.GetAllocator();
+  doc.AddMember("records", r.records, a);
+  doc.AddMember("inserted", r.inserted, a);
+  doc.AddMember("unchanged", r.unchanged, a);
+}
+
+Reply PostArtifacts(Call& call) {
+  auto ingester = Ingester::Begin(call.store);
+  if (!ingester.ok()) return ErrorReply(ingester.status());
+  Status s = (*ingester)->AddRecordText(call.body, "body");
+  if (s.ok()) s = (*ingester)->Commit();
+  if (!s.ok()) return ErrorReply(s);
+  rapidjson::Document doc(rapidjson::kObjectType);
+  AddReport(doc, (*ingester)->report());
+  return JsonReply(200, doc);
+}
+
+Reply GetDecision(Call& call) {
+  auto record = ReplayDecision(call.store, std::string(call.req.matches[1]));
+  if (!record.ok()) return ErrorReply(record.status());
+  return JsonReply(200, *record);
+}
+
+Reply ListDecisions(Call& call) {
+  for (const auto& [name, value] : call.req.params) {
+    if (name != "since" && name != "until" && name != "tool" && name != "actor" && name != "after" && name != "limit") {
+      return ErrorReply(Status::InvalidArgument("?" + name +
+                                                ": unknown filter; expected since, until, tool, actor, after, limit"));
+    }
+  }
+  auto limit = PageLimit(call.req);
+  if (!limit.ok()) return ErrorReply(limit.status());
+  Store::DecisionFilter f{call.req.get_param_value("since"), call.req.get_param_value("until"),
+                          call.req.get_param_value("tool"), call.req.get_param_value("actor")};
+  auto batch = call.store.DecisionBatch(f, call.req.get_param_value("after"), *limit);
+  if (!batch.ok()) return ErrorReply(batch.status());
+  rapidjson::Document doc(rapidjson::kObjectType);
+  auto& a = doc.GetAllocator();
+  rapidjson::Value items(rapidjson::kArrayType);
+  for (const auto& d : *batch) {
+    auto packet = json::Parse(d.body);
+    if (!packet.ok()) return ErrorReply(packet.status());
+    rapidjson::Value v;
+    v.CopyFrom(*packet, a);
+    items.PushBack(v, a);
+  }
+  bool more = static_cast<int>(batch->size()) == *limit;
+  doc.AddMember("decisions", items, a);
+  doc.AddMember("next_after", more ? Str(batch->back().id, a) : rapidjson::Value(), a);
+  return JsonReply(200, doc);
+}
+
+// OPA's decision-log plugin posts a JSON array of events (gzip Content-Encoding, which
+// httplib decodes before the body limit is applied to what it decodes).
+Reply PostDecisionLogs(Call& call) {
+  OpaDecisionLogOptions options;
+  options.manifest_id = call.req.get_param_value("manifest");
+  options.path = call.req.get_param_value("path");
+  auto report = ImportOpaDecisionLogText(call.store, call.body, "body", options);
+  if (!report.ok()) return ErrorReply(report.status());
+  rapidjson::Document doc(rapidjson::kObjectType);
+  auto& a = doc.GetAllocator();
+  doc.AddMember("events", report->events, a);
+  doc.AddMember("imported", report->imported, a);
+  doc.AddMember("other_paths", report->other_paths, a);
+  doc.AddMember("redacted", report->redacted, a);
+  AddReport(doc, report->ingest);
+  return JsonReply(200, doc);
+}
+
+Reply GetAudit(Call& call) {
+  auto limit = PageLimit(call.req);
+  if (!limit.ok()) return ErrorReply(limit.status());
+  auto records = call.store.AuditRecords(call.req.get_param_value("after"), *limit);
+  if (!records.ok()) return ErrorReply(records.status());
+  rapidjson::Document doc(rapidjson::kObjectType);
+  auto& a = doc.GetAllocator();
+  rapidjson::Value items(rapidjson::kArrayType);
+  for (const auto& r : *records) {
+    auto body = json::Parse(r.body);
+    if (!body.ok()) return ErrorReply(body.status());
+    rapidjson::Value v;
+    v.CopyFrom(*body, a);
+    items.PushBack(v, a);
+  }
+  bool more = static_cast<int>(records->size()) == *limit;
+  doc.AddMember("records", items, a);
+  doc.AddMember("next_after", more ? Str(records->back().audit_id, a) : rapidjson::Value(), a);
+  return JsonReply(200, doc);
+}
+
+}  // namespace
+
+void AddEvidenceRoutes(httplib::Server& http, Context& ctx) {
+  Route(http, ctx, "POST", "/v1/artifacts", Permission::kWrite, PostArtifacts);
+  Route(http, ctx, "GET", "/v1/decisions", Permission::kRead, ListDecisions);
+  Route(http, ctx, "GET", R"(/v1/decisions/([^/:]+))", Permission::kRead, GetDecision);
+  Route(http, ctx, "POST", "/logs", Permission::kWrite, PostDecisionLogs);
+  Route(http, ctx, "GET", "/v1/audit", Permission::kAdmin, GetAudit);
+}
+
+}  // namespace oep::server

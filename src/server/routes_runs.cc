@@ -1,0 +1,183 @@
+// /v1/runs: create, list (filters, cursor pages), read, steps (atomic batches), finish.
+#include "crypto/encoding.h"
+#include "json/json.h"
+#include "runs/runs.h"
+#include "server/api.h"
+
+namespace oep::server {
+namespace {
+
+Reply RunReply(int status, const RunSummary& run) {
+  rapidjson::Document doc;
+  RunToJson(run, &doc, doc.GetAllocator());
+  return JsonReply(status, doc);
+}
+
+// The run id of the path, or the 404 every unknown run gets.
+Result<std::string> RunIdOf(const Call& call) {
+  std::string id = call.req.matches[1];
+  if (!IsRunId(id)) return Status::NotFound("no run \"" + id + "\"");
+  return id;
+}
+
+// Cursors are opaque to clients: base64 of "<created_at>\n<run_id>".
+std::string EncodeCursor(const RunRecord& r) { return crypto::Base64Encode(r.created_at + "\n" + r.run_id); }
+
+Result<std::optional<RunCursor>> DecodeCursor(const httplib::Request& req) {
+  if (!req.has_param("cursor")) return std::optional<RunCursor>();
+  auto raw = crypto::Base64Decode(req.get_param_value("cursor"));
+  size_t nl = raw ? raw->find('\n') : std::string::npos;
+  if (nl == std::string::npos || !IsRunId(raw->substr(nl + 1))) {
+    return Status::InvalidArgument("?cursor: expected the next_cursor of a previous page");
+  }
+  return std::optional<RunCursor>(RunCursor{raw->substr(0, nl), raw->substr(nl + 1)});
+}
+
+Result<RunFilter> Filter(const httplib::Request& req) {
+  for (const auto& [name, value] : req.params) {
+    if (name != "since" && name != "until" && name != "status" && name != "tool" && name != "model" && name != "tag" &&
+        name != "release" && name != "limit" && name != "cursor") {
+      return Status::InvalidArgument("?" + name +
+                                     ": unknown filter; expected since, until, status, tool, model, tag, release, limit, "
+                                     "cursor");
+    }
+  }
+  RunFilter f{req.get_param_value("since"), req.get_param_value("until"), req.get_param_value("status"),
+              req.get_param_value("tool"), req.get_param_value("model"), req.get_param_value("tag"),
+              req.get_param_value("release")};
+  if (!f.status.empty() && f.status != "open" && f.status != "finished") {
+    return Status::InvalidArgument("?status: expected open or finished, found \"" + f.status + "\"");
+  }
+  return f;
+}
+
+Reply ListRuns(Call& call) {
+  auto filter = Filter(call.req);
+  if (!filter.ok()) return ErrorReply(filter.status());
+  auto limit = PageLimit(call.req);
+  if (!limit.ok()) return ErrorReply(limit.status());
+  auto cursor = DecodeCursor(call.req);
+  if (!cursor.ok()) return ErrorReply(cursor.status());
+  auto runs = call.store.ListRuns(*filter, *cursor, *limit + 1);  // one more: is there a next page?
+  if (!runs.ok()) return ErrorReply(runs.status());
+  rapidjson::Document doc(rapidjson::kObjectType);
+  auto& a = doc.GetAllocator();
+  rapidjson::Value items(rapidjson::kArrayType);
+  bool more = runs->size() > static_cast<size_t>(*limit);
+  if (more) runs->pop_back();
+  for (const auto& r : *runs) {
+    rapidjson::Value v;
+    RunToJson(r, &v, a);
+    items.PushBack(v, a);
+  }
+  doc.AddMember("runs", items, a);
+  doc.AddMember("next_cursor", more ? Str(EncodeCursor(runs->back().run), a) : rapidjson::Value(), a);
+  return JsonReply(200, doc);
+}
+
+Reply CreateRunRoute(Call& call) {
+  auto body = ParseBody(call);
+  if (!body.ok()) return ErrorReply(body.status());
+  auto run = CreateRun(call.store, *body, "POST /v1/runs key:" + call.key.key_id);
+  if (!run.ok()) return ErrorReply(run.status());
+  return RunReply(run->created ? 201 : 200, run->run);
+}
+
+Reply GetRunRoute(Call& call) {
+  auto id = RunIdOf(call);
+  if (!id.ok()) return ErrorReply(id.status());
+  auto run = call.store.GetRun(*id);
+  if (!run.ok()) return ErrorReply(run.status());
+  if (!*run) return ErrorReply(Status::NotFound("no run \"" + *id + "\""));
+  return RunReply(200, **run);
+}
+
+Reply GetStepsRoute(Call& call) {
+  auto id = RunIdOf(call);
+  if (!id.ok()) return ErrorReply(id.status());
+  auto run = call.store.GetRun(*id);
+  if (!run.ok()) return ErrorReply(run.status());
+  if (!*run) return ErrorReply(Status::NotFound("no run \"" + *id + "\""));
+  auto limit = PageLimit(call.req);
+  if (!limit.ok()) return ErrorReply(limit.status());
+  int64_t after = 0;
+  if (call.req.has_param("after")) {
+    try {
+      after = std::stoll(call.req.get_param_value("after"));
+    } catch (const std::exception&) {
+      return ErrorReply(Status::InvalidArgument("?after: expected a step number"));
+    }
+  }
+  auto steps = call.store.RunSteps(*id, after, *limit);
+  if (!steps.ok()) return ErrorReply(steps.status());
+  rapidjson::Document doc(rapidjson::kObjectType);
+  auto& a = doc.GetAllocator();
+  rapidjson::Value items(rapidjson::kArrayType);
+  for (const auto& s : *steps) {
+    rapidjson::Value item(rapidjson::kObjectType);
+    item.AddMember("step", s.step, a);
+    item.AddMember("event_id", Str(s.event_id, a), a);
+    item.AddMember("digest", Str(s.digest, a), a);
+    auto event = json::Parse(s.body);
+    if (!event.ok()) return ErrorReply(event.status());
+    rapidjson::Value e;
+    e.CopyFrom(*event, a);
+    item.AddMember("event", e, a);
+    items.PushBack(item, a);
+  }
+  doc.AddMember("run_id", Str(*id, a), a);
+  bool more = static_cast<int>(steps->size()) == *limit;
+  doc.AddMember("next_after", more ? rapidjson::Value(steps->back().step) : rapidjson::Value(), a);
+  doc.AddMember("steps", items, a);
+  return JsonReply(200, doc);
+}
+
+Reply AppendStepsRoute(Call& call) {
+  auto id = RunIdOf(call);
+  if (!id.ok()) return ErrorReply(id.status());
+  auto body = ParseBody(call);
+  if (!body.ok()) return ErrorReply(body.status());
+  auto outcome = AppendSteps(call.store, *id, *body, "POST /v1/runs/" + *id + "/steps");
+  if (!outcome.ok()) return ErrorReply(outcome.status());
+  rapidjson::Document doc(rapidjson::kObjectType);
+  auto& a = doc.GetAllocator();
+  rapidjson::Value items(rapidjson::kArrayType);
+  int64_t inserted = 0;
+  for (const auto& o : *outcome) {
+    rapidjson::Value item(rapidjson::kObjectType);
+    item.AddMember("step", o.step, a);
+    item.AddMember("event_id", Str(o.event_id, a), a);
+    item.AddMember("digest", Str(o.digest, a), a);
+    item.AddMember("stored", rapidjson::StringRef(o.inserted ? "new" : "unchanged"), a);
+    items.PushBack(item, a);
+    inserted += o.inserted ? 1 : 0;
+  }
+  doc.AddMember("run_id", Str(*id, a), a);
+  doc.AddMember("inserted", inserted, a);
+  doc.AddMember("unchanged", static_cast<int64_t>(outcome->size()) - inserted, a);
+  doc.AddMember("steps", items, a);
+  return JsonReply(200, doc);
+}
+
+Reply FinishRoute(Call& call, const std::string& key_path) {
+  auto id = RunIdOf(call);
+  if (!id.ok()) return ErrorReply(id.status());
+  auto done = FinishRun(call.store, *id, key_path);
+  if (!done.ok()) return ErrorReply(done.status());
+  return RunReply(200, done->run);
+}
+
+}  // namespace
+
+void AddRunRoutes(httplib::Server& http, Context& ctx) {
+  Route(http, ctx, "POST", "/v1/runs", Permission::kWrite, CreateRunRoute);
+  Route(http, ctx, "GET", "/v1/runs", Permission::kRead, ListRuns);
+  Route(http, ctx, "GET", R"(/v1/runs/([^/:]+))", Permission::kRead, GetRunRoute);
+  Route(http, ctx, "GET", R"(/v1/runs/([^/:]+)/steps)", Permission::kRead, GetStepsRoute);
+  Route(http, ctx, "POST", R"(/v1/runs/([^/:]+)/steps)", Permission::kWrite, AppendStepsRoute);
+  std::string key = ctx.server_key_path;
+  Route(http, ctx, "POST", R"(/v1/runs/([^/:]+):finish)", Permission::kWrite,
+        [key](Call& call) { return FinishRoute(call, key); });
+}
+
+}  // namespace oep::server

@@ -1,0 +1,33 @@
+// `oep serve`: the evidence server. HTTP/1.1 (TLS when a certificate is given) on
+// cpp-httplib, JSON API v1 (src/server/openapi.v1.json, served at /v1/openapi.json),
+// tenants and API keys (src/tenants), one store scoped per request to the caller's tenant.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "util/status.h"
+
+namespace oep {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0: any free port (see port_file)
+  std::string state_path;
+  std::string tls_cert, tls_key;  // both or neither
+  // Ed25519 private key that seals finished runs; when empty, <state_path>.server-key.pem
+  // (made on first start, mode 0600).
+  std::string server_key;
+  int threads = 8;              // request workers
+  size_t max_queued = 64;       // accepted connections waiting for a worker (then accept waits)
+  size_t max_body_bytes = 64u << 20;  // one request body, after decompression
+  int read_timeout_seconds = 30, write_timeout_seconds = 30;
+  std::string port_file;  // written (atomically) with the bound port once listening
+};
+
+// Serves until SIGTERM or SIGINT, then stops accepting, finishes the requests in flight
+// and closes the store. Errors: the store cannot be opened, the address cannot be bound,
+// the TLS files cannot be loaded.
+Status RunServer(const ServerOptions& options);
+
+}  // namespace oep

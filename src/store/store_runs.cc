@@ -1,0 +1,202 @@
+// The store's runs tables (format 3): runs, their tags and their numbered steps.
+#include "store/store.h"
+#include "store/store_internal.h"
+
+namespace oep {
+namespace {
+
+// Columns of a run summary; the run is finished when a seal closes its chain.
+constexpr const char* kRunColumns =
+    "SELECT r.run_id, r.chain_id, r.created_at, coalesce(r.release_manifest_id, ''), coalesce(r.model, ''), "
+    "coalesce(r.agent, ''), r.digest, r.body, r.source, "
+    "(SELECT count(*) FROM run_steps s WHERE s.tenant = r.tenant AND s.run_id = r.run_id), "
+    "(SELECT l.payload FROM ledger l WHERE l.chain_id = r.chain_id AND l.kind = 'seal'), "
+    "(SELECT group_concat(tag, char(10)) FROM (SELECT tag FROM run_tags t WHERE t.tenant = r.tenant AND "
+    "t.run_id = r.run_id ORDER BY tag)) FROM runs r ";
+
+RunSummary ReadRun(SQLite::Statement& q) {
+  RunSummary s;
+  RunRecord& r = s.run;
+  r.run_id = q.getColumn(0).getString();
+  r.chain_id = q.getColumn(1).getString();
+  r.created_at = q.getColumn(2).getString();
+  r.release_manifest_id = q.getColumn(3).getString();
+  r.model = q.getColumn(4).getString();
+  r.agent = q.getColumn(5).getString();
+  r.digest = q.getColumn(6).getString();
+  r.body = q.getColumn(7).getString();
+  r.source = q.getColumn(8).getString();
+  s.steps = q.getColumn(9).getInt64();
+  s.finished = !q.getColumn(10).isNull();
+  s.seal_payload = q.getColumn(10).getString();
+  std::string tags = q.getColumn(11).getString();
+  for (size_t start = 0; start < tags.size();) {
+    size_t end = tags.find('\n', start);
+    if (end == std::string::npos) end = tags.size();
+    r.tags.push_back(tags.substr(start, end - start));
+    start = end + 1;
+  }
+  return s;
+}
+
+void BindOptional(SQLite::Statement& q, int index, const std::string& v) {
+  if (v.empty()) q.bind(index);
+  else q.bind(index, v);
+}
+
+}  // namespace
+
+Result<PutOutcome> Store::PutRun(const RunRecord& r, int64_t ledger_entry) {
+  try {
+    auto& ins = stmts_->Get(
+        "INSERT INTO runs(tenant, run_id, chain_id, created_at, release_manifest_id, model, agent, digest, body, source, "
+        "ledger_entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(tenant, run_id) DO NOTHING");
+    ins.bind(1, tenant_);
+    ins.bind(2, r.run_id);
+    ins.bind(3, r.chain_id);
+    ins.bind(4, r.created_at);
+    BindOptional(ins, 5, r.release_manifest_id);
+    BindOptional(ins, 6, r.model);
+    BindOptional(ins, 7, r.agent);
+    ins.bind(8, r.digest);
+    ins.bind(9, r.body);
+    ins.bind(10, r.source);
+    ins.bind(11, ledger_entry);
+    if (ins.exec() == 0) {
+      auto& q = stmts_->Get("SELECT digest FROM runs WHERE tenant = ? AND run_id = ?");
+      q.bind(1, tenant_);
+      q.bind(2, r.run_id);
+      q.executeStep();
+      if (q.getColumn(0).getString() == r.digest) return PutOutcome::kUnchanged;
+      return Status::Conflict("run \"" + r.run_id + "\" already exists with other content (stored " +
+                              q.getColumn(0).getString() + ", this request " + r.digest + ")");
+    }
+    for (const auto& tag : r.tags) {
+      auto& t = stmts_->Get("INSERT INTO run_tags(tenant, run_id, tag) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
+      t.bind(1, tenant_);
+      t.bind(2, r.run_id);
+      t.bind(3, tag);
+      t.exec();
+    }
+    return PutOutcome::kInserted;
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot store run " + r.run_id);
+  }
+}
+
+Result<std::optional<RunSummary>> Store::GetRun(const std::string& run_id) {
+  if (version_ < 3) return std::optional<RunSummary>();
+  try {
+    auto& q = stmts_->Get(std::string(kRunColumns) + "WHERE r.tenant = ? AND r.run_id = ?");
+    q.bind(1, tenant_);
+    q.bind(2, run_id);
+    if (!q.executeStep()) return std::optional<RunSummary>();
+    return std::optional<RunSummary>(ReadRun(q));
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot read run " + run_id);
+  }
+}
+
+Result<std::vector<RunSummary>> Store::ListRuns(const RunFilter& f, const std::optional<RunCursor>& after, int limit) {
+  std::vector<RunSummary> out;
+  if (version_ < 3) return out;
+  std::string sql = std::string(kRunColumns) + "WHERE r.tenant = ?";
+  std::vector<std::string> args;
+  auto add = [&](const std::string& value, const char* clause) {
+    if (value.empty()) return;
+    sql += clause;
+    args.push_back(value);
+  };
+  if (after) {
+    sql += " AND (r.created_at, r.run_id) > (?, ?)";
+    args.push_back(after->created_at);
+    args.push_back(after->run_id);
+  }
+  add(f.since, " AND r.created_at >= ?");
+  add(f.until, " AND r.created_at <= ?");
+  add(f.model, " AND r.model = ?");
+  add(f.release, " AND r.release_manifest_id = ?");
+  add(f.tag, " AND EXISTS (SELECT 1 FROM run_tags t WHERE t.tenant = r.tenant AND t.run_id = r.run_id AND t.tag = ?)");
+  add(f.tool,
+      " AND EXISTS (SELECT 1 FROM decisions d WHERE d.tenant = r.tenant AND d.trace_id = r.run_id AND d.tool_name = ?)");
+  if (f.status == "finished" || f.status == "open") {
+    sql += std::string(" AND ") + (f.status == "open" ? "NOT " : "") +
+           "EXISTS (SELECT 1 FROM ledger l WHERE l.chain_id = r.chain_id AND l.kind = 'seal')";
+  }
+  sql += " ORDER BY r.created_at, r.run_id LIMIT ?";
+  try {
+    auto& q = stmts_->Get(sql);
+    int i = 1;
+    q.bind(i++, tenant_);
+    for (const auto& a : args) q.bind(i++, a);
+    q.bind(i, limit);
+    while (q.executeStep()) out.push_back(ReadRun(q));
+    return out;
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot list runs");
+  }
+}
+
+Status Store::PutRunStep(const std::string& run_id, const RunStep& step) {
+  try {
+    auto& ins = stmts_->Get("INSERT INTO run_steps(tenant, run_id, step, event_id, digest) VALUES (?, ?, ?, ?, ?)");
+    ins.bind(1, tenant_);
+    ins.bind(2, run_id);
+    ins.bind(3, step.step);
+    ins.bind(4, step.event_id);
+    ins.bind(5, step.digest);
+    ins.exec();
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot store step " + std::to_string(step.step) + " of run " + run_id);
+  }
+}
+
+Result<std::optional<RunStep>> Store::GetRunStep(const std::string& run_id, int64_t step) {
+  try {
+    auto& q = stmts_->Get("SELECT step, event_id, digest FROM run_steps WHERE tenant = ? AND run_id = ? AND step = ?");
+    q.bind(1, tenant_);
+    q.bind(2, run_id);
+    q.bind(3, step);
+    if (!q.executeStep()) return std::optional<RunStep>();
+    return std::optional<RunStep>(
+        RunStep{q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString(), ""});
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot read the steps of run " + run_id);
+  }
+}
+
+Result<int64_t> Store::LastRunStep(const std::string& run_id) {
+  try {
+    auto& q = stmts_->Get("SELECT coalesce(max(step), 0) FROM run_steps WHERE tenant = ? AND run_id = ?");
+    q.bind(1, tenant_);
+    q.bind(2, run_id);
+    q.executeStep();
+    return q.getColumn(0).getInt64();
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot read the steps of run " + run_id);
+  }
+}
+
+Result<std::vector<RunStep>> Store::RunSteps(const std::string& run_id, int64_t after_step, int limit) {
+  std::vector<RunStep> out;
+  if (version_ < 3) return out;
+  try {
+    auto& q = stmts_->Get(
+        "SELECT s.step, s.event_id, s.digest, e.body FROM run_steps s JOIN events e ON e.tenant = s.tenant AND "
+        "e.event_id = s.event_id WHERE s.tenant = ? AND s.run_id = ? AND s.step > ? ORDER BY s.step LIMIT ?");
+    q.bind(1, tenant_);
+    q.bind(2, run_id);
+    q.bind(3, after_step);
+    q.bind(4, limit);
+    while (q.executeStep()) {
+      out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString(),
+                     q.getColumn(3).getString()});
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot read the steps of run " + run_id);
+  }
+}
+
+}  // namespace oep
