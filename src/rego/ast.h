@@ -68,6 +68,7 @@ struct Rule {
   std::vector<TermPtr> args;      // function parameters
   Body body;
   bool is_default = false;
+  bool assign = false;            // the head's value follows `:=` (not `=`)
   std::shared_ptr<Rule> else_rule;
   std::string package_key;        // the package path joined with '.'
   // Set by Engine::Compile (rule_locals.h): the names the arguments and the body's

@@ -7,6 +7,11 @@
 #include <set>
 
 #include "rego/annotations.h"
+#include "rego/compiled_policy.h"
+#include "rego/recursion_check.h"
+#include "rego/rule_index.h"
+#include "rego/ast_json.h"
+#include "rego/parser.h"
 #include "rego/builtins.h"
 #include "rego/rule_locals.h"
 #include "rego/stack_guard.h"
@@ -17,52 +22,6 @@
 
 namespace oep::rego {
 
-// The rule tree: one node per path segment under data; rules hang on their path.
-// Rule indexing: rules of one document that each test `input.<path> == <constant>` are
-// grouped by the constant, so an evaluation tries only the rules whose constant equals the
-// input's value there (plus the rules that do not test that path), in definition order.
-struct RuleIndex {
-  std::vector<std::string> input_path;
-  std::map<Value, std::vector<size_t>, ValueLess> by_value;  // constant -> rule positions
-  std::vector<size_t> unindexed;
-};
-
-struct Node {
-  std::map<std::string, std::unique_ptr<Node>> children;
-  std::optional<RuleIndex> index;  // built when a document has many rules
-  std::vector<const Rule*> rules;  // non-default rules at exactly this path
-  const Rule* default_rule = nullptr;
-  // The value of a constant rule (`x := <ground term>`, one definition, no body), computed
-  // once at compile time instead of in every evaluation.
-  std::optional<Value> constant;
-};
-
-struct ModuleCtx {
-  std::string file;
-  std::vector<std::string> package;
-  std::map<std::string, std::vector<std::string>> aliases;  // import alias -> path (data... / input...)
-  std::set<std::string, std::less<>> local_names;           // the package's rule names, across modules
-};
-
-struct Engine::Impl {
-  std::vector<Module> modules;
-  std::vector<std::unique_ptr<ModuleCtx>> contexts;
-  std::map<const Rule*, const ModuleCtx*> rule_ctx;
-  AnnotationIndex annotations;
-  Node root;
-  Value data;
-
-  Node* Find(const std::vector<std::string>& path, size_t n) const {
-    const Node* node = &root;
-    for (size_t i = 0; i < n; ++i) {
-      auto it = node->children.find(path[i]);
-      if (it == node->children.end()) return nullptr;
-      node = it->second.get();
-    }
-    return const_cast<Node*>(node);
-  }
-};
-
 namespace {
 
 using VK = FunctionRef<bool(const Value&)>;
@@ -70,18 +29,13 @@ using K = FunctionRef<bool()>;
 
 struct EvalAbort {};
 
-std::string JoinPath(const std::vector<std::string>& p) {
-  std::string out;
-  for (const auto& s : p) out += (out.empty() ? "" : ".") + s;
-  return out;
-}
-
 // Built-ins the evaluator answers itself, with their arity (-1: any number): print, and the
 // non-deterministic ones that replay answers only from nd_builtin_cache (time.now_ns: the
 // pinned decision time).
 const std::map<std::string, int> kEvaluatorBuiltinArity = {
     {"time.now_ns", 0}, {"http.send", 1}, {"rand.intn", 2}, {"uuid.rfc4122", 1}, {"net.lookup_ip_addr", 1},
-    {"opa.runtime", 0}, {"print", -1}, {"rego.metadata.rule", 0}, {"rego.metadata.chain", 0}};
+    {"opa.runtime", 0}, {"print", -1}, {"rego.metadata.rule", 0}, {"rego.metadata.chain", 0},
+    {"rego.parse_module", 2}};
 
 bool QueryIterates(const Body& body);
 
@@ -1206,6 +1160,7 @@ class Evaluator {
     if (t->builtin && fn_overrides_.empty() && fn_value_overrides_.empty()) {
       return CallBuiltin(t, *t->builtin, k);  // resolved at compile time
     }
+    const bool mock_body = std::exchange(calling_mock_, false);  // this call replaces a mocked one
     if (!t->items[0] && t->name == "internal.template_string") return EvalTemplate(t, k);
     if (t->name == "print" && !(t->items[0] && ResolveFunctionPath(t->items[0]))) return EvalPrint(t, k);
     // The parser records a call's static name in t->name.
@@ -1228,6 +1183,7 @@ class Evaluator {
       replacement->name = StaticName(it->second);
       auto saved = fn_overrides_;
       fn_overrides_.erase(key);
+      calling_mock_ = true;  // the replacement's body runs unmocked (see CallUnmocked)
       bool r = EvalCall(replacement, k);
       fn_overrides_ = saved;
       return r;
@@ -1240,7 +1196,7 @@ class Evaluator {
       }
       return EvalArgs(t, 0, {}, [&](const Array& args) {
         Array in(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(arity));
-        auto out = CallUser(node, *user, in, t->loc);
+        auto out = mock_body ? CallUnmocked(node, *user, in, t->loc) : CallUser(node, *user, in, t->loc);
         if (error) return false;
         if (!out) return true;
         if (nargs == arity + 1) return UnifyValue(t->items.back(), *out, [&] { return k(Value::Bool(true)); });
@@ -1274,6 +1230,19 @@ class Evaluator {
                    : name == "rego.metadata.rule" ? impl_.annotations.RuleMetadata(rule_)
                                                   : impl_.annotations.Chain(rule_, ctx_->package);
       return nargs == 1 ? UnifyValue(t->items[1], meta, [&] { return k(Value::Bool(true)); }) : k(meta);
+    }
+    if (name == "rego.parse_module" && (nargs == 2 || nargs == 3)) {
+      return EvalArgs(t, 0, {}, [&](const Array& args) {
+        if (!args[0].is_string() || !args[1].is_string()) {
+          return opts_.strict_builtin_errors ? Fail("eval_type_error", "rego.parse_module: operands must be strings", t->loc) : true;
+        }
+        auto parsed = ParseModule(args[1].str(), args[0].str(), RegoVersion::kV1);
+        if (auto* err = std::get_if<RegoError>(&parsed)) {
+          return opts_.strict_builtin_errors ? Fail("eval_builtin_error", "rego.parse_module: " + err->Text(), t->loc) : true;
+        }
+        Value ast = ModuleAst(std::get<Module>(parsed));
+        return nargs == 3 ? UnifyValue(t->items[3], ast, [&] { return k(Value::Bool(true)); }) : k(ast);
+      }, 2);
     }
     if (name == "time.now_ns" && nargs <= 1) {
       if (!opts_.now_ns) {
@@ -1380,6 +1349,21 @@ class Evaluator {
     return result;
   }
 
+  // A function standing in for a mocked one runs without any function mocks, as in OPA (a
+  // mock does not call other mocks); its arguments and what follows the call see them.
+  std::optional<Value> CallUnmocked(Node* node, const std::vector<std::string>& path, const Array& args, Location loc) {
+    auto saved = std::move(fn_overrides_);
+    auto saved_values = std::move(fn_value_overrides_);
+    fn_overrides_.clear();
+    fn_value_overrides_.clear();
+    memo_.emplace_back();  // calls memoized under the mocks do not answer here
+    auto out = CallUser(node, path, args, loc);
+    memo_.pop_back();
+    fn_overrides_ = std::move(saved);
+    fn_value_overrides_ = std::move(saved_values);
+    return out;
+  }
+
   bool UnifyArgs(const std::vector<TermPtr>& params, const Array& args, size_t i, const K& k) {
     if (i == params.size()) return k();
     return UnifyValue(params[i], args[i], [&] { return UnifyArgs(params, args, i + 1, k); });
@@ -1412,6 +1396,7 @@ class Evaluator {
   int64_t steps_ = 0;
   int64_t next_check_ = 0;  // Step() calls CheckLimits() past this count
   bool root_shadowed_ = false;  // some local was declared with the name input or data
+  bool calling_mock_ = false;   // the next EvalCall stands in for a mocked function
   int depth_ = 0;
 };
 
@@ -1486,41 +1471,6 @@ void CollectVars(const TermPtr& t, std::vector<std::string>& out) {
   }
 }
 
-bool IsGround(const TermPtr& t) {
-  switch (t->kind) {
-    case TermKind::kScalar: return true;
-    case TermKind::kArray:
-    case TermKind::kSet:
-    case TermKind::kObject:
-      return std::all_of(t->items.begin(), t->items.end(), IsGround);
-    default: return false;
-  }
-}
-
-void ForEachTerm(const Body& body, const std::function<void(const TermPtr&)>& fn);
-
-void ForEachTerm(const TermPtr& t, const std::function<void(const TermPtr&)>& fn) {
-  if (!t) return;
-  fn(t);
-  for (const auto& i : t->items) ForEachTerm(i, fn);
-  ForEachTerm(t->head, fn);
-  ForEachTerm(t->key, fn);
-  if (t->body) ForEachTerm(*t->body, fn);
-}
-
-void ForEachTerm(const Body& body, const std::function<void(const TermPtr&)>& fn) {
-  for (const Expr& e : body) {
-    ForEachTerm(e.term, fn);
-    if (e.negated) ForEachTerm(Body{*e.negated}, fn);
-    for (const TermPtr* t : {&e.key, &e.value, &e.collection}) ForEachTerm(*t, fn);
-    if (e.body) ForEachTerm(*e.body, fn);
-    for (const auto& w : e.withs) {
-      ForEachTerm(w.target, fn);
-      ForEachTerm(w.value, fn);
-    }
-  }
-}
-
 // Compile-time work on the terms of `rule`, so evaluations do not repeat it: each call term
 // records the deterministic built-in it names when no rule in the module's scope shadows
 // the name (`ev` carries the module context), and each composite of constants holds its value.
@@ -1567,195 +1517,6 @@ std::optional<RegoError> PrepareRuleTerms(Evaluator& ev, const Rule& rule, const
   return error;
 }
 
-// `input.a.b == c` / `c == input.a.b` (or `=`) with c a constant: the path and c.
-std::optional<std::pair<std::vector<std::string>, Value>> InputEquality(const Expr& e) {
-  if (e.kind != ExprKind::kTerm || !e.withs.empty() || !e.term || e.term->kind != TermKind::kCall) return std::nullopt;
-  const Term& call = *e.term;
-  if (call.items.size() != 3 || call.items[0] || (call.name != "equal" && call.name != "eq")) return std::nullopt;
-  for (int side = 1; side <= 2; ++side) {
-    const TermPtr& ref = call.items[static_cast<size_t>(side)];
-    const TermPtr& other = call.items[static_cast<size_t>(3 - side)];
-    bool constant = other->kind == TermKind::kScalar || other->ground;
-    if (!constant || ref->kind != TermKind::kRef || ref->items[0]->kind != TermKind::kVar || ref->items[0]->name != "input") {
-      continue;
-    }
-    std::vector<std::string> path;
-    for (size_t i = 1; i < ref->items.size(); ++i) {
-      if (ref->items[i]->kind != TermKind::kScalar || !ref->items[i]->value.is_string()) return std::nullopt;
-      path.push_back(ref->items[i]->value.str());
-    }
-    return std::make_pair(std::move(path), other->value);
-  }
-  return std::nullopt;
-}
-
-// Builds RuleIndex for documents of at least kMinIndexedRules complete or partial rules
-// (no else chains, no functions), on the input path the most rules test.
-void IndexRules(Node& node) {
-  constexpr size_t kMinIndexedRules = 8;
-  for (auto& [name, child] : node.children) IndexRules(*child);
-  if (node.rules.size() < kMinIndexedRules || node.rules[0]->kind == RuleKind::kFunction) return;
-  std::vector<std::vector<std::pair<std::vector<std::string>, Value>>> tests(node.rules.size());
-  std::map<std::vector<std::string>, size_t> paths;
-  for (size_t i = 0; i < node.rules.size(); ++i) {
-    if (node.rules[i]->else_rule) return;
-    for (const Expr& e : node.rules[i]->body) {
-      if (auto eq = InputEquality(e)) {
-        ++paths[eq->first];
-        tests[i].push_back(std::move(*eq));
-      }
-    }
-  }
-  if (paths.empty()) return;
-  auto best = std::max_element(paths.begin(), paths.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
-  if (best->second < 2) return;
-  RuleIndex index;
-  index.input_path = best->first;
-  for (size_t i = 0; i < node.rules.size(); ++i) {
-    auto hit = std::find_if(tests[i].begin(), tests[i].end(), [&](const auto& t) { return t.first == index.input_path; });
-    if (hit == tests[i].end()) index.unindexed.push_back(i);
-    else index.by_value[hit->second].push_back(i);
-  }
-  node.index = std::move(index);
-}
-
-// ---- compile-time recursion check: rules (documents) that depend on themselves.
-
-// The data path a ref or var names statically (data.a.b, an import alias, a rule of the
-// module's package), up to its first non-constant key (`complete` is false then); nullopt
-// for input and locals.
-std::optional<std::vector<std::string>> StaticDataPath(const TermPtr& t, const ModuleCtx& ctx, const Rule& rule,
-                                                      bool* complete) {
-  *complete = true;
-  const TermPtr& head = t->kind == TermKind::kRef ? t->items[0] : t;
-  if (head->kind != TermKind::kVar || rule.locals.count(head->name)) return std::nullopt;
-  std::vector<std::string> path;
-  if (head->name == "data") {
-  } else if (auto alias = ctx.aliases.find(head->name); alias != ctx.aliases.end()) {
-    if (alias->second.empty() || alias->second[0] != "data") return std::nullopt;
-    path.assign(alias->second.begin() + 1, alias->second.end());
-  } else if (ctx.local_names.count(head->name)) {
-    path = ctx.package;
-    path.push_back(head->name);
-  } else {
-    return std::nullopt;
-  }
-  if (t->kind == TermKind::kRef) {
-    for (size_t i = 1; i < t->items.size(); ++i) {
-      const TermPtr& key = t->items[i];
-      if (key->kind == TermKind::kScalar && key->value.is_string()) {
-        path.push_back(key->value.str());
-      } else if (key->kind == TermKind::kScalar && key->value.is_int()) {
-        path.push_back(std::to_string(key->value.as_int()));  // as data refs read it
-      } else {
-        *complete = false;
-        break;
-      }
-    }
-  }
-  return path;
-}
-
-// Every document (node with rules) at or below the node `path` leads to; functions below
-// it only when `path` names them.
-void DocumentsAt(const Node& root, const std::vector<std::string>& path, std::set<const Node*>& out) {
-  const Node* node = &root;
-  for (const auto& seg : path) {
-    if (!node->rules.empty() || node->default_rule) break;  // a rule's value: the rule itself
-    auto it = node->children.find(seg);
-    if (it == node->children.end()) return;
-    node = it->second.get();
-  }
-  std::vector<const Node*> stack = {node};
-  while (!stack.empty()) {
-    const Node* n = stack.back();
-    stack.pop_back();
-    // A function is no part of the documents above it: only a ref to it names it.
-    const Rule* first = !n->rules.empty() ? n->rules[0] : n->default_rule;
-    if (first && (n == node || first->kind != RuleKind::kFunction)) out.insert(n);
-    for (const auto& [name, child] : n->children) stack.push_back(child.get());
-  }
-}
-
-// rego_recursion_error when a document depends on itself, naming the cycle as OPA does.
-std::optional<RegoError> CheckRecursion(const Engine::Impl& impl) {
-  std::map<const Node*, std::set<const Node*>> deps;
-  std::map<const Node*, std::pair<std::string, const Rule*>> name_of;  // for messages
-  std::vector<const Node*> order;
-  auto visit_rule = [&](const Rule& rule, const Node* node) {
-    const ModuleCtx& ctx = *impl.rule_ctx.at(&rule);
-    std::set<const Term*> ref_heads;  // visited after their ref (pre-order): already counted
-    auto add = [&](const TermPtr& t) {
-      if (ref_heads.count(t.get())) return;
-      if (t->kind != TermKind::kRef && t->kind != TermKind::kVar && t->kind != TermKind::kCall) return;
-      const TermPtr& named = t->kind == TermKind::kCall ? t->items[0] : t;
-      if (!named) return;
-      if (named->kind == TermKind::kRef) ref_heads.insert(named->items[0].get());
-      if (t->kind == TermKind::kCall) ref_heads.insert(named.get());
-      bool complete = true;
-      auto path = StaticDataPath(named, ctx, rule, &complete);
-      if (!path) return;
-      if (complete) {
-        DocumentsAt(impl.root, *path, deps[node]);
-      } else if (const Node* at = impl.Find(*path, path->size()); at && (!at->rules.empty() || at->default_rule)) {
-        deps[node].insert(at);  // a document indexed by a variable; wider dynamic refs are left to evaluation
-      }
-    };
-    for (const Rule* r = &rule; r; r = r->else_rule.get()) {
-      ForEachTerm(r->body, add);
-      ForEachTerm(r->value, add);
-      for (const auto& key : r->keys) ForEachTerm(key, add);
-    }
-  };
-  std::function<void(const Node&, std::vector<std::string>&)> collect = [&](const Node& n, std::vector<std::string>& path) {
-    if (!n.rules.empty() || n.default_rule) {
-      order.push_back(&n);
-      name_of[&n] = {"data." + JoinPath(path), !n.rules.empty() ? n.rules[0] : n.default_rule};
-      for (const Rule* r : n.rules) visit_rule(*r, &n);
-      if (n.default_rule) visit_rule(*n.default_rule, &n);
-    }
-    for (const auto& [name, child] : n.children) {
-      path.push_back(name);
-      collect(*child, path);
-      path.pop_back();
-    }
-  };
-  std::vector<std::string> path;
-  collect(impl.root, path);
-  std::map<const Node*, int> state;  // 0 new, 1 on the stack, 2 done
-  std::vector<const Node*> stack;
-  std::optional<RegoError> error;
-  std::function<void(const Node*)> dfs = [&](const Node* n) {
-    if (!StackHasRoom()) {
-      const auto& [name, rule] = name_of[n];
-      error = RegoError{"rego_compile_error", "rule " + name + " depends on a chain of rules too long to check",
-                        impl.rule_ctx.at(rule)->file, rule->loc};
-      return;
-    }
-    state[n] = 1;
-    stack.push_back(n);
-    for (const Node* d : deps[n]) {
-      if (error) return;
-      if (state[d] == 1) {
-        std::string cycle;
-        for (auto it = std::find(stack.begin(), stack.end(), d); it != stack.end(); ++it) cycle += name_of[*it].first + " -> ";
-        const auto& [name, rule] = name_of[d];
-        error = RegoError{"rego_recursion_error", "rule " + name + " is recursive: " + cycle + name,
-                          impl.rule_ctx.at(rule)->file, rule->loc};
-        return;
-      }
-      if (state[d] == 0) dfs(d);
-    }
-    stack.pop_back();
-    state[n] = 2;
-  };
-  for (const Node* n : order) {
-    if (state[n] == 0) dfs(n);
-    if (error) return error;
-  }
-  return std::nullopt;
-}
-
 void FoldConstantRules(const Engine::Impl& impl, Node& node) {
   if (node.rules.size() == 1 && !node.default_rule) {
     const Rule* r = node.rules[0];
@@ -1768,11 +1529,6 @@ void FoldConstantRules(const Engine::Impl& impl, Node& node) {
 }
 
 }  // namespace
-
-// Names that are never local variables in a module: input, data, imports, its package's rules.
-bool IsGlobalName(const ModuleCtx& ctx, const std::string& name) {
-  return name == "input" || name == "data" || ctx.aliases.count(name) || ctx.local_names.count(name);
-}
 
 // ---- compile-time type check (rego/typecheck.h): each rule's scope, and the types of the
 // documents rules define, inferred on demand (recursion is already refused).

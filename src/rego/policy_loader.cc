@@ -1,6 +1,8 @@
 #include "rego/policy_loader.h"
 
 #include <algorithm>
+#include <cstring>
+#include <utility>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -9,6 +11,7 @@
 #include "rego/builtins.h"
 #include "rego/parser.h"
 #include "util/files.h"
+#include "util/gzip.h"
 
 namespace oep::rego {
 namespace {
@@ -49,9 +52,7 @@ bool IsDataFile(const fs::path& f) {
 }
 
 // The JSON or YAML document of a data file.
-std::variant<Value, RegoError> ReadData(const std::string& file) {
-  auto text = ReadFile(file);
-  if (!text.ok()) return LoadError(file, text.status().message());
+std::variant<Value, RegoError> ParseData(const std::string& file, const std::string* text) {
   auto ext = fs::path(file).extension();
   if (ext != ".yaml" && ext != ".yml") {
     auto v = Value::FromJsonText(*text);
@@ -78,14 +79,11 @@ struct Manifest {
   std::optional<RegoVersion> version;
 };
 
-std::variant<Manifest, RegoError> ReadManifest(const fs::path& dir) {
+// The manifest `text` of `file` (nullptr: the bundle has none).
+std::variant<Manifest, RegoError> ParseManifest(const fs::path& file, const std::string* text) {
   Manifest m;
   m.roots = {""};
-  fs::path file = dir / ".manifest";
-  std::error_code ec;
-  if (!fs::exists(file, ec)) return m;
-  auto text = ReadFile(file.string());
-  if (!text.ok()) return LoadError(file.string(), text.status().message());
+  if (!text) return m;
   auto v = Value::FromJsonText(*text);
   if (!v.ok() || !v->is_object()) return LoadError(file.string(), file.string() + ": a JSON object is required");
   if (auto roots = v->Get(Value::String("roots"))) {
@@ -102,6 +100,46 @@ std::variant<Manifest, RegoError> ReadManifest(const fs::path& dir) {
     else return LoadError(file.string(), file.string() + ": rego_version must be 0 or 1");
   }
   return m;
+}
+
+// The files of a .tar.gz bundle: (path inside the bundle, contents) of each regular file,
+// in archive order. The archive is decompressed within `kMaxBundleBytes`.
+constexpr size_t kMaxBundleBytes = size_t{256} << 20;
+
+std::variant<std::vector<std::pair<std::string, std::string>>, RegoError> ReadTarGz(const std::string& path) {
+  InputLimits limits;
+  limits.max_total_bytes = kMaxBundleBytes;
+  limits.max_record_bytes = kMaxBundleBytes;
+  auto bytes = ReadBoundedText(path, limits);
+  if (!bytes.ok()) return LoadError(path, bytes.status().message());
+  const std::string& tar = *bytes;
+  std::vector<std::pair<std::string, std::string>> files;
+  std::string long_name;  // a GNU 'L' entry names the next one
+  for (size_t at = 0; at + 512 <= tar.size();) {
+    const char* h = tar.data() + at;
+    if (std::all_of(h, h + 512, [](char c) { return c == 0; })) break;  // the end blocks
+    auto field = [&](size_t off, size_t len) { return std::string(h + off, strnlen(h + off, len)); };
+    size_t size = 0;
+    for (char c : field(124, 12)) {
+      if (c == ' ') continue;
+      if (c < '0' || c > '7') return LoadError(path, path + ": not a tar archive (bad size at offset " + std::to_string(at) + ")");
+      size = size * 8 + static_cast<size_t>(c - '0');
+    }
+    size_t data = at + 512;
+    if (size > tar.size() - data) return LoadError(path, path + ": tar entry at offset " + std::to_string(at) + " runs past the end");
+    char type = h[156];
+    std::string name = field(0, 100);
+    if (std::string(h + 257, 5) == "ustar" && h[345]) name = field(345, 155) + "/" + name;
+    if (!long_name.empty()) name = std::exchange(long_name, "");
+    if (type == 'L') long_name = std::string(tar.data() + data, strnlen(tar.data() + data, size));
+    else if (type == '0' || type == '\0') files.emplace_back(name, tar.substr(data, size));
+    at = data + (size + 511) / 512 * 512;
+  }
+  for (auto& [name, text] : files) {
+    while (name.rfind("./", 0) == 0) name.erase(0, 2);
+    while (!name.empty() && name[0] == '/') name.erase(0, 1);
+  }
+  return files;
 }
 
 // Whether the slash-separated data path `path` lies under one of `roots`.
@@ -134,23 +172,49 @@ class Loader {
   }
 
   // A bundle directory: modules, data.json / data.yaml files, the .manifest.
-  std::optional<RegoError> LoadBundle(const std::string& dir) {
+  std::optional<RegoError> LoadBundle(const std::string& bundle) {
+    // (path inside the bundle, contents) of its files, from a directory or a .tar.gz.
+    std::vector<std::pair<std::string, std::string>> files;
     std::error_code ec;
-    if (!fs::is_directory(dir, ec)) return LoadError(dir, dir + ": a bundle must be a directory");
-    auto manifest = ReadManifest(dir);
+    if (fs::is_directory(bundle, ec)) {
+      for (const auto& f : Files(bundle)) {
+        std::string rel = fs::relative(f, bundle).generic_string();
+        std::string name = f.filename().string();
+        if (f.extension() != ".rego" && name != ".manifest" && name != "data.json" && name != "data.yaml" && name != "data.yml") continue;
+        auto text = ReadFile(f.string());
+        if (!text.ok()) return LoadError(f.string(), text.status().message());
+        files.emplace_back(rel, std::move(*text));
+      }
+    } else if (fs::is_regular_file(bundle, ec)) {
+      auto archive = ReadTarGz(bundle);
+      if (auto* err = std::get_if<RegoError>(&archive)) return *err;
+      files = std::move(std::get<0>(archive));
+    } else {
+      return LoadError(bundle, bundle + ": no such bundle directory or .tar.gz file");
+    }
+    const std::string* manifest_text = nullptr;
+    for (const auto& [rel, text] : files) {
+      if (rel == ".manifest") manifest_text = &text;
+    }
+    auto manifest = ParseManifest(fs::path(bundle) / ".manifest", manifest_text);
     if (auto* err = std::get_if<RegoError>(&manifest)) return *err;
     const Manifest& m = std::get<Manifest>(manifest);
     RegoVersion version = m.version.value_or(options_.version);
     size_t first_module = modules_.size();
-    for (const auto& f : Files(dir)) {
-      std::optional<RegoError> err;
+    for (const auto& [rel, text] : files) {
+      fs::path f(rel);
+      std::string shown = (fs::path(bundle) / f).string();
       std::string name = f.filename().string();
+      std::optional<RegoError> err;
       if (f.extension() == ".rego") {
-        err = LoadRego(f.string(), version);
+        err = LoadRegoText(shown, text, version);
       } else if (name == "data.json" || name == "data.yaml" || name == "data.yml") {
-        auto at = DirPath(dir, f);
-        if (!UnderRoots(m.roots, at)) return LoadError(f.string(), f.string() + ": data outside the bundle's roots");
-        err = LoadData(f.string(), at);
+        std::vector<std::string> at;
+        for (const auto& part : f.parent_path()) {
+          if (part != "." && !part.empty()) at.push_back(part.string());
+        }
+        if (!UnderRoots(m.roots, at)) return LoadError(shown, shown + ": data outside the bundle's roots");
+        err = LoadDataText(shown, text, at);
       }
       if (err) return err;
     }
@@ -185,14 +249,24 @@ class Loader {
   std::optional<RegoError> LoadRego(const std::string& file, RegoVersion version) {
     auto text = ReadFile(file);
     if (!text.ok()) return LoadError(file, text.status().message());
-    auto parsed = ParseModule(*text, file, version);
+    return LoadRegoText(file, *text, version);
+  }
+
+  std::optional<RegoError> LoadRegoText(const std::string& file, const std::string& text, RegoVersion version) {
+    auto parsed = ParseModule(text, file, version);
     if (auto* err = std::get_if<RegoError>(&parsed)) return *err;
     modules_.push_back(std::move(std::get<Module>(parsed)));
     return std::nullopt;
   }
 
   std::optional<RegoError> LoadData(const std::string& file, const std::vector<std::string>& at) {
-    auto v = ReadData(file);
+    auto text = ReadFile(file);
+    if (!text.ok()) return LoadError(file, text.status().message());
+    return LoadDataText(file, *text, at);
+  }
+
+  std::optional<RegoError> LoadDataText(const std::string& file, const std::string& text, const std::vector<std::string>& at) {
+    auto v = ParseData(file, &text);
     if (auto* err = std::get_if<RegoError>(&v)) return *err;
     if (auto conflict = Merge(data_, Nest(at, std::get<Value>(v)), "")) return LoadError(file, file + ": " + *conflict);
     return std::nullopt;

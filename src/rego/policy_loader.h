@@ -32,7 +32,7 @@ struct LoadOptions {
   // opa test: every rule named test_* is a test of its own, so the second rule of one name
   // in a package is renamed test_x#01, the third test_x#02, ... (as OPA's test runner does).
   bool number_duplicate_tests = false;
-  // Bundles (`--bundle`): directories whose .rego files are modules and whose data.json /
+  // Bundles (`--bundle`): directories or .tar.gz files whose .rego files are modules and whose data.json /
   // data.yaml files are data at their directory's path; a .manifest's rego_version (0 or 1)
   // chooses the syntax and its roots bound where the bundle may put data and packages.
   std::vector<std::string> bundles;

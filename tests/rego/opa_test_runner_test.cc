@@ -6,6 +6,7 @@
 
 #include "json/json.h"
 #include "rego/opa_test.h"
+#include "support/gzip_maker.h"
 #include "support/support.h"
 
 using namespace oep;
@@ -32,6 +33,30 @@ std::string Outcomes(const std::string& report) {
     s += "\n";
   }
   return s;
+}
+
+// One ustar entry (header and contents padded to 512-byte blocks) for a regular file.
+std::string TarEntry(const std::string& name, const std::string& contents) {
+  std::string h(512, '\0');
+  h.replace(0, name.size(), name);
+  h.replace(100, 7, "0000644");
+  h.replace(108, 7, "0000000");
+  h.replace(116, 7, "0000000");
+  char size[12];
+  std::snprintf(size, sizeof size, "%011o", static_cast<unsigned>(contents.size()));
+  h.replace(124, 11, size);
+  h.replace(136, 11, "00000000000");
+  h[156] = '0';
+  h.replace(257, 6, std::string("ustar\0", 6));
+  h.replace(263, 2, "00");
+  h.replace(148, 8, "        ");
+  unsigned sum = 0;
+  for (unsigned char c : h) sum += c;
+  char chk[8];
+  std::snprintf(chk, sizeof chk, "%06o", sum);
+  h.replace(148, 7, std::string(chk, 6) + '\0');
+  std::string padded = contents + std::string((512 - contents.size() % 512) % 512, '\0');
+  return h + padded;
 }
 
 }  // namespace
@@ -163,4 +188,31 @@ TEST_CASE("rego eval takes one path per -d flag, so the query is not taken for a
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("\"value\":3"));
+}
+
+TEST_CASE("a .tar.gz bundle is read like a bundle directory, its manifest included", "[rego][opa-test]") {
+  ScratchDir dir;
+  std::string tar = TarEntry("/.manifest", "{\"roots\": [\"t\"], \"rego_version\": 0}") +
+                    TarEntry("/t/t.rego", "package t\n\nxs[x] { x := data.t.n }\n\ntest_v0 { xs[2] }\n") +
+                    TarEntry("/t/data.json", "{\"n\": 2}") + std::string(1024, '\0');
+  WriteText(dir / "bundle.tar.gz", GzipMember(tar));
+  rego::OpaTestOptions o;
+  o.paths = {dir / "bundle.tar.gz"};
+  o.bundle = true;
+  auto out = rego::OpaTest(o);
+  INFO(out.out << out.err);
+  CHECK(out.exit_code == 0);
+  CHECK(out.out == "PASS: 1/1\n");
+}
+
+TEST_CASE("a truncated .tar.gz bundle is refused with its path", "[rego][opa-test][bad-input]") {
+  ScratchDir dir;
+  std::string tar = TarEntry("t.rego", "package t\n\ntest_a if true\n");
+  WriteText(dir / "bundle.tar.gz", GzipMember(tar.substr(0, 520)));
+  rego::OpaTestOptions o;
+  o.paths = {dir / "bundle.tar.gz"};
+  o.bundle = true;
+  auto out = rego::OpaTest(o);
+  CHECK(out.exit_code == 1);
+  CHECK_THAT(out.err, Catch::Contains("bundle.tar.gz") && Catch::Contains("runs past the end"));
 }
