@@ -126,6 +126,7 @@ const std::map<std::string, Builtin>& Builtins() {
     RegisterYamlBuiltins(r);
     RegisterGraphqlBuiltins(r);
     RegisterTemplateBuiltins(r);
+    RegisterUnitsBuiltins(r);
     return r;
   }();
   return registry;

@@ -133,6 +133,7 @@ void RegisterX509Builtins(Registry& r);
 void RegisterYamlBuiltins(Registry& r);
 void RegisterGraphqlBuiltins(Registry& r);
 void RegisterTemplateBuiltins(Registry& r);
+void RegisterUnitsBuiltins(Registry& r);
 
 // Base64 of `in`: standard or URL alphabet, with or without '=' padding.
 std::string Base64Encode(const std::string& in, bool url, bool pad);

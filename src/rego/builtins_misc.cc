@@ -1,4 +1,4 @@
-// units.*, object.subset, json.remove / json.filter, graph.reachable, crypto.*.
+// object.subset, json.remove / json.filter, graph.reachable, crypto.*.
 
 #include <algorithm>
 #include <cmath>
@@ -20,69 +20,6 @@ namespace {
 using Args = std::vector<Value>;
 
 void Add(Registry& r, const std::string& name, int arity, BuiltinFn fn) { r[name] = Builtin{arity, std::move(fn)}; }
-
-// A non-negative integer too large for int64 keeps its exact decimal text.
-Value FromLongDouble(long double x) {
-  if (x < 9.2e18L) return Value::Int(static_cast<int64_t>(x));
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.0Lf", x);  // exact for integral long doubles of this size
-  return Value::NumberText(buf);
-}
-
-// Splits "1.5e3KiB" into number text and unit; returns false on a malformed number.
-bool SplitAmount(const std::string& s, std::string* num, std::string* unit) {
-  size_t i = 0;
-  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E') && i + 1 < s.size() &&
-      (std::isdigit(static_cast<unsigned char>(s[i + 1])) || ((s[i + 1] == '-' || s[i + 1] == '+') && i + 2 < s.size()))) {
-    ++i;
-    if (s[i] == '-' || s[i] == '+') ++i;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
-  }
-  *num = s.substr(0, i);
-  *unit = s.substr(i);
-  return true;
-}
-
-BuiltinOut ParseUnits(const Args& a, bool bytes) {
-  std::string fn = bytes ? "units.parse_bytes" : "units.parse";
-  if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError(fn, 1, "string", a[0]));
-  std::string s = a[0].str();
-  s.erase(std::remove(s.begin(), s.end(), '"'), s.end());
-  if (s.find(' ') != std::string::npos) return BuiltinOut::Error("spaces not allowed in resource strings");
-  std::string num, unit;
-  SplitAmount(s, &num, &unit);
-  if (num.empty()) return BuiltinOut::Error(bytes ? "no byte amount provided" : "no amount provided");
-  if (std::count(num.begin(), num.end(), '.') > 1) {
-    return BuiltinOut::Error(bytes ? "could not parse byte amount to a number" : "could not parse amount to a number");
-  }
-  long double x = std::strtold(num.c_str(), nullptr);
-  long double mult = 1;
-  if (bytes) {
-    std::string u;
-    for (char c : unit) u += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    static const char* kSi[] = {"k", "m", "g", "t", "p", "e"};
-    bool found = u.empty();
-    for (int i = 0; i < 6 && !found; ++i) {
-      std::string p = kSi[i];
-      if (u == p || u == p + "b") mult = std::pow(1000.0L, i + 1), found = true;
-      else if (u == p + "i" || u == p + "ib") mult = std::pow(1024.0L, i + 1), found = true;
-    }
-    if (!found && u == "b") found = true;
-    if (!found) return BuiltinOut::Error("byte unit not recognized");
-    return BuiltinOut::Of(FromLongDouble(std::floor(x * mult)));
-  }
-  static const std::pair<const char*, long double> kUnits[] = {
-      {"", 1},       {"m", 1e-3L},  {"k", 1e3L},  {"K", 1e3L},  {"M", 1e6L},   {"G", 1e9L},
-      {"T", 1e12L},  {"P", 1e15L},  {"E", 1e18L}, {"Ki", 1024.0L}, {"Mi", 1048576.0L}, {"Gi", 1073741824.0L},
-      {"Ti", 1099511627776.0L}, {"Pi", 1125899906842624.0L}, {"Ei", 1152921504606846976.0L}};
-  bool found = false;
-  for (const auto& [name, m] : kUnits) if (unit == name) mult = m, found = true;
-  if (!found) return BuiltinOut::Error("unit not recognized");
-  long double v = x * mult;
-  if (v == std::floor(v) && v >= 0) return BuiltinOut::Of(FromLongDouble(v));
-  return BuiltinOut::Of(Value::Double(static_cast<double>(v)));
-}
 
 bool IsSubset(const Value& super, const Value& sub) {
   if (super.is_object() && sub.is_object()) {
@@ -305,8 +242,6 @@ void RegisterMiscBuiltins(Registry& r) {
     Object out{{Value::String("env"), Value::MakeObject(std::move(env))}, {Value::String("config"), Value::MakeObject({})}};
     return BuiltinOut::Of(Value::MakeObject(std::move(out)));
   });
-  Add(r, "units.parse_bytes", 1, [](const Args& a) { return ParseUnits(a, true); });
-  Add(r, "units.parse", 1, [](const Args& a) { return ParseUnits(a, false); });
   Add(r, "object.subset", 2, [](const Args& a) {
     if (!a[0].is_object() && !a[0].is_set() && !a[0].is_array()) {
       return BuiltinOut::TypeError(OperandError("object.subset", 1, "any<array, object, set>", a[0]));
