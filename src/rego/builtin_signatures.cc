@@ -206,6 +206,15 @@ constexpr std::pair<const char*, const char*> kDeclarations[] = {
     {"time.weekday", "any<number, array<number, string>> => string"},
     {"time.diff", "any<number, array<number, string>>, any<number, array<number, string>> => array<number, number, number, number, number, number>"},
     {"time.format", "any<number, array<number, string>, array<number, string, string>> => string"},
+    // deprecated: offered to v0 policies only
+    {"cast_array", "any => array[any]"},
+    {"cast_boolean", "any => boolean"},
+    {"cast_null", "any => null"},
+    {"cast_object", "any => object[any: any]"},
+    {"cast_set", "any => set[any]"},
+    {"cast_string", "any => string"},
+    {"set_diff", "set[any], set[any] => set[any]"},
+    {"net.cidr_overlap", "string, string => boolean"},
 };
 
 std::map<std::string, BuiltinSignature, std::less<>> BuildSignatures() {

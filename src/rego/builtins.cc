@@ -127,6 +127,7 @@ const std::map<std::string, Builtin>& Builtins() {
     RegisterGraphqlBuiltins(r);
     RegisterTemplateBuiltins(r);
     RegisterUnitsBuiltins(r);
+    RegisterDeprecatedBuiltins(r);
     return r;
   }();
   return registry;

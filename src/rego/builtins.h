@@ -109,6 +109,8 @@ using BuiltinFn = std::function<BuiltinOut(const std::vector<Value>& args)>;
 struct Builtin {
   int arity;
   BuiltinFn fn;
+  // Deprecated: OPA offers it to v0 policies only (Engine::Compile's v0_compatible).
+  bool v0_only = false;
 };
 
 // name (e.g. "count", "object.get", "plus") -> built-in.
@@ -134,6 +136,8 @@ void RegisterYamlBuiltins(Registry& r);
 void RegisterGraphqlBuiltins(Registry& r);
 void RegisterTemplateBuiltins(Registry& r);
 void RegisterUnitsBuiltins(Registry& r);
+// Last: it aliases built-ins the others registered.
+void RegisterDeprecatedBuiltins(Registry& r);
 
 // Base64 of `in`: standard or URL alphabet, with or without '=' padding.
 std::string Base64Encode(const std::string& in, bool url, bool pad);

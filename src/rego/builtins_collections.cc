@@ -265,18 +265,6 @@ void RegisterCollectionBuiltins(Registry& r) {
     if (auto refused = Walk(a[0], path, out)) return *refused;
     return BuiltinOut::Many(std::move(out));
   });
-  Add(r, "all", 1, [](const Args& a) {
-    Array xs;
-    if (!Elements(a[0], &xs)) return BuiltinOut::TypeError(OperandError("all", 1, "any<array[any], set[any]>", a[0]));
-    for (const auto& x : xs) if (!(x.is_bool() && x.as_bool())) return BuiltinOut::Of(Value::Bool(false));
-    return BuiltinOut::Of(Value::Bool(true));
-  });
-  Add(r, "any", 1, [](const Args& a) {
-    Array xs;
-    if (!Elements(a[0], &xs)) return BuiltinOut::TypeError(OperandError("any", 1, "any<array[any], set[any]>", a[0]));
-    for (const auto& x : xs) if (x.is_bool() && x.as_bool()) return BuiltinOut::Of(Value::Bool(true));
-    return BuiltinOut::Of(Value::Bool(false));
-  });
 }
 
 }  // namespace oep::rego

@@ -214,7 +214,6 @@ void RegisterRegexBuiltins(Registry& r) {
     if (!re->ok()) return BuiltinOut::Error("error parsing regexp: " + re->error());
     return BuiltinOut::Of(Value::Bool(RE2::PartialMatch(a[1].str(), *re)));
   });
-  r["re_match"] = r["regex.match"];
   Add(r, "regex.is_valid", 1, [](const Args& a) {
     if (!a[0].is_string()) return BuiltinOut::Of(Value::Bool(false));
     return BuiltinOut::Of(Value::Bool(Compile(a[0].str())->ok()));

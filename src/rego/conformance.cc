@@ -74,7 +74,7 @@ CaseOutcome RunCase(const Value& c, const std::string& category) {
     }
   }
   const Value* data = Field(c, "data");
-  auto compiled = Engine::Compile(std::move(modules), data ? *data : Value::MakeObject({}));
+  auto compiled = Engine::Compile(std::move(modules), data ? *data : Value::MakeObject({}), version == RegoVersion::kV0);
   if (auto* err = std::get_if<RegoError>(&compiled)) return error_outcome(*err);
   auto& engine = std::get<std::unique_ptr<Engine>>(compiled);
 

@@ -88,7 +88,7 @@ std::variant<LoadedPolicy, RegoError> LoadPolicy(const std::vector<std::string>&
     }
   }
   out.test_rules.assign(tests.begin(), tests.end());
-  auto compiled = Engine::Compile(std::move(modules), data);
+  auto compiled = Engine::Compile(std::move(modules), data, version == RegoVersion::kV0);
   if (auto* err = std::get_if<RegoError>(&compiled)) return *err;
   out.engine = std::move(std::get<std::unique_ptr<Engine>>(compiled));
   return out;
