@@ -123,6 +123,7 @@ constexpr std::pair<const char*, const char*> kDeclarations[] = {
     {"urlquery.decode", "string => string"},
     {"urlquery.encode", "string => string"},
     {"urlquery.encode_object", "object[string: any<string, array[string], set[string]>] => string"},
+    {"urlquery.decode_object", "string => object[string: array[string]]"},
     {"graphql.parse_query", "string => object[any: any]"},
     {"graphql.parse_schema", "string => object[any: any]"},
     {"graphql.schema_is_valid", "any<string, object[any: any]> => boolean"},

@@ -127,6 +127,7 @@ const std::map<std::string, Builtin>& Builtins() {
     RegisterGraphqlBuiltins(r);
     RegisterTemplateBuiltins(r);
     RegisterUnitsBuiltins(r);
+    RegisterUrlqueryBuiltins(r);
     RegisterDeprecatedBuiltins(r);
     return r;
   }();

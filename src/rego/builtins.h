@@ -136,6 +136,7 @@ void RegisterYamlBuiltins(Registry& r);
 void RegisterGraphqlBuiltins(Registry& r);
 void RegisterTemplateBuiltins(Registry& r);
 void RegisterUnitsBuiltins(Registry& r);
+void RegisterUrlqueryBuiltins(Registry& r);
 // Last: it aliases built-ins the others registered.
 void RegisterDeprecatedBuiltins(Registry& r);
 

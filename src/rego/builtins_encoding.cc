@@ -1,4 +1,4 @@
-// json.*, base64*, hex.*, urlquery.*.
+// base64*, hex.*, json.marshal*, json.unmarshal, json.is_valid.
 #include <cstdio>
 
 #include "json/json.h"
@@ -63,23 +63,6 @@ std::optional<std::string> Base64Decode(std::string_view in, bool url, size_t* b
   return out;
 }
 
-namespace {
-
-std::string UrlEncode(const std::string& s) {
-  std::string out;
-  char buf[4];
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
-    else if (c == ' ') out += '+';
-    else {
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 // Go's json.MarshalIndent layout: `prefix` before every line after the first, `indent`
 // per level, sorted object keys.
@@ -211,40 +194,6 @@ void RegisterEncodingBuiltins(Registry& r) {
     if (s.size() % 2) return BuiltinOut::Error("encoding/hex: odd length hex string");
     std::string out;
     for (size_t i = 0; i < s.size(); i += 2) out += static_cast<char>(nib(s[i]) * 16 + nib(s[i + 1]));
-    return BuiltinOut::Of(Value::String(out));
-  });
-  Add(r, "urlquery.encode", 1, [](const Args& a) {
-    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("urlquery.encode", 1, "string", a[0]));
-    return BuiltinOut::Of(Value::String(UrlEncode(a[0].str())));
-  });
-  Add(r, "urlquery.decode", 1, [](const Args& a) {
-    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("urlquery.decode", 1, "string", a[0]));
-    const std::string& s = a[0].str();
-    std::string out;
-    for (size_t i = 0; i < s.size(); ++i) {
-      if (s[i] == '+') out += ' ';
-      else if (s[i] == '%' && i + 2 < s.size() + 0 && i + 2 <= s.size() - 1 + 1) {
-        out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-        i += 2;
-      } else out += s[i];
-    }
-    return BuiltinOut::Of(Value::String(out));
-  });
-  Add(r, "urlquery.encode_object", 1, [](const Args& a) {
-    if (!a[0].is_object()) return BuiltinOut::TypeError(OperandError("urlquery.encode_object", 1, "object", a[0]));
-    std::string out;
-    for (const auto& member : a[0].object()) {
-      const Value& k = member.first;  // named: a lambda below captures it
-      const Value& v = member.second;
-      if (!k.is_string()) continue;
-      auto add = [&](const Value& e) {
-        if (!out.empty()) out += '&';
-        out += UrlEncode(k.str()) + "=" + UrlEncode(e.is_string() ? e.str() : e.ToJson());
-      };
-      if (v.is_array()) for (const auto& e : v.array()) add(e);
-      else if (v.is_set()) for (const auto& e : v.set()) add(e);
-      else add(v);
-    }
     return BuiltinOut::Of(Value::String(out));
   });
 }
