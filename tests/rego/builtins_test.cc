@@ -227,17 +227,6 @@ TEST_CASE("regex.template_match: literal text outside delimiters, patterns insid
   CHECK_THAT(EvalValue(R"(regex.template_match("urn:{.*", "urn:x", "{", "}"))"), Catch::Contains("unbalanced braces"));
 }
 
-TEST_CASE("regex.globs_match: whether two restricted patterns share a non-empty match", "[rego][builtins][regex]") {
-  CHECK(EvalValue(R"(regex.globs_match("a.a.[0-9]+z", ".b.b2359825792*594823z"))") == "true");
-  CHECK(EvalValue(R"(regex.globs_match("[a-z]+", "[0-9]*"))") == "false");
-  CHECK(EvalValue(R"(regex.globs_match("a*", "b*"))") == "false");   // only the empty string is common
-  CHECK(EvalValue(R"(regex.globs_match("a*b", "a+b"))") == "true");
-  CHECK(EvalValue(R"(regex.globs_match("[^a]x", "ax"))") == "false");
-  CHECK(EvalValue(R"(regex.globs_match("foo\\.bar", "foo.bar"))") == "true");
-  CHECK_THAT(EvalValue(R"(regex.globs_match("[a-", "a"))"), Catch::Contains("missing closing ]"));
-  CHECK_THAT(EvalValue(R"(regex.globs_match("+a", "a"))"), Catch::Contains("missing argument to repetition operator"));
-}
-
 TEST_CASE("uuid.parse reads the time, clock sequence, node and domain of versions 1 and 2", "[rego][builtins]") {
   // Expected values computed by hand from the fields (RFC 4122 section 4.1; DCE 1.1 for v2).
   CHECK(EvalValue(R"(uuid.parse("000003e8-48b9-21ee-b200-325096b39f47"))") ==
