@@ -123,7 +123,10 @@ void RegisterStringBuiltins(Registry& r);
 void RegisterCollectionBuiltins(Registry& r);
 void RegisterEncodingBuiltins(Registry& r);
 void RegisterRegexBuiltins(Registry& r);
-void RegisterMiscBuiltins(Registry& r);
+void RegisterGraphBuiltins(Registry& r);
+void RegisterOpaBuiltins(Registry& r);
+void RegisterSemverBuiltins(Registry& r);
+void RegisterUuidBuiltins(Registry& r);
 void RegisterJwtBuiltins(Registry& r);
 void RegisterNetBuiltins(Registry& r);
 void RegisterJsonBuiltins(Registry& r);
@@ -131,7 +134,7 @@ void RegisterAwsBuiltins(Registry& r);
 void RegisterTimeBuiltins(Registry& r);
 void RegisterHttpBuiltins(Registry& r);
 void RegisterRandomBuiltins(Registry& r);
-void RegisterX509Builtins(Registry& r);
+void RegisterCryptoBuiltins(Registry& r);
 void RegisterYamlBuiltins(Registry& r);
 void RegisterGraphqlBuiltins(Registry& r);
 void RegisterTemplateBuiltins(Registry& r);
@@ -139,6 +142,9 @@ void RegisterUnitsBuiltins(Registry& r);
 void RegisterUrlqueryBuiltins(Registry& r);
 // Last: it aliases built-ins the others registered.
 void RegisterDeprecatedBuiltins(Registry& r);
+
+// 32 bytes: HMAC-SHA256 of `what` under this process's random key (rand.intn, uuid.rfc4122).
+std::string ProcessRandom(const std::string& what);
 
 // Base64 of `in`: standard or URL alphabet, with or without '=' padding.
 std::string Base64Encode(const std::string& in, bool url, bool pad);

@@ -1,4 +1,4 @@
-// base64*, hex.*, json.marshal*, json.unmarshal, json.is_valid.
+// base64.*, base64url.*, hex.*.
 #include <cstdio>
 
 #include "json/json.h"
@@ -64,39 +64,6 @@ std::optional<std::string> Base64Decode(std::string_view in, bool url, size_t* b
 }
 
 
-// Go's json.MarshalIndent layout: `prefix` before every line after the first, `indent`
-// per level, sorted object keys.
-void AppendIndented(const Value& v, const std::string& prefix, const std::string& indent, int depth, std::string* out) {
-  auto newline = [&](int d) {
-    *out += "\n" + prefix;
-    for (int i = 0; i < d; ++i) *out += indent;
-  };
-  if ((v.is_array() && !v.array().empty()) || (v.is_set() && !v.set().empty())) {
-    Array items = v.is_array() ? v.array() : Array(v.set().begin(), v.set().end());
-    *out += "[";
-    for (size_t i = 0; i < items.size(); ++i) {
-      newline(depth + 1);
-      AppendIndented(items[i], prefix, indent, depth + 1, out);
-      if (i + 1 < items.size()) *out += ",";
-    }
-    newline(depth);
-    *out += "]";
-  } else if (v.is_object() && !v.object().empty()) {
-    *out += "{";
-    size_t i = 0;
-    for (const auto& [k, e] : v.object()) {
-      newline(depth + 1);
-      *out += (k.is_string() ? k.ToJson() : Value::String(k.ToJson()).ToJson()) + ": ";
-      AppendIndented(e, prefix, indent, depth + 1, out);
-      if (++i < v.object().size()) *out += ",";
-    }
-    newline(depth);
-    *out += "}";
-  } else {
-    *out += v.ToJson();
-  }
-}
-
 std::string Base64Encode(const std::string& in, bool url, bool pad) {
   std::string out;
   size_t i = 0;
@@ -118,39 +85,6 @@ std::string Base64Encode(const std::string& in, bool url, bool pad) {
 }
 
 void RegisterEncodingBuiltins(Registry& r) {
-  Add(r, "json.marshal_with_options", 2, [](const Args& a) {
-    if (!a[1].is_object()) return BuiltinOut::TypeError(OperandError("json.marshal_with_options", 2, "object", a[1]));
-    bool pretty = false, explicit_pretty = false;
-    std::string prefix, indent = "\t";
-    for (const auto& [k, v] : a[1].object()) {
-      std::string key = k.is_string() ? k.str() : k.ToJson();
-      if (key == "pretty" && v.is_bool()) pretty = v.as_bool(), explicit_pretty = true;
-      else if (key == "prefix" && v.is_string()) prefix = v.str(), pretty = explicit_pretty ? pretty : true;
-      else if (key == "indent" && v.is_string()) indent = v.str(), pretty = explicit_pretty ? pretty : true;
-      else return BuiltinOut::TypeError("object contained unknown key \"" + key + "\"");
-    }
-    // Pretty text: each line also carries the prefix and up to a line's depth of indents.
-    uint64_t text = EncodedBytes(a[0], MemoryLeft());
-    if (auto refused = ReserveMemory(text, pretty ? 2 + prefix.size() + 8 * indent.size() : 1)) return *refused;
-    if (!pretty) return BuiltinOut::Of(Value::String(a[0].ToJson()));
-    std::string out = prefix;
-    AppendIndented(a[0], prefix, indent, 0, &out);
-    return BuiltinOut::Of(Value::String(out));
-  });
-  Add(r, "json.marshal", 1, [](const Args& a) {
-    if (auto refused = ReserveMemory(EncodedBytes(a[0], MemoryLeft()))) return *refused;
-    return BuiltinOut::Of(Value::String(a[0].ToJson()));
-  });
-  Add(r, "json.unmarshal", 1, [](const Args& a) {
-    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("json.unmarshal", 1, "string", a[0]));
-    auto v = Value::FromJsonText(a[0].str());
-    if (!v.ok()) return BuiltinOut::Error(v.status().message());
-    return BuiltinOut::Of(*v);
-  });
-  Add(r, "json.is_valid", 1, [](const Args& a) {
-    if (!a[0].is_string()) return BuiltinOut::Of(Value::Bool(false));
-    return BuiltinOut::Of(Value::Bool(Value::FromJsonText(a[0].str()).ok()));
-  });
   struct B64 {
     const char* name;
     bool url, pad, encode;

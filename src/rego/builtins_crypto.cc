@@ -1,9 +1,11 @@
-// crypto.x509.* and crypto.parse_private_keys, through OpenSSL. Certificates and requests
+// crypto.*: digests (md5, sha1, sha256), HMACs and crypto.hmac.equal; crypto.x509.* and
+// crypto.parse_private_keys, through OpenSSL. Certificates and requests
 // are returned in the JSON shape OPA returns (Go's x509 structures), for the fields listed
 // in README.md; inputs are PEM, or base64 of PEM or DER, as OPA reads them.
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -526,9 +528,44 @@ BuiltinOut StringOperand(const std::string& fn, int index, const Value& v) {
   return BuiltinOut::TypeError(OperandError(fn, index, "string", v));
 }
 
+std::string Digest(const char* algo, const std::string& data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_get_digestbyname(algo), nullptr);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
+}
+
+std::string Hmac(const char* algo, const std::string& key, const std::string& data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  HMAC(EVP_get_digestbyname(algo), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
+}
+
 }  // namespace
 
-void RegisterX509Builtins(Registry& r) {
+void RegisterCryptoBuiltins(Registry& r) {
+  for (const char* algo : {"md5", "sha1", "sha256"}) {
+    std::string name = std::string("crypto.") + algo, a_name = algo;
+    Add(r, name, 1, [name, a_name](const Args& a) {
+      if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError(name, 1, "string", a[0]));
+      return BuiltinOut::Of(Value::String(Digest(a_name.c_str(), a[0].str())));
+    });
+  }
+  for (const char* algo : {"md5", "sha1", "sha256", "sha512"}) {
+    std::string name = std::string("crypto.hmac.") + algo, a_name = algo;
+    Add(r, name, 2, [name, a_name](const Args& a) {
+      if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError(name, 1, "string", a[0]));
+      if (!a[1].is_string()) return BuiltinOut::TypeError(OperandError(name, 2, "string", a[1]));
+      return BuiltinOut::Of(Value::String(Hmac(a_name.c_str(), a[1].str(), a[0].str())));
+    });
+  }
+  Add(r, "crypto.hmac.equal", 2, [](const Args& a) {
+    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("crypto.hmac.equal", 1, "string", a[0]));
+    if (!a[1].is_string()) return BuiltinOut::TypeError(OperandError("crypto.hmac.equal", 2, "string", a[1]));
+    return BuiltinOut::Of(Value::Bool(a[0].str() == a[1].str()));
+  });
   Add(r, "crypto.x509.parse_certificates", 1, [](const Args& a) {
     if (!a[0].is_string()) return StringOperand("crypto.x509.parse_certificates", 1, a[0]);
     std::string error;
