@@ -31,6 +31,15 @@ void ReadDecision(Outcome& o, std::optional<bool> bare, bool is_object, MemberOf
   o.decision = !o.allow ? "value" : (*o.allow ? "allow" : "deny");
 }
 
+Member BlockMember(const Outcome::DecisionBlock& block, std::string_view key) {
+  Member m;
+  if (key == "allow") m.boolean = block.allow;
+  else if (key == "matched_rule") m.text = block.matched_rule;
+  else if (key == "reason") m.text = block.reason;
+  else if (key == "decision_code") m.text = block.decision_code;
+  return m;
+}
+
 }  // namespace
 
 Outcome Outcome::Undefined() { return Outcome{}; }
@@ -74,19 +83,25 @@ Outcome Outcome::FromRego(const rego::Value* v) {
   if (v == nullptr) return o;
   o.value = *v;
   std::optional<bool> bare = v->is_bool() ? std::optional<bool>(v->as_bool()) : std::nullopt;
-  ReadDecision(o, bare, v->is_object(), [&](const char* key) {
-    Member m;
-    if (auto x = v->Get(rego::Value::String(key))) {
-      if (x->is_bool()) m.boolean = x->as_bool();
-      if (x->is_string()) m.text = x->str();
+  DecisionBlock block;  // the decision members, in one pass over the object
+  if (v->is_object()) {
+    for (const auto& [k, x] : v->object()) {
+      if (!k.is_string()) continue;
+      const std::string& name = k.str();
+      if (name == "allow" && x.is_bool()) block.allow = x.as_bool();
+      if (!x.is_string()) continue;
+      if (name == "matched_rule") block.matched_rule = x.str();
+      else if (name == "reason") block.reason = x.str();
+      else if (name == "decision_code") block.decision_code = x.str();
     }
-    return m;
-  });
+  }
+  ReadDecision(o, bare, v->is_object(), [&](const char* key) { return BlockMember(block, key); });
   return o;
 }
 
-Outcome Outcome::FromDecisionBlock(const rapidjson::Value& block) {
-  Outcome o = JsonDecision(block);
+Outcome Outcome::FromDecisionBlock(const DecisionBlock& block) {
+  Outcome o;
+  ReadDecision(o, std::nullopt, true, [&](const char* key) { return BlockMember(block, key); });
   o.summary_only = true;
   return o;
 }

@@ -34,8 +34,12 @@ struct Outcome {
   static Outcome Error(std::string message);
   static Outcome FromJson(const rapidjson::Value* v);  // nullptr: undefined
   static Outcome FromRego(const rego::Value* v);       // nullptr: undefined
-  // A recorded decision block (summary_only).
-  static Outcome FromDecisionBlock(const rapidjson::Value& block);
+  // A recorded decision block of a permission packet (summary_only).
+  struct DecisionBlock {
+    std::optional<bool> allow;
+    std::optional<std::string> matched_rule, reason, decision_code;
+  };
+  static Outcome FromDecisionBlock(const DecisionBlock& block);
 
   // What differs from `other`: "outcome" (defined / undefined / error), the decision
   // fields allow, matched_rule, reason, decision_code, and "value" when two defined values

@@ -31,7 +31,9 @@ class NativeEngine final : public PolicyEngine {
   explicit NativeEngine(rego::LoadedPolicy policy)
       : policy_(std::move(policy)), calls_time_(false) {
     for (const auto& n : NonDeterministicCalls(*policy_.engine)) calls_time_ = calls_time_ || n == "time.now_ns";
+    input_read_ = rego::InputPathsRead(policy_.engine->Modules());
   }
+  const rego::InputPaths* InputRead() const override { return input_read_ ? &*input_read_ : nullptr; }
   std::string Name() const override { return "native"; }
   std::string Description() const override { return std::string("native (oep ") + OEP_VERSION + ")"; }
   size_t PreferredBatch() const override { return 32; }
@@ -98,6 +100,7 @@ class NativeEngine final : public PolicyEngine {
 
   rego::LoadedPolicy policy_;
   bool calls_time_;
+  std::optional<rego::InputPaths> input_read_;
   mutable std::mutex mu_;
   mutable std::map<std::string, rego::Body> queries_;
 };

@@ -12,6 +12,7 @@
 
 #include "policy/opa_cli_engine.h"
 #include "policy/outcome.h"
+#include "rego/input_paths.h"
 #include "rego/value.h"
 #include "util/status.h"
 
@@ -60,6 +61,10 @@ class PolicyEngine {
   // How many requests one Decide call should carry: few for the native engine (their
   // inputs stay in cache), as many as possible for the OPA CLI (one process per call).
   virtual size_t PreferredBatch() const = 0;
+  // The parts of an input document this engine's policy can read (rego/input_paths.h), so
+  // callers may build only those; nullptr: all of it (the OPA CLI engines are handed what
+  // was recorded, whole).
+  virtual const rego::InputPaths* InputRead() const { return nullptr; }
 };
 
 // Compiles the bundle natively (every kind: the native compile also tells which

@@ -1996,6 +1996,8 @@ void CollectCalls(const TermPtr& t, std::set<std::string>& out) {
 
 }  // namespace
 
+const std::vector<Module>& Engine::Modules() const { return impl_->modules; }
+
 std::vector<std::string> Engine::CalledFunctions() const {
   std::set<std::string> names;
   for (const auto& m : impl_->modules) {

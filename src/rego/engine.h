@@ -70,6 +70,8 @@ class Engine {
   // The names of every function the compiled modules call (built-ins such as http.send
   // included), sorted: what a policy can do is read from its syntax trees, not its text.
   std::vector<std::string> CalledFunctions() const;
+  // The compiled modules, for analyses of what a policy reads (rego/input_paths.h).
+  const std::vector<Module>& Modules() const;
 
   struct Impl;
 

@@ -43,7 +43,7 @@ Result<StoredDecision> LoadStoredDecision(Store& store, std::string_view id, std
     if (*input) detached = (*input)->body;
   }
   *bundle_digest = json::GetString(*body, "policy_bundle_version");
-  return ReadStoredDecision(id, *body, detached ? &*detached : nullptr);
+  return ReadStoredDecision(id, (*row)->body, detached ? &*detached : nullptr);
 }
 
 }  // namespace

@@ -104,10 +104,6 @@ class Workers {
 // One worker's memory, reused batch after batch; what a worker allocates per decision it
 // frees before returning.
 struct WorkerScratch {
-  // Stored bodies are canonical JSON this store wrote, parsed in place into one pool.
-  static constexpr size_t kChunk = 64 << 10;
-  std::unique_ptr<char[]> chunk{new char[kChunk]};
-  rapidjson::MemoryPoolAllocator<> pool{chunk.get(), kChunk};
   std::vector<StoredDecision> decisions;
   std::vector<size_t> at;  // verdict index of each decision
   std::vector<DecisionRequest> requests;
@@ -116,14 +112,13 @@ struct WorkerScratch {
 
 // Judges rows [begin, end): reads each stored decision, then decides them all under the
 // substituted engine (and the baseline engine, when given) in one call each.
-Status JudgeChunk(const ImpactOptions& options, const PolicyEngine& engine, const PolicyEngine* baseline, Batch& batch,
-                  size_t begin, size_t end, std::vector<Verdict>& verdicts, WorkerScratch& scratch) {
+Status JudgeChunk(const ImpactOptions& options, const PolicyEngine& engine, const PolicyEngine* baseline,
+                  const rego::InputPaths* input_read, Batch& batch, size_t begin, size_t end, std::vector<Verdict>& verdicts,
+                  WorkerScratch& scratch) {
   std::vector<StoredDecision>& decisions = scratch.decisions;
   std::vector<size_t>& at = scratch.at;
   decisions.clear();
   at.clear();
-  rapidjson::MemoryPoolAllocator<>& pool = scratch.pool;
-  rapidjson::Document body(&pool);
   for (size_t i = begin; i < end; ++i) {
     StoredArtifact& row = batch.rows[i];
     Verdict& v = verdicts[i];
@@ -131,14 +126,13 @@ Status JudgeChunk(const ImpactOptions& options, const PolicyEngine& engine, cons
     v.disagreement.clear();
     v.changed.clear();
     v.id = row.id;
-    pool.Clear();
-    body.ParseInsitu<rapidjson::kParseFullPrecisionFlag>(row.body.data());  // consumes the row
-    if (body.HasParseError() || !body.IsObject()) {
-      v.error = row.id + ": stored packet is not JSON";
+    auto detached = batch.detached.find(row.id);
+    auto read = ReadStoredDecision(row.id, row.body, detached == batch.detached.end() ? nullptr : &detached->second, input_read);
+    if (!read.ok()) {
+      v.error = read.status().message();
       continue;
     }
-    auto detached = batch.detached.find(row.id);
-    StoredDecision d = ReadStoredDecision(row.id, body, detached == batch.detached.end() ? nullptr : &detached->second);
+    StoredDecision& d = *read;
     v.query = options.query.empty() ? d.query : options.query;
     v.tool = d.tool;
     v.actor = d.actor;
@@ -184,11 +178,12 @@ Status JudgeChunk(const ImpactOptions& options, const PolicyEngine& engine, cons
 
 // Judges rows [begin, end) in chunks of the engines' preferred size: few decisions alive
 // at once keep a native worker's memory hot; the OPA CLI engine takes the range at once.
-Status JudgeRange(const ImpactOptions& options, const PolicyEngine& engine, const PolicyEngine* baseline, Batch& batch,
-                  size_t begin, size_t end, std::vector<Verdict>& verdicts, WorkerScratch& scratch) {
+Status JudgeRange(const ImpactOptions& options, const PolicyEngine& engine, const PolicyEngine* baseline,
+                  const rego::InputPaths* input_read, Batch& batch, size_t begin, size_t end, std::vector<Verdict>& verdicts,
+                  WorkerScratch& scratch) {
   size_t step = std::max<size_t>(1, std::min(engine.PreferredBatch(), baseline ? baseline->PreferredBatch() : SIZE_MAX));
   for (size_t b = begin; b < end; b += std::min(step, end - b)) {
-    OEP_RETURN_IF_ERROR(JudgeChunk(options, engine, baseline, batch, b, std::min(end, b + std::min(step, end - b)), verdicts, scratch));
+    OEP_RETURN_IF_ERROR(JudgeChunk(options, engine, baseline, input_read, batch, b, std::min(end, b + std::min(step, end - b)), verdicts, scratch));
   }
   return Status::Ok();
 }
@@ -327,6 +322,16 @@ Result<ImpactReport> RunImpact(Store& store, const ImpactOptions& options, const
   // Three stages overlap: the workers judge batch i while this thread tallies batch i-1
   // and reads batch i+1.
   auto next = read_batch();
+  // Only what both policies can read of each input is built (all of it for a query that
+  // reads input itself).
+  std::optional<rego::InputPaths> input_read;
+  if (const rego::InputPaths* read = (*engine)->InputRead(); read && !rego::QueryMayReadInput(options.query)) {
+    input_read = *read;
+    const rego::InputPaths* base = baseline ? baseline->InputRead() : nullptr;
+    if (baseline && !base) input_read.reset();
+    if (base && input_read) input_read->Merge(*base);
+  }
+  const rego::InputPaths* read_ptr = input_read ? &*input_read : nullptr;
   std::vector<Verdict> verdicts, previous;  // two buffers, swapped batch after batch
   std::vector<WorkerScratch> scratch(static_cast<size_t>(std::max(1, options.threads)));
   Workers workers(scratch.size());
@@ -344,7 +349,7 @@ Result<ImpactReport> RunImpact(Store& store, const ImpactOptions& options, const
     workers.Start([&](size_t w) -> Status {
       size_t begin = w * per, end = std::min(n, begin + per);
       if (begin >= end) return Status::Ok();
-      return JudgeRange(options, **engine, baseline.get(), current, begin, end, verdicts, scratch[w]);
+      return JudgeRange(options, **engine, baseline.get(), read_ptr, current, begin, end, verdicts, scratch[w]);
     });
     tally_previous();
     next = read_batch();

@@ -10,10 +10,10 @@
 #include <string_view>
 #include <vector>
 
-#include <rapidjson/document.h>
-
 #include "policy/outcome.h"
+#include "rego/input_paths.h"
 #include "rego/value.h"
+#include "util/status.h"
 
 namespace oep {
 
@@ -39,9 +39,13 @@ struct StoredDecision {
   bool imported_from_decision_log = false;
 };
 
-// `packet` is a stored permission packet; `detached_input` the OPA input stored beside it
-// (JSON text), or nullptr. Numbers in the input keep their exact value.
-StoredDecision ReadStoredDecision(std::string_view id, const rapidjson::Value& packet, const std::string* detached_input);
+// `packet` is a stored permission packet (its JSON text); `detached_input` the OPA input
+// stored beside it (JSON text), or nullptr. Numbers in the input keep their exact value.
+// With `input_read` (what the re-deciding policy can read, rego/input_paths.h), only those
+// parts of the input are built, unless the decision's query may read input itself.
+// Corruption when the packet is not a JSON object.
+Result<StoredDecision> ReadStoredDecision(std::string_view id, std::string_view packet, const std::string* detached_input,
+                                          const rego::InputPaths* input_read = nullptr);
 
 // "a/b/c" (an OPA decision-log path) -> "data.a.b.c"; segments that are not identifiers
 // become ["..."] keys.
