@@ -73,6 +73,7 @@ constexpr std::pair<const char*, const char*> kDeclarations[] = {
     {"upper", "string => string"},
     {"replace", "string, string, string => string"},
     {"split", "string, string => array[string]"},
+    {"strings.split_n", "string, string, number => array[string]"},
     {"sprintf", "string, array[any] => string"},
     {"substring", "string, number, number => string"},
     {"trim", "string, string => string"},
