@@ -131,6 +131,7 @@ const std::map<std::string, Builtin>& Builtins() {
     RegisterTemplateBuiltins(r);
     RegisterUnitsBuiltins(r);
     RegisterUrlqueryBuiltins(r);
+    RegisterUriBuiltins(r);
     RegisterDeprecatedBuiltins(r);
     return r;
   }();

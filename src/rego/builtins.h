@@ -140,6 +140,7 @@ void RegisterGraphqlBuiltins(Registry& r);
 void RegisterTemplateBuiltins(Registry& r);
 void RegisterUnitsBuiltins(Registry& r);
 void RegisterUrlqueryBuiltins(Registry& r);
+void RegisterUriBuiltins(Registry& r);
 // Last: it aliases built-ins the others registered.
 void RegisterDeprecatedBuiltins(Registry& r);
 
