@@ -38,21 +38,6 @@ TEST_CASE("net.cidr_merge combines siblings, drops covered networks, keeps famil
   CHECK_THAT(EvalValue(R"(net.cidr_merge(["foo"]))"), Catch::Contains("invalid CIDR address: foo"));
 }
 
-TEST_CASE("net.cidr_expand lists every address of a network, bounded", "[rego][builtins][net]") {
-  CHECK(EvalValue(R"(net.cidr_expand("192.168.1.1/30"))") == R"(["192.168.1.0","192.168.1.1","192.168.1.2","192.168.1.3"])");
-  CHECK(EvalValue(R"(net.cidr_expand("2001:db8::/127"))") == R"(["2001:db8::","2001:db8::1"])");
-  CHECK_THAT(EvalValue(R"(net.cidr_expand("192.168.1.1/33"))"), Catch::Contains("invalid CIDR address"));
-  CHECK_THAT(EvalValue(R"(net.cidr_expand("10.0.0.0/8"))"), Catch::Contains("more than 2^20 addresses"));
-}
-
-TEST_CASE("graph.reachable_paths ends paths at leaves, outside the graph and at cycles", "[rego][builtins][graph]") {
-  CHECK(EvalValue(R"(graph.reachable_paths({"a": ["b", "c"], "b": ["c"], "c": []}, {"a"}))") == R"([["a","b","c"],["a","c"]])");
-  CHECK(EvalValue(R"(graph.reachable_paths({"a": {"b"}, "b": {"c"}, "c": {"a"}}, ["a"]))") == R"([["a","b","c"]])");
-  CHECK(EvalValue(R"(graph.reachable_paths({"a": ["b"], "b": ["gone"]}, {"a", "b"}))") == R"([["a","b"],["b"]])");
-  CHECK(EvalValue(R"(graph.reachable_paths({}, {"a"}))") == "[]");
-  CHECK_THAT(EvalValue(R"(graph.reachable_paths({"a": []}, )" + Dynamic(R"("a")") + ")"), Catch::Contains("operand 2 must be one of {array, set}"));
-}
-
 TEST_CASE("built-in type errors use OPA's texts", "[rego][builtins]") {
   CHECK_THAT(EvalValue("strings.any_prefix_match(" + Dynamic(R"(["a", 1])") + R"(, "a"))"),
              Catch::Contains("operand 1 must be array of strings but got array containing number"));
@@ -111,7 +96,7 @@ TEST_CASE("time built-ins: Go layouts, IANA zones, calendar arithmetic", "[rego]
   CHECK(EvalValue(R"(time.parse_rfc3339_ns("2026-03-29T00:30:15.25Z"))") == "1774744215250000000");
   CHECK(EvalValue(R"(time.parse_ns("2006-01-02", "2026-02-30"))").find("day out of range") != std::string::npos);
   CHECK(EvalValue(R"(time.parse_duration_ns("1h2m3.5s"))") == "3723500000000");
-  CHECK_THAT(EvalValue(R"(time.parse_duration_ns("5 parsecs"))"), Catch::Contains("invalid duration"));
+  CHECK_THAT(EvalValue(R"(time.parse_duration_ns("5 parsecs"))"), Catch::Contains(R"(unknown unit \" parsecs\" in duration)"));
   // Europe/Paris changes to summer time on 2026-03-29 at 01:00 UTC.
   CHECK(EvalValue(R"(time.format([1774744215250000000, "Europe/Paris"]))") == R"("2026-03-29T01:30:15.25+01:00")");
   CHECK(EvalValue(R"(time.format([1774751400000000000, "Europe/Paris", "Monday 15:04 MST"]))") == R"("Sunday 04:30 CEST")");
@@ -194,13 +179,6 @@ TEST_CASE("io.jwt.decode_verify refuses exp and nbf claims that are not numbers"
   }
 }
 
-TEST_CASE("glob.match delimiters: null means none, an empty array the default '.'", "[rego][builtins]") {
-  CHECK(EvalValue(R"(glob.match("foo*", null, "foo.bar"))") == "true");
-  CHECK(EvalValue(R"(glob.match("foo*", [], "foo.bar"))") == "false");
-  CHECK(EvalValue(R"(glob.match("foo*", ["/"], "foo.bar"))") == "true");
-  CHECK(EvalValue(R"(glob.match("foo*", ["/"], "foo/bar"))") == "false");
-}
-
 TEST_CASE("JWT verification names keys it cannot read, as OPA does", "[rego][builtins][jwt]") {
   const std::string token = R"("eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJvZXAifQ.c2ln")";
   auto verify = [&](const std::string& key) { return EvalValue("io.jwt.verify_rs256(" + token + ", `" + key + "`)"); };
@@ -217,14 +195,6 @@ TEST_CASE("JWS segments must be base64url; the offending byte is named", "[rego]
              Catch::Contains("JWT header had invalid encoding: illegal base64 data at input byte 13"));
   CHECK_THAT(EvalValue(R"(io.jwt.decode("eyJhbGciOiJIUzI1NiJ9.e3/0.c2ln"))"),
              Catch::Contains("JWT payload had invalid encoding: illegal base64 data at input byte 2"));
-}
-
-TEST_CASE("regex.template_match: literal text outside delimiters, patterns inside", "[rego][builtins][regex]") {
-  CHECK(EvalValue(R"(regex.template_match("urn:foo:{.*}", "urn:foo:bar:baz", "{", "}"))") == "true");
-  CHECK(EvalValue(R"(regex.template_match("urn:foo.{[a-z]+}", "urn:fooxbar", "{", "}"))") == "false");  // '.' is literal outside
-  CHECK(EvalValue(R"(regex.template_match("id-<[0-9]{2}>-<x|y>", "id-42-y", "<", ">"))") == "true");
-  CHECK(EvalValue(R"(regex.template_match("v{[0-9]{1,2}}", "v123", "{", "}"))") == "false");  // nested braces, anchored
-  CHECK_THAT(EvalValue(R"(regex.template_match("urn:{.*", "urn:x", "{", "}"))"), Catch::Contains("unbalanced braces"));
 }
 
 TEST_CASE("uuid.parse reads the time, clock sequence, node and domain of versions 1 and 2", "[rego][builtins]") {
