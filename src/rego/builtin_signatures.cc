@@ -103,7 +103,7 @@ constexpr std::pair<const char*, const char*> kDeclarations[] = {
     // regular expressions and globs
     {"re_match", "string, string => boolean"},
     {"regex.match", "string, string => boolean"},
-    {"regex.is_valid", "any => boolean"},
+    {"regex.is_valid", "string => boolean"},
     {"regex.find_n", "string, string, number => array[string]"},
     {"regex.find_all_string_submatch_n", "string, string, number => array[array[string]]"},
     {"regex.replace", "string, string, string => string"},
@@ -135,7 +135,7 @@ constexpr std::pair<const char*, const char*> kDeclarations[] = {
     {"graphql.parse", "any<string, object[any: any]>, any<string, object[any: any]> => array<object[any: any], object[any: any]>"},
     {"yaml.marshal", "any => string"},
     {"yaml.unmarshal", "string => any"},
-    {"yaml.is_valid", "any => boolean"},
+    {"yaml.is_valid", "string => boolean"},
     {"json.marshal", "any => string"},
     {"json.marshal_with_options", "any, object[string: any] => string"},
     {"json.unmarshal", "string => any"},
@@ -187,7 +187,7 @@ constexpr std::pair<const char*, const char*> kDeclarations[] = {
     // networks, graphs, versions, identifiers
     {"net.cidr_contains", "string, string => boolean"},
     {"net.cidr_intersects", "string, string => boolean"},
-    {"net.cidr_is_valid", "any => boolean"},
+    {"net.cidr_is_valid", "string => boolean"},
     {"net.cidr_expand", "string => set[string]"},
     {"net.cidr_merge", "any<array[string], set[string]> => set[string]"},
     {"net.cidr_contains_matches", "any, any => set[array<any, any>]"},
