@@ -163,6 +163,7 @@ constexpr std::pair<const char*, const char*> kDeclarations[] = {
     {"crypto.hmac.equal", "string, string => boolean"},
     {"crypto.x509.parse_certificates", "string => array[object[string: any]]"},
     {"crypto.x509.parse_and_verify_certificates", "string => array<boolean, array[object[string: any]]>"},
+    {"crypto.x509.parse_and_verify_certificates_with_options", "string, object[string: any] => array<boolean, array[object[string: any]]>"},
     {"crypto.x509.parse_certificate_request", "string => object[string: any]"},
     {"crypto.x509.parse_keypair", "string, string => object[string: any]"},
     {"crypto.x509.parse_rsa_private_key", "string => object[string: any]"},
