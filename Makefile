@@ -57,7 +57,7 @@ bench: build
 	@for b in $(BUILD)/bench/*; do echo "== $$b"; $$b || exit 1; done
 
 asan:
-	$(MAKE) --no-print-directory BUILD=build-asan CMAKE_ARGS=-DOEP_SANITIZE=ON suite
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $(MAKE) --no-print-directory BUILD=build-asan CMAKE_ARGS=-DOEP_SANITIZE=ON suite
 
 # libFuzzer (clang) over the Rego parser and the evaluator, the GraphQL/YAML parsers, JSON
 # ingest and decision-log import, FUZZ_SECONDS each (not in CI; one target:
@@ -74,6 +74,7 @@ fuzz: deps
 	mkdir -p build-fuzz/seeds && find . -path ./build\* -prune -o -name '*.rego' -print | xargs -I{} cp {} build-fuzz/seeds/ && cp tests/fuzz/seeds/* tests/fuzz/regressions/* */examples/*.json tests/data/opa_decision_log/* build-fuzz/seeds/
 	for t in $(FUZZ_TARGETS); do \
 	  mkdir -p build-fuzz/corpus-$$t; \
+	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/tests/fuzz/ubsan.supp \
 	  build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -rss_limit_mb=4096 \
 	    -artifact_prefix=build-fuzz/crash-$$t- build-fuzz/corpus-$$t build-fuzz/seeds || exit 1; \
 	done

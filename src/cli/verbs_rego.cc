@@ -1,11 +1,15 @@
 // rego eval | test | conformance: the native engine behind OPA's command line.
 #include <charconv>
+#include <chrono>
+#include <map>
 #include <iostream>
 #include <memory>
 
 #include "cli/cli.h"
 #include "rego/conformance.h"
 #include "rego/opa_cli.h"
+#include "rego/opa_inspect.h"
+#include "rego/opa_test.h"
 
 namespace oep::cli {
 namespace {
@@ -37,7 +41,10 @@ void AddRegoVerbs(CLI::App& app, int& exit_code) {
     rego::OpaEvalOptions eval;
     std::string input_file;
     bool v0_compatible = false;
-    std::vector<std::string> test_paths;
+    rego::OpaTestOptions test;
+    int64_t test_timeout_ms = 5000;
+    rego::OpaInspectOptions inspect;
+    std::string inspect_format = "json";
   };
   auto a = std::make_shared<Args>();
 
@@ -50,7 +57,8 @@ void AddRegoVerbs(CLI::App& app, int& exit_code) {
   conformance->callback([a, &exit_code] { exit_code = RunConformance(a->conformance_dir, a->floor, a->max_failures); });
 
   auto* eval = rego_cmd->add_subcommand("eval", "evaluate a query (the subset of `opa eval` oep uses)");
-  eval->add_option("-d,--data,-b,--bundle", a->eval.data, "policy / data file or directory");
+  eval->add_option("-d,--data", a->eval.data, "policy / data file or directory (one per flag)")->allow_extra_args(false);
+  eval->add_option("-b,--bundle", a->eval.bundles, "bundle directory (one per flag)")->allow_extra_args(false);
   eval->add_option("-i,--input", a->input_file, "input document (JSON)");
   eval->add_flag("--stdin-input,-I", a->eval.stdin_input, "read the input document from stdin");
   eval->add_option("-f,--format", a->eval.format, "json | raw | pretty")->check(CLI::IsMember({"json", "raw", "pretty"}));
@@ -74,10 +82,27 @@ void AddRegoVerbs(CLI::App& app, int& exit_code) {
     exit_code = Print(rego::OpaEval(a->eval));
   });
 
+  auto* inspect = rego_cmd->add_subcommand("inspect", "packages and METADATA annotations of a policy (like `opa inspect`)");
+  inspect->add_option("paths", a->inspect.paths, "policy files or directories")->required();
+  inspect->add_flag("-a,--annotations", a->inspect.annotations, "list the METADATA annotations");
+  inspect->add_flag("--v0-compatible", a->inspect.v0_compatible, "parse Rego v0");
+  inspect->add_option("-f,--format", a->inspect_format, "json")->check(CLI::IsMember({"json"}));
+  inspect->callback([a, &exit_code] { exit_code = Print(rego::OpaInspect(a->inspect)); });
+
   auto* test = rego_cmd->add_subcommand("test", "run test_* rules (like `opa test`)");
-  test->add_option("paths", a->test_paths, "policy files or directories")->required();
-  test->add_flag("--v0-compatible", a->v0_compatible, "parse Rego v0 (p[x] { ... } defines a partial set)");
-  test->callback([a, &exit_code] { exit_code = Print(rego::OpaTest(a->test_paths, a->v0_compatible)); });
+  test->add_option("paths", a->test.paths, "policy and data files or directories")->required();
+  test->add_flag("--v0-compatible", a->test.v0_compatible, "parse Rego v0 (p[x] { ... } defines a partial set)");
+  test->add_flag("-b,--bundle", a->test.bundle, "the paths are bundle directories");
+  test->add_flag("-v,--verbose", a->test.verbose, "report every test, not only the failing ones");
+  test->add_option("-f,--format", a->test.format, "pretty | json")->check(CLI::IsMember({"pretty", "json"}));
+  test->add_option("-r,--run", a->test.run, "run only the tests whose rule name (test_...) this regular expression matches");
+  test->add_option("-t,--timeout", a->test_timeout_ms, "time limit of each test (e.g. 500ms, 5s; default 5s)")
+      ->transform(CLI::AsNumberWithUnit(std::map<std::string, double>{{"ms", 1}, {"s", 1000}, {"m", 60000}}));
+  test->add_flag("-z,--exit-zero-on-skipped", a->test.exit_zero_on_skipped, "skipped tests do not fail the run");
+  test->callback([a, &exit_code] {
+    a->test.timeout = std::chrono::milliseconds(a->test_timeout_ms);
+    exit_code = Print(rego::OpaTest(a->test));
+  });
 }
 
 }  // namespace oep::cli

@@ -5,8 +5,13 @@
 #include <cmath>
 #include <cstring>
 #include <deque>
+#include <optional>
+#include <type_traits>
 #include <vector>
 
+#include <rapidjson/encodedstream.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <rapidjson/error/en.h>
@@ -14,7 +19,6 @@
 namespace oep::json {
 namespace {
 
-constexpr unsigned kParseFlags = rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag;
 
 // Decodes UTF-8 (already validated) into UTF-16 code units for RFC 8785 key ordering.
 void AppendUtf16(std::string_view s, std::u16string* out) {
@@ -331,20 +335,10 @@ bool InString(std::string_view text, size_t& i, bool& in_string) {
   return in_string;
 }
 
-// RapidJSON 1.1's full-precision conversion writes past its big-integer buffer for some
-// numbers below the smallest double (4.9e-324) — "4.111111111111111e-335" crashed oep
-// ingest. Such a number would become 0, which would alter the evidence: it is refused,
-// naming where it is, before RapidJSON sees it.
-//
-// Its conversion also reads undefined bits (clz of 0) for a zero written with many
-// decimals ("0." and 30 zeros; 20 are fine): such a zero is refused too.
-constexpr int kMaxZeroDigits = 20;
-
+// A number below the smallest double (4.9e-324) would be stored as 0, which would alter
+// the evidence: it is refused, naming where it is.
 Status CheckUnderflowingNumbers(std::string_view text) {
-  if (text.find("e-") == std::string_view::npos && text.find("E-") == std::string_view::npos &&
-      text.find(std::string_view("000000000000000000000", kMaxZeroDigits + 1)) == std::string_view::npos) {
-    return Status::Ok();
-  }
+  if (text.find("e-") == std::string_view::npos && text.find("E-") == std::string_view::npos) return Status::Ok();
   auto digit = [&](size_t i) { return i < text.size() && text[i] >= '0' && text[i] <= '9'; };
   bool in_string = false;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -355,23 +349,18 @@ Status CheckUnderflowingNumbers(std::string_view text) {
     if (text[i] == '-') ++i;
     // The decimal magnitude of the first significant digit (1.5 -> 0, 0.05 -> -2).
     long magnitude = 0;
-    int digits = 0;
     bool nonzero = false;
-    for (; digit(i); ++i, ++digits) {
+    for (; digit(i); ++i) {
       if (nonzero) ++magnitude;
       else if (text[i] != '0') nonzero = true;
     }
     if (i < text.size() && text[i] == '.') {
-      for (++i; digit(i); ++i, ++digits) {
+      for (++i; digit(i); ++i) {
         if (!nonzero) {
           --magnitude;
           if (text[i] != '0') nonzero = true;
         }
       }
-    }
-    if (!nonzero && digits > kMaxZeroDigits) {
-      return Status::InvalidArgument(LineColumn(text, start) + ": a zero written with " + std::to_string(digits) +
-                                     " digits; expected at most " + std::to_string(kMaxZeroDigits));
     }
     long exponent = 0;
     if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
@@ -428,29 +417,93 @@ Status CheckNestingDepth(std::string_view text) {
 
 namespace {
 
+// Forwards the reader's events to a document, converting numbers itself: RapidJSON's own
+// conversion is undefined behaviour for some valid numbers (signed overflow and a table
+// index out of range in its DiyFp code for long mantissas, clz(0) for "0e-34"; found by
+// json_ingest_fuzzer under UBSan). Integers become int64/uint64 when they fit, as RapidJSON
+// classifies them; every other number is the correctly rounded double strtod gives.
+template <typename Stream>
+class NumberConvertingHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, NumberConvertingHandler<Stream>> {
+ public:
+  NumberConvertingHandler(rapidjson::Document& doc, Stream& stream) : doc_(doc), stream_(stream) {}
+  bool Null() { return doc_.Null(); }
+  bool Bool(bool b) { return doc_.Bool(b); }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) { return doc_.String(s, n, copy); }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return doc_.Key(s, n, copy); }
+  bool StartObject() { return doc_.StartObject(); }
+  bool EndObject(rapidjson::SizeType n) { return doc_.EndObject(n); }
+  bool StartArray() { return doc_.StartArray(); }
+  bool EndArray(rapidjson::SizeType n) { return doc_.EndArray(n); }
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
+    std::string_view text(s, n);
+    if (text.find_first_of(".eE") == std::string_view::npos) {
+      if (text[0] == '-') {
+        int64_t i = 0;
+        auto r = std::from_chars(text.data(), text.data() + text.size(), i);
+        if (r.ec == std::errc() && r.ptr == text.data() + text.size()) return doc_.Int64(i);
+      } else {
+        uint64_t u = 0;
+        auto r = std::from_chars(text.data(), text.data() + text.size(), u);
+        if (r.ec == std::errc() && r.ptr == text.data() + text.size()) return doc_.Uint64(u);
+      }
+    }
+    double d = std::strtod(std::string(text).c_str(), nullptr);
+    if (std::isinf(d)) {  // as RapidJSON reports it, at the number's first character
+      too_big_at_ = stream_.Tell() - n;
+      return false;
+    }
+    return doc_.Double(d);
+  }
+  // Where a number too large for a double starts, once RawNumber refused it.
+  std::optional<size_t> too_big_at() const { return too_big_at_; }
+
+ private:
+  rapidjson::Document& doc_;
+  Stream& stream_;
+  std::optional<size_t> too_big_at_;
+};
+
 // Parses `text` into `doc` (in place when `insitu`, which must be text's own bytes).
 Status ParseInto(rapidjson::Document& doc, std::string_view text, char* insitu) {
   OEP_RETURN_IF_ERROR(CheckRawText(text));
   OEP_RETURN_IF_ERROR(CheckNestingDepth(text));
   OEP_RETURN_IF_ERROR(CheckUnderflowingNumbers(text));
   // ASCII text cannot hold invalid UTF-8 bytes; escapes (\uD800) are still checked by the reader.
-  constexpr unsigned kAscii = rapidjson::kParseFullPrecisionFlag;
+  constexpr unsigned kNumbers = rapidjson::kParseNumbersAsStringsFlag;
+  constexpr unsigned kValidate = rapidjson::kParseValidateEncodingFlag;
   constexpr unsigned kInsitu = rapidjson::kParseInsituFlag;
   bool ascii = AllAscii(text);
   // In-place parsing may unescape "\n" into a line break before an error: locate errors
   // in a one-line text by offset alone.
   bool one_line = text.find('\n') == std::string_view::npos;
+  rapidjson::ParseResult result;
+  std::optional<size_t> too_big_at;
+  auto parse = [&](auto& stream, auto flags) {
+    NumberConvertingHandler<std::remove_reference_t<decltype(stream)>> handler(doc, stream);
+    auto generate = [&](rapidjson::Document&) {
+      rapidjson::Reader reader;
+      result = reader.Parse<decltype(flags)::value>(stream, handler);
+      return !result.IsError();
+    };
+    doc.Populate(generate);
+    too_big_at = handler.too_big_at();
+  };
+  doc.SetNull();
   if (insitu) {
-    if (ascii) doc.ParseInsitu<kAscii | kInsitu>(insitu);
-    else doc.ParseInsitu<kParseFlags | kInsitu>(insitu);
+    rapidjson::InsituStringStream stream(insitu);
+    if (ascii) parse(stream, std::integral_constant<unsigned, kNumbers | kInsitu>());
+    else parse(stream, std::integral_constant<unsigned, kNumbers | kInsitu | kValidate>());
   } else {
-    if (ascii) doc.Parse<kAscii>(text.data(), text.size());
-    else doc.Parse<kParseFlags>(text.data(), text.size());
+    rapidjson::MemoryStream memory(text.data(), text.size());
+    rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> stream(memory);
+    if (ascii) parse(stream, std::integral_constant<unsigned, kNumbers>());
+    else parse(stream, std::integral_constant<unsigned, kNumbers | kValidate>());
   }
-  if (!doc.HasParseError()) return Status::Ok();
-  size_t offset = doc.GetErrorOffset();
+  if (!result.IsError()) return Status::Ok();
+  rapidjson::ParseErrorCode code = too_big_at ? rapidjson::kParseErrorNumberTooBig : result.Code();
+  size_t offset = too_big_at ? *too_big_at : result.Offset();
   std::string where = one_line ? "line 1, column " + std::to_string(offset + 1) : LineColumn(text, offset);
-  return Status::InvalidArgument(where + ": malformed JSON: " + rapidjson::GetParseError_En(doc.GetParseError()));
+  return Status::InvalidArgument(where + ": malformed JSON: " + rapidjson::GetParseError_En(code));
 }
 
 constexpr size_t kReusableChunk = 64 * 1024;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,11 @@ struct Rule {
   bool is_default = false;
   std::shared_ptr<Rule> else_rule;
   std::string package_key;        // the package path joined with '.'
+  // Set by Engine::Compile (rule_locals.h): the names the arguments and the body's
+  // declarations make local, shadowing the package's rules and imports of those names.
+  std::set<std::string, std::less<>> locals;
+  // Set by Engine::Compile: the position of the rule's module among the compiled ones.
+  size_t module_index = 0;
 };
 
 struct Import {
@@ -82,10 +88,21 @@ std::string StaticRefName(const TermPtr& t);
 // The name a call term calls: its operator or built-in name, else its function ref's name.
 std::string CallName(const Term& call);
 
+// A `# METADATA` comment block: its YAML as OPA normalizes it, and what it annotates.
+struct Annotation {
+  std::string scope;              // rule | document | package | subpackages
+  Value value;                    // the annotations object, "scope" included
+  std::vector<std::string> path;  // the package's path, or the rule's (without "data")
+  Location loc;                   // the annotated statement
+  const Rule* rule = nullptr;     // rule and document scopes: the annotated rule
+};
+
 struct Module {
   std::vector<std::string> package;  // without the leading "data"
+  Location package_loc;
   std::vector<Import> imports;
   std::vector<std::shared_ptr<Rule>> rules;
+  std::vector<Annotation> annotations;  // in source order
   std::string file;
 };
 

@@ -204,6 +204,8 @@ constexpr std::pair<const char*, const char*> kDeclarations[] = {
     {"providers.aws.sign_req", "object[string: any], object[string: any], number => object[any: any]"},
     // time
     {"time.now_ns", " => number"},
+    {"rego.metadata.rule", " => any"},
+    {"rego.metadata.chain", " => array[any]"},
     {"trace", "string => boolean"},
     {"opa.runtime", " => object[string: any]"},
     {"time.parse_ns", "string, string => number"},

@@ -17,9 +17,10 @@ using JValue = rapidjson::Value;
 using Alloc = rapidjson::Document::AllocatorType;
 
 // Built-ins without a Builtins() entry: the evaluator answers them (unification, assignment,
-// template strings, print, the query's pinned clock).
+// template strings, print, the query's pinned clock, the annotations of the rule evaluated).
 const std::vector<CapabilityEntry> kEvaluatorAnswered = {
-    {"eq", 2}, {"assign", 2}, {"internal.template_string", 1}, {"print", -1}, {"time.now_ns", 0}};
+    {"eq", 2},          {"assign", 2},   {"internal.template_string", 1}, {"print", -1}, {"time.now_ns", 0},
+    {"rego.metadata.rule", 0}, {"rego.metadata.chain", 0}};
 
 const std::map<std::string, std::string> kInfix = {
     {"and", "&"},       {"assign", ":="},          {"div", "/"},  {"eq", "="},   {"equal", "=="}, {"gt", ">"},

@@ -6,7 +6,10 @@
 #include <functional>
 #include <set>
 
+#include "rego/annotations.h"
 #include "rego/builtins.h"
+#include "rego/rule_locals.h"
+#include "rego/stack_guard.h"
 #include "rego/safety.h"
 #include "rego/typecheck.h"
 #include "rego/types.h"
@@ -45,6 +48,7 @@ struct Engine::Impl {
   std::vector<Module> modules;
   std::vector<std::unique_ptr<ModuleCtx>> contexts;
   std::map<const Rule*, const ModuleCtx*> rule_ctx;
+  AnnotationIndex annotations;
   Node root;
   Value data;
   bool v0_compatible = false;  // the deprecated built-ins (Builtin::v0_only) are offered
@@ -78,7 +82,7 @@ std::string JoinPath(const std::vector<std::string>& p) {
 // pinned decision time).
 const std::map<std::string, int> kEvaluatorBuiltinArity = {
     {"time.now_ns", 0}, {"http.send", 1}, {"rand.intn", 2}, {"uuid.rfc4122", 1}, {"net.lookup_ip_addr", 1},
-    {"opa.runtime", 0}, {"print", -1}};
+    {"opa.runtime", 0}, {"print", -1}, {"rego.metadata.rule", 0}, {"rego.metadata.chain", 0}};
 
 bool QueryIterates(const Body& body);
 
@@ -154,10 +158,28 @@ class Evaluator {
     if (!error) error = RegoError{code, msg, ctx_ ? ctx_->file : "", loc};
     return false;
   }
-  bool Step() {
-    if (++steps_ > opts_.max_steps) return Fail("eval_cancel_error", "evaluation exceeded the step limit");
+  // One more rule or function evaluation nested in the ones under way: past the depth limit
+  // or near the end of the stack, the query ends with a resource error (not a recursion
+  // error: recursion is refused at compile time or by RuleDocument's cycle check).
+  bool Deeper(const std::vector<std::string>& path) {
+    // The stack is read every 16 levels: far less than kStackReserve apart.
+    if (++depth_ <= opts_.max_depth && ((depth_ & 15) != 0 || StackHasRoom())) return true;
+    --depth_;
+    return Fail("eval_cancel_error", "evaluation exceeded its depth limit (" + std::to_string(depth_) +
+                                         " nested rule and function evaluations) at data." + JoinPath(path));
+  }
+  // One evaluation step: past the step limit, or past the deadline (read every
+  // kStepsPerClockRead steps), the query ends.
+  bool Step() { return ++steps_ <= next_check_ || CheckLimits(); }
+  [[gnu::noinline]] bool CheckLimits() {
+    if (steps_ > opts_.max_steps) return Fail("eval_cancel_error", "evaluation exceeded the step limit");
+    if (opts_.deadline && std::chrono::steady_clock::now() > *opts_.deadline) {
+      return Fail("eval_cancel_error", "caller cancelled query execution: the time limit passed");
+    }
+    next_check_ = opts_.deadline ? std::min(opts_.max_steps, steps_ + kStepsPerClockRead) : opts_.max_steps;
     return true;
   }
+  static constexpr int64_t kStepsPerClockRead = 1024;
   // Charges `bytes` of a collection the evaluator builds (`what`: "set comprehension", or
   // "rule" and the rule's `path`); past the budget the query ends.
   bool ChargeMemory(uint64_t bytes, Location loc, const char* what, const std::vector<std::string>* path = nullptr) {
@@ -181,7 +203,8 @@ class Evaluator {
   }
 
   bool IsGlobalName(const std::string& name) const {
-    if (name == "input" || name == "data") return true;
+    // A declared local may be named input or data (`input := {...}`), rarely.
+    if (name == "input" || name == "data") return !root_shadowed_ || !LookupVar(name);
     if (LookupVar(name)) return false;
     if (ctx_) {
       if (ctx_->aliases.count(name)) return true;
@@ -402,7 +425,10 @@ class Evaluator {
       }
       case ExprKind::kSome: {
         size_t mark = binds_.size();
-        for (const auto& v : e.vars) Bind(v, std::nullopt);
+        for (const auto& v : e.vars) {
+          NoteRootShadow(v);
+          Bind(v, std::nullopt);
+        }
         bool r = k();
         binds_.resize(mark);
         return r;
@@ -458,10 +484,15 @@ class Evaluator {
     return true;
   }
 
+  void NoteRootShadow(const std::string& name) {
+    if (name == "input" || name == "data") root_shadowed_ = true;
+  }
   void ShadowVars(const TermPtr& t) {
     switch (t->kind) {
       case TermKind::kVar:
-        if (t->name != "_") Bind(t->name, std::nullopt);
+        if (t->name == "_") break;
+        NoteRootShadow(t->name);
+        Bind(t->name, std::nullopt);
         break;
       case TermKind::kArray:
       case TermKind::kSet:
@@ -743,7 +774,14 @@ class Evaluator {
       if (auto ov = OverrideAt(path)) return IndexValue(*ov, items, i, k);
       Node* node = impl_.Find(path, path.size());
       if (node && (!node->rules.empty() || node->default_rule)) {
-        if (!node->rules.empty() && node->rules[0]->kind == RuleKind::kFunction) return true;
+        const Rule* first = !node->rules.empty() ? node->rules[0] : node->default_rule;
+        if (first->kind == RuleKind::kFunction) {
+          // A function of no arguments named without parentheses is called, as in OPA.
+          if (!first->args.empty()) return true;
+          auto out = CallUser(node, path, {}, ref ? ref->loc : Location{});
+          if (error) return false;
+          return out ? IndexValue(*out, items, i, k) : true;
+        }
         // Partial documents with a ground key: evaluate for that key only when cheap.
         auto doc = RuleDocument(path, node);
         if (error) return false;
@@ -862,17 +900,20 @@ class Evaluator {
   struct Frame {
     size_t frame;
     const ModuleCtx* ctx;
+    const Rule* rule;
   };
   Frame EnterRule(const Rule* r) {
-    Frame saved{frame_, ctx_};
+    Frame saved{frame_, ctx_, rule_};
     frame_ = binds_.size();
-    ctx_ = impl_.rule_ctx.at(r);
+    ctx_ = impl_.contexts[r->module_index].get();
+    rule_ = r;
     return saved;
   }
   void LeaveRule(const Frame& f, size_t mark) {
     binds_.resize(mark);
     frame_ = f.frame;
     ctx_ = f.ctx;
+    rule_ = f.rule;
   }
 
   // Value of the rule(s) at `path` (complete, partial set or partial object), memoized
@@ -906,11 +947,7 @@ class Evaluator {
     auto& memo = rule_memo_.back();
     auto hit = memo.find(node);
     if (hit != memo.end()) return hit->second;
-    if (++depth_ > opts_.max_depth) {
-      Fail("rego_recursion_error", "rule " + JoinPath(path) + " is recursive");
-      --depth_;
-      return std::nullopt;
-    }
+    if (!Deeper(path)) return std::nullopt;
     if (!in_progress_.insert(node).second) {
       Fail("rego_recursion_error", "rego_recursion_error: rule data." + JoinPath(path) + " is recursive");
       --depth_;
@@ -945,8 +982,12 @@ class Evaluator {
             });
           });
         };
-        if (args) UnifyArgs(alt->args, *args, 0, body);
-        else body();
+        if (args) {
+          for (const auto& param : alt->args) ShadowVars(param);  // arguments shadow rules
+          UnifyArgs(alt->args, *args, 0, body);
+        } else {
+          body();
+        }
         LeaveRule(f, mark);
         if (error) return std::nullopt;
         if (any) break;
@@ -1201,7 +1242,7 @@ class Evaluator {
       }
       return EvalArgs(t, 0, {}, [&](const Array& args) {
         Array in(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(arity));
-        auto out = CallUser(node, in, t);
+        auto out = CallUser(node, *user, in, t->loc);
         if (error) return false;
         if (!out) return true;
         if (nargs == arity + 1) return UnifyValue(t->items.back(), *out, [&] { return k(Value::Bool(true)); });
@@ -1229,6 +1270,12 @@ class Evaluator {
         bool has_output = nargs == arity + 1;
         return has_output ? UnifyValue(t->items.back(), *cached, [&] { return k(Value::Bool(true)); }) : k(*cached);
       }, arity);
+    }
+    if ((name == "rego.metadata.rule" || name == "rego.metadata.chain") && nargs <= 1) {
+      Value meta = !rule_ || !ctx_                   ? (name == "rego.metadata.rule" ? Value::MakeObject({}) : Value::MakeArray({}))
+                   : name == "rego.metadata.rule" ? impl_.annotations.RuleMetadata(rule_)
+                                                  : impl_.annotations.Chain(rule_, ctx_->package);
+      return nargs == 1 ? UnifyValue(t->items[1], meta, [&] { return k(Value::Bool(true)); }) : k(meta);
     }
     if (name == "time.now_ns" && nargs <= 1) {
       if (!opts_.now_ns) {
@@ -1306,8 +1353,7 @@ class Evaluator {
     });
   }
 
-  std::optional<Value> CallUser(Node* node, const Array& args, const TermPtr& call) {
-    std::vector<std::string> path = *ResolveFunctionPath(call->items[0]);
+  std::optional<Value> CallUser(Node* node, const std::vector<std::string>& path, const Array& args, Location loc) {
     std::string memo_key = "\x01" + JoinPath(path);
     // The key spells out the arguments: a collection's text is reserved first (a value
     // sharing its parts can be small in memory and enormous as text); a new key stays in
@@ -1316,7 +1362,7 @@ class Evaluator {
     for (const auto& a : args) {
       if (a.kind() >= Kind::kArray) {
         uint64_t bytes = EncodedBytes(a, static_cast<uint64_t>(budget_.limit() - budget_.used()));
-        if (!ChargeMemory(bytes, call->loc, "function", &path)) return std::nullopt;
+        if (!ChargeMemory(bytes, loc, "function", &path)) return std::nullopt;
         key_bytes += bytes;
       }
       memo_key += "\x1f" + a.ToJson();
@@ -1326,11 +1372,7 @@ class Evaluator {
       budget_.Release(static_cast<int64_t>(key_bytes));
       return hit->second;
     }
-    if (++depth_ > opts_.max_depth) {
-      Fail("rego_recursion_error", "function call depth exceeded (recursion)");
-      --depth_;
-      return std::nullopt;
-    }
+    if (!Deeper(path)) return std::nullopt;
     std::optional<Value> result =
         EvalSingleValued(node, &args, "functions must not produce multiple outputs for same inputs");
     if (error) {
@@ -1355,6 +1397,7 @@ class Evaluator {
   std::deque<std::pair<std::string, std::optional<Value>>> binds_;
   size_t frame_ = 0;
   const ModuleCtx* ctx_ = nullptr;
+  const Rule* rule_ = nullptr;  // the rule being evaluated (rego.metadata.*)
   std::vector<std::map<std::string, std::optional<Value>>> memo_;        // function calls
   std::vector<std::map<const Node*, std::optional<Value>>> rule_memo_;  // rule documents
   std::set<const Node*> in_progress_;
@@ -1371,6 +1414,8 @@ class Evaluator {
   };
   Capture capture_;
   int64_t steps_ = 0;
+  int64_t next_check_ = 0;  // Step() calls CheckLimits() past this count
+  bool root_shadowed_ = false;  // some local was declared with the name input or data
   int depth_ = 0;
 };
 
@@ -1583,10 +1628,11 @@ void IndexRules(Node& node) {
 // The data path a ref or var names statically (data.a.b, an import alias, a rule of the
 // module's package), up to its first non-constant key (`complete` is false then); nullopt
 // for input and locals.
-std::optional<std::vector<std::string>> StaticDataPath(const TermPtr& t, const ModuleCtx& ctx, bool* complete) {
+std::optional<std::vector<std::string>> StaticDataPath(const TermPtr& t, const ModuleCtx& ctx, const Rule& rule,
+                                                      bool* complete) {
   *complete = true;
   const TermPtr& head = t->kind == TermKind::kRef ? t->items[0] : t;
-  if (head->kind != TermKind::kVar) return std::nullopt;
+  if (head->kind != TermKind::kVar || rule.locals.count(head->name)) return std::nullopt;
   std::vector<std::string> path;
   if (head->name == "data") {
   } else if (auto alias = ctx.aliases.find(head->name); alias != ctx.aliases.end()) {
@@ -1614,7 +1660,8 @@ std::optional<std::vector<std::string>> StaticDataPath(const TermPtr& t, const M
   return path;
 }
 
-// Every document (node with rules) at or below the node `path` leads to.
+// Every document (node with rules) at or below the node `path` leads to; functions below
+// it only when `path` names them.
 void DocumentsAt(const Node& root, const std::vector<std::string>& path, std::set<const Node*>& out) {
   const Node* node = &root;
   for (const auto& seg : path) {
@@ -1627,7 +1674,9 @@ void DocumentsAt(const Node& root, const std::vector<std::string>& path, std::se
   while (!stack.empty()) {
     const Node* n = stack.back();
     stack.pop_back();
-    if (!n->rules.empty() || n->default_rule) out.insert(n);
+    // A function is no part of the documents above it: only a ref to it names it.
+    const Rule* first = !n->rules.empty() ? n->rules[0] : n->default_rule;
+    if (first && (n == node || first->kind != RuleKind::kFunction)) out.insert(n);
     for (const auto& [name, child] : n->children) stack.push_back(child.get());
   }
 }
@@ -1648,7 +1697,7 @@ std::optional<RegoError> CheckRecursion(const Engine::Impl& impl) {
       if (named->kind == TermKind::kRef) ref_heads.insert(named->items[0].get());
       if (t->kind == TermKind::kCall) ref_heads.insert(named.get());
       bool complete = true;
-      auto path = StaticDataPath(named, ctx, &complete);
+      auto path = StaticDataPath(named, ctx, rule, &complete);
       if (!path) return;
       if (complete) {
         DocumentsAt(impl.root, *path, deps[node]);
@@ -1681,6 +1730,12 @@ std::optional<RegoError> CheckRecursion(const Engine::Impl& impl) {
   std::vector<const Node*> stack;
   std::optional<RegoError> error;
   std::function<void(const Node*)> dfs = [&](const Node* n) {
+    if (!StackHasRoom()) {
+      const auto& [name, rule] = name_of[n];
+      error = RegoError{"rego_compile_error", "rule " + name + " depends on a chain of rules too long to check",
+                        impl.rule_ctx.at(rule)->file, rule->loc};
+      return;
+    }
     state[n] = 1;
     stack.push_back(n);
     for (const Node* d : deps[n]) {
@@ -1742,22 +1797,24 @@ class TypeChecking {
     }
     TypeCheckScope scope;
     scope.file = ctx->file;
-    scope.is_global = [ctx](const std::string& name) { return IsGlobalName(*ctx, name); };
+    scope.is_global = [ctx, &rule](const std::string& name) { return IsGlobalName(*ctx, name) && !rule.locals.count(name); };
     scope.builtin_name = [r = resolver.get()](const Term& call) -> std::string {
       std::string name = CallName(call);
       if (call.builtin) return name;
       bool user_function = call.items[0] && r->FunctionPath(call.items[0]).has_value();
       return kEvaluatorBuiltinArity.count(name) && !user_function ? name : "";
     };
-    scope.document_type = [this, ctx](const TermPtr& ref, size_t* consumed) { return RefDocument(*ctx, ref, consumed); };
+    scope.document_type = [this, ctx, &rule](const TermPtr& ref, size_t* consumed) {
+      return RefDocument(*ctx, rule, ref, consumed);
+    };
     return scope;
   }
 
   // The type of the rule document the leading items of `ref` name, and how many items
   // (head included) name it; nullptr when they name none (input, base data, a package).
-  types::TypePtr RefDocument(const ModuleCtx& ctx, const TermPtr& ref, size_t* consumed) {
+  types::TypePtr RefDocument(const ModuleCtx& ctx, const Rule& rule, const TermPtr& ref, size_t* consumed) {
     bool complete = true;
-    auto path = StaticDataPath(ref, ctx, &complete);
+    auto path = StaticDataPath(ref, ctx, rule, &complete);
     if (!path) return nullptr;
     size_t ref_keys = 0;  // the static keys StaticDataPath took from the ref
     if (ref->kind == TermKind::kRef) {
@@ -1782,6 +1839,7 @@ class TypeChecking {
 
   types::TypePtr DocumentType(const Node& node) {
     if (auto it = types_.find(&node); it != types_.end()) return it->second;
+    if (!StackHasRoom()) return types::Any();  // a dependency chain too deep to type: any
     types_[&node] = types::Any();  // a guard; recursion between rules is refused before this runs
     types::TypePtr doc;
     std::vector<const Rule*> rules = node.rules;
@@ -1866,10 +1924,16 @@ std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Mod
       } else {
         node->rules.push_back(r.get());
       }
-      for (const Rule* alt = r.get(); alt; alt = alt->else_rule.get()) impl->rule_ctx[alt] = ctx.get();
+      auto locals = RuleLocalNames(*r);
+      for (Rule* alt = r.get(); alt; alt = alt->else_rule.get()) {
+        impl->rule_ctx[alt] = ctx.get();
+        alt->locals = locals;
+        alt->module_index = impl->contexts.size();  // ctx is pushed there below
+      }
     }
     impl->contexts.push_back(std::move(ctx));
   }
+  for (const auto& m : impl->modules) impl->annotations.Add(m);
   // A package may span modules: every module sees all of its package's rule names.
   for (auto& ctx : impl->contexts) {
     if (Node* pkg = impl->Find(ctx->package, ctx->package.size())) {
@@ -1890,8 +1954,8 @@ std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Mod
       resolver.SetContext(ctx);
       SafetyScope scope;
       scope.file = m.file;
-      scope.is_global = [ctx](const std::string& name) {
-        return IsGlobalName(*ctx, name);
+      scope.is_global = [ctx, rule = r.get()](const std::string& name) {
+        return IsGlobalName(*ctx, name) && !rule->locals.count(name);
       };
       scope.arity = [&](const Term& call) -> std::optional<int> {
         if (call.items[0]) {
@@ -2010,6 +2074,17 @@ std::vector<std::string> Engine::CalledFunctions() const {
     }
   }
   return {names.begin(), names.end()};
+}
+
+Value Engine::InspectAnnotations() const { return impl_->annotations.Inspect(); }
+
+std::map<std::string, std::vector<std::string>> Engine::Namespaces() const {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& m : impl_->modules) {
+    auto& files = out["data." + JoinPath(m.package)];
+    if (std::find(files.begin(), files.end(), m.file) == files.end()) files.push_back(m.file);
+  }
+  return out;
 }
 
 }  // namespace oep::rego

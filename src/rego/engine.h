@@ -1,6 +1,7 @@
 // The native Rego engine: compile modules once, evaluate queries many times.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -21,7 +22,9 @@ inline constexpr int64_t kDefaultMaxMemoryBytes = int64_t{2} << 30;
 struct EvalOptions {
   bool strict_builtin_errors = false;
   int64_t max_steps = 50'000'000;  // runaway policies end with an error, not a hang
-  int max_depth = 2000;
+  int max_depth = 100000;  // nested rule and function evaluations (the stack is watched too)
+  // Past this time the query ends with eval_cancel_error (`opa test --timeout`).
+  std::optional<std::chrono::steady_clock::time_point> deadline;
   // The memory budget: built-ins that allocate in proportion to their arguments
   // (numbers.range, concat, sprintf widths, yaml.unmarshal, json.marshal, ...) reserve their
   // estimated result before allocating, and comprehensions, partial rules and built-in results
@@ -72,6 +75,11 @@ class Engine {
   std::vector<std::string> CalledFunctions() const;
   // The compiled modules, for analyses of what a policy reads (rego/input_paths.h).
   const std::vector<Module>& Modules() const;
+
+  // `opa inspect`: the METADATA annotations of the modules (see AnnotationIndex::Inspect)
+  // and, per package ("data.a.b"), the files that declare it.
+  Value InspectAnnotations() const;
+  std::map<std::string, std::vector<std::string>> Namespaces() const;
 
   struct Impl;
 

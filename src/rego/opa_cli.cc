@@ -166,7 +166,10 @@ CliOutput OpaEval(const OpaEvalOptions& o) {
     out.exit_code = 2;
     return out;
   };
-  auto policy = LoadPolicy(o.data, o.v0_compatible ? RegoVersion::kV0 : RegoVersion::kV1);
+  LoadOptions lo;
+  lo.version = o.v0_compatible ? RegoVersion::kV0 : RegoVersion::kV1;
+  lo.bundles = o.bundles;
+  auto policy = LoadPolicy(o.data, lo);
   if (auto* err = std::get_if<RegoError>(&policy)) return fail(*err);
   std::optional<Value> input;
   if (o.input_file || o.stdin_input) {
@@ -198,44 +201,6 @@ CliOutput OpaEval(const OpaEvalOptions& o) {
   else out.out = RenderJson(rows, body, texts);
   if (o.fail && rows.empty()) out.exit_code = 1;
   if (o.fail_defined && !rows.empty()) out.exit_code = 1;
-  return out;
-}
-
-CliOutput OpaTest(const std::vector<std::string>& paths, bool v0_compatible) {
-  CliOutput out;
-  auto policy = LoadPolicy(paths, v0_compatible ? RegoVersion::kV0 : RegoVersion::kV1);
-  if (auto* err = std::get_if<RegoError>(&policy)) {
-    out.err = err->Text() + "\n";
-    out.exit_code = 2;
-    return out;
-  }
-  auto& loaded = std::get<LoadedPolicy>(policy);
-  int passed = 0, failed = 0, errored = 0;
-  for (const auto& name : loaded.test_rules) {
-    auto q = ParseQuery(name);
-    auto start = std::chrono::steady_clock::now();
-    auto r = loaded.engine->Query(std::get<Body>(q), std::nullopt);
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    std::ostringstream line;
-    line.precision(3);
-    if (auto* err = std::get_if<RegoError>(&r)) {
-      ++errored;
-      line << name << ": ERROR (" << err->code << ": " << err->message << ")";
-    } else {
-      const auto& rows = std::get<std::vector<QueryResult>>(r);
-      bool ok = !rows.empty() && rows[0].expressions[0].is_bool() && rows[0].expressions[0].as_bool();
-      (ok ? passed : failed)++;
-      line << name << ": " << (ok ? "PASS" : "FAIL") << " (" << ms << "ms)";
-    }
-    out.out += line.str() + "\n";
-  }
-  int total = passed + failed + errored;
-  out.out += "--------------------------------------------------------------------------------\n";
-  if (passed) out.out += "PASS: " + std::to_string(passed) + "/" + std::to_string(total) + "\n";
-  if (failed) out.out += "FAIL: " + std::to_string(failed) + "/" + std::to_string(total) + "\n";
-  if (errored) out.out += "ERROR: " + std::to_string(errored) + "/" + std::to_string(total) + "\n";
-  if (total == 0) out.out += "no tests found\n";
-  out.exit_code = failed || errored || total == 0 ? 1 : 0;
   return out;
 }
 

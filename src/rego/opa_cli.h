@@ -11,7 +11,8 @@
 namespace oep::rego {
 
 struct OpaEvalOptions {
-  std::vector<std::string> data;  // --data / --bundle paths
+  std::vector<std::string> data;     // --data paths
+  std::vector<std::string> bundles;  // --bundle directories (see LoadOptions::bundles)
   std::optional<std::string> input_file;
   bool stdin_input = false;
   bool fail = false;          // exit 1 when undefined
@@ -36,7 +37,5 @@ struct CliOutput {
 // A query expression's value is OPA's: `false` is a value (see Engine::Query).
 CliOutput OpaEval(const OpaEvalOptions& options);
 
-// Runs every test_* rule under `paths`: one line per test, a summary, exit 1 on any failure.
-CliOutput OpaTest(const std::vector<std::string>& paths, bool v0_compatible = false);
 
 }  // namespace oep::rego

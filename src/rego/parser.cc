@@ -2,9 +2,11 @@
 
 #include <cctype>
 #include <cstring>
+#include <optional>
 #include <set>
 
 #include "json/json.h"
+#include "rego/annotations.h"
 
 namespace oep::rego {
 namespace {
@@ -23,9 +25,11 @@ struct ParseError {
   RegoError error;
 };
 
+using Comment = SourceComment;
+
 class Lexer {
  public:
-  explicit Lexer(std::string_view src) : src_(src) {}
+  explicit Lexer(std::string_view src, std::vector<Comment>* comments = nullptr) : src_(src), comments_(comments) {}
 
   std::vector<Token> Run() {
     std::vector<Token> out;
@@ -123,7 +127,10 @@ class Lexer {
       char c = src_[pos_];
       if (c == ' ' || c == '\t' || c == '\r') Advance();
       else if (c == '#') {
+        Location at{row_, col_};
+        size_t start = pos_ + 1;
         while (pos_ < src_.size() && src_[pos_] != '\n') Advance();
+        if (comments_) comments_->push_back({at, std::string(src_.substr(start, pos_ - start))});
       } else break;
     }
   }
@@ -213,6 +220,7 @@ class Lexer {
   }
 
   std::string_view src_;
+  std::vector<Comment>* comments_;
   size_t pos_ = 0;
   int row_ = 1, col_ = 1;
 };
@@ -253,7 +261,7 @@ class Parser {
     m.file = file_;
     SkipNewlines();
     if (!IsKeyword("package")) Fail("expected package declaration");
-    Next();
+    m.package_loc = Next().loc;
     m.package = ParseDottedPath(true);
     EndOfStatement();
     std::string pkg_key;
@@ -277,10 +285,10 @@ class Parser {
         EndOfStatement();
         continue;
       }
-      auto rule = ParseRule(m.package);
-      rule->package_key = pkg_key;
-      for (auto* r = rule.get(); r; r = r->else_rule.get()) r->package_key = pkg_key;
-      m.rules.push_back(rule);
+      for (auto& rule : ParseRules(m.package)) {
+        for (auto* r = rule.get(); r; r = r->else_rule.get()) r->package_key = pkg_key;
+        m.rules.push_back(std::move(rule));
+      }
     }
     return m;
   }
@@ -397,6 +405,40 @@ class Parser {
     int saved_;
   };
 
+  // Whether the braces at the current token enclose, at their own level, a ':' or a '|': an
+  // object or a comprehension, which may be a one-expression body after `if` (a set literal
+  // is read as a body either way, so only these need the attempt).
+  bool BracesHoldObjectOrComprehension() const {
+    int depth = 0;
+    for (size_t i = pos_; toks_[i].kind != Tok::kEnd; ++i) {
+      if (toks_[i].kind != Tok::kPunct) continue;
+      const std::string& p = toks_[i].text;
+      if (p == "{" || p == "[" || p == "(") ++depth;
+      else if (p == "}" || p == "]" || p == ")") {
+        if (--depth == 0) return false;
+      } else if (depth == 1 && (p == ":" || p == "|")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // What `parse` returns, or nullopt with the position and the parser's state restored
+  // when it fails.
+  template <typename Fn>
+  auto TryParse(Fn parse) -> std::optional<decltype(parse())> {
+    size_t pos = pos_, nl = nl_.size(), comma = comma_in_.size(), bar = bar_stop_.size();
+    try {
+      return parse();
+    } catch (const ParseError&) {
+      pos_ = pos;
+      nl_.resize(nl);
+      comma_in_.resize(comma);
+      bar_stop_.resize(bar);
+      return std::nullopt;
+    }
+  }
+
   std::vector<std::string> ParseDottedPath(bool package) {
     std::vector<std::string> path;
     path.push_back(ExpectIdent());
@@ -419,7 +461,32 @@ class Parser {
     return path;
   }
 
-  // Rules.
+  // Rules: one head, then its body; more bodies in braces after it (`p { a } { b }`, which
+  // OPA accepts in both versions) define rules with a copy of the head.
+  std::vector<std::shared_ptr<Rule>> ParseRules(const std::vector<std::string>& package) {
+    std::vector<std::shared_ptr<Rule>> rules = {ParseRule(package)};
+    const Rule& first = *rules[0];
+    if (first.is_default) return rules;
+    for (;;) {
+      size_t save = pos_;
+      SkipNewlines();
+      if (!IsPunct("{")) {
+        pos_ = save;
+        return rules;
+      }
+      if (first.else_rule) Fail("expected else keyword");
+      auto next = std::make_shared<Rule>();
+      next->kind = first.kind;
+      next->loc = Peek().loc;
+      next->path = first.path;
+      next->keys = first.keys;
+      next->value = first.value;
+      next->args = first.args;
+      next->body = ParseBraceBody();
+      rules.push_back(std::move(next));
+    }
+  }
+
   std::shared_ptr<Rule> ParseRule(const std::vector<std::string>& package) {
     auto rule = std::make_shared<Rule>();
     rule->loc = Peek().loc;
@@ -527,7 +594,21 @@ class Parser {
     if (IsKeyword("if")) {
       Next();
       if (IsPunct("{")) {
-        rule->body = ParseBraceBody();
+        // `if {...}` is a one-expression body when the braces parse as an expression other
+        // than a set literal (`if {k: v | ...}`), else a body in braces, as OPA reads it.
+        size_t start = pos_;
+        std::optional<Expr> literal;
+        if (BracesHoldObjectOrComprehension()) {
+          nl_.push_back(true);
+          literal = TryParse([&] { return ParseExpr(); });
+          nl_.pop_back();
+        }
+        if (literal && !(literal->kind == ExprKind::kTerm && literal->term->kind == TermKind::kSet)) {
+          rule->body.push_back(std::move(*literal));
+        } else {
+          pos_ = start;
+          rule->body = ParseBraceBody();
+        }
       } else {
         nl_.push_back(true);
         rule->body.push_back(ParseExpr());
@@ -1037,7 +1118,19 @@ std::string StaticRefName(const TermPtr& t) {
 }
 
 ParseResult<Module> ParseModule(std::string_view text, const std::string& file, RegoVersion version) {
-  return Run<Module>(text, file, [](Parser& p) { return p.ParseModuleTokens(); }, version);
+  std::vector<SourceComment> comments;
+  ParseResult<Module> parsed;
+  try {
+    Lexer lexer(text, &comments);
+    Parser parser(lexer.Run(), file, version);
+    parsed = parser.ParseModuleTokens();
+  } catch (const ParseError& e) {
+    RegoError err = e.error;
+    err.file = file;
+    return err;
+  }
+  if (auto err = AttachAnnotations(std::get<Module>(parsed), comments)) return *err;
+  return parsed;
 }
 
 ParseResult<Body> ParseQuery(std::string_view text) {

@@ -1,9 +1,12 @@
 #include "rego/policy_loader.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
+#include <map>
 #include <set>
 
+#include "rego/builtins.h"
 #include "rego/parser.h"
 #include "util/files.h"
 
@@ -12,14 +15,26 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Value Merge(const Value& base, const Value& add) {
-  if (!base.is_object() || !add.is_object()) return add;
+RegoError LoadError(const std::string& file, const std::string& message) {
+  return RegoError{"rego_parse_error", message, file, {}};
+}
+
+// `add` merged into `base` key by key; a key both give a non-object value is a conflict,
+// reported with its path (`at`, dotted).
+std::optional<std::string> Merge(Value& base, const Value& add, const std::string& at) {
+  if (!base.is_object() || !add.is_object()) return "data files conflict at data" + at;
   Object o = base.object();
   for (const auto& [k, v] : add.object()) {
     auto it = o.find(k);
-    o[k] = it == o.end() ? v : Merge(it->second, v);
+    if (it == o.end()) {
+      o.emplace(k, v);
+      continue;
+    }
+    std::string key = k.is_string() ? k.str() : k.ToJson();
+    if (auto err = Merge(it->second, v, at + "." + key)) return err;
   }
-  return Value::MakeObject(o);
+  base = Value::MakeObject(std::move(o));
+  return std::nullopt;
 }
 
 Value Nest(const std::vector<std::string>& path, const Value& v) {
@@ -28,70 +43,224 @@ Value Nest(const std::vector<std::string>& path, const Value& v) {
   return out;
 }
 
-}  // namespace
+bool IsDataFile(const fs::path& f) {
+  auto ext = f.extension();
+  return ext == ".json" || ext == ".yaml" || ext == ".yml";
+}
 
-std::variant<LoadedPolicy, RegoError> LoadPolicy(const std::vector<std::string>& paths, RegoVersion version) {
-  std::vector<Module> modules;
-  Value data = Value::MakeObject({});
-  auto load_rego = [&](const std::string& file) -> std::optional<RegoError> {
-    auto text = ReadFile(file);
-    if (!text.ok()) return RegoError{"rego_parse_error", text.status().message(), file, {}};
-    auto parsed = ParseModule(*text, file, version);
-    if (auto* err = std::get_if<RegoError>(&parsed)) return *err;
-    modules.push_back(std::move(std::get<Module>(parsed)));
-    return std::nullopt;
-  };
-  auto load_json = [&](const std::string& file, const std::vector<std::string>& at) -> std::optional<RegoError> {
-    auto text = ReadFile(file);
-    if (!text.ok()) return RegoError{"rego_parse_error", text.status().message(), file, {}};
+// The JSON or YAML document of a data file.
+std::variant<Value, RegoError> ReadData(const std::string& file) {
+  auto text = ReadFile(file);
+  if (!text.ok()) return LoadError(file, text.status().message());
+  auto ext = fs::path(file).extension();
+  if (ext != ".yaml" && ext != ".yml") {
     auto v = Value::FromJsonText(*text);
-    if (!v.ok()) return RegoError{"rego_parse_error", file + ": " + v.status().message(), file, {}};
-    data = Merge(data, Nest(at, *v));
-    return std::nullopt;
-  };
-  for (const auto& p : paths) {
+    if (!v.ok()) return LoadError(file, file + ": " + v.status().message());
+    return *v;
+  }
+  BuiltinOut out = Builtins().at("yaml.unmarshal").fn({Value::String(*text)});
+  if (out.kind != BuiltinOut::Kind::kValue) return LoadError(file, file + ": " + (out.message.empty() ? "invalid YAML" : out.message));
+  return out.value;
+}
+
+// The directories of `f` below `root`, as a data path.
+std::vector<std::string> DirPath(const fs::path& root, const fs::path& f) {
+  std::vector<std::string> at;
+  for (const auto& part : fs::relative(f.parent_path(), root)) {
+    if (part != "." && !part.empty()) at.push_back(part.string());
+  }
+  return at;
+}
+
+// What a bundle's .manifest says (the members oep reads).
+struct Manifest {
+  std::vector<std::string> roots;  // "" is the whole of data
+  std::optional<RegoVersion> version;
+};
+
+std::variant<Manifest, RegoError> ReadManifest(const fs::path& dir) {
+  Manifest m;
+  m.roots = {""};
+  fs::path file = dir / ".manifest";
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return m;
+  auto text = ReadFile(file.string());
+  if (!text.ok()) return LoadError(file.string(), text.status().message());
+  auto v = Value::FromJsonText(*text);
+  if (!v.ok() || !v->is_object()) return LoadError(file.string(), file.string() + ": a JSON object is required");
+  if (auto roots = v->Get(Value::String("roots"))) {
+    if (!roots->is_array()) return LoadError(file.string(), file.string() + ": roots must be an array of strings");
+    m.roots.clear();
+    for (const auto& r : roots->array()) {
+      if (!r.is_string()) return LoadError(file.string(), file.string() + ": roots must be an array of strings");
+      m.roots.push_back(r.str());
+    }
+  }
+  if (auto version = v->Get(Value::String("rego_version"))) {
+    if (*version == Value::Int(0)) m.version = RegoVersion::kV0;
+    else if (*version == Value::Int(1)) m.version = RegoVersion::kV1;
+    else return LoadError(file.string(), file.string() + ": rego_version must be 0 or 1");
+  }
+  return m;
+}
+
+// Whether the slash-separated data path `path` lies under one of `roots`.
+bool UnderRoots(const std::vector<std::string>& roots, const std::vector<std::string>& path) {
+  std::string joined;
+  for (const auto& p : path) joined += (joined.empty() ? "" : "/") + p;
+  for (const auto& root : roots) {
+    if (root.empty() || joined == root || joined.rfind(root + "/", 0) == 0 || root.rfind(joined + "/", 0) == 0) return true;
+  }
+  return false;
+}
+
+class Loader {
+ public:
+  explicit Loader(const LoadOptions& options) : options_(options) {}
+
+  std::optional<RegoError> LoadPath(const std::string& p) {
     std::error_code ec;
     if (fs::is_directory(p, ec)) {
-      std::vector<fs::path> files;
-      for (auto it = fs::recursive_directory_iterator(p, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->is_regular_file()) files.push_back(it->path());
-      }
-      std::sort(files.begin(), files.end());
-      for (const auto& f : files) {
+      for (const auto& f : Files(p)) {
         std::optional<RegoError> err;
-        if (f.extension() == ".rego") {
-          err = load_rego(f.string());
-        } else if (f.filename() == "data.json") {
-          std::vector<std::string> at;
-          for (const auto& part : fs::relative(f.parent_path(), p)) {
-            if (part != ".") at.push_back(part.string());
-          }
-          err = load_json(f.string(), at);
-        }
-        if (err) return *err;
+        if (f.extension() == ".rego") err = LoadRego(f.string(), options_.version);
+        else if (IsDataFile(f)) err = LoadData(f.string(), DirPath(p, f));
+        if (err) return err;
       }
-    } else if (fs::is_regular_file(p, ec)) {
-      auto err = fs::path(p).extension() == ".rego" ? load_rego(p) : load_json(p, {});
-      if (err) return *err;
-    } else {
-      return RegoError{"rego_parse_error", p + ": no such file or directory", p, {}};
+      return std::nullopt;
     }
+    if (fs::is_regular_file(p, ec)) return fs::path(p).extension() == ".rego" ? LoadRego(p, options_.version) : LoadData(p, {});
+    return LoadError(p, p + ": no such file or directory");
   }
-  LoadedPolicy out;
-  std::set<std::string> tests;
-  for (const auto& m : modules) {
-    for (const auto& r : m.rules) {
-      if (r->path.empty() || r->path.back().rfind("test_", 0) != 0 || r->kind != RuleKind::kComplete) continue;
-      std::string name = "data";
-      for (const auto& s : r->path) name += "." + s;
-      tests.insert(name);
+
+  // A bundle directory: modules, data.json / data.yaml files, the .manifest.
+  std::optional<RegoError> LoadBundle(const std::string& dir) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) return LoadError(dir, dir + ": a bundle must be a directory");
+    auto manifest = ReadManifest(dir);
+    if (auto* err = std::get_if<RegoError>(&manifest)) return *err;
+    const Manifest& m = std::get<Manifest>(manifest);
+    RegoVersion version = m.version.value_or(options_.version);
+    size_t first_module = modules_.size();
+    for (const auto& f : Files(dir)) {
+      std::optional<RegoError> err;
+      std::string name = f.filename().string();
+      if (f.extension() == ".rego") {
+        err = LoadRego(f.string(), version);
+      } else if (name == "data.json" || name == "data.yaml" || name == "data.yml") {
+        auto at = DirPath(dir, f);
+        if (!UnderRoots(m.roots, at)) return LoadError(f.string(), f.string() + ": data outside the bundle's roots");
+        err = LoadData(f.string(), at);
+      }
+      if (err) return err;
     }
+    for (size_t i = first_module; i < modules_.size(); ++i) {
+      if (!UnderRoots(m.roots, modules_[i].package)) {
+        return LoadError(modules_[i].file, modules_[i].file + ": package outside the bundle's roots");
+      }
+    }
+    return std::nullopt;
   }
-  out.test_rules.assign(tests.begin(), tests.end());
-  auto compiled = Engine::Compile(std::move(modules), data, version == RegoVersion::kV0);
-  if (auto* err = std::get_if<RegoError>(&compiled)) return *err;
-  out.engine = std::move(std::get<std::unique_ptr<Engine>>(compiled));
-  return out;
+
+  std::variant<LoadedPolicy, RegoError> Finish() {
+    LoadedPolicy out;
+    out.tests = Tests();
+    auto compiled = Engine::Compile(std::move(modules_), std::move(data_), options_.version == RegoVersion::kV0);
+    if (auto* err = std::get_if<RegoError>(&compiled)) return *err;
+    out.engine = std::move(std::get<std::unique_ptr<Engine>>(compiled));
+    return out;
+  }
+
+ private:
+  static std::vector<fs::path> Files(const std::string& dir) {
+    std::vector<fs::path> files;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_regular_file()) files.push_back(it->path());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+  }
+
+  std::optional<RegoError> LoadRego(const std::string& file, RegoVersion version) {
+    auto text = ReadFile(file);
+    if (!text.ok()) return LoadError(file, text.status().message());
+    auto parsed = ParseModule(*text, file, version);
+    if (auto* err = std::get_if<RegoError>(&parsed)) return *err;
+    modules_.push_back(std::move(std::get<Module>(parsed)));
+    return std::nullopt;
+  }
+
+  std::optional<RegoError> LoadData(const std::string& file, const std::vector<std::string>& at) {
+    auto v = ReadData(file);
+    if (auto* err = std::get_if<RegoError>(&v)) return *err;
+    if (auto conflict = Merge(data_, Nest(at, std::get<Value>(v)), "")) return LoadError(file, file + ": " + *conflict);
+    return std::nullopt;
+  }
+
+  // The test rules by file, then position; duplicates numbered when the options say so.
+  std::vector<TestRule> Tests() {
+    std::vector<Module*> by_file;
+    for (auto& m : modules_) by_file.push_back(&m);
+    std::stable_sort(by_file.begin(), by_file.end(), [](const Module* a, const Module* b) { return a->file < b->file; });
+    std::map<std::vector<std::string>, int> seen;
+    std::vector<TestRule> tests;
+    for (Module* m : by_file) {
+      for (auto& r : m->rules) {
+        if (r->path.empty()) continue;
+        std::string& name = r->path.back();
+        bool skip = name.rfind("todo_test_", 0) == 0;
+        if (!skip && name.rfind("test_", 0) != 0) continue;
+        if (options_.number_duplicate_tests && !skip) {
+          int n = seen[r->path]++;
+          if (n > 0) {
+            char suffix[16];
+            std::snprintf(suffix, sizeof suffix, "#%02d", n);
+            name += suffix;
+            for (Rule* alt = r->else_rule.get(); alt; alt = alt->else_rule.get()) alt->path.back() = name;
+          }
+        }
+        std::string package = "data";
+        for (const auto& p : m->package) package += "." + p;
+        std::string rule_name;  // the head's path below the package
+        for (size_t i = m->package.size(); i < r->path.size(); ++i) rule_name += (rule_name.empty() ? "" : ".") + r->path[i];
+        tests.push_back(TestRule{package, rule_name, m->file, r->loc, skip});
+      }
+    }
+    if (!options_.number_duplicate_tests) {
+      // One entry per test document (several rules may define one).
+      std::set<std::string> unique;
+      std::vector<TestRule> once;
+      for (auto& t : tests) {
+        if (unique.insert(t.package + "." + t.name).second) once.push_back(std::move(t));
+      }
+      return once;
+    }
+    return tests;
+  }
+
+  const LoadOptions& options_;
+  std::vector<Module> modules_;
+  Value data_ = Value::MakeObject({});
+};
+
+}  // namespace
+
+std::variant<LoadedPolicy, RegoError> LoadPolicy(const std::vector<std::string>& paths, const LoadOptions& options) {
+  Loader loader(options);
+  for (const auto& b : options.bundles) {
+    if (auto err = loader.LoadBundle(b)) return *err;
+  }
+  for (const auto& p : paths) {
+    if (auto err = loader.LoadPath(p)) return *err;
+  }
+  return loader.Finish();
+}
+
+std::variant<LoadedPolicy, RegoError> LoadPolicy(const std::vector<std::string>& paths, RegoVersion version) {
+  LoadOptions options;
+  options.version = version;
+  return LoadPolicy(paths, options);
 }
 
 }  // namespace oep::rego

@@ -244,6 +244,7 @@ class Analyzer {
   // Reorders `body` given the variables bound before it; `safe` ends holding everything
   // the body binds. Nested comprehension and `every` bodies are ordered in turn.
   std::optional<RegoError> Order(Body& body, VarSet& safe) {
+    const VarSet before = safe;
     std::vector<ExprVars> vars;
     for (const Expr& e : body) vars.push_back(Of(e));
     std::vector<bool> done(body.size(), false);
@@ -259,6 +260,12 @@ class Analyzer {
       }
       if (!progressed) {
         for (size_t i = 0; i < body.size(); ++i) {
+          if (!done[i] && HoistIteratingRefs(body, i, vars[i])) {
+            safe = before;
+            return Order(body, safe);
+          }
+        }
+        for (size_t i = 0; i < body.size(); ++i) {
           if (!done[i]) return Unsafe(Missing(vars[i], safe, body[i].loc));
         }
       }
@@ -271,6 +278,58 @@ class Analyzer {
       if (auto err = OrderNested(e, safe)) return err;
     }
     return std::nullopt;
+  }
+
+  // `x == input.xs[x]`: a call that reads a var only a ref among its arguments binds. OPA
+  // evaluates such a ref first; here it moves into an expression of its own before the call
+  // (`__iterN__ = input.xs[x]`), a new var taking its place. False when `body[i]` is not such
+  // a call.
+  bool HoistIteratingRefs(Body& body, size_t i, const ExprVars& v) {
+    const Expr& e = body[i];
+    if (e.kind != ExprKind::kTerm || e.term->kind != TermKind::kCall || v.unify) return false;
+    bool reads_own = std::any_of(v.reads.begin(), v.reads.end(), [&](const Read& r) { return v.iter.count(r.name) > 0; });
+    if (!reads_own) return false;
+    std::vector<Expr> hoisted;
+    Expr rewritten = e;
+    rewritten.term = HoistRefs(e.term, e.loc, hoisted);
+    if (hoisted.empty()) return false;
+    hoisted.push_back(std::move(rewritten));
+    body.erase(body.begin() + static_cast<std::ptrdiff_t>(i));
+    body.insert(body.begin() + static_cast<std::ptrdiff_t>(i), hoisted.begin(), hoisted.end());
+    return true;
+  }
+
+  // `t` with each ref that iterates (a local var among its keys) replaced by a new var, and
+  // `new var = ref` appended to `hoisted`; comprehensions are left alone.
+  TermPtr HoistRefs(const TermPtr& t, Location loc, std::vector<Expr>& hoisted) {
+    if (t->kind == TermKind::kRef) {
+      bool iterates = std::any_of(t->items.begin() + 1, t->items.end(), [&](const TermPtr& key) {
+        return key->kind == TermKind::kVar && Local(key->name);
+      });
+      if (!iterates) return t;
+      auto var = std::make_shared<Term>();
+      var->kind = TermKind::kVar;
+      var->name = "__iter" + std::to_string(hoisted_++) + "__";
+      var->loc = t->loc;
+      auto eq = std::make_shared<Term>();
+      eq->kind = TermKind::kCall;
+      eq->name = "eq";
+      eq->loc = t->loc;
+      eq->items = {nullptr, var, t};
+      Expr unify;
+      unify.loc = loc;
+      unify.term = eq;
+      hoisted.push_back(std::move(unify));
+      return var;
+    }
+    if (t->kind != TermKind::kCall && t->kind != TermKind::kArray && t->kind != TermKind::kSet && t->kind != TermKind::kObject) {
+      return t;
+    }
+    auto copy = std::make_shared<Term>(*t);
+    for (size_t k = t->kind == TermKind::kCall ? 1 : 0; k < copy->items.size(); ++k) {
+      copy->items[k] = HoistRefs(copy->items[k], loc, hoisted);
+    }
+    return copy;
   }
 
   std::optional<RegoError> OrderNested(const Expr& e, const VarSet& safe) {
@@ -311,6 +370,7 @@ class Analyzer {
 
  private:
   const SafetyScope& scope_;
+  int hoisted_ = 0;  // vars made by HoistRefs in this rule
 };
 
 }  // namespace

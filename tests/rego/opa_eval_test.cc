@@ -51,20 +51,23 @@ TEST_CASE("rego eval reports errors as OPA does, exit 2", "[rego][cli][bad-input
   CHECK(lenient.out == "{}\n");
 }
 
-TEST_CASE("rego test reports failing tests and exits 1", "[rego][cli]") {
+TEST_CASE("rego test reports the failing tests and exits 2, as opa test does", "[rego][cli]") {
   ScratchDir dir;
   WriteText(dir / "t_test.rego", "package t\n\ntest_ok if 1 == 1\n\ntest_bad if 1 == 2\n");
   RunResult r = RunOep({"rego", "test", dir / "t_test.rego"});
-  CHECK(r.exit_code == 1);
-  CHECK_THAT(r.out, Catch::Contains("data.t.test_ok: PASS") && Catch::Contains("data.t.test_bad: FAIL") &&
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.out, !Catch::Contains("data.t.test_ok: PASS") && Catch::Contains("data.t.test_bad: FAIL") &&
                         Catch::Contains("PASS: 1/2") && Catch::Contains("FAIL: 1/2"));
+  RunResult verbose = RunOep({"rego", "test", "-v", dir / "t_test.rego"});
+  CHECK(verbose.exit_code == 2);
+  CHECK_THAT(verbose.out, Catch::Contains("data.t.test_ok: PASS") && Catch::Contains("FAILURES") && Catch::Contains("SUMMARY"));
 }
 
 TEST_CASE("a package spread over modules sees all its rules and functions", "[rego][cli]") {
   ScratchDir dir;
   WriteText(dir / "lib.rego", "package t\n\ndouble(x) := 2 * x\n\nlimit := 10\n");
   WriteText(dir / "lib_test.rego", "package t\n\ntest_double if double(limit) == 20\n");
-  RunResult r = RunOep({"rego", "test", dir / "lib.rego", dir / "lib_test.rego"});
+  RunResult r = RunOep({"rego", "test", "-v", dir / "lib.rego", dir / "lib_test.rego"});
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("data.t.test_double: PASS"));
