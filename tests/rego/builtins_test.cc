@@ -1,4 +1,6 @@
 // Built-ins through `oep rego eval` (OPA's output shape), strict errors.
+#include <filesystem>
+
 #include <catch2/catch.hpp>
 
 #include "support/support.h"
@@ -284,4 +286,19 @@ TEST_CASE("io.jwt.decode_verify verifies nested tokens layer by layer", "[rego][
         R"([true,{"alg":"HS256","typ":"JWT"},{"iss":"xxx"}])");
   CHECK(EvalValue("io.jwt.decode_verify(" + outer + R"(, {"secret": "other"}))") == "[false,{},{}]");
   CHECK(EvalValue("io.jwt.decode(" + outer + ")[1] == " + inner) == "true");
+}
+
+TEST_CASE("a v0 bundle offers the deprecated built-ins without --v0-compatible and a v1 policy does not", "[rego][builtins]") {
+  ScratchDir dir;
+  std::filesystem::create_directories(dir / "b");
+  WriteText(dir / "b/.manifest", R"({"rego_version": 0})");
+  WriteText(dir / "b/p.rego", "package p\nx = cast_array({2, 1})\n");
+  RunResult r = RunOep({"rego", "eval", "-b", dir / "b", "data.p.x"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains(R"("value":[1,2])"));
+  WriteText(dir / "v1.rego", "package q\nx := cast_array({2, 1})\n");
+  r = RunOep({"rego", "eval", "-d", dir / "v1.rego", "data.q.x"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.out, Catch::Contains("undefined function cast_array"));
 }
