@@ -57,6 +57,7 @@ void AddStoreVerbs(CLI::App& app, int& exit_code);   // ingest, import, demo, du
 void AddReplayVerbs(CLI::App& app, int& exit_code);  // replay, impact
 void AddVerifyVerbs(CLI::App& app, int& exit_code);  // verify, seal, ledger
 void AddRegoVerbs(CLI::App& app, int& exit_code);    // rego eval | test | conformance
+void AddRegoCapabilitiesVerb(CLI::App& app, int& exit_code);  // rego capabilities (after AddRegoVerbs)
 void AddKeysVerbs(CLI::App& app, int& exit_code);    // keys generate | export | list, checkpoint, prove
 void AddServeVerbs(CLI::App& app, int& exit_code);   // serve, tenant create, key create | revoke | list
 // The `serve` verb alone, running the server with `serve` (oep-serve runs it in process).

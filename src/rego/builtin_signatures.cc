@@ -11,6 +11,10 @@ namespace {
 // (optional object members), the type here is the looser one, so no call OPA accepts is
 // refused.
 constexpr std::pair<const char*, const char*> kDeclarations[] = {
+    // unification and assignment, answered by the evaluator
+    {"eq", "any, any => boolean"},
+    {"assign", "any, any => boolean"},
+    {"internal.template_string", "array[any] => string"},
     // comparison and arithmetic (operators by their built-in names)
     {"equal", "any, any => boolean"},
     {"neq", "any, any => boolean"},
@@ -69,6 +73,7 @@ constexpr std::pair<const char*, const char*> kDeclarations[] = {
     {"upper", "string => string"},
     {"replace", "string, string, string => string"},
     {"split", "string, string => array[string]"},
+    {"strings.split_n", "string, string, number => array[string]"},
     {"sprintf", "string, array[any] => string"},
     {"substring", "string, number, number => string"},
     {"trim", "string, string => string"},
@@ -98,7 +103,7 @@ constexpr std::pair<const char*, const char*> kDeclarations[] = {
     // regular expressions and globs
     {"re_match", "string, string => boolean"},
     {"regex.match", "string, string => boolean"},
-    {"regex.is_valid", "any => boolean"},
+    {"regex.is_valid", "string => boolean"},
     {"regex.find_n", "string, string, number => array[string]"},
     {"regex.find_all_string_submatch_n", "string, string, number => array[array[string]]"},
     {"regex.replace", "string, string, string => string"},
@@ -119,6 +124,9 @@ constexpr std::pair<const char*, const char*> kDeclarations[] = {
     {"urlquery.decode", "string => string"},
     {"urlquery.encode", "string => string"},
     {"urlquery.encode_object", "object[string: any<string, array[string], set[string]>] => string"},
+    {"urlquery.decode_object", "string => object[string: array[string]]"},
+    {"uri.parse", "string => object[string: string]"},
+    {"uri.is_valid", "string => boolean"},
     {"graphql.parse_query", "string => object[any: any]"},
     {"graphql.parse_schema", "string => object[any: any]"},
     {"graphql.schema_is_valid", "any<string, object[any: any]> => boolean"},
@@ -127,7 +135,7 @@ constexpr std::pair<const char*, const char*> kDeclarations[] = {
     {"graphql.parse", "any<string, object[any: any]>, any<string, object[any: any]> => array<object[any: any], object[any: any]>"},
     {"yaml.marshal", "any => string"},
     {"yaml.unmarshal", "string => any"},
-    {"yaml.is_valid", "any => boolean"},
+    {"yaml.is_valid", "string => boolean"},
     {"json.marshal", "any => string"},
     {"json.marshal_with_options", "any, object[string: any] => string"},
     {"json.unmarshal", "string => any"},
@@ -155,6 +163,7 @@ constexpr std::pair<const char*, const char*> kDeclarations[] = {
     {"crypto.hmac.equal", "string, string => boolean"},
     {"crypto.x509.parse_certificates", "string => array[object[string: any]]"},
     {"crypto.x509.parse_and_verify_certificates", "string => array<boolean, array[object[string: any]]>"},
+    {"crypto.x509.parse_and_verify_certificates_with_options", "string, object[string: any] => array<boolean, array[object[string: any]]>"},
     {"crypto.x509.parse_certificate_request", "string => object[string: any]"},
     {"crypto.x509.parse_keypair", "string, string => object[string: any]"},
     {"crypto.x509.parse_rsa_private_key", "string => object[string: any]"},
@@ -179,7 +188,7 @@ constexpr std::pair<const char*, const char*> kDeclarations[] = {
     // networks, graphs, versions, identifiers
     {"net.cidr_contains", "string, string => boolean"},
     {"net.cidr_intersects", "string, string => boolean"},
-    {"net.cidr_is_valid", "any => boolean"},
+    {"net.cidr_is_valid", "string => boolean"},
     {"net.cidr_expand", "string => set[string]"},
     {"net.cidr_merge", "any<array[string], set[string]> => set[string]"},
     {"net.cidr_contains_matches", "any, any => set[array<any, any>]"},
@@ -195,6 +204,8 @@ constexpr std::pair<const char*, const char*> kDeclarations[] = {
     {"providers.aws.sign_req", "object[string: any], object[string: any], number => object[any: any]"},
     // time
     {"time.now_ns", " => number"},
+    {"rego.metadata.rule", " => any"},
+    {"rego.metadata.chain", " => array[any]"},
     {"trace", "string => boolean"},
     {"opa.runtime", " => object[string: any]"},
     {"time.parse_ns", "string, string => number"},
@@ -206,6 +217,15 @@ constexpr std::pair<const char*, const char*> kDeclarations[] = {
     {"time.weekday", "any<number, array<number, string>> => string"},
     {"time.diff", "any<number, array<number, string>>, any<number, array<number, string>> => array<number, number, number, number, number, number>"},
     {"time.format", "any<number, array<number, string>, array<number, string, string>> => string"},
+    // deprecated: offered to v0 policies only
+    {"cast_array", "any => array[any]"},
+    {"cast_boolean", "any => boolean"},
+    {"cast_null", "any => null"},
+    {"cast_object", "any => object[any: any]"},
+    {"cast_set", "any => set[any]"},
+    {"cast_string", "any => string"},
+    {"set_diff", "set[any], set[any] => set[any]"},
+    {"net.cidr_overlap", "string, string => boolean"},
 };
 
 std::map<std::string, BuiltinSignature, std::less<>> BuildSignatures() {

@@ -114,7 +114,10 @@ const std::map<std::string, Builtin>& Builtins() {
     RegisterCollectionBuiltins(r);
     RegisterEncodingBuiltins(r);
     RegisterRegexBuiltins(r);
-    RegisterMiscBuiltins(r);
+    RegisterGraphBuiltins(r);
+    RegisterOpaBuiltins(r);
+    RegisterSemverBuiltins(r);
+    RegisterUuidBuiltins(r);
     RegisterJwtBuiltins(r);
     RegisterNetBuiltins(r);
     RegisterJsonBuiltins(r);
@@ -122,10 +125,14 @@ const std::map<std::string, Builtin>& Builtins() {
     RegisterTimeBuiltins(r);
     RegisterHttpBuiltins(r);
     RegisterRandomBuiltins(r);
-    RegisterX509Builtins(r);
+    RegisterCryptoBuiltins(r);
     RegisterYamlBuiltins(r);
     RegisterGraphqlBuiltins(r);
     RegisterTemplateBuiltins(r);
+    RegisterUnitsBuiltins(r);
+    RegisterUrlqueryBuiltins(r);
+    RegisterUriBuiltins(r);
+    RegisterDeprecatedBuiltins(r);
     return r;
   }();
   return registry;

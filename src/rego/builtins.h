@@ -109,6 +109,8 @@ using BuiltinFn = std::function<BuiltinOut(const std::vector<Value>& args)>;
 struct Builtin {
   int arity;
   BuiltinFn fn;
+  // Deprecated: OPA offers it to v0 policies only (Engine::Compile's v0_compatible).
+  bool v0_only = false;
 };
 
 // name (e.g. "count", "object.get", "plus") -> built-in.
@@ -121,7 +123,10 @@ void RegisterStringBuiltins(Registry& r);
 void RegisterCollectionBuiltins(Registry& r);
 void RegisterEncodingBuiltins(Registry& r);
 void RegisterRegexBuiltins(Registry& r);
-void RegisterMiscBuiltins(Registry& r);
+void RegisterGraphBuiltins(Registry& r);
+void RegisterOpaBuiltins(Registry& r);
+void RegisterSemverBuiltins(Registry& r);
+void RegisterUuidBuiltins(Registry& r);
 void RegisterJwtBuiltins(Registry& r);
 void RegisterNetBuiltins(Registry& r);
 void RegisterJsonBuiltins(Registry& r);
@@ -129,10 +134,18 @@ void RegisterAwsBuiltins(Registry& r);
 void RegisterTimeBuiltins(Registry& r);
 void RegisterHttpBuiltins(Registry& r);
 void RegisterRandomBuiltins(Registry& r);
-void RegisterX509Builtins(Registry& r);
+void RegisterCryptoBuiltins(Registry& r);
 void RegisterYamlBuiltins(Registry& r);
 void RegisterGraphqlBuiltins(Registry& r);
 void RegisterTemplateBuiltins(Registry& r);
+void RegisterUnitsBuiltins(Registry& r);
+void RegisterUrlqueryBuiltins(Registry& r);
+void RegisterUriBuiltins(Registry& r);
+// Last: it aliases built-ins the others registered.
+void RegisterDeprecatedBuiltins(Registry& r);
+
+// 32 bytes: HMAC-SHA256 of `what` under this process's random key (rand.intn, uuid.rfc4122).
+std::string ProcessRandom(const std::string& what);
 
 // Base64 of `in`: standard or URL alphabet, with or without '=' padding.
 std::string Base64Encode(const std::string& in, bool url, bool pad);

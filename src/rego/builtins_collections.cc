@@ -58,6 +58,42 @@ Value UnionObjects(const Value& a, const Value& b) {
   return Value::MakeObject(std::move(o));
 }
 
+bool IsSubset(const Value& super, const Value& sub) {
+  if (super.is_object() && sub.is_object()) {
+    for (const auto& [k, v] : sub.object()) {
+      auto s = super.Get(k);
+      if (!s || !IsSubset(*s, v)) return false;
+    }
+    return true;
+  }
+  if (super.is_set() && sub.is_set()) {
+    for (const auto& v : sub.set()) if (!super.set().count(v)) return false;
+    return true;
+  }
+  if (super.is_array() && sub.is_array()) {
+    const Array &a = super.array(), &b = sub.array();
+    if (b.empty()) return true;
+    for (size_t i = 0; i + b.size() <= a.size(); ++i) {
+      bool all = true;
+      for (size_t j = 0; j < b.size() && all; ++j) all = a[i + j] == b[j];
+      if (all) return true;
+    }
+    return false;
+  }
+  if (super.is_array() && sub.is_set()) {
+    for (const auto& v : sub.set()) {
+      if (std::find(super.array().begin(), super.array().end(), v) == super.array().end()) return false;
+    }
+    return true;
+  }
+  if (super.is_set() && sub.is_array()) {
+    for (const auto& v : sub.array()) if (!super.set().count(v)) return false;
+    return true;
+  }
+  return super == sub;
+}
+
+
 }  // namespace
 
 void RegisterCollectionBuiltins(Registry& r) {
@@ -265,17 +301,24 @@ void RegisterCollectionBuiltins(Registry& r) {
     if (auto refused = Walk(a[0], path, out)) return *refused;
     return BuiltinOut::Many(std::move(out));
   });
-  Add(r, "all", 1, [](const Args& a) {
-    Array xs;
-    if (!Elements(a[0], &xs)) return BuiltinOut::TypeError(OperandError("all", 1, "any<array[any], set[any]>", a[0]));
-    for (const auto& x : xs) if (!(x.is_bool() && x.as_bool())) return BuiltinOut::Of(Value::Bool(false));
-    return BuiltinOut::Of(Value::Bool(true));
+  Add(r, "object.subset", 2, [](const Args& a) {
+    if (!a[0].is_object() && !a[0].is_set() && !a[0].is_array()) {
+      return BuiltinOut::TypeError(OperandError("object.subset", 1, "any<array, object, set>", a[0]));
+    }
+    return BuiltinOut::Of(Value::Bool(IsSubset(a[0], a[1])));
   });
-  Add(r, "any", 1, [](const Args& a) {
-    Array xs;
-    if (!Elements(a[0], &xs)) return BuiltinOut::TypeError(OperandError("any", 1, "any<array[any], set[any]>", a[0]));
-    for (const auto& x : xs) if (x.is_bool() && x.as_bool()) return BuiltinOut::Of(Value::Bool(true));
-    return BuiltinOut::Of(Value::Bool(false));
+  Add(r, "array.flatten", 1, [](const Args& a) {
+    if (!a[0].is_array()) return BuiltinOut::TypeError(OperandError("array.flatten", 1, "array", a[0]));
+    uint64_t n = 0;
+    for (const auto& x : a[0].array()) n += x.is_array() ? x.array().size() : 1;
+    if (auto refused = ReserveMemory(n, kArrayElementBytes)) return *refused;
+    Array out;  // one level deep
+    out.reserve(n);
+    for (const auto& x : a[0].array()) {
+      if (x.is_array()) out.insert(out.end(), x.array().begin(), x.array().end());
+      else out.push_back(x);
+    }
+    return BuiltinOut::Of(Value::MakeArray(std::move(out)));
   });
 }
 

@@ -1,4 +1,4 @@
-// json.*, base64*, hex.*, urlquery.*.
+// base64.*, base64url.*, hex.*.
 #include <cstdio>
 
 #include "json/json.h"
@@ -63,56 +63,6 @@ std::optional<std::string> Base64Decode(std::string_view in, bool url, size_t* b
   return out;
 }
 
-namespace {
-
-std::string UrlEncode(const std::string& s) {
-  std::string out;
-  char buf[4];
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
-    else if (c == ' ') out += '+';
-    else {
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
-// Go's json.MarshalIndent layout: `prefix` before every line after the first, `indent`
-// per level, sorted object keys.
-void AppendIndented(const Value& v, const std::string& prefix, const std::string& indent, int depth, std::string* out) {
-  auto newline = [&](int d) {
-    *out += "\n" + prefix;
-    for (int i = 0; i < d; ++i) *out += indent;
-  };
-  if ((v.is_array() && !v.array().empty()) || (v.is_set() && !v.set().empty())) {
-    Array items = v.is_array() ? v.array() : Array(v.set().begin(), v.set().end());
-    *out += "[";
-    for (size_t i = 0; i < items.size(); ++i) {
-      newline(depth + 1);
-      AppendIndented(items[i], prefix, indent, depth + 1, out);
-      if (i + 1 < items.size()) *out += ",";
-    }
-    newline(depth);
-    *out += "]";
-  } else if (v.is_object() && !v.object().empty()) {
-    *out += "{";
-    size_t i = 0;
-    for (const auto& [k, e] : v.object()) {
-      newline(depth + 1);
-      *out += (k.is_string() ? k.ToJson() : Value::String(k.ToJson()).ToJson()) + ": ";
-      AppendIndented(e, prefix, indent, depth + 1, out);
-      if (++i < v.object().size()) *out += ",";
-    }
-    newline(depth);
-    *out += "}";
-  } else {
-    *out += v.ToJson();
-  }
-}
 
 std::string Base64Encode(const std::string& in, bool url, bool pad) {
   std::string out;
@@ -135,39 +85,6 @@ std::string Base64Encode(const std::string& in, bool url, bool pad) {
 }
 
 void RegisterEncodingBuiltins(Registry& r) {
-  Add(r, "json.marshal_with_options", 2, [](const Args& a) {
-    if (!a[1].is_object()) return BuiltinOut::TypeError(OperandError("json.marshal_with_options", 2, "object", a[1]));
-    bool pretty = false, explicit_pretty = false;
-    std::string prefix, indent = "\t";
-    for (const auto& [k, v] : a[1].object()) {
-      std::string key = k.is_string() ? k.str() : k.ToJson();
-      if (key == "pretty" && v.is_bool()) pretty = v.as_bool(), explicit_pretty = true;
-      else if (key == "prefix" && v.is_string()) prefix = v.str(), pretty = explicit_pretty ? pretty : true;
-      else if (key == "indent" && v.is_string()) indent = v.str(), pretty = explicit_pretty ? pretty : true;
-      else return BuiltinOut::TypeError("object contained unknown key \"" + key + "\"");
-    }
-    // Pretty text: each line also carries the prefix and up to a line's depth of indents.
-    uint64_t text = EncodedBytes(a[0], MemoryLeft());
-    if (auto refused = ReserveMemory(text, pretty ? 2 + prefix.size() + 8 * indent.size() : 1)) return *refused;
-    if (!pretty) return BuiltinOut::Of(Value::String(a[0].ToJson()));
-    std::string out = prefix;
-    AppendIndented(a[0], prefix, indent, 0, &out);
-    return BuiltinOut::Of(Value::String(out));
-  });
-  Add(r, "json.marshal", 1, [](const Args& a) {
-    if (auto refused = ReserveMemory(EncodedBytes(a[0], MemoryLeft()))) return *refused;
-    return BuiltinOut::Of(Value::String(a[0].ToJson()));
-  });
-  Add(r, "json.unmarshal", 1, [](const Args& a) {
-    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("json.unmarshal", 1, "string", a[0]));
-    auto v = Value::FromJsonText(a[0].str());
-    if (!v.ok()) return BuiltinOut::Error(v.status().message());
-    return BuiltinOut::Of(*v);
-  });
-  Add(r, "json.is_valid", 1, [](const Args& a) {
-    if (!a[0].is_string()) return BuiltinOut::Of(Value::Bool(false));
-    return BuiltinOut::Of(Value::Bool(Value::FromJsonText(a[0].str()).ok()));
-  });
   struct B64 {
     const char* name;
     bool url, pad, encode;
@@ -211,40 +128,6 @@ void RegisterEncodingBuiltins(Registry& r) {
     if (s.size() % 2) return BuiltinOut::Error("encoding/hex: odd length hex string");
     std::string out;
     for (size_t i = 0; i < s.size(); i += 2) out += static_cast<char>(nib(s[i]) * 16 + nib(s[i + 1]));
-    return BuiltinOut::Of(Value::String(out));
-  });
-  Add(r, "urlquery.encode", 1, [](const Args& a) {
-    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("urlquery.encode", 1, "string", a[0]));
-    return BuiltinOut::Of(Value::String(UrlEncode(a[0].str())));
-  });
-  Add(r, "urlquery.decode", 1, [](const Args& a) {
-    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("urlquery.decode", 1, "string", a[0]));
-    const std::string& s = a[0].str();
-    std::string out;
-    for (size_t i = 0; i < s.size(); ++i) {
-      if (s[i] == '+') out += ' ';
-      else if (s[i] == '%' && i + 2 < s.size() + 0 && i + 2 <= s.size() - 1 + 1) {
-        out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-        i += 2;
-      } else out += s[i];
-    }
-    return BuiltinOut::Of(Value::String(out));
-  });
-  Add(r, "urlquery.encode_object", 1, [](const Args& a) {
-    if (!a[0].is_object()) return BuiltinOut::TypeError(OperandError("urlquery.encode_object", 1, "object", a[0]));
-    std::string out;
-    for (const auto& member : a[0].object()) {
-      const Value& k = member.first;  // named: a lambda below captures it
-      const Value& v = member.second;
-      if (!k.is_string()) continue;
-      auto add = [&](const Value& e) {
-        if (!out.empty()) out += '&';
-        out += UrlEncode(k.str()) + "=" + UrlEncode(e.is_string() ? e.str() : e.ToJson());
-      };
-      if (v.is_array()) for (const auto& e : v.array()) add(e);
-      else if (v.is_set()) for (const auto& e : v.set()) add(e);
-      else add(v);
-    }
     return BuiltinOut::Of(Value::String(out));
   });
 }

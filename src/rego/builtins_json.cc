@@ -1,3 +1,5 @@
+// json.marshal, json.marshal_with_options, json.unmarshal, json.is_valid; json.remove and
+// json.filter (paths as JSON pointers or key arrays).
 // json.patch: RFC 6902 over Rego values — objects, arrays and (as OPA extends it) sets, whose
 // elements are their own keys; a patch that cannot apply makes the call undefined.
 // json.verify_schema / json.match_schema: JSON Schema (draft 4, RapidJSON's validator) with
@@ -284,9 +286,204 @@ Value SchemaError(const rapidjson::SchemaValidator& v, const rapidjson::Document
   return Value::MakeObject(std::move(e));
 }
 
+// ---- marshalling
+
+// Go's json.MarshalIndent layout: `prefix` before every line after the first, `indent`
+// per level, sorted object keys.
+void AppendIndented(const Value& v, const std::string& prefix, const std::string& indent, int depth, std::string* out) {
+  auto newline = [&](int d) {
+    *out += "\n" + prefix;
+    for (int i = 0; i < d; ++i) *out += indent;
+  };
+  if ((v.is_array() && !v.array().empty()) || (v.is_set() && !v.set().empty())) {
+    Array items = v.is_array() ? v.array() : Array(v.set().begin(), v.set().end());
+    *out += "[";
+    for (size_t i = 0; i < items.size(); ++i) {
+      newline(depth + 1);
+      AppendIndented(items[i], prefix, indent, depth + 1, out);
+      if (i + 1 < items.size()) *out += ",";
+    }
+    newline(depth);
+    *out += "]";
+  } else if (v.is_object() && !v.object().empty()) {
+    *out += "{";
+    size_t i = 0;
+    for (const auto& [k, e] : v.object()) {
+      newline(depth + 1);
+      *out += (k.is_string() ? k.ToJson() : Value::String(k.ToJson()).ToJson()) + ": ";
+      AppendIndented(e, prefix, indent, depth + 1, out);
+      if (++i < v.object().size()) *out += ",";
+    }
+    newline(depth);
+    *out += "}";
+  } else {
+    *out += v.ToJson();
+  }
+}
+
+// ---- json.remove / json.filter
+
+// JSON paths for json.remove / json.filter: "a/b/0" strings or arrays of keys.
+// json.remove / json.filter paths: "" when `v` is a collection of paths, else OPA's message.
+std::string ParsePaths(const Value& v, std::vector<Array>* out) {
+  Array items;
+  if (v.is_array()) items = v.array();
+  else if (v.is_set()) items.assign(v.set().begin(), v.set().end());
+  else return "operand 2 must be one of {set, array} but got " + v.TypeName();
+  for (const auto& p : items) {
+    Array path;
+    if (p.is_string()) {
+      std::string s = p.str();
+      if (!s.empty() && s[0] == '/') s = s.substr(1);
+      size_t start = 0;
+      while (start <= s.size() && !s.empty()) {
+        size_t slash = s.find('/', start);
+        std::string seg = s.substr(start, slash - start);
+        // ~1 and ~0 per JSON pointer.
+        for (size_t at; (at = seg.find("~1")) != std::string::npos;) seg.replace(at, 2, "/");
+        for (size_t at; (at = seg.find("~0")) != std::string::npos;) seg.replace(at, 2, "~");
+        path.push_back(Value::String(seg));
+        if (slash == std::string::npos) break;
+        start = slash + 1;
+      }
+    } else if (p.is_array()) {
+      path = p.array();
+    } else {
+      return "operand 2 must be one of {set, array} containing string paths or array of path segments but got " +
+             p.TypeName();
+    }
+    out->push_back(path);
+  }
+  return "";
+}
+
+// Matches a path key against a value's key: array indices may be given as strings.
+std::optional<Value> KeyFor(const Value& container, const Value& key) {
+  if (container.is_array() && key.is_string()) {
+    char* end = nullptr;
+    long idx = std::strtol(key.str().c_str(), &end, 10);
+    if (*end || key.str().empty()) return std::nullopt;
+    return Value::Int(idx);
+  }
+  return key;
+}
+
+Value Remove(const Value& v, const Array& path, size_t i) {
+  if (i >= path.size()) return v;
+  auto key = KeyFor(v, path[i]);
+  if (!key) return v;
+  if (v.is_object()) {
+    Object o = v.object();
+    auto it = o.find(*key);
+    if (it == o.end()) return v;
+    if (i + 1 == path.size()) o.erase(it);
+    else it->second = Remove(it->second, path, i + 1);
+    return Value::MakeObject(o);
+  }
+  if (v.is_array() && key->is_int()) {
+    Array a = v.array();
+    auto idx = static_cast<size_t>(key->as_int());
+    if (idx >= a.size()) return v;
+    if (i + 1 == path.size()) a.erase(a.begin() + static_cast<std::ptrdiff_t>(idx));
+    else a[idx] = Remove(a[idx], path, i + 1);
+    return Value::MakeArray(a);
+  }
+  if (v.is_set() && i + 1 == path.size()) {
+    Set s = v.set();
+    s.erase(*key);
+    return Value::MakeSet(s);
+  }
+  return v;
+}
+
+// The parts of v named by paths (a prefix tree of keys).
+std::optional<Value> Filter(const Value& v, const std::vector<Array>& paths, size_t depth) {
+  for (const auto& p : paths) if (p.size() == depth) return v;
+  if (v.is_object()) {
+    Object o;
+    for (const auto& [k, child] : v.object()) {
+      std::vector<Array> sub;
+      for (const auto& p : paths) if (p.size() > depth && p[depth] == k) sub.push_back(p);
+      if (sub.empty()) continue;
+      if (auto f = Filter(child, sub, depth + 1)) o[k] = *f;
+    }
+    return Value::MakeObject(o);
+  }
+  if (v.is_array()) {
+    Array a;
+    for (size_t i = 0; i < v.array().size(); ++i) {
+      std::vector<Array> sub;
+      for (const auto& p : paths) {
+        if (p.size() <= depth) continue;
+        auto key = KeyFor(v, p[depth]);
+        if (key && key->is_int() && key->as_int() == static_cast<int64_t>(i)) sub.push_back(p);
+      }
+      if (sub.empty()) continue;
+      if (auto f = Filter(v.array()[i], sub, depth + 1)) a.push_back(*f);
+    }
+    return Value::MakeArray(a);
+  }
+  if (v.is_set()) {
+    Set s;
+    for (const auto& e : v.set()) {
+      for (const auto& p : paths) if (p.size() > depth && p[depth] == e) s.insert(e);
+    }
+    return Value::MakeSet(s);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 void RegisterJsonBuiltins(Registry& r) {
+  Add(r, "json.marshal_with_options", 2, [](const Args& a) {
+    if (!a[1].is_object()) return BuiltinOut::TypeError(OperandError("json.marshal_with_options", 2, "object", a[1]));
+    bool pretty = false, explicit_pretty = false;
+    std::string prefix, indent = "\t";
+    for (const auto& [k, v] : a[1].object()) {
+      std::string key = k.is_string() ? k.str() : k.ToJson();
+      if (key == "pretty" && v.is_bool()) pretty = v.as_bool(), explicit_pretty = true;
+      else if (key == "prefix" && v.is_string()) prefix = v.str(), pretty = explicit_pretty ? pretty : true;
+      else if (key == "indent" && v.is_string()) indent = v.str(), pretty = explicit_pretty ? pretty : true;
+      else return BuiltinOut::TypeError("object contained unknown key \"" + key + "\"");
+    }
+    // Pretty text: each line also carries the prefix and up to a line's depth of indents.
+    uint64_t text = EncodedBytes(a[0], MemoryLeft());
+    if (auto refused = ReserveMemory(text, pretty ? 2 + prefix.size() + 8 * indent.size() : 1)) return *refused;
+    if (!pretty) return BuiltinOut::Of(Value::String(a[0].ToJson()));
+    std::string out = prefix;
+    AppendIndented(a[0], prefix, indent, 0, &out);
+    return BuiltinOut::Of(Value::String(out));
+  });
+  Add(r, "json.marshal", 1, [](const Args& a) {
+    if (auto refused = ReserveMemory(EncodedBytes(a[0], MemoryLeft()))) return *refused;
+    return BuiltinOut::Of(Value::String(a[0].ToJson()));
+  });
+  Add(r, "json.unmarshal", 1, [](const Args& a) {
+    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("json.unmarshal", 1, "string", a[0]));
+    auto v = Value::FromJsonText(a[0].str());
+    if (!v.ok()) return BuiltinOut::Error(v.status().message());
+    return BuiltinOut::Of(*v);
+  });
+  Add(r, "json.is_valid", 1, [](const Args& a) {
+    if (!a[0].is_string()) return BuiltinOut::Of(Value::Bool(false));
+    return BuiltinOut::Of(Value::Bool(Value::FromJsonText(a[0].str()).ok()));
+  });
+  Add(r, "json.remove", 2, [](const Args& a) {
+    if (!a[0].is_object()) return BuiltinOut::TypeError(OperandError("json.remove", 1, "object", a[0]));
+    std::vector<Array> paths;
+    if (auto err = ParsePaths(a[1], &paths); !err.empty()) return BuiltinOut::TypeError(err);
+    Value v = a[0];
+    for (const auto& p : paths) v = Remove(v, p, 0);
+    return BuiltinOut::Of(v);
+  });
+  Add(r, "json.filter", 2, [](const Args& a) {
+    if (!a[0].is_object()) return BuiltinOut::TypeError(OperandError("json.filter", 1, "object", a[0]));
+    std::vector<Array> paths;
+    if (auto err = ParsePaths(a[1], &paths); !err.empty()) return BuiltinOut::TypeError(err);
+    auto f = Filter(a[0], paths, 0);
+    return BuiltinOut::Of(f ? *f : Value::MakeObject({}));
+  });
   Add(r, "json.verify_schema", 1, [](const Args& a) {
     std::string why;
     auto schema = AsJson(a[0], &why);

@@ -1,5 +1,5 @@
-// io.jwt.decode, io.jwt.verify_{hs,rs,ps,es}{256,384,512} and verify_eddsa, io.jwt.decode_verify (OpenSSL);
-// semver.is_valid / semver.compare; uuid.parse.
+// io.jwt.*: decode, verify_{hs,rs,ps,es}{256,384,512} and verify_eddsa, decode_verify,
+// encode_sign and encode_sign_raw (OpenSSL).
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
@@ -13,7 +13,6 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
-#include <regex>
 
 #include "rego/builtins.h"
 
@@ -396,61 +395,6 @@ bool VerifyToken(const Jwt& j, const std::string& alg, const std::string& key_or
   return false;
 }
 
-std::optional<std::array<int64_t, 3>> SemverCore(const std::string& s, std::string* pre) {
-  static const std::regex kSemver(R"(^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$)");
-  std::smatch m;
-  if (!std::regex_match(s, m, kSemver)) return std::nullopt;
-  *pre = m[4].str();
-  return std::array<int64_t, 3>{std::stoll(m[1]), std::stoll(m[2]), std::stoll(m[3])};
-}
-
-int ComparePre(const std::string& a, const std::string& b) {
-  if (a == b) return 0;
-  if (a.empty()) return 1;
-  if (b.empty()) return -1;
-  size_t i = 0, j = 0;
-  while (i < a.size() && j < b.size()) {
-    size_t ie = a.find('.', i), je = b.find('.', j);
-    std::string x = a.substr(i, ie - i), y = b.substr(j, je - j);
-    bool xn = !x.empty() && x.find_first_not_of("0123456789") == std::string::npos;
-    bool yn = !y.empty() && y.find_first_not_of("0123456789") == std::string::npos;
-    int c = xn && yn ? (std::stoll(x) < std::stoll(y) ? -1 : std::stoll(x) > std::stoll(y) ? 1 : 0)
-            : xn ? -1 : yn ? 1 : x.compare(y) < 0 ? -1 : x.compare(y) > 0 ? 1 : 0;
-    if (c) return c;
-    i = ie == std::string::npos ? a.size() : ie + 1;
-    j = je == std::string::npos ? b.size() : je + 1;
-  }
-  return i < a.size() ? 1 : j < b.size() ? -1 : 0;
-}
-
-}  // namespace
-
-namespace {
-
-// Versions 1 and 2 (time-based) carry a timestamp, a clock sequence and a node id; version
-// 2 also a local domain and id in place of the timestamp's low bits (google/uuid's reading,
-// which OPA reports). `hex` is the UUID's 32 hex digits.
-void AddTimeBasedUuidFields(const std::string& hex, int version, Object& o) {
-  auto field = [&](size_t digit, size_t digits) { return std::stoull(hex.substr(digit, digits), nullptr, 16); };
-  uint64_t ticks = field(0, 8) | (field(8, 4) << 32) | ((field(12, 4) & 0xFFF) << 48);  // 100 ns since 1582-10-15
-  constexpr int64_t kGregorianToUnixTicks = 122192928000000000;
-  o[Value::String("time")] = Value::Int((static_cast<int64_t>(ticks) - kGregorianToUnixTicks) * 100);
-  o[Value::String("clocksequence")] = Value::Int(static_cast<int64_t>(field(16, 4) & 0x3FFF));
-  std::string node;
-  for (size_t i = 20; i < 32; i += 2) node += (node.empty() ? "" : "-") + hex.substr(i, 2);
-  for (auto& c : node) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  o[Value::String("nodeid")] = Value::String(node);
-  uint64_t first = field(20, 2);
-  o[Value::String("macvariables")] = Value::String(std::string(first & 0x02 ? "local" : "global") + ":" +
-                                                   (first & 0x01 ? "multicast" : "unicast"));
-  if (version == 2) {
-    uint64_t domain = field(18, 2);
-    o[Value::String("domain")] = Value::String(domain == 0 ? "Person" : domain == 1 ? "Group" : domain == 2 ? "Org"
-                                                                                     : "Domain" + std::to_string(domain));
-    o[Value::String("id")] = Value::Int(static_cast<int64_t>(field(0, 8)));
-  }
-}
-
 }  // namespace
 
 void RegisterJwtBuiltins(Registry& r) {
@@ -547,43 +491,6 @@ void RegisterJwtBuiltins(Registry& r) {
     if (auto exp = p.Get(Value::String("exp")); exp && now_s >= exp->as_double()) return BuiltinOut::Of(invalid);
     if (auto nbf = p.Get(Value::String("nbf")); nbf && now_s < nbf->as_double()) return BuiltinOut::Of(invalid);
     return BuiltinOut::Of(Value::MakeArray({Value::Bool(true), j->header, j->payload}));
-  });
-  Add(r, "semver.is_valid", 1, [](const Args& a) {
-    std::string pre;
-    return BuiltinOut::Of(Value::Bool(a[0].is_string() && SemverCore(a[0].str(), &pre).has_value()));
-  });
-  Add(r, "semver.compare", 2, [](const Args& a) {
-    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("semver.compare", 1, "string", a[0]));
-    if (!a[1].is_string()) return BuiltinOut::TypeError(OperandError("semver.compare", 2, "string", a[1]));
-    std::string pa, pb;
-    auto x = SemverCore(a[0].str(), &pa), y = SemverCore(a[1].str(), &pb);
-    if (!x) return BuiltinOut::Error("operand 1: string \"" + a[0].str() + "\" is not a valid SemVer");
-    if (!y) return BuiltinOut::Error("operand 2: string \"" + a[1].str() + "\" is not a valid SemVer");
-    int c = *x < *y ? -1 : *x > *y ? 1 : ComparePre(pa, pb);
-    return BuiltinOut::Of(Value::Int(c));
-  });
-  Add(r, "uuid.parse", 1, [](const Args& a) {
-    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("uuid.parse", 1, "string", a[0]));
-    std::string s = a[0].str();
-    if (s.rfind("urn:uuid:", 0) == 0) s = s.substr(9);
-    if (s.size() == 38 && s.front() == '{' && s.back() == '}') s = s.substr(1, 36);
-    std::string hex;
-    if (s.size() == 36) {
-      if (s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') return BuiltinOut::Undefined();
-      for (size_t i = 0; i < s.size(); ++i) if (i != 8 && i != 13 && i != 18 && i != 23) hex += s[i];
-    } else if (s.size() == 32) {
-      hex = s;
-    } else {
-      return BuiltinOut::Undefined();
-    }
-    if (hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) return BuiltinOut::Undefined();
-    int version = std::stoi(hex.substr(12, 1), nullptr, 16);
-    int var = std::stoi(hex.substr(16, 1), nullptr, 16);
-    std::string variant = (var & 0x8) == 0 ? "Reserved, NCS backward compatibility" : (var & 0xC) == 0x8 ? "RFC4122"
-                          : (var & 0xE) == 0xC ? "Reserved, Microsoft Corporation backward compatibility" : "Reserved, future definition";
-    Object o{{Value::String("version"), Value::Int(version)}, {Value::String("variant"), Value::String(variant)}};
-    if (version == 1 || version == 2) AddTimeBasedUuidFields(hex, version, o);
-    return BuiltinOut::Of(Value::MakeObject(o));
   });
 }
 

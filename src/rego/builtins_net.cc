@@ -17,6 +17,18 @@ using Args = std::vector<Value>;
 
 void Add(Registry& r, const std::string& name, int arity, BuiltinFn fn) { r[name] = Builtin{arity, std::move(fn)}; }
 
+// A literal IPv4 or IPv6 address as Go prints it (IPv4-mapped IPv6 as dotted IPv4);
+// nullopt for anything else.
+std::optional<std::string> CanonicalAddress(const std::string& s) {
+  unsigned char bytes[16];
+  char text[INET6_ADDRSTRLEN];
+  if (inet_pton(AF_INET, s.c_str(), bytes) == 1) return std::string(inet_ntop(AF_INET, bytes, text, sizeof text));
+  if (inet_pton(AF_INET6, s.c_str(), bytes) != 1) return std::nullopt;
+  static const unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::equal(kMapped, kMapped + 12, bytes)) return std::string(inet_ntop(AF_INET, bytes + 12, text, sizeof text));
+  return std::string(inet_ntop(AF_INET6, bytes, text, sizeof text));
+}
+
 struct Cidr {
   int family = 0;
   unsigned char addr[16] = {};
@@ -167,10 +179,20 @@ void RegisterNetBuiltins(Registry& r) {
   Add(r, "net.cidr_is_valid", 1, [](const Args& a) {
     return BuiltinOut::Of(Value::Bool(a[0].is_string() && ParseCidr(a[0].str(), false).has_value()));
   });
+  // Without DNS (evaluation is deterministic; a replay answers from nd_builtin_cache): a
+  // literal address is its own answer, in Go's canonical form, and "localhost" is the
+  // loopback pair; any other name is an error.
   Add(r, "net.lookup_ip_addr", 1, [](const Args& a) {
     if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("net.lookup_ip_addr", 1, "string", a[0]));
-    return BuiltinOut::Error("network access is disabled: oep evaluates policies without DNS; a replay answers "
-                             "net.lookup_ip_addr only from the decision's recorded nd_builtin_cache");
+    if (auto literal = CanonicalAddress(a[0].str())) return BuiltinOut::Of(Value::MakeSet({Value::String(*literal)}));
+    std::string name;
+    for (char c : a[0].str()) name += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (name == "localhost" || name == "localhost.") {
+      return BuiltinOut::Of(Value::MakeSet({Value::String("127.0.0.1"), Value::String("::1")}));
+    }
+    return BuiltinOut::Error("network access is disabled: oep evaluates policies without DNS, so only literal "
+                             "addresses and localhost are answered; a replay answers net.lookup_ip_addr from the "
+                             "decision's recorded nd_builtin_cache");
   });
   Add(r, "net.cidr_merge", 1, [](const Args& a) {
     Array items;

@@ -182,6 +182,12 @@ void RegisterOperatorBuiltins(Registry& r) {
     if (v.is_bool()) return BuiltinOut::Of(Value::Int(v.as_bool() ? 1 : 0));
     if (v.is_string()) {
       const std::string& s = v.str();
+      // Go's ParseFloat would accept these; OPA refuses them as operands of the wrong kind.
+      std::string word = s.substr(std::min(s.find_first_not_of("+-"), s.size()));
+      for (char& c : word) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (word == "inf" || word == "infinity" || word == "nan") {
+        return BuiltinOut::TypeError(OperandError("to_number", 1, "valid number string", v));
+      }
       char* end = nullptr;
       if (s.empty()) return BuiltinOut::Error("strconv.ParseFloat: parsing \"\": invalid syntax");
       std::strtod(s.c_str(), &end);

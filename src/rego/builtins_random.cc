@@ -1,4 +1,4 @@
-// rand.intn and uuid.rfc4122 outside replay: random per process, and — as OPA guarantees
+// rand.intn (and ProcessRandom, which uuid.rfc4122 uses) outside replay: random per process, and — as OPA guarantees
 // within a query — the same arguments give the same answer (an HMAC of the arguments under a
 // process-wide random key). During replay the evaluator answers both from the recorded
 // nd_builtin_cache before this is reached.
@@ -15,9 +15,7 @@
 #include "rego/builtins.h"
 
 namespace oep::rego {
-namespace {
 
-// 32 bytes: HMAC-SHA256 of `what` under this process's random key.
 std::string ProcessRandom(const std::string& what) {
   static unsigned char key[32];
   static std::once_flag once;
@@ -30,8 +28,6 @@ std::string ProcessRandom(const std::string& what) {
   return std::string(reinterpret_cast<const char*>(md), len);
 }
 
-}  // namespace
-
 void RegisterRandomBuiltins(Registry& r) {
   r["rand.intn"] = Builtin{2, [](const std::vector<Value>& a) {
     if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("rand.intn", 1, "string", a[0]));
@@ -43,15 +39,6 @@ void RegisterRandomBuiltins(Registry& r) {
     uint64_t v = 0;
     std::memcpy(&v, bytes.data(), sizeof v);
     return BuiltinOut::Of(Value::Int(static_cast<int64_t>(v % bound)));
-  }};
-  r["uuid.rfc4122"] = Builtin{1, [](const std::vector<Value>& a) {
-    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("uuid.rfc4122", 1, "string", a[0]));
-    std::string b = ProcessRandom("uuid.rfc4122\n" + a[0].str()).substr(0, 16);
-    b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);  // version 4
-    b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
-    std::string hex = HexEncode(b);
-    return BuiltinOut::Of(Value::String(hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
-                                        hex.substr(16, 4) + "-" + hex.substr(20)));
   }};
 }
 

@@ -154,7 +154,7 @@ std::optional<std::vector<GlobAtom>> ParseGlobRegex(const std::string& p, std::s
         ++j;
       }
       if (!closed) {
-        *error = "missing closing ]: `" + p.substr(i) + "`";
+        *error = "input:" + p + ", pos:" + std::to_string(i + 1) + ", found [ without matching ]: the input provided is invalid";
         return std::nullopt;
       }
       if (negate) atom.chars.flip();
@@ -214,7 +214,6 @@ void RegisterRegexBuiltins(Registry& r) {
     if (!re->ok()) return BuiltinOut::Error("error parsing regexp: " + re->error());
     return BuiltinOut::Of(Value::Bool(RE2::PartialMatch(a[1].str(), *re)));
   });
-  r["re_match"] = r["regex.match"];
   Add(r, "regex.is_valid", 1, [](const Args& a) {
     if (!a[0].is_string()) return BuiltinOut::Of(Value::Bool(false));
     return BuiltinOut::Of(Value::Bool(Compile(a[0].str())->ok()));
@@ -320,7 +319,7 @@ void RegisterRegexBuiltins(Registry& r) {
     std::string error;
     auto first = ParseGlobRegex(a[0].str(), &error);
     auto second = first ? ParseGlobRegex(a[1].str(), &error) : std::nullopt;
-    if (!second) return BuiltinOut::Error("regex.globs_match: " + error);
+    if (!second) return BuiltinOut::Error(error);
     return BuiltinOut::Of(Value::Bool(GlobsIntersect(*first, *second)));
   });
   Add(r, "glob.match", 3, [](const Args& a) {

@@ -202,6 +202,32 @@ BuiltinOut Sprintf(const Args& a) {
   return BuiltinOut::Of(Value::String(out));
 }
 
+// split(s, d): the pieces of `s` between occurrences of `d`, or its code points when `d`
+// is empty; the budget's error when they do not fit.
+BuiltinOut Split(const std::string& s, const std::string& d) {
+  Array out;
+  // Each piece: its Value, its string's header and control block, its text.
+  constexpr uint64_t kPieceBytes = kArrayElementBytes + 64;
+  uint64_t pieces = 1;
+  if (d.empty()) pieces = s.size();
+  else for (size_t at = s.find(d); at != std::string::npos; at = s.find(d, at + d.size())) ++pieces;
+  if (auto refused = ReserveMemory(pieces, kPieceBytes)) return *refused;
+  if (auto refused = ReserveMemory(s.size())) return *refused;
+  out.reserve(pieces);
+  if (d.empty()) {
+    for (const auto& cp : CodePoints(s)) out.push_back(Value::String(cp));
+    return BuiltinOut::Of(Value::MakeArray(out));
+  }
+  size_t pos = 0;
+  for (;;) {
+    size_t at = s.find(d, pos);
+    out.push_back(Value::String(s.substr(pos, at == std::string::npos ? std::string::npos : at - pos)));
+    if (at == std::string::npos) break;
+    pos = at + d.size();
+  }
+  return BuiltinOut::Of(Value::MakeArray(out));
+}
+
 }  // namespace
 
 void RegisterStringBuiltins(Registry& r) {
@@ -262,28 +288,22 @@ void RegisterStringBuiltins(Registry& r) {
   Add(r, "split", 2, [](const Args& a) {
     REQUIRE_STRING("split", 0);
     REQUIRE_STRING("split", 1);
-    Array out;
-    const std::string &s = a[0].str(), &d = a[1].str();
-    // Each piece: its Value, its string's header and control block, its text.
-    constexpr uint64_t kPieceBytes = kArrayElementBytes + 64;
-    uint64_t pieces = 1;
-    if (d.empty()) pieces = s.size();
-    else for (size_t at = s.find(d); at != std::string::npos; at = s.find(d, at + d.size())) ++pieces;
-    if (auto refused = ReserveMemory(pieces, kPieceBytes)) return *refused;
-    if (auto refused = ReserveMemory(s.size())) return *refused;
-    out.reserve(pieces);
-    if (d.empty()) {
-      for (const auto& cp : CodePoints(s)) out.push_back(Value::String(cp));
-      return BuiltinOut::Of(Value::MakeArray(out));
-    }
-    size_t pos = 0;
-    for (;;) {
-      size_t at = s.find(d, pos);
-      out.push_back(Value::String(s.substr(pos, at == std::string::npos ? std::string::npos : at - pos)));
-      if (at == std::string::npos) break;
-      pos = at + d.size();
-    }
-    return BuiltinOut::Of(Value::MakeArray(out));
+    return Split(a[0].str(), a[1].str());
+  });
+  // strings.split_n(x, delimiter, n): split's parts, the first n (n > 0) or the last -n (n < 0);
+  // none for 0, all when there are fewer.
+  Add(r, "strings.split_n", 3, [](const Args& a) {
+    REQUIRE_STRING("strings.split_n", 0);
+    REQUIRE_STRING("strings.split_n", 1);
+    if (!a[2].is_int()) return BuiltinOut::TypeError(OperandError("strings.split_n", 3, "integer", a[2]));
+    BuiltinOut all = Split(a[0].str(), a[1].str());
+    if (all.kind != BuiltinOut::Kind::kValue) return all;
+    const Array& parts = all.value.array();
+    int64_t n = a[2].as_int();
+    size_t keep = static_cast<size_t>(std::min<uint64_t>(n < 0 ? 0 - static_cast<uint64_t>(n) : static_cast<uint64_t>(n),
+                                                          parts.size()));
+    if (n >= 0) return BuiltinOut::Of(Value::MakeArray(Array(parts.begin(), parts.begin() + static_cast<std::ptrdiff_t>(keep))));
+    return BuiltinOut::Of(Value::MakeArray(Array(parts.end() - static_cast<std::ptrdiff_t>(keep), parts.end())));
   });
   Add(r, "replace", 3, [](const Args& a) {
     REQUIRE_STRING("replace", 0);

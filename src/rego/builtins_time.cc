@@ -506,8 +506,9 @@ std::variant<int64_t, std::string> Parse(const std::vector<Chunk>& layout, const
   return *ns;
 }
 
-// Go's time.ParseDuration: [-+]?([0-9]*(\.[0-9]*)?[a-z]+)+, or "0".
-std::optional<int64_t> ParseDuration(const std::string& s) {
+// Go's time.ParseDuration: [-+]?([0-9]*(\.[0-9]*)?[a-z]+)+, or "0". A unit that is missing
+// or unknown sets *why to Go's text for it (else the caller's "invalid duration").
+std::optional<int64_t> ParseDuration(const std::string& s, std::string* why) {
   static const std::map<std::string, I128> kUnits = {{"ns", 1},          {"us", 1000},          {"\xc2\xb5s", 1000},
                                                      {"\xce\xbcs", 1000}, {"ms", 1000000},       {"s", kNs},
                                                      {"m", 60 * I128(kNs)}, {"h", 3600 * I128(kNs)}};
@@ -540,7 +541,10 @@ std::optional<int64_t> ParseDuration(const std::string& s) {
     if (pos == start || (pos == start + 1 && s[start] == '.' && !has_frac)) return std::nullopt;
     size_t unit_start = pos;
     while (pos < s.size() && !std::isdigit(static_cast<unsigned char>(s[pos])) && s[pos] != '.') ++pos;
-    auto unit = kUnits.find(s.substr(unit_start, pos - unit_start));
+    std::string name = s.substr(unit_start, pos - unit_start);
+    auto unit = kUnits.find(name);
+    if (name.empty()) *why = "time: missing unit in duration \"" + s + "\"";
+    else if (unit == kUnits.end()) *why = "time: unknown unit \"" + name + "\" in duration \"" + s + "\"";
     if (unit == kUnits.end()) return std::nullopt;
     total += whole * unit->second + frac * unit->second / scale;
     if (total > I128(INT64_MAX) + 1) return std::nullopt;
@@ -611,8 +615,9 @@ void RegisterTimeBuiltins(Registry& r) {
   });
   Add(r, "time.parse_duration_ns", 1, [](const Args& a) {
     if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("time.parse_duration_ns", 1, "string", a[0]));
-    auto d = ParseDuration(a[0].str());
-    if (!d) return BuiltinOut::Error("time: invalid duration \"" + a[0].str() + "\"");
+    std::string why;
+    auto d = ParseDuration(a[0].str(), &why);
+    if (!d) return BuiltinOut::Error(why.empty() ? "time: invalid duration \"" + a[0].str() + "\"" : why);
     return BuiltinOut::Of(Value::Int(*d));
   });
   Add(r, "time.date", 1, [](const Args& a) {

@@ -51,6 +51,7 @@ struct Engine::Impl {
   AnnotationIndex annotations;
   Node root;
   Value data;
+  bool v0_compatible = false;  // the deprecated built-ins (Builtin::v0_only) are offered
 
   Node* Find(const std::vector<std::string>& path, size_t n) const {
     const Node* node = &root;

@@ -61,17 +61,20 @@ CaseOutcome RunCase(const Value& c, const std::string& category) {
     return out;
   };
 
+  // "v0_compatible": true (oep's addition to OPA's format) parses and compiles as --v0-compatible.
+  const Value* v0 = Field(c, "v0_compatible");
+  RegoVersion version = v0 && v0->is_bool() && v0->as_bool() ? RegoVersion::kV0 : RegoVersion::kV1;
   std::vector<Module> modules;
   if (const Value* mods = Field(c, "modules"); mods && mods->is_array()) {
     int i = 0;
     for (const auto& m : mods->array()) {
-      auto parsed = ParseModule(m.is_string() ? m.str() : "", "test-" + std::to_string(i++) + ".rego");
+      auto parsed = ParseModule(m.is_string() ? m.str() : "", "test-" + std::to_string(i++) + ".rego", version);
       if (auto* err = std::get_if<RegoError>(&parsed)) return error_outcome(*err);
       modules.push_back(std::move(std::get<Module>(parsed)));
     }
   }
   const Value* data = Field(c, "data");
-  auto compiled = Engine::Compile(std::move(modules), data ? *data : Value::MakeObject({}));
+  auto compiled = Engine::Compile(std::move(modules), data ? *data : Value::MakeObject({}), version == RegoVersion::kV0);
   if (auto* err = std::get_if<RegoError>(&compiled)) return error_outcome(*err);
   auto& engine = std::get<std::unique_ptr<Engine>>(compiled);
 
@@ -88,6 +91,8 @@ CaseOutcome RunCase(const Value& c, const std::string& category) {
   const Value* query_text = Field(c, "query");
   auto query = ParseQuery(query_text && query_text->is_string() ? query_text->str() : "");
   if (auto* err = std::get_if<RegoError>(&query)) return error_outcome(*err);
+  // The query is compiled as OPA's harness compiles it: its calls type-checked.
+  if (auto err = engine->CheckQueryTypes(std::get<Body>(query))) return error_outcome(*err);
   EvalOptions opts;
   const Value* strict = Field(c, "strict_error");
   opts.strict_builtin_errors = strict && strict->is_bool() && strict->as_bool();

@@ -50,6 +50,7 @@ class Evaluator {
   std::optional<RegoError> error;
   void SetContext(const ModuleCtx* ctx) { ctx_ = ctx; }
   bool NamesUserFunction(const TermPtr& fn) const { return ResolveFunctionPath(fn).has_value(); }
+  bool OffersBuiltin(const Builtin& b) const { return !b.v0_only || impl_.v0_compatible; }
   std::optional<std::vector<std::string>> FunctionPath(const TermPtr& fn) const { return ResolveFunctionPath(fn); }
 
   // Evaluates a query as OPA's query compiler does: every expression that is a term (or a
@@ -1253,7 +1254,9 @@ class Evaluator {
       return nargs == 1 ? UnifyValue(t->items[1], now, [&] { return k(Value::Bool(true)); }) : k(now);
     }
     auto bi = Builtins().find(name);
-    if (bi == Builtins().end()) return Fail("rego_type_error", "undefined function " + name, t->loc);
+    if (bi == Builtins().end() || (bi->second.v0_only && !impl_.v0_compatible)) {
+      return Fail("rego_type_error", "undefined function " + name, t->loc);
+    }
     return CallBuiltin(t, bi->second, k);
   }
 
@@ -1485,7 +1488,7 @@ std::optional<RegoError> PrepareRuleTerms(Evaluator& ev, const Rule& rule, const
     if (name.empty() || kEvaluatorHandled.count(name) || kEvaluatorBuiltinArity.count(name)) return;
     if (t->items[0] && ev.NamesUserFunction(t->items[0])) return;
     auto bi = Builtins().find(name);
-    if (bi == Builtins().end()) {
+    if (bi == Builtins().end() || !ev.OffersBuiltin(bi->second)) {
       error = RegoError{"rego_type_error", "undefined function " + name, file, t->loc};
       return;
     }
@@ -1640,8 +1643,9 @@ Engine::~Engine() = default;
 // Compile and Query are function-try-blocks: an allocation that fails despite the memory
 // budget (std::bad_alloc, or std::length_error past a container's maximum size) becomes an
 // error instead of ending the process.
-std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Module> modules, Value data) try {
+std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Module> modules, Value data, bool v0_compatible) try {
   auto impl = std::make_unique<Impl>();
+  impl->v0_compatible = v0_compatible;
   impl->modules = std::move(modules);
   impl->data = std::move(data);
   for (const auto& m : impl->modules) {
@@ -1751,9 +1755,11 @@ std::optional<RegoError> Engine::CheckQueryTypes(const Body& query) const {
   TypeCheckScope types;
   types.file = "";  // queries have no file, as in their parse errors
   types.is_global = [](const std::string& name) { return name == "input" || name == "data"; };
-  types.builtin_name = [](const Term& call) -> std::string {
+  types.builtin_name = [this](const Term& call) -> std::string {
     std::string name = CallName(call);
-    return Builtins().count(name) || kEvaluatorBuiltinArity.count(name) ? name : "";
+    auto bi = Builtins().find(name);
+    if (bi != Builtins().end() && bi->second.v0_only && !impl_->v0_compatible) return "";
+    return bi != Builtins().end() || kEvaluatorBuiltinArity.count(name) ? name : "";
   };
   return CheckBodyTypes(query, types);
 }

@@ -54,7 +54,10 @@ struct QueryResult {
 class Engine {
  public:
   // Compiles `modules` (one per source text) over the base document `data`.
-  static std::variant<std::unique_ptr<Engine>, RegoError> Compile(std::vector<Module> modules, Value data);
+  // `v0_compatible` (--v0-compatible) also offers the deprecated built-ins OPA keeps for v0
+  // policies (cast_array, set_diff, re_match, ...); elsewhere their calls are undefined functions.
+  static std::variant<std::unique_ptr<Engine>, RegoError> Compile(std::vector<Module> modules, Value data,
+                                                                  bool v0_compatible = false);
   ~Engine();
 
   // Every solution of `query`; an empty vector when the query is undefined. As in OPA, an

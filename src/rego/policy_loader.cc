@@ -229,7 +229,10 @@ class Loader {
   std::variant<LoadedPolicy, RegoError> Finish() {
     LoadedPolicy out;
     out.tests = Tests();
-    auto compiled = Engine::Compile(std::move(modules_), std::move(data_));
+    // A v0 module anywhere (--v0-compatible, or a bundle whose manifest says rego_version 0)
+    // offers the deprecated built-ins.
+    bool v0 = any_v0_ || options_.version == RegoVersion::kV0;
+    auto compiled = Engine::Compile(std::move(modules_), std::move(data_), v0);
     if (auto* err = std::get_if<RegoError>(&compiled)) return *err;
     out.engine = std::move(std::get<std::unique_ptr<Engine>>(compiled));
     return out;
@@ -256,6 +259,7 @@ class Loader {
     auto parsed = ParseModule(text, file, version);
     if (auto* err = std::get_if<RegoError>(&parsed)) return *err;
     modules_.push_back(std::move(std::get<Module>(parsed)));
+    any_v0_ = any_v0_ || version == RegoVersion::kV0;
     return std::nullopt;
   }
 
@@ -316,6 +320,7 @@ class Loader {
   const LoadOptions& options_;
   std::vector<Module> modules_;
   Value data_ = Value::MakeObject({});
+  bool any_v0_ = false;
 };
 
 }  // namespace

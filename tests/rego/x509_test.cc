@@ -150,6 +150,39 @@ TEST_CASE("crypto.x509.parse_and_verify_certificates verifies root, intermediate
   CHECK(verify({"leaf.pem"}) == "[false,[]]");                           // at least two certificates
 }
 
+TEST_CASE("crypto.x509.parse_and_verify_certificates_with_options applies Go's verify options", "[rego][builtins][x509]") {
+  if (!std::filesystem::exists(kOpenssl)) {
+    WARN("skipped: needs " << kOpenssl);
+    return;
+  }
+  Pki pki;
+  auto verify = [&](const std::string& leaf, const std::string& options) {
+    return pki.Value("crypto.x509.parse_and_verify_certificates_with_options(concat(\"\", [input[\"root.pem\"], "
+                     "input[\"int.pem\"], input[\"" + leaf + "\"]]), " + options + ")[0]");
+  };
+  CHECK(verify("leaf.pem", "{}") == "true");
+  CHECK(verify("leaf.pem", R"({"DNSName": "agent.example.com"})") == "true");
+  CHECK(verify("leaf.pem", R"({"DNSName": "other.example.com"})") == "false");
+  CHECK(verify("leaf.pem", R"({"DNSName": "192.0.2.7"})") == "true");  // an IP alternative name
+  CHECK(verify("client.pem", "{}") == "false");                          // server authentication by default
+  CHECK(verify("client.pem", R"({"KeyUsages": ["KeyUsageClientAuth"]})") == "true");
+  CHECK(verify("client.pem", R"({"KeyUsages": {"KeyUsageAny"}})") == "true");
+  CHECK(verify("leaf.pem", R"({"KeyUsages": ["KeyUsageCodeSigning"]})") == "false");
+  CHECK(verify("leaf.pem", R"({"CurrentTime": 4102444800000000000})") == "false");  // 2100: expired
+  CHECK(verify("leaf.pem", R"({"CurrentTime": time.now_ns(), "MaxConstraintComparisons": 10})") == "true");
+  auto error = [&](const std::string& options) {
+    return pki.Eval("crypto.x509.parse_and_verify_certificates_with_options(concat(\"\", [input[\"root.pem\"], "
+                    "input[\"leaf.pem\"]]), " + options + ")").out;
+  };
+  CHECK_THAT(error(R"({"DNSName": 1})"), Catch::Contains("'DNSName' should be a string"));
+  CHECK_THAT(error(R"({"CurrentTime": "now"})"), Catch::Contains("'CurrentTime' should be a number"));
+  CHECK_THAT(error(R"({"KeyUsages": "KeyUsageAny"})"), Catch::Contains("'KeyUsages' should be an Array or Set"));
+  CHECK_THAT(error(R"({"KeyUsages": ["Nope", "KeyUsageAny", "Bad"]})"), Catch::Contains("invalid entries for 'KeyUsages' found: [Nope Bad]"));
+  CHECK_THAT(error(R"({"Colour": "red"})"), Catch::Contains("eval_builtin_error") && Catch::Contains("invalid key option"));
+  // Text that holds no certificates is an invalid chain, not an error.
+  CHECK(pki.Value(R"(crypto.x509.parse_and_verify_certificates_with_options("bm90IGEgY2VydA==", {}))") == "[false,[]]");
+}
+
 TEST_CASE("keys and requests: JWK, Go key shapes, key pairs, CSRs, bad input", "[rego][builtins][x509]") {
   if (!std::filesystem::exists(kOpenssl)) {
     WARN("skipped: needs " << kOpenssl);

@@ -1,9 +1,11 @@
-// crypto.x509.* and crypto.parse_private_keys, through OpenSSL. Certificates and requests
+// crypto.*: digests (md5, sha1, sha256), HMACs and crypto.hmac.equal; crypto.x509.* and
+// crypto.parse_private_keys, through OpenSSL. Certificates and requests
 // are returned in the JSON shape OPA returns (Go's x509 structures), for the fields listed
 // in README.md; inputs are PEM, or base64 of PEM or DER, as OPA reads them.
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -382,10 +384,83 @@ Value CertificatesValue(const Certs& certs) {
   return Value::MakeArray(std::move(out));
 }
 
+// Go's x509.VerifyOptions as OPA reads them from crypto.x509.parse_and_verify_certificates_with_options.
+struct VerifyOptions {
+  std::string dns_name;
+  std::optional<int64_t> current_time_ns;
+  std::vector<int> key_usages;  // Go's ExtKeyUsage numbers; empty: server authentication
+};
+
+// Go's ExtKeyUsage names as OPA accepts them, in Go's numbering.
+const std::vector<std::string> kKeyUsageNames = {
+    "KeyUsageAny", "KeyUsageServerAuth", "KeyUsageClientAuth", "KeyUsageCodeSigning", "KeyUsageEmailProtection",
+    "KeyUsageIPSECEndSystem", "KeyUsageIPSECTunnel", "KeyUsageIPSECUser", "KeyUsageTimeStamping",
+    "KeyUsageOCSPSigning", "KeyUsageMicrosoftServerGatedCrypto", "KeyUsageNetscapeServerGatedCrypto",
+    "KeyUsageMicrosoftCommercialCodeSigning", "KeyUsageMicrosoftKernelCodeSigning"};
+
+// The options object; "" and *out filled, or OPA's error text.
+std::string ReadVerifyOptions(const Value& options, VerifyOptions* out) {
+  for (const auto& [key, v] : options.object()) {
+    if (!key.is_string()) continue;
+    const std::string& k = key.str();
+    if (k == "DNSName") {
+      if (!v.is_string()) return "'DNSName' should be a string";
+      out->dns_name = v.str();
+      out->dns_name.erase(0, out->dns_name.find_first_not_of('"'));
+      out->dns_name.erase(out->dns_name.find_last_not_of('"') + 1);
+    } else if (k == "CurrentTime") {
+      if (!v.is_number()) return "'CurrentTime' should be a number";
+      if (!v.is_int()) return "'CurrentTime' should be a valid int64 number";
+      out->current_time_ns = v.as_int();
+    } else if (k == "MaxConstraintComparisons") {
+      // Bounds Go's name-constraint work; OpenSSL's checks need no such bound.
+      if (!v.is_number()) return "'MaxConstraintComparisons' should be a number";
+      if (!v.is_int()) return "'MaxConstraintComparisons' should be a valid number";
+    } else if (k == "KeyUsages") {
+      Array names;
+      if (v.is_array()) names = v.array();
+      else if (v.is_set()) names.assign(v.set().begin(), v.set().end());
+      else return "'KeyUsages' should be an Array or Set";
+      std::string invalid;
+      for (const auto& n : names) {
+        if (!n.is_string()) continue;
+        auto it = std::find(kKeyUsageNames.begin(), kKeyUsageNames.end(), n.str());
+        if (it == kKeyUsageNames.end()) invalid += (invalid.empty() ? "" : " ") + n.str();
+        else out->key_usages.push_back(static_cast<int>(it - kKeyUsageNames.begin()));
+      }
+      if (!invalid.empty()) return "invalid entries for 'KeyUsages' found: [" + invalid + "]";
+    } else {
+      return "invalid key option";
+    }
+  }
+  return "";
+}
+
+// Go's checkChainForKeyUsage: each requested usage must be allowed by every certificate of
+// the chain that names extended key usages (any usage, or server authentication's
+// server-gated-crypto stand-ins, allow it).
+bool ChainAllows(STACK_OF(X509)* chain, std::vector<int> usages) {
+  if (usages.empty()) usages = {1};
+  if (std::count(usages.begin(), usages.end(), 0)) return true;
+  for (int i = 0; i < sk_X509_num(chain) && !usages.empty(); ++i) {
+    bool present = false;
+    std::vector<int> allowed = ExtKeyUsages(sk_X509_value(chain, i), &present);
+    if (!present || std::count(allowed.begin(), allowed.end(), 0)) continue;
+    std::vector<int> kept;
+    for (int u : usages) {
+      bool ok = std::count(allowed.begin(), allowed.end(), u) > 0 ||
+                (u == 1 && (std::count(allowed.begin(), allowed.end(), 10) || std::count(allowed.begin(), allowed.end(), 11)));
+      if (ok) kept.push_back(u);
+    }
+    usages = std::move(kept);
+  }
+  return !usages.empty();
+}
+
 // Go's leaf.Verify with roots = {first}, intermediates = the middle, leaf = the last, at the
-// current time, requiring (as Go's default) that a leaf naming extended key usages allows
-// server authentication. The verified chain, leaf first, or nullopt.
-std::optional<Certs> VerifyChain(const Certs& certs) {
+// options' time (else now), for their DNS name or IP address (if any) and key usages. The
+// verified chain, leaf first, or nullopt.
+std::optional<Certs> VerifyChain(const Certs& certs, const VerifyOptions& options = {}) {
   if (certs.size() < 2) return std::nullopt;
   Owned<X509_STORE> store(X509_STORE_new());
   X509_STORE_add_cert(store.get(), certs.front().get());
@@ -394,13 +469,23 @@ std::optional<Certs> VerifyChain(const Certs& certs) {
   X509* leaf = certs.back().get();
   Owned<X509_STORE_CTX> ctx(X509_STORE_CTX_new());
   std::optional<Certs> chain;
-  if (X509_STORE_CTX_init(ctx.get(), store.get(), leaf, untrusted) == 1 && X509_verify_cert(ctx.get()) == 1) {
-    bool has_eku = false;
-    std::vector<int> eku = ExtKeyUsages(leaf, &has_eku);
-    bool usable = !has_eku || std::count(eku.begin(), eku.end(), 0) || std::count(eku.begin(), eku.end(), 1);
-    if (usable) {
+  bool ready = X509_STORE_CTX_init(ctx.get(), store.get(), leaf, untrusted) == 1;
+  if (ready) {
+    X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
+    if (options.current_time_ns) X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(*options.current_time_ns / 1000000000));
+    if (!options.dns_name.empty()) {
+      unsigned char ip[16];
+      bool is_ip = inet_pton(AF_INET, options.dns_name.c_str(), ip) == 1 || inet_pton(AF_INET6, options.dns_name.c_str(), ip) == 1;
+      // Go matches names against DNS alternative names only, never the common name.
+      X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
+      ready = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, options.dns_name.c_str()) == 1
+                    : X509_VERIFY_PARAM_set1_host(param, options.dns_name.c_str(), 0) == 1;
+    }
+  }
+  if (ready && X509_verify_cert(ctx.get()) == 1) {
+    STACK_OF(X509)* verified = X509_STORE_CTX_get0_chain(ctx.get());
+    if (ChainAllows(verified, options.key_usages)) {
       chain.emplace();
-      STACK_OF(X509)* verified = X509_STORE_CTX_get0_chain(ctx.get());
       for (int i = 0; i < sk_X509_num(verified); ++i) {
         X509* c = sk_X509_value(verified, i);
         X509_up_ref(c);
@@ -526,9 +611,44 @@ BuiltinOut StringOperand(const std::string& fn, int index, const Value& v) {
   return BuiltinOut::TypeError(OperandError(fn, index, "string", v));
 }
 
+std::string Digest(const char* algo, const std::string& data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_get_digestbyname(algo), nullptr);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
+}
+
+std::string Hmac(const char* algo, const std::string& key, const std::string& data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  HMAC(EVP_get_digestbyname(algo), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), len));
+}
+
 }  // namespace
 
-void RegisterX509Builtins(Registry& r) {
+void RegisterCryptoBuiltins(Registry& r) {
+  for (const char* algo : {"md5", "sha1", "sha256"}) {
+    std::string name = std::string("crypto.") + algo, a_name = algo;
+    Add(r, name, 1, [name, a_name](const Args& a) {
+      if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError(name, 1, "string", a[0]));
+      return BuiltinOut::Of(Value::String(Digest(a_name.c_str(), a[0].str())));
+    });
+  }
+  for (const char* algo : {"md5", "sha1", "sha256", "sha512"}) {
+    std::string name = std::string("crypto.hmac.") + algo, a_name = algo;
+    Add(r, name, 2, [name, a_name](const Args& a) {
+      if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError(name, 1, "string", a[0]));
+      if (!a[1].is_string()) return BuiltinOut::TypeError(OperandError(name, 2, "string", a[1]));
+      return BuiltinOut::Of(Value::String(Hmac(a_name.c_str(), a[1].str(), a[0].str())));
+    });
+  }
+  Add(r, "crypto.hmac.equal", 2, [](const Args& a) {
+    if (!a[0].is_string()) return BuiltinOut::TypeError(OperandError("crypto.hmac.equal", 1, "string", a[0]));
+    if (!a[1].is_string()) return BuiltinOut::TypeError(OperandError("crypto.hmac.equal", 2, "string", a[1]));
+    return BuiltinOut::Of(Value::Bool(a[0].str() == a[1].str()));
+  });
   Add(r, "crypto.x509.parse_certificates", 1, [](const Args& a) {
     if (!a[0].is_string()) return StringOperand("crypto.x509.parse_certificates", 1, a[0]);
     std::string error;
@@ -542,6 +662,20 @@ void RegisterX509Builtins(Registry& r) {
     auto certs = CertificatesFrom(a[0].str(), &error);
     std::optional<Certs> chain = certs ? VerifyChain(*certs) : std::nullopt;
     if (!chain) return BuiltinOut::Of(Value::MakeArray({Value::Bool(false), Value::MakeArray({})}));
+    return BuiltinOut::Of(Value::MakeArray({Value::Bool(true), CertificatesValue(*chain)}));
+  });
+  Add(r, "crypto.x509.parse_and_verify_certificates_with_options", 2, [](const Args& a) {
+    const char* name = "crypto.x509.parse_and_verify_certificates_with_options";
+    if (!a[0].is_string()) return StringOperand(name, 1, a[0]);
+    if (!a[1].is_object()) return BuiltinOut::TypeError(OperandError(name, 2, "object", a[1]));
+    Value invalid = Value::MakeArray({Value::Bool(false), Value::MakeArray({})});
+    std::string error;
+    auto certs = CertificatesFrom(a[0].str(), &error);
+    if (!certs) return BuiltinOut::Of(invalid);
+    VerifyOptions options;
+    if (auto why = ReadVerifyOptions(a[1], &options); !why.empty()) return BuiltinOut::Error(why);
+    std::optional<Certs> chain = VerifyChain(*certs, options);
+    if (!chain) return BuiltinOut::Of(invalid);
     return BuiltinOut::Of(Value::MakeArray({Value::Bool(true), CertificatesValue(*chain)}));
   });
   Add(r, "crypto.x509.parse_certificate_request", 1, [](const Args& a) {
