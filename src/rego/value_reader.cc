@@ -83,10 +83,10 @@ bool ReadJsonValue(json::JsonCursor& c, Value* out, const InputPaths* keep) {
   }
 }
 
-Result<Value> ReadJsonValueText(std::string_view text, const std::string& what) {
+Result<Value> ReadJsonValueText(std::string_view text, const std::string& what, const InputPaths* keep) {
   json::JsonCursor c(text);
   Value v;
-  if (!ReadJsonValue(c, &v) || !c.ExpectEnd()) return Status::InvalidArgument(what + ": " + c.error());
+  if (!ReadJsonValue(c, &v, keep) || !c.ExpectEnd()) return Status::InvalidArgument(what + ": " + c.error());
   return v;
 }
 

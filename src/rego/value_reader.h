@@ -15,8 +15,8 @@ namespace oep::rego {
 // with the cursor's error set.
 bool ReadJsonValue(json::JsonCursor& cursor, Value* out, const InputPaths* keep = nullptr);
 
-// The whole of `text` as one value; InvalidArgument "<what>: at byte N: expected ..."
-// when it is not exactly one JSON value.
-Result<Value> ReadJsonValueText(std::string_view text, const std::string& what);
+// The whole of `text` as one value (only what `keep` names, as above); InvalidArgument
+// "<what>: at byte N: expected ..." when it is not exactly one JSON value.
+Result<Value> ReadJsonValueText(std::string_view text, const std::string& what, const InputPaths* keep = nullptr);
 
 }  // namespace oep::rego

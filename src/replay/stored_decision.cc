@@ -171,9 +171,8 @@ Result<StoredDecision> ReadStoredDecision(std::string_view id, std::string_view 
     }
   }
   if (!d.input && detached_input) {
-    json::JsonCursor in(*detached_input);
-    rego::Value v;
-    if (rego::ReadJsonValue(in, &v, input_read) && in.ExpectEnd()) d.input = std::move(v);
+    auto v = rego::ReadJsonValueText(*detached_input, "stored OPA input of " + d.id, input_read);
+    if (v.ok()) d.input = std::move(*v);  // unreadable: reported as no recorded input
   }
   d.pinned_time_ns = ParseRfc3339Ns(d.decision_time);
   return d;
