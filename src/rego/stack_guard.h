@@ -4,11 +4,13 @@
 
 #include <cstddef>
 
+#include "util/thread_stack.h"
+
 namespace oep::rego {
 
 // What is kept free below a recursion that stops: room for built-ins, libraries and the
 // error path (frames are several times larger under the sanitizers).
-inline constexpr size_t kStackReserve = size_t{1} << 20;
+inline constexpr size_t kStackReserve = (size_t{1} << 20) * kSanitizerStackScale;
 
 // Bytes between the caller's frame and the end of its thread's stack (SIZE_MAX when the
 // thread's stack cannot be read). The bound is read once per thread.
