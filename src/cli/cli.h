@@ -55,6 +55,7 @@ int PrintRecord(const rapidjson::Value& record, const std::string& field, const 
 // Verb registration; `exit_code` receives the result of the verb that ran.
 void AddStoreVerbs(CLI::App& app, int& exit_code);   // ingest, import, demo, dump, digest
 void AddReplayVerbs(CLI::App& app, int& exit_code);  // replay, impact
+void AddDiffVerb(CLI::App& app, int& exit_code);     // diff
 void AddVerifyVerbs(CLI::App& app, int& exit_code);  // verify, seal, ledger
 void AddRegoVerbs(CLI::App& app, int& exit_code);    // rego eval | test | conformance
 void AddRegoCapabilitiesVerb(CLI::App& app, int& exit_code);  // rego capabilities (after AddRegoVerbs)

@@ -14,6 +14,7 @@
 #include <rapidjson/stringbuffer.h>
 
 #include "json/json.h"
+#include "json/json_pointer.h"
 #include "rego/builtins.h"
 
 namespace oep::rego {
@@ -28,27 +29,8 @@ void Add(Registry& r, const std::string& name, int arity, BuiltinFn fn) { r[name
 std::optional<Path> ParsePatchPath(const Value& v) {
   if (v.is_array()) return v.array();
   if (!v.is_string()) return std::nullopt;
-  std::string s = v.str();
-  Path out;
-  if (s.empty()) return out;  // the whole document
-  if (s[0] == '/') s.erase(0, 1);
-  size_t start = 0;
-  for (;;) {
-    size_t slash = s.find('/', start);
-    std::string seg = s.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-    std::string key;
-    for (size_t i = 0; i < seg.size(); ++i) {
-      if (seg[i] == '~' && i + 1 < seg.size() && (seg[i + 1] == '0' || seg[i + 1] == '1')) {
-        key += seg[i + 1] == '1' ? '/' : '~';
-        ++i;
-      } else {
-        key += seg[i];
-      }
-    }
-    out.push_back(Value::String(key));
-    if (slash == std::string::npos) break;
-    start = slash + 1;
-  }
+  Path out;  // "" is the whole document
+  for (auto& segment : json::SplitPointer(v.str())) out.push_back(Value::String(std::move(segment)));
   return out;
 }
 

@@ -60,5 +60,6 @@ void Route(httplib::Server& http, Context& ctx, const std::string& method, const
 void AddRunRoutes(httplib::Server& http, Context& ctx);       // /v1/runs...
 void AddEvidenceRoutes(httplib::Server& http, Context& ctx);  // /v1/artifacts, /v1/decisions, /logs, /v1/audit
 void AddPolicyRoutes(httplib::Server& http, Context& ctx);    // /v1/policies, :counterfactual, /v1/impact
+void AddDiffRoutes(httplib::Server& http, Context& ctx);      // /v1/diff
 
 }  // namespace oep::server

@@ -1,0 +1,48 @@
+// diff: two agent runs compared by category (src/diff/run_diff.h).
+#include <cstdio>
+
+#include "cli/cli.h"
+#include "diff/run_diff.h"
+#include "json/json.h"
+
+namespace oep::cli {
+namespace {
+
+struct DiffArgs {
+  std::string state_path, run_a, run_b, profile = "default", format = "human";
+  bool exit_code = false;  // --exit-code: 1 when the runs differ, as `git diff --exit-code`
+};
+
+int RunDiff(const DiffArgs& args) {
+  auto profile = ResolveDiffProfile(args.profile);
+  if (!profile.ok()) return Fail(profile.status());
+  auto store = Store::Open(Resolve(args.state_path), Store::Mode::kReadOnly);
+  if (!store.ok()) return Fail(store.status());
+  auto diff = DiffRuns(**store, args.run_a, args.run_b, *profile);
+  if (!diff.ok()) return Fail(diff.status());
+  int rc = args.format == "markdown" ? (std::fputs(RenderRunDiffMarkdown(*diff).c_str(), stdout), 0)
+                                     : PrintRecord(*diff, "", args.format, RenderRunDiffHuman);
+  if (rc == 0 && args.exit_code && !(*diff)["identical"].GetBool()) return 1;
+  return rc;
+}
+
+}  // namespace
+
+void AddDiffVerb(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<DiffArgs>();
+  CLI::App* cmd = app.add_subcommand("diff", "compare two agent runs: prompt stack, tool calls, model, policy decisions, metadata, cost");
+  cmd->add_option("run_a", args->run_a, "the first run (its trace id)")->required();
+  cmd->add_option("run_b", args->run_b, "the second run (its trace id)")->required();
+  cmd->add_option("--profile", args->profile,
+                  "fields to ignore: a built-in profile (default: ids, timestamps, durations, request ids; strict: ids only) "
+                  "or a JSON file {\"name\", \"extends\"?, \"ignore\": [member names or /json/pointers]}")
+      ->capture_default_str();
+  cmd->add_option("--output-format", args->format, "human, json, jsonl or markdown")
+      ->check(CLI::IsMember({"human", "json", "jsonl", "markdown"}))
+      ->capture_default_str();
+  cmd->add_flag("--exit-code", args->exit_code, "exit 1 when the runs differ (0 when identical)");
+  AddStatePath(cmd, &args->state_path);
+  cmd->callback([args, &exit_code] { exit_code = RunDiff(*args); });
+}
+
+}  // namespace oep::cli
