@@ -56,6 +56,7 @@ int PrintRecord(const rapidjson::Value& record, const std::string& field, const 
 void AddStoreVerbs(CLI::App& app, int& exit_code);   // ingest, import, demo, dump, digest
 void AddReplayVerbs(CLI::App& app, int& exit_code);  // replay, impact
 void AddDiffVerb(CLI::App& app, int& exit_code);     // diff
+void AddApprovalsVerbs(CLI::App& app, int& exit_code);  // approvals request | list | approve | deny | break-glass
 void AddVerifyVerbs(CLI::App& app, int& exit_code);  // verify, seal, ledger
 void AddRegoVerbs(CLI::App& app, int& exit_code);    // rego eval | test | conformance
 void AddRegoCapabilitiesVerb(CLI::App& app, int& exit_code);  // rego capabilities (after AddRegoVerbs)

@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include "approvals/approvals.h"
 #include "checkpoint/checkpoint.h"
 #include "cli/cli.h"
 #include "keys/keys.h"
@@ -46,7 +47,26 @@ struct ChainOptions {
   std::string els_file;
   std::vector<std::string> trusted;
   std::string checkpoint, proof;
+  std::string tool_modes, tenant;  // --tool-modes: check approval gates (of --tenant)
 };
+
+// The approval-gate check: one line, then each violation and break-glass execution.
+int PrintApprovals(Store& store, const ChainOptions& o, const TrustedKeys& trusted) {
+  auto modes = LoadToolModes(o.tool_modes);
+  if (!modes.ok()) return Fail(modes.status());
+  if (!o.tenant.empty()) store.ScopeToTenant(o.tenant);
+  auto report = VerifyApprovals(store, *modes, trusted);
+  if (!report.ok()) return Fail(report.status());
+  int64_t glass = static_cast<int64_t>(report->findings.size()) - report->violations();
+  std::cout << (report->violations() ? "FAIL" : "ok  ") << " approvals: " << report->executions << " tool executions, "
+            << report->gated << " of tools that require approval, " << report->approved << " with a valid token, "
+            << glass << " under break-glass, " << report->violations() << " violations\n";
+  for (const auto& f : report->findings) {
+    std::cout << "     " << (f.kind == "violation" ? "violation" : "break-glass") << " " << f.event_id << " (run " << f.trace_id
+              << ", tool " << f.tool << "): " << f.message << "\n";
+  }
+  return report->violations() ? 1 : 0;
+}
 
 // A failed check (Corruption) is a FAIL line and exit 1; anything else an error.
 int PrintCheck(const std::string& name, const Result<std::string>& result) {
@@ -71,6 +91,11 @@ int RunVerifyChain(const std::string& state_path, const ChainOptions& o) {
     if (!report.ok()) return Fail(report.status());
     std::cout << report->Render(o.all_chains || !o.run.empty(), o.reject_local);
     rc = report->ok(o.reject_local) ? 0 : 1;
+  }
+  if (!o.tool_modes.empty()) {
+    int a_rc = PrintApprovals(**store, o, *trusted);
+    if (a_rc == 2) return 2;
+    rc = std::max(rc, a_rc);
   }
   if (!o.checkpoint.empty()) {
     auto note = ReadCheckpointFile(o.checkpoint);
@@ -144,6 +169,10 @@ void AddVerifyVerbs(CLI::App& app, int& exit_code) {
   verify->add_option("--trusted-key", co.trusted,
                      "ROLE=PUBLIC_KEY.pem (server | local), repeatable; also the lines of $OEP_TRUSTED_KEYS");
   verify->add_option("--checkpoint", co.checkpoint, "prove the store extends this signed checkpoint (oep checkpoint)");
+  verify->add_option("--tool-modes", co.tool_modes,
+                     "check approval gates: {\"tools\": {\"<tool>\": \"allow|require_approval|block\"}}; every executed "
+                     "call of a require_approval tool needs a valid, unexpired, single-use decision token");
+  verify->add_option("--tenant", co.tenant, "with --tool-modes: the tenant whose executions are checked (default: default)");
   verify->add_option("--proof", co.proof, "verify an inclusion proof (oep prove) offline, without a store");
   verify->callback([a, &exit_code] {
     const ChainOptions& o = a->chain_opts;
@@ -153,7 +182,7 @@ void AddVerifyVerbs(CLI::App& app, int& exit_code) {
                                                "ELS format's own"));
     } else if (!o.els_file.empty()) exit_code = RunVerifyEls(o.els_file, o.reject_local);
     else if (!o.proof.empty()) exit_code = RunVerifyProof(o);
-    else if (o.chain || !o.run.empty() || !o.checkpoint.empty()) exit_code = RunVerifyChain(a->state_path, o);
+    else if (o.chain || !o.run.empty() || !o.checkpoint.empty() || !o.tool_modes.empty()) exit_code = RunVerifyChain(a->state_path, o);
     else exit_code = RunVerify(a->state_path);
   });
 

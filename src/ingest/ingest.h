@@ -28,7 +28,7 @@ struct IngestReport {
   int64_t records = 0;
   int64_t inserted = 0;
   int64_t unchanged = 0;
-  int64_t inserted_by_kind[8] = {};  // indexed by ArtifactKind
+  int64_t inserted_by_kind[kArtifactKindCount] = {};  // indexed by ArtifactKind
   std::string Summary() const;
 };
 

@@ -75,6 +75,21 @@ const std::vector<KindSpec>& Kinds() {
         {"bundle_digest", "report.bundle_digest"},
         {"policy_bundle", "report.policy_bundle", ColumnType::kText, false}},
        "", 2},
+      // Format 4: approval gates. Both are stored on their run's chain (trace_id).
+      {ArtifactKind::kApprovalRequest, "oep.approval_request.v0", "permissions/schema/approval_request.v0.schema.json",
+       "approval_requests", "request_id", "request_id", "approval request",
+       {{"trace_id", "trace_id"},
+        {"tool", "tool"},
+        {"payload_sha256", "payload_sha256"},
+        {"created_at", "created_at", ColumnType::kText, false}},
+       "", 4},
+      {ArtifactKind::kApprovalDecision, "oep.approval_decision.v0", "permissions/schema/approval_decision.v0.schema.json",
+       "approval_decisions", "decision_id", "decision_id", "approval decision",
+       {{"request_id", "request_id"},
+        {"trace_id", "trace_id"},
+        {"token_id", "token_id"},
+        {"decision", "decision", ColumnType::kText, false}},
+       "", 4},
   };
   return kinds;
 }

@@ -3,6 +3,7 @@
 // schema lookup, ingest extraction and the store's DDL, so a new kind is one entry.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -19,7 +20,12 @@ enum class ArtifactKind {
   kEvalResult,
   kReconstructionPacket,
   kCounterfactualRun,
+  kApprovalRequest,
+  kApprovalDecision,  // the last: kArtifactKindCount follows it
 };
+
+// Arrays indexed by ArtifactKind have this many slots.
+inline constexpr size_t kArtifactKindCount = static_cast<size_t>(ArtifactKind::kApprovalDecision) + 1;
 
 enum class ColumnType { kText, kBool };
 

@@ -61,5 +61,6 @@ void AddRunRoutes(httplib::Server& http, Context& ctx);       // /v1/runs...
 void AddEvidenceRoutes(httplib::Server& http, Context& ctx);  // /v1/artifacts, /v1/decisions, /logs, /v1/audit
 void AddPolicyRoutes(httplib::Server& http, Context& ctx);    // /v1/policies, :counterfactual, /v1/impact
 void AddDiffRoutes(httplib::Server& http, Context& ctx);      // /v1/diff
+void AddApprovalRoutes(httplib::Server& http, Context& ctx);  // /v1/approvals...
 
 }  // namespace oep::server

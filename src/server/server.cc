@@ -131,6 +131,7 @@ std::string BearerToken(const httplib::Request& req) {
 Reply Authorized(Context& ctx, const httplib::Request& req, Permission permission, const std::string& body,
                  const Handler& handler) {
   std::lock_guard<std::mutex> lock(ctx.mutex);
+  ctx.store->ReleaseReadSnapshot();  // see what other processes (oep key create, ...) committed
   std::string token = BearerToken(req);
   if (token.empty()) {
     AuditDenied(ctx, std::string(kDefaultTenant), "anonymous", req, "no API key");
@@ -351,6 +352,7 @@ Status RunServer(const ServerOptions& o) {
   AddEvidenceRoutes(*http, ctx);
   AddPolicyRoutes(*http, ctx);
   AddDiffRoutes(*http, ctx);
+  AddApprovalRoutes(*http, ctx);
 
   int port = o.port;
   if (port == 0) {

@@ -115,6 +115,16 @@ std::string RebuildWithTenant(const std::string& table, const std::string& creat
          table + ";\n";
 }
 
+// Step v3 -> v4: the approval gates' kinds (approval requests and decisions).
+std::string SchemaV4() {
+  std::string ddl;
+  for (const auto& spec : AllKinds()) {
+    if (spec.since_store_version != 4) continue;
+    ddl += TenantKindTableDdl(spec, std::string(spec.table)) + TenantKindIndexes(spec) + AppendOnlyTriggers(std::string(spec.table));
+  }
+  return ddl;
+}
+
 // Step v2 -> v3: every row gets its tenant (the default one for existing rows), in the
 // primary key of every evidence table; the ledger records it; the tables of `oep serve`.
 // Runs with foreign keys off (SQLite cannot rebuild referenced tables otherwise). Tables
@@ -306,6 +316,7 @@ Status Store::Migrate() {
       bool ledger_has_tenant = SQLite::Statement(*db_, "SELECT 1 FROM pragma_table_info('ledger') WHERE name = 'tenant'").executeStep();
       db_->exec(SchemaV3(ledger_has_tenant));
     }
+    if (version < 4) db_->exec(SchemaV4());
     references_ok = !SQLite::Statement(*db_, "PRAGMA foreign_key_check").executeStep();
     if (references_ok) {
       db_->exec("PRAGMA user_version = " + std::to_string(kStoreSchemaVersion));
@@ -341,8 +352,11 @@ Result<int> Store::SynchronousLevel() {
   }
 }
 
+void Store::ReleaseReadSnapshot() { stmts_->ResetAll(); }
+
 Status Store::BeginBatch() {
   try {
+    stmts_->ResetAll();  // a snapshot older than another writer's commit could not become a write
     db_->exec("BEGIN IMMEDIATE");
     in_batch_ = true;
     // A store made before application_id existed is stamped by its first write.

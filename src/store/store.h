@@ -2,7 +2,7 @@
 // PRAGMA user_version). Every artifact kind has a table holding its canonical JSON
 // body, the body's sha256 digest, where it came from, and its join keys (indexed).
 //
-// On-disk format, version 3 (see Migrate in store.cc):
+// On-disk format, version 4 (see Migrate in store.cc):
 //   <kind table>(tenant, <id> TEXT, digest, body, source, ledger_entry, <key columns...>;
 //                PRIMARY KEY(tenant, <id>))
 //     for manifests, events, human_reviews, decisions, traces, evals, reconstructions (v1)
@@ -26,6 +26,8 @@
 //     and denied requests, covered by the ledger chain "audit"
 //   (v3) policies(tenant, project, version, digest, size, body BLOB, uploaded_by, created_at,
 //     source, ledger_entry): versioned policy bundles
+//   (v4) approval_requests, approval_decisions: the approval gates' kinds (artifact tables
+//     of the same shape, see schema/artifact_kind.cc)
 // Version 3 gave every stored row its tenant (rows of older stores belong to "default").
 // Every table refuses UPDATE and DELETE (triggers): evidence is append-only.
 #pragma once
@@ -49,7 +51,7 @@ class Statement;
 
 namespace oep {
 
-inline constexpr int kStoreSchemaVersion = 3;
+inline constexpr int kStoreSchemaVersion = 4;
 // The tenant of everything the CLI reads and writes, and of every row of a store made
 // before tenants existed.
 inline constexpr std::string_view kDefaultTenant = "default";
@@ -194,6 +196,11 @@ class Store {
   Status MarkGeneratedDemo();
   // PRAGMA synchronous of the connection (2 = FULL).
   Result<int> SynchronousLevel();
+
+  // Ends the read snapshot single-row lookups leave open, so the next read sees what other
+  // processes committed since (a long-lived connection, as the server's, calls it between
+  // requests; BeginBatch does it itself). Not while iterating (ForEach and the like).
+  void ReleaseReadSnapshot();
 
   // One transaction; RollbackBatch (also run by the destructor) discards everything since BeginBatch.
   Status BeginBatch();

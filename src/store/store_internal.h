@@ -27,7 +27,7 @@ struct Store::Statements {
     slot->clearBindings();
     return *slot;
   }
-  std::unique_ptr<SQLite::Statement> inserts[8];
+  std::unique_ptr<SQLite::Statement> inserts[kArtifactKindCount];
   // `sql` prepared once per connection, reset and unbound.
   SQLite::Statement& Get(const std::string& sql) {
     auto it = cache.find(sql);
@@ -35,6 +35,15 @@ struct Store::Statements {
     it->second->reset();
     it->second->clearBindings();
     return *it->second;
+  }
+  // Resets every cached statement: a statement left mid-result (a single-row read) keeps
+  // the connection's read snapshot open, so later reads would not see other writers and a
+  // write would fail as busy. Never called while a cached statement is being iterated.
+  void ResetAll() {
+    for (auto& slot : inserts) {
+      if (slot) slot->reset();
+    }
+    for (auto& [sql, q] : cache) q->reset();
   }
   SQLite::Database& db_;
   std::map<std::string, std::unique_ptr<SQLite::Statement>> cache;

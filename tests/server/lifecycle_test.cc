@@ -9,6 +9,7 @@
 
 #include "json/json.h"
 #include "server/server_fixture.h"
+#include "store/store.h"
 #include "util/gzip.h"
 #include "util/subprocess.h"
 
@@ -170,7 +171,7 @@ TEST_CASE("a store made before tenants is read as it is and migrated keeping its
 
   REQUIRE(RunOep({"tenant", "create", "acme", "--state-path", state}).exit_code == 0);  // migrates
   RunResult dump = RunOep({"dump", "--state-path", state});
-  CHECK(dump.out.rfind("{\"store_format\":3}", 0) == 0);
+  CHECK(dump.out.rfind("{\"store_format\":" + std::to_string(kStoreSchemaVersion) + "}", 0) == 0);
   CHECK(dump.out.find("\"table\":\"decisions\",\"tenant\":\"default\"") != std::string::npos);
   RunResult replay_after = RunOep({"replay", "pder_oep_demo_read_diff_0001", "--state-path", state,
                                    "--replay-timestamp-utc", "2026-12-01T00:00:00Z"});
