@@ -285,6 +285,13 @@ void RunToJson(const RunSummary& s, rapidjson::Value* out, rapidjson::Document::
   rapidjson::Value tags(rapidjson::kArrayType);
   for (const auto& t : s.run.tags) tags.PushBack(str(t), a);
   out->AddMember("tags", tags, a);
+  // The metadata the client sent (an SDK's name, version and framework versions).
+  auto body = json::Parse(s.run.body);
+  if (body.ok() && body->IsObject() && body->HasMember("metadata")) {
+    rapidjson::Value v;
+    v.CopyFrom((*body)["metadata"], a);
+    out->AddMember("metadata", v, a);
+  }
   if (s.finished) {
     auto seal = json::Parse(s.seal_payload);
     if (seal.ok()) {

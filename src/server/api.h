@@ -60,5 +60,16 @@ void Route(httplib::Server& http, Context& ctx, const std::string& method, const
 void AddRunRoutes(httplib::Server& http, Context& ctx);       // /v1/runs...
 void AddEvidenceRoutes(httplib::Server& http, Context& ctx);  // /v1/artifacts, /v1/decisions, /logs, /v1/audit
 void AddPolicyRoutes(httplib::Server& http, Context& ctx);    // /v1/policies, :counterfactual, /v1/impact
+void AddSdkRoutes(httplib::Server& http, Context& ctx);       // /v1/runs/{id}:drop, /v1/decide
+
+class PolicyBundle;
+// The policy a request's "policy" member names (routes_policies.cc): its bytes and a label
+// ("project/vN", "inline", "inline bundle").
+struct NamedPolicy {
+  std::string bytes, label;
+};
+Result<NamedPolicy> PolicyOf(Store& store, const rapidjson::Value& body);
+// `bytes` written for an engine and compiled once; 400 naming `pointer` when it does not compile.
+Result<std::unique_ptr<PolicyBundle>> CompiledBundle(std::string_view bytes, const std::string& pointer);
 
 }  // namespace oep::server

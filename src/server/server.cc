@@ -350,6 +350,7 @@ Status RunServer(const ServerOptions& o) {
   AddRunRoutes(*http, ctx);
   AddEvidenceRoutes(*http, ctx);
   AddPolicyRoutes(*http, ctx);
+  AddSdkRoutes(*http, ctx);
 
   int port = o.port;
   if (port == 0) {
