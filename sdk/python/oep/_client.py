@@ -4,6 +4,7 @@ lock held across I/O), except `gate`, which must ask the server before a tool ru
 
 import atexit
 import contextvars
+import itertools
 import logging
 import os
 import platform
@@ -123,6 +124,7 @@ class _RunState:
     def __init__(self):
         self.created = False
         self.dead = False       # the server refused the run: its events cannot be stored
+        self.warned = False     # its creation failure was logged
         self.next_step = 1
 
 
@@ -135,8 +137,7 @@ class Session:
         self.span_id = os.urandom(8).hex()
         self._user = {"user_id": user_id, "tags": list(tags or []), "metadata": dict(metadata or {}),
                       "frameworks": dict(frameworks or {})}
-        self._seq = 0
-        self._seq_lock = threading.Lock()
+        self._seq = itertools.count(1)  # next() is atomic under the GIL
         self._drops = None  # [count, first_seq, last_seq, reason] not yet reported
         self._token = None
         self.run = _RunState()
@@ -165,9 +166,7 @@ class Session:
 
     # -- events
     def next_seq(self):
-        with self._seq_lock:
-            self._seq += 1
-            return self._seq
+        return next(self._seq)
 
     def log_event(self, type, payload=None, name=None, status="recorded", summary=None):
         self._client._log(self, _events.event_type_of(type), name or type, payload, status, summary)
@@ -310,14 +309,8 @@ class Client:
             log.warning("oep: buffer full; session %s is left open", s.run_id)
 
     def _scrub(self, event_type, name, payload, summary):
-        """The reasoning removal and the redaction hook; None when the event must not leave."""
-        loss = []
-        if not self.config.capture_reasoning and payload is not None:
-            removed = []
-            payload = _events.strip_reasoning(payload, removed)
-            for path in removed:
-                loss.append({"field": path, "impact": "reasoning not captured (capture_reasoning is off)",
-                             "severity": "informational"})
+        """The redaction hook, serialization and reasoning removal: (name, summary, payload
+        JSON, evidence_loss), or None when the event must not leave the process."""
         hook = self.config.redact
         if hook is not None:
             try:
@@ -328,7 +321,15 @@ class Client:
             if data is None:
                 return None
             name, payload, summary = data.get("name", name), data.get("payload"), data.get("summary")
-        return name, payload, summary, loss
+        payload_json = _events.dumps(payload)
+        loss = []
+        if not self.config.capture_reasoning and _events.may_hold_reasoning(payload_json):
+            removed = []
+            payload_json = _events.dumps(_events.strip_reasoning(payload, removed))
+            for path in removed:
+                loss.append({"field": path, "impact": "reasoning not captured (capture_reasoning is off)",
+                             "severity": "informational"})
+        return name, summary, payload_json, loss
 
     def _log(self, session, event_type, name, payload, status, summary, call_id=None, duration_ms=None, seq=None):
         if session.finished:
@@ -340,8 +341,7 @@ class Client:
         if scrubbed is None:
             self.stats.redacted += 1
             return
-        name, payload, summary, loss = scrubbed
-        payload_json = _events.dumps(payload)
+        name, summary, payload_json, loss = scrubbed
         if len(payload_json) > self.config.max_event_bytes:
             loss.append({"field": "payload", "impact": "payload of %d bytes not captured (max_event_bytes %d)"
                          % (len(payload_json), self.config.max_event_bytes), "severity": "degrading"})
@@ -522,7 +522,10 @@ class Client:
             s.run.created = True
         else:
             s.run.dead = not answer.retryable
-            log.warning("oep: run %s not created (%s): %s", s.run_id, answer.status or "no answer", answer.message())
+            if not s.run.warned:  # once per session: a server that is down is retried every batch
+                s.run.warned = True
+                log.warning("oep: run %s not created (%s): %s", s.run_id, answer.status or "no answer",
+                            answer.message())
 
     def _send_steps(self, conn, s, items):
         if not s.run.created and not s.run.dead:  # the server was down when the session began

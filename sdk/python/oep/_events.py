@@ -15,12 +15,32 @@ _EVENT_TYPE = re.compile(r"^[a-z_]+\.[a-z_.]+$")
 _BAD_CHARS = re.compile(r"[^a-z_.]")
 
 
+_TYPE_CACHE = {}
+
+
 def event_type_of(kind):
     """`kind` when it already is `<family>.<name>`, else "log.<kind>" (lowercase, [a-z_.])."""
+    cached = _TYPE_CACHE.get(kind)
+    if cached is not None:
+        return cached
     if _EVENT_TYPE.match(kind):
-        return kind
-    name = _BAD_CHARS.sub("_", kind.lower()).strip(".") or "event"
-    return "log." + name
+        out = kind
+    else:
+        out = "log." + (_BAD_CHARS.sub("_", kind.lower()).strip(".") or "event")
+    if len(_TYPE_CACHE) < 4096:
+        _TYPE_CACHE[kind] = out
+    return out
+
+
+_REASONING_MARKS = tuple('"%s":' % k for k in sorted(REASONING_KEYS))
+
+
+def may_hold_reasoning(payload_json):
+    """False when no REASONING_KEYS member can be in the JSON text (a fast C substring scan)."""
+    for mark in _REASONING_MARKS:
+        if mark in payload_json:
+            return True
+    return False
 
 
 def strip_reasoning(value, removed, path="payload"):
@@ -46,9 +66,12 @@ def strip_reasoning(value, removed, path="payload"):
     return value
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=str)
+
+
 def dumps(value):
     """Compact JSON; objects JSON does not know become their str()."""
-    return json.dumps(value, separators=(",", ":"), default=str)
+    return _ENCODER.encode(value)
 
 
 def utc_time(t):
