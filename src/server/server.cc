@@ -351,6 +351,7 @@ Status RunServer(const ServerOptions& o) {
   AddEvidenceRoutes(*http, ctx);
   AddPolicyRoutes(*http, ctx);
   AddSdkRoutes(*http, ctx);
+  AddOtlpRoutes(*http, ctx);
 
   int port = o.port;
   if (port == 0) {

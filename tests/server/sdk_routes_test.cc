@@ -144,3 +144,21 @@ TEST_CASE("a run's metadata (SDK and framework versions) is returned with the ru
   HttpResult got = s.server.Get("/v1/runs/" + id, s.viewer);
   CHECK(json::GetString(got.json["metadata"]["sdk"], "version") == "0.1.0");
 }
+
+TEST_CASE("the unspecified release is stored once, and events naming it are then accepted", "[server][sdk-routes]") {
+  Served s;
+  std::string id = "0f0e0d0c0b0a09080706050403020100";
+  REQUIRE(s.server.Post("/v1/runs", "{\"run_id\":\"" + id + "\"}", s.ingest).status == 201);
+  auto doc = json::Parse(StepEvent(id, 1));
+  (*doc)["release_manifest_id"].SetString("rmf_unspecified");
+  std::string batch = "{\"steps\":[{\"step\":1,\"event\":" + json::CanonicalText(*doc) + "}]}";
+  CHECK(s.server.Post("/v1/runs/" + id + "/steps", batch, s.ingest).status == 400);  // not stored yet
+  HttpResult made = s.server.Post("/v1/releases/unspecified", "", s.ingest);
+  INFO(made.body);
+  CHECK(made.status == 201);
+  CHECK(json::GetString(made.json, "release_manifest_id") == "rmf_unspecified");
+  std::string before = StoreDigest(s.state);
+  CHECK(s.server.Post("/v1/releases/unspecified", "", s.ingest).status == 200);
+  CHECK(StoreDigest(s.state) == before);
+  CHECK(s.server.Post("/v1/runs/" + id + "/steps", batch, s.ingest).status == 200);
+}

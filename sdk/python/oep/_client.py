@@ -277,6 +277,7 @@ class Client:
         self._integrations = {}
         self._lock = threading.Lock()
         self._with_drops = []  # sessions with drops not yet reported
+        self._unspecified_stored = False  # POST /v1/releases/unspecified answered
         self._buffer = None
         self._thread = None
         self._closing = threading.Event()
@@ -515,6 +516,16 @@ class Client:
         body = {"run_id": s.run_id, "agent": s.name[:256], "metadata": metadata}
         if s.release:
             body["release_manifest_id"] = s.release
+        elif not self._unspecified_stored:  # the manifest events without a release refer to
+            made = self._post(conn, "/v1/releases/unspecified", "{}")
+            self._unspecified_stored = made.ok
+            if not made.ok:
+                if not s.run.warned:
+                    s.run.warned = True
+                    log.warning("oep: the unspecified release could not be stored (%s): %s",
+                                made.status or "no answer", made.message())
+                s.run.dead = not made.retryable
+                return
         if user.get("tags"):
             body["tags"] = [str(t)[:64] for t in user["tags"]][:32]
         answer = self._post(conn, "/v1/runs", _events.dumps(body))

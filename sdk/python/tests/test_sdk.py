@@ -67,6 +67,15 @@ class SessionTest(ServerTest):
         self.assertEqual(trace["payload"]["justification"], "refund_policy_applied")
         self.assertEqual([tool["checkpoint"]["sequence"], trace["checkpoint"]["sequence"]], [1, 2])
 
+    def test_a_session_without_a_release_refers_to_the_unspecified_one(self):
+        c = self.client()
+        with c.session(name="no-release") as s:
+            s.log_event(type="note", payload={"n": 1})
+        self.assertTrue(c.flush(10))
+        (event,) = self.server.events(s.run_id)
+        self.assertEqual(event["release_manifest_id"], "rmf_unspecified")
+        self.assertIsNone(self.server.run(s.run_id)["release_manifest_id"])
+
     def test_the_module_api_uses_the_current_session(self):
         oep.configure(endpoint=self.server.endpoint, api_key=self.server.keys["ingest"], retry=FAST_RETRY,
                       flush_interval=0.05)

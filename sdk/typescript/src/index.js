@@ -496,6 +496,14 @@ export class Client {
     if (user.userId) metadata.user_id = String(user.userId);
     const body = { run_id: s.runId, agent: s.name.slice(0, 256), metadata };
     if (s.release) body.release_manifest_id = s.release;
+    else if (!this.unspecifiedStored) { // the manifest events without a release refer to
+      const made = await this._postWithRetry("/v1/releases/unspecified", "{}");
+      this.unspecifiedStored = made.ok;
+      if (!made.ok) {
+        s.run.dead = !made.retryable;
+        return;
+      }
+    }
     if (user.tags?.length) body.tags = user.tags.slice(0, 32).map((t) => String(t).slice(0, 64));
     const answer = await this._postWithRetry("/v1/runs", dumps(body));
     if (answer.ok) s.run.created = true;

@@ -54,6 +54,16 @@ describe("sessions", () => {
     assert.deepEqual([tool.checkpoint.sequence, trace.checkpoint.sequence], [1, 2]);
   });
 
+  test("a session without a release refers to the unspecified one", async () => {
+    const c = makeClient(server.endpoint, server.keys.ingest);
+    const s = c.startSession({ name: "no-release" });
+    s.logEvent({ type: "note", payload: { n: 1 } });
+    s.finish();
+    assert.ok(await c.flush(10000));
+    const [event] = await server.events(s.runId);
+    assert.equal(event.release_manifest_id, "rmf_unspecified");
+  });
+
   test("the module API uses the current session across awaits", async () => {
     oep.configure({ endpoint: server.endpoint, apiKey: server.keys.ingest, retry: FAST_RETRY, flushIntervalMs: 50 });
     let runId;
