@@ -12,6 +12,7 @@
 //   server's clock; nothing is stored). Role ingest or admin: the agent's own key.
 // POST /v1/releases/unspecified  stores (once) the release manifest "rmf_unspecified" that
 //   events of agents naming no release refer to; 201 when made, 200 when already stored.
+#include <algorithm>
 #include <chrono>
 
 #include "ingest/ingest.h"
@@ -33,6 +34,18 @@ Status Bad(const std::string& pointer, const std::string& expected, const rapidj
   return Status::InvalidArgument(msg);
 }
 
+// InvalidArgument naming the first member of `obj` not in `names`.
+Status OnlyMembers(const rapidjson::Value& obj, std::initializer_list<std::string_view> names, const char* expected) {
+  for (const auto& m : obj.GetObject()) {
+    std::string_view name(m.name.GetString(), m.name.GetStringLength());
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      return Status::InvalidArgument("/" + json::EscapePointerSegment(std::string(name)) +
+                                     ": unknown member; expected only " + expected);
+    }
+  }
+  return Status::Ok();
+}
+
 // A member that must be an integer >= `min`.
 Result<int64_t> IntAtLeast(const rapidjson::Value& body, const char* name, int64_t min) {
   const rapidjson::Value* v = json::GetMember(body, name);
@@ -45,13 +58,8 @@ Result<int64_t> IntAtLeast(const rapidjson::Value& body, const char* name, int64
 // The canonical ledger payload of a drop request.
 Result<std::string> DropPayload(const rapidjson::Value& body) {
   if (!body.IsObject()) return Bad("/", "a drop object {\"count\", \"first_seq\", \"last_seq\", \"reason\"}", &body);
-  for (const auto& m : body.GetObject()) {
-    std::string_view name(m.name.GetString(), m.name.GetStringLength());
-    if (name != "count" && name != "first_seq" && name != "last_seq" && name != "reason") {
-      return Status::InvalidArgument("/" + json::EscapePointerSegment(std::string(name)) +
-                                     ": unknown member; expected only count, first_seq, last_seq, reason");
-    }
-  }
+  OEP_RETURN_IF_ERROR(
+      OnlyMembers(body, {"count", "first_seq", "last_seq", "reason"}, "count, first_seq, last_seq, reason"));
   auto count = IntAtLeast(body, "count", 1);
   if (!count.ok()) return count.status();
   auto first = IntAtLeast(body, "first_seq", 1);
@@ -148,13 +156,8 @@ Reply DecideRoute(Call& call) {
   auto body = ParseBody(call);
   if (!body.ok()) return ErrorReply(body.status());
   if (!body->IsObject()) return ErrorReply(Bad("/", "an object {\"policy\", \"input\", \"query\"?}", &*body));
-  for (const auto& m : body->GetObject()) {
-    std::string_view name(m.name.GetString(), m.name.GetStringLength());
-    if (name != "policy" && name != "input" && name != "query") {
-      return ErrorReply(Status::InvalidArgument("/" + json::EscapePointerSegment(std::string(name)) +
-                                                ": unknown member; expected only policy, input, query"));
-    }
-  }
+  Status members = OnlyMembers(*body, {"policy", "input", "query"}, "policy, input, query");
+  if (!members.ok()) return ErrorReply(members);
   const rapidjson::Value* input = json::GetMember(*body, "input");
   if (input == nullptr || !input->IsObject()) return ErrorReply(Bad("/input", "an object (the OPA input)", input));
   auto query = QueryOf(*body);
