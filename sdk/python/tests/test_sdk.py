@@ -90,6 +90,26 @@ class SessionTest(ServerTest):
         self.assertTrue(oep.flush(10))
         self.assertEqual([e["event_type"] for e in self.server.events(s.run_id)], ["tool_call.completed", "log.note"])
 
+    def test_events_from_many_threads_are_all_stored_once(self):
+        c = self.client(batch_size=7)
+        with c.session(name="threads", release=self.release) as s:
+            def work(k):
+                for i in range(50):
+                    s.log_event(type="tick", payload={"thread": k, "i": i, "obj": object()})  # str() for unknown types
+            threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        self.assertTrue(c.flush(20))
+        events = self.server.events(s.run_id)
+        self.assertEqual(len(events), 200)
+        self.assertEqual(sorted(e["checkpoint"]["sequence"] for e in events), list(range(1, 201)))
+        self.assertEqual({(e["payload"]["thread"], e["payload"]["i"]) for e in events},
+                         {(k, i) for k in range(4) for i in range(50)})
+        self.assertTrue(events[0]["payload"]["obj"].startswith("<object object"))
+        self.assertEqual(self.server.run(s.run_id)["steps"], 200)
+
     def test_a_failing_tool_is_a_failed_event_and_the_exception_propagates(self):
         c = self.client()
         with self.assertRaises(KeyError):
