@@ -63,11 +63,6 @@ void AddPolicyRoutes(httplib::Server& http, Context& ctx);    // /v1/policies, :
 void AddSdkRoutes(httplib::Server& http, Context& ctx);       // :drop, /v1/decide, /v1/releases/unspecified
 void AddOtlpRoutes(httplib::Server& http, Context& ctx);      // /v1/traces (OTLP/HTTP JSON)
 
-// The release manifest id of evidence posted without one, and storing that manifest (fixed
-// content: every layer not recorded) unless the tenant has it; true when it was stored now.
-inline constexpr const char* kUnspecifiedRelease = "rmf_unspecified";
-Result<bool> EnsureUnspecifiedRelease(Store& store);
-
 class PolicyBundle;
 // The policy a request's "policy" member names (routes_policies.cc): its bytes and a label
 // ("project/vN", "inline", "inline bundle").

@@ -15,7 +15,6 @@
 #include <algorithm>
 #include <chrono>
 
-#include "ingest/ingest.h"
 #include "json/json.h"
 #include "ledger/ledger.h"
 #include "policy/policy_engine.h"
@@ -75,23 +74,6 @@ Result<std::string> DropPayload(const rapidjson::Value& body) {
     return Bad("/reason", "a string of 1 to 256 bytes", reason);
   }
   return json::CanonicalText(body);
-}
-
-// The manifest of evidence posted without a release: fixed content (the same in every
-// tenant and server, so storing it again is a no-op), every layer not recorded.
-std::string UnspecifiedManifestText() {
-  std::string layers;
-  for (const char* layer : {"model", "prompt", "tool_schema", "policy", "workflow", "rollout", "eval", "data_state"}) {
-    layers += std::string(layers.empty() ? "" : ",") + "\"" + layer + "\":{\"layer_type\":\"" + layer +
-              "\",\"name\":\"not recorded\",\"version\":\"not recorded\",\"uri\":\"not-recorded:\",\"digest\":"
-              "\"sha256:" + std::string(64, '0') + "\",\"binding_status\":\"not_recorded\",\"notes\":\"the agent "
-              "named no release manifest\"}";
-  }
-  return std::string("{\"schema_version\":\"oep.release_manifest.v0\",\"manifest_id\":\"") + kUnspecifiedRelease +
-         "\",\"created_at\":\"1970-01-01T00:00:00Z\",\"release\":{\"name\":\"unspecified\",\"version\":"
-         "\"unspecified\",\"status\":\"unspecified\"},\"layer_bindings\":{" + layers +
-         "},\"claim_boundaries\":[\"made by oep serve for evidence that names no release: nothing about the "
-         "release is recorded\"]}";
 }
 
 Reply UnspecifiedReleaseRoute(Call& call) {
@@ -187,17 +169,6 @@ Reply DecideRoute(Call& call) {
 }
 
 }  // namespace
-
-Result<bool> EnsureUnspecifiedRelease(Store& store) {
-  auto stored = store.Exists(ArtifactKind::kReleaseManifest, kUnspecifiedRelease);
-  if (!stored.ok()) return stored.status();
-  if (*stored) return false;
-  auto ingester = Ingester::Begin(store);
-  if (!ingester.ok()) return ingester.status();
-  OEP_RETURN_IF_ERROR((*ingester)->AddRecordText(UnspecifiedManifestText(), "oep serve: unspecified release"));
-  OEP_RETURN_IF_ERROR((*ingester)->Commit());
-  return true;
-}
 
 void AddSdkRoutes(httplib::Server& http, Context& ctx) {
   Route(http, ctx, "POST", "/v1/releases/unspecified", Permission::kWrite, UnspecifiedReleaseRoute);
