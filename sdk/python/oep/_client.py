@@ -432,9 +432,9 @@ class Client:
             left = self._deadline - time.time()
             if left <= 0:
                 return False
-            seconds = min(seconds, left)
-        if self._closing.wait(seconds) and self._deadline is not None:
-            return time.time() < self._deadline
+            time.sleep(min(seconds, left))
+            return True
+        self._closing.wait(seconds)  # shutdown cuts a backoff short; retries then run under its deadline
         return True
 
     def _past_deadline(self):
