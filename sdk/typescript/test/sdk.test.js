@@ -150,7 +150,8 @@ describe("delivery", () => {
     s.finish();
     assert.ok(await c.flush(10000));
     assert.deepEqual((await server.events(s.runId)).map((e) => e.payload.i), [0, 1, 2, 3, 4]);
-    assert.equal(proxy.count("/steps"), 4);
+    assert.equal(proxy.failLeft, 0); // the three 503s were answered, and retried past
+    assert.ok(proxy.count("/steps") >= 4);
     assert.equal(c.stats.dropped, 0);
     await proxy.close();
   });
