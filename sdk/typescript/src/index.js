@@ -81,6 +81,13 @@ function dumps(value) {
 
 const hex = (bytes) => randomBytes(bytes).toString("hex");
 
+// The clients not shut down; one beforeExit listener flushes those holding anything (the
+// event loop is empty then, so their unref'd timers no longer keep the process alive).
+const liveClients = new Set();
+function flushLiveClients() {
+  for (const c of liveClients) if (c.bytes > 0 || c.withDrops.size > 0) c.shutdown();
+}
+
 export class PolicyDenied extends Error {
   constructor(decision) {
     super(`oep policy denied ${decision.tool}: ${decision.reason} (${decision.code})`);
@@ -265,10 +272,8 @@ export class Client {
     this.deadline = null;
     this.timer = setInterval(() => this._kick(), this.config.flushIntervalMs);
     this.timer.unref();
-    this._onBeforeExit = () => {
-      if (this.bytes > 0 || this.withDrops.size > 0) this.shutdown();
-    };
-    process.on("beforeExit", this._onBeforeExit);
+    liveClients.add(this);
+    if (liveClients.size === 1) process.on("beforeExit", flushLiveClients);
   }
 
   get bufferedBytes() { return this.disabled ? 0 : this.bytes; }
@@ -592,7 +597,8 @@ export class Client {
     if (this.disabled || this.closing) return;
     this.closing = true;
     clearInterval(this.timer);
-    process.off("beforeExit", this._onBeforeExit);
+    liveClients.delete(this);
+    if (liveClients.size === 0) process.off("beforeExit", flushLiveClients);
     this.deadline = Date.now() + timeoutMs;
     await this.flush(timeoutMs);
     this.agent?.destroy();
