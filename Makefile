@@ -55,6 +55,7 @@ demo: build
 
 bench: build
 	@for b in $(BUILD)/bench/*; do echo "== $$b"; $$b || exit 1; done
+	@echo "== bench/sdk_python_bench.py"; OEP_BUILD_DIR=$(BUILD) python3 bench/sdk_python_bench.py
 
 asan:
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $(MAKE) --no-print-directory BUILD=build-asan CMAKE_ARGS=-DOEP_SANITIZE=ON suite

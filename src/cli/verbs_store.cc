@@ -7,6 +7,7 @@
 #include "demo/demo.h"
 #include "importers/oep_v0.h"
 #include "importers/opa_decision_log.h"
+#include "importers/otlp.h"
 #include "ingest/ingest.h"
 #include "util/content_digest.h"
 #include "util/paths.h"
@@ -42,11 +43,20 @@ int RunImport(const ImportArgs& a) {
       return Status::Ok();
     });
   }
-  if (a.format != "oep-v0") {
-    return Fail(Status::InvalidArgument("unknown import format \"" + a.format + "\"; expected oep-v0 or opa-decision-log"));
+  if (a.format != "oep-v0" && a.format != "otlp") {
+    return Fail(
+        Status::InvalidArgument("unknown import format \"" + a.format + "\"; expected oep-v0, opa-decision-log or otlp"));
   }
   if (!a.log_options.manifest_id.empty() || !a.log_options.path.empty()) {
     return Fail(Status::InvalidArgument("--manifest and --path apply to opa-decision-log imports only"));
+  }
+  if (a.format == "otlp") {
+    return WriteBatch(Resolve(a.state_path), [&](Store& store) -> Status {
+      auto report = ImportOtlpFile(store, a.source);
+      if (!report.ok()) return report.status();
+      std::cout << "imported " << a.source << ": " << report->Summary() << " into " << store.path() << "\n";
+      return Status::Ok();
+    });
   }
   return WriteBatch(Resolve(a.state_path), [&](Store& store) -> Status {
     auto report = ImportOepV0(store, a.source);
@@ -111,7 +121,8 @@ void AddStoreVerbs(CLI::App& app, int& exit_code) {
 
   auto* import = app.add_subcommand("import", "import artifacts of another format");
   AddStatePath(import, &a->import.state_path);
-  import->add_option("format", a->import.format, "oep-v0 (a reference artifact directory) | opa-decision-log (a file)")->required();
+  import->add_option("format", a->import.format, "oep-v0 (a reference artifact directory) | opa-decision-log (a file) | otlp (OTLP JSON traces: a "
+                    "request or JSON Lines of them)")->required();
   import->add_option("source", a->import.source, "directory or file to import")->required();
   import->add_option("--manifest", a->import.log_options.manifest_id,
                      "opa-decision-log: the stored release manifest the decisions were made under");

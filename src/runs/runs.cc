@@ -285,6 +285,13 @@ void RunToJson(const RunSummary& s, rapidjson::Value* out, rapidjson::Document::
   rapidjson::Value tags(rapidjson::kArrayType);
   for (const auto& t : s.run.tags) tags.PushBack(str(t), a);
   out->AddMember("tags", tags, a);
+  // The metadata the client sent (an SDK's name, version and framework versions).
+  auto body = json::Parse(s.run.body);
+  if (body.ok() && body->IsObject() && body->HasMember("metadata")) {
+    rapidjson::Value v;
+    v.CopyFrom((*body)["metadata"], a);
+    out->AddMember("metadata", v, a);
+  }
   if (s.finished) {
     auto seal = json::Parse(s.seal_payload);
     if (seal.ok()) {
@@ -293,6 +300,38 @@ void RunToJson(const RunSummary& s, rapidjson::Value* out, rapidjson::Document::
       out->AddMember("seal", v, a);
     }
   }
+}
+
+namespace {
+
+// The manifest of evidence posted without a release: fixed content (the same in every
+// tenant and server, so storing it again is a no-op), every layer not recorded.
+std::string UnspecifiedManifestText() {
+  std::string layers;
+  for (const char* layer : {"model", "prompt", "tool_schema", "policy", "workflow", "rollout", "eval", "data_state"}) {
+    layers += std::string(layers.empty() ? "" : ",") + "\"" + layer + "\":{\"layer_type\":\"" + layer +
+              "\",\"name\":\"not recorded\",\"version\":\"not recorded\",\"uri\":\"not-recorded:\",\"digest\":"
+              "\"sha256:" + std::string(64, '0') + "\",\"binding_status\":\"not_recorded\",\"notes\":\"the agent "
+              "named no release manifest\"}";
+  }
+  return std::string("{\"schema_version\":\"oep.release_manifest.v0\",\"manifest_id\":\"") + kUnspecifiedRelease +
+         "\",\"created_at\":\"1970-01-01T00:00:00Z\",\"release\":{\"name\":\"unspecified\",\"version\":"
+         "\"unspecified\",\"status\":\"unspecified\"},\"layer_bindings\":{" + layers +
+         "},\"claim_boundaries\":[\"made by oep for evidence that names no release: nothing about the "
+         "release is recorded\"]}";
+}
+
+}  // namespace
+
+Result<bool> EnsureUnspecifiedRelease(Store& store) {
+  auto stored = store.Exists(ArtifactKind::kReleaseManifest, kUnspecifiedRelease);
+  if (!stored.ok()) return stored.status();
+  if (*stored) return false;
+  auto ingester = Ingester::Begin(store);
+  if (!ingester.ok()) return ingester.status();
+  OEP_RETURN_IF_ERROR((*ingester)->AddRecordText(UnspecifiedManifestText(), "oep: unspecified release"));
+  OEP_RETURN_IF_ERROR((*ingester)->Commit());
+  return true;
 }
 
 }  // namespace oep

@@ -52,6 +52,12 @@ Result<FinishedRun> FinishRun(Store& store, const std::string& run_id, const std
 // The run as the API returns it.
 void RunToJson(const RunSummary& run, rapidjson::Value* out, rapidjson::Document::AllocatorType& a);
 
+// The release manifest id of evidence that names no release, and storing that manifest
+// (fixed content, the same in every tenant and store: every layer not recorded) unless the
+// store's tenant has it; true when it was stored now.
+inline constexpr const char* kUnspecifiedRelease = "rmf_unspecified";
+Result<bool> EnsureUnspecifiedRelease(Store& store);
+
 // True for 32 lowercase hex digits.
 bool IsRunId(std::string_view id);
 

@@ -62,5 +62,17 @@ void AddEvidenceRoutes(httplib::Server& http, Context& ctx);  // /v1/artifacts, 
 void AddPolicyRoutes(httplib::Server& http, Context& ctx);    // /v1/policies, :counterfactual, /v1/impact
 void AddDiffRoutes(httplib::Server& http, Context& ctx);      // /v1/diff
 void AddApprovalRoutes(httplib::Server& http, Context& ctx);  // /v1/approvals...
+void AddSdkRoutes(httplib::Server& http, Context& ctx);       // :drop, /v1/decide, /v1/releases/unspecified
+void AddOtlpRoutes(httplib::Server& http, Context& ctx);      // /v1/traces (OTLP/HTTP JSON)
+
+class PolicyBundle;
+// The policy a request's "policy" member names (routes_policies.cc): its bytes and a label
+// ("project/vN", "inline", "inline bundle").
+struct NamedPolicy {
+  std::string bytes, label;
+};
+Result<NamedPolicy> PolicyOf(Store& store, const rapidjson::Value& body);
+// `bytes` written for an engine and compiled once; 400 naming `pointer` when it does not compile.
+Result<std::unique_ptr<PolicyBundle>> CompiledBundle(std::string_view bytes, const std::string& pointer);
 
 }  // namespace oep::server

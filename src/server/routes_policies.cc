@@ -33,6 +33,8 @@ Status ValidateProject(const std::string& project) {
   return Status::InvalidArgument("?project: expected 1-128 letters, digits, '-', '_' or '.', found \"" + project + "\"");
 }
 
+}  // namespace
+
 // Writes `bytes` (a Rego module or a .tar.gz bundle) for the engine and compiles it; a
 // policy that does not compile is 400 with the engine's message (without temporary paths).
 Result<std::unique_ptr<PolicyBundle>> CompiledBundle(std::string_view bytes, const std::string& pointer) {
@@ -48,6 +50,8 @@ Result<std::unique_ptr<PolicyBundle>> CompiledBundle(std::string_view bytes, con
   }
   return bundle;
 }
+
+namespace {
 
 Reply PostPolicy(Call& call) {
   std::string project = call.req.get_param_value("project");
@@ -115,10 +119,7 @@ Reply ListPolicies(Call& call) {
   return JsonReply(200, doc);
 }
 
-// The policy a re-decision request names, as its bytes and a label ("project/vN" or "inline").
-struct NamedPolicy {
-  std::string bytes, label;
-};
+}  // namespace
 
 Result<NamedPolicy> PolicyOf(Store& store, const rapidjson::Value& body) {
   const rapidjson::Value* policy = body.IsObject() ? json::GetMember(body, "policy") : nullptr;
@@ -159,6 +160,8 @@ Result<NamedPolicy> PolicyOf(Store& store, const rapidjson::Value& body) {
   if (!*stored) return Status::NotFound("no policy \"" + name + "\" version " + std::to_string(v));
   return NamedPolicy{(*stored)->body, name + "/v" + std::to_string(v)};
 }
+
+namespace {
 
 // Replaces every string equal to `from` in `v` by `to` (the temporary bundle path by the policy's label).
 void ReplaceStrings(rapidjson::Value& v, const std::string& from, const std::string& to,

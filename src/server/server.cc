@@ -353,6 +353,8 @@ Status RunServer(const ServerOptions& o) {
   AddPolicyRoutes(*http, ctx);
   AddDiffRoutes(*http, ctx);
   AddApprovalRoutes(*http, ctx);
+  AddSdkRoutes(*http, ctx);
+  AddOtlpRoutes(*http, ctx);
 
   int port = o.port;
   if (port == 0) {
