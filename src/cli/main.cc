@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   oep::cli::AddRegoCapabilitiesVerb(app, exit_code);
   oep::cli::AddKeysVerbs(app, exit_code);
   oep::cli::AddServeVerbs(app, exit_code);
+  oep::cli::AddExportVerbs(app, exit_code);
+  oep::cli::AddAuditVerbs(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

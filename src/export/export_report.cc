@@ -1,0 +1,196 @@
+// The readable report of a verified export (markdown here; PDF in src/pdf).
+#include "export/export.h"
+#include "json/json.h"
+
+namespace oep {
+
+using rapidjson::Value;
+
+namespace {
+
+std::string S(const Value& obj, const char* key) { return obj.IsObject() ? json::GetString(obj, key) : ""; }
+
+std::string Num(const Value& obj, const char* key) {
+  const Value* v = obj.IsObject() ? json::GetMember(obj, key) : nullptr;
+  return v && v->IsInt64() ? std::to_string(v->GetInt64()) : "";
+}
+
+const Value& Member(const Value& obj, const char* key) {
+  static const Value kNull;
+  const Value* v = obj.IsObject() ? json::GetMember(obj, key) : nullptr;
+  return v ? *v : kNull;
+}
+
+// Cuts `s` to at most `n` bytes without splitting a UTF-8 sequence.
+std::string CutUtf8(const std::string& s, size_t n) {
+  if (s.size() <= n) return s;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
+ReportSection Summary(const Value& d) {
+  const Value& subject = Member(d, "subject");
+  const Value& v = Member(d, "verification");
+  const Value& release = Member(d, "release");
+  const Value& rel = Member(release, "release");
+  ReportSection s;
+  s.heading = "Summary";
+  s.fields = {
+      {S(subject, "kind") == "decision" ? "Decision" : "Run", S(subject, "id")},
+      {"Tenant", S(subject, "tenant")},
+      {"Chain", S(subject, "chain_id")},
+      {"Release", release.IsObject() ? S(rel, "name") + " " + S(rel, "version") + " (" + S(release, "manifest_id") + ")"
+                                     : "no release manifest exported"},
+      {"Evidence class", S(v, "evidence_class")},
+      {"Verification", Member(v, "ok").IsTrue() ? "chain verified: " + Num(v, "entries") + " entries, " +
+                                                      (Member(v, "sealed").IsTrue() ? "sealed" : "unsealed")
+                                                : "FAILED: " + S(v, "failure")},
+      {"Seal key", S(v, "seal_key_id").empty() ? "none" : S(v, "seal_key_id")},
+      {"Trusted keys", Member(v, "trusted_keys_given").IsTrue() ? "given to the exporter" : "none given to the exporter"},
+      {"Inclusion proofs", Member(d, "inclusion").IsObject()
+                               ? std::to_string(Member(Member(d, "inclusion"), "proofs").Size()) + " against a signed checkpoint"
+                               : "none (no checkpoint)"},
+      {"Export digest", S(d, "export_digest")},
+      {"Generated at", S(d, "generated_at")},
+      {"Generator", S(d, "generator")},
+  };
+  s.paragraphs.push_back(
+      "Re-verify this export offline with: oep verify --export FILE --trusted-key server=KEY.pem. The PDF and "
+      "markdown forms are made from the verified JSON export and carry its digest.");
+  return s;
+}
+
+ReportSection Timeline(const Value& d) {
+  ReportSection s;
+  s.heading = "Timeline";
+  s.header = {"At", "Kind", "What", "Ref"};
+  for (const auto& t : Member(d, "timeline").GetArray()) {
+    s.rows.push_back({S(t, "at").empty() ? "(no time)" : S(t, "at"), S(t, "kind"), S(t, "what"), S(t, "ref")});
+  }
+  if (s.rows.empty()) s.paragraphs.push_back("No timed evidence in this export.");
+  return s;
+}
+
+ReportSection Decisions(const Value& d) {
+  ReportSection s;
+  s.heading = "Policy decisions";
+  s.header = {"Decision", "Tool", "Outcome", "Rule", "Reason"};
+  for (const auto& x : Member(d, "decisions").GetArray()) {
+    const Value& allow = Member(x, "allow");
+    std::string outcome = allow.IsBool() ? (allow.GetBool() ? "allow" : "deny") : "value";
+    s.rows.push_back({S(x, "decision_id"), S(x, "tool"), outcome, S(x, "matched_rule"), S(x, "reason")});
+    for (const auto& issue : Member(x, "join_issues").GetArray()) {
+      if (issue.IsString()) s.paragraphs.push_back(S(x, "decision_id") + ": join issue: " + issue.GetString());
+    }
+  }
+  if (s.rows.empty()) s.paragraphs.push_back("No policy decisions in this export.");
+  return s;
+}
+
+ReportSection Approvals(const Value& d) {
+  ReportSection s;
+  s.heading = "Approvals and break-glass";
+  s.header = {"Decision", "Approval", "Approver", "Captured at", "Break-glass"};
+  for (const auto& x : Member(d, "decisions").GetArray()) {
+    const Value& a = Member(x, "approval");
+    if (!a.IsObject() && !Member(x, "break_glass").IsTrue()) continue;
+    s.rows.push_back({S(x, "decision_id"), a.IsObject() ? S(a, "outcome") : "none",
+                      a.IsObject() ? S(Member(a, "approver"), "id") : "", a.IsObject() ? ExportTimestamp(S(a, "captured_at")) : "",
+                      Member(x, "break_glass").IsTrue() ? "yes" : "no"});
+  }
+  for (const auto& r : Member(d, "records").GetArray()) {
+    if (S(r, "table") != "human_reviews") continue;
+    const Value& b = Member(r, "body");
+    s.rows.push_back({S(Member(b, "reviewed_decision_ref"), "event_id"), S(Member(b, "action"), "outcome"),
+                      S(Member(b, "reviewer"), "id"), ExportTimestamp(S(b, "event_time")), "no"});
+  }
+  if (s.rows.empty()) s.paragraphs.push_back("No approvals or break-glass decisions recorded.");
+  return s;
+}
+
+ReportSection Exposure(const Value& d) {
+  ReportSection s;
+  s.heading = "GDPR exposure findings";
+  s.header = {"Severity", "Detector", "Record", "Pointer", "Excerpt"};
+  for (const auto& f : Member(d, "exposure").GetArray()) {
+    s.rows.push_back({S(f, "severity"), S(f, "detector"), S(f, "record"), S(f, "pointer"), S(f, "excerpt")});
+  }
+  if (s.rows.empty()) s.paragraphs.push_back("No personal data or credentials detected in the exported payloads.");
+  return s;
+}
+
+ReportSection Tools(const Value& d) {
+  ReportSection s;
+  s.heading = "Tool access audit";
+  s.header = {"Actor", "Tool", "Calls", "Allowed", "Denied", "Approved", "Break-glass", "First use", "Last use"};
+  for (const auto& u : Member(d, "tool_audit").GetArray()) {
+    s.rows.push_back({S(u, "actor"), S(u, "tool"), Num(u, "calls"), Num(u, "allowed"), Num(u, "denied"),
+                      Num(u, "approved"), Num(u, "break_glass"), S(u, "first_use"), S(u, "last_use")});
+  }
+  if (s.rows.empty()) s.paragraphs.push_back("No tool decisions in this export.");
+  return s;
+}
+
+ReportSection Payloads(const Value& d) {
+  ReportSection s;
+  s.heading = "Evidence payloads";
+  s.paragraphs.push_back("Each payload is its stored canonical JSON; long payloads are cut and named by their full digest.");
+  auto add = [&](const Value& r) {
+    std::string body = json::CanonicalText(Member(r, "body"));
+    ReportPayload p{S(r, "table") + "/" + S(r, "id"), S(r, "digest"), CutUtf8(body, kReportPayloadBytes), body.size(), false};
+    p.truncated = p.text.size() < body.size();
+    s.payloads.push_back(std::move(p));
+  };
+  for (const auto& r : Member(d, "records").GetArray()) add(r);
+  for (const auto& c : Member(d, "context").GetArray()) add(Member(c, "record"));
+  return s;
+}
+
+void MarkdownTable(const ReportSection& s, std::string* out) {
+  auto cell = [](std::string c) {
+    std::string o;
+    for (char ch : c) o += ch == '|' ? std::string("\\|") : ch == '\n' ? std::string(" ") : std::string(1, ch);
+    return o;
+  };
+  *out += "|";
+  for (const auto& h : s.header) *out += " " + h + " |";
+  *out += "\n|";
+  for (size_t i = 0; i < s.header.size(); ++i) *out += " --- |";
+  *out += "\n";
+  for (const auto& row : s.rows) {
+    *out += "|";
+    for (const auto& c : row) *out += " " + cell(c) + " |";
+    *out += "\n";
+  }
+  *out += "\n";
+}
+
+}  // namespace
+
+ExportReport BuildExportReport(const Value& d) {
+  ExportReport r;
+  const Value& subject = Member(d, "subject");
+  r.title = "oep evidence export: " + S(subject, "kind") + " " + S(subject, "id");
+  r.notice = S(d, "notice");
+  r.sections = {Summary(d), Timeline(d), Decisions(d), Approvals(d), Exposure(d), Tools(d), Payloads(d)};
+  return r;
+}
+
+std::string RenderExportMarkdown(const ExportReport& report) {
+  std::string out = "# " + report.title + "\n\n> " + report.notice + "\n\n";
+  for (const auto& s : report.sections) {
+    out += "## " + s.heading + "\n\n";
+    for (const auto& [k, v] : s.fields) out += "- **" + k + "**: " + v + "\n";
+    if (!s.fields.empty()) out += "\n";
+    if (!s.header.empty() && !s.rows.empty()) MarkdownTable(s, &out);
+    for (const auto& p : s.paragraphs) out += p + "\n\n";
+    for (const auto& p : s.payloads) {
+      out += "### " + p.label + "\n\n" + p.digest + ", " + std::to_string(p.size) + " bytes" +
+             (p.truncated ? " (cut to the first " + std::to_string(p.text.size()) + ")" : "") + "\n\n```json\n" + p.text +
+             (p.truncated ? " …" : "") + "\n```\n\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace oep
