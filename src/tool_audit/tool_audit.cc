@@ -72,14 +72,15 @@ std::string RenderToolUse(const std::vector<ToolUse>& uses) {
   std::string out;
   char line[256];
   auto cut = [](const std::string& s, size_t n) { return s.size() > n ? s.substr(0, n - 1) + "~" : s; };
-  std::snprintf(line, sizeof line, "%-18s %-14s %5s %5s %5s %5s %5s  %s\n", "ACTOR", "TOOL", "CALLS", "ALLOW", "DENY",
-                "APPR", "BRKGL", "FIRST .. LAST USE");
+  // 15 + 1 + 12 + 5 x 6 + 1 + 10 + 1 + 10 = 80 columns; times as dates.
+  std::snprintf(line, sizeof line, "%-15s %-12s %5s %5s %5s %5s %5s %-10s %s\n", "ACTOR", "TOOL", "CALLS", "ALLOW",
+                "DENY", "APPR", "BRKGL", "FIRST", "LAST");
   out += line;
   for (const auto& u : uses) {
-    std::snprintf(line, sizeof line, "%-18s %-14s %5lld %5lld %5lld %5lld %5lld  %s\n", cut(u.actor, 18).c_str(),
-                  cut(u.tool, 14).c_str(), static_cast<long long>(u.calls), static_cast<long long>(u.allowed),
+    std::snprintf(line, sizeof line, "%-15s %-12s %5lld %5lld %5lld %5lld %5lld %-10s %s\n", cut(u.actor, 15).c_str(),
+                  cut(u.tool, 12).c_str(), static_cast<long long>(u.calls), static_cast<long long>(u.allowed),
                   static_cast<long long>(u.denied), static_cast<long long>(u.approved),
-                  static_cast<long long>(u.break_glass), cut(u.first_use.substr(0, 10) + ".." + u.last_use.substr(0, 10), 22).c_str());
+                  static_cast<long long>(u.break_glass), u.first_use.substr(0, 10).c_str(), u.last_use.substr(0, 10).c_str());
     out += line;
   }
   return out;
