@@ -35,7 +35,8 @@ struct Call {
 // A handler's answer: an HTTP status and a JSON document.
 struct Reply {
   int status = 200;
-  std::string body;  // JSON text
+  std::string body;  // JSON text (or, for an export, markdown or PDF bytes)
+  std::string content_type = "application/json";
 };
 
 Reply JsonReply(int status, const rapidjson::Value& doc);
@@ -60,5 +61,6 @@ void Route(httplib::Server& http, Context& ctx, const std::string& method, const
 void AddRunRoutes(httplib::Server& http, Context& ctx);       // /v1/runs...
 void AddEvidenceRoutes(httplib::Server& http, Context& ctx);  // /v1/artifacts, /v1/decisions, /logs, /v1/audit
 void AddPolicyRoutes(httplib::Server& http, Context& ctx);    // /v1/policies, :counterfactual, /v1/impact
+void AddExportRoutes(httplib::Server& http, Context& ctx);    // /v1/runs/{id}/export
 
 }  // namespace oep::server
