@@ -21,6 +21,14 @@ const Value& Member(const Value& obj, const char* key) {
   return v ? *v : kNull;
 }
 
+// The array member `key` of `obj`, or an empty array (an export is checked by its hashes,
+// not by shape: the report must not trust the shape).
+const Value& Items(const Value& obj, const char* key) {
+  static const Value kEmpty(rapidjson::kArrayType);
+  const Value& v = Member(obj, key);
+  return v.IsArray() ? v : kEmpty;
+}
+
 // Cuts `s` to at most `n` bytes without splitting a UTF-8 sequence.
 std::string CutUtf8(const std::string& s, size_t n) {
   if (s.size() <= n) return s;
@@ -48,7 +56,7 @@ ReportSection Summary(const Value& d) {
       {"Seal key", S(v, "seal_key_id").empty() ? "none" : S(v, "seal_key_id")},
       {"Trusted keys", Member(v, "trusted_keys_given").IsTrue() ? "given to the exporter" : "none given to the exporter"},
       {"Inclusion proofs", Member(d, "inclusion").IsObject()
-                               ? std::to_string(Member(Member(d, "inclusion"), "proofs").Size()) + " against a signed checkpoint"
+                               ? std::to_string(Items(Member(d, "inclusion"), "proofs").Size()) + " against a signed checkpoint"
                                : "none (no checkpoint)"},
       {"Export digest", S(d, "export_digest")},
       {"Generated at", S(d, "generated_at")},
@@ -60,30 +68,41 @@ ReportSection Summary(const Value& d) {
   return s;
 }
 
-ReportSection Timeline(const Value& d) {
+// A section that is one table, a row per element of `items` (`if_empty` when there are none).
+template <typename RowFn>
+ReportSection TableSection(const char* heading, std::vector<std::string> header, const Value& items, RowFn row,
+                           const char* if_empty) {
   ReportSection s;
-  s.heading = "Timeline";
-  s.header = {"At", "Kind", "What", "Ref"};
-  for (const auto& t : Member(d, "timeline").GetArray()) {
-    s.rows.push_back({S(t, "at").empty() ? "(no time)" : S(t, "at"), S(t, "kind"), S(t, "what"), S(t, "ref")});
-  }
-  if (s.rows.empty()) s.paragraphs.push_back("No timed evidence in this export.");
+  s.heading = heading;
+  s.header = std::move(header);
+  for (const auto& item : items.GetArray()) s.rows.push_back(row(item));
+  if (s.rows.empty()) s.paragraphs.push_back(if_empty);
   return s;
 }
 
+ReportSection Timeline(const Value& d) {
+  return TableSection(
+      "Timeline", {"At", "Kind", "What", "Ref"}, Items(d, "timeline"),
+      [](const Value& t) -> std::vector<std::string> {
+        return {S(t, "at").empty() ? "(no time)" : S(t, "at"), S(t, "kind"), S(t, "what"), S(t, "ref")};
+      },
+      "No timed evidence in this export.");
+}
+
 ReportSection Decisions(const Value& d) {
-  ReportSection s;
-  s.heading = "Policy decisions";
-  s.header = {"Decision", "Tool", "Outcome", "Rule", "Reason"};
-  for (const auto& x : Member(d, "decisions").GetArray()) {
-    const Value& allow = Member(x, "allow");
-    std::string outcome = allow.IsBool() ? (allow.GetBool() ? "allow" : "deny") : "value";
-    s.rows.push_back({S(x, "decision_id"), S(x, "tool"), outcome, S(x, "matched_rule"), S(x, "reason")});
-    for (const auto& issue : Member(x, "join_issues").GetArray()) {
+  ReportSection s = TableSection(
+      "Policy decisions", {"Decision", "Tool", "Outcome", "Rule", "Reason"}, Items(d, "decisions"),
+      [](const Value& x) -> std::vector<std::string> {
+        const Value& allow = Member(x, "allow");
+        std::string outcome = allow.IsBool() ? (allow.GetBool() ? "allow" : "deny") : "value";
+        return {S(x, "decision_id"), S(x, "tool"), outcome, S(x, "matched_rule"), S(x, "reason")};
+      },
+      "No policy decisions in this export.");
+  for (const auto& x : Items(d, "decisions").GetArray()) {
+    for (const auto& issue : Items(x, "join_issues").GetArray()) {
       if (issue.IsString()) s.paragraphs.push_back(S(x, "decision_id") + ": join issue: " + issue.GetString());
     }
   }
-  if (s.rows.empty()) s.paragraphs.push_back("No policy decisions in this export.");
   return s;
 }
 
@@ -91,14 +110,14 @@ ReportSection Approvals(const Value& d) {
   ReportSection s;
   s.heading = "Approvals and break-glass";
   s.header = {"Decision", "Approval", "Approver", "Captured at", "Break-glass"};
-  for (const auto& x : Member(d, "decisions").GetArray()) {
+  for (const auto& x : Items(d, "decisions").GetArray()) {
     const Value& a = Member(x, "approval");
     if (!a.IsObject() && !Member(x, "break_glass").IsTrue()) continue;
     s.rows.push_back({S(x, "decision_id"), a.IsObject() ? S(a, "outcome") : "none",
                       a.IsObject() ? S(Member(a, "approver"), "id") : "", a.IsObject() ? ExportTimestamp(S(a, "captured_at")) : "",
                       Member(x, "break_glass").IsTrue() ? "yes" : "no"});
   }
-  for (const auto& r : Member(d, "records").GetArray()) {
+  for (const auto& r : Items(d, "records").GetArray()) {
     if (S(r, "table") != "human_reviews") continue;
     const Value& b = Member(r, "body");
     s.rows.push_back({S(Member(b, "reviewed_decision_ref"), "event_id"), S(Member(b, "action"), "outcome"),
@@ -109,26 +128,24 @@ ReportSection Approvals(const Value& d) {
 }
 
 ReportSection Exposure(const Value& d) {
-  ReportSection s;
-  s.heading = "GDPR exposure findings";
-  s.header = {"Severity", "Detector", "Record", "Pointer", "Excerpt"};
-  for (const auto& f : Member(d, "exposure").GetArray()) {
-    s.rows.push_back({S(f, "severity"), S(f, "detector"), S(f, "record"), S(f, "pointer"), S(f, "excerpt")});
-  }
-  if (s.rows.empty()) s.paragraphs.push_back("No personal data or credentials detected in the exported payloads.");
-  return s;
+  return TableSection(
+      "GDPR exposure findings", {"Severity", "Detector", "Record", "Pointer", "Excerpt"}, Items(d, "exposure"),
+      [](const Value& f) -> std::vector<std::string> {
+        return {S(f, "severity"), S(f, "detector"), S(f, "record"), S(f, "pointer"), S(f, "excerpt")};
+      },
+      "No personal data or credentials detected in the exported payloads.");
 }
 
 ReportSection Tools(const Value& d) {
-  ReportSection s;
-  s.heading = "Tool access audit";
-  s.header = {"Actor", "Tool", "Calls", "Allowed", "Denied", "Approved", "Break-glass", "First use", "Last use"};
-  for (const auto& u : Member(d, "tool_audit").GetArray()) {
-    s.rows.push_back({S(u, "actor"), S(u, "tool"), Num(u, "calls"), Num(u, "allowed"), Num(u, "denied"),
-                      Num(u, "approved"), Num(u, "break_glass"), S(u, "first_use"), S(u, "last_use")});
-  }
-  if (s.rows.empty()) s.paragraphs.push_back("No tool decisions in this export.");
-  return s;
+  return TableSection(
+      "Tool access audit",
+      {"Actor", "Tool", "Calls", "Allowed", "Denied", "Approved", "Break-glass", "First use", "Last use"},
+      Items(d, "tool_audit"),
+      [](const Value& u) -> std::vector<std::string> {
+        return {S(u, "actor"), S(u, "tool"), Num(u, "calls"), Num(u, "allowed"), Num(u, "denied"),
+                Num(u, "approved"), Num(u, "break_glass"), S(u, "first_use"), S(u, "last_use")};
+      },
+      "No tool decisions in this export.");
 }
 
 ReportSection Payloads(const Value& d) {
@@ -141,8 +158,8 @@ ReportSection Payloads(const Value& d) {
     p.truncated = p.text.size() < body.size();
     s.payloads.push_back(std::move(p));
   };
-  for (const auto& r : Member(d, "records").GetArray()) add(r);
-  for (const auto& c : Member(d, "context").GetArray()) add(Member(c, "record"));
+  for (const auto& r : Items(d, "records").GetArray()) add(r);
+  for (const auto& c : Items(d, "context").GetArray()) add(Member(c, "record"));
   return s;
 }
 

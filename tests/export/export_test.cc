@@ -53,6 +53,21 @@ struct SealedDemo {
   }
 };
 
+// The export text of `doc` with export_digest recomputed, as a forger would.
+std::string Redigest(rapidjson::Document& doc) {
+  doc.RemoveMember("export_digest");
+  std::string body = oep::json::CanonicalText(doc);
+  doc.AddMember("export_digest", rapidjson::Value(oep::crypto::Sha256Digest(body).c_str(), doc.GetAllocator()),
+                doc.GetAllocator());
+  return oep::json::CanonicalText(doc) + "\n";
+}
+
+rapidjson::Document Parsed(const std::string& text) {
+  auto doc = oep::json::Parse(std::string_view(text).substr(0, text.size() - 1));
+  REQUIRE(doc.ok());
+  return std::move(*doc);
+}
+
 bool HasForbiddenClaim(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
   return text.find("certified") != std::string::npos || text.find("compliant") != std::string::npos ||
@@ -101,14 +116,9 @@ TEST_CASE("an edited record fails even with a recomputed export digest", "[expor
   MakeDemoStore(dir / "demo.db");
   std::string text = ExportOf(dir / "demo.db", At());
   // Edit a payload and refresh export_digest, as a forger would: the ledger's hashes still catch it.
-  auto doc = oep::json::Parse(std::string_view(text).substr(0, text.size() - 1));
-  REQUIRE(doc.ok());
-  (*doc)["records"][0]["body"]["event_type"].SetString("agent_step.forged");
-  doc->RemoveMember("export_digest");
-  std::string body = oep::json::CanonicalText(*doc);
-  doc->AddMember("export_digest", rapidjson::Value(oep::crypto::Sha256Digest(body).c_str(), doc->GetAllocator()),
-                 doc->GetAllocator());
-  auto check = oep::VerifyExport(oep::json::CanonicalText(*doc) + "\n", oep::TrustedKeys(), "forged.json");
+  rapidjson::Document doc = Parsed(text);
+  doc["records"][0]["body"]["event_type"].SetString("agent_step.forged");
+  auto check = oep::VerifyExport(Redigest(doc), oep::TrustedKeys(), "forged.json");
   REQUIRE(check.ok());
   CHECK_FALSE(check->ok);
   CHECK_THAT(check->Render(), Catch::Contains("body does not hash to its digest"));
@@ -226,4 +236,19 @@ TEST_CASE("the PDF export has real text, numbered pages, and passes qpdf --check
   INFO(qpdf->out << qpdf->err);
   CHECK(qpdf->exit_code == 0);
   CHECK(RunOep({"export", "run", kRun, "--state-path", demo.db, "--format", "pdf"}).exit_code == 2);  // needs -o
+}
+
+TEST_CASE("a report is made from an export whose summaries have unexpected shapes without failing", "[export]") {
+  ScratchDir dir;
+  MakeDemoStore(dir / "demo.db");
+  rapidjson::Document doc = Parsed(ExportOf(dir / "demo.db", At()));
+  doc["decisions"].SetInt(5);
+  doc["timeline"].SetNull();
+  doc["exposure"].SetString("x");
+  doc["verification"].SetArray();
+  doc["release"].SetInt(1);
+  auto check = oep::VerifyExport(Redigest(doc), oep::TrustedKeys(), "odd.json");
+  REQUIRE(check.ok());
+  std::string md = oep::RenderExportMarkdown(oep::BuildExportReport(check->document));
+  CHECK_THAT(md, Catch::Contains("No policy decisions in this export."));
 }
