@@ -17,7 +17,6 @@ namespace {
 
 using rapidjson::Value;
 
-constexpr const char* kMarkerKey = "oep_redacted";
 
 std::string Mask(std::string_view s) {
   constexpr size_t kMax = 40;
@@ -121,7 +120,9 @@ bool ExposureDetectorsCompile() {
 
 namespace {
 
-bool IsCredentialKey(std::string_view key) {
+}  // namespace
+
+bool IsCredentialMemberName(std::string_view key) {
   std::string k;
   for (char c : key) k.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   static const char* const kKeys[] = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key",
@@ -130,16 +131,25 @@ bool IsCredentialKey(std::string_view key) {
   return std::any_of(std::begin(kKeys), std::end(kKeys), [&](const char* s) { return k == s; });
 }
 
-bool IsHexDigest(const Value& v) {
-  if (!v.IsString() || v.GetStringLength() != 64) return false;
-  std::string_view s(v.GetString(), v.GetStringLength());
-  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
+namespace {
 
-const Value* MarkerBody(const Value& v) {
-  if (!v.IsObject() || v.MemberCount() != 1) return nullptr;
-  auto it = v.FindMember(kMarkerKey);
-  return it == v.MemberEnd() ? nullptr : &it->value;
+// Markers in `text`: [begin, end) of each and whether it is well formed.
+struct MarkerSpan {
+  size_t begin, end;
+  bool well_formed;
+};
+
+std::vector<MarkerSpan> FindMarkers(std::string_view text) {
+  static const RE2 kMarker(R"((oep:redacted:[A-Za-z0-9_:]*))");
+  static const RE2 kWellFormed(R"(oep:redacted:[a-z_]+:sha256:[0-9a-f]{64})");
+  std::vector<MarkerSpan> out;
+  if (text.find(kRedactionMarkerPrefix) == std::string_view::npos) return out;
+  re2::StringPiece input(text.data(), text.size()), match;
+  while (RE2::FindAndConsume(&input, kMarker, &match)) {
+    size_t begin = static_cast<size_t>(match.data() - text.data());
+    out.push_back({begin, begin + match.size(), RE2::FullMatch(match, kWellFormed)});
+  }
+  return out;
 }
 
 class Scanner {
@@ -147,19 +157,13 @@ class Scanner {
   Scanner(std::string record, std::vector<ExposureFinding>* out) : record_(std::move(record)), out_(out) {}
 
   void Walk(const Value& v, const std::string& pointer) {
-    if (const Value* marker = MarkerBody(v)) {
-      const Value* hash = marker->IsObject() ? json::GetMember(*marker, "sha256") : nullptr;
-      if (hash == nullptr || !IsHexDigest(*hash)) {
-        Add("ERROR", "redaction_marker", pointer, "marker without a 64-hex sha256 of the original");
-      }
-      return;
-    }
     if (v.IsObject()) {
       for (const auto& m : v.GetObject()) {
         std::string key(m.name.GetString(), m.name.GetStringLength());
         std::string child = pointer + "/" + json::EscapePointerSegment(key);
-        if (IsCredentialKey(key) && m.value.IsString() && m.value.GetStringLength() > 0) {
-          Add("WARNING", "credential", child, key + ": " + Mask({m.value.GetString(), m.value.GetStringLength()}));
+        std::string_view value = m.value.IsString() ? std::string_view(m.value.GetString(), m.value.GetStringLength()) : "";
+        if (IsCredentialMemberName(key) && !value.empty() && value.rfind(kRedactionMarkerPrefix, 0) != 0) {
+          Add("WARNING", "credential", child, key + ": " + Mask(value));
           continue;
         }
         Walk(m.value, child);
@@ -173,14 +177,11 @@ class Scanner {
 
  private:
   void ScanString(std::string_view text, const std::string& pointer) {
-    for (const auto& d : Detectors()) {
-      re2::StringPiece input(text.data(), text.size());
-      re2::StringPiece match;
-      while (RE2::FindAndConsume(&input, d->pattern, &match)) {
-        std::string_view m(match.data(), match.size());
-        if (d->accept(m)) Add("WARNING", d->name, pointer, Mask(m));
-        if (match.empty()) break;
-      }
+    for (const auto& m : FindMarkers(text)) {
+      if (!m.well_formed) Add("ERROR", "redaction_marker", pointer, "malformed marker: " + std::string(text.substr(m.begin, m.end - m.begin)).substr(0, 80));
+    }
+    for (const auto& span : FindExposureSpans(text)) {
+      Add("WARNING", span.detector, pointer, Mask(text.substr(span.begin, span.end - span.begin)));
     }
   }
 
@@ -209,20 +210,33 @@ void ScanForExposure(const Value& value, const std::string& record, std::vector<
   Scanner(record, out).Walk(value, "");
 }
 
-void MakeRedactionMarker(const Value& original, std::string_view detector, Value* out,
-                         rapidjson::Document::AllocatorType& a) {
-  std::string hash = crypto::Sha256Hex(json::CanonicalText(original));
-  Value body(rapidjson::kObjectType);
-  body.AddMember("detector", Value(detector.data(), static_cast<rapidjson::SizeType>(detector.size()), a), a);
-  body.AddMember("sha256", Value(hash.c_str(), a), a);
-  out->SetObject();
-  out->AddMember(Value(kMarkerKey, a), body, a);
+std::vector<ExposureSpan> FindExposureSpans(std::string_view text) {
+  std::vector<MarkerSpan> markers = FindMarkers(text);
+  auto in_marker = [&](size_t begin, size_t end) {
+    return std::any_of(markers.begin(), markers.end(), [&](const MarkerSpan& m) { return begin < m.end && m.begin < end; });
+  };
+  std::vector<ExposureSpan> out;
+  for (const auto& d : Detectors()) {
+    re2::StringPiece input(text.data(), text.size()), match;
+    while (RE2::FindAndConsume(&input, d->pattern, &match)) {
+      size_t begin = static_cast<size_t>(match.data() - text.data()), end = begin + match.size();
+      if (d->accept({match.data(), match.size()}) && !in_marker(begin, end)) out.push_back({d->name, begin, end});
+      if (match.empty()) break;
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const ExposureSpan& a, const ExposureSpan& b) { return a.begin < b.begin; });
+  return out;
 }
 
-bool RedactionMarkerMatches(const Value& marker, const Value& original) {
-  const Value* body = MarkerBody(marker);
-  const Value* hash = body && body->IsObject() ? json::GetMember(*body, "sha256") : nullptr;
-  return hash && IsHexDigest(*hash) && hash->GetString() == crypto::Sha256Hex(json::CanonicalText(original));
+std::string MakeRedactionMarker(const Value& original, std::string_view detector) {
+  return std::string(kRedactionMarkerPrefix) + std::string(detector) + ":sha256:" +
+         crypto::Sha256Hex(json::CanonicalText(original));
+}
+
+bool RedactionMarkerMatches(std::string_view marker, const Value& original) {
+  auto spans = FindMarkers(marker);
+  if (spans.size() != 1 || !spans[0].well_formed || spans[0].begin != 0 || spans[0].end != marker.size()) return false;
+  return marker.substr(marker.size() - 64) == crypto::Sha256Hex(json::CanonicalText(original));
 }
 
 int64_t ExposureReport::warnings() const {

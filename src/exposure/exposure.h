@@ -11,9 +11,11 @@
 //   credential   API-key and token shapes (sk-..., ghp_..., AKIA..., xox?-..., JWTs,
 //                "Bearer <token>"), and any non-empty value of a member named
 //                Authorization, Cookie, Set-Cookie, X-Api-Key, api_key, password, secret, token
-// Redaction marker: the object {"oep_redacted": {"sha256": <64 lowercase hex: SHA-256 of
-// the original value's RFC 8785 canonical JSON>, "detector": <string>}}. Nothing inside a
-// marker is scanned; a marker whose hash is not such a digest is an ERROR.
+// Redaction marker: the string "oep:redacted:<detector>:sha256:<64 lowercase hex>", the
+// hash being SHA-256 of the RFC 8785 canonical JSON of what it replaced (a whole value, or
+// the matched part of a string, as a JSON string). A string so that a redacted value still
+// validates where the schema expects a string. Markers are not scanned for personal data;
+// "oep:redacted:" followed by anything else is an ERROR.
 #pragma once
 
 #include <string>
@@ -41,11 +43,22 @@ bool ExposureDetectorsCompile();
 // Appends the findings in `value` (a row's parsed body) to `out`.
 void ScanForExposure(const rapidjson::Value& value, const std::string& record, std::vector<ExposureFinding>* out);
 
-// The marker replacing `original` (its hash over the canonical JSON of `original`).
-void MakeRedactionMarker(const rapidjson::Value& original, std::string_view detector, rapidjson::Value* out,
-                         rapidjson::Document::AllocatorType& a);
-// True when `marker` is a redaction marker whose hash is SHA-256 of `original`'s canonical JSON.
-bool RedactionMarkerMatches(const rapidjson::Value& marker, const rapidjson::Value& original);
+// A detector's match inside a string: bytes [begin, end).
+struct ExposureSpan {
+  const char* detector;
+  size_t begin = 0, end = 0;
+};
+// The detector matches in `text` outside redaction markers, in text order.
+std::vector<ExposureSpan> FindExposureSpans(std::string_view text);
+
+// True for member names whose values are credentials (Authorization, Cookie, ...).
+bool IsCredentialMemberName(std::string_view name);
+
+inline constexpr std::string_view kRedactionMarkerPrefix = "oep:redacted:";
+// The marker replacing `original` (hashed as its canonical JSON).
+std::string MakeRedactionMarker(const rapidjson::Value& original, std::string_view detector);
+// True when `marker` is a well-formed marker whose hash is SHA-256 of `original`'s canonical JSON.
+bool RedactionMarkerMatches(std::string_view marker, const rapidjson::Value& original);
 
 struct ExposureAuditOptions {
   std::string run;    // only this run's chain (trace id); "" = every stored row of the tenant
