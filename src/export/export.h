@@ -14,8 +14,10 @@
 //                   replay), body the stored canonical JSON
 //   context         [{"record": <as records>, "entry": <as chain>}]: rows of other chains
 //                   (the release manifest, the trace), each with the entry covering it
-//   verification    the exporter's VerifyChains result for the chain (ok, failure,
-//                   evidence_class, sealed, authority, seal_key_id, ...), trusted_keys_given
+//   verification    the exporter's checks of the chain (VerifyChainEntries) and of each of its
+//                   rows against the content hash its entry commits to: ok, failure,
+//                   evidence_class ("NONE" when failed), sealed, authority, seal_key_id, ...,
+//                   trusted_keys_given
 //   seals           the chain's seal payloads
 //   inclusion       null, or {"checkpoint": signed note, "proofs": [oep-inclusion-proof-v1 ...]}
 //                   for every exported entry

@@ -252,3 +252,19 @@ TEST_CASE("a report is made from an export whose summaries have unexpected shape
   std::string md = oep::RenderExportMarkdown(oep::BuildExportReport(check->document));
   CHECK_THAT(md, Catch::Contains("No policy decisions in this export."));
 }
+
+TEST_CASE("an export of an edited store records the failure and does not verify", "[export]") {
+  ScratchDir dir;
+  MakeDemoStore(dir / "demo.db");
+  TamperSql(dir / "demo.db",
+            "UPDATE events SET body = replace(body, 'agent_step.completed', 'agent_step.completes') "
+            "WHERE event_id = 'evt_oep_demo_read_diff_0001'");
+  std::string text = ExportOf(dir / "demo.db", At());
+  auto check = oep::VerifyExport(text, oep::TrustedKeys(), "edited.json");
+  REQUIRE(check.ok());
+  CHECK_FALSE(check->ok);
+  const auto& v = check->document["verification"];
+  CHECK_FALSE(v["ok"].GetBool());
+  CHECK(std::string(v["evidence_class"].GetString()) == "NONE");
+  CHECK_THAT(v["failure"].GetString(), Catch::Contains("content hash of events/evt_oep_demo_read_diff_0001"));
+}
