@@ -113,11 +113,13 @@ class Layout {
     for (const auto& p : s.paragraphs) Text(p, body, kTextWidth);
     PangoFontDescription* mono = Font("DejaVu Sans Mono 7");
     for (const auto& p : s.payloads) {
-      Fits(40);
-      Text(p.label + "  " + p.digest + ", " + std::to_string(p.size) + " bytes" +
-               (p.truncated ? ", cut to the first " + std::to_string(p.text.size()) + " (the digest covers all)" : ""),
-           label, kTextWidth);
-      Text(p.text + (p.truncated ? " …" : ""), mono, kTextWidth - 10, kMargin + 10, true);
+      std::string head = p.label + "  " + p.digest + ", " + std::to_string(p.size) + " bytes" +
+                         (p.truncated ? ", cut to the first " + std::to_string(p.text.size()) + " (the digest covers all)" : "");
+      std::string body_text = p.text + (p.truncated ? " …" : "");
+      // A payload's heading stays on the page of its text.
+      Fits(Prepare(head, label, kTextWidth) + Prepare(body_text, mono, kTextWidth - 10, true) + 6);
+      Text(head, label, kTextWidth);
+      Text(body_text, mono, kTextWidth - 10, kMargin + 10, true);
       y_ += 3;
     }
   }
