@@ -35,7 +35,7 @@ Result<std::string> RunPdfRenderer(const std::string& export_json) {
   return std::move(r->out);
 }
 
-// The chosen format of an export already verified by `check`.
+// The export in `format`: the JSON itself, or markdown / PDF made from it once it verifies.
 Result<std::string> Render(const std::string& format, const std::string& export_json, const TrustedKeys& trusted) {
   if (format == "json") return export_json;
   if (format == "pdf") return RunPdfRenderer(export_json);

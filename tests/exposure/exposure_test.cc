@@ -83,7 +83,7 @@ TEST_CASE("a redaction marker hash-checks against its original and is not scanne
   CHECK(Scan("{\"to\":\"sent to " + marker + " at noon\"}").empty());
 }
 
-TEST_CASE("oep audit gdpr scans the demo store; a bad --since is refused", "[exposure]") {
+TEST_CASE("oep audit gdpr scans the demo store and refuses a bad --since", "[exposure]") {
   ScratchDir dir;
   MakeDemoStore(dir / "demo.db");
   auto r = RunOep({"audit", "gdpr", "--state-path", dir / "demo.db"});

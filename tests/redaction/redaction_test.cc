@@ -77,7 +77,7 @@ TEST_CASE("a marker that does not hash-check is an ERROR of the exposure audit",
   CHECK(findings[1].pointer == "/b");
 }
 
-TEST_CASE("oep ingest --redaction-profile stores none of the redacted values; the chain verifies", "[redaction]") {
+TEST_CASE("oep ingest --redaction-profile stores none of the redacted values and the chain verifies", "[redaction]") {
   ScratchDir dir;
   WriteText(dir / "profile.json", kProfile);
   WriteText(dir / "event.json", EventWithPersonalData());
