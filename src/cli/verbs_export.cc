@@ -14,7 +14,7 @@ namespace oep::cli {
 namespace {
 
 struct ExportArgs {
-  std::string state_path, format = "json", out, generated_at, checkpoint, checkpoint_key, origin;
+  std::string state_path, format = "json", out, generated_at, checkpoint, checkpoint_key, origin, counterfactual;
   std::vector<std::string> trusted;
   std::string id;
 };
@@ -57,6 +57,7 @@ int RunExport(const ExportArgs& a, bool run) {
   o.trusted = *trusted;
   o.checkpoint_key = a.checkpoint_key;
   o.checkpoint_origin = a.origin;
+  o.counterfactual_bundle = a.counterfactual;
   if (!a.checkpoint.empty()) {
     auto note = ReadCheckpointFile(a.checkpoint);
     if (!note.ok()) return Fail(note.status());
@@ -88,6 +89,8 @@ void AddExportOptions(CLI::App* cmd, ExportArgs* a, const char* id_name) {
   cmd->add_option("--checkpoint", a->checkpoint, "add inclusion proofs against this kept checkpoint");
   cmd->add_option("--checkpoint-key", a->checkpoint_key, "or against a fresh checkpoint signed with this key");
   cmd->add_option("--origin", a->origin, "with --checkpoint-key: the checkpoint's origin");
+  cmd->add_option("--counterfactual", a->counterfactual,
+                  "also re-decide each exported decision under this bundle (.rego file or directory; native engine)");
   cmd->add_option("--generated-at", a->generated_at, "the export's time, RFC 3339 (default: now)");
 }
 

@@ -27,7 +27,10 @@
 //   timeline        [{"at", "kind", "ref", "what"}] in time order
 //   exposure        GDPR exposure findings over the exported bodies (src/exposure)
 //   tool_audit      per actor and tool (src/tool_audit)
-//   counterfactual  null (reserved)
+//   counterfactual  null, or with a substituted bundle {"bundle_digest", "engine", "results":
+//                   [{"decision_id", "transition", "original_rule", "counterfactual_rule",
+//                   "counterfactual_reason", "replay_class"}]}: each exported decision
+//                   re-decided by the native engine (src/replay/counterfactual.h)
 //   export_digest   "sha256:<hex>" of the canonical JSON of the document without export_digest
 // The file is exactly those canonical bytes followed by one "\n".
 #pragma once
@@ -55,6 +58,7 @@ struct ExportOptions {
   // Inclusion proofs: against a kept checkpoint (its signed note), or a fresh one signed
   // with the key at checkpoint_key (with checkpoint_origin). Neither: no proofs.
   std::string checkpoint_note, checkpoint_key, checkpoint_origin;
+  std::string counterfactual_bundle;  // .rego file or bundle directory; "" = none
 };
 
 // The export (canonical JSON text plus "\n") of the run whose trace id is `run_id`.

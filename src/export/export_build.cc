@@ -11,6 +11,7 @@
 #include "exposure/exposure.h"
 #include "json/json.h"
 #include "ledger/ledger.h"
+#include "replay/counterfactual.h"
 #include "replay/replay.h"
 #include "tool_audit/tool_audit.h"
 #include "util/rfc3339.h"
@@ -72,7 +73,7 @@ class ExportBuilder {
     OEP_RETURN_IF_ERROR(AddVerification(chain));
     OEP_RETURN_IF_ERROR(AddInclusion(chain));
     OEP_RETURN_IF_ERROR(AddDerived());
-    Set("counterfactual", Value(rapidjson::kNullType));
+    OEP_RETURN_IF_ERROR(AddCounterfactual());
     std::string body;
     OEP_RETURN_IF_ERROR(json::Canonicalize(doc_, &body));
     Set("export_digest", Str(crypto::Sha256Digest(body)));
@@ -270,6 +271,44 @@ class ExportBuilder {
     Set("timeline", std::move(tl));
     Set("exposure", std::move(findings));
     Set("tool_audit", std::move(tools));
+    return Status::Ok();
+  }
+
+  // Each exported decision re-decided under the substituted bundle, at the export's time.
+  Status AddCounterfactual() {
+    if (options_.counterfactual_bundle.empty()) {
+      Set("counterfactual", Value(rapidjson::kNullType));
+      return Status::Ok();
+    }
+    CounterfactualOptions o;
+    o.engine.bundle = options_.counterfactual_bundle;
+    o.replay_timestamp_utc = ExportTimestamp(options_.generated_at);
+    Value results(rapidjson::kArrayType), out(rapidjson::kObjectType);
+    std::string bundle_digest, engine;
+    for (const auto& b : bodies_) {
+      if (b.table != "decisions") continue;
+      auto r = CounterfactualReplay(store_, b.id, o);
+      if (!r.ok()) return r.status().WithContext("--counterfactual " + options_.counterfactual_bundle);
+      const Value& cf = (*r)["counterfactual"];
+      auto first_rule = [](const Value& side) {
+        const Value* rules = json::GetMember(side, "matched_rules");
+        return rules && rules->IsArray() && !rules->Empty() && (*rules)[0].IsString() ? std::string((*rules)[0].GetString()) : "";
+      };
+      bundle_digest = json::GetString(cf, "policy_bundle_version");
+      engine = json::GetString((*r)["engine"], "version");
+      Value x(rapidjson::kObjectType);
+      Set(x, "decision_id", Str(b.id));
+      Set(x, "transition", Str(json::GetString((*r)["diff"], "transition")));
+      Set(x, "original_rule", Str(first_rule((*r)["original"])));
+      Set(x, "counterfactual_rule", Str(first_rule(cf)));
+      Set(x, "counterfactual_reason", Str(json::GetString(cf, "rationale")));
+      Set(x, "replay_class", Str(json::GetString((*r)["replay_metadata"], "replay_class")));
+      results.PushBack(x, a_);
+    }
+    Set(out, "bundle_digest", Str(bundle_digest));
+    Set(out, "engine", Str(engine));
+    Set(out, "results", std::move(results));
+    Set("counterfactual", std::move(out));
     return Status::Ok();
   }
 

@@ -148,6 +148,20 @@ ReportSection Tools(const Value& d) {
       "No tool decisions in this export.");
 }
 
+ReportSection Counterfactual(const Value& d) {
+  const Value& cf = Member(d, "counterfactual");
+  ReportSection s = TableSection(
+      "Counterfactual results", {"Decision", "Transition", "Recorded rule", "Counterfactual rule", "Reason", "Replay"},
+      Items(cf, "results"),
+      [](const Value& x) -> std::vector<std::string> {
+        return {S(x, "decision_id"), S(x, "transition"), S(x, "original_rule"), S(x, "counterfactual_rule"),
+                S(x, "counterfactual_reason"), S(x, "replay_class")};
+      },
+      "No decision to re-decide in this export.");
+  s.fields = {{"Bundle", S(cf, "bundle_digest")}, {"Engine", S(cf, "engine")}};
+  return s;
+}
+
 ReportSection Payloads(const Value& d) {
   ReportSection s;
   s.heading = "Evidence payloads";
@@ -189,7 +203,9 @@ ExportReport BuildExportReport(const Value& d) {
   const Value& subject = Member(d, "subject");
   r.title = "oep evidence export: " + S(subject, "kind") + " " + S(subject, "id");
   r.notice = S(d, "notice");
-  r.sections = {Summary(d), Timeline(d), Decisions(d), Approvals(d), Exposure(d), Tools(d), Payloads(d)};
+  r.sections = {Summary(d), Timeline(d), Decisions(d), Approvals(d)};
+  if (Member(d, "counterfactual").IsObject()) r.sections.push_back(Counterfactual(d));
+  for (auto* section : {Exposure, Tools, Payloads}) r.sections.push_back(section(d));
   return r;
 }
 

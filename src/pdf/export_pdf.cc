@@ -96,7 +96,7 @@ class Layout {
 
   void Section(const ReportSection& s) {
     y_ += 8;
-    Fits(60);
+    Fits(100);  // a heading keeps about a table header and two rows with it
     Text(s.heading, Font("DejaVu Sans Bold 13"), kTextWidth);
     PangoFontDescription* label = Font("DejaVu Sans Bold 9");
     PangoFontDescription* body = Font("DejaVu Sans 9");
@@ -176,16 +176,22 @@ class Layout {
     PangoFontDescription* head = Font("DejaVu Sans Bold 8");
     PangoFontDescription* cell = Font("DejaVu Sans 8");
     std::vector<double> width = ColumnWidths(s, head, cell);
+    Fits(RowHeight(s.header, width, head) + RowHeight(s.rows[0], width, cell) + 4);  // no header alone at a page's foot
     Row(s.header, width, head);
     for (const auto& row : s.rows) Row(row, width, cell);
     y_ += 4;
   }
 
-  void Row(const std::vector<std::string>& cells, const std::vector<double>& width, PangoFontDescription* font) {
+  double RowHeight(const std::vector<std::string>& cells, const std::vector<double>& width, PangoFontDescription* font) {
     double h = 0;
     for (size_t c = 0; c < width.size(); ++c) {
       h = std::max(h, Prepare(CutCell(c < cells.size() ? cells[c] : ""), font, width[c] - 4));
     }
+    return h;
+  }
+
+  void Row(const std::vector<std::string>& cells, const std::vector<double>& width, PangoFontDescription* font) {
+    double h = RowHeight(cells, width, font);
     Fits(h + 2);
     double x = kMargin;
     for (size_t c = 0; c < width.size(); ++c) {
