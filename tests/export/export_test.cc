@@ -269,7 +269,7 @@ TEST_CASE("an export of an edited store records the failure and does not verify"
   CHECK_THAT(v["failure"].GetString(), Catch::Contains("content hash of events/evt_oep_demo_read_diff_0001"));
 }
 
-TEST_CASE("--counterfactual re-decides the exported decisions under a substituted bundle", "[export]") {
+TEST_CASE("an export with --counterfactual re-decides the exported decisions under a substituted bundle", "[export]") {
   ScratchDir dir;
   MakeDemoStore(dir / "demo.db");
   oep::ExportOptions o = At();
