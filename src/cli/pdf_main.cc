@@ -4,7 +4,6 @@
 // verification; 2 when the input is not an export or the PDF cannot be made.
 #include <cstdio>
 #include <iostream>
-#include <iterator>
 #include <string>
 
 #include "export/export.h"
@@ -12,7 +11,15 @@
 #include "pdf/export_pdf.h"
 
 int main() {
-  std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  std::string text;
+  char chunk[1 << 16];
+  while (std::cin.read(chunk, sizeof chunk) || std::cin.gcount() > 0) {
+    text.append(chunk, static_cast<size_t>(std::cin.gcount()));
+    if (text.size() > oep::kMaxExportFileBytes) {
+      std::cerr << "oep-pdf: standard input: more than " << oep::kMaxExportFileBytes << " bytes; not an export\n";
+      return 2;
+    }
+  }
   auto check = oep::VerifyExport(text, oep::TrustedKeys(), "standard input");
   if (!check.ok()) {
     std::cerr << "oep-pdf: " << check.status().message() << "\n";

@@ -96,7 +96,7 @@ int RunVerifyProof(const ChainOptions& o) {
 int RunVerifyExport(const ChainOptions& o) {
   auto trusted = TrustedKeys::LoadWithEnvironment(o.trusted);
   if (!trusted.ok()) return Fail(trusted.status());
-  auto text = ReadFile(o.export_file);
+  auto text = ReadExportFile(o.export_file);
   if (!text.ok()) return Fail(text.status());
   auto check = VerifyExport(*text, *trusted, o.export_file);
   if (!check.ok()) return Fail(check.status());

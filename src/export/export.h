@@ -35,6 +35,7 @@
 // The file is exactly those canonical bytes followed by one "\n".
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,6 +67,12 @@ struct ExportOptions {
 Result<std::string> ExportRun(Store& store, const std::string& run_id, const ExportOptions& options);
 // The export of one decision, its replay's evidence and its run's chain.
 Result<std::string> ExportDecision(Store& store, const std::string& decision_id, const ExportOptions& options);
+
+// Export files larger than this are refused before reading (an export is read whole).
+inline constexpr uint64_t kMaxExportFileBytes = uint64_t{512} << 20;
+
+// Reads an export file: a regular file of at most kMaxExportFileBytes.
+Result<std::string> ReadExportFile(const std::string& path);
 
 // What `oep verify --export` found.
 struct ExportCheck {

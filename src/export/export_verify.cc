@@ -1,4 +1,5 @@
 // `oep verify --export`: re-verifying an export offline (see export.h).
+#include <filesystem>
 #include <map>
 
 #include "checkpoint/checkpoint.h"
@@ -7,6 +8,7 @@
 #include "export/export_json.h"
 #include "json/json.h"
 #include "ledger/ledger.h"
+#include "util/files.h"
 #include "verify/chain_verify.h"
 
 namespace oep {
@@ -197,6 +199,16 @@ class ExportVerifier {
 };
 
 }  // namespace
+
+Result<std::string> ReadExportFile(const std::string& path) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > kMaxExportFileBytes) {
+    return Status::InvalidArgument(path + ": " + std::to_string(size) + " bytes; expected an export of at most " +
+                                   std::to_string(kMaxExportFileBytes) + " bytes");
+  }
+  return ReadFile(path);
+}
 
 Result<ExportCheck> VerifyExport(std::string_view text, const TrustedKeys& trusted, const std::string& where) {
   ExportCheck check;

@@ -2,6 +2,7 @@
 // markdown and PDF made from the verified JSON.
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 
 #include <catch2/catch.hpp>
 
@@ -196,6 +197,11 @@ TEST_CASE("oep verify --export passes a fresh export and fails one with a byte c
   auto bent = RunOep({"verify", "--export", dir / "bent.json"});
   CHECK(bent.exit_code == 1);
   CHECK_THAT(bent.out, Catch::Contains("FAIL"));
+  WriteText(dir / "huge.json", "{");
+  std::filesystem::resize_file(dir / "huge.json", oep::kMaxExportFileBytes + 1);  // sparse: no disk used
+  auto huge = RunOep({"verify", "--export", dir / "huge.json"});
+  CHECK(huge.exit_code == 2);
+  CHECK_THAT(huge.err, Catch::Contains("huge.json: 536870913 bytes; expected an export of at most"));
   WriteText(dir / "other.json", "{\"schema_version\":\"something.else\"}\n");
   auto other = RunOep({"verify", "--export", dir / "other.json"});
   CHECK(other.exit_code == 2);
