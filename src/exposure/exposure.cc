@@ -98,7 +98,9 @@ const std::vector<std::unique_ptr<Detector>>& Detectors() {
         any);
     add("iban", R"((?:^|[^A-Za-z0-9])([A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}))",
         [](std::string_view m) { return IbanValid(DigitsAndLetters(m)); });
-    add("card", R"((?:^|[^A-Za-z0-9])([0-9](?:[ -]?[0-9]){12,18})(?:$|[^A-Za-z0-9]))",
+    // Payment cards start with 2-6 (ISO/IEC 7812 industry identifiers of banking and card
+    // networks): ids of zero-padded digits (span ids, sequence numbers) are not cards.
+    add("card", R"((?:^|[^A-Za-z0-9])([2-6](?:[ -]?[0-9]){12,18})(?:$|[^A-Za-z0-9]))",
         [](std::string_view m) { return LuhnValid(DigitsAndLetters(m)); });
     add("phone", R"((?:^|[^A-Za-z0-9+])(\+[0-9](?:[ .()-]{0,2}[0-9]){7,14})(?:$|[^0-9]))",
         [](std::string_view m) { return CountDigits(m) >= 8 && CountDigits(m) <= 15; });

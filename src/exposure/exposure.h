@@ -6,7 +6,8 @@
 //   phone        +<country><number>: 8 to 15 digits after '+', spaces, dots, dashes or
 //                parentheses between groups
 //   iban         2 letters, 2 check digits, 11 to 30 alphanumerics; ISO 13616 mod-97 = 1
-//   card         13 to 19 digits (spaces or dashes between groups) passing the Luhn check
+//   card         13 to 19 digits starting with 2-6 (spaces or dashes between groups) passing
+//                the Luhn check
 //   ip           IPv4 dotted quads (each 0-255) and IPv6 addresses (inet_pton)
 //   credential   API-key and token shapes (sk-..., ghp_..., AKIA..., xox?-..., JWTs,
 //                "Bearer <token>"), and any non-empty value of a member named

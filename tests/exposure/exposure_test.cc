@@ -45,6 +45,8 @@ TEST_CASE("exposure detectors find personal data and pass look-alikes", "[exposu
       {"IBAN GB83WEST12345698765432 (bad checksum)", ""},
       {"card 4111 1111 1111 1111", "card"},
       {"card 4111111111111112 (fails Luhn)", ""},
+      {"span 0000000000000018 (passes Luhn, starts with 0)", ""},
+      {"amex 3782 822463 10005", "card"},
       {"from 192.168.10.20", "ip"},
       {"version 999.1.1.1", ""},
       {"v6 2001:db8::8a2e:370:7334", "ip"},
