@@ -62,6 +62,8 @@ void AddRegoVerbs(CLI::App& app, int& exit_code);    // rego eval | test | confo
 void AddRegoCapabilitiesVerb(CLI::App& app, int& exit_code);  // rego capabilities (after AddRegoVerbs)
 void AddKeysVerbs(CLI::App& app, int& exit_code);    // keys generate | export | list, checkpoint, prove
 void AddServeVerbs(CLI::App& app, int& exit_code);   // serve, tenant create, key create | revoke | list
+void AddExportVerbs(CLI::App& app, int& exit_code);  // export run | decision
+void AddAuditVerbs(CLI::App& app, int& exit_code);   // audit gdpr | tools
 // The `serve` verb alone, running the server with `serve` (oep-serve runs it in process).
 using ServeFn = int (*)(const ServerOptions&);
 void AddServeVerb(CLI::App& app, int& exit_code, ServeFn serve);

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   oep::cli::AddRegoCapabilitiesVerb(app, exit_code);
   oep::cli::AddKeysVerbs(app, exit_code);
   oep::cli::AddServeVerbs(app, exit_code);
+  oep::cli::AddExportVerbs(app, exit_code);
+  oep::cli::AddAuditVerbs(app, exit_code);
   // The command runs on a stack of oep's choosing (see util/thread_stack.h).
   return oep::RunWithStack(oep::kCommandStackBytes, [&]() -> int {
     try {

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "cli/cli.h"
 #include "demo/demo.h"
@@ -9,6 +10,8 @@
 #include "importers/opa_decision_log.h"
 #include "importers/otlp.h"
 #include "ingest/ingest.h"
+#include "redaction/redaction.h"
+#include "util/files.h"
 #include "util/content_digest.h"
 #include "util/paths.h"
 #include "verify/verify.h"
@@ -16,9 +19,17 @@
 namespace oep::cli {
 namespace {
 
-int RunIngest(const std::string& state_path, const std::vector<std::string>& paths) {
+int RunIngest(const std::string& state_path, const std::vector<std::string>& paths, const std::string& profile_path) {
+  std::optional<RedactionProfile> profile;
+  if (!profile_path.empty()) {
+    auto text = ReadFile(profile_path);
+    if (!text.ok()) return Fail(text.status());
+    auto parsed = ParseRedactionProfile(*text, profile_path);
+    if (!parsed.ok()) return Fail(parsed.status());
+    profile = std::move(*parsed);
+  }
   return WriteBatch(Resolve(state_path), [&](Store& store) -> Status {
-    auto report = IngestPaths(store, paths);
+    auto report = IngestPaths(store, paths, profile ? &*profile : nullptr);
     if (!report.ok()) return report.status();
     std::cout << "ingested " << report->Summary() << " into " << store.path() << "\n";
     return Status::Ok();
@@ -105,7 +116,7 @@ int RunDigest(const std::vector<std::string>& paths) {
 
 void AddStoreVerbs(CLI::App& app, int& exit_code) {
   struct Args {
-    std::string state_path;
+    std::string state_path, redaction_profile;
     std::vector<std::string> paths;
     ImportArgs import;
     int64_t decisions = 0;
@@ -117,7 +128,9 @@ void AddStoreVerbs(CLI::App& app, int& exit_code) {
   auto* ingest = app.add_subcommand("ingest", "validate and store JSON / JSONL artifacts (one transaction)");
   AddStatePath(ingest, &a->state_path);
   ingest->add_option("paths", a->paths, "files or directories")->required();
-  ingest->callback([a, &exit_code] { exit_code = RunIngest(a->state_path, a->paths); });
+  ingest->add_option("--redaction-profile", a->redaction_profile,
+                     "redact what this profile names before validation and hashing (see src/redaction/redaction.h)");
+  ingest->callback([a, &exit_code] { exit_code = RunIngest(a->state_path, a->paths, a->redaction_profile); });
 
   auto* import = app.add_subcommand("import", "import artifacts of another format");
   AddStatePath(import, &a->import.state_path);

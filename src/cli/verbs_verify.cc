@@ -9,6 +9,7 @@
 #include "approvals/approvals.h"
 #include "checkpoint/checkpoint.h"
 #include "cli/cli.h"
+#include "export/export.h"
 #include "keys/keys.h"
 #include "util/files.h"
 #include "json/json.h"
@@ -46,7 +47,7 @@ struct ChainOptions {
   bool all_chains = false;
   std::string els_file;
   std::vector<std::string> trusted;
-  std::string checkpoint, proof;
+  std::string checkpoint, proof, export_file;
   std::string tool_modes, tenant;  // --tool-modes: check approval gates (of --tenant)
 };
 
@@ -116,6 +117,18 @@ int RunVerifyProof(const ChainOptions& o) {
   return PrintCheck("proof " + o.proof, VerifyInclusionProof(*text, *trusted, o.proof));
 }
 
+// An export (oep export) re-verified offline: exit 1 when a check fails.
+int RunVerifyExport(const ChainOptions& o) {
+  auto trusted = TrustedKeys::LoadWithEnvironment(o.trusted);
+  if (!trusted.ok()) return Fail(trusted.status());
+  auto text = ReadExportFile(o.export_file);
+  if (!text.ok()) return Fail(text.status());
+  auto check = VerifyExport(*text, *trusted, o.export_file);
+  if (!check.ok()) return Fail(check.status());
+  std::cout << check->Render();
+  return check->ok ? 0 : 1;
+}
+
 int RunVerifyEls(const std::string& file, bool reject_local) {
   auto report = VerifyAgentOpsEls(file);
   if (!report.ok()) return Fail(report.status());
@@ -174,6 +187,7 @@ void AddVerifyVerbs(CLI::App& app, int& exit_code) {
                      "call of a require_approval tool needs a valid, unexpired, single-use decision token");
   verify->add_option("--tenant", co.tenant, "with --tool-modes: the tenant whose executions are checked (default: default)");
   verify->add_option("--proof", co.proof, "verify an inclusion proof (oep prove) offline, without a store");
+  verify->add_option("--export", co.export_file, "re-verify a JSON export (oep export) offline, without a store");
   verify->callback([a, &exit_code] {
     const ChainOptions& o = a->chain_opts;
     if (!o.els_file.empty() && !o.trusted.empty()) {
@@ -182,6 +196,7 @@ void AddVerifyVerbs(CLI::App& app, int& exit_code) {
                                                "ELS format's own"));
     } else if (!o.els_file.empty()) exit_code = RunVerifyEls(o.els_file, o.reject_local);
     else if (!o.proof.empty()) exit_code = RunVerifyProof(o);
+    else if (!o.export_file.empty()) exit_code = RunVerifyExport(o);
     else if (o.chain || !o.run.empty() || !o.checkpoint.empty() || !o.tool_modes.empty()) exit_code = RunVerifyChain(a->state_path, o);
     else exit_code = RunVerify(a->state_path);
   });

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <future>
+#include <optional>
 
 #include "crypto/sha256.h"
 #include "json/json.h"
+#include "redaction/redaction.h"
 #include "util/files.h"
 
 namespace oep {
@@ -121,8 +123,17 @@ namespace {
 
 // Stage 1 of ingest, pure and thread-safe given its own Validator: one parsed artifact
 // to its stored form, or an error located at `loc`.
-Result<ArtifactRecord> PrepareRecord(const rapidjson::Value& doc, const RecordLocation& loc, Validator& validator) {
-  auto record = BuildRecord(doc, loc.Source(), loc.pointer_prefix, validator);
+// With a redaction profile the record is redacted in a copy first: validation, the
+// canonical body and its hash see only the redacted form.
+Result<ArtifactRecord> PrepareRecord(const rapidjson::Value& doc, const RecordLocation& loc, Validator& validator,
+                                     const RedactionProfile* redaction) {
+  std::optional<rapidjson::Document> redacted;  // a Document allocates: only when redacting
+  if (redaction != nullptr) {
+    redacted.emplace();
+    redacted->CopyFrom(doc, redacted->GetAllocator());
+    ApplyRedaction(*redacted, *redaction, redacted->GetAllocator());
+  }
+  auto record = BuildRecord(redacted ? *redacted : doc, loc.Source(), loc.pointer_prefix, validator);
   if (!record.ok()) return record.status().WithContext(loc.Where());
   if (record->body.size() > kMaxRecordBytes) {
     return Status::InvalidArgument(loc.Where() + ": " + loc.pointer_prefix + ": record is " +
@@ -153,11 +164,11 @@ Result<rapidjson::Document> ParseRecordText(std::string_view text, const RecordL
 }
 
 Result<ArtifactRecord> PrepareLine(const Ingester::Line& l, const RecordLocation& loc, Validator& validator,
-                                   json::ReusableParser& parser) {
+                                   json::ReusableParser& parser, const RedactionProfile* redaction) {
   OEP_RETURN_IF_ERROR(CheckRecordSize(l.size, loc));
   auto doc = parser.ParseInPlace(l.text, l.size);
   if (!doc.ok()) return LocatedParseError(doc.status(), loc);
-  return PrepareRecord(**doc, loc, validator);
+  return PrepareRecord(**doc, loc, validator, redaction);
 }
 
 constexpr size_t kPipelineChunk = 2048;
@@ -197,7 +208,8 @@ Status Ingester::AddLines(const std::string& source, std::span<const Line> lines
     Prepared out;
     out.reserve(end - begin);
     for (size_t i = begin; i < end; ++i) {
-      out.push_back(PrepareLine(lines[i], {source, lines[i].line, ""}, worker_validators_[worker], worker_parsers_[worker]));
+      out.push_back(PrepareLine(lines[i], {source, lines[i].line, ""}, worker_validators_[worker], worker_parsers_[worker],
+                                redaction_));
     }
     return out;
   };
@@ -244,7 +256,7 @@ Status Ingester::AddRecordText(std::string_view text, const std::string& source)
 
 Status Ingester::AddRecord(const rapidjson::Value& doc, const RecordLocation& loc) {
   ++report_.records;
-  auto record = PrepareRecord(doc, loc, validator_);
+  auto record = PrepareRecord(doc, loc, validator_, redaction_);
   if (!record.ok()) return record.status();
   return StoreRecord(*record, loc);
 }
@@ -344,11 +356,12 @@ Status Ingester::Commit() {
   return Status::Ok();
 }
 
-Result<IngestReport> IngestPaths(Store& store, const std::vector<std::string>& paths) {
+Result<IngestReport> IngestPaths(Store& store, const std::vector<std::string>& paths, const RedactionProfile* redaction) {
   auto files = ExpandPaths(paths);
   if (!files.ok()) return files.status();
   auto ingester = Ingester::Begin(store);
   if (!ingester.ok()) return ingester.status();
+  (*ingester)->SetRedaction(redaction);
   for (const auto& f : *files) OEP_RETURN_IF_ERROR((*ingester)->AddFile(f));
   OEP_RETURN_IF_ERROR((*ingester)->Commit());
   return (*ingester)->report();

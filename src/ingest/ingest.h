@@ -21,6 +21,8 @@
 
 namespace oep {
 
+struct RedactionProfile;
+
 inline constexpr size_t kMaxRecordBytes = 8u << 20;  // 8 MiB per record
 
 struct IngestReport {
@@ -78,6 +80,10 @@ class Ingester {
   Status AddDecisionInput(const std::string& decision_id, const rapidjson::Value& input, const std::string& source);
   Status AddDocument(const std::string& path, std::string_view bytes);
 
+  // Artifacts added after this are redacted with `profile` (nullptr: none; it must outlive
+  // the Ingester) before validation and hashing. Documents and decision inputs are not.
+  void SetRedaction(const RedactionProfile* profile) { redaction_ = profile; }
+
   // Checks joins that may be satisfied later in the batch, then commits.
   Status Commit();
   const IngestReport& report() const { return report_; }
@@ -94,11 +100,13 @@ class Ingester {
   json::ReusableParser worker_parsers_[2];
   IngestReport report_;
   bool committed_ = false;
+  const RedactionProfile* redaction_ = nullptr;
   std::set<std::string, std::less<>> known_manifests_;
   std::map<std::string, std::string, std::less<>> pending_manifest_refs_;  // id -> first source
 };
 
-// Ingests `paths` into `store` as one batch.
-Result<IngestReport> IngestPaths(Store& store, const std::vector<std::string>& paths);
+// Ingests `paths` into `store` as one batch, redacted with `redaction` when given.
+Result<IngestReport> IngestPaths(Store& store, const std::vector<std::string>& paths,
+                                 const RedactionProfile* redaction = nullptr);
 
 }  // namespace oep

@@ -35,7 +35,8 @@ struct Call {
 // A handler's answer: an HTTP status and a JSON document.
 struct Reply {
   int status = 200;
-  std::string body;  // JSON text
+  std::string body;  // JSON text (or, for an export, markdown or PDF bytes)
+  std::string content_type = "application/json";
 };
 
 Reply JsonReply(int status, const rapidjson::Value& doc);
@@ -74,5 +75,6 @@ struct NamedPolicy {
 Result<NamedPolicy> PolicyOf(Store& store, const rapidjson::Value& body);
 // `bytes` written for an engine and compiled once; 400 naming `pointer` when it does not compile.
 Result<std::unique_ptr<PolicyBundle>> CompiledBundle(std::string_view bytes, const std::string& pointer);
+void AddExportRoutes(httplib::Server& http, Context& ctx);    // /v1/runs/{id}/export
 
 }  // namespace oep::server

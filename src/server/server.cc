@@ -99,7 +99,7 @@ void AccessLog(const httplib::Request& req, const httplib::Response& res) {
 
 void Send(httplib::Response& res, const Reply& reply) {
   res.status = reply.status;
-  res.set_content(reply.body, "application/json");
+  res.set_content(reply.body, reply.content_type);
 }
 
 Reply Error(int status, const char* code, const std::string& message) {
@@ -355,6 +355,7 @@ Status RunServer(const ServerOptions& o) {
   AddApprovalRoutes(*http, ctx);
   AddSdkRoutes(*http, ctx);
   AddOtlpRoutes(*http, ctx);
+  AddExportRoutes(*http, ctx);
 
   int port = o.port;
   if (port == 0) {

@@ -291,7 +291,30 @@ Status RunDerivedColumnsPass(const std::string& path, CheckResult* out) {
   return Status::Ok();
 }
 
+// Only a seal by a key trusted as "server" makes a chain (partially) authoritative.
+void Classify(ChainReport& c) {
+  if (c.sealed && c.authority == "server") {
+    c.evidence_class = c.drops || c.breaks ? EvidenceClass::kPartialAuthoritative : EvidenceClass::kAuthoritative;
+  }
+}
+
 }  // namespace
+
+ChainReport VerifyChainEntries(const std::string& chain_id, const std::vector<LedgerEntry>& entries,
+                               const TrustedKeys& trusted) {
+  ChainsPass pass(trusted);
+  pass.Of(chain_id);
+  for (const auto& e : entries) {
+    if (e.chain_id != chain_id) {
+      pass.Of(chain_id).Fail(e.seq, "entry " + std::to_string(e.entry_id) + " belongs to chain " + e.chain_id);
+      continue;
+    }
+    pass.Check(e, ComputeEntryHash(e));
+  }
+  ChainReport report = std::move(pass.Of(chain_id).report);
+  Classify(report);
+  return report;
+}
 
 Result<ChainVerifyReport> VerifyChains(Store& store, const TrustedKeys& trusted, const std::string& chain_id) {
   // Three passes on their own connections, balanced over two cores: the chains then the
@@ -334,11 +357,8 @@ Result<ChainVerifyReport> VerifyChains(Store& store, const TrustedKeys& trusted,
   std::sort(chains.chains.begin(), chains.chains.end(),
             [](const ChainState& a, const ChainState& b) { return a.report.chain_id < b.report.chain_id; });
   for (auto& st : chains.chains) {
-    ChainReport& c = st.report;
-    if (c.sealed && c.authority == "server") {
-      c.evidence_class = c.drops || c.breaks ? EvidenceClass::kPartialAuthoritative : EvidenceClass::kAuthoritative;
-    }
-    report.chains.push_back(std::move(c));
+    Classify(st.report);
+    report.chains.push_back(std::move(st.report));
   }
   if (!chain_id.empty() && report.chains.empty()) return Status::NotFound("no ledger chain \"" + chain_id + "\" in " + store.path());
   return report;

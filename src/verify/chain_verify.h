@@ -59,4 +59,10 @@ struct ChainVerifyReport {
 // `trusted` holds as "server".
 Result<ChainVerifyReport> VerifyChains(Store& store, const TrustedKeys& trusted, const std::string& chain_id = "");
 
+// The checks of VerifyChains that need no store, over the entries of one chain given in
+// append order (an export's copy of a chain): sequence, links, entry hashes, seals and
+// the evidence class. Rows are not checked here (the caller holds them, if any).
+ChainReport VerifyChainEntries(const std::string& chain_id, const std::vector<LedgerEntry>& entries,
+                               const TrustedKeys& trusted);
+
 }  // namespace oep
