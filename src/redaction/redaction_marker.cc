@@ -1,28 +1,22 @@
 #include "redaction/redaction_marker.h"
 
+#include <string_view>
+
 #include "crypto/sha256.h"
+#include "exposure/exposure.h"
 #include "json/json.h"
 
 namespace oep {
 
 std::optional<std::string> RedactionMarkerHash(const rapidjson::Value& v) {
-  if (!v.IsObject()) return std::nullopt;
-  const rapidjson::Value* hash = nullptr;
-  for (const auto& m : v.GetObject()) {
-    std::string_view name(m.name.GetString(), m.name.GetStringLength());
-    if (name == kRedactedMember) {
-      hash = &m.value;
-    } else if (name != "reason" || !m.value.IsString()) {
-      return std::nullopt;
-    }
-  }
-  if (hash == nullptr || !hash->IsString()) return std::nullopt;
-  std::string_view h(hash->GetString(), hash->GetStringLength());
-  if (h.size() != 71 || h.substr(0, 7) != "sha256:") return std::nullopt;
-  for (char c : h.substr(7)) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return std::nullopt;
-  }
-  return std::string(h);
+  if (!v.IsString()) return std::nullopt;
+  std::string_view s(v.GetString(), v.GetStringLength());
+  if (s.substr(0, kRedactionMarkerPrefix.size()) != kRedactionMarkerPrefix) return std::nullopt;
+  size_t at = s.find(":sha256:", kRedactionMarkerPrefix.size());
+  if (at == std::string_view::npos) return std::nullopt;
+  std::string_view hex = s.substr(at + 8);
+  if (hex.size() != 64 || hex.find_first_not_of("0123456789abcdef") != std::string_view::npos) return std::nullopt;
+  return "sha256:" + std::string(hex);
 }
 
 std::string RedactionHashOf(const rapidjson::Value& value) { return crypto::Sha256Digest(json::CanonicalText(value)); }

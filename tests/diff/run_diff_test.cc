@@ -9,7 +9,7 @@
 
 #include "json/json.h"
 #include "diff/run_diff.h"
-#include "redaction/redaction_marker.h"
+#include "exposure/exposure.h"
 #include "schema/validator.h"
 #include "support/support.h"
 
@@ -217,26 +217,24 @@ TEST_CASE("a deleted step and reordered steps are reported as deleted and moved"
 }
 
 TEST_CASE("redacted fields are compared by hash and their values never appear", "[diff]") {
-  // A's read step has its entity redacted; B holds the same value (same) or another (changed).
+  // A's read step has its entity id redacted; B holds the same value (same) or another (changed).
   auto redact = [](RunFiles& r) {
     Doc& e = r.events[0];
-    std::string hash = RedactionHashOf(e["entity_ref"]);
-    rapidjson::Value marker(rapidjson::kObjectType);
-    marker.AddMember("oep_redacted", rapidjson::Value(hash.c_str(), e.GetAllocator()), e.GetAllocator());
-    e["entity_ref"] = marker;
+    std::string marker = MakeRedactionMarker(e["entity_ref"]["id"], "pointer");
+    e["entity_ref"]["id"].SetString(marker.c_str(), e.GetAllocator());
   };
   SECTION("same value") {
     Pair p([](RunFiles&) {}, redact);
     Doc d = p.Diff();
     CHECK(d["identical"].GetBool());
     REQUIRE(d["tool_calls"]["steps"].Size() == 1);
-    CHECK(HasChange(d["tool_calls"]["steps"][0]["changes"], "/entity_ref", "same (redacted)"));
+    CHECK(HasChange(d["tool_calls"]["steps"][0]["changes"], "/entity_ref/id", "same (redacted)"));
   }
   SECTION("changed value") {
     Pair p([](RunFiles& b) { Set(b.events[0], "/entity_ref/id", "secret-path-9f3"); }, redact);
     Doc d = p.Diff();
     CHECK_FALSE(d["identical"].GetBool());
-    CHECK(HasChange(d["tool_calls"]["steps"][0]["changes"], "/entity_ref", "changed (redacted)"));
+    CHECK(HasChange(d["tool_calls"]["steps"][0]["changes"], "/entity_ref/id", "changed (redacted)"));
     for (const char* format : {"json", "human", "markdown"}) {
       RunResult r = RunOep({"diff", kA, kB, "--state-path", p.store, "--output-format", format});
       CHECK(r.out.find("secret-path-9f3") == std::string::npos);
