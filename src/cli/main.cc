@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   int exit_code = 2;
   oep::cli::AddStoreVerbs(app, exit_code);
   oep::cli::AddReplayVerbs(app, exit_code);
+  oep::cli::AddFindVerbs(app, exit_code);
   oep::cli::AddVerifyVerbs(app, exit_code);
   oep::cli::AddRegoVerbs(app, exit_code);
   oep::cli::AddRegoCapabilitiesVerb(app, exit_code);

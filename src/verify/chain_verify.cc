@@ -291,7 +291,22 @@ Status RunDerivedColumnsPass(const std::string& path, CheckResult* out) {
   return Status::Ok();
 }
 
+// Only a chain sealed by a key trusted as "server" is authoritative.
+void Classify(ChainReport& c) {
+  if (c.sealed && c.authority == "server") {
+    c.evidence_class = c.drops || c.breaks ? EvidenceClass::kPartialAuthoritative : EvidenceClass::kAuthoritative;
+  }
+}
+
 }  // namespace
+
+Result<ChainReport> ClassifyChain(Store& store, const TrustedKeys& trusted, const std::string& chain_id) {
+  ChainsPass chains(trusted);
+  OEP_RETURN_IF_ERROR(RunChainsPass(store, chain_id, &chains));
+  if (chains.chains.empty()) return Status::NotFound("no ledger chain \"" + chain_id + "\" in " + store.path());
+  Classify(chains.chains[0].report);
+  return chains.chains[0].report;
+}
 
 Result<ChainVerifyReport> VerifyChains(Store& store, const TrustedKeys& trusted, const std::string& chain_id) {
   // Three passes on their own connections, balanced over two cores: the chains then the
@@ -334,11 +349,8 @@ Result<ChainVerifyReport> VerifyChains(Store& store, const TrustedKeys& trusted,
   std::sort(chains.chains.begin(), chains.chains.end(),
             [](const ChainState& a, const ChainState& b) { return a.report.chain_id < b.report.chain_id; });
   for (auto& st : chains.chains) {
-    ChainReport& c = st.report;
-    if (c.sealed && c.authority == "server") {
-      c.evidence_class = c.drops || c.breaks ? EvidenceClass::kPartialAuthoritative : EvidenceClass::kAuthoritative;
-    }
-    report.chains.push_back(std::move(c));
+    Classify(st.report);
+    report.chains.push_back(std::move(st.report));
   }
   if (!chain_id.empty() && report.chains.empty()) return Status::NotFound("no ledger chain \"" + chain_id + "\" in " + store.path());
   return report;
