@@ -15,7 +15,9 @@
 #include "keys/keys.h"
 #include "ledger/ledger.h"
 #include "util/display_text.h"
+#include "util/progress.h"
 #include "util/text_table.h"
+#include "util/time_syntax.h"
 #include "verify/chain_verify.h"
 
 namespace oep::cli {
@@ -140,6 +142,17 @@ int RunImpactVerb(const std::string& state_path, ImpactArgs args) {
   }
   if (!args.save && !args.label.empty()) return Fail(Status::InvalidArgument("--label names a saved run; add --save"));
   if (args.json) args.format = "json";
+  if (Status s = CheckBundlePath("--policy-bundle", args.bundle); !s.ok()) return Fail(s);
+  if (!args.options.baseline_bundle.empty()) {
+    if (Status s = CheckBundlePath("--baseline-bundle", args.options.baseline_bundle); !s.ok()) return Fail(s);
+  }
+  Store::DecisionFilter& filter = args.options.filter;
+  for (auto [flag, bound] : {std::pair{"--since", &filter.since}, {"--until", &filter.until}}) {
+    if (bound->empty()) continue;
+    auto t = ParseTimeBound(flag, *bound, UnixNow());
+    if (!t.ok()) return Fail(t.status());
+    *bound = *t;
+  }
   auto config = EngineConfig(args.engine, args.bundle);
   if (!config.ok()) return Fail(config.status());
   ImpactOptions& options = args.options;
@@ -152,11 +165,24 @@ int RunImpactVerb(const std::string& state_path, ImpactArgs args) {
   {
     auto store = Store::Open(path, Store::Mode::kReadOnly);
     if (!store.ok()) return Fail(store.status());
-    bool tty = ::isatty(2);
-    report = RunImpact(**store, options, [&](int64_t done) {
-      if (tty) std::cerr << "\r" << done << " decisions re-decided" << std::flush;
-    });
-    if (tty) std::cerr << "\n";
+    if (args.save) {
+      // A saved run is appended to the ledger's "store" chain: when that chain is sealed the
+      // save would fail, so say it before re-deciding anything.
+      auto head = (*store)->GetChainHead(std::string(kStoreChain));
+      if (!head.ok()) return Fail(head.status());
+      if (*head && (*head)->kind == "seal") {
+        return Fail(Status::InvalidArgument("--save: the ledger chain \"store\" of " + path +
+                                            " is sealed, so a counterfactual run cannot be appended to it; run "
+                                            "without --save"));
+      }
+    }
+    int64_t total = 0;  // known without a filter: every stored decision
+    if (filter.since.empty() && filter.until.empty() && filter.tool.empty() && filter.actor.empty()) {
+      auto count = (*store)->Count(ArtifactKind::kPermissionPacket);
+      if (count.ok()) total = *count;
+    }
+    Progress progress(2, "impact", "decisions re-decided", total);
+    report = RunImpact(**store, options, [&](int64_t done) { progress.Update(done); });
   }
   if (!report.ok()) return Fail(report.status());
   std::vector<std::string> gate;
@@ -165,7 +191,7 @@ int RunImpactVerb(const std::string& state_path, ImpactArgs args) {
     if (!met.ok()) return Fail(met.status());
     gate = *met;
   }
-  if (args.format == "json") std::cout << report->ToJson() << "\n";
+  if (args.format == "json" || args.format == "jsonl") std::cout << report->ToJson() << "\n";
   else if (args.format == "markdown") std::cout << report->RenderMarkdown();
   else std::cout << report->RenderHuman();
   if (args.save) {
@@ -270,13 +296,12 @@ void AddReplayVerbs(CLI::App& app, int& exit_code) {
   impact->add_option("--baseline-bundle", io.baseline_bundle,
                      "compare with this policy over the same recorded inputs instead of the recorded decisions");
   impact->add_option("--query", io.query, "decision query for every decision (default: each decision's recorded query)");
-  impact->add_option("--since", io.filter.since, "only decisions at or after this RFC 3339 time");
-  impact->add_option("--until", io.filter.until, "only decisions at or before this RFC 3339 time");
+  impact->add_option("--since", io.filter.since, "only decisions at or after T (RFC 3339, a date, or 24h, 7d ago)");
+  impact->add_option("--until", io.filter.until, "only decisions at or before T (same syntax)");
   impact->add_option("--tool", io.filter.tool, "only decisions about this tool");
   impact->add_option("--actor", io.filter.actor, "only decisions of this actor id");
   impact->add_option("--limit", io.examples, "flipped decision ids listed per transition")->check(CLI::NonNegativeNumber);
-  impact->add_option("--output-format", ia.format, "human | json | markdown (to paste into a pull request)")
-      ->check(CLI::IsMember({"human", "json", "markdown"}));
+  AddOutputFormat(impact, &ia.format, "human; markdown to paste into a pull request");
   impact->add_flag("--json", ia.json, "same as --output-format json");
   impact->add_option("--fail-on", ia.fail_on, "exit 1 when any of these happen: allow->deny,deny->allow,changed,error,disagreement");
   impact->add_option("--engine", ia.engine, "native | opa | both | auto")->check(CLI::IsMember({"native", "opa", "both", "auto"}));
