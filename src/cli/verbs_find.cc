@@ -35,36 +35,37 @@ Status ParseBounds(const FindArgs& a, std::string* since_out, std::string* until
   return Status::Ok();
 }
 
+// Opens the store, finds, prints; an empty list reads as a sentence for people.
+template <typename Find, typename Render>
+int FindAndPrint(const FindArgs& a, const char* noun, Find find, Render render) {
+  auto store = Store::Open(Resolve(a.state_path), Store::Mode::kReadOnly);
+  if (!store.ok()) return Fail(store.status());
+  auto list = find(**store);
+  if (!list.ok()) return Fail(list.status());
+  if (list->empty() && (a.format == "human" || a.format == "markdown")) {
+    std::cout << "no " << noun << " in " << (*store)->path() << " match\n";
+    return 0;
+  }
+  std::cout << render(*list, a.format);
+  return 0;
+}
+
 int RunDecisions(FindArgs a) {
   if (a.allow && a.deny) return Fail(Status::InvalidArgument("--allow and --deny exclude each other: give one or neither"));
   if (a.allow || a.deny) a.decisions.filter.allow = a.allow;
   Status s = ParseBounds(a, &a.decisions.filter.since, &a.decisions.filter.until);
   if (!s.ok()) return Fail(s);
-  auto store = Store::Open(Resolve(a.state_path), Store::Mode::kReadOnly);
-  if (!store.ok()) return Fail(store.status());
-  auto list = FindDecisions(**store, a.decisions);
-  if (!list.ok()) return Fail(list.status());
-  if (list->empty() && (a.format == "human" || a.format == "markdown")) {
-    std::cout << "no decisions in " << (*store)->path() << " match\n";
-    return 0;
-  }
-  std::cout << RenderDecisions(*list, a.format);
-  return 0;
+  return FindAndPrint(
+      a, "decisions", [&](Store& store) { return FindDecisions(store, a.decisions); },
+      [](const auto& list, const std::string& format) { return RenderDecisions(list, format); });
 }
 
 int RunRuns(FindArgs a) {
   Status s = ParseBounds(a, &a.runs.filter.since, &a.runs.filter.until);
   if (!s.ok()) return Fail(s);
-  auto store = Store::Open(Resolve(a.state_path), Store::Mode::kReadOnly);
-  if (!store.ok()) return Fail(store.status());
-  auto list = FindRuns(**store, a.runs);
-  if (!list.ok()) return Fail(list.status());
-  if (list->empty() && (a.format == "human" || a.format == "markdown")) {
-    std::cout << "no runs in " << (*store)->path() << " match\n";
-    return 0;
-  }
-  std::cout << RenderRuns(*list, a.format);
-  return 0;
+  return FindAndPrint(
+      a, "runs", [&](Store& store) { return FindRuns(store, a.runs); },
+      [](const auto& list, const std::string& format) { return RenderRuns(list, format); });
 }
 
 void AddTimeBounds(CLI::App* cmd, FindArgs* a, const char* what) {

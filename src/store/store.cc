@@ -741,6 +741,16 @@ std::string DecisionFilterSql(const Store::DecisionFilter& f, std::vector<std::s
   return sql;
 }
 
+// Binds `args` from `first`, then `limit`, and reads the artifact rows `q` selects.
+std::vector<StoredArtifact> ReadRows(SQLite::Statement& q, int first, const std::vector<std::string>& args, int limit) {
+  int i = first;
+  for (const auto& v : args) q.bind(i++, v);
+  q.bind(i, limit);
+  std::vector<StoredArtifact> out;
+  while (q.executeStep()) out.push_back(ReadArtifact(q));
+  return out;
+}
+
 }  // namespace
 
 Result<std::vector<StoredArtifact>> Store::DecisionBatch(const DecisionFilter& f, const std::string& after_id,
@@ -749,14 +759,9 @@ Result<std::vector<StoredArtifact>> Store::DecisionBatch(const DecisionFilter& f
     std::vector<std::string> args;
     std::string sql = "SELECT decision_id, digest, body, source FROM decisions WHERE " + TenantIs() + "decision_id > ?" +
                       DecisionFilterSql(f, &args) + " ORDER BY decision_id LIMIT ?";
+    args.insert(args.begin(), after_id);
     auto& q = stmts_->Get(sql);
-    int i = BindTenant(q, 1);
-    q.bind(i++, after_id);
-    for (const auto& v : args) q.bind(i++, v);
-    q.bind(i, limit);
-    std::vector<StoredArtifact> out;
-    while (q.executeStep()) out.push_back(ReadArtifact(q));
-    return out;
+    return ReadRows(q, BindTenant(q, 1), args, limit);
   } catch (const std::exception& e) {
     return FromException(e, "cannot read decisions");
   }
@@ -774,12 +779,7 @@ Result<std::vector<StoredArtifact>> Store::RecentDecisions(const DecisionFilter&
                       (before ? "(decision_time, decision_id) < (?, ?)" : "1") + DecisionFilterSql(f, &args) +
                       " ORDER BY decision_time DESC, decision_id DESC LIMIT ?";
     auto& q = stmts_->Get(sql);
-    int i = BindTenant(q, 1);
-    for (const auto& v : args) q.bind(i++, v);
-    q.bind(i, limit);
-    std::vector<StoredArtifact> out;
-    while (q.executeStep()) out.push_back(ReadArtifact(q));
-    return out;
+    return ReadRows(q, BindTenant(q, 1), args, limit);
   } catch (const std::exception& e) {
     return FromException(e, "cannot read decisions");
   }

@@ -7,14 +7,7 @@ using namespace oep::test;
 
 namespace {
 
-struct Demo {
-  ScratchDir dir;
-  std::string store = dir / "demo.sqlite";
-  Demo() { MakeDemoStore(store); }
-  RunResult Run(std::vector<std::string> args) {
-    args.insert(args.begin() + 1, {"--state-path", store});
-    return RunOep(args);
-  }
+struct Demo : DemoFixture {
   // Decision ids the listing prints, in order (first column of each row after the header).
   std::vector<std::string> Ids(std::vector<std::string> args) {
     args.insert(args.begin(), "decisions");
@@ -101,28 +94,13 @@ TEST_CASE("runs lists each run with its decision counts", "[find]") {
 
 TEST_CASE("finding mistakes get a clear error and leave the store as it was", "[find]") {
   Demo d;
-  struct Case {
-    std::vector<std::string> args;
-    std::string expected;
-  };
-  std::vector<Case> cases = {
-      {{"decisions", "--since", "yesterday"}, "--since yesterday: expected an RFC 3339 time"},
-      {{"decisions", "--until", "7y"}, "--until 7y: expected an RFC 3339 time"},
-      {{"decisions", "--since", "2026-11-02", "--until", "2026-11-01"}, "is after --until"},
-      {{"decisions", "--allow", "--deny"}, "--allow and --deny exclude each other"},
-      {{"decisions", "--limit", "0"}, "--limit 0: expected a whole number of at least 1"},
-      {{"runs", "--limit", "0"}, "--limit 0: expected a whole number of at least 1"},
-      {{"runs", "--since", "last week"}, "--since last week: expected"},
-  };
-  for (auto& c : cases) {
-    INFO(c.args[1] + " " + c.args[2]);
-    std::string before = FileSha256(d.store);
-    RunResult r = d.Run(c.args);
-    CHECK(r.exit_code == 2);
-    CHECK_THAT(r.err, Catch::StartsWith("oep: ") && Catch::Contains(c.expected));
-    CHECK(r.out.empty());
-    CHECK(FileSha256(d.store) == before);
-  }
+  CheckFlagRefused(d, {"decisions", "--since", "yesterday"}, "--since yesterday: expected an RFC 3339 time");
+  CheckFlagRefused(d, {"decisions", "--until", "7y"}, "--until 7y: expected an RFC 3339 time");
+  CheckFlagRefused(d, {"decisions", "--since", "2026-11-02", "--until", "2026-11-01"}, "is after --until");
+  CheckFlagRefused(d, {"decisions", "--allow", "--deny"}, "--allow and --deny exclude each other");
+  CheckFlagRefused(d, {"decisions", "--limit", "0"}, "--limit 0: expected a whole number of at least 1");
+  CheckFlagRefused(d, {"runs", "--limit", "0"}, "--limit 0: expected a whole number of at least 1");
+  CheckFlagRefused(d, {"runs", "--since", "last week"}, "--since last week: expected");
   RunResult bad = d.Run({"decisions", "--output-format", "yaml"});
   CHECK(bad.exit_code == 2);
   CHECK_THAT(bad.err, Catch::Contains("--output-format"));

@@ -19,13 +19,10 @@ namespace {
 
 const std::string kEscalation = "permissions/policy/counterfactual/approval_per_step_escalation.rego";
 
-struct Demo {
-  ScratchDir dir;
-  std::string store = dir / "demo.sqlite";
-  Demo() { MakeDemoStore(store); }
-  RunResult Impact(std::vector<std::string> args) {
-    args.insert(args.begin(), {"impact", "--state-path", store});
-    return RunOep(args);
+struct Demo : DemoFixture {
+  RunResult Impact(std::vector<std::string> args) const {
+    args.insert(args.begin(), "impact");
+    return Run(args);
   }
 };
 
@@ -88,26 +85,16 @@ TEST_CASE("impact mistakes get a clear error before any work and leave the store
   Demo d;
   WriteEd25519Key(d.dir / "k.pem");
   REQUIRE(RunOep({"seal", "--state-path", d.store, "--chain", "store", "--key", d.dir / "k.pem"}).exit_code == 0);
-  struct Case {
-    std::vector<std::string> args;
-    std::string expected;
-  };
-  std::vector<Case> cases = {
-      {{"--policy-bundle", kEscalation, "--since", "yesterday"}, "--since yesterday: expected an RFC 3339 time"},
-      {{"--policy-bundle", kEscalation, "--until", "soon"}, "--until soon: expected an RFC 3339 time"},
-      {{"--policy-bundle", d.dir / "missing.rego"}, "--policy-bundle " + d.dir / "missing.rego" + ": no such file or directory"},
-      {{"--policy-bundle", kEscalation, "--baseline-bundle", d.dir / "gone"}, "--baseline-bundle " + d.dir / "gone" + ": no such file"},
-      {{"--policy-bundle", kEscalation, "--save"}, "--save: the ledger chain \"store\" of " + d.store + " is sealed"},
-  };
-  for (auto& c : cases) {
-    INFO(c.expected);
-    std::string before = FileSha256(d.store);
-    RunResult r = d.Impact(c.args);
-    CHECK(r.exit_code == 2);
-    CHECK_THAT(r.err, Catch::StartsWith("oep: ") && Catch::Contains(c.expected));
-    CHECK(r.out.empty());  // refused before the report was computed
-    CHECK(FileSha256(d.store) == before);
-  }
+  CheckFlagRefused(d, {"impact", "--policy-bundle", kEscalation, "--since", "yesterday"},
+                   "--since yesterday: expected an RFC 3339 time");
+  CheckFlagRefused(d, {"impact", "--policy-bundle", kEscalation, "--until", "soon"}, "--until soon: expected an RFC 3339 time");
+  CheckFlagRefused(d, {"impact", "--policy-bundle", d.dir / "missing.rego"},
+                   "--policy-bundle " + d.dir / "missing.rego" + ": no such file or directory");
+  CheckFlagRefused(d, {"impact", "--policy-bundle", kEscalation, "--baseline-bundle", d.dir / "gone"},
+                   "--baseline-bundle " + d.dir / "gone" + ": no such file");
+  // Refused before the report is computed: nothing on stdout.
+  CheckFlagRefused(d, {"impact", "--policy-bundle", kEscalation, "--save"},
+                   "--save: the ledger chain \"store\" of " + d.store + " is sealed");
 }
 
 TEST_CASE("impact shows progress on a terminal and nothing on a pipe", "[impact-view][progress]") {

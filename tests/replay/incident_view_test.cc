@@ -11,13 +11,10 @@ using namespace oep::test;
 
 namespace {
 
-struct Demo {
-  ScratchDir dir;
-  std::string store = dir / "demo.sqlite";
-  Demo() { MakeDemoStore(store); }
-  RunResult Replay(std::vector<std::string> args) {
-    args.insert(args.begin(), {"replay", "--state-path", store});
-    return RunOep(args, {"OEP_TRUSTED_KEYS="});
+struct Demo : DemoFixture {
+  RunResult Replay(std::vector<std::string> args) const {
+    args.insert(args.begin(), "replay");
+    return Run(args);
   }
 };
 
@@ -140,27 +137,13 @@ TEST_CASE("the chain's evidence class follows the trusted keys", "[incident]") {
 
 TEST_CASE("replay mistakes get a clear error and leave the store as it was", "[incident]") {
   Demo d;
-  struct Case {
-    std::vector<std::string> args;
-    std::string expected;
-  };
   std::string bundle = RepoRoot() + "/permissions/policy/counterfactual/workflow_step_bound.rego";
-  std::vector<Case> cases = {
-      {{"--policy-bundle", bundle}, "--policy-bundle re-decides under a substituted policy: add --counterfactual"},
-      {{"--query", "data.x"}, "--query re-decides under a substituted policy: add --counterfactual"},
-      {{"--engine", "opa"}, "--engine re-decides under a substituted policy"},
-      {{"--strip-exclusions"}, "--strip-exclusions re-decides under a substituted policy"},
-      {{"--counterfactual", "--policy-bundle", d.dir / "missing.rego"}, "missing.rego: no such file or directory"},
-      {{"--counterfactual"}, "--counterfactual needs --policy-bundle"},
-  };
-  for (auto& c : cases) {
-    INFO(c.expected);
-    c.args.insert(c.args.begin(), "pder_oep_demo_write_file_0002");
-    std::string before = FileSha256(d.store);
-    RunResult r = d.Replay(c.args);
-    CHECK(r.exit_code == 2);
-    CHECK_THAT(r.err, Catch::StartsWith("oep: ") && Catch::Contains(c.expected));
-    CHECK(r.out.empty());
-    CHECK(FileSha256(d.store) == before);
-  }
+  const std::string id = "pder_oep_demo_write_file_0002", hint = " re-decides under a substituted policy: add --counterfactual";
+  CheckFlagRefused(d, {"replay", id, "--policy-bundle", bundle}, "--policy-bundle" + hint);
+  CheckFlagRefused(d, {"replay", id, "--query", "data.x"}, "--query" + hint);
+  CheckFlagRefused(d, {"replay", id, "--engine", "opa"}, "--engine" + hint);
+  CheckFlagRefused(d, {"replay", id, "--strip-exclusions"}, "--strip-exclusions" + hint);
+  CheckFlagRefused(d, {"replay", id, "--counterfactual", "--policy-bundle", d.dir / "missing.rego"},
+                   "--policy-bundle " + d.dir / "missing.rego" + ": no such file or directory");
+  CheckFlagRefused(d, {"replay", id, "--counterfactual"}, "--counterfactual needs --policy-bundle");
 }
