@@ -263,14 +263,15 @@ void AddReplayVerbs(CLI::App& app, int& exit_code) {
   replay->add_flag("--full", ra.view.full_input, "human / markdown: the whole OPA input, not a summary");
   replay->add_option("--trusted-key", ra.trusted, "ROLE=PUBLIC_KEY.pem a chain's seal is checked against (also $OEP_TRUSTED_KEYS)");
   replay->add_flag("--counterfactual", a->counterfactual, "re-decide under --policy-bundle (also OEP_REPLAY_MODE=counterfactual)");
-  // The options below only mean something with --counterfactual.
+  // These re-decide: without --counterfactual they would be ignored, so they are refused.
   std::vector<CLI::Option*> cf_only = {
       replay->add_option("--policy-bundle", a->cf.engine.bundle, "substituted policy: a .rego file or a bundle directory"),
       replay->add_option("--query", a->cf.query, "decision query (default: the query the decision was recorded at)"),
       replay->add_option("--engine", a->cf_engine, "native | opa | both | auto (opa when a binary is found)")
-          ->check(CLI::IsMember({"native", "opa", "both", "auto"})),
-      replay->add_option("--replay-timestamp-utc", a->cf.replay_timestamp_utc, "fixed replay timestamp for byte-identical output"),
-      replay->add_flag("--strip-exclusions", a->cf.strip_exclusions, "omit the fields listed in determinism_exclusions")};
+          ->check(CLI::IsMember({"native", "opa", "both", "auto"}))};
+  // Determinism options: a plain replay is already deterministic, so they are accepted there.
+  replay->add_option("--replay-timestamp-utc", a->cf.replay_timestamp_utc, "fixed replay timestamp for byte-identical output");
+  replay->add_flag("--strip-exclusions", a->cf.strip_exclusions, "omit the fields listed in determinism_exclusions");
   replay->callback([a, cf_only, &exit_code] {
     const char* mode = std::getenv("OEP_REPLAY_MODE");
     ReplayArgs& r = a->replay;

@@ -55,7 +55,7 @@ TEST_CASE("the human incident view fits 80 columns but for unbreakable ids", "[i
                                       "  reason      writes to the repository need a recorded human approval\n"));
 }
 
-TEST_CASE("--full shows the whole OPA input", "[incident]") {
+TEST_CASE("the incident view with --full shows the whole OPA input", "[incident]") {
   Demo d;
   RunResult summary = d.Replay({"pder_oep_demo_write_file_0002", "--output-format", "human"});
   RunResult full = d.Replay({"pder_oep_demo_write_file_0002", "--output-format", "human", "--full"});
@@ -142,7 +142,6 @@ TEST_CASE("replay mistakes get a clear error and leave the store as it was", "[i
   CheckFlagRefused(d, {"replay", id, "--policy-bundle", bundle}, "--policy-bundle" + hint);
   CheckFlagRefused(d, {"replay", id, "--query", "data.x"}, "--query" + hint);
   CheckFlagRefused(d, {"replay", id, "--engine", "opa"}, "--engine" + hint);
-  CheckFlagRefused(d, {"replay", id, "--strip-exclusions"}, "--strip-exclusions" + hint);
   CheckFlagRefused(d, {"replay", id, "--counterfactual", "--policy-bundle", d.dir / "missing.rego"},
                    "--policy-bundle " + d.dir / "missing.rego" + ": no such file or directory");
   CheckFlagRefused(d, {"replay", id, "--counterfactual"}, "--counterfactual needs --policy-bundle");
