@@ -36,10 +36,16 @@ verify: build
 
 demo: build
 	$(OEP) demo
+	@echo; echo "== the stored decisions, newest first =="
+	$(OEP) decisions
+	@echo; echo "== the runs =="
+	$(OEP) runs
 	@echo; echo "== replay of the allowed decision (human) =="
 	$(OEP) replay pder_oep_demo_read_diff_0001 --output-format human
 	@echo; echo "== replay of the denied decision (human) =="
 	$(OEP) replay pder_oep_demo_write_file_0002 --output-format human
+	@echo; echo "== the denied decision as markdown, to paste into an incident document =="
+	$(OEP) replay pder_oep_demo_write_file_0002 --output-format markdown
 	@echo; echo "== the denied decision as JSON: decision field =="
 	$(OEP) replay pder_oep_demo_write_file_0002 --field decision
 	@echo; echo "== counterfactual: the allowed read under a per-run budget cap =="

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "json/json.h"
+#include "util/display_text.h"
 #include "util/paths.h"
 
 namespace oep::cli {
@@ -18,6 +19,11 @@ void AddStatePath(CLI::App* cmd, std::string* path) {
   cmd->add_option("--state-path", *path, "evidence store (default: $OEP_STATE_PATH, else the demo store)");
 }
 
+void AddOutputFormat(CLI::App* cmd, std::string* format, const std::string& fallback) {
+  cmd->add_option("--output-format", *format, "human | json | jsonl | markdown (default: " + fallback + ")")
+      ->check(CLI::IsMember({"human", "json", "jsonl", "markdown"}));
+}
+
 std::string Resolve(const std::string& state_path) { return state_path.empty() ? DefaultStatePath() : state_path; }
 
 std::string NowUtc() {
@@ -28,7 +34,7 @@ std::string NowUtc() {
 }
 
 int PrintRecord(const rapidjson::Value& record, const std::string& field, const std::string& format,
-                std::string (*render)(const rapidjson::Value&)) {
+                const RenderFn& render) {
   const rapidjson::Value* value = &record;
   if (!field.empty()) {
     value = json::FindDotted(record, field);
@@ -39,9 +45,10 @@ int PrintRecord(const rapidjson::Value& record, const std::string& field, const 
     }
   }
   std::string out;
-  if (format == "human") {
-    if (field.empty()) out = render(*value);
-    else out = (value->IsString() ? std::string(value->GetString()) : json::CanonicalText(*value)) + "\n";
+  if (format == "human" || format == "markdown") {
+    if (field.empty()) out = render(*value, format);
+    else out = EscapeForTerminal(value->IsString() ? std::string(value->GetString(), value->GetStringLength())
+                                                   : json::CanonicalText(*value)) + "\n";
   } else {
     Status s = json::Canonicalize(*value, &out, format == "json" ? 2 : 0);
     if (!s.ok()) return Fail(s);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -22,6 +23,10 @@ namespace oep::cli {
 int Fail(const Status& s);
 
 void AddStatePath(CLI::App* cmd, std::string* path);
+
+// --output-format human|json|jsonl|markdown, the same on every reporting verb; `fallback`
+// names the default in the help text.
+void AddOutputFormat(CLI::App* cmd, std::string* format, const std::string& fallback);
 
 // The store a verb uses: `state_path`, else $OEP_STATE_PATH, else the demo store.
 std::string Resolve(const std::string& state_path);
@@ -48,15 +53,18 @@ int WriteBatch(const std::string& path, Fn fn) {
 }
 
 // Prints a record (or one dotted --field of it) as json (indented), jsonl (one canonical
-// line) or human (`render` for the whole record; a field's value raw).
+// line), or human / markdown (`render(record, format)` for the whole record; a field's
+// value as text, escaped for the terminal).
+using RenderFn = std::function<std::string(const rapidjson::Value& record, const std::string& format)>;
 int PrintRecord(const rapidjson::Value& record, const std::string& field, const std::string& format,
-                std::string (*render)(const rapidjson::Value&));
+                const RenderFn& render);
 
 // Verb registration; `exit_code` receives the result of the verb that ran.
 void AddStoreVerbs(CLI::App& app, int& exit_code);   // ingest, import, demo, dump, digest
 void AddReplayVerbs(CLI::App& app, int& exit_code);  // replay, impact
 void AddDiffVerb(CLI::App& app, int& exit_code);     // diff
 void AddApprovalsVerbs(CLI::App& app, int& exit_code);  // approvals request | list | approve | deny | break-glass
+void AddFindVerbs(CLI::App& app, int& exit_code);    // decisions, runs
 void AddVerifyVerbs(CLI::App& app, int& exit_code);  // verify, seal, ledger
 void AddRegoVerbs(CLI::App& app, int& exit_code);    // rego eval | test | conformance
 void AddRegoCapabilitiesVerb(CLI::App& app, int& exit_code);  // rego capabilities (after AddRegoVerbs)

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   oep::cli::AddReplayVerbs(app, exit_code);
   oep::cli::AddDiffVerb(app, exit_code);
   oep::cli::AddApprovalsVerbs(app, exit_code);
+  oep::cli::AddFindVerbs(app, exit_code);
   oep::cli::AddVerifyVerbs(app, exit_code);
   oep::cli::AddRegoVerbs(app, exit_code);
   oep::cli::AddRegoCapabilitiesVerb(app, exit_code);

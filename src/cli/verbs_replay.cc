@@ -1,5 +1,6 @@
 // replay (one decision, or its counterfactual) and impact (many decisions re-decided).
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -11,6 +12,13 @@
 #include "replay/impact.h"
 #include "replay/impact_runs.h"
 #include "replay/replay.h"
+#include "keys/keys.h"
+#include "ledger/ledger.h"
+#include "util/display_text.h"
+#include "util/progress.h"
+#include "util/text_table.h"
+#include "util/time_syntax.h"
+#include "verify/chain_verify.h"
 
 namespace oep::cli {
 namespace {
@@ -33,13 +41,63 @@ Result<PolicyEngineConfig> EngineConfig(const std::string& name, const std::stri
   return config;
 }
 
-int RunReplay(const std::string& state_path, const std::string& id, const std::string& field,
-              const std::string& format) {
-  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
+// The evidence class of the chain a decision's evidence is on (its run's chain), from the
+// chain's own entries; the rows they cover are `oep verify --chain`'s to check.
+ChainEvidence ClassifyDecisionChain(Store& store, const rapidjson::Value& record, const TrustedKeys& trusted) {
+  std::string trace = json::GetString(*json::FindDotted(record, "permission_packet.body"), "trace_id");
+  ChainEvidence out;
+  out.chain_id = ChainForTrace(trace.empty() ? std::nullopt : std::optional<std::string>(trace));
+  auto chain = ClassifyChain(store, trusted, out.chain_id);
+  if (!chain.ok()) {
+    out.detail = "not classified: " + chain.status().message();
+    return out;
+  }
+  if (!chain->ok) {
+    out.detail = "BROKEN at entry " + std::to_string(chain->failed_seq) + ": " + chain->failure;
+    return out;
+  }
+  out.evidence_class = EvidenceClassName(chain->evidence_class);
+  out.detail = std::to_string(chain->entries) + " entries, ";
+  if (!chain->sealed) out.detail += "unsealed";
+  else if (trusted.empty()) out.detail += "sealed by key " + chain->seal_key_id + ", untrusted: no trusted keys given";
+  else if (chain->authority.empty()) out.detail += "sealed by untrusted key " + chain->seal_key_id;
+  else out.detail += "sealed by trusted " + chain->authority + " key " + chain->seal_key_id;
+  out.detail += "; links and hashes checked";
+  return out;
+}
+
+struct ReplayArgs {
+  std::string state_path, id, field, format;
+  IncidentViewOptions view;
+  std::vector<std::string> trusted;
+};
+
+int RunReplay(const ReplayArgs& a) {
+  auto store = Store::Open(Resolve(a.state_path), Store::Mode::kReadOnly);
   if (!store.ok()) return Fail(store.status());
-  auto record = ReplayDecision(**store, id);
+  auto record = ReplayDecision(**store, a.id);
   if (!record.ok()) return Fail(record.status());
-  return PrintRecord(*record, field, format, RenderReplayHuman);
+  IncidentViewOptions view = a.view;
+  if ((a.format == "human" || a.format == "markdown") && a.field.empty()) {
+    auto trusted = TrustedKeys::LoadWithEnvironment(a.trusted);
+    if (!trusted.ok()) return Fail(trusted.status());
+    view.chain = ClassifyDecisionChain(**store, *record, *trusted);
+  }
+  return PrintRecord(*record, a.field, a.format, [&](const rapidjson::Value& r, const std::string& format) {
+    return format == "markdown" ? RenderReplayMarkdown(r, view) : RenderReplayHuman(r, view);
+  });
+}
+
+// A bundle named on the command line must exist before any engine reads it (an engine
+// would report a missing file as a parse error of an empty policy).
+Status CheckBundlePath(const char* flag, const std::string& path) {
+  std::error_code ec;
+  auto st = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(st)) return Status::InvalidArgument(std::string(flag) + " " + path + ": no such file or directory");
+  if (!std::filesystem::is_regular_file(st) && !std::filesystem::is_directory(st)) {
+    return Status::InvalidArgument(std::string(flag) + " " + path + ": expected a .rego file or a bundle directory");
+  }
+  return Status::Ok();
 }
 
 int RunCounterfactual(const std::string& state_path, const std::string& id, const std::string& field,
@@ -47,6 +105,7 @@ int RunCounterfactual(const std::string& state_path, const std::string& id, cons
   if (options.engine.bundle.empty()) {
     return Fail(Status::InvalidArgument("--counterfactual needs --policy-bundle FILE.rego|DIR"));
   }
+  if (Status s = CheckBundlePath("--policy-bundle", options.engine.bundle); !s.ok()) return Fail(s);
   auto config = EngineConfig(engine_name, options.engine.bundle);
   if (!config.ok()) return Fail(config.status());
   options.engine = *config;
@@ -54,7 +113,11 @@ int RunCounterfactual(const std::string& state_path, const std::string& id, cons
   if (!store.ok()) return Fail(store.status());
   auto record = CounterfactualReplay(**store, id, options);
   if (!record.ok()) return Fail(record.status());
-  int rc = PrintRecord(*record, field, format, RenderCounterfactualHuman);
+  int rc = PrintRecord(*record, field, format, [&](const rapidjson::Value& r, const std::string& f) {
+    std::string text = EscapeForTerminal(RenderCounterfactualHuman(r), true);
+    if (f != "markdown") return text;
+    return "### Counterfactual replay of " + MarkdownCode(id) + "\n\n```text\n" + text + "```\n";
+  });
   const rapidjson::Value* agree = json::FindDotted(*record, "engine_comparison.agree");
   if (rc == 0 && agree && agree->IsBool() && !agree->GetBool()) {
     std::cerr << "oep: the native and OPA engines disagree on " << id << "\n";
@@ -79,6 +142,17 @@ int RunImpactVerb(const std::string& state_path, ImpactArgs args) {
   }
   if (!args.save && !args.label.empty()) return Fail(Status::InvalidArgument("--label names a saved run; add --save"));
   if (args.json) args.format = "json";
+  if (Status s = CheckBundlePath("--policy-bundle", args.bundle); !s.ok()) return Fail(s);
+  if (!args.options.baseline_bundle.empty()) {
+    if (Status s = CheckBundlePath("--baseline-bundle", args.options.baseline_bundle); !s.ok()) return Fail(s);
+  }
+  Store::DecisionFilter& filter = args.options.filter;
+  for (auto [flag, bound] : {std::pair{"--since", &filter.since}, {"--until", &filter.until}}) {
+    if (bound->empty()) continue;
+    auto t = ParseTimeBound(flag, *bound, UnixNow());
+    if (!t.ok()) return Fail(t.status());
+    *bound = *t;
+  }
   auto config = EngineConfig(args.engine, args.bundle);
   if (!config.ok()) return Fail(config.status());
   ImpactOptions& options = args.options;
@@ -91,11 +165,24 @@ int RunImpactVerb(const std::string& state_path, ImpactArgs args) {
   {
     auto store = Store::Open(path, Store::Mode::kReadOnly);
     if (!store.ok()) return Fail(store.status());
-    bool tty = ::isatty(2);
-    report = RunImpact(**store, options, [&](int64_t done) {
-      if (tty) std::cerr << "\r" << done << " decisions re-decided" << std::flush;
-    });
-    if (tty) std::cerr << "\n";
+    if (args.save) {
+      // A saved run is appended to the ledger's "store" chain: when that chain is sealed the
+      // save would fail, so say it before re-deciding anything.
+      auto head = (*store)->GetChainHead(std::string(kStoreChain));
+      if (!head.ok()) return Fail(head.status());
+      if (*head && (*head)->kind == "seal") {
+        return Fail(Status::InvalidArgument("--save: the ledger chain \"store\" of " + path +
+                                            " is sealed, so a counterfactual run cannot be appended to it; run "
+                                            "without --save"));
+      }
+    }
+    int64_t total = 0;  // known without a filter: every stored decision
+    if (filter.since.empty() && filter.until.empty() && filter.tool.empty() && filter.actor.empty()) {
+      auto count = (*store)->Count(ArtifactKind::kPermissionPacket);
+      if (count.ok()) total = *count;
+    }
+    Progress progress(2, "impact", "decisions re-decided", total);
+    report = RunImpact(**store, options, [&](int64_t done) { progress.Update(done); });
   }
   if (!report.ok()) return Fail(report.status());
   std::vector<std::string> gate;
@@ -104,7 +191,7 @@ int RunImpactVerb(const std::string& state_path, ImpactArgs args) {
     if (!met.ok()) return Fail(met.status());
     gate = *met;
   }
-  if (args.format == "json") std::cout << report->ToJson() << "\n";
+  if (args.format == "json" || args.format == "jsonl") std::cout << report->ToJson() << "\n";
   else if (args.format == "markdown") std::cout << report->RenderMarkdown();
   else std::cout << report->RenderHuman();
   if (args.save) {
@@ -157,37 +244,49 @@ int RunImpactShow(const std::string& state_path, const std::string& run_id, bool
 
 void AddReplayVerbs(CLI::App& app, int& exit_code) {
   struct Args {
-    std::string state_path, decision_id, field, format;
+    ReplayArgs replay;
     bool counterfactual = false;
     CounterfactualOptions cf;
     std::string cf_engine = "native";
     ImpactArgs impact;
     bool json = false;
-    std::string run_id;
+    std::string state_path, run_id;
   };
   auto a = std::make_shared<Args>();
+  ReplayArgs& ra = a->replay;
 
   auto* replay = app.add_subcommand("replay", "reconstruct one decision from the store (read-only)");
-  AddStatePath(replay, &a->state_path);
-  replay->add_option("decision_id", a->decision_id, "decision id (pder_...)")->required();
-  replay->add_option("--field", a->field, "print one field of the record (dotted path, e.g. decision.allow)");
-  replay->add_option("--output-format", a->format, "json | jsonl | human (default: json; human with --counterfactual)")
-      ->check(CLI::IsMember({"json", "jsonl", "human"}));
+  AddStatePath(replay, &ra.state_path);
+  replay->add_option("decision_id", ra.id, "decision id (pder_...); `oep decisions` lists them")->required();
+  replay->add_option("--field", ra.field, "print one field of the record (dotted path, e.g. decision.allow)");
+  AddOutputFormat(replay, &ra.format, "json; human with --counterfactual");
+  replay->add_flag("--full", ra.view.full_input, "human / markdown: the whole OPA input, not a summary");
+  replay->add_option("--trusted-key", ra.trusted, "ROLE=PUBLIC_KEY.pem a chain's seal is checked against (also $OEP_TRUSTED_KEYS)");
   replay->add_flag("--counterfactual", a->counterfactual, "re-decide under --policy-bundle (also OEP_REPLAY_MODE=counterfactual)");
-  replay->add_option("--policy-bundle", a->cf.engine.bundle, "substituted policy: a .rego file or a bundle directory");
-  replay->add_option("--query", a->cf.query, "decision query (default: the query the decision was recorded at)");
-  replay->add_option("--engine", a->cf_engine, "native | opa | both | auto (opa when a binary is found)")
-      ->check(CLI::IsMember({"native", "opa", "both", "auto"}));
+  // These re-decide: without --counterfactual they would be ignored, so they are refused.
+  std::vector<CLI::Option*> cf_only = {
+      replay->add_option("--policy-bundle", a->cf.engine.bundle, "substituted policy: a .rego file or a bundle directory"),
+      replay->add_option("--query", a->cf.query, "decision query (default: the query the decision was recorded at)"),
+      replay->add_option("--engine", a->cf_engine, "native | opa | both | auto (opa when a binary is found)")
+          ->check(CLI::IsMember({"native", "opa", "both", "auto"}))};
+  // Determinism options: a plain replay is already deterministic, so they are accepted there.
   replay->add_option("--replay-timestamp-utc", a->cf.replay_timestamp_utc, "fixed replay timestamp for byte-identical output");
   replay->add_flag("--strip-exclusions", a->cf.strip_exclusions, "omit the fields listed in determinism_exclusions");
-  replay->callback([a, &exit_code] {
+  replay->callback([a, cf_only, &exit_code] {
     const char* mode = std::getenv("OEP_REPLAY_MODE");
+    ReplayArgs& r = a->replay;
     if (a->counterfactual || (mode && std::string(mode) == "counterfactual")) {
-      exit_code = RunCounterfactual(a->state_path, a->decision_id, a->field, a->format.empty() ? "human" : a->format, a->cf,
-                                    a->cf_engine);
-    } else {
-      exit_code = RunReplay(a->state_path, a->decision_id, a->field, a->format.empty() ? "json" : a->format);
+      exit_code = RunCounterfactual(r.state_path, r.id, r.field, r.format.empty() ? "human" : r.format, a->cf, a->cf_engine);
+      return;
     }
+    for (const CLI::Option* o : cf_only) {
+      if (o->count() == 0) continue;
+      exit_code = Fail(Status::InvalidArgument(o->get_name() + " re-decides under a substituted policy: add --counterfactual "
+                                               "(or set OEP_REPLAY_MODE=counterfactual)"));
+      return;
+    }
+    if (r.format.empty()) r.format = "json";
+    exit_code = RunReplay(r);
   });
 
   auto* impact = app.add_subcommand("impact", "re-decide stored decisions under a substituted policy: what flips");
@@ -198,13 +297,12 @@ void AddReplayVerbs(CLI::App& app, int& exit_code) {
   impact->add_option("--baseline-bundle", io.baseline_bundle,
                      "compare with this policy over the same recorded inputs instead of the recorded decisions");
   impact->add_option("--query", io.query, "decision query for every decision (default: each decision's recorded query)");
-  impact->add_option("--since", io.filter.since, "only decisions at or after this RFC 3339 time");
-  impact->add_option("--until", io.filter.until, "only decisions at or before this RFC 3339 time");
+  impact->add_option("--since", io.filter.since, "only decisions at or after T (RFC 3339, a date, or 24h, 7d ago)");
+  impact->add_option("--until", io.filter.until, "only decisions at or before T (same syntax)");
   impact->add_option("--tool", io.filter.tool, "only decisions about this tool");
   impact->add_option("--actor", io.filter.actor, "only decisions of this actor id");
   impact->add_option("--limit", io.examples, "flipped decision ids listed per transition")->check(CLI::NonNegativeNumber);
-  impact->add_option("--output-format", ia.format, "human | json | markdown (to paste into a pull request)")
-      ->check(CLI::IsMember({"human", "json", "markdown"}));
+  AddOutputFormat(impact, &ia.format, "human; markdown to paste into a pull request");
   impact->add_flag("--json", ia.json, "same as --output-format json");
   impact->add_option("--fail-on", ia.fail_on, "exit 1 when any of these happen: allow->deny,deny->allow,changed,error,disagreement");
   impact->add_option("--engine", ia.engine, "native | opa | both | auto")->check(CLI::IsMember({"native", "opa", "both", "auto"}));

@@ -15,6 +15,8 @@
 #include "json/json.h"
 #include "replay/stored_decision.h"
 #include "util/content_digest.h"
+#include "util/display_text.h"
+#include "util/text_table.h"
 
 namespace oep {
 namespace {
@@ -249,12 +251,27 @@ constexpr std::array<std::pair<const char*, int64_t ImpactCounts::*>, 9> kCountF
     {"disagreements", &ImpactCounts::disagreements},
 }};
 
-// Rows of a report: label -> value.
-std::vector<std::pair<std::string, int64_t>> CountRows(const ImpactCounts& c) {
-  return {{"decisions", c.total},         {"unchanged", c.unchanged},
-          {"allow -> deny", c.allow_to_deny}, {"deny -> allow", c.deny_to_allow},
-          {"-> undefined", c.to_undefined}, {"other changes", c.other_changes},
-          {"evaluative", c.evaluative},   {"errors", c.errors}};
+// The rows a report's total is split into (they add up to it), then the dimensions that
+// cut across them (evaluative, errors).
+std::vector<std::pair<std::string, int64_t>> PartRows(const ImpactCounts& c) {
+  return {{"unchanged", c.unchanged},
+          {"allow -> deny", c.allow_to_deny},
+          {"deny -> allow", c.deny_to_allow},
+          {"-> undefined", c.to_undefined},
+          {"other changes (rule, reason, code or value)", c.other_changes},
+          {"not re-decided (input unreadable)", c.total - c.unchanged - c.changed()}};
+}
+std::vector<std::pair<std::string, int64_t>> DimensionRows(const ImpactCounts& c) {
+  return {{"evaluative (not pinned, any row)", c.evaluative}, {"errors (any row)", c.errors}};
+}
+
+// "deny->deny" (an examples key) as people read it.
+std::string TransitionLabel(const std::string& key) {
+  size_t arrow = key.find("->");
+  if (arrow == std::string::npos) return key;
+  std::string from = key.substr(0, arrow), to = key.substr(arrow + 2);
+  std::string label = from + " -> " + to;
+  return from == to ? label + " (another rule, reason or value)" : label;
 }
 
 std::string Short(const std::string& digest) { return digest.substr(0, 19) + "…"; }
@@ -394,32 +411,46 @@ std::string ImpactReport::RenderHuman() const {
   }
   out += row("scope", (scope.empty() ? std::string("all decisions") : scope) + " (ledger entry " +
                           std::to_string(as_of_ledger_entry) + ")");
-  for (const auto& [label, n] : CountRows(counts)) out += row(label, std::to_string(n));
-  if (counts.disagreements) out += row("engine disagreements", std::to_string(counts.disagreements));
+  using Align = TextTable::Align;
+  TextTable counts_table({{"", Align::kLeft}, {"", Align::kRight}}, "  ");
+  counts_table.AddRow({"decisions", std::to_string(counts.total)});
+  for (const auto& [label, n] : PartRows(counts)) counts_table.AddRow({"  " + label, std::to_string(n)});
+  for (const auto& [label, n] : DimensionRows(counts)) counts_table.AddRow({label, std::to_string(n)});
+  if (counts.disagreements) counts_table.AddRow({"engine disagreements", std::to_string(counts.disagreements)});
+  out += counts_table.Render();
   if (by_query.size() > 1) {
     out += "By query\n";
-    for (const auto& [q, c] : by_query) {
-      out += "  " + q + ": " + std::to_string(c.total) + " decisions, " + std::to_string(c.unchanged) + " unchanged, " +
-             std::to_string(c.allow_to_deny) + " allow->deny, " + std::to_string(c.deny_to_allow) + " deny->allow, " +
-             std::to_string(c.changed() - c.allow_to_deny - c.deny_to_allow) + " other changes\n";
+    TextTable q({{"QUERY", Align::kLeft, true}, {"DECISIONS", Align::kRight}, {"UNCHANGED", Align::kRight},
+                 {"ALLOW->DENY", Align::kRight}, {"DENY->ALLOW", Align::kRight}, {"OTHER", Align::kRight}},
+                "  ");
+    for (const auto& [name, c] : by_query) {
+      q.AddRow({EscapeForTerminal(name), std::to_string(c.total), std::to_string(c.unchanged),
+                std::to_string(c.allow_to_deny), std::to_string(c.deny_to_allow),
+                std::to_string(c.changed() - c.allow_to_deny - c.deny_to_allow)});
     }
+    out += q.Render();
   }
   auto section = [&](const char* title, const std::map<std::string, int64_t>& m) {
     if (m.empty()) return;
     out += std::string(title) + "\n";
-    for (const auto& [k, n] : m) out += "  " + std::to_string(n) + "  " + k + "\n";
+    TextTable t({{"", Align::kRight}, {"", Align::kLeft, true}}, "  ");
+    for (const auto& [k, n] : m) t.AddRow({std::to_string(n), EscapeForTerminal(k)});
+    out += t.Render();
   };
   section("Rule transitions (original -> counterfactual)", rule_transitions);
   section("Changed decisions by tool", changed_by_tool);
   section("Changed decisions by actor", changed_by_actor);
   section("Changed decisions by original rule", changed_by_rule);
+  TextTable ex({{""}, {"", Align::kLeft, true}}, "  ");
   for (const auto& [t, ids] : examples) {
-    out += "First " + t + ":";
-    for (const auto& id : ids) out += " " + id;
-    out += "\n";
+    if (ids.empty()) continue;  // --limit 0: no examples, and no heading without them
+    std::string list;
+    for (const auto& id : ids) list += (list.empty() ? "" : " ") + EscapeForTerminal(id);
+    ex.AddRow({TransitionLabel(t), list});
   }
-  for (const auto& e : first_errors) out += "Error: " + e + "\n";
-  for (const auto& e : first_disagreements) out += "Disagreement: " + e + "\n";
+  if (ex.rows() > 0) out += "First decisions per transition\n" + ex.Render();
+  for (const auto& e : first_errors) out += "Error: " + EscapeForTerminal(e) + "\n";
+  for (const auto& e : first_disagreements) out += "Disagreement: " + EscapeForTerminal(e) + "\n";
   return out;
 }
 
@@ -432,8 +463,9 @@ std::string ImpactReport::RenderMarkdown() const {
   out += baseline_bundle.empty() ? "Re-decided every recorded decision and compared with what was recorded.\n\n"
                                  : "Decided every recorded input under `" + cell(baseline_bundle) + "` (before) and `" +
                                        cell(policy_bundle) + "` (after).\n\n";
-  out += "| | |\n|---|---:|\n";
-  for (const auto& [label, n] : CountRows(counts)) out += "| " + label + " | " + std::to_string(n) + " |\n";
+  out += "| | |\n|---|---:|\n| decisions | " + std::to_string(counts.total) + " |\n";
+  for (const auto& [label, n] : PartRows(counts)) out += "| " + label + " | " + std::to_string(n) + " |\n";
+  for (const auto& [label, n] : DimensionRows(counts)) out += "| " + label + " | " + std::to_string(n) + " |\n";
   if (counts.disagreements) out += "| engine disagreements | " + std::to_string(counts.disagreements) + " |\n";
   out += "\nEngine: " + engine + "; bundle `" + bundle_digest + "`";
   if (!baseline_bundle.empty()) out += "; baseline `" + baseline_digest + "`";
@@ -455,10 +487,11 @@ std::string ImpactReport::RenderMarkdown() const {
   table("By tool", "tool", changed_by_tool);
   table("By actor", "actor", changed_by_actor);
   table("By original rule", "rule", changed_by_rule);
-  if (!examples.empty()) {
+  if (std::any_of(examples.begin(), examples.end(), [](const auto& e) { return !e.second.empty(); })) {
     out += "\n**Examples** (`oep replay ID --counterfactual --policy-bundle " + cell(policy_bundle) + "`)\n\n";
     for (const auto& [t, ids] : examples) {
-      out += "- " + t + ":";
+      if (ids.empty()) continue;
+      out += "- " + TransitionLabel(t) + ":";
       for (const auto& id : ids) out += " `" + id + "`";
       out += "\n";
     }

@@ -5,6 +5,8 @@
 #include "crypto/sha256.h"
 #include "ingest/ingest.h"
 #include "json/json.h"
+#include "util/display_text.h"
+#include "util/text_table.h"
 
 namespace oep {
 namespace {
@@ -78,21 +80,17 @@ Result<std::vector<SavedImpactRun>> ListImpactRuns(Store& store) {
 }
 
 std::string RenderImpactRunList(const std::vector<SavedImpactRun>& runs) {
-  auto pad = [](std::string s, size_t width) {
-    if (s.size() < width) s.append(width - s.size(), ' ');
-    return s + " ";
-  };
-  std::string out = pad("RUN", 24) + pad("CREATED (UTC)", 20) + pad("DECISIONS", 10) + pad("ALLOW->DENY", 11) +
-                    pad("DENY->ALLOW", 11) + pad("CHANGED", 8) + pad("ERRORS", 6) + "POLICY BUNDLE\n";
+  using Align = TextTable::Align;
+  TextTable t({{"RUN"}, {"CREATED (UTC)"}, {"DECISIONS", Align::kRight}, {"ALLOW->DENY", Align::kRight},
+               {"DENY->ALLOW", Align::kRight}, {"CHANGED", Align::kRight}, {"ERRORS", Align::kRight},
+               {"POLICY BUNDLE"}});
   for (const auto& r : runs) {
     const ImpactCounts& p = r.report.counts;
-    int64_t changed = p.changed();
-    out += pad(r.run_id, 24) + pad(r.created_at, 20) + pad(std::to_string(p.total), 10) +
-           pad(std::to_string(p.allow_to_deny), 11) + pad(std::to_string(p.deny_to_allow), 11) +
-           pad(std::to_string(changed), 8) + pad(std::to_string(p.errors), 6) + r.report.policy_bundle +
-           (r.label.empty() ? "" : "  (" + r.label + ")") + "\n";
+    t.AddRow({r.run_id, r.created_at, std::to_string(p.total), std::to_string(p.allow_to_deny),
+              std::to_string(p.deny_to_allow), std::to_string(p.changed()), std::to_string(p.errors),
+              EscapeForTerminal(r.report.policy_bundle + (r.label.empty() ? "" : " (" + r.label + ")"))});
   }
-  return out;
+  return t.Render();
 }
 
 Result<SavedImpactRun> LoadImpactRun(Store& store, const std::string& run_id) {

@@ -148,6 +148,7 @@ Result<rapidjson::Document> ReplayDecision(Store& store, std::string_view decisi
     }
     const Value* spans = json::GetMember(*parsed, "spans");
     b.Set(trace, "span_count", Value(spans && spans->IsArray() ? spans->Size() : 0u));
+    b.Set(trace, "spans", b.Copy(spans && spans->IsArray() ? spans : nullptr));  // the incident view lists them
     const Value* span = FindSpan(*parsed, Str(packet, "span_id"));
     has_span = span != nullptr;
     b.Set(trace, "span", b.Copy(span));

@@ -736,25 +736,64 @@ Result<std::optional<LedgerEntry>> Store::GetLedgerEntry(int64_t entry_id) {
   }
 }
 
+namespace {
+
+// " AND ..." clauses of a decision filter and the values they bind, in order.
+std::string DecisionFilterSql(const Store::DecisionFilter& f, std::vector<std::string>* args) {
+  std::string sql;
+  auto add = [&](const std::string& value, const char* clause) {
+    if (value.empty()) return;
+    sql += clause;
+    args->push_back(value);
+  };
+  add(f.since, " AND decision_time >= ?");
+  add(f.until, " AND decision_time <= ?");
+  add(f.tool, " AND tool_name = ?");
+  add(f.actor, " AND actor_id = ?");
+  add(f.trace_id, " AND trace_id = ?");
+  if (f.allow) sql += *f.allow ? " AND allow = 1" : " AND allow = 0";
+  return sql;
+}
+
+// Binds `args` from `first`, then `limit`, and reads the artifact rows `q` selects.
+std::vector<StoredArtifact> ReadRows(SQLite::Statement& q, int first, const std::vector<std::string>& args, int limit) {
+  int i = first;
+  for (const auto& v : args) q.bind(i++, v);
+  q.bind(i, limit);
+  std::vector<StoredArtifact> out;
+  while (q.executeStep()) out.push_back(ReadArtifact(q));
+  return out;
+}
+
+}  // namespace
+
 Result<std::vector<StoredArtifact>> Store::DecisionBatch(const DecisionFilter& f, const std::string& after_id,
                                                           int limit) {
   try {
-    std::string sql = "SELECT decision_id, digest, body, source FROM decisions WHERE " + TenantIs() + "decision_id > ?";
-    if (!f.since.empty()) sql += " AND decision_time >= ?";
-    if (!f.until.empty()) sql += " AND decision_time <= ?";
-    if (!f.tool.empty()) sql += " AND tool_name = ?";
-    if (!f.actor.empty()) sql += " AND actor_id = ?";
-    sql += " ORDER BY decision_id LIMIT ?";
+    std::vector<std::string> args;
+    std::string sql = "SELECT decision_id, digest, body, source FROM decisions WHERE " + TenantIs() + "decision_id > ?" +
+                      DecisionFilterSql(f, &args) + " ORDER BY decision_id LIMIT ?";
+    args.insert(args.begin(), after_id);
     auto& q = stmts_->Get(sql);
-    int i = BindTenant(q, 1);
-    q.bind(i++, after_id);
-    for (const std::string* v : {&f.since, &f.until, &f.tool, &f.actor}) {
-      if (!v->empty()) q.bind(i++, *v);
+    return ReadRows(q, BindTenant(q, 1), args, limit);
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot read decisions");
+  }
+}
+
+Result<std::vector<StoredArtifact>> Store::RecentDecisions(const DecisionFilter& f,
+                                                           const std::optional<DecisionCursor>& before, int limit) {
+  try {
+    std::vector<std::string> args;
+    if (before) {
+      args.push_back(before->decision_time);
+      args.push_back(before->decision_id);
     }
-    q.bind(i, limit);
-    std::vector<StoredArtifact> out;
-    while (q.executeStep()) out.push_back(ReadArtifact(q));
-    return out;
+    std::string sql = "SELECT decision_id, digest, body, source FROM decisions WHERE " + TenantIs() +
+                      (before ? "(decision_time, decision_id) < (?, ?)" : "1") + DecisionFilterSql(f, &args) +
+                      " ORDER BY decision_time DESC, decision_id DESC LIMIT ?";
+    auto& q = stmts_->Get(sql);
+    return ReadRows(q, BindTenant(q, 1), args, limit);
   } catch (const std::exception& e) {
     return FromException(e, "cannot read decisions");
   }

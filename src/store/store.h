@@ -254,8 +254,31 @@ class Store {
   struct DecisionFilter {
     std::string since, until;  // decision_time bounds (RFC 3339, inclusive)
     std::string tool, actor;
+    std::string trace_id = "";  // decisions of one run
+    std::optional<bool> allow = std::nullopt;  // the recorded decision.allow
   };
   Result<std::vector<StoredArtifact>> DecisionBatch(const DecisionFilter& filter, const std::string& after_id, int limit);
+  // Decisions matching `filter`, newest first by (decision_time, decision_id), strictly
+  // before `before` in that order when given, at most `limit` (`oep decisions`).
+  struct DecisionCursor {
+    std::string decision_time, decision_id;
+  };
+  Result<std::vector<StoredArtifact>> RecentDecisions(const DecisionFilter& filter,
+                                                      const std::optional<DecisionCursor>& before, int limit);
+  // Runs: every stored trace bundle and every run posted to the server, newest first by
+  // start time, with their decision counts (`oep runs`).
+  struct RunListing {
+    std::string run_id;      // the trace id
+    std::string started_at;  // the trace's started_at, else the server run's created_at
+    std::string status;      // the trace's status, else open | finished (chain sealed)
+    std::string release_manifest_id;
+    int64_t decisions = 0, denied = 0;
+  };
+  struct RunListFilter {
+    std::string since, until;  // started_at bounds (RFC 3339, inclusive)
+    std::string tool;          // a decision of the run names this tool
+  };
+  Result<std::vector<RunListing>> RecentRuns(const RunListFilter& filter, int limit);
   // OPA inputs recorded beside packets, for the given decision ids (one IN query).
   Result<std::map<std::string, std::string>> DecisionInputs(const std::vector<std::string>& decision_ids);
 

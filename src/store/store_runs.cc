@@ -199,4 +199,58 @@ Result<std::vector<RunStep>> Store::RunSteps(const std::string& run_id, int64_t 
   }
 }
 
+Result<std::vector<Store::RunListing>> Store::RecentRuns(const RunListFilter& f, int limit) {
+  std::vector<std::string> args;
+  auto tenant = [&](std::string_view alias) {
+    if (version_ >= 3) args.push_back(tenant_);
+    return TenantIs(alias);
+  };
+  // Every tenant placeholder binds the same value, so their order among themselves does
+  // not matter; they all come before the outer filter's values.
+  std::string sql = "SELECT id, at, status, rel, (SELECT count(*) FROM decisions d WHERE " + tenant("d") +
+                    "d.trace_id = id), (SELECT count(*) FROM decisions d WHERE " + tenant("d") +
+                    "d.trace_id = id AND d.allow = 0) FROM (SELECT t.trace_id AS id, coalesce(t.started_at, '') AS at, "
+                    "coalesce(t.status, '') AS status, coalesce(t.release_manifest_id, '') AS rel FROM traces t WHERE " +
+                    tenant("t") + "1";
+  if (version_ >= 3) {
+    sql += " UNION ALL SELECT r.run_id, r.created_at, CASE WHEN EXISTS (SELECT 1 FROM ledger l WHERE l.chain_id = "
+           "r.chain_id AND l.kind = 'seal') THEN 'finished' ELSE 'open' END, coalesce(r.release_manifest_id, '') FROM "
+           "runs r WHERE " + tenant("r") + "NOT EXISTS (SELECT 1 FROM traces t2 WHERE " + tenant("t2") +
+           "t2.trace_id = r.run_id)";
+  }
+  sql += ") WHERE 1";
+  auto add = [&](const std::string& value, const char* clause) {
+    if (value.empty()) return;
+    sql += clause;
+    args.push_back(value);
+  };
+  add(f.since, " AND at >= ?");
+  add(f.until, " AND at <= ?");
+  if (!f.tool.empty()) {
+    sql += " AND EXISTS (SELECT 1 FROM decisions d WHERE " + tenant("d") + "d.trace_id = id AND d.tool_name = ?)";
+    args.push_back(f.tool);
+  }
+  sql += " ORDER BY at DESC, id DESC LIMIT ?";
+  try {
+    auto& q = stmts_->Get(sql);
+    int i = 1;
+    for (const auto& a : args) q.bind(i++, a);
+    q.bind(i, limit);
+    std::vector<RunListing> out;
+    while (q.executeStep()) {
+      RunListing r;
+      r.run_id = q.getColumn(0).getString();
+      r.started_at = q.getColumn(1).getString();
+      r.status = q.getColumn(2).getString();
+      r.release_manifest_id = q.getColumn(3).getString();
+      r.decisions = q.getColumn(4).getInt64();
+      r.denied = q.getColumn(5).getInt64();
+      out.push_back(std::move(r));
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot list runs");
+  }
+}
+
 }  // namespace oep

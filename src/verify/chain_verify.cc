@@ -316,6 +316,14 @@ ChainReport VerifyChainEntries(const std::string& chain_id, const std::vector<Le
   return report;
 }
 
+Result<ChainReport> ClassifyChain(Store& store, const TrustedKeys& trusted, const std::string& chain_id) {
+  ChainsPass chains(trusted);
+  OEP_RETURN_IF_ERROR(RunChainsPass(store, chain_id, &chains));
+  if (chains.chains.empty()) return Status::NotFound("no ledger chain \"" + chain_id + "\" in " + store.path());
+  Classify(chains.chains[0].report);
+  return chains.chains[0].report;
+}
+
 Result<ChainVerifyReport> VerifyChains(Store& store, const TrustedKeys& trusted, const std::string& chain_id) {
   // Three passes on their own connections, balanced over two cores: the chains then the
   // derived columns, the decision rows (most of the bytes), and every other row.

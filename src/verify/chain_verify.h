@@ -65,4 +65,9 @@ Result<ChainVerifyReport> VerifyChains(Store& store, const TrustedKeys& trusted,
 ChainReport VerifyChainEntries(const std::string& chain_id, const std::vector<LedgerEntry>& entries,
                                const TrustedKeys& trusted);
 
+// One chain from its own entries only (sequence, links, entry hashes, seal and its
+// signature, evidence class), not the rows they cover, which VerifyChains also checks:
+// cheap enough for one decision's incident view. NotFound for a chain with no entries.
+Result<ChainReport> ClassifyChain(Store& store, const TrustedKeys& trusted, const std::string& chain_id);
+
 }  // namespace oep

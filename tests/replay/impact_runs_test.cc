@@ -56,7 +56,7 @@ TEST_CASE("impact --save stores the report as a ledgered run that list and show 
   CHECK(at("report.examples.allow->deny") == "[\"pder_oep_demo_read_diff_0001\"]");
   RunResult human = RunOep({"impact", "show", run_id, "--state-path", store});
   CHECK_THAT(human.out, Catch::Contains("Counterfactual run " + run_id) && Catch::Contains("scope                 tool read_diff") &&
-                            Catch::Contains("allow -> deny         1"));
+                            Catch::Contains("    allow -> deny                                1\n"));
 
   // The run is evidence: covered by the ledger, and editing it is detected.
   RunResult chain = RunOep({"verify", "--chain", "--state-path", store});

@@ -73,8 +73,8 @@ TEST_CASE("replay human summary reads like an incident note", "[replay]") {
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::StartsWith("Decision pder_oep_demo_write_file_0002: DENIED"));
   CHECK_THAT(r.out, Catch::Contains("rule        deny_write_without_approval"));
-  CHECK_THAT(r.out, Catch::Contains("Review hrev_oep_demo_write_file_0001: rejected by user_maintainer_billing"));
-  CHECK_THAT(r.out, Catch::Contains("replay_handle: missing"));
+  CHECK_THAT(r.out, Catch::Contains("review      hrev_oep_demo_write_file_0001: rejected by user_maintainer_billing"));
+  CHECK_THAT(r.out, Catch::Contains("replay_handle missing"));
 }
 
 TEST_CASE("unknown decision id exits 1 naming the closest ids", "[replay]") {

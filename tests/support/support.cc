@@ -99,6 +99,21 @@ void MakeDemoStore(const std::string& path) {
   REQUIRE(r.exit_code == 0);
 }
 
+RunResult DemoFixture::Run(std::vector<std::string> args) const {
+  args.insert(args.begin() + 1, {"--state-path", store});
+  return RunOep(args, {"OEP_TRUSTED_KEYS="});
+}
+
+void CheckFlagRefused(const DemoFixture& demo, const std::vector<std::string>& args, const std::string& expected) {
+  std::string before = FileSha256(demo.store);
+  RunResult r = demo.Run(args);
+  INFO(expected);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::StartsWith("oep: ") && Catch::Contains(expected));
+  CHECK(r.out.empty());
+  CHECK(FileSha256(demo.store) == before);
+}
+
 void ExecSql(const std::string& path, const std::string& sql) {
   SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
   db.exec(sql);

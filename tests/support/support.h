@@ -46,6 +46,19 @@ void WriteEd25519Key(const std::string& path);
 
 // Builds the demo store at `path` through the CLI.
 void MakeDemoStore(const std::string& path);
+
+// A fresh demo store in a scratch directory; Run({"VERB", args...}) runs
+// `oep VERB --state-path STORE args...` on it (with no $OEP_TRUSTED_KEYS from outside).
+struct DemoFixture {
+  ScratchDir dir;
+  std::string store = dir / "demo.sqlite";
+  DemoFixture() { MakeDemoStore(store); }
+  RunResult Run(std::vector<std::string> args) const;
+};
+
+// The contract for a mistaken flag: exit 2, "oep: " and `expected` in stderr, nothing on
+// stdout (no work was done), the store's bytes unchanged.
+void CheckFlagRefused(const DemoFixture& demo, const std::vector<std::string>& args, const std::string& expected);
 // Runs SQL against a store with the sqlite3 library (tamper and inspection tests).
 void ExecSql(const std::string& path, const std::string& sql);
 // Drops the append-only triggers first, as an attacker with file access would, then runs SQL.
