@@ -66,7 +66,7 @@ int PrintArtifact(const Result<std::string>& body, const ApprovalArgs& a) {
     std::cout << "\n";
     return 0;
   }
-  return PrintRecord(*doc, "", a.format, nullptr);
+  return PrintRecord(*doc, "", a.format, {});
 }
 
 int List(const ApprovalArgs& a) {
@@ -93,7 +93,7 @@ int List(const ApprovalArgs& a) {
         str("token_id", l.token_id);
         doc.PushBack(o, al);
       }
-      return PrintRecord(doc, "", a.format, nullptr);
+      return PrintRecord(doc, "", a.format, {});
     }
     if (list->empty()) std::cout << "no approval requests" << (a.status.empty() ? "" : " with status " + a.status) << "\n";
     for (const auto& l : *list) {

@@ -1,6 +1,4 @@
 // diff: two agent runs compared by category (src/diff/run_diff.h).
-#include <cstdio>
-
 #include "cli/cli.h"
 #include "diff/run_diff.h"
 #include "json/json.h"
@@ -20,8 +18,9 @@ int RunDiff(const DiffArgs& args) {
   if (!store.ok()) return Fail(store.status());
   auto diff = DiffRuns(**store, args.run_a, args.run_b, *profile);
   if (!diff.ok()) return Fail(diff.status());
-  int rc = args.format == "markdown" ? (std::fputs(RenderRunDiffMarkdown(*diff).c_str(), stdout), 0)
-                                     : PrintRecord(*diff, "", args.format, RenderRunDiffHuman);
+  int rc = PrintRecord(*diff, "", args.format, [](const rapidjson::Value& record, const std::string& format) {
+    return format == "markdown" ? RenderRunDiffMarkdown(record) : RenderRunDiffHuman(record);
+  });
   if (rc == 0 && args.exit_code && !(*diff)["identical"].GetBool()) return 1;
   return rc;
 }
@@ -37,9 +36,7 @@ void AddDiffVerb(CLI::App& app, int& exit_code) {
                   "fields to ignore: a built-in profile (default: ids, timestamps, durations, request ids; strict: ids only) "
                   "or a JSON file {\"name\", \"extends\"?, \"ignore\": [member names or /json/pointers]}")
       ->capture_default_str();
-  cmd->add_option("--output-format", args->format, "human, json, jsonl or markdown")
-      ->check(CLI::IsMember({"human", "json", "jsonl", "markdown"}))
-      ->capture_default_str();
+  AddOutputFormat(cmd, &args->format, "human");
   cmd->add_flag("--exit-code", args->exit_code, "exit 1 when the runs differ (0 when identical)");
   AddStatePath(cmd, &args->state_path);
   cmd->callback([args, &exit_code] { exit_code = RunDiff(*args); });

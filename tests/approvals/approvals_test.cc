@@ -93,7 +93,7 @@ struct Gate {
 
 }  // namespace
 
-TEST_CASE("an approved call executed with its token verifies; the request lists as approved", "[approvals]") {
+TEST_CASE("an approved call executed with its token verifies, the request lists as approved", "[approvals]") {
   Gate g;
   std::string request = g.Request();
   CHECK(request.rfind("apr_", 0) == 0);

@@ -58,7 +58,7 @@ TEST_CASE("OPA console decision logs import as permission packets that replay", 
   CHECK(RunOep({"verify", "--chain", "--state-path", store}).exit_code == 0);
 }
 
-TEST_CASE("imported decisions are re-decided against their logged result; erased input is evaluative",
+TEST_CASE("imported decisions are re-decided against their logged result, erased input is evaluative",
           "[import][opa-decision-log][impact]") {
   ScratchDir dir;
   std::string store = dir / "s.sqlite";

@@ -16,7 +16,7 @@ std::string Data(const char* name) { return RepoRoot() + "/tests/data/otlp/" + n
 
 }  // namespace
 
-TEST_CASE("otlp JSON Lines import as one run with a step per span; again, nothing changes", "[import][otlp]") {
+TEST_CASE("otlp JSON Lines import as one run with a step per span, again, nothing changes", "[import][otlp]") {
   ScratchDir dir;
   std::string state = dir / "s.sqlite";
   RunResult r = RunOep({"import", "otlp", Data("genai_traces.jsonl"), "--state-path", state});

@@ -58,7 +58,7 @@ TEST_CASE("a FIFO is refused as not a regular file without blocking", "[ingest][
   t.Refused({"import", "oep-v0", t.root}, t.root + "/pipe.json: not a regular file (a FIFO)");
 }
 
-TEST_CASE("a linked root directory is followed; files inside it are listed", "[ingest]") {
+TEST_CASE("a linked root directory is followed, files inside it are listed", "[ingest]") {
   Tree t;
   fs::create_directory_symlink(t.root, t.dir / "link");
   RunResult r = RunOep({"ingest", "--state-path", t.store, t.dir / "link"});

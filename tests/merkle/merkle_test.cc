@@ -182,7 +182,7 @@ TEST_CASE("trivial consistency cases follow RFC 9162", "[merkle]") {
   CHECK_FALSE(oep::merkle::VerifyConsistency(1, 1, {a}, b, b));
 }
 
-TEST_CASE("every proof of every tree up to 33 leaves verifies; a changed leaf breaks it", "[merkle]") {
+TEST_CASE("every proof of every tree up to 33 leaves verifies, a changed leaf breaks it", "[merkle]") {
   std::vector<Hash> leaves;
   for (int i = 0; i < 33; ++i) leaves.push_back(oep::merkle::LeafHash("leaf " + std::to_string(i)));
   auto build = [&](uint64_t n, std::vector<oep::merkle::Range> ranges, const std::vector<Hash>& from) {

@@ -145,7 +145,7 @@ TEST_CASE("json.verify_schema and json.match_schema report as OPA does", "[rego]
   CHECK_THAT(EvalValue(R"(json.match_schema({}, {"type": "tuple"}))"), Catch::Contains("NOT VALID -- given: /tuple/"));
 }
 
-TEST_CASE("network built-ins are refused outside replay; randomness is consistent within a process", "[rego][builtins][nd]") {
+TEST_CASE("network built-ins are refused outside replay, randomness is consistent within a process", "[rego][builtins][nd]") {
   CHECK_THAT(EvalValue(R"(http.send({"method": "get", "url": "https://example.org"}))"),
              Catch::Contains("network access is disabled"));
   CHECK_THAT(EvalValue(R"(http.send({"method": "get", "bad_key": 1}))"), Catch::Contains("invalid request parameters(s): {\\\"bad_key\\\"}"));
@@ -192,7 +192,7 @@ TEST_CASE("JWT verification names keys it cannot read, as OPA does", "[rego][bui
   CHECK_THAT(verify("neither PEM nor JSON"), Catch::Contains("failed to parse a JWK key (set)"));
 }
 
-TEST_CASE("JWS segments must be base64url; the offending byte is named", "[rego][builtins][jwt]") {
+TEST_CASE("JWS segments must be base64url, the offending byte is named", "[rego][builtins][jwt]") {
   CHECK_THAT(EvalValue(R"(io.jwt.decode("eyJhbGciOiJIU^zI1NiJ9.e30.c2ln"))"),
              Catch::Contains("JWT header had invalid encoding: illegal base64 data at input byte 13"));
   CHECK_THAT(EvalValue(R"(io.jwt.decode("eyJhbGciOiJIUzI1NiJ9.e3/0.c2ln"))"),

@@ -111,7 +111,7 @@ TEST_CASE("graphql.is_valid applies the query rules", "[rego][builtins][graphql]
   CHECK(g.Valid("{ a: hero(episode: JEDI) { name } } { b: hero(episode: JEDI) { name } }") == "false");  // two anonymous
 }
 
-TEST_CASE("graphql.parse errors name the rule; parse_and_verify reports instead", "[rego][builtins][graphql]") {
+TEST_CASE("graphql.parse errors name the rule, parse_and_verify reports instead", "[rego][builtins][graphql]") {
   Gql g;
   CHECK_THAT(g.Eval("graphql.parse(`{ hero(episode: JEDI) { height } }`, input.schema)"),
              Catch::Contains("eval_builtin_error") && Catch::Contains("Cannot query field \\\"height\\\" on type \\\"Hero\\\"") &&

@@ -139,7 +139,7 @@ TEST_CASE("with data overrides are seen from the documents above them", "[rego][
   CHECK_THAT(eval("data.t.keys"), Catch::Contains("\"value\":[\"c\",\"e\"]"));
 }
 
-TEST_CASE("rules with longer ref heads join the object of p[k] rules; an empty package is {}", "[rego][cli]") {
+TEST_CASE("rules with longer ref heads join the object of p[k] rules, an empty package is {}", "[rego][cli]") {
   // p["foo"] := "bar" beside p[k] := v: one object, read whole, by key and by iteration.
   const char* policy = "package t\np[k] := v if {\n\tv := [\"a\", \"b\"][k]\n}\np[\"foo\"] := \"bar\"\n"
                        "q contains x if {\n\tx := p[_]\n\tx == \"bar\"\n}\n";

@@ -71,7 +71,7 @@ TEST_CASE("each rule of a duplicated test name is a test of its own", "[rego][op
   CHECK(Outcomes(out.out) == "test_same pass\ntest_same#01 fail\ntest_same#02 pass\n");
 }
 
-TEST_CASE("todo_test_ rules are skipped; -z makes skipped tests exit 0", "[rego][opa-test]") {
+TEST_CASE("todo_test_ rules are skipped, -z makes skipped tests exit 0", "[rego][opa-test]") {
   ScratchDir dir;
   WriteText(dir / "t.rego", "package t\n\ntest_a { true }\n\ntodo_test_b { false }\n");
   auto o = Options(dir);

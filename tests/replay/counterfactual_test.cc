@@ -63,7 +63,7 @@ TEST_CASE("counterfactual output is byte-identical with a fixed timestamp", "[co
   CHECK_THAT(stripped.out, !Catch::Contains("replay_timestamp_utc"));
 }
 
-TEST_CASE("OEP_REPLAY_MODE=counterfactual selects the mode; human output by default", "[counterfactual]") {
+TEST_CASE("OEP_REPLAY_MODE=counterfactual selects the mode, human output by default", "[counterfactual]") {
   Demo d;
   RunResult r = RunOep({"replay", "pder_oep_demo_read_diff_0001", "--state-path", d.store, "--policy-bundle",
                         RepoRoot() + "/permissions/policy/counterfactual/approval_per_step_escalation.rego"},
@@ -111,7 +111,7 @@ TEST_CASE("counterfactual bad inputs are clear errors", "[counterfactual][bad-in
   CHECK_THAT(unknown.err, Catch::Contains("closest stored decision ids"));
 }
 
-TEST_CASE("recorded decision times pin time.now_ns exactly; anything not RFC 3339 is refused", "[counterfactual]") {
+TEST_CASE("recorded decision times pin time.now_ns exactly, anything not RFC 3339 is refused", "[counterfactual]") {
   using oep::ParseRfc3339Ns;
   const int64_t base = int64_t{1793524502} * 1000000000;
   CHECK(ParseRfc3339Ns("2026-11-01T09:15:02Z") == base);

@@ -35,7 +35,7 @@ int64_t CountOf(const std::string& out, const std::string& label) {
 
 }  // namespace
 
-TEST_CASE("impact's rows add up to the total; evaluative and errors are dimensions", "[impact-view]") {
+TEST_CASE("impact's rows add up to the total, evaluative and errors are dimensions", "[impact-view]") {
   Demo d;
   RunResult r = d.Impact({"--policy-bundle", kEscalation});
   REQUIRE(r.exit_code == 0);

@@ -131,7 +131,7 @@ TEST_CASE("bad decision logs are 400 and leave the store unchanged", "[server][l
   CHECK(server.Get("/healthz").status == 200);
 }
 
-TEST_CASE("POST /v1/artifacts ingests as the CLI does; bad input is 400 with its pointer, conflicts 409", "[server][artifacts]") {
+TEST_CASE("POST /v1/artifacts ingests as the CLI does, bad input is 400 with its pointer, conflicts 409", "[server][artifacts]") {
   ScratchDir dir;
   std::string key = MakeKey(dir / "s.sqlite", "acme", "ingest");
   TestServer server(dir / "s.sqlite", dir.path());

@@ -79,7 +79,7 @@ TEST_CASE("OTLP GenAI spans become a run with one step per span", "[server][otlp
   CHECK(json::GetString(tool["outcome"], "summary") == "timeout");
 }
 
-TEST_CASE("an exporter's retry of the same spans stores nothing twice; new spans append", "[server][otlp]") {
+TEST_CASE("an exporter's retry of the same spans stores nothing twice, new spans append", "[server][otlp]") {
   Served s;
   REQUIRE(s.Export(GenAiExport()).status == 200);
   std::string before = StoreDigest(s.state);

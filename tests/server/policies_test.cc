@@ -31,7 +31,7 @@ struct Served {
 
 }  // namespace
 
-TEST_CASE("policies are versioned per project; the same bundle again makes no new version", "[server][policies]") {
+TEST_CASE("policies are versioned per project, the same bundle again makes no new version", "[server][policies]") {
   Served s;
   HttpResult v1 = s.server.Post("/v1/policies?project=perms", Policy(), s.admin);
   REQUIRE(v1.status == 201);

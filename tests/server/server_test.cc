@@ -165,7 +165,7 @@ TEST_CASE("a key for an unknown tenant or role is refused", "[server][auth][bad-
   CHECK(r.err.find("expected 1-63 lowercase letters") != std::string::npos);
 }
 
-TEST_CASE("a run is created once; a retry is a 200 no-op and other content under its id is 409", "[server][runs]") {
+TEST_CASE("a run is created once, a retry is a 200 no-op and other content under its id is 409", "[server][runs]") {
   Fixture f;
   HttpResult created = f.NewRun();
   REQUIRE(created.status == 201);

@@ -31,7 +31,7 @@ TEST_CASE("a long reason wraps under its column instead of pushing the next", "[
   }
 }
 
-TEST_CASE("a table without headers prints rows only; markdown escapes nothing itself", "[text_table]") {
+TEST_CASE("a table without headers prints rows only, markdown escapes nothing itself", "[text_table]") {
   TextTable t({{"", Align::kLeft, false, 6}, {""}});
   t.AddRow({"rule", "x"});
   CHECK(t.Render() == "rule    x\n");
