@@ -46,6 +46,10 @@ Reply ErrorReply(const Status& s);
 // The request body as JSON (400 naming the position of a syntax error).
 Result<rapidjson::Document> ParseBody(const Call& call);
 
+// InvalidArgument naming the first member of the object `body` not in `names` ("/x: unknown
+// member; expected only a, b"); a body that is not an object is "/: expected an object".
+Status OnlyMembers(const rapidjson::Value& body, std::initializer_list<std::string_view> names);
+
 // A JSON string value of `v`.
 rapidjson::Value Str(const std::string& v, rapidjson::Document::AllocatorType& a);
 // ?limit: 1..500 (default 50); 400 otherwise.

@@ -7,20 +7,6 @@
 namespace oep::server {
 namespace {
 
-Status OnlyMembers(const rapidjson::Value& body, std::initializer_list<const char*> names) {
-  if (!body.IsObject()) return Status::InvalidArgument("/: expected an object");
-  for (const auto& m : body.GetObject()) {
-    bool known = false;
-    for (const char* n : names) known = known || std::string_view(m.name.GetString()) == n;
-    if (!known) {
-      std::string list;
-      for (const char* n : names) list += std::string(list.empty() ? "" : ", ") + n;
-      return Status::InvalidArgument("/" + json::EscapePointerSegment(m.name.GetString()) + ": unknown member; expected " + list);
-    }
-  }
-  return Status::Ok();
-}
-
 Result<std::string> StringMember(const rapidjson::Value& body, const char* name, bool required) {
   const auto* v = json::GetMember(body, name);
   if (v == nullptr && !required) return std::string();

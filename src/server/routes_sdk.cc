@@ -33,18 +33,6 @@ Status Bad(const std::string& pointer, const std::string& expected, const rapidj
   return Status::InvalidArgument(msg);
 }
 
-// InvalidArgument naming the first member of `obj` not in `names`.
-Status OnlyMembers(const rapidjson::Value& obj, std::initializer_list<std::string_view> names, const char* expected) {
-  for (const auto& m : obj.GetObject()) {
-    std::string_view name(m.name.GetString(), m.name.GetStringLength());
-    if (std::find(names.begin(), names.end(), name) == names.end()) {
-      return Status::InvalidArgument("/" + json::EscapePointerSegment(std::string(name)) +
-                                     ": unknown member; expected only " + expected);
-    }
-  }
-  return Status::Ok();
-}
-
 // A member that must be an integer >= `min`.
 Result<int64_t> IntAtLeast(const rapidjson::Value& body, const char* name, int64_t min) {
   const rapidjson::Value* v = json::GetMember(body, name);
@@ -58,7 +46,7 @@ Result<int64_t> IntAtLeast(const rapidjson::Value& body, const char* name, int64
 Result<std::string> DropPayload(const rapidjson::Value& body) {
   if (!body.IsObject()) return Bad("/", "a drop object {\"count\", \"first_seq\", \"last_seq\", \"reason\"}", &body);
   OEP_RETURN_IF_ERROR(
-      OnlyMembers(body, {"count", "first_seq", "last_seq", "reason"}, "count, first_seq, last_seq, reason"));
+      OnlyMembers(body, {"count", "first_seq", "last_seq", "reason"}));
   auto count = IntAtLeast(body, "count", 1);
   if (!count.ok()) return count.status();
   auto first = IntAtLeast(body, "first_seq", 1);
@@ -138,7 +126,7 @@ Reply DecideRoute(Call& call) {
   auto body = ParseBody(call);
   if (!body.ok()) return ErrorReply(body.status());
   if (!body->IsObject()) return ErrorReply(Bad("/", "an object {\"policy\", \"input\", \"query\"?}", &*body));
-  Status members = OnlyMembers(*body, {"policy", "input", "query"}, "policy, input, query");
+  Status members = OnlyMembers(*body, {"policy", "input", "query"});
   if (!members.ok()) return ErrorReply(members);
   const rapidjson::Value* input = json::GetMember(*body, "input");
   if (input == nullptr || !input->IsObject()) return ErrorReply(Bad("/input", "an object (the OPA input)", input));

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -160,6 +161,20 @@ Reply Authorized(Context& ctx, const httplib::Request& req, Permission permissio
 }
 
 }  // namespace
+
+Status OnlyMembers(const rapidjson::Value& body, std::initializer_list<std::string_view> names) {
+  if (!body.IsObject()) return Status::InvalidArgument("/: expected an object");
+  for (const auto& m : body.GetObject()) {
+    std::string_view name(m.name.GetString(), m.name.GetStringLength());
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      std::string list;
+      for (std::string_view n : names) list += (list.empty() ? "" : ", ") + std::string(n);
+      return Status::InvalidArgument("/" + json::EscapePointerSegment(std::string(name)) + ": unknown member; expected only " +
+                                     list);
+    }
+  }
+  return Status::Ok();
+}
 
 rapidjson::Value Str(const std::string& v, rapidjson::Document::AllocatorType& a) {
   return rapidjson::Value(v.c_str(), static_cast<rapidjson::SizeType>(v.size()), a);
