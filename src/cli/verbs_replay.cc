@@ -213,31 +213,44 @@ int RunImpactVerb(const std::string& state_path, ImpactArgs args) {
   return 0;
 }
 
-int RunImpactList(const std::string& state_path, bool as_json) {
+// `format`: human (a table), markdown (the same table), json (an array), jsonl (a run a line).
+int RunImpactList(const std::string& state_path, const std::string& format) {
   auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
   if (!store.ok()) return Fail(store.status());
   auto runs = ListImpactRuns(**store);
   if (!runs.ok()) return Fail(runs.status());
-  if (as_json) {
-    std::string out = "[";
-    for (size_t i = 0; i < runs->size(); ++i) out += (i ? "," : "") + (*runs)[i].ToJson();
-    std::cout << out << "]\n";
-  } else if (runs->empty()) {
+  if (format == "json" || format == "jsonl") {
+    std::string text = "[";
+    for (size_t i = 0; i < runs->size(); ++i) text += (i ? "," : "") + (*runs)[i].ToJson();
+    if (format == "jsonl") {
+      for (const auto& r : *runs) std::cout << r.ToJson() << "\n";
+      return 0;
+    }
+    auto doc = json::Parse(text + "]");
+    if (!doc.ok()) return Fail(doc.status());
+    return PrintRecord(*doc, "", "json", {});
+  }
+  if (runs->empty()) {
     std::cout << "no saved counterfactual runs in " << (*store)->path()
               << " (save one with `oep impact --policy-bundle B --save`)\n";
   } else {
-    std::cout << RenderImpactRunList(*runs);
+    std::cout << RenderImpactRunList(*runs, format == "markdown");
   }
   return 0;
 }
 
-int RunImpactShow(const std::string& state_path, const std::string& run_id, bool as_json) {
+int RunImpactShow(const std::string& state_path, const std::string& run_id, const std::string& format) {
   auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
   if (!store.ok()) return Fail(store.status());
   auto run = LoadImpactRun(**store, run_id);
   if (!run.ok()) return Fail(run.status());
-  std::cout << (as_json ? run->ToJson() + "\n" : run->RenderHuman());
-  return 0;
+  if (format == "human" || format == "markdown") {
+    std::cout << (format == "human" ? run->RenderHuman() : run->report.RenderMarkdown());
+    return 0;
+  }
+  auto doc = json::Parse(run->ToJson());
+  if (!doc.ok()) return Fail(doc.status());
+  return PrintRecord(*doc, "", format, {});
 }
 
 }  // namespace
@@ -250,7 +263,7 @@ void AddReplayVerbs(CLI::App& app, int& exit_code) {
     std::string cf_engine = "native";
     ImpactArgs impact;
     bool json = false;
-    std::string state_path, run_id;
+    std::string state_path, run_id, list_format = "human";
   };
   auto a = std::make_shared<Args>();
   ReplayArgs& ra = a->replay;
@@ -311,13 +324,15 @@ void AddReplayVerbs(CLI::App& app, int& exit_code) {
   impact->require_subcommand(0, 1);
   auto* list = impact->add_subcommand("list", "saved counterfactual runs, oldest first");
   AddStatePath(list, &a->state_path);
-  list->add_flag("--json", a->json, "the stored runs as a JSON array");
-  list->callback([a, &exit_code] { exit_code = RunImpactList(a->state_path, a->json); });
+  AddOutputFormat(list, &a->list_format, "human");
+  list->add_flag("--json", a->json, "same as --output-format json");
+  list->callback([a, &exit_code] { exit_code = RunImpactList(a->state_path, a->json ? "json" : a->list_format); });
   auto* show = impact->add_subcommand("show", "one saved counterfactual run");
   AddStatePath(show, &a->state_path);
   show->add_option("run_id", a->run_id, "the run's id (cfr_...)")->required();
-  show->add_flag("--json", a->json, "the stored run as JSON");
-  show->callback([a, &exit_code] { exit_code = RunImpactShow(a->state_path, a->run_id, a->json); });
+  AddOutputFormat(show, &a->list_format, "human");
+  show->add_flag("--json", a->json, "same as --output-format json");
+  show->callback([a, &exit_code] { exit_code = RunImpactShow(a->state_path, a->run_id, a->json ? "json" : a->list_format); });
   impact->callback([a, impact, &exit_code] {
     if (!impact->get_subcommands().empty()) return;  // list / show ran
     exit_code = RunImpactVerb(a->state_path, a->impact);

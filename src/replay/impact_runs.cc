@@ -79,18 +79,19 @@ Result<std::vector<SavedImpactRun>> ListImpactRuns(Store& store) {
   return runs;
 }
 
-std::string RenderImpactRunList(const std::vector<SavedImpactRun>& runs) {
+std::string RenderImpactRunList(const std::vector<SavedImpactRun>& runs, bool markdown) {
   using Align = TextTable::Align;
   TextTable t({{"RUN"}, {"CREATED (UTC)"}, {"DECISIONS", Align::kRight}, {"ALLOW->DENY", Align::kRight},
                {"DENY->ALLOW", Align::kRight}, {"CHANGED", Align::kRight}, {"ERRORS", Align::kRight},
                {"POLICY BUNDLE"}});
   for (const auto& r : runs) {
     const ImpactCounts& p = r.report.counts;
+    std::string bundle = r.report.policy_bundle + (r.label.empty() ? "" : " (" + r.label + ")");
     t.AddRow({r.run_id, r.created_at, std::to_string(p.total), std::to_string(p.allow_to_deny),
               std::to_string(p.deny_to_allow), std::to_string(p.changed()), std::to_string(p.errors),
-              EscapeForTerminal(r.report.policy_bundle + (r.label.empty() ? "" : " (" + r.label + ")"))});
+              markdown ? MarkdownCode(bundle) : EscapeForTerminal(bundle)});
   }
-  return t.Render();
+  return markdown ? t.RenderMarkdown() : t.Render();
 }
 
 Result<SavedImpactRun> LoadImpactRun(Store& store, const std::string& run_id) {

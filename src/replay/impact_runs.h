@@ -26,7 +26,8 @@ Result<SavedImpactRun> SaveImpactRun(Store& store, const ImpactReport& report, c
 
 // Every saved run, oldest first (created_at, then run id).
 Result<std::vector<SavedImpactRun>> ListImpactRuns(Store& store);
-std::string RenderImpactRunList(const std::vector<SavedImpactRun>& runs);
+// A table of the runs for a terminal, or as markdown.
+std::string RenderImpactRunList(const std::vector<SavedImpactRun>& runs, bool markdown = false);
 
 // NotFound (with the closest run ids) when `run_id` is not stored.
 Result<SavedImpactRun> LoadImpactRun(Store& store, const std::string& run_id);

@@ -104,7 +104,8 @@ std::string EscapeMarkdown(std::string_view text) {
 }
 
 std::string MarkdownCode(std::string_view text) {
-  if (text.empty() || text.find('`') != std::string_view::npos || EscapeForTerminal(text) != text) {
+  // A '|' would end a table cell even inside a code span: escaped text instead.
+  if (text.empty() || text.find_first_of("`|") != std::string_view::npos || EscapeForTerminal(text) != text) {
     return EscapeMarkdown(text);
   }
   return "`" + std::string(text) + "`";

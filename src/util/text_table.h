@@ -43,7 +43,7 @@ class TextTable {
 // Untrusted text for a markdown document: escaped for the terminal (display_text.h), then
 // with the characters markdown would read as markup (\ ` * _ [ ] < > | ~ &) escaped.
 std::string EscapeMarkdown(std::string_view text);
-// `text` as a code span when that is safe (no backtick, nothing to escape), else EscapeMarkdown.
+// `text` as a code span when that is safe (no backtick or pipe, nothing to escape), else EscapeMarkdown.
 std::string MarkdownCode(std::string_view text);
 
 }  // namespace oep

@@ -127,3 +127,32 @@ TEST_CASE("a format-1 store is read as is and migrated when a run is saved", "[i
   CHECK_THAT(dump.out, Catch::StartsWith("{\"store_format\":" + std::to_string(oep::kStoreSchemaVersion) + "}"));
   CHECK(RunOep({"verify", "--chain", "--state-path", store}).exit_code == 0);
 }
+
+TEST_CASE("impact list and show print every output format, --json staying an alias", "[impact][runs]") {
+  ScratchDir dir;
+  std::string store = dir / "s.sqlite";
+  MakeDemoStore(store);
+  RunResult saved = RunOep({"impact", "--state-path", store, "--policy-bundle", Policy("budget_per_run_cap.rego"), "--save",
+                            "--label", "a|b"});
+  REQUIRE(saved.exit_code == 0);
+  std::string run_id = SavedRunId(saved.out);
+
+  RunResult json = RunOep({"impact", "list", "--state-path", store, "--output-format", "json"});
+  auto array = oep::json::Parse(json.out);
+  REQUIRE(array.ok());
+  REQUIRE(array->IsArray());
+  CHECK(oep::json::GetString((*array)[0], "run_id") == run_id);
+  CHECK(RunOep({"impact", "list", "--state-path", store, "--json"}).out == json.out);
+  RunResult jsonl = RunOep({"impact", "list", "--state-path", store, "--output-format", "jsonl"});
+  CHECK(std::count(jsonl.out.begin(), jsonl.out.end(), '\n') == 1);
+  CHECK(oep::json::Parse(jsonl.out.substr(0, jsonl.out.size() - 1)).ok());
+  RunResult md = RunOep({"impact", "list", "--state-path", store, "--output-format", "markdown"});
+  CHECK_THAT(md.out, Catch::StartsWith("| RUN |") && Catch::Contains(run_id) && Catch::Contains("a\\|b"));
+
+  RunResult show_md = RunOep({"impact", "show", run_id, "--state-path", store, "--output-format", "markdown"});
+  CHECK(show_md.exit_code == 0);
+  CHECK_THAT(show_md.out, Catch::Contains("budget_per_run_cap.rego") && Catch::Contains("|"));
+  RunResult show_jsonl = RunOep({"impact", "show", run_id, "--state-path", store, "--output-format", "jsonl"});
+  CHECK(std::count(show_jsonl.out.begin(), show_jsonl.out.end(), '\n') == 1);
+  CHECK(RunOep({"impact", "show", run_id, "--state-path", store, "--output-format", "yaml"}).exit_code == 2);
+}

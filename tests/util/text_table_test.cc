@@ -39,3 +39,9 @@ TEST_CASE("a table without headers prints rows only, markdown escapes nothing it
   m.AddRow({"read_diff", "1"});
   CHECK(m.RenderMarkdown() == "| tool | changed |\n| --- | ---: |\n| read_diff | 1 |\n");
 }
+
+TEST_CASE("MarkdownCode makes a code span only when nothing in it could break a table cell", "[text_table]") {
+  CHECK(oep::MarkdownCode("pder_x") == "`pder_x`");
+  CHECK(oep::MarkdownCode("a|b") == "a\\|b");  // a pipe ends a GFM cell even inside backticks
+  CHECK(oep::MarkdownCode("a`b") == "a\\`b");
+}
