@@ -10,6 +10,7 @@
 #include "importers/opa_decision_log.h"
 #include "importers/otlp.h"
 #include "ingest/ingest.h"
+#include "util/progress.h"
 #include "redaction/redaction.h"
 #include "util/files.h"
 #include "util/content_digest.h"
@@ -81,7 +82,12 @@ int RunImport(const ImportArgs& a) {
 
 int RunDemo(const std::string& state_path, int64_t decisions, uint64_t seed) {
   std::string path = state_path.empty() ? DemoStatePath() : state_path;
-  auto report = decisions > 0 ? BuildSyntheticStore(RepoRoot(), path, decisions, seed) : BuildDemoStore(RepoRoot(), path);
+  auto build = [&]() -> Result<IngestReport> {
+    if (decisions == 0) return BuildDemoStore(RepoRoot(), path);
+    Progress progress(2, "demo", "decisions prepared", decisions);  // on a terminal only
+    return BuildSyntheticStore(RepoRoot(), path, decisions, seed, [&](int64_t done) { progress.Update(done); });
+  };
+  auto report = build();
   if (!report.ok()) return Fail(report.status());
   std::cout << "demo store " << path << ": " << report->Summary() << "\n";
   return 0;

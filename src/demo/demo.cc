@@ -257,7 +257,7 @@ std::string SyntheticEventsJsonl(int64_t first, int64_t events, uint64_t seed) {
 }
 
 Result<IngestReport> BuildSyntheticStore(const std::string& root, const std::string& state_path, int64_t decisions,
-                                         uint64_t seed) {
+                                         uint64_t seed, const std::function<void(int64_t done)>& progress) {
   auto files = ExpandPaths(DemoArtifactDirs(root));
   if (!files.ok()) return files.status();
   auto policy = ReadFile(root + "/permissions/policy/tool_permissions.rego");
@@ -284,6 +284,7 @@ Result<IngestReport> BuildSyntheticStore(const std::string& root, const std::str
       lines.reserve(texts.size());
       for (auto& t : texts) lines.push_back({t.data(), t.size(), ++line});
       OEP_RETURN_IF_ERROR(in.AddLines("synthetic", lines));
+      if (progress) progress(std::min(decisions, block + kBlock));
     }
     return Status::Ok();
   });

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,9 +29,11 @@ Result<IngestReport> BuildDemoStore(const std::string& root, const std::string& 
 
 // Builds the scenario plus `decisions` synthetic decisions (each with its agent-step
 // event; one trace per run of 10 steps) through the normal ingest path, and publishes
-// it like BuildDemoStore. Deterministic for a given (decisions, seed).
+// it like BuildDemoStore. Deterministic for a given (decisions, seed). `progress` (when
+// given) is told how many decisions are prepared, block after block.
 Result<IngestReport> BuildSyntheticStore(const std::string& root, const std::string& state_path,
-                                         int64_t decisions, uint64_t seed);
+                                         int64_t decisions, uint64_t seed,
+                                         const std::function<void(int64_t done)>& progress = {});
 
 // Writes `events` synthetic agent-step events as JSONL (one per line) referencing the
 // demo manifest; for ingest benchmarks.

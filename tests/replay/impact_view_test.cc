@@ -105,47 +105,20 @@ TEST_CASE("impact shows progress on a terminal and nothing on a pipe", "[impact-
   REQUIRE(piped.exit_code == 0);
   CHECK(piped.err.empty());
   // A pseudo-terminal as stderr: the progress line is drawn there.
-  int master = ::posix_openpt(O_RDWR | O_NOCTTY);
-  REQUIRE(master >= 0);
-  REQUIRE(::grantpt(master) == 0);
-  REQUIRE(::unlockpt(master) == 0);
-  std::string slave_name = ::ptsname(master);
-  std::string bin = OepBinary(), store = d.store, policy = RepoRoot() + "/" + kEscalation;
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int slave = ::open(slave_name.c_str(), O_RDWR);
-    int devnull = ::open("/dev/null", O_WRONLY);
-    ::dup2(slave, 2);
-    ::dup2(devnull, 1);
-    ::execl(bin.c_str(), bin.c_str(), "impact", "--state-path", store.c_str(), "--policy-bundle", policy.c_str(),
-            static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  std::string seen;
-  char buf[4096];
-  int status = 0;
-  // Read until the child has exited and the terminal has nothing more (EIO once the
-  // slave side is closed), at most 60 s.
-  bool exited = false;
-  for (int rounds = 0; rounds < 300; ++rounds) {
-    pollfd p{master, POLLIN, 0};
-    if (::poll(&p, 1, 200) > 0) {
-      ssize_t n = ::read(master, buf, sizeof buf);
-      if (n > 0) {
-        seen.append(buf, static_cast<size_t>(n));
-        continue;
-      }
-    }
-    if (exited) break;
-    exited = ::waitpid(pid, &status, WNOHANG) == pid;
-  }
-  if (!exited) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
-  }
-  ::close(master);
-  CHECK(WIFEXITED(status));
-  CHECK(WEXITSTATUS(status) == 0);
+  TerminalRun run = RunOepWithTerminalStderr({"impact", "--state-path", d.store, "--policy-bundle", RepoRoot() + "/" + kEscalation});
+  CHECK(run.exit_code == 0);
+  std::string seen = run.terminal;
   INFO(seen);
   CHECK_THAT(seen, Catch::Contains("impact: 3,002/3,002 decisions re-decided (100%)") && Catch::Contains("/s"));
+}
+
+TEST_CASE("demo --decisions shows progress on a terminal and nothing on a pipe", "[progress]") {
+  ScratchDir dir;
+  TerminalRun run = RunOepWithTerminalStderr({"demo", "--state-path", dir / "s.db", "--decisions", "25000"});
+  INFO(run.terminal);
+  CHECK(run.exit_code == 0);
+  CHECK_THAT(run.terminal, Catch::Contains("demo: 25,000/25,000 decisions prepared (100%)"));
+  RunResult piped = RunOep({"demo", "--state-path", dir / "t.db", "--decisions", "100"});
+  CHECK(piped.exit_code == 0);
+  CHECK(piped.err.empty());
 }

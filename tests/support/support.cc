@@ -1,10 +1,13 @@
 #include "support/support.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -146,6 +149,58 @@ void CheckRefusedUntouched(const std::vector<std::string>& args, const std::stri
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains(path) && Catch::Contains(expected));
   CHECK(FileSha256(path) == before);
+}
+
+}  // namespace oep::test
+
+namespace oep::test {
+
+TerminalRun RunOepWithTerminalStderr(const std::vector<std::string>& args) {
+  TerminalRun out;
+  int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+  if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) return out;
+  std::string slave_name = ::ptsname(master);
+  std::string bin = OepBinary();
+  std::vector<char*> argv{bin.data()};
+  std::vector<std::string> copy = args;
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int slave = ::open(slave_name.c_str(), O_RDWR);
+    int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(slave, 2);
+    ::dup2(devnull, 1);
+    ::execv(bin.c_str(), argv.data());
+    ::_exit(127);
+  }
+  char buf[4096];
+  int status = 0;
+  // Read until the child has exited and the terminal has nothing more, at most 60 s. The
+  // master reports hang-up (EIO) while no slave is open — before the child opened it, and
+  // after it exited — so hang-ups wait a little rather than count.
+  bool exited = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{master, POLLIN, 0};
+    if (::poll(&p, 1, 200) > 0) {
+      ssize_t n = ::read(master, buf, sizeof buf);
+      if (n > 0) {
+        out.terminal.append(buf, static_cast<size_t>(n));
+        continue;
+      }
+      if (!exited) ::usleep(20000);
+    }
+    if (exited) break;
+    exited = ::waitpid(pid, &status, WNOHANG) == pid;
+  }
+  if (!exited) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
+  ::close(master);
+  out.exit_code = exited && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
 }
 
 }  // namespace oep::test

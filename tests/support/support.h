@@ -39,6 +39,14 @@ std::string CorpusDir(const std::string& sub);  // ../shared/corpus/<sub>, "" wh
 std::string FileSha256(const std::string& path);  // "" when the file does not exist
 void WriteText(const std::string& path, const std::string& text);
 std::string ReadText(const std::string& path);
+// Runs oep with `args` and its stderr on a pseudo-terminal (stdout to /dev/null): what a
+// person at a terminal would see on stderr, and the exit code (-1 when killed after 60 s).
+struct TerminalRun {
+  int exit_code = -1;
+  std::string terminal;
+};
+TerminalRun RunOepWithTerminalStderr(const std::vector<std::string>& args);
+
 // Starts oep in the background (stdout/stderr to /dev/null); returns its pid.
 int SpawnOep(const std::vector<std::string>& args);
 // Writes a fresh Ed25519 private key (PEM) made with OpenSSL.
