@@ -1,8 +1,6 @@
 #include "approvals/approvals.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <ctime>
 #include <set>
 
 #include "audit/audit.h"
@@ -29,16 +27,7 @@ Result<std::string> NewId(const char* prefix) {
   return std::string(prefix) + *hex;
 }
 
-// RFC 3339 UTC with microseconds of `ns` since the epoch.
-std::string FormatUtc(int64_t ns) {
-  time_t secs = static_cast<time_t>(ns / 1000000000);
-  std::tm parts{};
-  gmtime_r(&secs, &parts);
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-                parts.tm_hour, parts.tm_min, parts.tm_sec, static_cast<long long>((ns / 1000) % 1000000));
-  return buf;
-}
+std::string FormatUtc(int64_t ns) { return FormatUtcMicros(ns / 1000); }
 
 Status Bad(const std::string& field, const std::string& expected) {
   return Status::InvalidArgument(field + ": expected " + expected);
@@ -130,13 +119,11 @@ Result<rapidjson::Document> DecisionDoc(const std::string& tenant, const rapidjs
   return d;
 }
 
-// Adds `doc` to the open batch; returns its canonical body.
+// Adds `doc` to the open batch (validated like any ingested artifact); returns its
+// canonical body.
 Result<std::string> AddArtifact(Ingester& ingester, const rapidjson::Value& doc, const std::string& source) {
-  Validator validator;
-  auto record = BuildRecord(doc, source, "", validator);
-  if (!record.ok()) return record.status();
-  OEP_RETURN_IF_ERROR(ingester.AddBuiltRecord(*record, {source, 0, ""}));
-  return record->body;
+  OEP_RETURN_IF_ERROR(ingester.AddRecord(doc, {source, 0, ""}));
+  return json::CanonicalText(doc);
 }
 
 Result<rapidjson::Document> Parsed(const StoredArtifact& row) {
@@ -227,9 +214,25 @@ Result<std::string> BreakGlass(Store& store, const ApprovalRequestSpec& call, co
   return *body;
 }
 
+bool IsApprovalStatus(std::string_view status) {
+  return status == "pending" || status == "approved" || status == "denied" || status == "break_glass";
+}
+
+void ApprovalListingToJson(const ApprovalListing& l, rapidjson::Value* out, Alloc& a) {
+  out->SetObject();
+  for (auto [name, value] : {std::pair<const char*, const std::string*>{"request_id", &l.request_id},
+                             {"created_at", &l.created_at}, {"run_id", &l.trace_id}, {"tool", &l.tool},
+                             {"risk", &l.risk}, {"action_summary", &l.action_summary},
+                             {"payload_sha256", &l.payload_sha256}, {"status", &l.status},
+                             {"decided_by", &l.decided_by}, {"reason", &l.reason}, {"token_id", &l.token_id}}) {
+    out->AddMember(rapidjson::StringRef(name), Str(*value, a), a);
+  }
+  out->AddMember("step", l.step, a);
+}
+
 Result<std::vector<ApprovalListing>> ListApprovals(Store& store, const std::string& status) {
-  if (!status.empty() && status != "pending" && status != "approved" && status != "denied" && status != "break_glass") {
-    return Bad("--status", "pending, approved, denied or break_glass, found \"" + status + "\"");
+  if (!status.empty() && !IsApprovalStatus(status)) {
+    return Bad("status", "pending, approved, denied or break_glass, found \"" + status + "\"");
   }
   std::vector<ApprovalListing> out;
   Status s = store.ForEach(ArtifactKind::kApprovalRequest, [&](const StoredArtifact& row) -> Status {

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <rapidjson/document.h>
@@ -60,7 +61,14 @@ struct ApprovalListing {
   std::string decided_by, reason, token_id;
 };
 
-// Requests of the scoped tenant in creation order; `status` ("" = all) filters.
+// pending | approved | denied | break_glass
+bool IsApprovalStatus(std::string_view status);
+// A listing as the CLI's JSON and the API show it.
+void ApprovalListingToJson(const ApprovalListing& listing, rapidjson::Value* out,
+                           rapidjson::Document::AllocatorType& a);
+
+// Requests of the scoped tenant in creation order; `status` ("" = all) filters
+// (InvalidArgument "status: expected ..." for another value).
 Result<std::vector<ApprovalListing>> ListApprovals(Store& store, const std::string& status);
 
 // How each tool is governed: allow (default), require_approval, block. The file form is

@@ -3,6 +3,7 @@
 // chain "audit" (so `oep verify --chain` checks it like any evidence).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -28,5 +29,7 @@ Status RecordAuditInBatch(Store& store, const AuditEvent& event);
 
 // Current UTC time in RFC 3339 with microseconds ("2026-12-02T03:04:05.123456Z").
 std::string NowUtcMicros();
+// The same form of `unix_micros` microseconds since the epoch.
+std::string FormatUtcMicros(int64_t unix_micros);
 
 }  // namespace oep

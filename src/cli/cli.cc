@@ -7,8 +7,20 @@
 #include "json/json.h"
 #include "util/display_text.h"
 #include "util/paths.h"
+#include "util/thread_stack.h"
 
 namespace oep::cli {
+
+int RunApp(CLI::App& app, int argc, char** argv, const int& exit_code) {
+  return RunWithStack(kCommandStackBytes, [&]() -> int {
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+      return app.exit(e) == 0 ? 0 : 2;
+    }
+    return exit_code;
+  });
+}
 
 int Fail(const Status& s) {
   std::cerr << "oep: " << s.message() << "\n";

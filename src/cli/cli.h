@@ -19,6 +19,10 @@ struct ServerOptions;
 
 namespace oep::cli {
 
+// Parses argv and runs the chosen verb on a stack of oep's choosing (util/thread_stack.h);
+// returns the verb's `exit_code`, or CLI11's for a parse error (2) or --help (0).
+int RunApp(CLI::App& app, int argc, char** argv, const int& exit_code);
+
 // Prints "oep: <message>" to stderr and returns the status's exit code.
 int Fail(const Status& s);
 

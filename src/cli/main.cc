@@ -4,7 +4,6 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/cli.h"
-#include "util/thread_stack.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"oep: an embedded evidence plane for AI agents"};
@@ -24,13 +23,5 @@ int main(int argc, char** argv) {
   oep::cli::AddServeVerbs(app, exit_code);
   oep::cli::AddExportVerbs(app, exit_code);
   oep::cli::AddAuditVerbs(app, exit_code);
-  // The command runs on a stack of oep's choosing (see util/thread_stack.h).
-  return oep::RunWithStack(oep::kCommandStackBytes, [&]() -> int {
-    try {
-      app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-      return app.exit(e) == 0 ? 0 : 2;
-    }
-    return exit_code;
-  });
+  return oep::cli::RunApp(app, argc, argv, exit_code);
 }

@@ -4,7 +4,6 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/cli.h"
-#include "util/thread_stack.h"
 #include "server/server.h"
 
 namespace {
@@ -23,13 +22,5 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("oep ") + OEP_VERSION);
   int exit_code = 2;
   oep::cli::AddServeVerb(app, exit_code, Serve);
-  // The command runs on a stack of oep's choosing (see util/thread_stack.h).
-  return oep::RunWithStack(oep::kCommandStackBytes, [&]() -> int {
-    try {
-      app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-      return app.exit(e) == 0 ? 0 : 2;
-    }
-    return exit_code;
-  });
+  return oep::cli::RunApp(app, argc, argv, exit_code);
 }

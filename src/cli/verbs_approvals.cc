@@ -1,5 +1,4 @@
 // approvals request | list | approve | deny | break-glass (src/approvals/approvals.h).
-#include <cstdio>
 #include <iostream>
 #include <memory>
 
@@ -7,7 +6,9 @@
 #include "cli/cli.h"
 #include "crypto/sha256.h"
 #include "json/json.h"
+#include "util/display_text.h"
 #include "util/files.h"
+#include "util/time_syntax.h"
 
 namespace oep::cli {
 namespace {
@@ -20,19 +21,14 @@ struct ApprovalArgs {
   std::string ttl = "15m";
 };
 
-// "90s", "15m", "2h", "1d" or plain seconds.
+// A duration (90s, 15m, 2h, 1d; util/time_syntax.h) or plain seconds.
 Result<int64_t> TtlSeconds(const std::string& text) {
-  size_t used = 0;
-  int64_t n = 0;
-  try {
-    n = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
+  std::optional<int64_t> seconds = ParseDurationSeconds(text);
+  if (!seconds && !text.empty() && text.size() < 10 && text.find_first_not_of("0123456789") == std::string::npos) {
+    seconds = std::stoll(text);
   }
-  std::string unit = used ? text.substr(used) : "";
-  int64_t scale = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : unit == "d" ? 86400 : 0;
-  if (used == 0 || scale == 0 || n < 1) return Status::InvalidArgument("--ttl " + text + ": expected a duration such as 90s, 15m, 2h or 1d");
-  return n * scale;
+  if (!seconds || *seconds < 1) return Status::InvalidArgument("--ttl " + text + ": expected a duration such as 90s, 15m, 2h or 1d");
+  return *seconds;
 }
 
 // The payload hash: --payload-sha256, or the hash of the canonical form of --payload-file.
@@ -70,36 +66,26 @@ int PrintArtifact(const Result<std::string>& body, const ApprovalArgs& a) {
 }
 
 int List(const ApprovalArgs& a) {
+  if (!a.status.empty() && !IsApprovalStatus(a.status)) {
+    return Fail(Status::InvalidArgument("--status " + a.status + ": expected pending, approved, denied or break_glass"));
+  }
   return WithStore(a, [&](Store& store) {
     auto list = ListApprovals(store, a.status);
     if (!list.ok()) return Fail(list.status());
     if (a.format != "human") {
       rapidjson::Document doc(rapidjson::kArrayType);
-      auto& al = doc.GetAllocator();
       for (const auto& l : *list) {
-        rapidjson::Value o(rapidjson::kObjectType);
-        auto str = [&](const char* k, const std::string& v) { o.AddMember(rapidjson::StringRef(k), rapidjson::Value(v.c_str(), al), al); };
-        str("request_id", l.request_id);
-        str("created_at", l.created_at);
-        str("run_id", l.trace_id);
-        o.AddMember("step", l.step, al);
-        str("tool", l.tool);
-        str("risk", l.risk);
-        str("action_summary", l.action_summary);
-        str("payload_sha256", l.payload_sha256);
-        str("status", l.status);
-        str("decided_by", l.decided_by);
-        str("reason", l.reason);
-        str("token_id", l.token_id);
-        doc.PushBack(o, al);
+        rapidjson::Value o;
+        ApprovalListingToJson(l, &o, doc.GetAllocator());
+        doc.PushBack(o, doc.GetAllocator());
       }
       return PrintRecord(doc, "", a.format, {});
     }
     if (list->empty()) std::cout << "no approval requests" << (a.status.empty() ? "" : " with status " + a.status) << "\n";
     for (const auto& l : *list) {
-      std::cout << l.request_id << "  " << l.created_at << "  " << l.status << "  " << l.tool << " (" << l.risk
-                << ")  run " << l.trace_id << " step " << l.step << "  " << json::CanonicalText(rapidjson::Value(l.action_summary.c_str(), static_cast<rapidjson::SizeType>(l.action_summary.size())))
-                << (l.decided_by.empty() ? "" : "  by " + l.decided_by) << "\n";
+      std::cout << l.request_id << "  " << l.created_at << "  " << l.status << "  " << EscapeForTerminal(l.tool) << " ("
+                << l.risk << ")  run " << l.trace_id << " step " << l.step << "  \"" << EscapeForTerminal(l.action_summary) << "\""
+                << (l.decided_by.empty() ? "" : "  by " + EscapeForTerminal(l.decided_by)) << "\n";
     }
     return 0;
   });

@@ -202,7 +202,7 @@ class ValueDiff {
   static std::string Pointer(const std::vector<std::string>& path) {
     std::string p;
     for (const auto& s : path) p += "/" + json::EscapePointerSegment(s);
-    return p.empty() ? "" : p;
+    return p;
   }
 
   const std::vector<IgnoreRule>& rules_;
@@ -356,9 +356,13 @@ struct Aligned {
 
 std::vector<Aligned> Align(const std::vector<Step>& a, const std::vector<Step>& b, bool* positional) {
   std::vector<Aligned> out;
+  // Keys are built once: the LCS below compares them O(n*m) times.
+  std::vector<std::string> ka, kb;
+  for (const auto& s : a) ka.push_back(s.Key());
+  for (const auto& s : b) kb.push_back(s.Key());
   size_t n = a.size(), m = b.size(), pre = 0, suf = 0;
-  while (pre < n && pre < m && a[pre].Key() == b[pre].Key()) ++pre;
-  while (suf < n - pre && suf < m - pre && a[n - 1 - suf].Key() == b[m - 1 - suf].Key()) ++suf;
+  while (pre < n && pre < m && ka[pre] == kb[pre]) ++pre;
+  while (suf < n - pre && suf < m - pre && ka[n - 1 - suf] == kb[m - 1 - suf]) ++suf;
   for (size_t i = 0; i < pre; ++i) out.push_back({i, i});
   size_t an = n - pre - suf, bm = m - pre - suf;
   *positional = an > 0 && bm > 0 && an * bm > kMaxAlignmentCells;
@@ -372,12 +376,12 @@ std::vector<Aligned> Align(const std::vector<Step>& a, const std::vector<Step>& 
     auto at = [&](size_t i, size_t j) -> uint32_t& { return lcs[i * (bm + 1) + j]; };
     for (size_t i = an; i-- > 0;) {
       for (size_t j = bm; j-- > 0;) {
-        at(i, j) = a[pre + i].Key() == b[pre + j].Key() ? at(i + 1, j + 1) + 1 : std::max(at(i + 1, j), at(i, j + 1));
+        at(i, j) = ka[pre + i] == kb[pre + j] ? at(i + 1, j + 1) + 1 : std::max(at(i + 1, j), at(i, j + 1));
       }
     }
     size_t i = 0, j = 0;
     while (i < an || j < bm) {
-      if (i < an && j < bm && a[pre + i].Key() == b[pre + j].Key()) {
+      if (i < an && j < bm && ka[pre + i] == kb[pre + j]) {
         out.push_back({pre + i++, pre + j++});
       } else if (j < bm && (i == an || at(i, j + 1) >= at(i + 1, j))) {
         out.push_back({std::nullopt, pre + j++});

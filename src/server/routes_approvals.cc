@@ -100,23 +100,18 @@ Reply ListRoute(Call& call) {
   for (const auto& [name, value] : call.req.params) {
     if (name != "status") return ErrorReply(Status::InvalidArgument("?" + name + ": unknown parameter; expected status"));
   }
-  auto list = ListApprovals(call.store, call.req.get_param_value("status"));
-  if (!list.ok()) return ErrorReply(list.status().code() == StatusCode::kInvalidArgument
-                                        ? Status::InvalidArgument("?status" + list.status().message().substr(8))
-                                        : list.status());
+  std::string status = call.req.get_param_value("status");
+  if (!status.empty() && !IsApprovalStatus(status)) {
+    return ErrorReply(Status::InvalidArgument("?status: expected pending, approved, denied or break_glass, found \"" + status + "\""));
+  }
+  auto list = ListApprovals(call.store, status);
+  if (!list.ok()) return ErrorReply(list.status());
   rapidjson::Document doc(rapidjson::kObjectType);
   auto& a = doc.GetAllocator();
   rapidjson::Value items(rapidjson::kArrayType);
   for (const auto& l : *list) {
-    rapidjson::Value o(rapidjson::kObjectType);
-    for (auto [name, value] : {std::pair<const char*, const std::string*>{"request_id", &l.request_id},
-                               {"created_at", &l.created_at}, {"run_id", &l.trace_id}, {"tool", &l.tool},
-                               {"risk", &l.risk}, {"action_summary", &l.action_summary},
-                               {"payload_sha256", &l.payload_sha256}, {"status", &l.status},
-                               {"decided_by", &l.decided_by}, {"reason", &l.reason}, {"token_id", &l.token_id}}) {
-      o.AddMember(rapidjson::StringRef(name), Str(*value, a), a);
-    }
-    o.AddMember("step", l.step, a);
+    rapidjson::Value o;
+    ApprovalListingToJson(l, &o, a);
     items.PushBack(o, a);
   }
   doc.AddMember("approvals", items, a);

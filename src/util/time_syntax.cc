@@ -13,7 +13,9 @@ namespace {
 
 constexpr int64_t kMaxDurationSeconds = int64_t{100} * 366 * 86400;  // a century back is far enough
 
-std::optional<int64_t> DurationSeconds(std::string_view text) {
+}  // namespace
+
+std::optional<int64_t> ParseDurationSeconds(std::string_view text) {
   if (text.size() < 2) return std::nullopt;
   int64_t unit = 0;
   switch (text.back()) {
@@ -32,6 +34,8 @@ std::optional<int64_t> DurationSeconds(std::string_view text) {
   }
   return n * unit;
 }
+
+namespace {
 
 bool IsFullDate(std::string_view t) {
   if (t.size() != 10 || t[4] != '-' || t[7] != '-') return false;
@@ -71,7 +75,7 @@ int64_t UnixNow() {
 }
 
 Result<std::string> ParseTimeBound(std::string_view flag, std::string_view text, int64_t now_unix_seconds) {
-  if (auto back = DurationSeconds(text)) return FormatUtcSeconds(now_unix_seconds - *back);
+  if (auto back = ParseDurationSeconds(text)) return FormatUtcSeconds(now_unix_seconds - *back);
   std::string ts(text);
   if (IsFullDate(text)) ts += "T00:00:00Z";
   if (auto ns = ParseRfc3339Ns(ts); ns && EndsLikeRfc3339(ts)) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,8 @@ namespace oep {
 // in the error.
 Result<std::string> ParseTimeBound(std::string_view flag, std::string_view text, int64_t now_unix_seconds);
 
+// A duration "90s", "30m", "24h", "7d", "2w" in seconds (at most a century); nullopt otherwise.
+std::optional<int64_t> ParseDurationSeconds(std::string_view text);
 // Seconds since the epoch now (the clock ParseTimeBound's callers pass).
 int64_t UnixNow();
 
