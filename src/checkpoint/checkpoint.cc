@@ -206,7 +206,7 @@ Result<std::string> VerifyStoreExtends(Store& store, const TrustedCheckpoint& tr
     return Status::Corruption("the store is not an append-only extension of the checkpoint (" + signer + "): the " +
                               "consistency proof from its " + std::to_string(cp.size) + " entries to the store's " +
                               std::to_string(n) + " does not verify — ledger entries it covers were deleted, "
-                              "inserted, reordered or rewritten");
+                              "inserted, reordered or rewritten [OEP-V004 docs/playbooks/checkpoint-inconsistency.md]");
   }
   return "the store's " + std::to_string(n) + " ledger entries extend the checkpoint's " + std::to_string(cp.size) +
          " (" + signer + "): consistency proof of " + std::to_string(proof.size()) + " hashes verifies; root now " +

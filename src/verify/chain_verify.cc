@@ -193,15 +193,15 @@ struct ChainsPass {
     ++entries;
     ChainState& st = Of(e.chain_id);
     ++st.report.entries;
-    if (st.report.sealed) st.Fail(e.seq, "entry after the chain's seal");
+    if (st.report.sealed) st.Fail(e.seq, "entry after the chain's seal [OEP-V003 docs/playbooks/missing-seal.md]");
     if (e.seq != st.next_seq) {
-      st.Fail(e.seq, e.seq > st.next_seq ? "sequence gap: seq " + std::to_string(st.next_seq) + " is missing"
+      st.Fail(e.seq, e.seq > st.next_seq ? "sequence gap: seq " + std::to_string(st.next_seq) + " is missing [OEP-V002 docs/playbooks/sequence-gap.md]"
                                          : "seq " + std::to_string(e.seq) + " follows seq " +
                                                std::to_string(st.next_seq - 1) + " (duplicated or reordered)");
     } else if (e.prev_hash != st.last_hash) {
-      st.Fail(e.seq, "prev_hash does not link to the previous entry's hash");
+      st.Fail(e.seq, "prev_hash does not link to the previous entry's hash [OEP-V001 docs/playbooks/hash-mismatch.md]");
     }
-    if (computed_hash != e.entry_hash) st.Fail(e.seq, "entry hash does not match its contents (entry edited)");
+    if (computed_hash != e.entry_hash) st.Fail(e.seq, "entry hash does not match its contents (entry edited) [OEP-V001 docs/playbooks/hash-mismatch.md]");
     if (e.entry_id <= 0) st.Fail(e.seq, "entry_id " + std::to_string(e.entry_id) + " is not positive (the store numbers entries 1, 2, ...)");
     if (e.kind == "artifact") {
       artifact_entries.Insert(e.entry_id);

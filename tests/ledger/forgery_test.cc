@@ -128,6 +128,7 @@ TEST_CASE("forgery a: a flipped decision re-chained and re-sealed with a fresh k
   RunResult cp = a.Checkpoint();
   CHECK(cp.exit_code == 1);
   CHECK_THAT(cp.out, Catch::Contains("FAIL checkpoint") && Catch::Contains("not an append-only extension"));
+  CHECK_THAT(cp.out, Catch::Contains("[OEP-V004 docs/playbooks/checkpoint-inconsistency.md]"));
 }
 
 TEST_CASE("forgery b: a sealed chain's seal deleted with its last entry and row fails the checkpoint", "[ledger][forgery]") {
