@@ -254,6 +254,7 @@ std::string ExposureReport::Render() const {
   }
   out += "summary: " + std::to_string(rows) + " rows scanned, " + std::to_string(warnings()) + " unredacted finding(s), " +
          std::to_string(errors()) + " bad redaction marker(s)\n";
+  if (warnings() > 0) out += "playbook: [OEP-A001 docs/playbooks/unredacted-personal-data.md]\n";
   return out;
 }
 

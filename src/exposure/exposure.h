@@ -72,7 +72,7 @@ struct ExposureReport {
   std::vector<ExposureFinding> findings;
   int64_t warnings() const;
   int64_t errors() const;
-  std::string Render() const;  // one line per finding, then a summary
+  std::string Render() const;  // one line per finding, a summary, and the playbook line if any warning
 };
 
 // Scans the stored rows of the store's tenant. InvalidArgument for a bad --since.

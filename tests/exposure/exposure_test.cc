@@ -140,3 +140,14 @@ TEST_CASE("break-glass is the decision code or a rule naming it", "[tool_audit]"
   REQUIRE(n.ok());
   CHECK_FALSE(oep::IsBreakGlass(*n));
 }
+
+TEST_CASE("the GDPR report names its playbook only when it found unredacted data", "[exposure]") {
+  oep::ExposureReport report;
+  report.rows = 3;
+  CHECK(report.Render().find("playbook:") == std::string::npos);
+  report.findings.push_back({"ERROR", "redaction_marker", "events/e1", "/x", "oep:redacted:..."});
+  CHECK(report.Render().find("playbook:") == std::string::npos);
+  report.findings.push_back({"WARNING", "email", "events/e1", "/to", "a***@example.org"});
+  CHECK_THAT(report.Render(), Catch::EndsWith("1 unredacted finding(s), 1 bad redaction marker(s)\n"
+                                              "playbook: [OEP-A001 docs/playbooks/unredacted-personal-data.md]\n"));
+}
