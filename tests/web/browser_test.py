@@ -138,7 +138,7 @@ def main():
             options.add_argument(a)
         options.binary_location = "/usr/bin/chromium"
         driver = webdriver.Chrome(service=ChromeService(executable_path="/usr/bin/chromedriver"), options=options)
-        wait = WebDriverWait(driver, 20)
+        wait = WebDriverWait(driver, 20, poll_frequency=0.02)
 
         def ready(hash_):
             wait.until(lambda d: d.execute_script("return document.body.dataset.ready") == hash_)
@@ -269,13 +269,15 @@ def main():
             return sorted(figures)[2]
         print("FIGURE runs page render (fetch + DOM) with %d runs: median %.1f ms" % (RUNS, timed("#/runs")), flush=True)
         print("FIGURE decision page render (fetch + DOM): median %.1f ms" % timed("#/decisions/" + DENIED), flush=True)
+        driver.get(base + "/#/runs")
+        ready("#/runs")
         loads = []
         for _ in range(3):
             t = time.monotonic()
-            driver.get(base + "/#/runs")
+            driver.refresh()  # a full reload of #/runs: module scripts, session, first page
             ready("#/runs")
             loads.append((time.monotonic() - t) * 1000)
-        print("FIGURE runs page full load (navigation to rendered): median %.1f ms" % sorted(loads)[1], flush=True)
+        print("FIGURE runs page full reload (navigation to rendered): median %.1f ms" % sorted(loads)[1], flush=True)
 
         # Sign out; then the other tenant cannot open this tenant's decision or run.
         driver.find_element(By.ID, "signout").click()
