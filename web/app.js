@@ -15,7 +15,7 @@ function el(tag, attrs, ...children) {
     else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
     else e.setAttribute(k, v);
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === undefined || c === null) continue;
     e.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -185,20 +185,29 @@ async function impactPage(params) {
       } else {
         const body = policyOf(); if (save.checked) body.save = true;
         const r = await post("/v1/impact", body);
-        out.replaceChildren(el("h2", {}, "Impact"), impactChart(r), jsonBlock(r));
+        out.replaceChildren(el("h2", {}, "Impact"), impactChart(r), el("h3", {}, "Changed decisions"), flippedLinks(r), jsonBlock(r));
       }
     } catch (e) { out.replaceChildren(el("p", { class: "error" }, e.message)); }
   };
   show(el("h1", {}, "Counterfactual and impact"), disclaimer(),
        el("form", { class: "filters", onsubmit: run }, el("label", {}, "stored policy", select), el("label", {}, "decision (empty: all)", decision),
           el("label", {}, "save the run", save), el("button", { type: "submit" }, "Run")),
-       el("label", {}, "or a Rego policy", rego), out);
+       el("label", { class: "block" }, "or a Rego policy (used when no stored policy is chosen)", rego), out);
 }
 
-// Bars of the transitions (allow→deny, ...) in plain SVG.
+// The report's example decisions of each transition (report.examples), each a link.
+function flippedLinks(r) {
+  const ul = el("ul", { id: "flipped" });
+  for (const [transition, ids] of Object.entries((r.report && r.report.examples) || {})) {
+    for (const id of ids) ul.append(el("li", {}, transition + ": ", link("#/decisions/" + id, id)));
+  }
+  return ul.children.length ? ul : el("p", { class: "muted" }, "none");
+}
+
+// Bars of the transitions (allow→deny, ...) of the report's counts, in plain SVG.
 function impactChart(r) {
-  const t = r.transitions || r.counts || {};
-  const entries = Object.entries(t).filter(([, v]) => typeof v === "number");
+  const t = (r.report && r.report.counts) || {};
+  const entries = ["allow_to_deny", "deny_to_allow", "to_undefined", "other_changes", "unchanged", "errors"].map((k) => [k, t[k] || 0]);
   const max = Math.max(1, ...entries.map(([, v]) => v));
   const ns = "http://www.w3.org/2000/svg";
   const svg = document.createElementNS(ns, "svg");
@@ -206,7 +215,7 @@ function impactChart(r) {
   entries.forEach(([k, v], i) => {
     const label = document.createElementNS(ns, "text"); label.setAttribute("x", "0"); label.setAttribute("y", String(24 * i + 16)); label.textContent = k;
     const bar = document.createElementNS(ns, "rect"); bar.setAttribute("x", "160"); bar.setAttribute("y", String(24 * i + 4));
-    bar.setAttribute("width", String(Math.round(300 * v / max))); bar.setAttribute("height", "16"); bar.setAttribute("fill", "#0b57d0");
+    bar.setAttribute("width", String(Math.round(300 * v / max))); bar.setAttribute("height", "16"); bar.setAttribute("fill", "#0b57d0"); bar.setAttribute("data-k", k);
     const n = document.createElementNS(ns, "text"); n.setAttribute("x", String(166 + Math.round(300 * v / max))); n.setAttribute("y", String(24 * i + 16)); n.textContent = String(v);
     svg.append(label, bar, n);
   });

@@ -230,6 +230,16 @@ def main():
         wait.until(lambda d: "Side by side" in d.find_element(By.ID, "impact-result").text or "error" in d.find_element(By.ID, "impact-result").get_attribute("innerHTML"))
         check("Side by side" in text_of("#impact-result"), "counterfactual side by side: " + text_of("#impact-result")[:200])
         shot("06-counterfactual")
+        driver.find_element(By.NAME, "decision").clear()
+        driver.find_element(By.NAME, "save").click()
+        driver.find_element(By.CSS_SELECTOR, "main form button").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#impact-result h2, #impact-result .error"))
+        bars = {b.get_attribute("data-k"): int(b.get_attribute("width")) for b in driver.find_elements(By.CSS_SELECTOR, "#transitions rect")}
+        check(bars.get("deny_to_allow", 0) > 0 and bars.get("allow_to_deny") == 0, "transitions chart: one deny→allow bar, %s" % bars)
+        check(driver.find_elements(By.CSS_SELECTOR, "#flipped a[href='#/decisions/%s']" % DENIED), "the flipped decision is a link")
+        check("Impact" in text_of("#impact-result"),
+              "impact over every decision, saved, with the transitions chart: " + text_of("#impact-result")[:120])
+        shot("06b-impact")
 
         # Run diff.
         go("#/diff?runA=%s&runB=%s" % (first, second))
