@@ -262,9 +262,10 @@ async function approvalsPage(params) {
 // ---- Audit log --------------------------------------------------------------------
 async function auditPage(params) {
   const data = await get("/v1/audit?limit=100" + (params.get("after") ? "&after=" + q(params.get("after")) : ""));
-  const table = el("table", { id: "audit" }, el("tr", {}, ["Time", "Actor", "Action", "Target", "Detail"].map((h) => el("th", {}, h))));
-  for (const r of data.records) table.append(el("tr", {}, el("td", {}, r.recorded_at || r.time || r.created_at || ""), el("td", {}, r.actor || ""),
-    el("td", {}, r.action || ""), el("td", { class: "mono" }, r.target || ""), el("td", {}, r.detail || r.reason || "")));
+  const table = el("table", { id: "audit" }, el("tr", {}, ["Time", "Actor", "Action", "Target", "Outcome", "Detail"].map((h) => el("th", {}, h))));
+  for (const r of data.records) table.append(el("tr", {}, el("td", {}, r.at || ""), el("td", {}, r.actor || ""),
+    el("td", {}, r.action || ""), el("td", { class: "mono wrap" }, r.target || ""), el("td", {}, r.outcome || ""),
+    el("td", { class: "wrap" }, r.detail || "")));
   const pager = el("div", { class: "pager" }, data.next_after ? link("#/audit?after=" + q(data.next_after), "Next page") : "");
   show(el("h1", {}, "Audit log"), disclaimer(), table, pager);
 }

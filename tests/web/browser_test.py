@@ -266,7 +266,8 @@ def main():
         # Audit log (admin).
         go("#/audit")
         check(len(driver.find_elements(By.CSS_SELECTOR, "#audit tr")) > 1, "audit log has records")
-        check("approv" in text_of("#audit"), "the approval is in the audit log")
+        check("approval.approve" in text_of("#audit") and "reviewed the diff" in text_of("#audit"), "the approval is in the audit log")
+        check(driver.find_element(By.CSS_SELECTOR, "#audit tr:nth-child(2) td").text.startswith("20"), "audit records show their time")
         shot("10-audit")
 
         # Render times with RUNS runs (median of 5; printed, not asserted).
