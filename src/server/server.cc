@@ -19,6 +19,7 @@
 #include "schema/embedded_files.h"
 #include "server/api.h"
 #include "util/files.h"
+#include "web/web.h"
 
 namespace oep {
 namespace server {
@@ -134,6 +135,12 @@ Reply Authorized(Context& ctx, const httplib::Request& req, Permission permissio
   std::lock_guard<std::mutex> lock(ctx.mutex);
   ctx.store->ReleaseReadSnapshot();  // see what other processes (oep key create, ...) committed
   std::string token = BearerToken(req);
+  std::string refusal;
+  if (token.empty()) token = web::SessionKey(req, &refusal);  // the dashboard's session cookie
+  if (!refusal.empty()) {
+    AuditDenied(ctx, std::string(kDefaultTenant), "session", req, refusal);
+    return Error(403, "forbidden", refusal);
+  }
   if (token.empty()) {
     AuditDenied(ctx, std::string(kDefaultTenant), "anonymous", req, "no API key");
     return Error(401, "unauthenticated", "expected an API key: Authorization: Bearer <key> (see `oep key create`)");
@@ -371,6 +378,7 @@ Status RunServer(const ServerOptions& o) {
   AddSdkRoutes(*http, ctx);
   AddOtlpRoutes(*http, ctx);
   AddExportRoutes(*http, ctx);
+  web::AddWebRoutes(*http, ctx);
 
   int port = o.port;
   if (port == 0) {

@@ -1,0 +1,319 @@
+#!/usr/bin/python3
+"""The dashboard in a real headless browser (Debian chromium + chromium-driver, driven by
+Debian's python3-selenium): a real `oep serve` on a loopback port over a generated store
+(`oep demo` plus 10,000 runs posted to the API). Each page is opened and its key content
+asserted; a filter applied, an approval given, the Markdown copy checked, CSRF and a
+cross-tenant URL refused. Screenshots go to BUILD/screenshots/. Render times are printed,
+not asserted.
+
+usage: browser_test.py OEP_BINARY REPO_ROOT BUILD_DIR
+"""
+import http.client
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+OEP, ROOT, BUILD = sys.argv[1], sys.argv[2], sys.argv[3]
+RUNS = int(os.environ.get("OEP_WEB_TEST_RUNS", "10000"))
+DENIED = "pder_oep_demo_write_file_0002"
+
+
+def ensure_packages():
+    missing = [p for p, f in (("chromium", "/usr/bin/chromium"), ("chromium-driver", "/usr/bin/chromedriver"))
+               if not os.path.exists(f)]
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        missing.append("python3-selenium")
+    if missing:
+        if os.geteuid() != 0:
+            sys.exit("missing Debian packages; run: sudo apt-get install -y " + " ".join(missing))
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq"] + missing, check=True,
+                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+
+
+ensure_packages()
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service as ChromeService  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+
+
+def oep(*args):
+    r = subprocess.run([OEP, *args], capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit("oep %s: %s" % (" ".join(args), r.stderr))
+    return r.stdout
+
+
+class Api:
+    def __init__(self, port, key):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.key = key
+
+    def call(self, method, path, body=None):
+        headers = {"Authorization": "Bearer " + self.key}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        try:
+            self.conn.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
+            r = self.conn.getresponse()
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            self.conn.close()  # the server ended an idle keep-alive connection: once more on a new one
+            self.conn.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
+            r = self.conn.getresponse()
+        text = r.read().decode()
+        return r.status, text
+
+
+def step_event(run_id, step):
+    with open(os.path.join(ROOT, "events/examples/code_review_demo_read_step.v0.json")) as f:
+        ev = json.load(f)
+    ev["event_id"] = "evt_%s_%d" % (run_id[:8], step)
+    ev["trace_id"] = run_id
+    ev["checkpoint"]["sequence"] = step
+    ev.pop("permission_packet_ref", None)
+    ev.pop("tool_call_id", None)
+    return ev
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="oep-web-")
+    shots = os.path.join(BUILD, "screenshots")
+    os.makedirs(shots, exist_ok=True)
+    state = os.path.join(work, "s.db")
+    oep("demo", "--state-path", state)
+    admin = oep("key", "create", "--tenant", "default", "--role", "admin", "--state-path", state).strip().splitlines()[-1]
+    oep("tenant", "create", "other", "--state-path", state)
+    other = oep("key", "create", "--tenant", "other", "--role", "admin", "--state-path", state).strip().splitlines()[-1]
+    port_file = os.path.join(work, "port")
+    server = subprocess.Popen([OEP, "serve", "--state-path", state, "--listen", "127.0.0.1:0", "--port-file", port_file],
+                              stderr=open(os.path.join(work, "serve.log"), "w"))
+    driver = None
+    try:
+        for _ in range(200):
+            if os.path.exists(port_file) and open(port_file).read().strip():
+                break
+            time.sleep(0.05)
+        port = int(open(port_file).read())
+        base = "http://127.0.0.1:%d" % port
+        api = Api(port, admin)
+
+        t0 = time.monotonic()
+        first = None
+        for i in range(RUNS):
+            run_id = "%032x" % (0xabc000000 + i)
+            first = first or run_id
+            body = {"run_id": run_id, "model": "model-%s" % "abc"[i % 3], "tags": ["batch-%d" % (i % 5)],
+                    "release_manifest_id": "rmf_oep_code_review_demo_v0"}
+            status, text = api.call("POST", "/v1/runs", body)
+            assert status == 201, text
+        print("posted %d runs in %.1f s" % (RUNS, time.monotonic() - t0), flush=True)
+        status, text = api.call("POST", "/v1/runs/%s/steps" % first,
+                                {"steps": [{"step": s, "event": step_event(first, s)} for s in (1, 2, 3)]})
+        assert status == 200, text
+        second = "%032x" % (0xabc000001)
+        status, text = api.call("POST", "/v1/approvals",
+                                {"run_id": first, "step": 3, "tool": "write_file", "action_summary": "write the fix",
+                                 "risk": "high", "payload_sha256": "sha256:" + "a" * 64})
+        assert status == 201, text
+        request_id = json.loads(text)["request_id"]
+
+        options = webdriver.ChromeOptions()
+        for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"):
+            options.add_argument(a)
+        options.binary_location = "/usr/bin/chromium"
+        driver = webdriver.Chrome(service=ChromeService(executable_path="/usr/bin/chromedriver"), options=options)
+        wait = WebDriverWait(driver, 20, poll_frequency=0.02)
+
+        def ready(hash_):
+            wait.until(lambda d: d.execute_script("return document.body.dataset.ready") == hash_)
+
+        def shot(name):
+            driver.save_screenshot(os.path.join(shots, name + ".png"))
+
+        def text_of(css):
+            return driver.find_element(By.CSS_SELECTOR, css).text
+
+        def go(hash_):
+            driver.execute_script("location.hash = arguments[0]", hash_)
+            ready(hash_)
+
+        # Security headers on the page itself.
+        c = http.client.HTTPConnection("127.0.0.1", port)
+        c.request("GET", "/")
+        r = c.getresponse()
+        r.read()
+        csp = r.getheader("Content-Security-Policy") or ""
+        check("script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp, "strict CSP: " + csp)
+        check(r.getheader("X-Content-Type-Options") == "nosniff", "X-Content-Type-Options: nosniff")
+
+        driver.get(base + "/#/runs")
+        ready("signin")
+        shot("01-signin")
+        driver.find_element(By.ID, "api-key").send_keys("oep_not_a_key")
+        driver.find_element(By.CSS_SELECTOR, "#signin button").click()
+        wait.until(lambda d: d.find_element(By.ID, "signin-error").is_displayed())
+        check("refused" in text_of("#signin-error"), "a wrong key is refused")
+        driver.find_element(By.ID, "api-key").clear()
+        driver.find_element(By.ID, "api-key").send_keys(admin)
+        driver.find_element(By.CSS_SELECTOR, "#signin button").click()
+        ready("#/runs")
+        cookie = driver.get_cookie("oep_session")
+        check(cookie is not None and cookie.get("httpOnly") and cookie.get("sameSite") == "Strict", "session cookie HttpOnly SameSite=Strict")
+        check(driver.execute_script("return document.cookie") == "", "the session cookie is not readable from JavaScript")
+
+        # Runs: 50 a page out of RUNS, a filter, the next page.
+        rows = driver.find_elements(By.CSS_SELECTOR, "#runs tr[data-run]")
+        check(len(rows) == 50, "runs page shows 50 runs (found %d)" % len(rows))
+        check("50 runs on this page" in text_of("#run-count"), "run count shown")
+        shot("02-runs")
+        form = driver.find_element(By.ID, "run-filters")
+        form.find_element(By.NAME, "model").send_keys("model-b")
+        form.find_element(By.CSS_SELECTOR, "button").click()
+        ready("#/runs?model=model-b")
+        models = [td.text for td in driver.find_elements(By.CSS_SELECTOR, "#runs tr[data-run] td:nth-child(6)")]
+        check(len(models) == 50 and set(models) == {"model-b"}, "model filter applied (%d rows, %s)" % (len(models), set(models)))
+        shot("03-runs-filtered")
+        driver.find_element(By.LINK_TEXT, "Next page").click()
+        wait.until(lambda d: "cursor=" in (d.execute_script("return document.body.dataset.ready") or ""))
+        model_b = len([i for i in range(RUNS) if i % 3 == 1])
+        second_page = driver.find_elements(By.CSS_SELECTOR, "#runs tr[data-run]")
+        check(len(second_page) == min(50, model_b - 50), "next page has %d runs (found %d)" % (min(50, model_b - 50), len(second_page)))
+
+        # Run timeline.
+        go("#/runs/" + first)
+        check(text_of("#run-id") == first, "run page names the run")
+        check(len(driver.find_elements(By.CSS_SELECTOR, "#timeline li[data-step]")) == 3, "timeline has the 3 steps")
+        check("Evidence support · Audit aid · Non-certifying" in text_of("main"), "disclaimer on the run page")
+        driver.find_element(By.CSS_SELECTOR, "#timeline li[data-step='2'] summary").click()
+        check(second[:4] and "trace_id" in text_of("#timeline li[data-step='2'] pre"), "a step expands to its JSON")
+        shot("04-run-timeline")
+
+        # Decision, and the Markdown copy (the server's renderer, as `oep replay` uses).
+        go("#/decisions/" + DENIED)
+        check(text_of("#decision-id") == DENIED, "decision page names the decision")
+        check(text_of("#verdict") == "DENIED", "the denial is shown")
+        check(text_of("#rule") == "deny_write_without_approval", "the decision's rule is shown")
+        check("Evidence support · Audit aid · Non-certifying" in text_of("main"), "disclaimer on the decision page")
+        driver.find_element(By.ID, "copy-md").click()
+        wait.until(lambda d: d.find_element(By.ID, "markdown").is_displayed())
+        md = driver.find_element(By.ID, "markdown").get_attribute("textContent")
+        status, served = api.call("GET", "/v1/decisions/%s/markdown" % DENIED)
+        check(status == 200 and md == served, "the copied Markdown is the server's")
+        cli = oep("replay", DENIED, "--output-format", "markdown", "--state-path", state)
+        common = [l for l in cli.splitlines() if l in served.splitlines()]
+        check(DENIED in md and "deny_write_without_approval" in md and len(common) >= 0.8 * len(cli.splitlines()),
+              "the Markdown is `oep replay --output-format markdown`'s (%d of %d lines the same)" % (len(common), len(cli.splitlines())))
+        shot("05-decision")
+
+        # Counterfactual of the decision against an uploaded policy.
+        go("#/impact?decision=" + DENIED)
+        with open(os.path.join(ROOT, "permissions/policy/counterfactual/workflow_step_bound.rego")) as f:
+            rego = f.read()
+        driver.execute_script("document.querySelector('textarea[name=rego]').value = arguments[0]", rego)
+        driver.find_element(By.CSS_SELECTOR, "main form button").click()
+        wait.until(lambda d: "Side by side" in d.find_element(By.ID, "impact-result").text or "error" in d.find_element(By.ID, "impact-result").get_attribute("innerHTML"))
+        check("Side by side" in text_of("#impact-result"), "counterfactual side by side: " + text_of("#impact-result")[:200])
+        shot("06-counterfactual")
+        driver.find_element(By.NAME, "decision").clear()
+        driver.find_element(By.NAME, "save").click()
+        driver.find_element(By.CSS_SELECTOR, "main form button").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#impact-result h2, #impact-result .error"))
+        bars = {b.get_attribute("data-k"): int(b.get_attribute("width")) for b in driver.find_elements(By.CSS_SELECTOR, "#transitions rect")}
+        check(bars.get("deny_to_allow", 0) > 0 and bars.get("allow_to_deny") == 0, "transitions chart: one deny→allow bar, %s" % bars)
+        check(driver.find_elements(By.CSS_SELECTOR, "#flipped a[href='#/decisions/%s']" % DENIED), "the flipped decision is a link")
+        check("Impact" in text_of("#impact-result"),
+              "impact over every decision, saved, with the transitions chart: " + text_of("#impact-result")[:120])
+        shot("06b-impact")
+
+        # Run diff.
+        go("#/diff?runA=%s&runB=%s" % (first, second))
+        check(first in text_of("#diff") or "steps" in text_of("#diff"), "run diff shown")
+        shot("07-diff")
+
+        # CSRF: a state-changing call without the token is refused.
+        status = driver.execute_async_script(
+            "const done = arguments[0]; fetch('/v1/approvals/%s:approve', {method: 'POST', headers: {'Content-Type': 'application/json'},"
+            " body: '{\"reason\":\"x\"}'}).then(r => done(r.status));" % request_id)
+        check(status == 403, "a POST without the CSRF token is refused (%s)" % status)
+
+        # Approvals: approve with a reason.
+        go("#/approvals")
+        row = driver.find_element(By.CSS_SELECTOR, "#approvals tr[data-request='%s']" % request_id)
+        shot("08-approvals")
+        row.find_element(By.NAME, "reason").send_keys("reviewed the diff")
+        row.find_element(By.CSS_SELECTOR, "button.approve").click()
+        wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, "#approvals tr[data-request='%s']" % request_id))
+        go("#/approvals?status=approved")
+        check("reviewed the diff" in text_of("#approvals tr[data-request='%s']" % request_id), "approval recorded with its reason")
+        shot("09-approvals-approved")
+
+        # Audit log (admin).
+        go("#/audit")
+        check(len(driver.find_elements(By.CSS_SELECTOR, "#audit tr")) > 1, "audit log has records")
+        check("approval.approve" in text_of("#audit") and "reviewed the diff" in text_of("#audit"), "the approval is in the audit log")
+        check(driver.find_element(By.CSS_SELECTOR, "#audit tr:nth-child(2) td").text.startswith("20"), "audit records show their time")
+        shot("10-audit")
+
+        # Render times with RUNS runs (median of 5; printed, not asserted).
+        def timed(hash_):
+            figures = []
+            for _ in range(5):
+                go("#/approvals")
+                go(hash_)
+                figures.append(driver.execute_script("return window.oepRenderMs"))
+            return sorted(figures)[2]
+        print("FIGURE runs page render (fetch + DOM) with %d runs: median %.1f ms" % (RUNS, timed("#/runs")), flush=True)
+        print("FIGURE decision page render (fetch + DOM): median %.1f ms" % timed("#/decisions/" + DENIED), flush=True)
+        driver.get(base + "/#/runs")
+        ready("#/runs")
+        loads = []
+        for _ in range(3):
+            t = time.monotonic()
+            driver.refresh()  # a full reload of #/runs: module scripts, session, first page
+            ready("#/runs")
+            loads.append((time.monotonic() - t) * 1000)
+        print("FIGURE runs page full reload (navigation to rendered): median %.1f ms" % sorted(loads)[1], flush=True)
+
+        # Sign out; then the other tenant cannot open this tenant's decision or run.
+        driver.find_element(By.ID, "signout").click()
+        ready("signin")
+        check(driver.execute_async_script("const d = arguments[0]; fetch('/v1/runs').then(r => d(r.status));") == 401,
+              "signed out: the API refuses the old session")
+        driver.find_element(By.ID, "api-key").send_keys(other)
+        driver.find_element(By.CSS_SELECTOR, "#signin button").click()
+        ready("#/runs")
+        check(len(driver.find_elements(By.CSS_SELECTOR, "#runs tr[data-run]")) == 0, "the other tenant sees no runs")
+        go("#/decisions/" + DENIED)
+        check("Not found" in text_of("[data-test=error]"), "cross-tenant decision URL refused (404)")
+        shot("11-cross-tenant")
+        go("#/runs/" + first)
+        check("Not found" in text_of("[data-test=error]"), "cross-tenant run URL refused (404)")
+    finally:
+        if driver:
+            driver.quit()
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
+    if failures:
+        print("%d failed: %s" % (len(failures), failures))
+        sys.exit(1)
+    print("all browser checks passed; screenshots in " + shots)
+
+
+main()
