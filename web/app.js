@@ -121,9 +121,10 @@ async function runPage(id) {
         loss ? el("span", { class: "gap" }, " · " + loss + " recorded evidence loss") : null),
         jsonBlock(ev))));
   }
-  const seal = run.seal ? "sealed by the server (AUTHORITATIVE when its key is trusted)" : "open: not sealed (NON_AUTHORITATIVE)";
+  const chain = run.evidence || {};
+  const seal = chain.verified ? chain.class + " (" + chain.detail + ")" : "BROKEN: " + (chain.detail || "not classified");
   show(el("h1", {}, "Run ", el("span", { class: "mono", id: "run-id" }, run.run_id)), disclaimer(),
-       kv([["Evidence class", seal], ["Status", run.status], ["Started", run.created_at], ["Steps", String(run.steps)],
+       kv([["Evidence class", el("span", { id: "evidence-class", class: chain.verified ? "" : "gap" }, seal)], ["Status", run.status], ["Started", run.created_at], ["Steps", String(run.steps)],
            ["Chain", run.chain_id], ["Release", run.release_manifest_id], ["Model", run.model], ["Tags", (run.tags || []).join(", ")]]),
        el("p", {}, link("/v1/runs/" + q(id) + "/export?format=markdown", "Compliance export (Markdown)")),
        el("h2", {}, "Timeline (" + steps.length + " steps)"), list);

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "json/json.h"
 #include "replay/counterfactual.h"
+#include "replay/decision_chain.h"
 #include "replay/impact.h"
 #include "replay/impact_runs.h"
 #include "replay/replay.h"
@@ -18,7 +19,6 @@
 #include "util/progress.h"
 #include "util/text_table.h"
 #include "util/time_syntax.h"
-#include "verify/chain_verify.h"
 
 namespace oep::cli {
 namespace {
@@ -39,31 +39,6 @@ Result<PolicyEngineConfig> EngineConfig(const std::string& name, const std::stri
   if (!kind.ok()) return kind.status();
   config.kind = *kind;
   return config;
-}
-
-// The evidence class of the chain a decision's evidence is on (its run's chain), from the
-// chain's own entries; the rows they cover are `oep verify --chain`'s to check.
-ChainEvidence ClassifyDecisionChain(Store& store, const rapidjson::Value& record, const TrustedKeys& trusted) {
-  std::string trace = json::GetString(*json::FindDotted(record, "permission_packet.body"), "trace_id");
-  ChainEvidence out;
-  out.chain_id = ChainForTrace(trace.empty() ? std::nullopt : std::optional<std::string>(trace));
-  auto chain = ClassifyChain(store, trusted, out.chain_id);
-  if (!chain.ok()) {
-    out.detail = "not classified: " + chain.status().message();
-    return out;
-  }
-  if (!chain->ok) {
-    out.detail = "BROKEN at entry " + std::to_string(chain->failed_seq) + ": " + chain->failure;
-    return out;
-  }
-  out.evidence_class = EvidenceClassName(chain->evidence_class);
-  out.detail = std::to_string(chain->entries) + " entries, ";
-  if (!chain->sealed) out.detail += "unsealed";
-  else if (trusted.empty()) out.detail += "sealed by key " + chain->seal_key_id + ", untrusted: no trusted keys given";
-  else if (chain->authority.empty()) out.detail += "sealed by untrusted key " + chain->seal_key_id;
-  else out.detail += "sealed by trusted " + chain->authority + " key " + chain->seal_key_id;
-  out.detail += "; links and hashes checked";
-  return out;
 }
 
 struct ReplayArgs {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -37,6 +38,7 @@ int RunServe(ServerOptions o, const std::string& listen, const std::string& stat
     return Fail(Status::InvalidArgument("--tls-cert and --tls-key: expected both or neither"));
   }
   o.state_path = Resolve(state_path);
+  if (const char* file = std::getenv("OEP_TRUSTED_KEYS"); file != nullptr && *file != '\0') o.trusted_keys_file = file;
   return serve(o);
 }
 
@@ -124,6 +126,9 @@ void AddServeVerb(CLI::App& app, int& exit_code, ServeFn run) {
   serve->add_option("--tls-key", a->server.tls_key, "TLS private key (PEM)");
   serve->add_option("--server-key", a->server.server_key,
                     "Ed25519 key sealing finished runs (default: STATE.server-key.pem, made on first start)");
+  serve->add_option("--trusted-key", a->server.trusted_keys,
+                    "ROLE=PUBLIC_KEY.pem whose seals the server's views trust, repeatable; also $OEP_TRUSTED_KEYS "
+                    "(its own sealing key is always trusted as server)");
   serve->add_option("--threads", a->server.threads, "request worker threads")->check(CLI::Range(1, 256));
   serve->add_option("--max-body-bytes", a->server.max_body_bytes, "largest request body (after decompression)")
       ->check(CLI::Range(size_t{1024}, size_t{1} << 31));

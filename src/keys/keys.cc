@@ -28,7 +28,7 @@ Result<std::string> KeyIdOfFile(const std::string& path) {
   return KeyIdOf(*pub);
 }
 
-Status TrustedKeys::Add(const std::string& spec, const std::string& base_dir, const std::string& where) {
+Status TrustedKeys::Add(const std::string& spec, const std::string& base_dir, const std::string& where, bool allow_private) {
   size_t eq = spec.find('=');
   if (eq == std::string::npos) return Status::InvalidArgument(where + ": expected ROLE=PUBLIC_KEY.pem, found \"" + spec + "\"");
   std::string role = spec.substr(0, eq), path = spec.substr(eq + 1);
@@ -37,7 +37,7 @@ Status TrustedKeys::Add(const std::string& spec, const std::string& base_dir, co
   }
   if (path.empty()) return Status::InvalidArgument(where + ": no key file after " + role + "=");
   if (!base_dir.empty() && std::filesystem::path(path).is_relative()) path = (std::filesystem::path(base_dir) / path).string();
-  auto pub = crypto::ReadEd25519PublicKey(path, false);
+  auto pub = crypto::ReadEd25519PublicKey(path, allow_private);
   if (!pub.ok()) return pub.status().WithContext(where);
   for (const auto& k : keys_) {
     if (k.public_key_hex != *pub) continue;
@@ -47,6 +47,10 @@ Status TrustedKeys::Add(const std::string& spec, const std::string& base_dir, co
   }
   keys_.push_back({role, KeyIdOf(*pub), *pub, path});
   return Status::Ok();
+}
+
+Status TrustedKeys::TrustOwnKey(const std::string& role, const std::string& key_path) {
+  return Add(role + "=" + key_path, "", "key " + key_path, true);
 }
 
 Result<TrustedKeys> TrustedKeys::Load(const std::vector<std::string>& specs, const std::string& file) {

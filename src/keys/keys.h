@@ -33,12 +33,16 @@ class TrustedKeys {
   // Load(specs, $OEP_TRUSTED_KEYS when set).
   static Result<TrustedKeys> LoadWithEnvironment(const std::vector<std::string>& specs);
 
+  // Trusts the key whose private (or public) key file is `key_path` in `role`: a server
+  // trusts the key it seals with. Errors as Load's.
+  Status TrustOwnKey(const std::string& role, const std::string& key_path);
+
   const TrustedKey* Find(std::string_view public_key_hex) const;  // nullptr when not trusted
   const std::vector<TrustedKey>& keys() const { return keys_; }
   bool empty() const { return keys_.empty(); }
 
  private:
-  Status Add(const std::string& spec, const std::string& base_dir, const std::string& where);
+  Status Add(const std::string& spec, const std::string& base_dir, const std::string& where, bool allow_private = false);
   std::vector<TrustedKey> keys_;
 };
 

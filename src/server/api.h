@@ -9,6 +9,7 @@
 #include <httplib.h>
 #include <rapidjson/document.h>
 
+#include "keys/keys.h"
 #include "server/server.h"
 #include "store/store.h"
 #include "tenants/tenants.h"
@@ -19,6 +20,7 @@ namespace oep::server {
 struct Context {
   ServerOptions options;
   std::string server_key_path;
+  TrustedKeys trusted;  // options.trusted_keys and the server's own key (as server)
   std::unique_ptr<Store> store;  // one connection, used under `mutex`
   std::mutex mutex;
 };

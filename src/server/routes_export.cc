@@ -1,8 +1,8 @@
 // GET /v1/runs/{id}/export?format=json|markdown|pdf: the compliance export of a run of the
 // caller's tenant (src/export), markdown and PDF made from the verified JSON. The export
-// records the exporter's verification without trusted keys (NON_AUTHORITATIVE); the
-// evidence class that counts is the one `oep verify --export` computes with the
-// auditor's own keys.
+// records the server's verification with the keys the server trusts (its own sealing key
+// and `--trusted-key`); the evidence class that counts for an auditor is the one
+// `oep verify --export` computes with the auditor's own keys.
 #include "export/export.h"
 #include "pdf/export_pdf.h"
 #include "json/json.h"
@@ -11,15 +11,17 @@
 namespace oep::server {
 namespace {
 
-Reply ExportRoute(Call& call) {
+Reply ExportRoute(const TrustedKeys& trusted, Call& call) {
   std::string format = call.req.has_param("format") ? call.req.get_param_value("format") : "json";
   if (format != "json" && format != "markdown" && format != "pdf") {
     return ErrorReply(Status::InvalidArgument("?format: expected json, markdown or pdf, found \"" + format + "\""));
   }
-  auto json_text = ExportRun(call.store, call.req.matches[1].str(), ExportOptions());
+  ExportOptions options;
+  options.trusted = trusted;
+  auto json_text = ExportRun(call.store, call.req.matches[1].str(), options);
   if (!json_text.ok()) return ErrorReply(json_text.status());
   if (format == "json") return Reply{200, std::move(*json_text), "application/json"};
-  auto check = VerifyExport(*json_text, TrustedKeys(), "the export");
+  auto check = VerifyExport(*json_text, trusted, "the export");
   if (!check.ok()) return ErrorReply(check.status());
   if (!check->ok) return ErrorReply(Status::Conflict("the export does not verify:\n" + check->Render()));
   ExportReport report = BuildExportReport(check->document);
@@ -33,7 +35,8 @@ Reply ExportRoute(Call& call) {
 }  // namespace
 
 void AddExportRoutes(httplib::Server& http, Context& ctx) {
-  Route(http, ctx, "GET", R"(/v1/runs/([^/:]+)/export)", Permission::kRead, ExportRoute);
+  Route(http, ctx, "GET", R"(/v1/runs/([^/:]+)/export)", Permission::kRead,
+        [&ctx](Call& call) { return ExportRoute(ctx.trusted, call); });
 }
 
 }  // namespace oep::server

@@ -1,6 +1,7 @@
 // /v1/runs: create, list (filters, cursor pages), read, steps (atomic batches), finish.
 #include "crypto/encoding.h"
 #include "json/json.h"
+#include "replay/decision_chain.h"
 #include "runs/runs.h"
 #include "server/api.h"
 
@@ -83,13 +84,23 @@ Reply CreateRunRoute(Call& call) {
   return RunReply(run->created ? 201 : 200, run->run);
 }
 
-Reply GetRunRoute(Call& call) {
+// The run, with "evidence": its chain classified with the keys the server trusts.
+Reply GetRunRoute(const TrustedKeys& trusted, Call& call) {
   auto id = RunIdOf(call);
   if (!id.ok()) return ErrorReply(id.status());
   auto run = call.store.GetRun(*id);
   if (!run.ok()) return ErrorReply(run.status());
   if (!*run) return ErrorReply(Status::NotFound("no run \"" + *id + "\""));
-  return RunReply(200, **run);
+  rapidjson::Document doc;
+  auto& a = doc.GetAllocator();
+  RunToJson(**run, &doc, a);
+  ChainEvidence chain = ClassifyChainEvidence(call.store, (*run)->run.chain_id, trusted);
+  rapidjson::Value evidence(rapidjson::kObjectType);
+  evidence.AddMember("class", chain.evidence_class.empty() ? rapidjson::Value() : Str(chain.evidence_class, a), a);
+  evidence.AddMember("verified", !chain.evidence_class.empty(), a);
+  evidence.AddMember("detail", Str(chain.detail, a), a);
+  doc.AddMember("evidence", evidence, a);
+  return JsonReply(200, doc);
 }
 
 Reply GetStepsRoute(Call& call) {
@@ -172,7 +183,8 @@ Reply FinishRoute(Call& call, const std::string& key_path) {
 void AddRunRoutes(httplib::Server& http, Context& ctx) {
   Route(http, ctx, "POST", "/v1/runs", Permission::kWrite, CreateRunRoute);
   Route(http, ctx, "GET", "/v1/runs", Permission::kRead, ListRuns);
-  Route(http, ctx, "GET", R"(/v1/runs/([^/:]+))", Permission::kRead, GetRunRoute);
+  Route(http, ctx, "GET", R"(/v1/runs/([^/:]+))", Permission::kRead,
+        [&ctx](Call& call) { return GetRunRoute(ctx.trusted, call); });
   Route(http, ctx, "GET", R"(/v1/runs/([^/:]+)/steps)", Permission::kRead, GetStepsRoute);
   Route(http, ctx, "POST", R"(/v1/runs/([^/:]+)/steps)", Permission::kWrite, AppendStepsRoute);
   std::string key = ctx.server_key_path;

@@ -137,8 +137,10 @@ Reply Authorized(Context& ctx, const httplib::Request& req, Permission permissio
   std::string token = BearerToken(req);
   std::string refusal;
   if (token.empty()) token = web::SessionKey(req, &refusal);  // the dashboard's session cookie
-  if (!refusal.empty()) {
-    AuditDenied(ctx, std::string(kDefaultTenant), "session", req, refusal);
+  if (!refusal.empty()) {  // audited in the session key's tenant, never another's
+    auto key = Authenticate(*ctx.store, token);
+    if (key.ok()) AuditDenied(ctx, key->tenant, "key:" + key->key_id + " (session)", req, refusal);
+    else AuditDenied(ctx, std::string(kDefaultTenant), "session", req, refusal);
     return Error(403, "forbidden", refusal);
   }
   if (token.empty()) {
@@ -336,6 +338,10 @@ Status RunServer(const ServerOptions& o) {
   auto key = ServerKey(o);
   if (!key.ok()) return key.status();
   ctx.server_key_path = *key;
+  auto trusted = TrustedKeys::Load(o.trusted_keys, o.trusted_keys_file);
+  if (!trusted.ok()) return trusted.status();
+  OEP_RETURN_IF_ERROR(trusted->TrustOwnKey("server", *key));
+  ctx.trusted = std::move(*trusted);
 
   std::unique_ptr<httplib::Server> http;
   if (!o.tls_cert.empty()) {

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "util/status.h"
 
@@ -18,6 +19,11 @@ struct ServerOptions {
   // Ed25519 private key that seals finished runs; when empty, <state_path>.server-key.pem
   // (made on first start, mode 0600).
   std::string server_key;
+  // Keys whose seals the server's own views (incident markdown, exports, run evidence class)
+  // trust: ROLE=PUBLIC_KEY.pem specs and a trusted-keys file ("" = none), as `oep verify`
+  // takes them. The server always trusts its own sealing key as `server`.
+  std::vector<std::string> trusted_keys;
+  std::string trusted_keys_file;
   int threads = 8;              // request workers
   size_t max_queued = 64;       // accepted connections waiting for a worker (then accept waits)
   size_t max_body_bytes = 64u << 20;  // one request body, after decompression

@@ -1,6 +1,7 @@
 #include <string_view>
 
 #include "json/json.h"
+#include "replay/decision_chain.h"
 #include "replay/replay.h"
 #include "schema/embedded_files.h"
 #include "web/sessions.h"
@@ -118,12 +119,14 @@ void SignOut(const httplib::Request& req, httplib::Response& res) {
   res.set_content("{\"signed_out\":true}", "application/json");
 }
 
-// The decision's incident view as `oep replay ID --output-format markdown` prints it (the
-// same renderer; the chain is not classified here, as the server holds no trusted keys).
-server::Reply DecisionMarkdown(server::Call& call) {
+// The decision's incident view as `oep replay ID --output-format markdown` prints it: the
+// same renderer, the chain classified with the keys the server trusts.
+server::Reply DecisionMarkdown(const TrustedKeys& trusted, server::Call& call) {
   auto record = ReplayDecision(call.store, std::string(call.req.matches[1]));
   if (!record.ok()) return server::ErrorReply(record.status());
-  return {200, RenderReplayMarkdown(*record, IncidentViewOptions()), "text/markdown; charset=utf-8"};
+  IncidentViewOptions view;
+  view.chain = ClassifyDecisionChain(call.store, *record, trusted);
+  return {200, RenderReplayMarkdown(*record, view), "text/markdown; charset=utf-8"};
 }
 
 void ServeFile(const std::string& path, httplib::Response& res) {
@@ -146,7 +149,6 @@ std::string SessionKey(const httplib::Request& req, std::string* refusal) {
   if (req.method != "GET" && req.method != "HEAD" &&
       !SameSecret(req.get_header_value("X-CSRF-Token"), session->csrf_token)) {
     *refusal = "X-CSRF-Token: expected the session's CSRF token on a state-changing request";
-    return "";
   }
   return session->api_key;
 }
@@ -166,7 +168,8 @@ void AddWebRoutes(httplib::Server& http, server::Context& ctx) {
   http.Post("/web/session", [&ctx](const httplib::Request& req, httplib::Response& res) { SignIn(ctx, req, res); });
   http.Get("/web/session", [&ctx](const httplib::Request& req, httplib::Response& res) { SessionInfo(ctx, req, res); });
   http.Post("/web/session:delete", [](const httplib::Request& req, httplib::Response& res) { SignOut(req, res); });
-  server::Route(http, ctx, "GET", R"(/v1/decisions/([^/:]+)/markdown)", Permission::kRead, DecisionMarkdown);
+  server::Route(http, ctx, "GET", R"(/v1/decisions/([^/:]+)/markdown)", Permission::kRead,
+                [&ctx](server::Call& call) { return DecisionMarkdown(ctx.trusted, call); });
 }
 
 }  // namespace oep::web

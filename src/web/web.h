@@ -18,7 +18,8 @@ void AddWebRoutes(httplib::Server& http, server::Context& ctx);
 
 // The API key of the request's session cookie, or "" without a (live) session. A session
 // request other than GET/HEAD must carry the session's X-CSRF-Token; when it does not,
-// `refusal` says why (and "" is returned).
+// `refusal` says why (the key is still returned: the refusal belongs in its tenant's audit
+// log, and the request must be refused).
 std::string SessionKey(const httplib::Request& req, std::string* refusal);
 
 }  // namespace oep::web

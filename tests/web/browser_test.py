@@ -83,7 +83,7 @@ class Api:
 def step_event(run_id, step):
     with open(os.path.join(ROOT, "events/examples/code_review_demo_read_step.v0.json")) as f:
         ev = json.load(f)
-    ev["event_id"] = "evt_%s_%d" % (run_id[:8], step)
+    ev["event_id"] = "evt_%s_%d" % (run_id[-8:], step)
     ev["trace_id"] = run_id
     ev["checkpoint"]["sequence"] = step
     ev.pop("permission_packet_ref", None)
@@ -127,6 +127,12 @@ def main():
                                 {"steps": [{"step": s, "event": step_event(first, s)} for s in (1, 2, 3)]})
         assert status == 200, text
         second = "%032x" % (0xabc000001)
+        # A finished run: sealed with the server's key, which the server trusts as server.
+        sealed = "%032x" % (0xabc000002)
+        status, text = api.call("POST", "/v1/runs/%s/steps" % sealed, {"steps": [{"step": 1, "event": step_event(sealed, 1)}]})
+        assert status == 200, text
+        status, text = api.call("POST", "/v1/runs/%s:finish" % sealed, {})
+        assert status == 200, text
         status, text = api.call("POST", "/v1/approvals",
                                 {"run_id": first, "step": 3, "tool": "write_file", "action_summary": "write the fix",
                                  "risk": "high", "payload_sha256": "sha256:" + "a" * 64})
@@ -202,7 +208,12 @@ def main():
         check("Evidence support · Audit aid · Non-certifying" in text_of("main"), "disclaimer on the run page")
         driver.find_element(By.CSS_SELECTOR, "#timeline li[data-step='2'] summary").click()
         check(second[:4] and "trace_id" in text_of("#timeline li[data-step='2'] pre"), "a step expands to its JSON")
+        check(text_of("#evidence-class").startswith("NON_AUTHORITATIVE (") and "unsealed" in text_of("#evidence-class"),
+              "an open run's chain is classified: " + text_of("#evidence-class"))
         shot("04-run-timeline")
+        go("#/runs/" + sealed)
+        check(text_of("#evidence-class").startswith("AUTHORITATIVE (") and "sealed by trusted server key" in text_of("#evidence-class"),
+              "a run sealed by the server's own key is AUTHORITATIVE: " + text_of("#evidence-class"))
 
         # Decision, and the Markdown copy (the server's renderer, as `oep replay` uses).
         go("#/decisions/" + DENIED)
@@ -215,10 +226,12 @@ def main():
         md = driver.find_element(By.ID, "markdown").get_attribute("textContent")
         status, served = api.call("GET", "/v1/decisions/%s/markdown" % DENIED)
         check(status == 200 and md == served, "the copied Markdown is the server's")
-        cli = oep("replay", DENIED, "--output-format", "markdown", "--state-path", state)
-        common = [l for l in cli.splitlines() if l in served.splitlines()]
-        check(DENIED in md and "deny_write_without_approval" in md and len(common) >= 0.8 * len(cli.splitlines()),
-              "the Markdown is `oep replay --output-format markdown`'s (%d of %d lines the same)" % (len(common), len(cli.splitlines())))
+        server_pub = os.path.join(work, "server.pub.pem")
+        oep("keys", "export", "--key", state + ".server-key.pem", "--out", server_pub)
+        cli = oep("replay", DENIED, "--output-format", "markdown", "--state-path", state, "--trusted-key", "server=" + server_pub)
+        check(DENIED in md and "deny_write_without_approval" in md and served == cli,
+              "the Markdown is `oep replay --output-format markdown --trusted-key server=...`'s, byte for byte")
+        check("NON_AUTHORITATIVE" in md, "the Markdown names the chain's evidence class")
         shot("05-decision")
 
         # Counterfactual of the decision against an uploaded policy.
