@@ -10,6 +10,7 @@
 #include <rapidjson/document.h>
 
 #include "keys/keys.h"
+#include "server/anonymous_refusals.h"
 #include "server/server.h"
 #include "store/store.h"
 #include "tenants/tenants.h"
@@ -21,6 +22,7 @@ struct Context {
   ServerOptions options;
   std::string server_key_path;
   TrustedKeys trusted;  // options.trusted_keys and the server's own key (as server)
+  AnonymousRefusals anonymous_refusals;  // under `mutex`
   std::unique_ptr<Store> store;  // one connection, used under `mutex`
   std::mutex mutex;
 };
@@ -56,6 +58,14 @@ Status OnlyMembers(const rapidjson::Value& body, std::initializer_list<std::stri
 rapidjson::Value Str(const std::string& v, rapidjson::Document::AllocatorType& a);
 // ?limit: 1..500 (default 50); 400 otherwise.
 Result<int> PageLimit(const httplib::Request& req);
+
+// Audits a refusal of a caller without a valid key in the default tenant's log, bounded by
+// ctx.anonymous_refusals: `reason` is its class ("no API key", "unknown or revoked API key"),
+// `message` the refusal itself. The caller holds ctx.mutex.
+void AuditAnonymousRefusal(Context& ctx, const httplib::Request& req, const std::string& actor, const std::string& reason,
+                           const std::string& message);
+// Records the refusal summaries still pending (the server is stopping). Takes ctx.mutex.
+void FlushAnonymousRefusals(Context& ctx);
 
 using Handler = std::function<Reply(Call&)>;
 

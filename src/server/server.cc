@@ -123,6 +123,19 @@ void AuditDenied(Context& ctx, const std::string& tenant, const std::string& act
   if (!s.ok()) std::cerr << "oep serve: cannot write the audit log: " << s.message() << "\n";
 }
 
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+void RecordRefusalSummary(Context& ctx, const RefusalSummary& s) {
+  ctx.store->ScopeToTenant(std::string(kDefaultTenant));
+  std::string addresses = std::to_string(s.addresses) + (s.more_addresses ? "+" : "") + (s.addresses == 1 ? " address" : " addresses");
+  std::string detail = std::to_string(s.count) + " more refused requests (" + s.reason + ") from " + addresses + " between " +
+                       FormatUtcMicros(s.first_us) + " and " + FormatUtcMicros(s.last_us) + " were not recorded one by one";
+  Status st = RecordAudit(*ctx.store, {"anonymous", "request.denied.summary", std::to_string(s.count) + " requests", s.reason, detail});
+  if (!st.ok()) std::cerr << "oep serve: cannot write the audit log: " << st.message() << "\n";
+}
+
 std::string BearerToken(const httplib::Request& req) {
   std::string h = req.get_header_value("Authorization");
   if (h.rfind("Bearer ", 0) != 0) return "";
@@ -140,11 +153,11 @@ Reply Authorized(Context& ctx, const httplib::Request& req, Permission permissio
   if (!refusal.empty()) {  // audited in the session key's tenant, never another's
     auto key = Authenticate(*ctx.store, token);
     if (key.ok()) AuditDenied(ctx, key->tenant, "key:" + key->key_id + " (session)", req, refusal);
-    else AuditDenied(ctx, std::string(kDefaultTenant), "session", req, refusal);
+    else AuditAnonymousRefusal(ctx, req, "session", "unknown or revoked API key", refusal);
     return Error(403, "forbidden", refusal);
   }
   if (token.empty()) {
-    AuditDenied(ctx, std::string(kDefaultTenant), "anonymous", req, "no API key");
+    AuditAnonymousRefusal(ctx, req, "anonymous", "no API key", "no API key");
     return Error(401, "unauthenticated", "expected an API key: Authorization: Bearer <key> (see `oep key create`)");
   }
   auto key = Authenticate(*ctx.store, token);
@@ -152,7 +165,7 @@ Reply Authorized(Context& ctx, const httplib::Request& req, Permission permissio
     if (key.status().code() != StatusCode::kNotFound && key.status().code() != StatusCode::kConflict) {
       return ErrorReply(key.status());
     }
-    AuditDenied(ctx, std::string(kDefaultTenant), "anonymous", req, key.status().message());
+    AuditAnonymousRefusal(ctx, req, "anonymous", "unknown or revoked API key", key.status().message());
     return Error(401, "unauthenticated", "unknown or revoked API key");
   }
   request_log.tenant = key->tenant;
@@ -170,6 +183,19 @@ Reply Authorized(Context& ctx, const httplib::Request& req, Permission permissio
 }
 
 }  // namespace
+
+void AuditAnonymousRefusal(Context& ctx, const httplib::Request& req, const std::string& actor, const std::string& reason,
+                           const std::string& message) {
+  std::vector<RefusalSummary> due;
+  bool individually = ctx.anonymous_refusals.Admit(reason, req.remote_addr, NowMicros(), &due);
+  for (const auto& s : due) RecordRefusalSummary(ctx, s);
+  if (individually) AuditDenied(ctx, std::string(kDefaultTenant), actor, req, message);
+}
+
+void FlushAnonymousRefusals(Context& ctx) {
+  std::lock_guard<std::mutex> lock(ctx.mutex);
+  for (const auto& s : ctx.anonymous_refusals.Drain()) RecordRefusalSummary(ctx, s);
+}
 
 Status OnlyMembers(const rapidjson::Value& body, std::initializer_list<std::string_view> names) {
   if (!body.IsObject()) return Status::InvalidArgument("/: expected an object");
@@ -411,6 +437,7 @@ Status RunServer(const ServerOptions& o) {
   listen_returned = true;
   if (!stopping) pthread_kill(waiter.native_handle(), SIGTERM);  // ends the waiter
   waiter.join();
+  FlushAnonymousRefusals(ctx);
   ctx.store.reset();
   std::cerr << "oep serve: stopped; store closed\n";
   return listened || stopping ? Status::Ok() : Status::IOError("the server stopped unexpectedly");

@@ -91,7 +91,11 @@ void SignIn(server::Context& ctx, const httplib::Request& req, httplib::Response
   }
   std::string api_key = (*body)["api_key"].GetString();
   auto key = KeyOf(ctx, api_key);
-  if (!key.ok()) return SendJson(res, Refused(401, "unauthenticated", "unknown or revoked API key"));
+  if (!key.ok()) {
+    std::lock_guard<std::mutex> lock(ctx.mutex);
+    server::AuditAnonymousRefusal(ctx, req, "anonymous", "unknown or revoked API key", "sign-in: " + key.status().message());
+    return SendJson(res, Refused(401, "unauthenticated", "unknown or revoked API key"));
+  }
   std::string id = CreateSession(api_key);
   auto session = FindSession(id);
   std::string cookie = std::string(kCookie) + "=" + id + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=28800";

@@ -67,7 +67,6 @@ TEST_CASE("web sign-in refuses bad input with a clear error and stores nothing",
            {"{\"api_key\":\"" + admin + "\",\"x\":1}", "application/json", 400, "/x: unknown member"},
            {"{\"api_key\":7}", "application/json", 400, "/api_key: expected a string"},
            {"{}", "application/json", 400, "/api_key: expected a string"},
-           {"{\"api_key\":\"oepk_0000000000000000_00\"}", "application/json", 401, "unknown or revoked API key"},
        }) {
     Reply r = Send(c, "POST", "/web/session", k.body, k.content_type);
     INFO(k.body << " -> " << r.status << " " << r.body);
@@ -78,6 +77,13 @@ TEST_CASE("web sign-in refuses bad input with a clear error and stores nothing",
   CHECK(StoreDigest(state) == before);
   Reply none = Send(c, "GET", "/web/session", "", "");
   CHECK(none.status == 401);
+  // An unknown key is refused and, as every refused credential, audited in the default tenant.
+  Reply unknown = Send(c, "POST", "/web/session", "{\"api_key\":\"oepk_0000000000000000_00\"}", "application/json");
+  CHECK(unknown.status == 401);
+  CHECK_THAT(unknown.body, Catch::Contains("unknown or revoked API key"));
+  CHECK(unknown.cookie.empty());
+  std::string default_admin = MakeKey(state, "default", "admin");
+  CHECK(DeniedAudits(server, default_admin, "sign-in: unknown API key") == 1);
 }
 
 TEST_CASE("a web session cookie is HttpOnly and SameSite=Strict, Secure only under TLS", "[web][session]") {
