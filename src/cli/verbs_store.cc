@@ -45,7 +45,14 @@ struct ImportArgs {
 int RunImport(const ImportArgs& a) {
   if (a.format == "opa-decision-log") {
     return WriteBatch(Resolve(a.state_path), [&](Store& store) -> Status {
-      auto report = ImportOpaDecisionLog(store, a.source, a.log_options);
+      Progress progress(2, "import", "decision-log events read", 0);  // on a terminal only
+      OpaDecisionLogOptions options = a.log_options;
+      options.progress = [&](int64_t events, int64_t total) {
+        progress.SetTotal(total);
+        progress.Update(events);
+      };
+      auto report = ImportOpaDecisionLog(store, a.source, options);
+      progress.Finish();
       if (!report.ok()) return report.status();
       std::cout << "imported " << a.source << ": " << report->events << " decision-log events, " << report->imported
                 << " as permission packets (" << report->ingest.inserted << " new rows, " << report->ingest.unchanged

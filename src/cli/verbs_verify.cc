@@ -15,6 +15,7 @@
 #include "json/json.h"
 #include "ledger/ledger.h"
 #include "util/paths.h"
+#include "util/progress.h"
 #include "verify/chain_verify.h"
 #include "verify/els_verify.h"
 #include "verify/verify.h"
@@ -87,8 +88,14 @@ int RunVerifyChain(const std::string& state_path, const ChainOptions& o) {
   if (!store.ok()) return Fail(store.status());
   int rc = 0;
   if (o.chain || !o.run.empty()) {
+    Progress progress(2, "verify", "entries and rows checked", 0);  // on a terminal only
     auto report = VerifyChains(**store, *trusted,
-                               o.run.empty() ? "" : (o.run.rfind("run:", 0) == 0 || o.run == "store" ? o.run : "run:" + o.run));
+                               o.run.empty() ? "" : (o.run.rfind("run:", 0) == 0 || o.run == "store" ? o.run : "run:" + o.run),
+                               [&](int64_t done, int64_t total) {
+                                 progress.SetTotal(total);
+                                 progress.Update(done);
+                               });
+    progress.Finish();
     if (!report.ok()) return Fail(report.status());
     std::cout << report->Render(o.all_chains || !o.run.empty(), o.reject_local);
     rc = report->ok(o.reject_local) ? 0 : 1;

@@ -421,6 +421,7 @@ Result<OpaDecisionLogReport> ImportOpaDecisionLogText(Store& store, std::string_
     if (!doc.ok()) return doc.status().WithContext(file);
     for (rapidjson::SizeType i = 0; i < doc->Size(); ++i) {
       OEP_RETURN_IF_ERROR(importer.AddEvent((*doc)[i], 0, "/" + std::to_string(i)));
+      if (options.progress && (i + 1) % 1024 == 0) options.progress(i + 1, doc->Size());
     }
   } else {
     int line_no = 0;
@@ -437,8 +438,10 @@ Result<OpaDecisionLogReport> ImportOpaDecisionLogText(Store& store, std::string_
                                        ": expected a JSON decision-log event or console log line: " + doc.status().message());
       }
       OEP_RETURN_IF_ERROR(importer.AddEvent(*doc, line_no, ""));
+      if (options.progress && line_no % 1024 == 0) options.progress(importer.report().events, 0);
     }
   }
+  if (options.progress) options.progress(importer.report().events, importer.report().events);
   if (importer.report().events == 0) {
     return Status::InvalidArgument(file + ": no OPA decision-log events (expected a JSON array of events or JSON lines)");
   }

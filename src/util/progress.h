@@ -24,6 +24,8 @@ class Progress {
   Progress& operator=(const Progress&) = delete;
 
   bool enabled() const { return enabled_; }
+  // For an operation that learns its total once it has started.
+  void SetTotal(int64_t total) { total_ = total; }
   // Redraws at most ten times a second.
   void Update(int64_t done);
   // Draws the last figures and ends the line (once; the destructor calls it).

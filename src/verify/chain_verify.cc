@@ -1,6 +1,8 @@
 #include "verify/chain_verify.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <future>
 #include <unordered_map>
@@ -219,9 +221,24 @@ struct ChainsPass {
   }
 };
 
-Status RunChainsPass(Store& store, const std::string& chain_id, ChainsPass* pass) {
+// What the passes have checked (entries and rows), for progress; `report` is called on
+// the calling thread of VerifyChains only.
+struct Checked {
+  std::atomic<int64_t> count{0};
+  int64_t total = 0;
+  const VerifyProgress* report = nullptr;
+  void Add() { count.fetch_add(1, std::memory_order_relaxed); }
+  void Report() const {
+    if (report && *report) (*report)(count.load(std::memory_order_relaxed), total);
+  }
+};
+
+Status RunChainsPass(Store& store, const std::string& chain_id, ChainsPass* pass, Checked* checked) {
+  int64_t n = 0;
   return store.ForEachLedgerEntry(chain_id, [&](LedgerEntry& e) {
     pass->Check(e, ComputeEntryHash(e));
+    checked->Add();
+    if ((++n & 4095) == 0) checked->Report();
     return Status::Ok();
   });
 }
@@ -265,12 +282,13 @@ struct RowsPass {
 
 // Rows of the tables `include` selects, hashed on this thread from the row buffer the store
 // reuses (handing rows to other threads would cost a copy and an allocation each).
-Status RunRowsPass(const std::string& path, const std::string& chain_id, bool decisions, RowsPass* pass) {
+Status RunRowsPass(const std::string& path, const std::string& chain_id, bool decisions, RowsPass* pass, Checked* checked) {
   auto store = Store::Open(path, Store::Mode::kReadOnly);
   if (!store.ok()) return store.status();
   return (*store)->ForEachCoveredRow(
       [&](Store::CoveredRow& r) {
         pass->Check(r, crypto::Sha256Hex(r.row.body), chain_id);
+        checked->Add();
         return Status::Ok();
       },
       [&](std::string_view table) { return (table == "decisions") == decisions; });
@@ -318,22 +336,35 @@ ChainReport VerifyChainEntries(const std::string& chain_id, const std::vector<Le
 
 Result<ChainReport> ClassifyChain(Store& store, const TrustedKeys& trusted, const std::string& chain_id) {
   ChainsPass chains(trusted);
-  OEP_RETURN_IF_ERROR(RunChainsPass(store, chain_id, &chains));
+  Checked unreported;
+  OEP_RETURN_IF_ERROR(RunChainsPass(store, chain_id, &chains, &unreported));
   if (chains.chains.empty()) return Status::NotFound("no ledger chain \"" + chain_id + "\" in " + store.path());
   Classify(chains.chains[0].report);
   return chains.chains[0].report;
 }
 
-Result<ChainVerifyReport> VerifyChains(Store& store, const TrustedKeys& trusted, const std::string& chain_id) {
+Result<ChainVerifyReport> VerifyChains(Store& store, const TrustedKeys& trusted, const std::string& chain_id,
+                                       const VerifyProgress& progress) {
+  Checked checked;
+  if (progress) {
+    auto entries = store.LedgerEntryCount();
+    if (!entries.ok()) return entries.status();
+    checked.total = 2 * *entries;  // each entry, and the row it covers
+    checked.report = &progress;
+  }
   // Three passes on their own connections, balanced over two cores: the chains then the
   // derived columns, the decision rows (most of the bytes), and every other row.
   RowsPass rows, decision_rows;
   CheckResult derived;
-  auto decisions_done = std::async(std::launch::async, RunRowsPass, store.path(), chain_id, true, &decision_rows);
-  auto rows_done = std::async(std::launch::async, RunRowsPass, store.path(), chain_id, false, &rows);
+  auto decisions_done = std::async(std::launch::async, RunRowsPass, store.path(), chain_id, true, &decision_rows, &checked);
+  auto rows_done = std::async(std::launch::async, RunRowsPass, store.path(), chain_id, false, &rows, &checked);
   ChainsPass chains(trusted);
-  Status s = RunChainsPass(store, chain_id, &chains);
+  Status s = RunChainsPass(store, chain_id, &chains, &checked);
   if (s.ok()) s = RunDerivedColumnsPass(store.path(), &derived);
+  for (auto* f : {&decisions_done, &rows_done}) {
+    while (f->wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) checked.Report();
+  }
+  checked.Report();
   Status decisions_status = decisions_done.get();
   Status rows_status = rows_done.get();
   if (!s.ok()) return s;

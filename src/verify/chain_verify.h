@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -57,7 +58,11 @@ struct ChainVerifyReport {
 // seals close the chain and their signatures verify. A chain is AUTHORITATIVE (or
 // PARTIAL_AUTHORITATIVE with drops or breaks) only when its seal is signed by a key that
 // `trusted` holds as "server".
-Result<ChainVerifyReport> VerifyChains(Store& store, const TrustedKeys& trusted, const std::string& chain_id = "");
+// `progress` (optional) is called now and then on the calling thread with what has been
+// checked of `total` (every entry and the row it covers).
+using VerifyProgress = std::function<void(int64_t done, int64_t total)>;
+Result<ChainVerifyReport> VerifyChains(Store& store, const TrustedKeys& trusted, const std::string& chain_id = "",
+                                       const VerifyProgress& progress = {});
 
 // The checks of VerifyChains that need no store, over the entries of one chain given in
 // append order (an export's copy of a chain): sequence, links, entry hashes, seals and

@@ -254,3 +254,18 @@ TEST_CASE("a logged result that is not a decision (a set of messages) is compare
   CHECK(Count(more.report, "other_changes") == 2);
   CHECK(more.report["examples"]["value->value"].Size() == 2);
 }
+
+TEST_CASE("a decision-log import shows progress on a terminal and nothing on a pipe", "[import][opa-decision-log][progress]") {
+  ScratchDir dir;
+  std::string store = dir / "s.sqlite";
+  MakeDemoStore(store);
+  RunResult piped = Import(store, Log("console.jsonl"));
+  REQUIRE(piped.exit_code == 0);
+  CHECK(piped.err.empty());
+  MakeDemoStore(dir / "t.sqlite");
+  TerminalRun run = RunOepWithTerminalStderr(
+      {"import", "opa-decision-log", Log("console.jsonl"), "--state-path", dir / "t.sqlite", "--manifest", kManifest});
+  INFO(run.terminal);
+  CHECK(run.exit_code == 0);
+  CHECK_THAT(run.terminal, Catch::Contains("import: 5/5 decision-log events read (100%)"));
+}
