@@ -122,6 +122,7 @@ Result<rapidjson::Document> DecisionDoc(const std::string& tenant, const rapidjs
 // Adds `doc` to the open batch (validated like any ingested artifact); returns its
 // canonical body.
 Result<std::string> AddArtifact(Ingester& ingester, const rapidjson::Value& doc, const std::string& source) {
+  ingester.SetRedaction(nullptr);  // oep's own records: the decision token must stay whole
   OEP_RETURN_IF_ERROR(ingester.AddRecord(doc, {source, 0, ""}));
   return json::CanonicalText(doc);
 }

@@ -129,6 +129,8 @@ void AddServeVerb(CLI::App& app, int& exit_code, ServeFn run) {
   serve->add_option("--trusted-key", a->server.trusted_keys,
                     "ROLE=PUBLIC_KEY.pem whose seals the server's views trust, repeatable; also $OEP_TRUSTED_KEYS "
                     "(its own sealing key is always trusted as server)");
+  serve->add_option("--redaction-profile", a->server.redaction_profile,
+                    "redaction profile (JSON) for what the ingest routes store (default: credential members only)");
   serve->add_option("--threads", a->server.threads, "request worker threads")->check(CLI::Range(1, 256));
   serve->add_option("--max-body-bytes", a->server.max_body_bytes, "largest request body (after decompression)")
       ->check(CLI::Range(size_t{1024}, size_t{1} << 31));

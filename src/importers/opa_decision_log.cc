@@ -414,6 +414,7 @@ Result<OpaDecisionLogReport> ImportOpaDecisionLogText(Store& store, std::string_
                                                       const OpaDecisionLogOptions& options) {
   auto ingester = Ingester::Begin(store);
   if (!ingester.ok()) return ingester.status();
+  if (options.redaction) (*ingester)->SetRedaction(options.redaction);
   Importer importer(store, **ingester, options, file);
   size_t first = text.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && text[first] == '[') {

@@ -36,6 +36,8 @@ struct OpaDecisionLogOptions {
   // The file's (decompressed) text is refused past this many bytes, and any one event past
   // kMaxRecordBytes, as soon as the stream passes them (memory is bounded by the limits).
   size_t max_total_bytes = size_t{1} << 30;
+  // Redaction of the stored packets (nullptr: DefaultRedactionProfile()); must outlive the import.
+  const RedactionProfile* redaction = nullptr;
   // Told now and then how many events are read, of `total` (0 while unknown: JSON lines).
   std::function<void(int64_t events, int64_t total)> progress;
 };

@@ -111,6 +111,7 @@ Result<std::vector<std::string>> ExpandPaths(const std::vector<std::string>& pat
 
 Result<std::unique_ptr<Ingester>> Ingester::Begin(Store& store) {
   std::unique_ptr<Ingester> ingester(new Ingester(store));
+  ingester->redaction_ = &DefaultRedactionProfile();
   OEP_RETURN_IF_ERROR(store.BeginBatch());
   return ingester;
 }
@@ -361,7 +362,7 @@ Result<IngestReport> IngestPaths(Store& store, const std::vector<std::string>& p
   if (!files.ok()) return files.status();
   auto ingester = Ingester::Begin(store);
   if (!ingester.ok()) return ingester.status();
-  (*ingester)->SetRedaction(redaction);
+  if (redaction) (*ingester)->SetRedaction(redaction);
   for (const auto& f : *files) OEP_RETURN_IF_ERROR((*ingester)->AddFile(f));
   OEP_RETURN_IF_ERROR((*ingester)->Commit());
   return (*ingester)->report();

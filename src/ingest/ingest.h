@@ -80,8 +80,9 @@ class Ingester {
   Status AddDecisionInput(const std::string& decision_id, const rapidjson::Value& input, const std::string& source);
   Status AddDocument(const std::string& path, std::string_view bytes);
 
-  // Artifacts added after this are redacted with `profile` (nullptr: none; it must outlive
-  // the Ingester) before validation and hashing. Documents and decision inputs are not.
+  // Artifacts added after this are redacted with `profile` (nullptr: none, for records oep
+  // builds itself; it must outlive the Ingester) before validation and hashing. Until it is
+  // called, DefaultRedactionProfile() applies. Documents and decision inputs are not redacted.
   void SetRedaction(const RedactionProfile* profile) { redaction_ = profile; }
 
   // Checks joins that may be satisfied later in the batch, then commits.
@@ -105,7 +106,8 @@ class Ingester {
   std::map<std::string, std::string, std::less<>> pending_manifest_refs_;  // id -> first source
 };
 
-// Ingests `paths` into `store` as one batch, redacted with `redaction` when given.
+// Ingests `paths` into `store` as one batch, redacted with `redaction` (nullptr: the default
+// profile).
 Result<IngestReport> IngestPaths(Store& store, const std::vector<std::string>& paths,
                                  const RedactionProfile* redaction = nullptr);
 

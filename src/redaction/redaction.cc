@@ -42,7 +42,11 @@ class Redactor {
     if (v.IsObject()) {
       for (auto& m : v.GetObject()) {
         std::string_view key(m.name.GetString(), m.name.GetStringLength());
-        if (p_.keys.count(Lower(key)) || (p_.credential_members && IsCredentialMemberName(key) && !IsMarker(m.value))) {
+        // A credential is a string (or number): a structured member that happens to share a
+        // credential's name (an approval's signed "token" object) is walked, not replaced.
+        bool credential = p_.credential_members && IsCredentialMemberName(key) && (m.value.IsString() || m.value.IsNumber()) &&
+                          !IsMarker(m.value);
+        if (p_.keys.count(Lower(key)) || credential) {
           if (!m.value.IsNull()) Replace(m.value, "key");
           continue;
         }
@@ -92,6 +96,11 @@ class Redactor {
 };
 
 }  // namespace
+
+const RedactionProfile& DefaultRedactionProfile() {
+  static const RedactionProfile kDefault;  // credential_members only
+  return kDefault;
+}
 
 Result<RedactionProfile> ParseRedactionProfile(std::string_view text, const std::string& where) {
   auto doc = json::Parse(text);

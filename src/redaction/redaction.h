@@ -31,6 +31,11 @@ struct RedactionProfile {
   bool credential_members = true;
 };
 
+// The profile every ingest path applies when none is given: the string and number values of
+// credential members (Authorization, Cookie, Set-Cookie, API keys, passwords, tokens;
+// exposure.h) only.
+const RedactionProfile& DefaultRedactionProfile();
+
 // InvalidArgument naming `where`, the JSON pointer inside the profile and what was expected.
 Result<RedactionProfile> ParseRedactionProfile(std::string_view text, const std::string& where);
 

@@ -6,6 +6,7 @@
 #include "ingest/ingest.h"
 #include "json/json.h"
 #include "ledger/ledger.h"
+#include "redaction/redaction.h"
 
 namespace oep {
 namespace {
@@ -150,7 +151,8 @@ struct ParsedStep {
 };
 
 Result<std::vector<ParsedStep>> ParseSteps(const rapidjson::Value& body, const std::string& run_id,
-                                           Validator& validator, const std::string& source) {
+                                           Validator& validator, const std::string& source,
+                                           const RedactionProfile& redaction) {
   if (!body.IsObject()) return Bad("/", "an object {\"steps\": [...]}", &body);
   for (const auto& m : body.GetObject()) {
     if (std::string_view(m.name.GetString(), m.name.GetStringLength()) != "steps") {
@@ -185,7 +187,10 @@ Result<std::vector<ParsedStep>> ParseSteps(const rapidjson::Value& body, const s
     }
     const rapidjson::Value* event = json::GetMember(item, "event");
     if (event == nullptr || !event->IsObject()) return Bad(at + "/event", "an agent-step event object", event);
-    auto record = BuildRecord(*event, source + "#" + at + "/event", at + "/event", validator);
+    rapidjson::Document redacted;  // what is validated, hashed and stored
+    redacted.CopyFrom(*event, redacted.GetAllocator());
+    ApplyRedaction(redacted, redaction, redacted.GetAllocator());
+    auto record = BuildRecord(redacted, source + "#" + at + "/event", at + "/event", validator);
     if (!record.ok()) return record.status();
     if (record->spec->kind != ArtifactKind::kAgentStepEvent) {
       return Bad(at + "/event/schema_version", "oep.agent_step_event.v0");
@@ -206,11 +211,11 @@ Result<std::vector<ParsedStep>> ParseSteps(const rapidjson::Value& body, const s
 }  // namespace
 
 Result<std::vector<StepOutcome>> AppendSteps(Store& store, const std::string& run_id, const rapidjson::Value& body,
-                                             const std::string& source) {
+                                             const std::string& source, const RedactionProfile* redaction) {
   auto run = MustGetRun(store, run_id);
   if (!run.ok()) return run.status();
   Validator validator;
-  auto steps = ParseSteps(body, run_id, validator, source);
+  auto steps = ParseSteps(body, run_id, validator, source, redaction ? *redaction : DefaultRedactionProfile());
   if (!steps.ok()) return steps.status();
   auto ingester = Ingester::Begin(store);  // reads below see the batch's own snapshot
   if (!ingester.ok()) return ingester.status();

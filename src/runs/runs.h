@@ -19,6 +19,8 @@
 
 namespace oep {
 
+struct RedactionProfile;
+
 inline constexpr size_t kMaxStepsPerBatch = 1000;
 
 struct CreatedRun {
@@ -37,9 +39,11 @@ struct StepOutcome {
 };
 
 // One atomic batch. NotFound for an unknown run; Conflict for a finished run, a sequence
-// gap, or a step number stored with other content; InvalidArgument for bad input.
+// gap, or a step number stored with other content; InvalidArgument for bad input. Each
+// event is redacted with `redaction` (nullptr: DefaultRedactionProfile()) before it is
+// validated and hashed.
 Result<std::vector<StepOutcome>> AppendSteps(Store& store, const std::string& run_id, const rapidjson::Value& body,
-                                             const std::string& source);
+                                             const std::string& source, const RedactionProfile* redaction = nullptr);
 
 struct FinishedRun {
   RunSummary run;

@@ -10,6 +10,7 @@
 #include <rapidjson/document.h>
 
 #include "keys/keys.h"
+#include "redaction/redaction.h"
 #include "server/anonymous_refusals.h"
 #include "server/server.h"
 #include "store/store.h"
@@ -23,6 +24,7 @@ struct Context {
   std::string server_key_path;
   TrustedKeys trusted;  // options.trusted_keys and the server's own key (as server)
   AnonymousRefusals anonymous_refusals;  // under `mutex`
+  RedactionProfile redaction;  // what ingest routes redact (options.redaction_profile, else the default)
   std::unique_ptr<Store> store;  // one connection, used under `mutex`
   std::mutex mutex;
 };

@@ -16,9 +16,10 @@ void AddReport(rapidjson::Document& doc, const IngestReport& r) {
   doc.AddMember("unchanged", r.unchanged, a);
 }
 
-Reply PostArtifacts(Call& call) {
+Reply PostArtifacts(const RedactionProfile& redaction, Call& call) {
   auto ingester = Ingester::Begin(call.store);
   if (!ingester.ok()) return ErrorReply(ingester.status());
+  (*ingester)->SetRedaction(&redaction);
   Status s = (*ingester)->AddRecordText(call.body, "body");
   if (s.ok()) s = (*ingester)->Commit();
   if (!s.ok()) return ErrorReply(s);
@@ -64,8 +65,9 @@ Reply ListDecisions(Call& call) {
 
 // OPA's decision-log plugin posts a JSON array of events (gzip Content-Encoding, which
 // httplib decodes before the body limit is applied to what it decodes).
-Reply PostDecisionLogs(Call& call) {
+Reply PostDecisionLogs(const RedactionProfile& redaction, Call& call) {
   OpaDecisionLogOptions options;
+  options.redaction = &redaction;
   options.manifest_id = call.req.get_param_value("manifest");
   options.path = call.req.get_param_value("path");
   auto report = ImportOpaDecisionLogText(call.store, call.body, "body", options);
@@ -104,10 +106,10 @@ Reply GetAudit(Call& call) {
 }  // namespace
 
 void AddEvidenceRoutes(httplib::Server& http, Context& ctx) {
-  Route(http, ctx, "POST", "/v1/artifacts", Permission::kWrite, PostArtifacts);
+  Route(http, ctx, "POST", "/v1/artifacts", Permission::kWrite, [&ctx](Call& call) { return PostArtifacts(ctx.redaction, call); });
   Route(http, ctx, "GET", "/v1/decisions", Permission::kRead, ListDecisions);
   Route(http, ctx, "GET", R"(/v1/decisions/([^/:]+))", Permission::kRead, GetDecision);
-  Route(http, ctx, "POST", "/logs", Permission::kWrite, PostDecisionLogs);
+  Route(http, ctx, "POST", "/logs", Permission::kWrite, [&ctx](Call& call) { return PostDecisionLogs(ctx.redaction, call); });
   Route(http, ctx, "GET", "/v1/audit", Permission::kAdmin, GetAudit);
 }
 

@@ -143,12 +143,12 @@ Reply GetStepsRoute(Call& call) {
   return JsonReply(200, doc);
 }
 
-Reply AppendStepsRoute(Call& call) {
+Reply AppendStepsRoute(const RedactionProfile& redaction, Call& call) {
   auto id = RunIdOf(call);
   if (!id.ok()) return ErrorReply(id.status());
   auto body = ParseBody(call);
   if (!body.ok()) return ErrorReply(body.status());
-  auto outcome = AppendSteps(call.store, *id, *body, "POST /v1/runs/" + *id + "/steps");
+  auto outcome = AppendSteps(call.store, *id, *body, "POST /v1/runs/" + *id + "/steps", &redaction);
   if (!outcome.ok()) return ErrorReply(outcome.status());
   rapidjson::Document doc(rapidjson::kObjectType);
   auto& a = doc.GetAllocator();
@@ -186,7 +186,8 @@ void AddRunRoutes(httplib::Server& http, Context& ctx) {
   Route(http, ctx, "GET", R"(/v1/runs/([^/:]+))", Permission::kRead,
         [&ctx](Call& call) { return GetRunRoute(ctx.trusted, call); });
   Route(http, ctx, "GET", R"(/v1/runs/([^/:]+)/steps)", Permission::kRead, GetStepsRoute);
-  Route(http, ctx, "POST", R"(/v1/runs/([^/:]+)/steps)", Permission::kWrite, AppendStepsRoute);
+  Route(http, ctx, "POST", R"(/v1/runs/([^/:]+)/steps)", Permission::kWrite,
+        [&ctx](Call& call) { return AppendStepsRoute(ctx.redaction, call); });
   std::string key = ctx.server_key_path;
   Route(http, ctx, "POST", R"(/v1/runs/([^/:]+):finish)", Permission::kWrite,
         [key](Call& call) { return FinishRoute(call, key); });

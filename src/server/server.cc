@@ -368,6 +368,13 @@ Status RunServer(const ServerOptions& o) {
   if (!trusted.ok()) return trusted.status();
   OEP_RETURN_IF_ERROR(trusted->TrustOwnKey("server", *key));
   ctx.trusted = std::move(*trusted);
+  if (!o.redaction_profile.empty()) {
+    auto text = ReadFile(o.redaction_profile);
+    if (!text.ok()) return text.status().WithContext("--redaction-profile");
+    auto profile = ParseRedactionProfile(*text, o.redaction_profile);
+    if (!profile.ok()) return profile.status();
+    ctx.redaction = std::move(*profile);
+  }
 
   std::unique_ptr<httplib::Server> http;
   if (!o.tls_cert.empty()) {

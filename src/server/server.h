@@ -24,6 +24,10 @@ struct ServerOptions {
   // takes them. The server always trusts its own sealing key as `server`.
   std::vector<std::string> trusted_keys;
   std::string trusted_keys_file;
+  // Redaction profile (JSON, src/redaction) applied before hashing to what the ingest routes
+  // store (artifacts, run steps, OPA decision logs); "" = the default profile (credential
+  // members only; OTLP spans always get the default).
+  std::string redaction_profile;
   int threads = 8;              // request workers
   size_t max_queued = 64;       // accepted connections waiting for a worker (then accept waits)
   size_t max_body_bytes = 64u << 20;  // one request body, after decompression

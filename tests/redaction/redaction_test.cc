@@ -8,6 +8,7 @@
 #include "json/json.h"
 #include "redaction/redaction.h"
 #include "store/store.h"
+#include "server/server_fixture.h"
 #include "support/support.h"
 
 using namespace oep::test;
@@ -129,4 +130,83 @@ TEST_CASE("a bad redaction profile is refused naming the pointer, and the store 
     CHECK_THAT(r.err, Catch::Contains(b.expected));
   }
   CHECK(FileSha256(dir / "s.sqlite") == before);
+}
+
+TEST_CASE("without a profile, credential member values are never stored, and a profile can keep them", "[redaction]") {
+  ScratchDir dir;
+  WriteText(dir / "event.json", EventWithPersonalData());
+  std::string db = dir / "s.sqlite";
+  auto r = RunOep({"ingest", "--state-path", db, RepoRoot() + "/manifest/examples", dir / "event.json"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  std::string bytes = StoreBytes(db);
+  CHECK(bytes.find("sekr3t-token") == std::string::npos);  // Authorization: the default profile
+  CHECK(bytes.find("s3ss10n-v4lue") != std::string::npos);  // not a credential member name
+  CHECK(bytes.find("ana.lopez@example.org") != std::string::npos);  // detectors only when a profile names them
+  CHECK(RunOep({"verify", "--chain", "--state-path", db}).exit_code == 0);
+
+  WriteText(dir / "keep.json", R"({"schema_version":"oep.redaction_profile.v0","credential_members":false})");
+  std::string kept = dir / "kept.sqlite";
+  auto k = RunOep({"ingest", "--state-path", kept, "--redaction-profile", dir / "keep.json", RepoRoot() + "/manifest/examples",
+                   dir / "event.json"});
+  INFO(k.err);
+  REQUIRE(k.exit_code == 0);
+  CHECK(StoreBytes(kept).find("sekr3t-token") != std::string::npos);
+}
+
+TEST_CASE("oep serve redacts what its ingest routes store: the default profile, or --redaction-profile", "[redaction][server]") {
+  ScratchDir dir;
+  std::string db = dir / "s.sqlite";
+  std::string ingest = MakeKey(db, "acme", "ingest"), viewer = MakeKey(db, "acme", "viewer");
+  const std::string run = "77777777777777777777777777777777";
+  auto event = oep::json::Parse(EventWithPersonalData());
+  REQUIRE(event.ok());
+  (*event)["trace_id"].SetString(run.c_str(), event->GetAllocator());
+  std::string step = "{\"steps\":[{\"step\":1,\"event\":" + oep::json::CanonicalText(*event) + "}]}";
+  {
+    TestServer server(db, dir.path());
+    REQUIRE(server.Post("/v1/artifacts", ManifestJson(), ingest).status == 200);
+    REQUIRE(server.Post("/v1/runs", "{\"run_id\":\"" + run + "\"}", ingest).status == 201);
+    HttpResult posted = server.Post("/v1/runs/" + run + "/steps", step, ingest);
+    INFO(posted.body);
+    REQUIRE(posted.status == 200);
+    HttpResult steps = server.Get("/v1/runs/" + run + "/steps", viewer);
+    REQUIRE(steps.status == 200);
+    const auto& headers = steps.json["steps"][0]["event"]["request"]["headers"];
+    CHECK(oep::RedactionMarkerMatches(headers["Authorization"].GetString(), Str("Bearer sekr3t-token-value-0001")));
+    CHECK(std::string(headers["X-Session"].GetString()) == "s3ss10n-v4lue");
+    // The same step again is a retry: its digest is the redacted event's.
+    CHECK(server.Post("/v1/runs/" + run + "/steps", step, ingest).status == 200);
+  }
+  CHECK(StoreBytes(db).find("sekr3t-token") == std::string::npos);
+
+  WriteText(dir / "profile.json", kProfile);
+  std::string db2 = dir / "t.sqlite";
+  std::string ingest2 = MakeKey(db2, "acme", "ingest");
+  {
+    TestServer server(db2, dir.path(), {"--redaction-profile", dir / "profile.json"});
+    REQUIRE(server.Post("/v1/artifacts", ManifestJson(), ingest2).status == 200);
+    auto artifact = oep::json::Parse(EventWithPersonalData());
+    REQUIRE(artifact.ok());
+    REQUIRE(server.Post("/v1/artifacts", oep::json::CanonicalText(*artifact), ingest2).status == 200);
+  }
+  std::string bytes = StoreBytes(db2);
+  for (const char* secret : {"ana.lopez@example.org", "4111 1111 1111 1111", "sekr3t-token", "s3ss10n-v4lue"}) {
+    INFO(secret);
+    CHECK(bytes.find(secret) == std::string::npos);
+  }
+  RunResult bad = RunOep({"serve", "--state-path", db2, "--listen", "127.0.0.1:0", "--redaction-profile", dir / "nope.json"});
+  CHECK(bad.exit_code != 0);
+  CHECK_THAT(bad.err, Catch::Contains("--redaction-profile") && Catch::Contains("nope.json"));
+}
+
+TEST_CASE("the default profile replaces credential strings, and walks objects that share a credential's name", "[redaction]") {
+  auto doc = oep::json::Parse(R"({"token":{"payload":{"password":"hunter2","n":1},"signature":"ab"},"api_key":12345,"secret":null})");
+  REQUIRE(doc.ok());
+  CHECK(oep::ApplyRedaction(*doc, oep::DefaultRedactionProfile(), doc->GetAllocator()) == 2);
+  CHECK((*doc)["token"].IsObject());  // e.g. an approval decision's signed token: kept whole
+  CHECK(std::string((*doc)["token"]["signature"].GetString()) == "ab");
+  CHECK(oep::RedactionMarkerMatches((*doc)["token"]["payload"]["password"].GetString(), Str("hunter2")));
+  CHECK(oep::RedactionMarkerMatches((*doc)["api_key"].GetString(), rapidjson::Value(12345)));
+  CHECK((*doc)["secret"].IsNull());
 }
