@@ -6,9 +6,11 @@
 
 #include "cli/cli.h"
 #include "demo/demo.h"
+#include "importers/mcp.h"
 #include "importers/oep_v0.h"
 #include "importers/opa_decision_log.h"
 #include "importers/otlp.h"
+#include "mcp_proxy/mcp_proxy.h"
 #include "ingest/ingest.h"
 #include "util/progress.h"
 #include "redaction/redaction.h"
@@ -38,7 +40,7 @@ int RunIngest(const std::string& state_path, const std::vector<std::string>& pat
 }
 
 struct ImportArgs {
-  std::string state_path, format, source;
+  std::string state_path, format, source, run;
   OpaDecisionLogOptions log_options;
 };
 
@@ -62,12 +64,21 @@ int RunImport(const ImportArgs& a) {
       return Status::Ok();
     });
   }
-  if (a.format != "oep-v0" && a.format != "otlp") {
-    return Fail(
-        Status::InvalidArgument("unknown import format \"" + a.format + "\"; expected oep-v0, opa-decision-log or otlp"));
+  if (a.format != "oep-v0" && a.format != "otlp" && a.format != "mcp") {
+    return Fail(Status::InvalidArgument("unknown import format \"" + a.format +
+                                        "\"; expected oep-v0, opa-decision-log, otlp or mcp"));
   }
+  if (!a.run.empty() && a.format != "mcp") return Fail(Status::InvalidArgument("--run applies to mcp imports only"));
   if (!a.log_options.manifest_id.empty() || !a.log_options.path.empty()) {
     return Fail(Status::InvalidArgument("--manifest and --path apply to opa-decision-log imports only"));
+  }
+  if (a.format == "mcp") {
+    return WriteBatch(Resolve(a.state_path), [&](Store& store) -> Status {
+      auto report = ImportMcpRecording(store, a.source, a.run);
+      if (!report.ok()) return report.status();
+      std::cout << "imported " << a.source << ": " << report->Summary() << " into " << store.path() << "\n";
+      return Status::Ok();
+    });
   }
   if (a.format == "otlp") {
     return WriteBatch(Resolve(a.state_path), [&](Store& store) -> Status {
@@ -132,6 +143,7 @@ void AddStoreVerbs(CLI::App& app, int& exit_code) {
     std::string state_path, redaction_profile;
     std::vector<std::string> paths;
     ImportArgs import;
+    McpProxyOptions mcp_proxy;
     int64_t decisions = 0;
     uint64_t seed = 1;
     bool digest_only = false;
@@ -148,13 +160,22 @@ void AddStoreVerbs(CLI::App& app, int& exit_code) {
   auto* import = app.add_subcommand("import", "import artifacts of another format");
   AddStatePath(import, &a->import.state_path);
   import->add_option("format", a->import.format, "oep-v0 (a reference artifact directory) | opa-decision-log (a file) | otlp (OTLP JSON traces: a "
-                    "request or JSON Lines of them)")->required();
+                    "request or JSON Lines of them) | mcp (a recording of oep mcp-proxy)")->required();
   import->add_option("source", a->import.source, "directory or file to import")->required();
   import->add_option("--manifest", a->import.log_options.manifest_id,
                      "opa-decision-log: the stored release manifest the decisions were made under");
   import->add_option("--path", a->import.log_options.path,
                      "opa-decision-log: import only decisions of this path (e.g. oep/permissions/decision)");
+  import->add_option("--run", a->import.run, "mcp: the run id (32 hex; default: from the recording's first line)");
   import->callback([a, &exit_code] { exit_code = RunImport(a->import); });
+
+  auto* proxy = app.add_subcommand("mcp-proxy", "run an MCP server (stdio) behind a proxy that records its JSON-RPC traffic for `oep import mcp`");
+  proxy->add_option("--record", a->mcp_proxy.record_path, "append the recording to this file (made with mode 0600)")->required();
+  proxy->add_option("command", a->mcp_proxy.command, "-- the MCP server's command and its arguments")->required();
+  proxy->callback([a, &exit_code] {
+    auto rc = RunMcpProxy(a->mcp_proxy);
+    exit_code = rc.ok() ? *rc : Fail(rc.status());
+  });
 
   auto* demo = app.add_subcommand("demo", "generate the demo evidence store (published by atomic rename)");
   demo->add_option("--state-path", a->state_path, "store path (default: $OEP_DEMO_STATE_PATH, else demo/state/...)");

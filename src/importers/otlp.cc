@@ -275,50 +275,14 @@ Result<std::vector<SpanEvent>> ParseExport(const rapidjson::Value& body) {
 // Stores one trace's new spans as steps of its run (created when new).
 Status StoreTrace(Store& store, const std::string& trace_id, const std::vector<const SpanEvent*>& spans,
                   const std::string& source, OtlpReport* report) {
-  auto run = store.GetRun(trace_id);
-  if (!run.ok()) return run.status();
-  if (!*run) {
-    rapidjson::Document body(rapidjson::kObjectType);
-    auto& a = body.GetAllocator();
-    body.AddMember("run_id", rapidjson::Value(trace_id.c_str(), a), a);
-    body.AddMember("agent", rapidjson::Value(spans.front()->service.substr(0, 256).c_str(), a), a);
-    rapidjson::Value metadata(rapidjson::kObjectType);
-    metadata.AddMember("source", "otlp", a);
-    body.AddMember("metadata", metadata, a);
-    auto created = CreateRun(store, body, source);
-    if (!created.ok()) return created.status();
-    report->runs_created += created->created ? 1 : 0;
-  }
-  auto last = store.LastRunStep(trace_id);
-  if (!last.ok()) return last.status();
-  rapidjson::Document batch(rapidjson::kObjectType);
-  auto& a = batch.GetAllocator();
-  rapidjson::Value steps(rapidjson::kArrayType);
-  int64_t next = *last + 1;
-  for (const SpanEvent* span : spans) {
-    auto stored = store.Exists(ArtifactKind::kAgentStepEvent, span->event_id);
-    if (!stored.ok()) return stored.status();
-    if (*stored) {  // an exporter's retry
-      ++report->unchanged;
-      continue;
-    }
-    ++report->stored;
-    rapidjson::Value step(rapidjson::kObjectType);
-    step.AddMember("step", next++, a);
-    step.AddMember("event", rapidjson::Value(span->event, a), a);
-    steps.PushBack(step, a);
-    if (steps.Size() == kMaxStepsPerBatch) {
-      batch.AddMember("steps", steps, a);
-      auto appended = AppendSteps(store, trace_id, batch, source);
-      if (!appended.ok()) return appended.status();
-      batch.RemoveMember("steps");
-      steps.SetArray();
-    }
-  }
-  if (steps.Empty()) return Status::Ok();
-  batch.AddMember("steps", steps, a);
-  auto appended = AppendSteps(store, trace_id, batch, source);
-  return appended.status();
+  std::vector<const rapidjson::Value*> events;
+  for (const SpanEvent* span : spans) events.push_back(&span->event);
+  auto outcome = AppendRunEvents(store, trace_id, spans.front()->service.substr(0, 256), "otlp", events, source);
+  if (!outcome.ok()) return outcome.status();
+  report->stored += outcome->stored;
+  report->unchanged += outcome->unchanged;
+  report->runs_created += outcome->run_created ? 1 : 0;
+  return Status::Ok();
 }
 
 // Every event of `spans` checked against its schema (what AppendSteps would refuse).

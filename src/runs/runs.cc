@@ -255,6 +255,56 @@ Result<std::vector<StepOutcome>> AppendSteps(Store& store, const std::string& ru
   return out;
 }
 
+Result<RunEventsOutcome> AppendRunEvents(Store& store, const std::string& run_id, const std::string& agent,
+                                         const std::string& origin, const std::vector<const rapidjson::Value*>& events,
+                                         const std::string& source) {
+  RunEventsOutcome out;
+  auto run = store.GetRun(run_id);
+  if (!run.ok()) return run.status();
+  if (!*run) {
+    rapidjson::Document body(rapidjson::kObjectType);
+    auto& a = body.GetAllocator();
+    body.AddMember("run_id", rapidjson::Value(run_id.c_str(), a), a);
+    body.AddMember("agent", rapidjson::Value(agent.c_str(), a), a);
+    rapidjson::Value metadata(rapidjson::kObjectType);
+    metadata.AddMember("source", rapidjson::Value(origin.c_str(), a), a);
+    body.AddMember("metadata", metadata, a);
+    auto created = CreateRun(store, body, source);
+    if (!created.ok()) return created.status();
+    out.run_created = created->created;
+  }
+  auto last = store.LastRunStep(run_id);
+  if (!last.ok()) return last.status();
+  rapidjson::Document batch(rapidjson::kObjectType);
+  auto& a = batch.GetAllocator();
+  rapidjson::Value steps(rapidjson::kArrayType);
+  int64_t next = *last + 1;
+  auto flush = [&]() -> Status {
+    batch.AddMember("steps", steps, a);
+    auto appended = AppendSteps(store, run_id, batch, source);
+    if (!appended.ok()) return appended.status();
+    batch.RemoveMember("steps");
+    steps.SetArray();
+    return Status::Ok();
+  };
+  for (const rapidjson::Value* event : events) {
+    auto stored = store.Exists(ArtifactKind::kAgentStepEvent, json::GetString(*event, "event_id"));
+    if (!stored.ok()) return stored.status();
+    if (*stored) {  // a retry
+      ++out.unchanged;
+      continue;
+    }
+    ++out.stored;
+    rapidjson::Value step(rapidjson::kObjectType);
+    step.AddMember("step", next++, a);
+    step.AddMember("event", rapidjson::Value(*event, a), a);
+    steps.PushBack(step, a);
+    if (steps.Size() == kMaxStepsPerBatch) OEP_RETURN_IF_ERROR(flush());
+  }
+  if (!steps.Empty()) OEP_RETURN_IF_ERROR(flush());
+  return out;
+}
+
 Result<FinishedRun> FinishRun(Store& store, const std::string& run_id, const std::string& server_key_path) {
   auto run = MustGetRun(store, run_id);
   if (!run.ok()) return run.status();

@@ -45,6 +45,18 @@ struct StepOutcome {
 Result<std::vector<StepOutcome>> AppendSteps(Store& store, const std::string& run_id, const rapidjson::Value& body,
                                              const std::string& source, const RedactionProfile* redaction = nullptr);
 
+// Events recorded elsewhere (OTLP spans, MCP tool calls) as the next steps of run `run_id`:
+// the run is created when new (with `agent` and metadata.source `origin`); events whose id is
+// already stored are skipped, as an exporter's retries are; the rest are appended in order,
+// in batches of at most kMaxStepsPerBatch, each event redacted by AppendSteps' default.
+struct RunEventsOutcome {
+  int64_t stored = 0, unchanged = 0;
+  bool run_created = false;
+};
+Result<RunEventsOutcome> AppendRunEvents(Store& store, const std::string& run_id, const std::string& agent,
+                                         const std::string& origin, const std::vector<const rapidjson::Value*>& events,
+                                         const std::string& source);
+
 struct FinishedRun {
   RunSummary run;
   bool sealed_now = false;  // false: it was already finished
