@@ -11,7 +11,8 @@ import { fileURLToPath } from "node:url";
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const BUILD = process.env.OEP_BUILD_DIR || path.join(REPO, "build");
-const OEP = path.join(BUILD, "oep"), OEP_SERVE = path.join(BUILD, "oep-serve");
+export const OEP = path.join(BUILD, "oep");
+const OEP_SERVE = path.join(BUILD, "oep-serve");
 
 /** One HTTP request without keep-alive (an idle kept-alive socket would hold up the server's stop). */
 export function httpRequest(url, { method = "GET", headers = {}, body } = {}) {
