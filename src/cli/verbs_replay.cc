@@ -102,13 +102,15 @@ Status CheckBundlePath(const char* flag, const std::string& path) {
 
 int RunCounterfactual(const std::string& state_path, const std::string& id, const std::string& field,
                       const std::string& format, CounterfactualOptions options, const std::string& engine_name) {
-  if (options.engine.bundle.empty()) {
-    return Fail(Status::InvalidArgument("--counterfactual needs --policy-bundle FILE.rego|DIR"));
+  if (options.engine.bundle.empty() && options.substitute.empty()) {
+    return Fail(Status::InvalidArgument("--counterfactual needs --policy-bundle FILE.rego|DIR or --substitute SURFACE=VALUE"));
   }
-  if (Status s = CheckBundlePath("--policy-bundle", options.engine.bundle); !s.ok()) return Fail(s);
-  auto config = EngineConfig(engine_name, options.engine.bundle);
-  if (!config.ok()) return Fail(config.status());
-  options.engine = *config;
+  if (!options.engine.bundle.empty()) {
+    if (Status s = CheckBundlePath("--policy-bundle", options.engine.bundle); !s.ok()) return Fail(s);
+    auto config = EngineConfig(engine_name, options.engine.bundle);
+    if (!config.ok()) return Fail(config.status());
+    options.engine = *config;
+  }
   auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
   if (!store.ok()) return Fail(store.status());
   auto record = CounterfactualReplay(**store, id, options);
@@ -279,6 +281,9 @@ void AddReplayVerbs(CLI::App& app, int& exit_code) {
   // These re-decide: without --counterfactual they would be ignored, so they are refused.
   std::vector<CLI::Option*> cf_only = {
       replay->add_option("--policy-bundle", a->cf.engine.bundle, "substituted policy: a .rego file or a bundle directory"),
+      replay->add_option("--substitute", a->cf.substitute,
+                         "SURFACE=VALUE, repeatable: budget.per_run_cap_usd, reserve.usd, model, cache=fresh|recorded, "
+                         "identity.credential_ttl_s, prompt, tool_schema, workflow (see README: Counterfactual surfaces)"),
       replay->add_option("--query", a->cf.query, "decision query (default: the query the decision was recorded at)"),
       replay->add_option("--engine", a->cf_engine, "native | opa | both | auto (opa when a binary is found)")
           ->check(CLI::IsMember({"native", "opa", "both", "auto"}))};
