@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "json/json.h"
 #include "replay/counterfactual.h"
+#include "surfaces/budget_impact.h"
 #include "replay/impact.h"
 #include "replay/impact_runs.h"
 #include "replay/replay.h"
@@ -134,11 +135,42 @@ struct ImpactArgs {
   bool json = false;  // --json: --output-format json
   bool save = false;
   std::string label;
+  std::vector<std::string> substitute;  // --substitute budget.per_run_cap_usd=X (src/surfaces/budget_impact.h)
+  std::string run, replay_timestamp_utc;
 };
+
+// `oep impact --substitute budget.per_run_cap_usd=X [--run RUN] [--policy-bundle B]` (read-only).
+int RunBudgetImpactVerb(const std::string& state_path, const ImpactArgs& args) {
+  const std::pair<const char*, bool> refused[] = {{"--save", args.save},
+                                                  {"--baseline-bundle", !args.options.baseline_bundle.empty()},
+                                                  {"--fail-on", !args.fail_on.empty()},
+                                                  {"--query", !args.options.query.empty()}};
+  for (const auto& [flag, given] : refused) {
+    if (given) return Fail(Status::InvalidArgument(std::string(flag) + " does not apply to impact --substitute"));
+  }
+  BudgetImpactOptions options;
+  options.substitute = args.substitute;
+  options.run_id = args.run;
+  options.step_replay.replay_timestamp_utc = args.replay_timestamp_utc;
+  if (!args.bundle.empty()) {
+    if (Status s = CheckBundlePath("--policy-bundle", args.bundle); !s.ok()) return Fail(s);
+    auto config = EngineConfig(args.engine, args.bundle);
+    if (!config.ok()) return Fail(config.status());
+    options.step_replay.engine = *config;
+  }
+  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
+  if (!store.ok()) return Fail(store.status());
+  auto report = RunBudgetImpact(**store, options);
+  if (!report.ok()) return Fail(report.status());
+  std::string format = args.json ? "json" : args.format;
+  return PrintRecord(*report, "", format, [](const rapidjson::Value& r, const std::string&) { return RenderBudgetImpactHuman(r); });
+}
 
 // Re-decides on a read-only connection; --save then stores the report in one write batch,
 // so a failed run leaves the store untouched. --fail-on gates exit 1 after printing.
 int RunImpactVerb(const std::string& state_path, ImpactArgs args) {
+  if (!args.substitute.empty()) return RunBudgetImpactVerb(state_path, args);
+  if (!args.run.empty()) return Fail(Status::InvalidArgument("--run applies to impact --substitute budget.per_run_cap_usd=X"));
   if (args.bundle.empty()) {
     return Fail(Status::InvalidArgument("impact needs --policy-bundle FILE.rego|DIR (or `oep impact list|show`)"));
   }
@@ -326,6 +358,11 @@ void AddReplayVerbs(CLI::App& app, int& exit_code) {
   impact->add_option("--engine", ia.engine, "native | opa | both | auto")->check(CLI::IsMember({"native", "opa", "both", "auto"}));
   impact->add_flag("--save", ia.save, "store the report as a counterfactual run (see `oep impact list`)");
   impact->add_option("--label", ia.label, "a note saved with the run");
+  impact->add_option("--substitute", ia.substitute,
+                     "budget.per_run_cap_usd=X: the cap over every run's recorded cost trace (where each would terminate)");
+  impact->add_option("--run", ia.run, "with --substitute: one run (trace id), step by step");
+  impact->add_option("--replay-timestamp-utc", ia.replay_timestamp_utc,
+                     "with --substitute --run --policy-bundle: fixed replay timestamp of the step outputs");
   impact->require_subcommand(0, 1);
   auto* list = impact->add_subcommand("list", "saved counterfactual runs, oldest first");
   AddStatePath(list, &a->state_path);

@@ -191,3 +191,53 @@ TEST_CASE("bad substitutions are refused with what was expected, the store untou
   CHECK(without.exit_code == 2);
   CHECK_THAT(without.err, Catch::Contains("--substitute") && Catch::Contains("--counterfactual"));
 }
+
+TEST_CASE("impact --substitute applies a budget cap to whole runs: where each terminates, with which code", "[surfaces]") {
+  Run run;
+  RunResult all = RunOep({"impact", "--state-path", run.store, "--substitute", "budget.per_run_cap_usd=0.03", "--json"});
+  INFO(all.err);
+  REQUIRE(all.exit_code == 0);
+  auto doc = oep::json::Parse(all.out);
+  REQUIRE(doc.ok());
+  CHECK(At(*doc, "runs_total") == "1");
+  CHECK(At(*doc, "runs_terminated") == "1");
+  CHECK(At(*doc, "decisions_skipped_after_termination") == "1");
+  CHECK(At(*doc, "terminated_runs.0.termination_step") == "2");
+  CHECK(At(*doc, "terminated_runs.0.termination_decision_id") == "\"pder_s2\"");
+  CHECK(At(*doc, "counterfactual_total_usd") == "0.02");
+  RunResult one = RunOep({"impact", "--state-path", run.store, "--substitute", "budget.per_run_cap_usd=0.03", "--run",
+                          Run::kTrace, "--output-format", "jsonl"});
+  REQUIRE(one.exit_code == 0);
+  auto trace = oep::json::Parse(one.out);
+  REQUIRE(trace.ok());
+  CHECK(At(*trace, "budget.termination_code") == "\"BUDGET_EXCEEDED\"");
+  CHECK(At(*trace, "cost_trace.1.termination_code") == "\"BUDGET_EXCEEDED\"");
+  CHECK(At(*trace, "cost_trace.2.skipped_after_termination") == "true");
+  CHECK(At(*trace, "cost_trace.2.counterfactual_cumulative_usd") == "0.02");
+  CHECK(At(*trace, "cost_trace.0.budget_cap_active") == "false");
+  RunResult none = RunOep({"impact", "--state-path", run.store, "--substitute", "budget.per_run_cap_usd=1"});
+  REQUIRE(none.exit_code == 0);
+  CHECK_THAT(none.out, Catch::Contains("runs terminated                    0"));
+  RunResult human = RunOep({"impact", "--state-path", run.store, "--substitute", "budget.per_run_cap_usd=0.03", "--run", Run::kTrace});
+  CHECK_THAT(human.out, Catch::Contains("terminates at step    2 (BUDGET_EXCEEDED, decision pder_s2)"));
+}
+
+TEST_CASE("impact --substitute bad inputs are clear errors", "[surfaces][bad-input]") {
+  Run run;
+  const std::string before = FileSha256(run.store);
+  auto refused = [&](std::vector<std::string> args, int code, const std::string& expected) {
+    args.insert(args.begin(), {"impact", "--state-path", run.store});
+    RunResult r = RunOep(args);
+    CHECK(r.exit_code == code);
+    CHECK_THAT(r.err, Catch::Contains(expected));
+    CHECK(FileSha256(run.store) == before);
+  };
+  refused({"--substitute", "model=x"}, 2, "takes budget.per_run_cap_usd=X alone");
+  refused({"--substitute", "budget.per_run_cap_usd=x"}, 2, "non-negative number");
+  refused({"--substitute", "budget.per_run_cap_usd=1", "--policy-bundle", RepoRoot() + "/permissions/policy/tool_permissions.rego"},
+          2, "add --run RUN_ID");
+  refused({"--substitute", "budget.per_run_cap_usd=1", "--run", "ffffffffffffffffffffffffffffffff"}, 1, "has no stored decision");
+  refused({"--substitute", "budget.per_run_cap_usd=1", "--save"}, 2, "--save does not apply");
+  refused({"--run", Run::kTrace, "--policy-bundle", RepoRoot() + "/permissions/policy/tool_permissions.rego"}, 2,
+          "--run applies to impact --substitute");
+}
