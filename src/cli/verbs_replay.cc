@@ -10,6 +10,7 @@
 #include "json/json.h"
 #include "replay/counterfactual.h"
 #include "surfaces/budget_impact.h"
+#include "frames/frames.h"
 #include "replay/impact.h"
 #include "replay/impact_runs.h"
 #include "replay/replay.h"
@@ -247,6 +248,24 @@ int RunImpactVerb(const std::string& state_path, ImpactArgs args) {
   return 0;
 }
 
+int RunFramesVerb(const std::string& state_path, const std::string& run_id, const std::string& format,
+                  const std::vector<std::string>& trusted_specs) {
+  if (format != "human" && format != "json" && format != "jsonl") {
+    return Fail(Status::InvalidArgument("--output-format " + format + ": expected human, json or jsonl"));
+  }
+  auto trusted = TrustedKeys::LoadWithEnvironment(trusted_specs);
+  if (!trusted.ok()) return Fail(trusted.status());
+  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
+  if (!store.ok()) return Fail(store.status());
+  auto frames = RunFrames(**store, run_id, *trusted);
+  if (!frames.ok()) return Fail(frames.status());
+  if (format == "jsonl") std::cout << RenderFramesJsonl(*frames);
+  else if (format == "json") PrintRecord(*frames, "", "json", {});
+  else std::cout << EscapeForTerminal(RenderFramesHuman(*frames), true);
+  // Frames that could not be served are a failure of the command.
+  return (*frames)["served"].GetBool() ? 0 : 1;
+}
+
 // `format`: human (a table), markdown (the same table), json (an array), jsonl (a run a line).
 int RunImpactList(const std::string& state_path, const std::string& format) {
   auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
@@ -298,13 +317,23 @@ void AddReplayVerbs(CLI::App& app, int& exit_code) {
     ImpactArgs impact;
     bool json = false;
     std::string state_path, run_id, list_format = "human";
+    std::string frames_state_path, frames_run, frames_format = "human";
+    std::vector<std::string> frames_trusted;
   };
   auto a = std::make_shared<Args>();
   ReplayArgs& ra = a->replay;
 
   auto* replay = app.add_subcommand("replay", "reconstruct one decision from the store (read-only)");
   AddStatePath(replay, &ra.state_path);
-  replay->add_option("decision_id", ra.id, "decision id (pder_...); `oep decisions` lists them")->required();
+  // Not ->required(): `oep replay run RUN_ID` names no decision (checked in the callback).
+  replay->add_option("decision_id", ra.id, "decision id (pder_...); `oep decisions` lists them");
+  replay->require_subcommand(0, 1);
+  auto* run = replay->add_subcommand("run", "a run as ordered frames (EVENT, GAP, LOG_DROP, REDACTION) from a chain that verifies");
+  AddStatePath(run, &a->frames_state_path);
+  run->add_option("run_id", a->frames_run, "the run's trace id (`oep runs` lists them)")->required();
+  AddOutputFormat(run, &a->frames_format, "human");
+  run->add_option("--trusted-key", a->frames_trusted, "ROLE=PUBLIC_KEY.pem a chain's seal is checked against (also $OEP_TRUSTED_KEYS)");
+  run->callback([a, &exit_code] { exit_code = RunFramesVerb(a->frames_state_path, a->frames_run, a->frames_format, a->frames_trusted); });
   replay->add_option("--field", ra.field, "print one field of the record (dotted path, e.g. decision.allow)");
   AddOutputFormat(replay, &ra.format, "json; human with --counterfactual");
   replay->add_flag("--full", ra.view.full_input, "human / markdown: the whole OPA input, not a summary");
@@ -322,7 +351,12 @@ void AddReplayVerbs(CLI::App& app, int& exit_code) {
   // Determinism options: a plain replay is already deterministic, so they are accepted there.
   replay->add_option("--replay-timestamp-utc", a->cf.replay_timestamp_utc, "fixed replay timestamp for byte-identical output");
   replay->add_flag("--strip-exclusions", a->cf.strip_exclusions, "omit the fields listed in determinism_exclusions");
-  replay->callback([a, cf_only, &exit_code] {
+  replay->callback([a, cf_only, replay, &exit_code] {
+    if (!replay->get_subcommands().empty()) return;  // replay run ran
+    if (a->replay.id.empty()) {
+      exit_code = Fail(Status::InvalidArgument("replay needs a decision id (pder_...) or `replay run RUN_ID`"));
+      return;
+    }
     const char* mode = std::getenv("OEP_REPLAY_MODE");
     ReplayArgs& r = a->replay;
     if (a->counterfactual || (mode && std::string(mode) == "counterfactual")) {

@@ -9,6 +9,7 @@
 #include "ingest/ingest.h"
 #include "json/json.h"
 #include "replay/counterfactual.h"
+#include "frames/frames.h"
 #include "replay/replay.h"
 #include "schema/validator.h"
 #include "util/content_digest.h"
@@ -364,6 +365,35 @@ CheckResult CheckSurfaceDeterminism(Store& store, const std::string& root) {
                                                     std::to_string(evaluative) + " evaluative");
 }
 
+// Every run chain's frames (oep replay run) twice: served, and byte-identical.
+CheckResult CheckFrameDeterminism(Store& store) {
+  Problems problems;
+  std::set<std::string> runs;
+  Status s = store.ForEachLedgerEntry("", [&](LedgerEntry& e) {
+    if (e.chain_id.rfind("run:", 0) == 0) runs.insert(e.chain_id.substr(4));
+    return Status::Ok();
+  });
+  if (!s.ok()) problems.Add(s.message());
+  int64_t frames = 0;
+  for (const auto& run : runs) {
+    std::string forms[2];
+    for (int i = 0; i < 2; ++i) {
+      auto report = RunFrames(store, run, TrustedKeys());
+      if (!report.ok()) {
+        problems.Add(run + ": " + report.status().message());
+        break;
+      }
+      if (!(*report)["served"].GetBool()) problems.Add(run + ": frames not served (the chain does not verify)");
+      if (i == 0) frames += (*report)["frames"].Size();
+      forms[i] = RenderFramesJsonl(*report) + RenderFramesHuman(*report);
+    }
+    if (forms[0] != forms[1]) problems.Add(run + ": two frame replays differ");
+  }
+  if (runs.empty()) problems.Add("no run chains in the store");
+  return problems.Result("frame determinism", std::to_string(runs.size()) + " runs replay as " + std::to_string(frames) +
+                                                  " frames, byte-identical twice in JSONL and human form");
+}
+
 VerifyReport VerifyDemo(const std::string& root, const std::string& scratch_dir) {
   VerifyReport report;
   report.checks.push_back(CheckExamples(root));
@@ -388,6 +418,7 @@ VerifyReport VerifyDemo(const std::string& root, const std::string& scratch_dir)
       report.checks.insert(report.checks.end(), store_checks.checks.begin(), store_checks.checks.end());
       report.checks.push_back(CheckCounterfactualDeterminism(**store, root));
       report.checks.push_back(CheckSurfaceDeterminism(**store, root));
+      report.checks.push_back(CheckFrameDeterminism(**store));
     }
   }
   bool same = digests[0] == digests[1];
