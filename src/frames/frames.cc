@@ -1,5 +1,6 @@
 #include "frames/frames.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <vector>
@@ -64,7 +65,7 @@ void FindMarkers(const Value& v, const std::string& pointer, std::vector<std::pa
 
 // What a row says, for its EVENT frame: its time and, for a decision, tool and outcome.
 void Describe(const Value& body, Value& frame, Alloc& a) {
-  for (const char* key : {"decision_time", "timestamp", "started_at", "created_at", "time"}) {
+  for (const char* key : {"decision_time", "event_time", "timestamp", "started_at", "created_at", "time"}) {
     std::string t = json::GetString(body, key);
     if (!t.empty()) {
       frame.AddMember("time", Str(t, a), a);
@@ -73,6 +74,11 @@ void Describe(const Value& body, Value& frame, Alloc& a) {
   }
   std::string schema = json::GetString(body, "schema_version");
   if (!schema.empty()) frame.AddMember("schema_version", Str(schema, a), a);
+  std::string type = json::GetString(body, "event_type");
+  if (!type.empty()) frame.AddMember("event_type", Str(type, a), a);
+  if (const Value* seq = json::FindDotted(body, "checkpoint.sequence"); seq && seq->IsInt64()) {
+    frame.AddMember("event_sequence", seq->GetInt64(), a);
+  }
   if (const Value* tool = json::FindDotted(body, "tool.name"); tool && tool->IsString()) {
     frame.AddMember("tool", Str(tool->GetString(), a), a);
   }
@@ -118,6 +124,18 @@ Result<rapidjson::Document> RunFrames(Store& store, const std::string& run_id, c
   int64_t failed_seq = chain->failed_seq;
   std::string failure = chain->failure;
   int64_t n = 0;
+  // Agent-step events carry checkpoint.sequence: a jump not covered by a recorded drop is
+  // a GAP of its own (evidence missing without a record of its loss).
+  int64_t last_event_seq = 0;
+  std::vector<std::pair<int64_t, int64_t>> dropped;  // ranges recorded by drop entries
+  auto covered = [&](int64_t from, int64_t to) {
+    for (int64_t s = from; s <= to; ++s) {
+      bool in = false;
+      for (const auto& [f, l] : dropped) in = in || (s >= f && s <= l);
+      if (!in) return false;
+    }
+    return true;
+  };
   if (verified) {
     for (const LedgerEntry& e : entries) {
       if (e.kind == "artifact") {
@@ -131,18 +149,35 @@ Result<rapidjson::Document> RunFrames(Store& store, const std::string& run_id, c
                             : "the row " + e.artifact_table + "/" + e.artifact_id + " does not match its content hash (edited)";
           break;
         }
+        std::optional<rapidjson::Document> body;
+        if (readable) {
+          auto parsed = json::Parse(**bytes);
+          if (parsed.ok()) body = std::move(*parsed);
+        }
+        const Value* event_seq = body ? json::FindDotted(*body, "checkpoint.sequence") : nullptr;
+        if (event_seq && event_seq->IsInt64() && e.artifact_table == "events") {
+          int64_t at = event_seq->GetInt64();
+          if (last_event_seq > 0 && at > last_event_seq + 1 && at - last_event_seq < (int64_t{1} << 40) &&
+              !covered(last_event_seq + 1, std::min(at - 1, last_event_seq + 100000))) {
+            Value g = Frame(++n, "GAP", e, a);
+            g.AddMember("missing_first_seq", last_event_seq + 1, a);
+            g.AddMember("missing_last_seq", at - 1, a);
+            g.AddMember("reason", "event sequence numbers missing, with no recorded drop", a);
+            g.AddMember("warning_code", Str(kGapCode, a), a);
+            ++warnings[kGapCode];
+            frames.PushBack(g, a);
+          }
+          if (at > last_event_seq) last_event_seq = at;
+        }
         Value f = Frame(++n, "EVENT", e, a);
         f.AddMember("artifact_table", Str(e.artifact_table, a), a);
         f.AddMember("artifact_id", Str(e.artifact_id, a), a);
         f.AddMember("content_hash", Str(e.content_hash, a), a);
         f.AddMember("content_checked", readable, a);
         std::vector<std::pair<std::string, std::string>> markers;
-        if (readable) {
-          auto body = json::Parse(**bytes);
-          if (body.ok()) {
-            Describe(*body, f, a);
-            FindMarkers(*body, "", markers);
-          }
+        if (body) {
+          Describe(*body, f, a);
+          FindMarkers(*body, "", markers);
         }
         frames.PushBack(f, a);
         for (const auto& [pointer, what] : markers) {
@@ -170,6 +205,7 @@ Result<rapidjson::Document> RunFrames(Store& store, const std::string& run_id, c
           const Value* first = json::GetMember(p, "first_seq");
           const Value* last = json::GetMember(p, "last_seq");
           if (first && last && first->IsInt64() && last->IsInt64()) {
+            dropped.emplace_back(first->GetInt64(), last->GetInt64());
             Value g = Frame(++n, "GAP", e, a);
             g.AddMember("missing_first_seq", first->GetInt64(), a);
             g.AddMember("missing_last_seq", last->GetInt64(), a);

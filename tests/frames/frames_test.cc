@@ -131,3 +131,36 @@ TEST_CASE("replay run bad inputs are clear errors", "[frames][bad-input]") {
   CHECK(none.exit_code == 2);
   CHECK_THAT(none.err, Catch::Contains("needs a decision id"));
 }
+
+TEST_CASE("a jump in the events' sequence numbers without a recorded drop is a GAP of its own", "[frames]") {
+  ScratchDir dir;
+  std::string store = dir / "g.sqlite";
+  std::vector<std::string> args = {"ingest", RepoRoot() + "/manifest/examples/code_review_demo_release.v0.json", "--state-path", store};
+  for (int seq : {1, 2, 5}) {
+    auto doc = oep::json::Parse(ReadText(RepoRoot() + "/events/examples/code_review_demo_read_step.v0.json"));
+    REQUIRE(doc.ok());
+    auto& a = doc->GetAllocator();
+    std::string id = "evt_gap_" + std::to_string(seq);
+    (*doc)["event_id"].SetString(id.c_str(), a);
+    (*doc)["trace_id"].SetString(kTrace, a);
+    (*doc)["checkpoint"]["sequence"].SetInt(seq);
+    doc->RemoveMember("permission_packet_ref");
+    doc->RemoveMember("tool_call_id");
+    WriteText(dir / (id + ".json"), oep::json::CanonicalText(*doc));
+    args.push_back(dir / (id + ".json"));
+  }
+  RunResult in = RunOep(args);
+  INFO(in.err);
+  REQUIRE(in.exit_code == 0);
+  RunResult r = RunOep({"replay", "run", kTrace, "--state-path", store, "--output-format", "json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto doc = oep::json::Parse(r.out);
+  REQUIRE(doc.ok());
+  std::string types;
+  for (const auto& fr : (*doc)["frames"].GetArray()) types += std::string(fr["type"].GetString()) + " ";
+  CHECK(types == "EVENT EVENT GAP EVENT ");
+  CHECK(At(*doc, "frames.2.missing_first_seq") == "3");
+  CHECK(At(*doc, "frames.2.missing_last_seq") == "4");
+  CHECK_THAT(At(*doc, "frames.2.reason"), Catch::Contains("no recorded drop"));
+}
