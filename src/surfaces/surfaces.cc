@@ -100,16 +100,6 @@ double WithinCapTotal(const std::vector<CostStep>& trace, double cap) {
   return total;
 }
 
-std::optional<CostStep> ReadCostStep(const StoredArtifact& row) {
-  auto body = json::Parse(row.body);
-  if (!body.ok() || !body->IsObject()) return std::nullopt;
-  CostStep s;
-  s.decision_id = row.id;
-  s.decision_time = json::GetString(*body, "decision_time");
-  s.cost_usd = NumberAt(*body, "decision_id.cost.per_step_cost_usd").value_or(0);
-  return s;
-}
-
 void Accumulate(std::vector<CostStep>& trace) {
   std::sort(trace.begin(), trace.end(), [](const CostStep& x, const CostStep& y) {
     return x.decision_time != y.decision_time ? x.decision_time < y.decision_time : x.decision_id < y.decision_id;
@@ -119,24 +109,6 @@ void Accumulate(std::vector<CostStep>& trace) {
     sum += s.cost_usd;
     s.cumulative_usd = sum;
   }
-}
-
-Result<std::vector<CostStep>> RunTrace(Store& store, const std::string& trace_id) {
-  std::vector<CostStep> trace;
-  Store::DecisionFilter filter;
-  filter.trace_id = trace_id;
-  std::string after;
-  for (;;) {
-    auto batch = store.DecisionBatch(filter, after, 1000);
-    if (!batch.ok()) return batch.status();
-    for (const auto& row : *batch) {
-      if (auto s = ReadCostStep(row)) trace.push_back(std::move(*s));
-    }
-    if (batch->size() < 1000) break;
-    after = batch->back().id;
-  }
-  Accumulate(trace);
-  return trace;
 }
 
 }  // namespace
@@ -190,11 +162,13 @@ Result<RecordedSurfaces> ReadRecordedSurfaces(Store& store, std::string_view dec
   std::string trace_id = json::GetString(packet, "trace_id");
   std::string time = json::GetString(packet, "decision_time");
   if (!trace_id.empty()) {
-    auto trace = RunTrace(store, trace_id);
-    if (!trace.ok()) return trace.status();
-    for (auto& s : *trace) {
-      rec.trace.push_back(s);
-      if (s.decision_id == decision_id) break;
+    auto runs = LoadCostTraces(store, trace_id);
+    if (!runs.ok() && runs.status().code() != StatusCode::kNotFound) return runs.status();
+    if (runs.ok() && !runs->empty()) {
+      for (auto& s : runs->front().second) {
+        rec.trace.push_back(std::move(s));
+        if (rec.trace.back().decision_id == decision_id) break;
+      }
     }
   }
   if (rec.trace.empty() || rec.trace.back().decision_id != decision_id) {
