@@ -393,7 +393,8 @@ void AddReplayVerbs(CLI::App& app, int& exit_code) {
   impact->add_flag("--save", ia.save, "store the report as a counterfactual run (see `oep impact list`)");
   impact->add_option("--label", ia.label, "a note saved with the run");
   impact->add_option("--substitute", ia.substitute,
-                     "budget.per_run_cap_usd=X: the cap over every run's recorded cost trace (where each would terminate)");
+                     "budget.per_run_cap_usd=X, reserve.usd=X, identity.credential_ttl_s=N (repeatable): over every run's "
+                     "recorded trace, where each would terminate");
   impact->add_option("--run", ia.run, "with --substitute: one run (trace id), step by step");
   impact->add_option("--replay-timestamp-utc", ia.replay_timestamp_utc,
                      "with --substitute --run --policy-bundle: fixed replay timestamp of the step outputs");

@@ -1,5 +1,7 @@
 #include "surfaces/budget_impact.h"
 
+#include <map>
+
 #include "json/json.h"
 #include "surfaces/surfaces.h"
 
@@ -23,16 +25,19 @@ std::string Text(const Value& root, const char* path) {
 Result<rapidjson::Document> RunBudgetImpact(Store& store, const BudgetImpactOptions& options) {
   auto subs = ParseSubstitutions(options.substitute);
   if (!subs.ok()) return subs.status();
-  if (!subs->per_run_cap_usd || subs->listed.size() != 1) {
-    return Status::InvalidArgument(
-        "impact --substitute takes budget.per_run_cap_usd=X alone (the other surfaces replay one decision: "
-        "oep replay ID --counterfactual --substitute SURFACE=VALUE)");
+  for (const auto& [surface, value] : subs->listed) {
+    if (surface != "budget" && surface != "reserve" && surface != "identity") {
+      return Status::InvalidArgument(
+          "impact --substitute " + surface + "=" + value +
+          ": impact re-derives the deterministic surfaces over whole runs (budget.per_run_cap_usd, reserve.usd, "
+          "identity.credential_ttl_s); " + surface + " is replayed one decision at a time: oep replay ID --counterfactual "
+          "--substitute SURFACE=VALUE");
+    }
   }
   bool steps = !options.step_replay.engine.bundle.empty();
   if (steps && options.run_id.empty()) {
     return Status::InvalidArgument("impact --substitute with --policy-bundle replays each step of one run: add --run RUN_ID");
   }
-  double cap = *subs->per_run_cap_usd;
   auto traces = LoadCostTraces(store, options.run_id);
   if (!traces.ok()) return traces.status();
   rapidjson::Document out(rapidjson::kObjectType);
@@ -40,7 +45,7 @@ Result<rapidjson::Document> RunBudgetImpact(Store& store, const BudgetImpactOpti
   Value listed(rapidjson::kObjectType);
   for (const auto& [surface, value] : subs->listed) listed.AddMember(Str(surface, a), Str(value, a), a);
   if (!options.run_id.empty()) {
-    BudgetRunReplay replay = ReplayBudgetOverRun(traces->front().first, std::move(traces->front().second), cap);
+    BudgetRunReplay replay = ReplayBudgetOverRun(traces->front().first, std::move(traces->front().second), *subs);
     Value body;
     replay.ToJson(&body, a);
     for (auto& m : body.GetObject()) out.AddMember(m.name, m.value, a);
@@ -61,31 +66,36 @@ Result<rapidjson::Document> RunBudgetImpact(Store& store, const BudgetImpactOpti
     return out;
   }
   int64_t decisions = 0, skipped = 0, terminated = 0;
+  std::map<std::string, int64_t> by_code;
   double original = 0, counterfactual = 0;
   Value runs(rapidjson::kArrayType);
   for (auto& [run_id, trace] : *traces) {
-    BudgetRunReplay r = ReplayBudgetOverRun(run_id, std::move(trace), cap);
+    BudgetRunReplay r = ReplayBudgetOverRun(run_id, std::move(trace), *subs);
     decisions += static_cast<int64_t>(r.trace.size());
     original += r.original_total_usd;
     counterfactual += r.counterfactual_total_usd;
     if (r.termination_step == 0) continue;
     ++terminated;
+    ++by_code[r.termination_code];
     skipped += static_cast<int64_t>(r.trace.size()) - r.termination_step;
     Value v(rapidjson::kObjectType);
     v.AddMember("counterfactual_total_usd", r.counterfactual_total_usd, a);
     v.AddMember("original_total_usd", r.original_total_usd, a);
     v.AddMember("run_id", Str(r.run_id, a), a);
     v.AddMember("steps", static_cast<int64_t>(r.trace.size()), a);
-    v.AddMember("termination_code", "BUDGET_EXCEEDED", a);
+    v.AddMember("termination_code", Str(r.termination_code, a), a);
     v.AddMember("termination_decision_id", Str(r.trace[static_cast<size_t>(r.termination_step - 1)].decision_id, a), a);
     v.AddMember("termination_step", r.termination_step, a);
     runs.PushBack(v, a);
   }
   out.AddMember("schema_version", "oep.budget_impact.v0", a);
   out.AddMember("substituted_surfaces", listed, a);
-  out.AddMember("counterfactual_budget_cap_usd", cap, a);
+  if (subs->per_run_cap_usd) out.AddMember("counterfactual_budget_cap_usd", *subs->per_run_cap_usd, a);
   out.AddMember("runs_total", static_cast<int64_t>(traces->size()), a);
   out.AddMember("runs_terminated", terminated, a);
+  Value codes(rapidjson::kObjectType);
+  for (const auto& [code, count] : by_code) codes.AddMember(Str(code, a), Value(count), a);
+  out.AddMember("runs_terminated_by_code", codes, a);
   out.AddMember("decisions_total", decisions, a);
   out.AddMember("decisions_skipped_after_termination", skipped, a);
   out.AddMember("original_total_usd", original, a);
@@ -97,17 +107,17 @@ Result<rapidjson::Document> RunBudgetImpact(Store& store, const BudgetImpactOpti
 std::string RenderBudgetImpactHuman(const Value& r) {
   std::string out;
   if (json::FindDotted(r, "cost_trace")) {
-    out = "Budget cap " + Text(r, "budget.counterfactual_budget_cap_usd") + " USD over run " + Text(r, "run_id") + " (" +
-          Text(r, "budget.steps") + " steps)\n";
+    out = "Substituted " + Text(r, "substituted_surfaces") + " over run " + Text(r, "run_id") + " (" + Text(r, "budget.steps") +
+          " steps)\n";
     out += "  original total        " + Text(r, "budget.original_total_usd") + " USD\n";
     out += "  counterfactual total  " + Text(r, "budget.counterfactual_total_usd") + " USD\n";
     out += "  terminates at step    " + Text(r, "budget.termination_step") + " (" + Text(r, "budget.termination_code") +
            ", decision " + Text(r, "budget.termination_decision_id") + ")\n";
     return out;
   }
-  out = "Budget cap " + Text(r, "counterfactual_budget_cap_usd") + " USD over " + Text(r, "runs_total") + " runs (" +
+  out = "Substituted " + Text(r, "substituted_surfaces") + " over " + Text(r, "runs_total") + " runs (" +
         Text(r, "decisions_total") + " decisions)\n";
-  out += "  runs terminated                    " + Text(r, "runs_terminated") + " (BUDGET_EXCEEDED)\n";
+  out += "  runs terminated                    " + Text(r, "runs_terminated") + " " + Text(r, "runs_terminated_by_code") + "\n";
   out += "  decisions skipped after the cap    " + Text(r, "decisions_skipped_after_termination") + "\n";
   out += "  original total                     " + Text(r, "original_total_usd") + " USD\n";
   out += "  counterfactual total               " + Text(r, "counterfactual_total_usd") + " USD\n";
@@ -120,7 +130,7 @@ std::string RenderBudgetImpactHuman(const Value& r) {
         break;
       }
       out += "  " + Text(run, "run_id") + " terminates at step " + Text(run, "termination_step") + " of " +
-             Text(run, "steps") + " (" + Text(run, "termination_decision_id") + ")\n";
+             Text(run, "steps") + " (" + Text(run, "termination_code") + ", " + Text(run, "termination_decision_id") + ")\n";
     }
   }
   return out;

@@ -391,18 +391,25 @@ void AddSurfaceDiff(const Substitutions& subs, const RecordedSurfaces& rec, cons
   }
 }
 
-BudgetRunReplay ReplayBudgetOverRun(std::string run_id, std::vector<CostStep> trace, double cap_usd) {
+BudgetRunReplay ReplayBudgetOverRun(std::string run_id, std::vector<CostStep> trace, const Substitutions& subs) {
   BudgetRunReplay r;
   r.run_id = std::move(run_id);
-  r.cap_usd = cap_usd;
+  r.cap_usd = subs.per_run_cap_usd;
   r.trace = std::move(trace);
   r.original_total_usd = r.trace.empty() ? 0 : r.trace.back().cumulative_usd;
-  r.counterfactual_total_usd = WithinCapTotal(r.trace, cap_usd);
-  for (size_t i = 0; i < r.trace.size(); ++i) {
-    if (Exceeds(r.trace[i].cumulative_usd, cap_usd)) {
-      r.termination_step = static_cast<int64_t>(i) + 1;
-      break;
+  r.counterfactual_total_usd = r.original_total_usd;
+  std::optional<int64_t> first_ns = r.trace.empty() ? std::nullopt : ParseRfc3339Ns(r.trace.front().decision_time);
+  for (size_t i = 0; i < r.trace.size() && r.termination_step == 0; ++i) {
+    const CostStep& s = r.trace[i];
+    auto now_ns = ParseRfc3339Ns(s.decision_time);
+    if (subs.per_run_cap_usd && Exceeds(s.cumulative_usd, *subs.per_run_cap_usd)) r.termination_code = "BUDGET_EXCEEDED";
+    else if (subs.reserve_usd && s.committed_usd && Exceeds(*s.committed_usd, *subs.reserve_usd)) r.termination_code = "RESERVATION_EXCEEDED";
+    else if (subs.credential_ttl_s && first_ns && now_ns && (*now_ns - *first_ns) / 1000000000 > *subs.credential_ttl_s) {
+      r.termination_code = "CREDENTIAL_EXPIRED";
     }
+    if (r.termination_code.empty()) continue;
+    r.termination_step = static_cast<int64_t>(i) + 1;
+    r.counterfactual_total_usd = i == 0 ? 0 : r.trace[i - 1].cumulative_usd;
   }
   return r;
 }
@@ -412,11 +419,11 @@ void BudgetRunReplay::ToJson(Value* out, rapidjson::Document::AllocatorType& a) 
   bool terminates = termination_step > 0;
   Value b(rapidjson::kObjectType);
   b.AddMember("budget_cap_active_at_termination", terminates, a);
-  b.AddMember("counterfactual_budget_cap_usd", Num(cap_usd), a);
+  if (cap_usd) b.AddMember("counterfactual_budget_cap_usd", Num(*cap_usd), a);
   b.AddMember("counterfactual_total_usd", Num(counterfactual_total_usd), a);
   b.AddMember("original_total_usd", Num(original_total_usd), a);
   b.AddMember("steps", static_cast<int64_t>(trace.size()), a);
-  b.AddMember("termination_code", terminates ? Value("BUDGET_EXCEEDED") : Value(rapidjson::kNullType), a);
+  b.AddMember("termination_code", terminates ? Str(termination_code, a) : Value(rapidjson::kNullType), a);
   b.AddMember("termination_decision_id",
               terminates ? Str(trace[static_cast<size_t>(termination_step - 1)].decision_id, a) : Value(rapidjson::kNullType), a);
   b.AddMember("termination_step", terminates ? Value(termination_step) : Value(rapidjson::kNullType), a);
@@ -433,7 +440,7 @@ void BudgetRunReplay::ToJson(Value* out, rapidjson::Document::AllocatorType& a) 
     s.AddMember("original_cumulative_usd", Num(trace[i].cumulative_usd), a);
     s.AddMember("skipped_after_termination", after, a);
     s.AddMember("step", step, a);
-    s.AddMember("termination_code", step == termination_step ? Value("BUDGET_EXCEEDED") : Value(rapidjson::kNullType), a);
+    s.AddMember("termination_code", step == termination_step ? Str(termination_code, a) : Value(rapidjson::kNullType), a);
     steps.PushBack(s, a);
   }
   out->AddMember("cost_trace", steps, a);
@@ -456,7 +463,10 @@ Result<std::vector<std::pair<std::string, std::vector<CostStep>>>> LoadCostTrace
       CostStep s;
       s.decision_id = row.id;
       s.decision_time = json::GetString(*body, "decision_time");
-      s.cost_usd = NumberAt(*body, "decision_id.cost.per_step_cost_usd").value_or(0);
+      auto cost = NumberAt(*body, "decision_id.cost.per_step_cost_usd");
+      s.cost_usd = cost.value_or(0);
+      s.committed_usd = NumberAt(*body, "decision_id.cost.reservation_committed_cost_usd");
+      if (!s.committed_usd) s.committed_usd = cost;
       runs[trace].push_back(std::move(s));
     }
     if (batch->size() < 1000) break;

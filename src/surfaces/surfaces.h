@@ -49,6 +49,8 @@ struct CostStep {
   std::string decision_id, decision_time;
   double cost_usd = 0;      // decision_id.cost.per_step_cost_usd (0 when not recorded)
   double cumulative_usd = 0;
+  // decision_id.cost.reservation_committed_cost_usd, else per_step_cost_usd when recorded.
+  std::optional<double> committed_usd;
 };
 
 // What one stored decision (and its run) recorded about the surfaces.
@@ -86,16 +88,19 @@ std::vector<std::string> EvaluativeSurfaceReasons(const Substitutions& subs, con
 void AddSurfaceDiff(const Substitutions& subs, const RecordedSurfaces& rec, const std::string& policy_before,
                     const std::string& policy_after, rapidjson::Value& diff, rapidjson::Document::AllocatorType& a);
 
-// The budget cap applied to a run's whole recorded cost trace.
+// The deterministic surfaces (budget cap, reservation, credential lifetime) applied to a
+// run's whole recorded trace: the run terminates at the first step any of them blocks.
 struct BudgetRunReplay {
   std::string run_id;
-  double cap_usd = 0, original_total_usd = 0, counterfactual_total_usd = 0;
-  int64_t termination_step = 0;  // 0: the cap never binds
+  std::optional<double> cap_usd;
+  double original_total_usd = 0, counterfactual_total_usd = 0;
+  int64_t termination_step = 0;  // 0: no surface blocks a step
+  std::string termination_code;  // BUDGET_EXCEEDED | RESERVATION_EXCEEDED | CREDENTIAL_EXPIRED
   std::vector<CostStep> trace;
   // {"budget": {...}, "cost_trace": [...]} as the reference's budget_per_run record.
   void ToJson(rapidjson::Value* out, rapidjson::Document::AllocatorType& a) const;
 };
-BudgetRunReplay ReplayBudgetOverRun(std::string run_id, std::vector<CostStep> trace, double cap_usd);
+BudgetRunReplay ReplayBudgetOverRun(std::string run_id, std::vector<CostStep> trace, const Substitutions& subs);
 
 // Every stored decision's cost step grouped by run (trace_id), each run ordered by
 // (decision_time, decision id); `run_id` non-empty: that run only (NotFound when it has

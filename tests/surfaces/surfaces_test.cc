@@ -217,7 +217,7 @@ TEST_CASE("impact --substitute applies a budget cap to whole runs: where each te
   CHECK(At(*trace, "cost_trace.0.budget_cap_active") == "false");
   RunResult none = RunOep({"impact", "--state-path", run.store, "--substitute", "budget.per_run_cap_usd=1"});
   REQUIRE(none.exit_code == 0);
-  CHECK_THAT(none.out, Catch::Contains("runs terminated                    0"));
+  CHECK_THAT(none.out, Catch::Contains("runs terminated                    0 {}"));
   RunResult human = RunOep({"impact", "--state-path", run.store, "--substitute", "budget.per_run_cap_usd=0.03", "--run", Run::kTrace});
   CHECK_THAT(human.out, Catch::Contains("terminates at step    2 (BUDGET_EXCEEDED, decision pder_s2)"));
 }
@@ -232,7 +232,8 @@ TEST_CASE("impact --substitute bad inputs are clear errors", "[surfaces][bad-inp
     CHECK_THAT(r.err, Catch::Contains(expected));
     CHECK(FileSha256(run.store) == before);
   };
-  refused({"--substitute", "model=x"}, 2, "takes budget.per_run_cap_usd=X alone");
+  refused({"--substitute", "model=x"}, 2, "model is replayed one decision at a time");
+  refused({"--substitute", "budget.per_run_cap_usd=1", "--substitute", "cache=fresh"}, 2, "cache is replayed one decision at a time");
   refused({"--substitute", "budget.per_run_cap_usd=x"}, 2, "non-negative number");
   refused({"--substitute", "budget.per_run_cap_usd=1", "--policy-bundle", RepoRoot() + "/permissions/policy/tool_permissions.rego"},
           2, "add --run RUN_ID");
@@ -240,4 +241,35 @@ TEST_CASE("impact --substitute bad inputs are clear errors", "[surfaces][bad-inp
   refused({"--substitute", "budget.per_run_cap_usd=1", "--save"}, 2, "--save does not apply");
   refused({"--run", Run::kTrace, "--policy-bundle", RepoRoot() + "/permissions/policy/tool_permissions.rego"}, 2,
           "--run applies to impact --substitute");
+}
+
+TEST_CASE("impact --substitute reserve and credential lifetime end runs at the first step they block", "[surfaces]") {
+  Run run;
+  auto impact = [&](std::vector<std::string> subs) {
+    std::vector<std::string> args = {"impact", "--state-path", run.store, "--run", Run::kTrace, "--output-format", "jsonl"};
+    for (const auto& s : subs) {
+      args.push_back("--substitute");
+      args.push_back(s);
+    }
+    RunResult r = RunOep(args);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    auto doc = oep::json::Parse(r.out);
+    REQUIRE(doc.ok());
+    return std::move(*doc);
+  };
+  auto reserve = impact({"reserve.usd=0.035"});
+  CHECK(At(reserve, "budget.termination_code") == "\"RESERVATION_EXCEEDED\"");
+  CHECK(At(reserve, "budget.termination_step") == "3");
+  CHECK(At(reserve, "budget.counterfactual_total_usd") == "0.05");
+  CHECK(At(reserve, "budget.counterfactual_budget_cap_usd") == "<absent>");
+  auto ttl = impact({"identity.credential_ttl_s=90"});
+  CHECK(At(ttl, "budget.termination_code") == "\"CREDENTIAL_EXPIRED\"");
+  CHECK(At(ttl, "cost_trace.2.termination_code") == "\"CREDENTIAL_EXPIRED\"");
+  auto both = impact({"identity.credential_ttl_s=90", "budget.per_run_cap_usd=0.03"});
+  CHECK(At(both, "budget.termination_code") == "\"BUDGET_EXCEEDED\"");
+  CHECK(At(both, "budget.termination_step") == "2");
+  RunResult all = RunOep({"impact", "--state-path", run.store, "--substitute", "reserve.usd=0.035", "--json"});
+  REQUIRE(all.exit_code == 0);
+  CHECK_THAT(all.out, Catch::Contains("\"RESERVATION_EXCEEDED\": 1"));
 }
