@@ -10,6 +10,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include <rapidjson/document.h>
 
@@ -17,6 +18,8 @@
 #include "util/status.h"
 
 namespace oep {
+
+inline constexpr std::string_view kReleaseDriftSchemaPath = "playbooks/schema/release_drift.v0.schema.json";
 
 struct DriftOptions {
   int examples = 10;            // decision ids listed per changed surface

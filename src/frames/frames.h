@@ -14,6 +14,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include <rapidjson/document.h>
 
@@ -22,6 +23,8 @@
 #include "util/status.h"
 
 namespace oep {
+
+inline constexpr std::string_view kRunFramesSchemaPath = "playbooks/schema/run_frames.v0.schema.json";
 
 // NotFound when the run has no chain. Deterministic: a function of the store's bytes.
 Result<rapidjson::Document> RunFrames(Store& store, const std::string& run_id, const TrustedKeys& trusted);

@@ -384,6 +384,9 @@ CheckResult CheckFrameDeterminism(Store& store) {
         break;
       }
       if (!(*report)["served"].GetBool()) problems.Add(run + ": frames not served (the chain does not verify)");
+      if (Status valid = Validator().ValidateWith(kRunFramesSchemaPath, *report); !valid.ok()) {
+        problems.Add(run + ": frames " + valid.message());
+      }
       if (i == 0) frames += (*report)["frames"].Size();
       forms[i] = RenderFramesJsonl(*report) + RenderFramesHuman(*report);
     }

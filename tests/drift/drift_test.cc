@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include "drift/drift.h"
 #include "json/json.h"
+#include "schema/validator.h"
 #include "support/support.h"
 
 using namespace oep::test;
@@ -45,6 +47,7 @@ TEST_CASE("drift names the changed surfaces by digest and the recorded decisions
   REQUIRE(r.exit_code == 0);
   auto doc = oep::json::Parse(r.out);
   REQUIRE(doc.ok());
+  CHECK(oep::Validator().ValidateWith(oep::kReleaseDriftSchemaPath, *doc).message() == "");
   CHECK(At(*doc, "changed_surfaces") == "[\"policy\",\"workflow\"]");
   CHECK(At(*doc, "surfaces.model.status") == "\"unchanged\"");
   CHECK(At(*doc, "surfaces.policy.after_digest") == "\"" + kOther + "\"");

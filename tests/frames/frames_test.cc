@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include "frames/frames.h"
 #include "json/json.h"
+#include "schema/validator.h"
 #include "support/support.h"
 
 using namespace oep::test;
@@ -61,6 +63,13 @@ TEST_CASE("a run replays as ordered frames: events, redactions by hash, log drop
   auto doc = oep::json::Parse(r.out);
   REQUIRE(doc.ok());
   CHECK(At(*doc, "served") == "true");
+  CHECK(oep::Validator().ValidateWith(oep::kRunFramesSchemaPath, *doc).message() == "");
+  {
+    rapidjson::Document bogus;
+    bogus.CopyFrom(*doc, bogus.GetAllocator());
+    bogus["frames"][0]["type"].SetString("SMOOTHED");
+    CHECK_THAT(oep::Validator().ValidateWith(oep::kRunFramesSchemaPath, bogus).message(), Catch::Contains("/frames/0/type"));
+  }
   CHECK(At(*doc, "chain.verified") == "true");
   CHECK(At(*doc, "chain.sealed") == "false");
   const auto& frames = (*doc)["frames"];
@@ -105,6 +114,7 @@ TEST_CASE("frames are not served from a chain that does not verify: why, and whi
   auto doc = oep::json::Parse(r.out);
   REQUIRE(doc.ok());
   CHECK(At(*doc, "served") == "false");
+  CHECK(oep::Validator().ValidateWith(oep::kRunFramesSchemaPath, *doc).message() == "");
   CHECK(At(*doc, "frames.0.type") == "\"CHAIN_UNVERIFIED\"");
   CHECK(At(*doc, "frames.0.failed_seq") == "3");  // p1, the drop, then p2
   CHECK(At(*doc, "frames.0.affected_seqs") == "[3,4]");
