@@ -67,6 +67,7 @@ int PrintRecord(const rapidjson::Value& record, const std::string& field, const 
 void AddStoreVerbs(CLI::App& app, int& exit_code);   // ingest, import, demo, dump, digest
 void AddReplayVerbs(CLI::App& app, int& exit_code);  // replay, impact
 void AddDiffVerb(CLI::App& app, int& exit_code);     // diff
+void AddDriftVerb(CLI::App& app, int& exit_code);    // drift
 void AddApprovalsVerbs(CLI::App& app, int& exit_code);  // approvals request | list | approve | deny | break-glass
 void AddFindVerbs(CLI::App& app, int& exit_code);    // decisions, runs
 void AddVerifyVerbs(CLI::App& app, int& exit_code);  // verify, seal, ledger

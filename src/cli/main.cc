@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   oep::cli::AddStoreVerbs(app, exit_code);
   oep::cli::AddReplayVerbs(app, exit_code);
   oep::cli::AddDiffVerb(app, exit_code);
+  oep::cli::AddDriftVerb(app, exit_code);
   oep::cli::AddApprovalsVerbs(app, exit_code);
   oep::cli::AddFindVerbs(app, exit_code);
   oep::cli::AddVerifyVerbs(app, exit_code);

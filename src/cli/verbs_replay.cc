@@ -10,6 +10,8 @@
 #include "json/json.h"
 #include "replay/counterfactual.h"
 #include "replay/decision_chain.h"
+#include "surfaces/budget_impact.h"
+#include "frames/frames.h"
 #include "replay/impact.h"
 #include "replay/impact_runs.h"
 #include "replay/replay.h"
@@ -77,13 +79,15 @@ Status CheckBundlePath(const char* flag, const std::string& path) {
 
 int RunCounterfactual(const std::string& state_path, const std::string& id, const std::string& field,
                       const std::string& format, CounterfactualOptions options, const std::string& engine_name) {
-  if (options.engine.bundle.empty()) {
-    return Fail(Status::InvalidArgument("--counterfactual needs --policy-bundle FILE.rego|DIR"));
+  if (options.engine.bundle.empty() && options.substitute.empty()) {
+    return Fail(Status::InvalidArgument("--counterfactual needs --policy-bundle FILE.rego|DIR or --substitute SURFACE=VALUE"));
   }
-  if (Status s = CheckBundlePath("--policy-bundle", options.engine.bundle); !s.ok()) return Fail(s);
-  auto config = EngineConfig(engine_name, options.engine.bundle);
-  if (!config.ok()) return Fail(config.status());
-  options.engine = *config;
+  if (!options.engine.bundle.empty()) {
+    if (Status s = CheckBundlePath("--policy-bundle", options.engine.bundle); !s.ok()) return Fail(s);
+    auto config = EngineConfig(engine_name, options.engine.bundle);
+    if (!config.ok()) return Fail(config.status());
+    options.engine = *config;
+  }
   auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
   if (!store.ok()) return Fail(store.status());
   auto record = CounterfactualReplay(**store, id, options);
@@ -107,11 +111,42 @@ struct ImpactArgs {
   bool json = false;  // --json: --output-format json
   bool save = false;
   std::string label;
+  std::vector<std::string> substitute;  // --substitute budget.per_run_cap_usd=X (src/surfaces/budget_impact.h)
+  std::string run, replay_timestamp_utc;
 };
+
+// `oep impact --substitute budget.per_run_cap_usd=X [--run RUN] [--policy-bundle B]` (read-only).
+int RunBudgetImpactVerb(const std::string& state_path, const ImpactArgs& args) {
+  const std::pair<const char*, bool> refused[] = {{"--save", args.save},
+                                                  {"--baseline-bundle", !args.options.baseline_bundle.empty()},
+                                                  {"--fail-on", !args.fail_on.empty()},
+                                                  {"--query", !args.options.query.empty()}};
+  for (const auto& [flag, given] : refused) {
+    if (given) return Fail(Status::InvalidArgument(std::string(flag) + " does not apply to impact --substitute"));
+  }
+  BudgetImpactOptions options;
+  options.substitute = args.substitute;
+  options.run_id = args.run;
+  options.step_replay.replay_timestamp_utc = args.replay_timestamp_utc;
+  if (!args.bundle.empty()) {
+    if (Status s = CheckBundlePath("--policy-bundle", args.bundle); !s.ok()) return Fail(s);
+    auto config = EngineConfig(args.engine, args.bundle);
+    if (!config.ok()) return Fail(config.status());
+    options.step_replay.engine = *config;
+  }
+  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
+  if (!store.ok()) return Fail(store.status());
+  auto report = RunBudgetImpact(**store, options);
+  if (!report.ok()) return Fail(report.status());
+  std::string format = args.json ? "json" : args.format;
+  return PrintRecord(*report, "", format, [](const rapidjson::Value& r, const std::string&) { return RenderBudgetImpactHuman(r); });
+}
 
 // Re-decides on a read-only connection; --save then stores the report in one write batch,
 // so a failed run leaves the store untouched. --fail-on gates exit 1 after printing.
 int RunImpactVerb(const std::string& state_path, ImpactArgs args) {
+  if (!args.substitute.empty()) return RunBudgetImpactVerb(state_path, args);
+  if (!args.run.empty()) return Fail(Status::InvalidArgument("--run applies to impact --substitute budget.per_run_cap_usd=X"));
   if (args.bundle.empty()) {
     return Fail(Status::InvalidArgument("impact needs --policy-bundle FILE.rego|DIR (or `oep impact list|show`)"));
   }
@@ -188,6 +223,24 @@ int RunImpactVerb(const std::string& state_path, ImpactArgs args) {
   return 0;
 }
 
+int RunFramesVerb(const std::string& state_path, const std::string& run_id, const std::string& format,
+                  const std::vector<std::string>& trusted_specs) {
+  if (format != "human" && format != "json" && format != "jsonl") {
+    return Fail(Status::InvalidArgument("--output-format " + format + ": expected human, json or jsonl"));
+  }
+  auto trusted = TrustedKeys::LoadWithEnvironment(trusted_specs);
+  if (!trusted.ok()) return Fail(trusted.status());
+  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
+  if (!store.ok()) return Fail(store.status());
+  auto frames = RunFrames(**store, run_id, *trusted);
+  if (!frames.ok()) return Fail(frames.status());
+  if (format == "jsonl") std::cout << RenderFramesJsonl(*frames);
+  else if (format == "json") PrintRecord(*frames, "", "json", {});
+  else std::cout << EscapeForTerminal(RenderFramesHuman(*frames), true);
+  // Frames that could not be served are a failure of the command.
+  return (*frames)["served"].GetBool() ? 0 : 1;
+}
+
 // `format`: human (a table), markdown (the same table), json (an array), jsonl (a run a line).
 int RunImpactList(const std::string& state_path, const std::string& format) {
   auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
@@ -239,13 +292,23 @@ void AddReplayVerbs(CLI::App& app, int& exit_code) {
     ImpactArgs impact;
     bool json = false;
     std::string state_path, run_id, list_format = "human";
+    std::string frames_state_path, frames_run, frames_format = "human";
+    std::vector<std::string> frames_trusted;
   };
   auto a = std::make_shared<Args>();
   ReplayArgs& ra = a->replay;
 
   auto* replay = app.add_subcommand("replay", "reconstruct one decision from the store (read-only)");
   AddStatePath(replay, &ra.state_path);
-  replay->add_option("decision_id", ra.id, "decision id (pder_...); `oep decisions` lists them")->required();
+  // Not ->required(): `oep replay run RUN_ID` names no decision (checked in the callback).
+  replay->add_option("decision_id", ra.id, "decision id (pder_...); `oep decisions` lists them");
+  replay->require_subcommand(0, 1);
+  auto* run = replay->add_subcommand("run", "a run as ordered frames (EVENT, GAP, LOG_DROP, REDACTION) from a chain that verifies");
+  AddStatePath(run, &a->frames_state_path);
+  run->add_option("run_id", a->frames_run, "the run's trace id (`oep runs` lists them)")->required();
+  AddOutputFormat(run, &a->frames_format, "human");
+  run->add_option("--trusted-key", a->frames_trusted, "ROLE=PUBLIC_KEY.pem a chain's seal is checked against (also $OEP_TRUSTED_KEYS)");
+  run->callback([a, &exit_code] { exit_code = RunFramesVerb(a->frames_state_path, a->frames_run, a->frames_format, a->frames_trusted); });
   replay->add_option("--field", ra.field, "print one field of the record (dotted path, e.g. decision.allow)");
   AddOutputFormat(replay, &ra.format, "json; human with --counterfactual");
   replay->add_flag("--full", ra.view.full_input, "human / markdown: the whole OPA input, not a summary");
@@ -254,13 +317,21 @@ void AddReplayVerbs(CLI::App& app, int& exit_code) {
   // These re-decide: without --counterfactual they would be ignored, so they are refused.
   std::vector<CLI::Option*> cf_only = {
       replay->add_option("--policy-bundle", a->cf.engine.bundle, "substituted policy: a .rego file or a bundle directory"),
+      replay->add_option("--substitute", a->cf.substitute,
+                         "SURFACE=VALUE, repeatable: budget.per_run_cap_usd, reserve.usd, model, cache=fresh|recorded, "
+                         "identity.credential_ttl_s, prompt, tool_schema, workflow (see README: Counterfactual surfaces)"),
       replay->add_option("--query", a->cf.query, "decision query (default: the query the decision was recorded at)"),
       replay->add_option("--engine", a->cf_engine, "native | opa | both | auto (opa when a binary is found)")
           ->check(CLI::IsMember({"native", "opa", "both", "auto"}))};
   // Determinism options: a plain replay is already deterministic, so they are accepted there.
   replay->add_option("--replay-timestamp-utc", a->cf.replay_timestamp_utc, "fixed replay timestamp for byte-identical output");
   replay->add_flag("--strip-exclusions", a->cf.strip_exclusions, "omit the fields listed in determinism_exclusions");
-  replay->callback([a, cf_only, &exit_code] {
+  replay->callback([a, cf_only, replay, &exit_code] {
+    if (!replay->get_subcommands().empty()) return;  // replay run ran
+    if (a->replay.id.empty()) {
+      exit_code = Fail(Status::InvalidArgument("replay needs a decision id (pder_...) or `replay run RUN_ID`"));
+      return;
+    }
     const char* mode = std::getenv("OEP_REPLAY_MODE");
     ReplayArgs& r = a->replay;
     if (a->counterfactual || (mode && std::string(mode) == "counterfactual")) {
@@ -296,6 +367,12 @@ void AddReplayVerbs(CLI::App& app, int& exit_code) {
   impact->add_option("--engine", ia.engine, "native | opa | both | auto")->check(CLI::IsMember({"native", "opa", "both", "auto"}));
   impact->add_flag("--save", ia.save, "store the report as a counterfactual run (see `oep impact list`)");
   impact->add_option("--label", ia.label, "a note saved with the run");
+  impact->add_option("--substitute", ia.substitute,
+                     "budget.per_run_cap_usd=X, reserve.usd=X, identity.credential_ttl_s=N (repeatable): over every run's "
+                     "recorded trace, where each would terminate");
+  impact->add_option("--run", ia.run, "with --substitute: one run (trace id), step by step");
+  impact->add_option("--replay-timestamp-utc", ia.replay_timestamp_utc,
+                     "with --substitute --run --policy-bundle: fixed replay timestamp of the step outputs");
   impact->require_subcommand(0, 1);
   auto* list = impact->add_subcommand("list", "saved counterfactual runs, oldest first");
   AddStatePath(list, &a->state_path);

@@ -24,6 +24,9 @@ struct CounterfactualOptions {
   // Fixed replay_timestamp_utc for byte-identical output; the current time when empty.
   std::string replay_timestamp_utc;
   bool strip_exclusions = false;  // drop the fields listed in determinism_exclusions
+  // --substitute SURFACE=VALUE (src/surfaces/surfaces.h); with substitutions the policy
+  // bundle may be empty: the recorded policy's outcome, unless a substituted surface blocks.
+  std::vector<std::string> substitute;
 };
 
 // Deterministic: a pure function of the stored evidence and the bundle. time.now_ns is

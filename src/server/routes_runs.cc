@@ -1,6 +1,7 @@
 // /v1/runs: create, list (filters, cursor pages), read, steps (atomic batches), finish.
 #include "crypto/encoding.h"
 #include "json/json.h"
+#include "frames/frames.h"
 #include "replay/decision_chain.h"
 #include "runs/runs.h"
 #include "server/api.h"
@@ -178,6 +179,17 @@ Reply FinishRoute(Call& call, const std::string& key_path) {
   return RunReply(200, done->run);
 }
 
+// GET /v1/runs/{id}/frames: the run as ordered frames (src/frames/frames.h); 409 with the
+// same document (served false, a CHAIN_UNVERIFIED frame) when its chain does not verify.
+// Seals are checked without trusted keys, as the export route does.
+Reply GetFramesRoute(Call& call) {
+  auto id = RunIdOf(call);
+  if (!id.ok()) return ErrorReply(id.status());
+  auto frames = RunFrames(call.store, *id, TrustedKeys());
+  if (!frames.ok()) return ErrorReply(frames.status());
+  return JsonReply((*frames)["served"].GetBool() ? 200 : 409, *frames);
+}
+
 }  // namespace
 
 void AddRunRoutes(httplib::Server& http, Context& ctx) {
@@ -186,6 +198,7 @@ void AddRunRoutes(httplib::Server& http, Context& ctx) {
   Route(http, ctx, "GET", R"(/v1/runs/([^/:]+))", Permission::kRead,
         [&ctx](Call& call) { return GetRunRoute(ctx.trusted, call); });
   Route(http, ctx, "GET", R"(/v1/runs/([^/:]+)/steps)", Permission::kRead, GetStepsRoute);
+  Route(http, ctx, "GET", R"(/v1/runs/([^/:]+)/frames)", Permission::kRead, GetFramesRoute);
   Route(http, ctx, "POST", R"(/v1/runs/([^/:]+)/steps)", Permission::kWrite,
         [&ctx](Call& call) { return AppendStepsRoute(ctx.redaction, call); });
   std::string key = ctx.server_key_path;

@@ -771,8 +771,11 @@ Result<std::vector<StoredArtifact>> Store::DecisionBatch(const DecisionFilter& f
                                                           int limit) {
   try {
     std::vector<std::string> args;
-    std::string sql = "SELECT decision_id, digest, body, source FROM decisions WHERE " + TenantIs() + "decision_id > ?" +
-                      DecisionFilterSql(f, &args) + " ORDER BY decision_id LIMIT ?";
+    // One run's decisions: SQLite's planner prefers the primary key (tenant, decision_id), which
+    // avoids the sort but scans every decision; the (tenant, trace_id) index holds a run's few.
+    const char* index = f.trace_id.empty() ? "" : " INDEXED BY decisions_trace_id";
+    std::string sql = std::string("SELECT decision_id, digest, body, source FROM decisions") + index + " WHERE " + TenantIs() +
+                      "decision_id > ?" + DecisionFilterSql(f, &args) + " ORDER BY decision_id LIMIT ?";
     args.insert(args.begin(), after_id);
     auto& q = stmts_->Get(sql);
     return ReadRows(q, BindTenant(q, 1), args, limit);

@@ -9,6 +9,7 @@
 #include "ingest/ingest.h"
 #include "json/json.h"
 #include "replay/counterfactual.h"
+#include "frames/frames.h"
 #include "replay/replay.h"
 #include "schema/validator.h"
 #include "util/content_digest.h"
@@ -321,6 +322,81 @@ CheckResult CheckCounterfactualDeterminism(Store& store, const std::string& root
                              " change the decision");
 }
 
+// Every stored decision replayed under each surface substitution set (README: Counterfactual
+// surfaces) twice: the records validate and are byte-identical.
+CheckResult CheckSurfaceDeterminism(Store& store, const std::string& root) {
+  Problems problems;
+  Validator validator;
+  const std::vector<std::pair<std::string, std::vector<std::string>>> sets = {
+      {"", {"budget.per_run_cap_usd=0", "model=bedrock:anthropic.claude-opus-4-6"}},
+      {"", {"reserve.usd=0", "identity.credential_ttl_s=0", "cache=recorded"}},
+      {"", {"cache=fresh", "prompt=prompt@2", "tool_schema=tools@2", "workflow=workflow@2"}},
+      {root + "/permissions/policy/counterfactual/budget_per_run_cap.rego", {"budget.per_run_cap_usd=0.005"}}};
+  int replays = 0, evaluative = 0;
+  Status s = store.ForEach(ArtifactKind::kPermissionPacket, [&](const StoredArtifact& a) {
+    for (const auto& [bundle, subs] : sets) {
+      CounterfactualOptions options;
+      options.engine.bundle = bundle;
+      options.substitute = subs;
+      options.replay_timestamp_utc = "2026-01-01T00:00:00Z";
+      std::string forms[2];
+      for (int run = 0; run < 2; ++run) {
+        auto record = CounterfactualReplay(store, a.id, options);
+        if (!record.ok()) {
+          problems.Add(a.id + " under --substitute " + subs[0] + ": " + record.status().message());
+          return Status::Ok();
+        }
+        if (run == 0) {
+          Status valid = validator.ValidateWith(kCounterfactualSchemaPath, *record);
+          if (!valid.ok()) problems.Add(a.id + " under --substitute " + subs[0] + ": record " + valid.message());
+          const auto* cls = json::FindDotted(*record, "replay_metadata.replay_class");
+          evaluative += cls && cls->IsString() && std::string(cls->GetString()) == "evaluative";
+        }
+        (void)json::Canonicalize(*record, &forms[run], 0);
+      }
+      ++replays;
+      if (forms[0] != forms[1]) problems.Add(a.id + " under --substitute " + subs[0] + ": two replays differ");
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) problems.Add(s.message());
+  return problems.Result("surface determinism", std::to_string(replays) + " surface replays (" + std::to_string(sets.size()) +
+                                                    " substitution sets) are byte-identical twice; " +
+                                                    std::to_string(evaluative) + " evaluative");
+}
+
+// Every run chain's frames (oep replay run) twice: served, and byte-identical.
+CheckResult CheckFrameDeterminism(Store& store) {
+  Problems problems;
+  std::set<std::string> runs;
+  Status s = store.ForEachLedgerEntry("", [&](LedgerEntry& e) {
+    if (e.chain_id.rfind("run:", 0) == 0) runs.insert(e.chain_id.substr(4));
+    return Status::Ok();
+  });
+  if (!s.ok()) problems.Add(s.message());
+  int64_t frames = 0;
+  for (const auto& run : runs) {
+    std::string forms[2];
+    for (int i = 0; i < 2; ++i) {
+      auto report = RunFrames(store, run, TrustedKeys());
+      if (!report.ok()) {
+        problems.Add(run + ": " + report.status().message());
+        break;
+      }
+      if (!(*report)["served"].GetBool()) problems.Add(run + ": frames not served (the chain does not verify)");
+      if (Status valid = Validator().ValidateWith(kRunFramesSchemaPath, *report); !valid.ok()) {
+        problems.Add(run + ": frames " + valid.message());
+      }
+      if (i == 0) frames += (*report)["frames"].Size();
+      forms[i] = RenderFramesJsonl(*report) + RenderFramesHuman(*report);
+    }
+    if (forms[0] != forms[1]) problems.Add(run + ": two frame replays differ");
+  }
+  if (runs.empty()) problems.Add("no run chains in the store");
+  return problems.Result("frame determinism", std::to_string(runs.size()) + " runs replay as " + std::to_string(frames) +
+                                                  " frames, byte-identical twice in JSONL and human form");
+}
+
 VerifyReport VerifyDemo(const std::string& root, const std::string& scratch_dir) {
   VerifyReport report;
   report.checks.push_back(CheckExamples(root));
@@ -344,6 +420,8 @@ VerifyReport VerifyDemo(const std::string& root, const std::string& scratch_dir)
       VerifyReport store_checks = VerifyStore(**store, root);
       report.checks.insert(report.checks.end(), store_checks.checks.begin(), store_checks.checks.end());
       report.checks.push_back(CheckCounterfactualDeterminism(**store, root));
+      report.checks.push_back(CheckSurfaceDeterminism(**store, root));
+      report.checks.push_back(CheckFrameDeterminism(**store));
     }
   }
   bool same = digests[0] == digests[1];
