@@ -1,6 +1,6 @@
 // The store's runs tables (format 3): runs, their tags and their numbered steps.
-#include "store/store.h"
-#include "store/store_internal.h"
+#include "store/sqlite_store.h"
+#include "store/sqlite_store_internal.h"
 
 namespace oep {
 namespace {
@@ -46,7 +46,7 @@ void BindOptional(SQLite::Statement& q, int index, const std::string& v) {
 
 }  // namespace
 
-Result<PutOutcome> Store::PutRun(const RunRecord& r, int64_t ledger_entry) {
+Result<PutOutcome> SqliteStore::PutRun(const RunRecord& r, int64_t ledger_entry) {
   try {
     auto& ins = stmts_->Get(
         "INSERT INTO runs(tenant, run_id, chain_id, created_at, release_manifest_id, model, agent, digest, body, source, "
@@ -84,7 +84,7 @@ Result<PutOutcome> Store::PutRun(const RunRecord& r, int64_t ledger_entry) {
   }
 }
 
-Result<std::optional<RunSummary>> Store::GetRun(const std::string& run_id) {
+Result<std::optional<RunSummary>> SqliteStore::GetRun(const std::string& run_id) {
   if (version_ < 3) return std::optional<RunSummary>();
   try {
     auto& q = stmts_->Get(std::string(kRunColumns) + "WHERE r.tenant = ? AND r.run_id = ?");
@@ -97,7 +97,7 @@ Result<std::optional<RunSummary>> Store::GetRun(const std::string& run_id) {
   }
 }
 
-Result<std::vector<RunSummary>> Store::ListRuns(const RunFilter& f, const std::optional<RunCursor>& after, int limit) {
+Result<std::vector<RunSummary>> SqliteStore::ListRuns(const RunFilter& f, const std::optional<RunCursor>& after, int limit) {
   std::vector<RunSummary> out;
   if (version_ < 3) return out;
   std::string sql = std::string(kRunColumns) + "WHERE r.tenant = ?";
@@ -137,7 +137,7 @@ Result<std::vector<RunSummary>> Store::ListRuns(const RunFilter& f, const std::o
   }
 }
 
-Status Store::PutRunStep(const std::string& run_id, const RunStep& step) {
+Status SqliteStore::PutRunStep(const std::string& run_id, const RunStep& step) {
   try {
     auto& ins = stmts_->Get("INSERT INTO run_steps(tenant, run_id, step, event_id, digest) VALUES (?, ?, ?, ?, ?)");
     ins.bind(1, tenant_);
@@ -152,7 +152,7 @@ Status Store::PutRunStep(const std::string& run_id, const RunStep& step) {
   }
 }
 
-Result<std::optional<RunStep>> Store::GetRunStep(const std::string& run_id, int64_t step) {
+Result<std::optional<RunStep>> SqliteStore::GetRunStep(const std::string& run_id, int64_t step) {
   try {
     auto& q = stmts_->Get("SELECT step, event_id, digest FROM run_steps WHERE tenant = ? AND run_id = ? AND step = ?");
     q.bind(1, tenant_);
@@ -166,7 +166,7 @@ Result<std::optional<RunStep>> Store::GetRunStep(const std::string& run_id, int6
   }
 }
 
-Result<int64_t> Store::LastRunStep(const std::string& run_id) {
+Result<int64_t> SqliteStore::LastRunStep(const std::string& run_id) {
   try {
     auto& q = stmts_->Get("SELECT coalesce(max(step), 0) FROM run_steps WHERE tenant = ? AND run_id = ?");
     q.bind(1, tenant_);
@@ -178,7 +178,7 @@ Result<int64_t> Store::LastRunStep(const std::string& run_id) {
   }
 }
 
-Result<std::vector<RunStep>> Store::RunSteps(const std::string& run_id, int64_t after_step, int limit) {
+Result<std::vector<RunStep>> SqliteStore::RunSteps(const std::string& run_id, int64_t after_step, int limit) {
   std::vector<RunStep> out;
   if (version_ < 3) return out;
   try {
@@ -199,7 +199,7 @@ Result<std::vector<RunStep>> Store::RunSteps(const std::string& run_id, int64_t 
   }
 }
 
-Result<std::vector<Store::RunListing>> Store::RecentRuns(const RunListFilter& f, int limit) {
+Result<std::vector<SqliteStore::RunListing>> SqliteStore::RecentRuns(const RunListFilter& f, int limit) {
   std::vector<std::string> args;
   auto tenant = [&](std::string_view alias) {
     if (version_ >= 3) args.push_back(tenant_);
