@@ -10,6 +10,7 @@
 #include "crypto/sha256.h"
 #include "json/json.h"
 #include "store/sqlite_store_internal.h"
+#include "store/store_sql.h"
 
 namespace oep {
 
@@ -155,19 +156,6 @@ std::string SchemaV3(bool ledger_has_tenant) {
     ddl += "ALTER TABLE ledger ADD COLUMN tenant TEXT NOT NULL DEFAULT '" + std::string(kDefaultTenant) + "';\n";
   }
   return ddl + TenancyTablesDdl();
-}
-
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
 }
 
 StoredArtifact ReadArtifact(SQLite::Statement& q) {
@@ -551,7 +539,6 @@ Result<int64_t> SqliteStore::Count(ArtifactKind kind) {
 }
 
 Result<std::vector<std::string>> SqliteStore::NearestIds(ArtifactKind kind, std::string_view id, int n) {
-  constexpr int64_t kFullScanLimit = 200000;  // beyond this, rank the lexicographic neighbours only
   const KindSpec& spec = Spec(kind);
   std::string table(spec.table), col(spec.id_column);
   if (!HasTable(spec)) return std::vector<std::string>();
@@ -559,7 +546,7 @@ Result<std::vector<std::string>> SqliteStore::NearestIds(ArtifactKind kind, std:
     auto count = Count(kind);
     if (!count.ok()) return count.status();
     std::vector<std::string> candidates;
-    if (*count <= kFullScanLimit) {
+    if (*count <= store_sql::kFullScanLimit) {
       SQLite::Statement q(*db_, "SELECT " + col + " FROM " + table + " WHERE " + TenantIs() + "1");
       BindTenant(q, 1);
       while (q.executeStep()) candidates.push_back(q.getColumn(0).getString());
@@ -572,14 +559,7 @@ Result<std::vector<std::string>> SqliteStore::NearestIds(ArtifactKind kind, std:
         while (q.executeStep()) candidates.push_back(q.getColumn(0).getString());
       }
     }
-    std::vector<std::pair<size_t, std::string>> ranked;
-    ranked.reserve(candidates.size());
-    for (auto& c : candidates) ranked.emplace_back(EditDistance(id, c), std::move(c));
-    size_t keep = std::min(ranked.size(), static_cast<size_t>(n));
-    std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(keep), ranked.end());
-    std::vector<std::string> out;
-    for (size_t i = 0; i < keep; ++i) out.push_back(ranked[i].second);
-    return out;
+    return store_sql::Nearest(id, std::move(candidates), n);
   } catch (const std::exception& e) {
     return FromException(e, "cannot read " + table);
   }
@@ -741,22 +721,6 @@ Result<std::optional<LedgerEntry>> SqliteStore::GetLedgerEntry(int64_t entry_id)
 
 namespace {
 
-// " AND ..." clauses of a decision filter and the values they bind, in order.
-std::string DecisionFilterSql(const SqliteStore::DecisionFilter& f, std::vector<std::string>* args) {
-  std::string sql;
-  auto add = [&](const std::string& value, const char* clause) {
-    if (value.empty()) return;
-    sql += clause;
-    args->push_back(value);
-  };
-  add(f.since, " AND decision_time >= ?");
-  add(f.until, " AND decision_time <= ?");
-  add(f.tool, " AND tool_name = ?");
-  add(f.actor, " AND actor_id = ?");
-  add(f.trace_id, " AND trace_id = ?");
-  if (f.allow) sql += *f.allow ? " AND allow = 1" : " AND allow = 0";
-  return sql;
-}
 
 // Binds `args` from `first`, then `limit`, and reads the artifact rows `q` selects.
 std::vector<StoredArtifact> ReadRows(SQLite::Statement& q, int first, const std::vector<std::string>& args, int limit) {
@@ -775,7 +739,7 @@ Result<std::vector<StoredArtifact>> SqliteStore::DecisionBatch(const DecisionFil
   try {
     std::vector<std::string> args;
     std::string sql = "SELECT decision_id, digest, body, source FROM decisions WHERE " + TenantIs() + "decision_id > ?" +
-                      DecisionFilterSql(f, &args) + " ORDER BY decision_id LIMIT ?";
+                      store_sql::DecisionFilter(f, &args) + " ORDER BY decision_id LIMIT ?";
     args.insert(args.begin(), after_id);
     auto& q = stmts_->Get(sql);
     return ReadRows(q, BindTenant(q, 1), args, limit);
@@ -793,7 +757,7 @@ Result<std::vector<StoredArtifact>> SqliteStore::RecentDecisions(const DecisionF
       args.push_back(before->decision_id);
     }
     std::string sql = "SELECT decision_id, digest, body, source FROM decisions WHERE " + TenantIs() +
-                      (before ? "(decision_time, decision_id) < (?, ?)" : "1") + DecisionFilterSql(f, &args) +
+                      (before ? "(decision_time, decision_id) < (?, ?)" : "1") + store_sql::DecisionFilter(f, &args) +
                       " ORDER BY decision_time DESC, decision_id DESC LIMIT ?";
     auto& q = stmts_->Get(sql);
     return ReadRows(q, BindTenant(q, 1), args, limit);

@@ -1,6 +1,7 @@
 // The store's runs tables (format 3): runs, their tags and their numbered steps.
 #include "store/sqlite_store.h"
 #include "store/sqlite_store_internal.h"
+#include "store/store_sql.h"
 
 namespace oep {
 namespace {
@@ -29,13 +30,7 @@ RunSummary ReadRun(SQLite::Statement& q) {
   s.steps = q.getColumn(9).getInt64();
   s.finished = !q.getColumn(10).isNull();
   s.seal_payload = q.getColumn(10).getString();
-  std::string tags = q.getColumn(11).getString();
-  for (size_t start = 0; start < tags.size();) {
-    size_t end = tags.find('\n', start);
-    if (end == std::string::npos) end = tags.size();
-    r.tags.push_back(tags.substr(start, end - start));
-    start = end + 1;
-  }
+  r.tags = store_sql::SplitLines(q.getColumn(11).getString());
   return s;
 }
 
@@ -102,28 +97,7 @@ Result<std::vector<RunSummary>> SqliteStore::ListRuns(const RunFilter& f, const 
   if (version_ < 3) return out;
   std::string sql = std::string(kRunColumns) + "WHERE r.tenant = ?";
   std::vector<std::string> args;
-  auto add = [&](const std::string& value, const char* clause) {
-    if (value.empty()) return;
-    sql += clause;
-    args.push_back(value);
-  };
-  if (after) {
-    sql += " AND (r.created_at, r.run_id) > (?, ?)";
-    args.push_back(after->created_at);
-    args.push_back(after->run_id);
-  }
-  add(f.since, " AND r.created_at >= ?");
-  add(f.until, " AND r.created_at <= ?");
-  add(f.model, " AND r.model = ?");
-  add(f.release, " AND r.release_manifest_id = ?");
-  add(f.tag, " AND EXISTS (SELECT 1 FROM run_tags t WHERE t.tenant = r.tenant AND t.run_id = r.run_id AND t.tag = ?)");
-  add(f.tool,
-      " AND EXISTS (SELECT 1 FROM decisions d WHERE d.tenant = r.tenant AND d.trace_id = r.run_id AND d.tool_name = ?)");
-  if (f.status == "finished" || f.status == "open") {
-    sql += std::string(" AND ") + (f.status == "open" ? "NOT " : "") +
-           "EXISTS (SELECT 1 FROM ledger l WHERE l.chain_id = r.chain_id AND l.kind = 'seal')";
-  }
-  sql += " ORDER BY r.created_at, r.run_id LIMIT ?";
+  sql += store_sql::RunFilter(f, after, &args);
   try {
     auto& q = stmts_->Get(sql);
     int i = 1;
@@ -205,32 +179,7 @@ Result<std::vector<SqliteStore::RunListing>> SqliteStore::RecentRuns(const RunLi
     if (version_ >= 3) args.push_back(tenant_);
     return TenantIs(alias);
   };
-  // Every tenant placeholder binds the same value, so their order among themselves does
-  // not matter; they all come before the outer filter's values.
-  std::string sql = "SELECT id, at, status, rel, (SELECT count(*) FROM decisions d WHERE " + tenant("d") +
-                    "d.trace_id = id), (SELECT count(*) FROM decisions d WHERE " + tenant("d") +
-                    "d.trace_id = id AND d.allow = 0) FROM (SELECT t.trace_id AS id, coalesce(t.started_at, '') AS at, "
-                    "coalesce(t.status, '') AS status, coalesce(t.release_manifest_id, '') AS rel FROM traces t WHERE " +
-                    tenant("t") + "1";
-  if (version_ >= 3) {
-    sql += " UNION ALL SELECT r.run_id, r.created_at, CASE WHEN EXISTS (SELECT 1 FROM ledger l WHERE l.chain_id = "
-           "r.chain_id AND l.kind = 'seal') THEN 'finished' ELSE 'open' END, coalesce(r.release_manifest_id, '') FROM "
-           "runs r WHERE " + tenant("r") + "NOT EXISTS (SELECT 1 FROM traces t2 WHERE " + tenant("t2") +
-           "t2.trace_id = r.run_id)";
-  }
-  sql += ") WHERE 1";
-  auto add = [&](const std::string& value, const char* clause) {
-    if (value.empty()) return;
-    sql += clause;
-    args.push_back(value);
-  };
-  add(f.since, " AND at >= ?");
-  add(f.until, " AND at <= ?");
-  if (!f.tool.empty()) {
-    sql += " AND EXISTS (SELECT 1 FROM decisions d WHERE " + tenant("d") + "d.trace_id = id AND d.tool_name = ?)";
-    args.push_back(f.tool);
-  }
-  sql += " ORDER BY at DESC, id DESC LIMIT ?";
+  std::string sql = store_sql::RecentRuns(f, version_ >= 3, tenant, &args);
   try {
     auto& q = stmts_->Get(sql);
     int i = 1;

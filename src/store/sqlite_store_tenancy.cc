@@ -4,6 +4,7 @@
 
 #include "store/sqlite_store.h"
 #include "store/sqlite_store_internal.h"
+#include "store/store_sql.h"
 
 namespace oep {
 
@@ -96,10 +97,6 @@ Result<PutOutcome> SqliteStore::RevokeApiKey(const std::string& key_id, const st
 
 namespace {
 
-constexpr const char* kKeyColumns =
-    "SELECT k.key_id, k.tenant, k.role, k.key_hash, k.created_at, k.label, coalesce(r.revoked_at, '') "
-    "FROM api_keys k LEFT JOIN api_key_revocations r ON r.key_id = k.key_id ";
-
 ApiKeyRecord ReadKey(SQLite::Statement& q) {
   ApiKeyRecord k;
   k.key_id = q.getColumn(0).getString();
@@ -117,7 +114,7 @@ ApiKeyRecord ReadKey(SQLite::Statement& q) {
 Result<std::optional<ApiKeyRecord>> SqliteStore::FindApiKeyByHash(const std::string& key_hash) {
   if (version_ < 3) return std::optional<ApiKeyRecord>();
   try {
-    auto& q = stmts_->Get(std::string(kKeyColumns) + "WHERE k.key_hash = ?");
+    auto& q = stmts_->Get(std::string(store_sql::kKeyColumns) + "WHERE k.key_hash = ?");
     q.bind(1, key_hash);
     if (!q.executeStep()) return std::optional<ApiKeyRecord>();
     return std::optional<ApiKeyRecord>(ReadKey(q));
@@ -130,7 +127,7 @@ Result<std::vector<ApiKeyRecord>> SqliteStore::ListApiKeys(const std::string& te
   std::vector<ApiKeyRecord> out;
   if (version_ < 3) return out;
   try {
-    auto& q = stmts_->Get(std::string(kKeyColumns) + "WHERE ? = '' OR k.tenant = ? ORDER BY k.tenant, k.key_id");
+    auto& q = stmts_->Get(std::string(store_sql::kKeyColumns) + "WHERE ? = '' OR k.tenant = ? ORDER BY k.tenant, k.key_id");
     q.bind(1, tenant);
     q.bind(2, tenant);
     while (q.executeStep()) out.push_back(ReadKey(q));
