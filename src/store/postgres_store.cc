@@ -8,6 +8,7 @@
 
 #include "crypto/sha256.h"
 #include "json/json.h"
+#include "store/libpq_loader.h"
 #include "store/store_sql.h"
 
 namespace oep {
@@ -241,6 +242,8 @@ pqxx::result PostgresStore::Exec(const std::string& sql, const Params& params) {
 }
 
 Result<std::unique_ptr<Store>> PostgresStore::OpenUrl(const std::string& url, Mode mode) {
+  std::string why;
+  if (!LoadLibpq(&why)) return Status::IOError("cannot open evidence store " + url + ": " + why);
   try {
     std::unique_ptr<PostgresStore> store(new PostgresStore(url, std::make_unique<Session>(url)));
     store->read_only_ = mode == Mode::kReadOnly;

@@ -7,7 +7,7 @@
 
 #include "json/json.h"
 #include "server/server_fixture.h"
-#include "support/postgres_cluster.h"
+#include "support/store_backends.h"
 
 using namespace oep;
 using namespace oep::test;

@@ -7,7 +7,7 @@
 #include <map>
 #include <regex>
 
-#include "support/postgres_cluster.h"
+#include "support/store_backends.h"
 #include "support/support.h"
 
 using namespace oep::test;

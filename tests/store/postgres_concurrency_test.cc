@@ -8,7 +8,7 @@
 #include <map>
 #include <sstream>
 
-#include "support/postgres_cluster.h"
+#include "support/store_backends.h"
 #include "support/support.h"
 
 using namespace oep::test;

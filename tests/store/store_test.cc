@@ -3,7 +3,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "store/store.h"
-#include "support/postgres_cluster.h"
+#include "support/store_backends.h"
 #include "support/support.h"
 
 using namespace oep;

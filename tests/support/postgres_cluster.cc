@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <iostream>
 #include <memory>
 #include <mutex>
 
@@ -19,6 +18,11 @@ namespace oep::test {
 namespace {
 
 constexpr const char* kSuperuser = "oeptest";
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
 
 int Shell(const std::string& cmd) { return std::system(cmd.c_str()); }
 
@@ -86,7 +90,7 @@ PostgresCluster* PostgresCluster::Get(std::string* why) {
     if (!c->os_user_.empty()) args = {"/usr/sbin/runuser", "-u", c->os_user_, "--"};
     for (const std::string& a : {bin + "/postgres", std::string("-D"), data, std::string("-k"), c->dir_,
                                  std::string("-c"), std::string("listen_addresses="), std::string("-c"),
-                                 std::string("fsync=off"), std::string("-c"), std::string("max_connections=60")}) {
+                                 std::string("fsync=") + (Env("OEP_TEST_PG_FSYNC") == "on" ? "on" : "off"), std::string("-c"), std::string("max_connections=60")}) {
       args.push_back(a);
     }
     pid_t pid = fork();
@@ -180,30 +184,9 @@ std::string PostgresCluster::SqlError(const std::string&, const std::string&, co
 
 #endif
 
-PostgresCluster* PostgresOrSkip(const std::string& test) {
-  std::string why;
-  PostgresCluster* c = PostgresCluster::Get(&why);
-  if (c == nullptr) std::cerr << "note: PostgreSQL test skipped (" << test << "): " << why << "\n";
-  return c;
-}
-
 std::string DatabaseOf(const std::string& url) {
   size_t start = url.find("@/") + 2;
   return url.substr(start, url.find('?') - start);
-}
-
-std::vector<std::string> StoreBackends() {
-  std::string why;
-  if (PostgresCluster::Get(&why) != nullptr) return {"sqlite", "postgresql"};
-  static std::once_flag once;
-  std::call_once(once, [&] { std::cerr << "note: PostgreSQL store tests skipped: " << why << "\n"; });
-  return {"sqlite"};
-}
-
-std::string NewStoreUrl(const std::string& backend, const ScratchDir& dir) {
-  if (backend == "postgresql") return PostgresCluster::Get()->NewDatabase();
-  static int n = 0;
-  return "sqlite:" + (dir / ("store" + std::to_string(++n) + ".sqlite"));
 }
 
 }  // namespace oep::test

@@ -1,15 +1,15 @@
-// A throwaway PostgreSQL cluster for the tests, and the store backends a suite runs on.
+// A throwaway PostgreSQL cluster for the tests (and store_backends_bench).
 //
 // The cluster is made on first use: initdb into a fresh temporary directory as the
 // unprivileged user `oeptest` (created when the tests run as root), listening on a Unix
-// socket in that directory only (no TCP port), fsync off (scratch data); the postmaster is a
+// socket in that directory only (no TCP port), fsync off (scratch data; on with
+// $OEP_TEST_PG_FSYNC=on); the postmaster is a
 // child of the test process. It is stopped and its directory removed when the process exits.
 #pragma once
 
 #include <string>
 #include <vector>
 
-#include "support/support.h"
 
 namespace oep::test {
 
@@ -43,15 +43,7 @@ class PostgresCluster {
   int server_pid_ = -1;  // the postmaster (or runuser running it), a direct child  // only the process that started the cluster stops it
 };
 
-// The cluster, or nullptr after noting on stderr why the PostgreSQL test `test` is skipped.
-PostgresCluster* PostgresOrSkip(const std::string& test);
 // The database name of a cluster URL (postgresql://USER@/NAME?host=...).
 std::string DatabaseOf(const std::string& url);
-
-// The backends the store suites run on: "sqlite" always, "postgresql" when a cluster is
-// available (else a note on stderr, once, saying why it is skipped).
-std::vector<std::string> StoreBackends();
-// A fresh empty store of `backend`: a file in `dir` (sqlite) or a new database (postgresql).
-std::string NewStoreUrl(const std::string& backend, const ScratchDir& dir);
 
 }  // namespace oep::test
