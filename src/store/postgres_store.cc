@@ -316,6 +316,34 @@ Status PostgresStore::Migrate() {
   return Status::Ok();
 }
 
+Status PostgresStore::Stream(const std::string& sql, const std::function<Status(const pqxx::result&)>& fn) {
+  ApplyTenant();
+  bool own = !db_->tx;
+  if (own) db_->tx = std::make_unique<pqxx::work>(db_->conn);
+  std::string cursor = "oep_scan_" + std::to_string(++cursors_);
+  Status s;
+  try {
+    db_->tx->exec("DECLARE " + cursor + " NO SCROLL CURSOR FOR " + sql);
+    for (;;) {
+      pqxx::result chunk = db_->tx->exec("FETCH " + std::to_string(kChunk) + " FROM " + cursor);
+      s = fn(chunk);
+      if (!s.ok() || chunk.size() < static_cast<size_t>(kChunk)) break;
+    }
+    db_->tx->exec("CLOSE " + cursor);
+  } catch (...) {
+    if (own) {
+      db_->tx.reset();
+      applied_tenant_.clear();
+    }
+    throw;
+  }
+  if (own) {
+    db_->tx->commit();
+    db_->tx.reset();
+  }
+  return s;
+}
+
 bool PostgresStore::generated_demo() const { return application_ == "OEPD"; }
 bool PostgresStore::stamped() const { return true; }
 
@@ -619,27 +647,32 @@ Status PostgresStore::ForEachCoveredRow(const std::function<Status(CoveredRow&)>
     for (const auto& [table, columns] : tables) {
       if (include && !include(table)) continue;
       bool blob = table == "documents" || table == "policies";
-      auto q = Exec("SELECT " + columns +
-                    ", l.entry_id, l.chain_id, l.seq, l.kind, l.artifact_table, l.artifact_id, l.content_hash, l.source "
-                    "FROM " + table + " t LEFT JOIN ledger l ON l.entry_id = t.ledger_entry");
       CoveredRow r;
-      for (const auto& row : q) {
-        r.table = table;
-        r.row.id = Str(row[0]);
-        r.row.digest = Str(row[1]);
-        r.row.body = blob ? Bytes(row[2]) : Str(row[2]);
-        r.row.source = Str(row[3]);
-        r.has_entry = !row[4].is_null();
-        r.entry.entry_id = Int(row[4]);
-        r.entry.chain_id = Str(row[5]);
-        r.entry.seq = Int(row[6]);
-        r.entry.kind = Str(row[7]);
-        r.entry.artifact_table = Str(row[8]);
-        r.entry.artifact_id = Str(row[9]);
-        r.entry.content_hash = Str(row[10]);
-        r.entry.source = Str(row[11]);
-        OEP_RETURN_IF_ERROR(fn(r));
-      }
+      Status streamed = Stream("SELECT " + columns +
+                                     ", l.entry_id, l.chain_id, l.seq, l.kind, l.artifact_table, l.artifact_id, "
+                                     "l.content_hash, l.source FROM " + table +
+                                     " t LEFT JOIN ledger l ON l.entry_id = t.ledger_entry",
+                                 [&](const pqxx::result& q) -> Status {
+        for (const auto& row : q) {
+          r.table = table;
+          r.row.id = Str(row[0]);
+          r.row.digest = Str(row[1]);
+          r.row.body = blob ? Bytes(row[2]) : Str(row[2]);
+          r.row.source = Str(row[3]);
+          r.has_entry = !row[4].is_null();
+          r.entry.entry_id = Int(row[4]);
+          r.entry.chain_id = Str(row[5]);
+          r.entry.seq = Int(row[6]);
+          r.entry.kind = Str(row[7]);
+          r.entry.artifact_table = Str(row[8]);
+          r.entry.artifact_id = Str(row[9]);
+          r.entry.content_hash = Str(row[10]);
+          r.entry.source = Str(row[11]);
+          OEP_RETURN_IF_ERROR(fn(r));
+        }
+        return Status::Ok();
+                                 });
+      OEP_RETURN_IF_ERROR(streamed);
     }
     return Status::Ok();
   } catch (const std::exception& e) {
@@ -788,22 +821,25 @@ Status PostgresStore::Dump(const std::function<void(std::string_view line)>& sin
     auto version = Exec("SELECT value FROM oep_meta WHERE key = 'store_format'");
     sink("{\"store_format\":" + Str(version[0][0]) + "}");
     for (const auto& [table, pk] : tables) {
-      auto q = Exec("SELECT * FROM " + table + " ORDER BY " + pk);
-      for (const auto& r : q) {
-        rapidjson::Document row(rapidjson::kObjectType);
-        auto& a = row.GetAllocator();
-        row.AddMember("table", rapidjson::Value(table.c_str(), a), a);
-        for (pqxx::row::size_type i = 0; i < r.size(); ++i) {
-          rapidjson::Value name(q.column_name(i), a), value;
-          unsigned type = q.column_type(i);
-          if (r[i].is_null()) value.SetNull();
-          else if (type == kInt8 || type == kInt4) value.SetInt64(Int(r[i]));
-          else if (type == kBytea) value.SetString(("sha256:" + crypto::Sha256Hex(Bytes(r[i]))).c_str(), a);
-          else value.SetString(r[i].c_str(), static_cast<rapidjson::SizeType>(r[i].size()), a);
-          row.AddMember(name, value, a);
+      Status streamed = Stream("SELECT * FROM " + table + " ORDER BY " + pk, [&](const pqxx::result& q) -> Status {
+        for (const auto& r : q) {
+          rapidjson::Document row(rapidjson::kObjectType);
+          auto& a = row.GetAllocator();
+          row.AddMember("table", rapidjson::Value(table.c_str(), a), a);
+          for (pqxx::row::size_type i = 0; i < r.size(); ++i) {
+            rapidjson::Value name(q.column_name(i), a), value;
+            unsigned type = q.column_type(i);
+            if (r[i].is_null()) value.SetNull();
+            else if (type == kInt8 || type == kInt4) value.SetInt64(Int(r[i]));
+            else if (type == kBytea) value.SetString(("sha256:" + crypto::Sha256Hex(Bytes(r[i]))).c_str(), a);
+            else value.SetString(r[i].c_str(), static_cast<rapidjson::SizeType>(r[i].size()), a);
+            row.AddMember(name, value, a);
+          }
+          sink(json::CanonicalText(row));
         }
-        sink(json::CanonicalText(row));
-      }
+        return Status::Ok();
+      });
+      OEP_RETURN_IF_ERROR(streamed);
     }
     return Status::Ok();
   } catch (const std::exception& e) {

@@ -19,6 +19,7 @@
 // setting sees no tenant's rows.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -104,6 +105,11 @@ class PostgresStore final : public Store {
   // Runs `sql` ('?' placeholders, bound in order from `params`) in the batch's transaction,
   // or alone outside a batch.
   pqxx::result Exec(const std::string& sql, const Params& params = {});
+  // Runs `sql` (no parameters) through a server-side cursor, handing `fn` one chunk of rows
+  // at a time: whole-table scans in flat memory. Inside the batch's transaction, else a
+  // read transaction of its own (which `fn`'s own reads then share).
+  Status Stream(const std::string& sql, const std::function<Status(const pqxx::result&)>& fn);
+  int cursors_ = 0;
   // The (id, digest, body, source) rows `sql` selects.
   std::vector<StoredArtifact> ArtifactRows(const std::string& sql, const std::vector<std::string>& args);
   // Sets oep.tenant (row-level security) to the scoped tenant, or '*' under AllTenants.
