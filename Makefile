@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 OEP := $(BUILD)/oep
-DEB_PACKAGES := cmake g++ make libsqlitecpp-dev libsqlite3-dev rapidjson-dev libssl-dev catch2 libcli11-dev libre2-dev zlib1g-dev libjemalloc-dev libyaml-dev sqlite3 tzdata openssl libcpp-httplib-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils qpdf chromium chromium-driver python3-selenium
+DEB_PACKAGES := cmake g++ make libsqlitecpp-dev libsqlite3-dev rapidjson-dev libssl-dev catch2 libcli11-dev libre2-dev zlib1g-dev libjemalloc-dev libyaml-dev sqlite3 tzdata openssl libcpp-httplib-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils qpdf chromium chromium-driver python3-selenium libpqxx-dev postgresql
 
 .PHONY: all deps build test suite verify demo bench asan fuzz clean
 

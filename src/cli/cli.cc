@@ -28,7 +28,11 @@ int Fail(const Status& s) {
 }
 
 void AddStatePath(CLI::App* cmd, std::string* path) {
-  cmd->add_option("--state-path", *path, "evidence store (default: $OEP_STATE_PATH, else the demo store)");
+  auto* file = cmd->add_option("--state-path", *path, "SQLite evidence store file (shorthand of --store sqlite:PATH)");
+  cmd->add_option("--store", *path,
+                  "evidence store URL: sqlite:PATH, a file path, or postgresql://... (default: $OEP_STORE_URL, "
+                  "else $OEP_STATE_PATH, else the demo store)")
+      ->excludes(file);
 }
 
 void AddOutputFormat(CLI::App* cmd, std::string* format, const std::string& fallback) {

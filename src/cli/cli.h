@@ -32,7 +32,8 @@ void AddStatePath(CLI::App* cmd, std::string* path);
 // names the default in the help text.
 void AddOutputFormat(CLI::App* cmd, std::string* format, const std::string& fallback);
 
-// The store a verb uses: `state_path`, else $OEP_STATE_PATH, else the demo store.
+// The store a verb uses: `state_path` (--store / --state-path), else $OEP_STORE_URL, else
+// $OEP_STATE_PATH, else the demo store.
 std::string Resolve(const std::string& state_path);
 
 // Current time, RFC 3339 UTC with seconds.
@@ -42,7 +43,7 @@ std::string NowUtc();
 // the batch fails, so a failed first ingest leaves nothing behind.
 template <typename Fn>
 int WriteBatch(const std::string& path, Fn fn) {
-  bool existed = std::filesystem::exists(path);
+  bool existed = StoreExists(path);
   Status s;
   {
     auto store = Store::Open(path, Store::Mode::kReadWrite);

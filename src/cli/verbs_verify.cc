@@ -180,7 +180,8 @@ void AddVerifyVerbs(CLI::App& app, int& exit_code) {
 
   auto* verify = app.add_subcommand("verify", "check joins, digests, schemas and determinism; or the ledger");
   ChainOptions& co = a->chain_opts;
-  verify->add_option("--state-path", a->state_path, "verify this store instead of regenerating the demo");
+  auto* verify_file = verify->add_option("--state-path", a->state_path, "verify this store instead of regenerating the demo");
+  verify->add_option("--store", a->state_path, "verify the store at this URL (sqlite:PATH, postgresql://...)")->excludes(verify_file);
   verify->add_flag("--chain", co.chain, "verify the ledger's hash chains and classify the evidence");
   verify->add_option("--run", co.run, "with --chain: only this run's chain (trace id or chain id)");
   verify->add_flag("--all-chains", co.all_chains, "with --chain: one line for every chain");

@@ -336,7 +336,11 @@ void AddServiceRoutes(httplib::Server& http, Context& ctx, std::atomic<bool>& st
 }
 
 Result<std::string> ServerKey(const ServerOptions& o) {
-  std::string path = o.server_key.empty() ? o.state_path + ".server-key.pem" : o.server_key;
+  if (o.server_key.empty() && SqliteFilePath(o.state_path).empty()) {
+    return Status::InvalidArgument("--server-key: required with a PostgreSQL store (" + o.state_path +
+                                   "); every server of one database seals with its own key file");
+  }
+  std::string path = o.server_key.empty() ? SqliteFilePath(o.state_path) + ".server-key.pem" : o.server_key;
   if (o.server_key.empty() && !std::filesystem::exists(path)) {
     auto id = GenerateKeyFile(path);
     if (!id.ok()) return id.status();

@@ -25,6 +25,8 @@ std::string DemoStatePath() {
 std::string DefaultDemoStatePath(const std::string& root) { return root + "/demo/state/code_review_agent.sqlite"; }
 
 std::string DefaultStatePath() {
+  std::string url = Env("OEP_STORE_URL");
+  if (!url.empty()) return url;
   std::string p = Env("OEP_STATE_PATH");
   return p.empty() ? DemoStatePath() : p;
 }

@@ -14,7 +14,8 @@ std::string DemoStatePath();
 // <root>/demo/state/code_review_agent.sqlite
 std::string DefaultDemoStatePath(const std::string& root);
 
-// The store a verb uses without --state-path: $OEP_STATE_PATH, else the demo store.
+// The store a verb uses without --store / --state-path: $OEP_STORE_URL, else
+// $OEP_STATE_PATH, else the demo store.
 std::string DefaultStatePath();
 
 }  // namespace oep

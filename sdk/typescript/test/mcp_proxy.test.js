@@ -41,7 +41,8 @@ test("an MCP session through oep mcp-proxy is recorded and imports as a run", as
     assert.match(out, /2 tools\/call \(0 unanswered\): 2 stored, 0 already stored, new run/);
     const events = execFileSync(OEP, ["dump", "--state-path", state], { encoding: "utf8" }).trim().split("\n")
       .map((l) => JSON.parse(l)).filter((r) => r.table === "events" && r.body.includes("mcp.tools_call"))
-      .map((r) => JSON.parse(r.body));
+      .map((r) => JSON.parse(r.body))
+      .sort((a, b) => a.payload.mcp.request_time.localeCompare(b.payload.mcp.request_time));  // dump order is by id
     assert.deepEqual(events.map((e) => [e.action.name, e.event_type, e.actor.id]), [
       ["get_order", "tool_call.completed", "support-agent"],
       ["cancel_order", "tool_call.failed", "support-agent"],

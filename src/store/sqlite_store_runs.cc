@@ -1,6 +1,7 @@
 // The store's runs tables (format 3): runs, their tags and their numbered steps.
-#include "store/store.h"
-#include "store/store_internal.h"
+#include "store/sqlite_store.h"
+#include "store/sqlite_store_internal.h"
+#include "store/store_sql.h"
 
 namespace oep {
 namespace {
@@ -29,13 +30,7 @@ RunSummary ReadRun(SQLite::Statement& q) {
   s.steps = q.getColumn(9).getInt64();
   s.finished = !q.getColumn(10).isNull();
   s.seal_payload = q.getColumn(10).getString();
-  std::string tags = q.getColumn(11).getString();
-  for (size_t start = 0; start < tags.size();) {
-    size_t end = tags.find('\n', start);
-    if (end == std::string::npos) end = tags.size();
-    r.tags.push_back(tags.substr(start, end - start));
-    start = end + 1;
-  }
+  r.tags = store_sql::SplitLines(q.getColumn(11).getString());
   return s;
 }
 
@@ -46,7 +41,7 @@ void BindOptional(SQLite::Statement& q, int index, const std::string& v) {
 
 }  // namespace
 
-Result<PutOutcome> Store::PutRun(const RunRecord& r, int64_t ledger_entry) {
+Result<PutOutcome> SqliteStore::PutRun(const RunRecord& r, int64_t ledger_entry) {
   try {
     auto& ins = stmts_->Get(
         "INSERT INTO runs(tenant, run_id, chain_id, created_at, release_manifest_id, model, agent, digest, body, source, "
@@ -84,7 +79,7 @@ Result<PutOutcome> Store::PutRun(const RunRecord& r, int64_t ledger_entry) {
   }
 }
 
-Result<std::optional<RunSummary>> Store::GetRun(const std::string& run_id) {
+Result<std::optional<RunSummary>> SqliteStore::GetRun(const std::string& run_id) {
   if (version_ < 3) return std::optional<RunSummary>();
   try {
     auto& q = stmts_->Get(std::string(kRunColumns) + "WHERE r.tenant = ? AND r.run_id = ?");
@@ -97,33 +92,12 @@ Result<std::optional<RunSummary>> Store::GetRun(const std::string& run_id) {
   }
 }
 
-Result<std::vector<RunSummary>> Store::ListRuns(const RunFilter& f, const std::optional<RunCursor>& after, int limit) {
+Result<std::vector<RunSummary>> SqliteStore::ListRuns(const RunFilter& f, const std::optional<RunCursor>& after, int limit) {
   std::vector<RunSummary> out;
   if (version_ < 3) return out;
   std::string sql = std::string(kRunColumns) + "WHERE r.tenant = ?";
   std::vector<std::string> args;
-  auto add = [&](const std::string& value, const char* clause) {
-    if (value.empty()) return;
-    sql += clause;
-    args.push_back(value);
-  };
-  if (after) {
-    sql += " AND (r.created_at, r.run_id) > (?, ?)";
-    args.push_back(after->created_at);
-    args.push_back(after->run_id);
-  }
-  add(f.since, " AND r.created_at >= ?");
-  add(f.until, " AND r.created_at <= ?");
-  add(f.model, " AND r.model = ?");
-  add(f.release, " AND r.release_manifest_id = ?");
-  add(f.tag, " AND EXISTS (SELECT 1 FROM run_tags t WHERE t.tenant = r.tenant AND t.run_id = r.run_id AND t.tag = ?)");
-  add(f.tool,
-      " AND EXISTS (SELECT 1 FROM decisions d WHERE d.tenant = r.tenant AND d.trace_id = r.run_id AND d.tool_name = ?)");
-  if (f.status == "finished" || f.status == "open") {
-    sql += std::string(" AND ") + (f.status == "open" ? "NOT " : "") +
-           "EXISTS (SELECT 1 FROM ledger l WHERE l.chain_id = r.chain_id AND l.kind = 'seal')";
-  }
-  sql += " ORDER BY r.created_at, r.run_id LIMIT ?";
+  sql += store_sql::RunFilter(f, after, &args);
   try {
     auto& q = stmts_->Get(sql);
     int i = 1;
@@ -137,7 +111,7 @@ Result<std::vector<RunSummary>> Store::ListRuns(const RunFilter& f, const std::o
   }
 }
 
-Status Store::PutRunStep(const std::string& run_id, const RunStep& step) {
+Status SqliteStore::PutRunStep(const std::string& run_id, const RunStep& step) {
   try {
     auto& ins = stmts_->Get("INSERT INTO run_steps(tenant, run_id, step, event_id, digest) VALUES (?, ?, ?, ?, ?)");
     ins.bind(1, tenant_);
@@ -152,7 +126,7 @@ Status Store::PutRunStep(const std::string& run_id, const RunStep& step) {
   }
 }
 
-Result<std::optional<RunStep>> Store::GetRunStep(const std::string& run_id, int64_t step) {
+Result<std::optional<RunStep>> SqliteStore::GetRunStep(const std::string& run_id, int64_t step) {
   try {
     auto& q = stmts_->Get("SELECT step, event_id, digest FROM run_steps WHERE tenant = ? AND run_id = ? AND step = ?");
     q.bind(1, tenant_);
@@ -166,7 +140,7 @@ Result<std::optional<RunStep>> Store::GetRunStep(const std::string& run_id, int6
   }
 }
 
-Result<int64_t> Store::LastRunStep(const std::string& run_id) {
+Result<int64_t> SqliteStore::LastRunStep(const std::string& run_id) {
   try {
     auto& q = stmts_->Get("SELECT coalesce(max(step), 0) FROM run_steps WHERE tenant = ? AND run_id = ?");
     q.bind(1, tenant_);
@@ -178,7 +152,7 @@ Result<int64_t> Store::LastRunStep(const std::string& run_id) {
   }
 }
 
-Result<std::vector<RunStep>> Store::RunSteps(const std::string& run_id, int64_t after_step, int limit) {
+Result<std::vector<RunStep>> SqliteStore::RunSteps(const std::string& run_id, int64_t after_step, int limit) {
   std::vector<RunStep> out;
   if (version_ < 3) return out;
   try {
@@ -199,38 +173,13 @@ Result<std::vector<RunStep>> Store::RunSteps(const std::string& run_id, int64_t 
   }
 }
 
-Result<std::vector<Store::RunListing>> Store::RecentRuns(const RunListFilter& f, int limit) {
+Result<std::vector<SqliteStore::RunListing>> SqliteStore::RecentRuns(const RunListFilter& f, int limit) {
   std::vector<std::string> args;
   auto tenant = [&](std::string_view alias) {
     if (version_ >= 3) args.push_back(tenant_);
     return TenantIs(alias);
   };
-  // Every tenant placeholder binds the same value, so their order among themselves does
-  // not matter; they all come before the outer filter's values.
-  std::string sql = "SELECT id, at, status, rel, (SELECT count(*) FROM decisions d WHERE " + tenant("d") +
-                    "d.trace_id = id), (SELECT count(*) FROM decisions d WHERE " + tenant("d") +
-                    "d.trace_id = id AND d.allow = 0) FROM (SELECT t.trace_id AS id, coalesce(t.started_at, '') AS at, "
-                    "coalesce(t.status, '') AS status, coalesce(t.release_manifest_id, '') AS rel FROM traces t WHERE " +
-                    tenant("t") + "1";
-  if (version_ >= 3) {
-    sql += " UNION ALL SELECT r.run_id, r.created_at, CASE WHEN EXISTS (SELECT 1 FROM ledger l WHERE l.chain_id = "
-           "r.chain_id AND l.kind = 'seal') THEN 'finished' ELSE 'open' END, coalesce(r.release_manifest_id, '') FROM "
-           "runs r WHERE " + tenant("r") + "NOT EXISTS (SELECT 1 FROM traces t2 WHERE " + tenant("t2") +
-           "t2.trace_id = r.run_id)";
-  }
-  sql += ") WHERE 1";
-  auto add = [&](const std::string& value, const char* clause) {
-    if (value.empty()) return;
-    sql += clause;
-    args.push_back(value);
-  };
-  add(f.since, " AND at >= ?");
-  add(f.until, " AND at <= ?");
-  if (!f.tool.empty()) {
-    sql += " AND EXISTS (SELECT 1 FROM decisions d WHERE " + tenant("d") + "d.trace_id = id AND d.tool_name = ?)";
-    args.push_back(f.tool);
-  }
-  sql += " ORDER BY at DESC, id DESC LIMIT ?";
+  std::string sql = store_sql::RecentRuns(f, version_ >= 3, tenant, &args);
   try {
     auto& q = stmts_->Get(sql);
     int i = 1;

@@ -2,8 +2,9 @@
 // versions; the runs tables are in store_runs.cc.
 #include <cstdio>
 
-#include "store/store.h"
-#include "store/store_internal.h"
+#include "store/sqlite_store.h"
+#include "store/sqlite_store_internal.h"
+#include "store/store_sql.h"
 
 namespace oep {
 
@@ -40,7 +41,7 @@ std::string TenancyTablesDdl() {
   return ddl;
 }
 
-Result<PutOutcome> Store::PutTenant(const std::string& name, const std::string& created_at) {
+Result<PutOutcome> SqliteStore::PutTenant(const std::string& name, const std::string& created_at) {
   try {
     auto& ins = stmts_->Get("INSERT OR IGNORE INTO tenants(name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING");
     ins.bind(1, name);
@@ -51,7 +52,7 @@ Result<PutOutcome> Store::PutTenant(const std::string& name, const std::string& 
   }
 }
 
-Result<bool> Store::TenantExists(const std::string& name) {
+Result<bool> SqliteStore::TenantExists(const std::string& name) {
   if (version_ < 3 || name == kDefaultTenant) return name == kDefaultTenant;  // the default tenant always exists
   try {
     auto& q = stmts_->Get("SELECT 1 FROM tenants WHERE name = ?");
@@ -62,7 +63,7 @@ Result<bool> Store::TenantExists(const std::string& name) {
   }
 }
 
-Status Store::PutApiKey(const ApiKeyRecord& k) {
+Status SqliteStore::PutApiKey(const ApiKeyRecord& k) {
   try {
     auto& ins = stmts_->Get(
         "INSERT INTO api_keys(key_id, tenant, role, key_hash, created_at, label) VALUES (?, ?, ?, ?, ?, ?)");
@@ -79,7 +80,7 @@ Status Store::PutApiKey(const ApiKeyRecord& k) {
   }
 }
 
-Result<PutOutcome> Store::RevokeApiKey(const std::string& key_id, const std::string& revoked_at) {
+Result<PutOutcome> SqliteStore::RevokeApiKey(const std::string& key_id, const std::string& revoked_at) {
   try {
     auto& known = stmts_->Get("SELECT 1 FROM api_keys WHERE key_id = ?");
     known.bind(1, key_id);
@@ -96,10 +97,6 @@ Result<PutOutcome> Store::RevokeApiKey(const std::string& key_id, const std::str
 
 namespace {
 
-constexpr const char* kKeyColumns =
-    "SELECT k.key_id, k.tenant, k.role, k.key_hash, k.created_at, k.label, coalesce(r.revoked_at, '') "
-    "FROM api_keys k LEFT JOIN api_key_revocations r ON r.key_id = k.key_id ";
-
 ApiKeyRecord ReadKey(SQLite::Statement& q) {
   ApiKeyRecord k;
   k.key_id = q.getColumn(0).getString();
@@ -114,10 +111,10 @@ ApiKeyRecord ReadKey(SQLite::Statement& q) {
 
 }  // namespace
 
-Result<std::optional<ApiKeyRecord>> Store::FindApiKeyByHash(const std::string& key_hash) {
+Result<std::optional<ApiKeyRecord>> SqliteStore::FindApiKeyByHash(const std::string& key_hash) {
   if (version_ < 3) return std::optional<ApiKeyRecord>();
   try {
-    auto& q = stmts_->Get(std::string(kKeyColumns) + "WHERE k.key_hash = ?");
+    auto& q = stmts_->Get(std::string(store_sql::kKeyColumns) + "WHERE k.key_hash = ?");
     q.bind(1, key_hash);
     if (!q.executeStep()) return std::optional<ApiKeyRecord>();
     return std::optional<ApiKeyRecord>(ReadKey(q));
@@ -126,11 +123,11 @@ Result<std::optional<ApiKeyRecord>> Store::FindApiKeyByHash(const std::string& k
   }
 }
 
-Result<std::vector<ApiKeyRecord>> Store::ListApiKeys(const std::string& tenant) {
+Result<std::vector<ApiKeyRecord>> SqliteStore::ListApiKeys(const std::string& tenant) {
   std::vector<ApiKeyRecord> out;
   if (version_ < 3) return out;
   try {
-    auto& q = stmts_->Get(std::string(kKeyColumns) + "WHERE ? = '' OR k.tenant = ? ORDER BY k.tenant, k.key_id");
+    auto& q = stmts_->Get(std::string(store_sql::kKeyColumns) + "WHERE ? = '' OR k.tenant = ? ORDER BY k.tenant, k.key_id");
     q.bind(1, tenant);
     q.bind(2, tenant);
     while (q.executeStep()) out.push_back(ReadKey(q));
@@ -140,7 +137,7 @@ Result<std::vector<ApiKeyRecord>> Store::ListApiKeys(const std::string& tenant) 
   }
 }
 
-Status Store::PutAuditRecord(const AuditRecord& r, int64_t ledger_entry) {
+Status SqliteStore::PutAuditRecord(const AuditRecord& r, int64_t ledger_entry) {
   try {
     auto& ins = stmts_->Get(
         "INSERT INTO audit_log(tenant, audit_id, at, digest, body, source, ledger_entry) VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -158,7 +155,7 @@ Status Store::PutAuditRecord(const AuditRecord& r, int64_t ledger_entry) {
   }
 }
 
-Result<std::vector<AuditRecord>> Store::AuditRecords(const std::string& after_id, int limit) {
+Result<std::vector<AuditRecord>> SqliteStore::AuditRecords(const std::string& after_id, int limit) {
   std::vector<AuditRecord> out;
   if (version_ < 3) return out;
   try {
@@ -178,7 +175,7 @@ Result<std::vector<AuditRecord>> Store::AuditRecords(const std::string& after_id
   }
 }
 
-Result<int64_t> Store::LatestPolicyVersion(const std::string& project) {
+Result<int64_t> SqliteStore::LatestPolicyVersion(const std::string& project) {
   if (version_ < 3) return int64_t{0};
   try {
     auto& q = stmts_->Get("SELECT coalesce(max(version), 0) FROM policies WHERE tenant = ? AND project = ?");
@@ -191,7 +188,7 @@ Result<int64_t> Store::LatestPolicyVersion(const std::string& project) {
   }
 }
 
-Status Store::PutPolicyVersion(const PolicyVersion& p, const std::string& source, int64_t ledger_entry) {
+Status SqliteStore::PutPolicyVersion(const PolicyVersion& p, const std::string& source, int64_t ledger_entry) {
   try {
     auto& ins = stmts_->Get(
         "INSERT INTO policies(tenant, project, version, digest, size, body, uploaded_by, created_at, source, "
@@ -232,7 +229,7 @@ PolicyVersion ReadPolicy(SQLite::Statement& q, bool with_body) {
 
 }  // namespace
 
-Result<std::optional<PolicyVersion>> Store::GetPolicyVersion(const std::string& project, int64_t version) {
+Result<std::optional<PolicyVersion>> SqliteStore::GetPolicyVersion(const std::string& project, int64_t version) {
   if (version_ < 3) return std::optional<PolicyVersion>();
   try {
     auto& q = stmts_->Get(
@@ -248,7 +245,7 @@ Result<std::optional<PolicyVersion>> Store::GetPolicyVersion(const std::string& 
   }
 }
 
-Result<std::vector<PolicyVersion>> Store::PolicyVersions(const std::string& project) {
+Result<std::vector<PolicyVersion>> SqliteStore::PolicyVersions(const std::string& project) {
   std::vector<PolicyVersion> out;
   if (version_ < 3) return out;
   try {

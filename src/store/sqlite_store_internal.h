@@ -8,7 +8,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
-#include "store/store.h"
+#include "store/sqlite_store.h"
 
 namespace oep {
 
@@ -17,7 +17,7 @@ Status FromException(const std::exception& e, const std::string& what);
 
 std::string InsertSql(const KindSpec& spec);
 
-struct Store::Statements {
+struct SqliteStore::Statements {
   explicit Statements(SQLite::Database& db) : db_(db) {}
   // The insert statement of a kind, prepared once (the ingest hot path).
   SQLite::Statement& Insert(const KindSpec& spec) {

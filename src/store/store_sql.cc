@@ -1,0 +1,115 @@
+#include "store/store_sql.h"
+
+#include <algorithm>
+
+namespace oep::store_sql {
+namespace {
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+}  // namespace
+
+std::string DecisionFilter(const Store::DecisionFilter& f, std::vector<std::string>* args) {
+  std::string sql;
+  auto add = [&](const std::string& value, const char* clause) {
+    if (value.empty()) return;
+    sql += clause;
+    args->push_back(value);
+  };
+  add(f.since, " AND decision_time >= ?");
+  add(f.until, " AND decision_time <= ?");
+  add(f.tool, " AND tool_name = ?");
+  add(f.actor, " AND actor_id = ?");
+  add(f.trace_id, " AND trace_id = ?");
+  if (f.allow) sql += *f.allow ? " AND allow = 1" : " AND allow = 0";
+  return sql;
+}
+
+std::string RunFilter(const oep::RunFilter& f, const std::optional<RunCursor>& after, std::vector<std::string>* args) {
+  std::string sql;
+  auto add = [&](const std::string& value, const char* clause) {
+    if (value.empty()) return;
+    sql += clause;
+    args->push_back(value);
+  };
+  if (after) {
+    sql += " AND (r.created_at, r.run_id) > (?, ?)";
+    args->push_back(after->created_at);
+    args->push_back(after->run_id);
+  }
+  add(f.since, " AND r.created_at >= ?");
+  add(f.until, " AND r.created_at <= ?");
+  add(f.model, " AND r.model = ?");
+  add(f.release, " AND r.release_manifest_id = ?");
+  add(f.tag, " AND EXISTS (SELECT 1 FROM run_tags t WHERE t.tenant = r.tenant AND t.run_id = r.run_id AND t.tag = ?)");
+  add(f.tool,
+      " AND EXISTS (SELECT 1 FROM decisions d WHERE d.tenant = r.tenant AND d.trace_id = r.run_id AND d.tool_name = ?)");
+  if (f.status == "finished" || f.status == "open") {
+    sql += std::string(" AND ") + (f.status == "open" ? "NOT " : "") +
+           "EXISTS (SELECT 1 FROM ledger l WHERE l.chain_id = r.chain_id AND l.kind = 'seal')";
+  }
+  return sql + " ORDER BY r.created_at, r.run_id LIMIT ?";
+}
+
+std::string RecentRuns(const Store::RunListFilter& f, bool with_server_runs,
+                       const std::function<std::string(std::string_view alias)>& tenant, std::vector<std::string>* args) {
+  std::string sql = "SELECT id, at, status, rel, (SELECT count(*) FROM decisions d WHERE " + tenant("d") +
+                    "d.trace_id = id), (SELECT count(*) FROM decisions d WHERE " + tenant("d") +
+                    "d.trace_id = id AND d.allow = 0) FROM (SELECT t.trace_id AS id, coalesce(t.started_at, '') AS at, "
+                    "coalesce(t.status, '') AS status, coalesce(t.release_manifest_id, '') AS rel FROM traces t WHERE " +
+                    tenant("t") + "1 = 1";
+  if (with_server_runs) {
+    sql += " UNION ALL SELECT r.run_id, r.created_at, CASE WHEN EXISTS (SELECT 1 FROM ledger l WHERE l.chain_id = "
+           "r.chain_id AND l.kind = 'seal') THEN 'finished' ELSE 'open' END, coalesce(r.release_manifest_id, '') FROM "
+           "runs r WHERE " + tenant("r") + "NOT EXISTS (SELECT 1 FROM traces t2 WHERE " + tenant("t2") +
+           "t2.trace_id = r.run_id)";
+  }
+  sql += ") listing WHERE 1 = 1";
+  auto add = [&](const std::string& value, const char* clause) {
+    if (value.empty()) return;
+    sql += clause;
+    args->push_back(value);
+  };
+  add(f.since, " AND at >= ?");
+  add(f.until, " AND at <= ?");
+  if (!f.tool.empty()) {
+    sql += " AND EXISTS (SELECT 1 FROM decisions d WHERE " + tenant("d") + "d.trace_id = id AND d.tool_name = ?)";
+    args->push_back(f.tool);
+  }
+  return sql + " ORDER BY at DESC, id DESC LIMIT ?";
+}
+
+std::vector<std::string> Nearest(std::string_view id, std::vector<std::string> candidates, int n) {
+  std::vector<std::pair<size_t, std::string>> ranked;
+  ranked.reserve(candidates.size());
+  for (auto& c : candidates) ranked.emplace_back(EditDistance(id, c), std::move(c));
+  size_t keep = std::min(ranked.size(), static_cast<size_t>(n));
+  std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(keep), ranked.end());
+  std::vector<std::string> out;
+  for (size_t i = 0; i < keep; ++i) out.push_back(ranked[i].second);
+  return out;
+}
+
+std::vector<std::string> SplitLines(const std::string& text) {
+  std::vector<std::string> out;
+  for (size_t start = 0; start < text.size();) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace oep::store_sql

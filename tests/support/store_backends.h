@@ -1,0 +1,21 @@
+// The store backends a test suite runs on: SQLite always, PostgreSQL (a throwaway cluster,
+// postgres_cluster.h) when it can be used here.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "support/postgres_cluster.h"
+#include "support/support.h"
+
+namespace oep::test {
+
+// The cluster, or nullptr after noting on stderr why the PostgreSQL test `test` is skipped.
+PostgresCluster* PostgresOrSkip(const std::string& test);
+// The backends the store suites run on: "sqlite" always, "postgresql" when a cluster is
+// available (else a note on stderr, once, saying why it is skipped).
+std::vector<std::string> StoreBackends();
+// A fresh empty store of `backend`: a file in `dir` (sqlite) or a new database (postgresql).
+std::string NewStoreUrl(const std::string& backend, const ScratchDir& dir);
+
+}  // namespace oep::test
