@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "json/json.h"
+#include "json/pick.h"
 #include "util/files.h"
 
 namespace oep {
@@ -92,12 +93,13 @@ Result<rapidjson::Document> DriftReleases(Store& store, const std::string& relea
   std::string model_name = a_model && a_model->IsObject() ? json::GetString(*a_model, "name") : "";
   Tally all, by_policy, by_model;
   bool any_model = false;
+  const std::vector<std::string> fields = {"release_manifest_id", "policy_bundle_version", "model_alias"};
+  std::vector<json::Picked> got;
   auto take = [&](const StoredArtifact& row) {
-    auto body = json::Parse(row.body);
-    if (!body.ok() || !body->IsObject() || json::GetString(*body, "release_manifest_id") != a_rel->id) return;
+    if (!json::PickFields(row.body, fields, &got) || got[0].text != a_rel->id) return;
     all.Add(row.id, options.examples);
-    if (!policy_digest.empty() && json::GetString(*body, "policy_bundle_version") == policy_digest) by_policy.Add(row.id, options.examples);
-    std::string model = json::GetString(*body, "model_alias");
+    if (!policy_digest.empty() && got[1].text == policy_digest) by_policy.Add(row.id, options.examples);
+    const std::string& model = got[2].text;
     any_model = any_model || !model.empty();
     if (!model.empty() && model == model_name) by_model.Add(row.id, options.examples);
   };
