@@ -82,7 +82,8 @@ bool PickFields(std::string_view text, const std::vector<std::string>& paths, st
   rapidjson::Reader reader;
   rapidjson::MemoryStream ms(text.data(), text.size());
   rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is(ms);
-  return !reader.Parse<rapidjson::kParseDefaultFlags>(is, picker).IsError();
+  // Iterative: a deeply nested text costs heap for the path, never the stack.
+  return !reader.Parse<rapidjson::kParseIterativeFlag>(is, picker).IsError();
 }
 
 }  // namespace oep::json

@@ -26,3 +26,15 @@ TEST_CASE("PickFields reads member values by dotted path without a document", "[
   CHECK(out[0].text == "after");
   CHECK_FALSE(out[1].found);
 }
+
+TEST_CASE("PickFields reads a deeply nested text without exhausting the stack", "[json][pick]") {
+  std::string deep = "{\"a\":" + std::string(200000, '[') + std::string(200000, ']') + ",\"b\":\"end\"}";
+  std::vector<Picked> out;
+  REQUIRE(PickFields(deep, {"b"}, &out));
+  CHECK(out[0].text == "end");
+  std::string objects;
+  for (int i = 0; i < 100000; ++i) objects += "{\"k\":";
+  objects += "1" + std::string(100000, '}');
+  REQUIRE(PickFields(objects, {"k.k"}, &out));
+  CHECK_FALSE(out[0].is_number);  // k.k is an object here
+}
