@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "json/json.h"
+#include "json/pick.h"
 #include "util/files.h"
 
 namespace oep {
@@ -58,6 +59,16 @@ std::string VersionOf(const Value* b) {
   return version.empty() ? name : name + "@" + version;
 }
 
+// How many decisions, and the first ones (in id order).
+struct Tally {
+  int64_t count = 0;
+  std::vector<std::string> first;
+  void Add(const std::string& id, int examples) {
+    ++count;
+    if (static_cast<int>(first.size()) < examples) first.push_back(id);
+  }
+};
+
 const char* ChangeClass(const std::string& surface) {
   if (surface == "model") return "alias_resolution";
   if (surface == "prompt") return "prompt_edit";
@@ -74,22 +85,35 @@ Result<rapidjson::Document> DriftReleases(Store& store, const std::string& relea
   if (!a_rel.ok()) return a_rel.status();
   auto b_rel = LoadRelease(store, release_b);
   if (!b_rel.ok()) return b_rel.status();
-  auto decisions = store.FindBy(ArtifactKind::kPermissionPacket, "release_manifest_id", a_rel->id, options.scan_limit);
-  if (!decisions.ok()) return decisions.status();
-  bool capped = static_cast<int>(decisions->size()) >= options.scan_limit;
-  struct Seen {
-    std::string id, policy, model;
-  };
-  std::vector<Seen> seen;
+  // Release A's decisions, tallied as they are read (memory does not grow with the store):
+  // through the release index when they are few, else one streaming scan of every decision.
+  const Value* a_policy = json::GetMember(a_rel->doc["layer_bindings"], "policy");
+  const Value* a_model = json::GetMember(a_rel->doc["layer_bindings"], "model");
+  std::string policy_digest = a_policy && a_policy->IsObject() ? json::GetString(*a_policy, "digest") : "";
+  std::string model_name = a_model && a_model->IsObject() ? json::GetString(*a_model, "name") : "";
+  Tally all, by_policy, by_model;
   bool any_model = false;
-  for (const auto& row : *decisions) {
-    auto body = json::Parse(row.body);
-    if (!body.ok() || !body->IsObject()) continue;
-    Seen s{row.id, json::GetString(*body, "policy_bundle_version"), json::GetString(*body, "model_alias")};
-    any_model = any_model || !s.model.empty();
-    seen.push_back(std::move(s));
+  const std::vector<std::string> fields = {"release_manifest_id", "policy_bundle_version", "model_alias"};
+  std::vector<json::Picked> got;
+  auto take = [&](const StoredArtifact& row) {
+    if (!json::PickFields(row.body, fields, &got) || got[0].text != a_rel->id) return;
+    all.Add(row.id, options.examples);
+    if (!policy_digest.empty() && got[1].text == policy_digest) by_policy.Add(row.id, options.examples);
+    const std::string& model = got[2].text;
+    any_model = any_model || !model.empty();
+    if (!model.empty() && model == model_name) by_model.Add(row.id, options.examples);
+  };
+  auto few = store.FindBy(ArtifactKind::kPermissionPacket, "release_manifest_id", a_rel->id, options.index_limit + 1);
+  if (!few.ok()) return few.status();
+  if (static_cast<int>(few->size()) <= options.index_limit) {
+    for (const auto& row : *few) take(row);
+  } else {
+    few->clear();
+    OEP_RETURN_IF_ERROR(store.ForEach(ArtifactKind::kPermissionPacket, [&](const StoredArtifact& row) {
+      take(row);
+      return Status::Ok();
+    }));
   }
-
   rapidjson::Document out(rapidjson::kObjectType);
   auto& al = out.GetAllocator();
   auto release = [&](const Release& r) {
@@ -101,8 +125,7 @@ Result<rapidjson::Document> DriftReleases(Store& store, const std::string& relea
   out.AddMember("schema_version", "oep.release_drift.v0", al);
   out.AddMember("release_a", release(*a_rel), al);
   out.AddMember("release_b", release(*b_rel), al);
-  out.AddMember("decisions_of_release_a", static_cast<int64_t>(seen.size()), al);
-  out.AddMember("decisions_scan_capped", capped, al);
+  out.AddMember("decisions_of_release_a", all.count, al);
   Value surfaces(rapidjson::kObjectType), changed(rapidjson::kArrayType), absent(rapidjson::kArrayType);
   const Value& ba = a_rel->doc["layer_bindings"];
   const Value& bb = b_rel->doc["layer_bindings"];
@@ -129,24 +152,20 @@ Result<rapidjson::Document> DriftReleases(Store& store, const std::string& relea
     } else if (status != "unchanged") {
       changed.PushBack(Str(name, al), al);
       // Which recorded decisions of release A this change could have touched, and why.
-      std::string criterion;
-      std::vector<const Seen*> touched;
-      std::string model_name = x && x->IsObject() ? json::GetString(*x, "name") : "";
-      for (const Seen& d : seen) {
-        bool hit = true;
-        if (std::string(name) == "policy") hit = !dx.empty() && d.policy == dx;
-        else if (std::string(name) == "model" && any_model) hit = d.model == model_name;
-        if (hit) touched.push_back(&d);
+      const Tally* touched = &all;
+      std::string criterion = "every decision of release A ran under this surface";
+      if (std::string(name) == "policy") {
+        touched = &by_policy;
+        criterion = "decided under release A's policy bundle (policy_bundle_version)";
+      } else if (std::string(name) == "model" && any_model) {
+        touched = &by_model;
+        criterion = "packet names release A's model (model_alias)";
       }
-      if (std::string(name) == "policy") criterion = "decided under release A's policy bundle (policy_bundle_version)";
-      else if (std::string(name) == "model" && any_model) criterion = "packet names release A's model (model_alias)";
-      else criterion = "every decision of release A ran under this surface";
       Value t(rapidjson::kObjectType);
-      t.AddMember("count", static_cast<int64_t>(touched.size()), al);
-      t.AddMember("at_least", capped, al);
+      t.AddMember("count", touched->count, al);
       t.AddMember("criterion", Str(criterion, al), al);
       Value ids(rapidjson::kArrayType);
-      for (size_t i = 0; i < touched.size() && static_cast<int>(i) < options.examples; ++i) ids.PushBack(Str(touched[i]->id, al), al);
+      for (const auto& id : touched->first) ids.PushBack(Str(id, al), al);
       t.AddMember("first_decision_ids", ids, al);
       s.AddMember("touched_decisions", t, al);
     }
@@ -175,8 +194,7 @@ std::string RenderDriftHuman(const Value& r) {
     line.append(status.size() < 11 ? 11 - status.size() : 1, ' ');
     line += text(s, "before_version") + " -> " + text(s, "after_version");
     if (s.HasMember("touched_decisions")) {
-      line += "; could touch " + std::string(s["touched_decisions"]["at_least"].GetBool() ? "at least " : "") +
-              text(s, "touched_decisions.count") + " decisions (" + text(s, "touched_decisions.criterion") + ")";
+      line += "; could touch " + text(s, "touched_decisions.count") + " decisions (" + text(s, "touched_decisions.criterion") + ")";
     }
     out += line + "\n";
   }

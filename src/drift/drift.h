@@ -22,8 +22,9 @@ namespace oep {
 inline constexpr std::string_view kReleaseDriftSchemaPath = "playbooks/schema/release_drift.v0.schema.json";
 
 struct DriftOptions {
-  int examples = 10;            // decision ids listed per changed surface
-  int scan_limit = 1000000;     // decisions of release A read at most (counts say "at least" past it)
+  int examples = 10;         // decision ids listed per changed surface
+  int index_limit = 10000;   // up to this many decisions of release A are read through the release
+                             // index; more, and every decision is streamed once instead
 };
 
 // Each release: a manifest file path (when such a file exists) or a stored manifest id.

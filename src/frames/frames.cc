@@ -27,7 +27,7 @@ constexpr const char* kUnsealedCode = "OEP-F005";
 Value Str(std::string_view s, Alloc& a) { return Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), a); }
 
 // The stored bytes of an artifact entry's row (nullopt: the row is missing); *readable is
-// false for tables whose rows are not read here (documents, runs), so not checked.
+// false for tables whose rows are not read here (documents), so not checked.
 Result<std::optional<std::string>> RowBytes(Store& store, const LedgerEntry& e, bool* readable) {
   *readable = true;
   if (e.artifact_table == "decision_inputs") {
@@ -35,6 +35,12 @@ Result<std::optional<std::string>> RowBytes(Store& store, const LedgerEntry& e, 
     if (!row.ok()) return row.status();
     if (!*row) return std::optional<std::string>();
     return std::optional<std::string>((*row)->body);
+  }
+  if (e.artifact_table == "runs") {
+    auto run = store.GetRun(e.artifact_id);
+    if (!run.ok()) return run.status();
+    if (!*run) return std::optional<std::string>();
+    return std::optional<std::string>((*run)->run.body);
   }
   for (const auto& spec : AllKinds()) {
     if (spec.table != e.artifact_table) continue;

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "json/json.h"
+#include "json/pick.h"
 #include "util/rfc3339.h"
 
 namespace oep {
@@ -449,6 +450,9 @@ void BudgetRunReplay::ToJson(Value* out, rapidjson::Document::AllocatorType& a) 
 
 Result<std::vector<std::pair<std::string, std::vector<CostStep>>>> LoadCostTraces(Store& store, const std::string& run_id) {
   std::map<std::string, std::vector<CostStep>> runs;
+  const std::vector<std::string> fields = {"trace_id", "decision_time", "decision_id.cost.per_step_cost_usd",
+                                           "decision_id.cost.reservation_committed_cost_usd"};
+  std::vector<json::Picked> got;
   Store::DecisionFilter filter;
   filter.trace_id = run_id;
   std::string after;
@@ -456,18 +460,14 @@ Result<std::vector<std::pair<std::string, std::vector<CostStep>>>> LoadCostTrace
     auto batch = store.DecisionBatch(filter, after, 1000);
     if (!batch.ok()) return batch.status();
     for (const auto& row : *batch) {
-      auto body = json::Parse(row.body);
-      if (!body.ok() || !body->IsObject()) continue;
-      std::string trace = json::GetString(*body, "trace_id");
-      if (trace.empty()) continue;
+      if (!json::PickFields(row.body, fields, &got) || got[0].text.empty()) continue;
       CostStep s;
       s.decision_id = row.id;
-      s.decision_time = json::GetString(*body, "decision_time");
-      auto cost = NumberAt(*body, "decision_id.cost.per_step_cost_usd");
-      s.cost_usd = cost.value_or(0);
-      s.committed_usd = NumberAt(*body, "decision_id.cost.reservation_committed_cost_usd");
-      if (!s.committed_usd) s.committed_usd = cost;
-      runs[trace].push_back(std::move(s));
+      s.decision_time = std::move(got[1].text);
+      if (got[2].is_number) s.cost_usd = got[2].number;
+      if (got[3].is_number) s.committed_usd = got[3].number;
+      else if (got[2].is_number) s.committed_usd = got[2].number;
+      runs[got[0].text].push_back(std::move(s));
     }
     if (batch->size() < 1000) break;
     after = batch->back().id;

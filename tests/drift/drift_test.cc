@@ -3,6 +3,7 @@
 #include "drift/drift.h"
 #include "json/json.h"
 #include "schema/validator.h"
+#include "store/store.h"
 #include "support/support.h"
 
 using namespace oep::test;
@@ -98,4 +99,20 @@ TEST_CASE("drift bad inputs are clear errors", "[drift][bad-input]") {
   RunResult bad = demo.Run({"drift", kDemoRelease, demo.dir / "bad.json"});
   CHECK(bad.exit_code == 2);
   CHECK_THAT(bad.err, Catch::Contains("bad.json"));
+}
+
+TEST_CASE("drift streams every decision once when release A has more than the index limit", "[drift]") {
+  DemoFixture demo;
+  std::string b = Variant(demo.dir, "rmf_b", {{"policy", kOther}, {"model", kOther}});
+  auto store = oep::Store::Open(demo.store, oep::Store::Mode::kReadOnly);
+  REQUIRE(store.ok());
+  oep::DriftOptions indexed, streamed;
+  streamed.index_limit = 1;  // the demo release has 2 decisions
+  auto x = oep::DriftReleases(**store, kDemoRelease, b, indexed);
+  auto y = oep::DriftReleases(**store, kDemoRelease, b, streamed);
+  REQUIRE(x.ok());
+  REQUIRE(y.ok());
+  CHECK(oep::json::CanonicalText(*x) == oep::json::CanonicalText(*y));
+  CHECK(At(*y, "surfaces.policy.touched_decisions.count") == "2");
+  CHECK(At(*y, "surfaces.model.touched_decisions.count") == "2");
 }

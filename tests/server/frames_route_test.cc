@@ -37,6 +37,9 @@ TEST_CASE("a run's frames over HTTP: events, a log drop and its gap, tenancy, a 
     std::string types;
     for (const auto& f : frames.json["frames"].GetArray()) types += std::string(f["type"].GetString()) + " ";
     CHECK_THAT(types, Catch::Contains("EVENT") && Catch::Contains("LOG_DROP GAP"));
+    for (const auto& f : frames.json["frames"].GetArray()) {
+      if (std::string(f["type"].GetString()) == "EVENT") CHECK(f["content_checked"].GetBool());  // the run record too
+    }
     CHECK(server.Get("/v1/runs/" + kRun + "/frames", viewer).body == frames.body);  // deterministic
     CHECK(StoreDigest(state) == before);  // frames read only (refused requests below are audited)
     CHECK(server.Get("/v1/runs/" + kRun + "/frames", other).status == 404);       // another tenant's run
