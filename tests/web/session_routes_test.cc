@@ -199,7 +199,7 @@ int StatusWithCookie(TestServer& server, const std::string& path, const std::str
 
 }  // namespace
 
-TEST_CASE("a web session survives a server restart; a revoked key's session stops", "[web][session]") {
+TEST_CASE("a web session survives a server restart, and a revoked key's session stops", "[web][session]") {
   ScratchDir dir;
   std::string state = dir / "s.sqlite";
   std::string admin = MakeKey(state, "acme", "admin");
