@@ -3,7 +3,7 @@
 Debian's python3-selenium): a real `oep serve` on a loopback port over a generated store
 (`oep demo` plus 10,000 runs posted to the API). Each page is opened and its key content
 asserted; a filter applied, an approval given, the Markdown copy checked, CSRF and a
-cross-tenant URL refused. Screenshots go to BUILD/screenshots/. Render times are printed,
+cross-tenant URL refused, the session kept across a server restart. Screenshots go to BUILD/screenshots/. Render times are printed,
 not asserted.
 
 usage: browser_test.py OEP_BINARY REPO_ROOT BUILD_DIR
@@ -413,6 +413,22 @@ def main():
             ready("#/runs")
             loads.append((time.monotonic() - t) * 1000)
         print("FIGURE runs page full reload (navigation to rendered): median %.1f ms" % sorted(loads)[1], flush=True)
+
+        # The server restarts on the same port: the session (a signed cookie) still works.
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        os.unlink(port_file)
+        server = subprocess.Popen([OEP, "serve", "--state-path", state, "--listen", "127.0.0.1:%d" % port, "--port-file", port_file],
+                                  stderr=open(os.path.join(work, "serve2.log"), "w"))
+        for _ in range(200):
+            if os.path.exists(port_file) and open(port_file).read().strip():
+                break
+            time.sleep(0.05)
+        driver.refresh()
+        ready("#/runs")
+        check(len(driver.find_elements(By.CSS_SELECTOR, "#runs tr[data-run]")) == 50, "after a server restart the session still works")
+        go("#/decisions/" + DENIED)
+        check(text_of("#verdict") == "DENIED", "after a restart the decision page opens")
 
         # Sign out; then the other tenant cannot open this tenant's decision or run.
         driver.find_element(By.ID, "signout").click()
