@@ -3,8 +3,8 @@
 Debian's python3-selenium): a real `oep serve` on a loopback port over a generated store
 (`oep demo` plus 10,000 runs posted to the API). Each page is opened and its key content
 asserted; a filter applied, an approval given, the Markdown copy checked, CSRF and a
-cross-tenant URL refused, the session kept across a server restart. Screenshots go to BUILD/screenshots/. Render times are printed,
-not asserted.
+cross-tenant URL refused, the session kept across a server restart. Screenshots go to
+BUILD/screenshots/. Render times are printed, not asserted.
 
 usage: browser_test.py OEP_BINARY REPO_ROOT BUILD_DIR
 """
