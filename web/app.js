@@ -150,7 +150,8 @@ function timelineItems({ steps, chain, chainError }) {
     const loss = (ev.evidence_loss || []).length;
     const redactions = (JSON.stringify(ev).match(REDACTION) || []).length;
     items.push(el("li", { "data-step": s.step },
-      el("details", {}, el("summary", {}, "step " + s.step + " · " + kind + (ev.action && ev.action.tool_name ? " · " + ev.action.tool_name : "") +
+      el("details", {}, el("summary", {}, "step " + s.step + " · " + kind + (ev.action && (ev.action.tool_name || ev.action.action_type) ? " · " + (ev.action.tool_name || ev.action.action_type) : "") +
+        (ev.checkpoint && ev.checkpoint.name ? " @ " + ev.checkpoint.name : "") + (ev.event_time ? " · " + ev.event_time : "") +
         (ev.permission_packet_ref ? " · decision " : ""), ev.permission_packet_ref ? link("#/decisions/" + ev.permission_packet_ref, ev.permission_packet_ref) : null,
         loss ? el("span", { class: "gap", "data-test": "step-loss" }, " · " + loss + " recorded evidence loss") : null,
         redactions ? el("span", { class: "redacted", "data-test": "step-redacted" }, " · " + redactions + " redacted") : null),
