@@ -3,7 +3,9 @@
 #include "importers/opa_decision_log.h"
 #include "ingest/ingest.h"
 #include "json/json.h"
+#include "replay/decision_chain.h"
 #include "replay/replay.h"
+#include "server/chain_evidence_json.h"
 #include "server/api.h"
 
 namespace oep::server {
@@ -28,9 +30,13 @@ Reply PostArtifacts(const RedactionProfile& redaction, Call& call) {
   return JsonReply(200, doc);
 }
 
-Reply GetDecision(Call& call) {
+// The replay record, with "chain_evidence": the chain of the decision's run classified with
+// the keys the server trusts (as the decision Markdown and the run page show it).
+Reply GetDecision(const TrustedKeys& trusted, Call& call) {
   auto record = ReplayDecision(call.store, std::string(call.req.matches[1]));
   if (!record.ok()) return ErrorReply(record.status());
+  ChainEvidence chain = ClassifyDecisionChain(call.store, *record, trusted);
+  record->AddMember("chain_evidence", ChainEvidenceJson(chain, record->GetAllocator(), true), record->GetAllocator());
   return JsonReply(200, *record);
 }
 
@@ -108,7 +114,8 @@ Reply GetAudit(Call& call) {
 void AddEvidenceRoutes(httplib::Server& http, Context& ctx) {
   Route(http, ctx, "POST", "/v1/artifacts", Permission::kWrite, [&ctx](Call& call) { return PostArtifacts(ctx.redaction, call); });
   Route(http, ctx, "GET", "/v1/decisions", Permission::kRead, ListDecisions);
-  Route(http, ctx, "GET", R"(/v1/decisions/([^/:]+))", Permission::kRead, GetDecision);
+  Route(http, ctx, "GET", R"(/v1/decisions/([^/:]+))", Permission::kRead,
+        [&ctx](Call& call) { return GetDecision(ctx.trusted, call); });
   Route(http, ctx, "POST", "/logs", Permission::kWrite, [&ctx](Call& call) { return PostDecisionLogs(ctx.redaction, call); });
   Route(http, ctx, "GET", "/v1/audit", Permission::kAdmin, GetAudit);
 }

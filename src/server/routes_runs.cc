@@ -4,6 +4,7 @@
 #include "frames/frames.h"
 #include "replay/decision_chain.h"
 #include "runs/runs.h"
+#include "server/chain_evidence_json.h"
 #include "server/api.h"
 
 namespace oep::server {
@@ -96,11 +97,7 @@ Reply GetRunRoute(const TrustedKeys& trusted, Call& call) {
   auto& a = doc.GetAllocator();
   RunToJson(**run, &doc, a);
   ChainEvidence chain = ClassifyChainEvidence(call.store, (*run)->run.chain_id, trusted);
-  rapidjson::Value evidence(rapidjson::kObjectType);
-  evidence.AddMember("class", chain.evidence_class.empty() ? rapidjson::Value() : Str(chain.evidence_class, a), a);
-  evidence.AddMember("verified", !chain.evidence_class.empty(), a);
-  evidence.AddMember("detail", Str(chain.detail, a), a);
-  doc.AddMember("evidence", evidence, a);
+  doc.AddMember("evidence", ChainEvidenceJson(chain, a, false), a);
   return JsonReply(200, doc);
 }
 

@@ -149,18 +149,20 @@ Reply Authorized(Context& ctx, const httplib::Request& req, Permission permissio
   ctx.store->ReleaseReadSnapshot();  // see what other processes (oep key create, ...) committed
   std::string token = BearerToken(req);
   std::string refusal;
-  if (token.empty()) token = web::SessionKey(req, &refusal);  // the dashboard's session cookie
+  std::optional<web::Session> session;
+  if (token.empty()) session = web::SessionOf(req, &refusal);  // the dashboard's session cookie
+  auto authenticate = [&]() { return session ? web::AuthenticateSession(*ctx.store, *session) : Authenticate(*ctx.store, token); };
   if (!refusal.empty()) {  // audited in the session key's tenant, never another's
-    auto key = Authenticate(*ctx.store, token);
+    auto key = authenticate();
     if (key.ok()) AuditDenied(ctx, key->tenant, "key:" + key->key_id + " (session)", req, refusal);
     else AuditAnonymousRefusal(ctx, req, "session", "unknown or revoked API key", refusal);
     return Error(403, "forbidden", refusal);
   }
-  if (token.empty()) {
+  if (token.empty() && !session) {
     AuditAnonymousRefusal(ctx, req, "anonymous", "no API key", "no API key");
     return Error(401, "unauthenticated", "expected an API key: Authorization: Bearer <key> (see `oep key create`)");
   }
-  auto key = Authenticate(*ctx.store, token);
+  auto key = authenticate();
   if (!key.ok()) {
     if (key.status().code() != StatusCode::kNotFound && key.status().code() != StatusCode::kConflict) {
       return ErrorReply(key.status());
@@ -421,7 +423,7 @@ Status RunServer(const ServerOptions& o) {
   AddSdkRoutes(*http, ctx);
   AddOtlpRoutes(*http, ctx);
   AddExportRoutes(*http, ctx);
-  web::AddWebRoutes(*http, ctx);
+  OEP_RETURN_IF_ERROR(web::AddWebRoutes(*http, ctx));
 
   int port = o.port;
   if (port == 0) {

@@ -1,3 +1,4 @@
+#include <chrono>
 #include <string_view>
 
 #include "json/json.h"
@@ -70,11 +71,22 @@ server::Reply SessionReply(const ApiKeyRecord& key, const std::string& csrf) {
   return server::JsonReply(200, doc);
 }
 
+int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 // The key of `api_key` when it authenticates (under the context's lock).
 Result<ApiKeyRecord> KeyOf(server::Context& ctx, const std::string& api_key) {
   std::lock_guard<std::mutex> lock(ctx.mutex);
   ctx.store->ReleaseReadSnapshot();
   return Authenticate(*ctx.store, api_key);
+}
+
+// The valid key of the request's session (under the context's lock).
+Result<ApiKeyRecord> SessionKeyOf(server::Context& ctx, const Session& session) {
+  std::lock_guard<std::mutex> lock(ctx.mutex);
+  ctx.store->ReleaseReadSnapshot();
+  return AuthenticateSession(*ctx.store, session);
 }
 
 void SignIn(server::Context& ctx, const httplib::Request& req, httplib::Response& res) {
@@ -96,29 +108,34 @@ void SignIn(server::Context& ctx, const httplib::Request& req, httplib::Response
     server::AuditAnonymousRefusal(ctx, req, "anonymous", "unknown or revoked API key", "sign-in: " + key.status().message());
     return SendJson(res, Refused(401, "unauthenticated", "unknown or revoked API key"));
   }
-  std::string id = CreateSession(api_key);
-  auto session = FindSession(id);
-  std::string cookie = std::string(kCookie) + "=" + id + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=28800";
+  int64_t now = NowSeconds();
+  auto value = IssueSession(*key, now);
+  if (!value.ok()) return SendJson(res, server::ErrorReply(value.status()));
+  auto session = ParseSession(*value, now);
+  if (!session) return SendJson(res, Refused(500, "internal", "the new session does not verify"));
+  std::string cookie = std::string(kCookie) + "=" + *value + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=28800";
   if (!ctx.options.tls_cert.empty()) cookie += "; Secure";
   res.set_header("Set-Cookie", cookie);
   SendJson(res, SessionReply(*key, session->csrf_token));
 }
 
 void SessionInfo(server::Context& ctx, const httplib::Request& req, httplib::Response& res) {
-  auto session = FindSession(CookieValue(req, kCookie));
+  auto session = ParseSession(CookieValue(req, kCookie), NowSeconds());
   if (!session) return SendJson(res, Refused(401, "unauthenticated", "not signed in"));
-  auto key = KeyOf(ctx, session->api_key);
+  auto key = SessionKeyOf(ctx, *session);
   if (!key.ok()) return SendJson(res, Refused(401, "unauthenticated", "the session's API key is revoked"));
   SendJson(res, SessionReply(*key, session->csrf_token));
 }
 
 void SignOut(const httplib::Request& req, httplib::Response& res) {
-  std::string id = CookieValue(req, kCookie);
-  auto session = FindSession(id);
+  int64_t now = NowSeconds();
+  auto session = ParseSession(CookieValue(req, kCookie), now);
   if (session && !SameSecret(req.get_header_value("X-CSRF-Token"), session->csrf_token)) {
     return SendJson(res, Refused(403, "forbidden", "X-CSRF-Token: expected the session's CSRF token"));
   }
-  DeleteSession(id);
+  if (session) {
+    if (Status s = EndSession(*session, now); !s.ok()) return SendJson(res, server::ErrorReply(s));
+  }
   res.set_header("Set-Cookie", std::string(kCookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
   res.set_content("{\"signed_out\":true}", "application/json");
 }
@@ -147,17 +164,22 @@ void ServeFile(const std::string& path, httplib::Response& res) {
 
 }  // namespace
 
-std::string SessionKey(const httplib::Request& req, std::string* refusal) {
-  auto session = FindSession(CookieValue(req, kCookie));
-  if (!session) return "";
+std::optional<Session> SessionOf(const httplib::Request& req, std::string* refusal) {
+  auto session = ParseSession(CookieValue(req, kCookie), NowSeconds());
+  if (!session) return std::nullopt;
   if (req.method != "GET" && req.method != "HEAD" &&
       !SameSecret(req.get_header_value("X-CSRF-Token"), session->csrf_token)) {
     *refusal = "X-CSRF-Token: expected the session's CSRF token on a state-changing request";
   }
-  return session->api_key;
+  return session;
 }
 
-void AddWebRoutes(httplib::Server& http, server::Context& ctx) {
+Status AddWebRoutes(httplib::Server& http, server::Context& ctx) {
+  // Beside a SQLite store; beside the server key for a PostgreSQL one (servers sharing a
+  // database and a key directory then share sessions).
+  std::string base = IsPostgresUrl(ctx.options.state_path) ? ctx.server_key_path : SqliteFilePath(ctx.options.state_path);
+  if (base.size() > 4 && base.ends_with(".pem")) base.resize(base.size() - 4);
+  OEP_RETURN_IF_ERROR(OpenSessions(base));
   http.set_default_headers({
       {"Content-Security-Policy",
        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -174,6 +196,7 @@ void AddWebRoutes(httplib::Server& http, server::Context& ctx) {
   http.Post("/web/session:delete", [](const httplib::Request& req, httplib::Response& res) { SignOut(req, res); });
   server::Route(http, ctx, "GET", R"(/v1/decisions/([^/:]+)/markdown)", Permission::kRead,
                 [&ctx](server::Call& call) { return DecisionMarkdown(ctx.trusted, call); });
+  return Status::Ok();
 }
 
 }  // namespace oep::web

@@ -3,8 +3,8 @@
 Debian's python3-selenium): a real `oep serve` on a loopback port over a generated store
 (`oep demo` plus 10,000 runs posted to the API). Each page is opened and its key content
 asserted; a filter applied, an approval given, the Markdown copy checked, CSRF and a
-cross-tenant URL refused. Screenshots go to BUILD/screenshots/. Render times are printed,
-not asserted.
+cross-tenant URL refused, the session kept across a server restart. Screenshots go to
+BUILD/screenshots/. Render times are printed, not asserted.
 
 usage: browser_test.py OEP_BINARY REPO_ROOT BUILD_DIR
 """
@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 
@@ -42,7 +43,7 @@ ensure_packages()
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service as ChromeService  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 failures = []
 
@@ -65,16 +66,17 @@ class Api:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.key = key
 
-    def call(self, method, path, body=None):
+    def call(self, method, path, body=None, raw=None):
         headers = {"Authorization": "Bearer " + self.key}
         if body is not None:
             headers["Content-Type"] = "application/json"
+            raw = json.dumps(body)
         try:
-            self.conn.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
+            self.conn.request(method, path, body=raw, headers=headers)
             r = self.conn.getresponse()
         except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
             self.conn.close()  # the server ended an idle keep-alive connection: once more on a new one
-            self.conn.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
+            self.conn.request(method, path, body=raw, headers=headers)
             r = self.conn.getresponse()
         text = r.read().decode()
         return r.status, text
@@ -138,6 +140,27 @@ def main():
                                  "risk": "high", "payload_sha256": "sha256:" + "a" * 64})
         assert status == 201, text
         request_id = json.loads(text)["request_id"]
+        # A run with a redacted value in step 2 and a recorded drop between steps 2 and 3.
+        lossy = "%032x" % (0xabc000003)
+        marker = "oep:redacted:email:sha256:" + "b" * 64
+        events = [step_event(lossy, s) for s in (1, 2, 3)]
+        events[1]["action"]["name"] = "mail " + marker
+        status, text = api.call("POST", "/v1/runs/%s/steps" % lossy, {"steps": [{"step": s, "event": events[s - 1]} for s in (1, 2)]})
+        assert status == 200, text
+        status, text = api.call("POST", "/v1/runs/%s:drop" % lossy, {"count": 3, "first_seq": 3, "last_seq": 5, "reason": "queue full"})
+        assert status == 201, text
+        status, text = api.call("POST", "/v1/runs/%s/steps" % lossy, {"steps": [{"step": 3, "event": events[2]}]})
+        assert status == 200, text
+        # A stored policy version, a .rego file and a .tar.gz bundle of the same module.
+        rego_path = os.path.abspath(os.path.join(ROOT, "permissions/policy/counterfactual/workflow_step_bound.rego"))
+        with open(rego_path) as f:
+            rego = f.read()
+        status, text = api.call("POST", "/v1/policies?project=bound", raw=rego)
+        assert status == 201, text
+        bundle_path = os.path.join(work, "bound.tar.gz")
+        with tarfile.open(bundle_path, "w:gz", format=tarfile.USTAR_FORMAT) as tar:
+            tar.add(rego_path, arcname="oep/permissions/bound.rego")
+        replay = json.loads(oep("replay", DENIED, "--output-format", "json", "--state-path", state))
 
         options = webdriver.ChromeOptions()
         for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"):
@@ -151,6 +174,12 @@ def main():
 
         def shot(name):
             driver.save_screenshot(os.path.join(shots, name + ".png"))
+
+        def tall_shot(name):  # the whole page: the window as tall as the document, then back
+            height = driver.execute_script("return document.documentElement.scrollHeight")
+            driver.set_window_size(1280, min(max(height, 1000), 6000))
+            shot(name)
+            driver.set_window_size(1280, 1000)
 
         def text_of(css):
             return driver.find_element(By.CSS_SELECTOR, css).text
@@ -215,12 +244,57 @@ def main():
         check(text_of("#evidence-class").startswith("AUTHORITATIVE (") and "sealed by trusted server key" in text_of("#evidence-class"),
               "a run sealed by the server's own key is AUTHORITATIVE: " + text_of("#evidence-class"))
 
+        # Recorded drops and redaction markers on the timeline.
+        go("#/runs/" + lossy)
+        check(text_of("#drop-count") == "1", "the run page counts the recorded drop: " + text_of("#drop-count"))
+        order = [li.get_attribute("data-step") or li.get_attribute("data-test")
+                 for li in driver.find_elements(By.CSS_SELECTOR, "#timeline > li")]
+        check(order == ["1", "2", "drop", "3"], "the drop sits between steps 2 and 3: %s" % order)
+        check("3 event(s) lost" in text_of("#timeline li.drop") and "3–5" in text_of("#timeline li.drop") and "queue full" in text_of("#timeline li.drop"),
+              "the drop names its count, sequence range and reason: " + text_of("#timeline li.drop"))
+        check(len(driver.find_elements(By.CSS_SELECTOR, "#timeline li[data-step='2'] [data-test=step-redacted]")) == 1 and
+              not driver.find_elements(By.CSS_SELECTOR, "#timeline li[data-step='1'] [data-test=step-redacted]"),
+              "the step holding a redaction marker is marked, the others are not")
+        shot("04b-run-drops-redaction")
+        driver.find_element(By.CSS_SELECTOR, "#timeline li[data-step='2'] summary").click()
+        marks = driver.find_elements(By.CSS_SELECTOR, "#timeline li[data-step='2'] pre [data-test=redaction]")
+        check(len(marks) == 1 and marks[0].text == marker, "the marker is marked inside the JSON")
+        shot("04c-run-redaction-expanded")
+        go("#/runs/" + first)
+        check(text_of("#drop-count") == "0" and not driver.find_elements(By.CSS_SELECTOR, "#timeline li.drop"), "a run without drops shows none")
+
         # Decision, and the Markdown copy (the server's renderer, as `oep replay` uses).
         go("#/decisions/" + DENIED)
         check(text_of("#decision-id") == DENIED, "decision page names the decision")
         check(text_of("#verdict") == "DENIED", "the denial is shown")
         check(text_of("#rule") == "deny_write_without_approval", "the decision's rule is shown")
         check("Evidence support · Audit aid · Non-certifying" in text_of("main"), "disclaimer on the decision page")
+        layers = {tr.get_attribute("data-layer"): [td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+                  for tr in driver.find_elements(By.CSS_SELECTOR, "#layers tr[data-layer]")}
+        want = replay["manifest"]["layer_bindings"]
+        check(set(layers) == set(want) and all(layers[k][2] == want[k]["digest"] and layers[k][3] == want[k]["binding_status"] for k in want),
+              "the release layers with their digests: %s" % sorted(layers))
+        check(text_of("#event-id") == replay["event"]["body"]["event_id"], "the decision's event is shown")
+        spans = driver.find_elements(By.CSS_SELECTOR, "#spans tr[data-span]")
+        mine = driver.find_elements(By.CSS_SELECTOR, "#spans tr[data-mine=true]")
+        check(len(spans) == replay["trace"]["span_count"] == 3 and len(mine) == 1 and
+              mine[0].get_attribute("data-span") == replay["permission_packet"]["body"]["span_id"] and mine[0].text.startswith("→"),
+              "the span and its neighbours, the decision's span marked")
+        review = replay["human_reviews"][0]
+        check(review["action"]["outcome"] in text_of("#reviews tr[data-review='%s']" % review["event_id"]), "the human review is shown")
+        check("none recorded" in text_of("#approval"), "no approval in the packet is said so")
+        rc = replay["reconstruction"]
+        check(text_of("#reconstruction-verdict") == "Reconstruction %s: %s" % (rc["packet_id"], rc["reconstruction_status"]),
+              "the reconstruction verdict: " + text_of("#reconstruction-verdict"))
+        missing = sorted(k for k, v in rc["evidence_summary"].items() if v["status"] == "missing")
+        check(missing and text_of("#recon-missing") == ", ".join(missing) and text_of("#recon-stale") == "none",
+              "what is missing (%s) and stale is named" % text_of("#recon-missing"))
+        check(len(driver.find_elements(By.CSS_SELECTOR, "#evidence-summary tr[data-piece]")) == len(rc["evidence_summary"]), "every piece of the reconstruction")
+        status, dtext = api.call("GET", "/v1/decisions/" + DENIED)
+        ce = json.loads(dtext)["chain_evidence"]
+        check(ce["class"] == "NON_AUTHORITATIVE" and text_of("#evidence-class") == "%s: %s (%s)" % (ce["chain_id"], ce["class"], ce["detail"]),
+              "the chain's evidence class: " + text_of("#evidence-class"))
+        tall_shot("05-decision")
         driver.find_element(By.ID, "copy-md").click()
         wait.until(lambda d: d.find_element(By.ID, "markdown").is_displayed())
         md = driver.find_element(By.ID, "markdown").get_attribute("textContent")
@@ -231,33 +305,70 @@ def main():
         cli = oep("replay", DENIED, "--output-format", "markdown", "--state-path", state, "--trusted-key", "server=" + server_pub)
         check(DENIED in md and "deny_write_without_approval" in md and served == cli,
               "the Markdown is `oep replay --output-format markdown --trusted-key server=...`'s, byte for byte")
-        check("NON_AUTHORITATIVE" in md, "the Markdown names the chain's evidence class")
-        shot("05-decision")
+        check("NON_AUTHORITATIVE" in md and ce["detail"] in md, "the Markdown names the chain's evidence class as the page does")
+        shot("05b-decision-markdown")
 
-        # Counterfactual of the decision against an uploaded policy.
+        # Counterfactual of the decision: pasted Rego, a stored version, a .tar.gz upload; impact of a .rego upload.
+        def run_impact(done_css):
+            driver.find_element(By.CSS_SELECTOR, "main form button").click()
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, done_css + ", #impact-result .error"))
+            errors = driver.find_elements(By.CSS_SELECTOR, "#impact-result .error")
+            check(not errors, "no error: " + (errors[0].text if errors else ""))
+
+        def side_by_side():
+            return {tr.get_attribute("data-field"): [td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+                    for tr in driver.find_elements(By.CSS_SELECTOR, "#side-by-side tr[data-field]")}
+
         go("#/impact?decision=" + DENIED)
-        with open(os.path.join(ROOT, "permissions/policy/counterfactual/workflow_step_bound.rego")) as f:
-            rego = f.read()
         driver.execute_script("document.querySelector('textarea[name=rego]').value = arguments[0]", rego)
-        driver.find_element(By.CSS_SELECTOR, "main form button").click()
-        wait.until(lambda d: "Side by side" in d.find_element(By.ID, "impact-result").text or "error" in d.find_element(By.ID, "impact-result").get_attribute("innerHTML"))
-        check("Side by side" in text_of("#impact-result"), "counterfactual side by side: " + text_of("#impact-result")[:200])
-        shot("06-counterfactual")
+        run_impact("#side-by-side")
+        rows = side_by_side()
+        check(rows.get("allow") == ["allow", "false", "true", "changed"] and rows.get("decision")[1:3] == ["deny", "allow"],
+              "side by side: recorded deny, counterfactual allow: %s" % rows.get("allow"))
+        check(rows.get("matched_rules", [""] * 3)[1] == "deny_write_without_approval" and "deny->allow" in text_of("#transition"),
+              "the recorded rule and the transition: " + text_of("#transition"))
+        tall_shot("06-counterfactual")
+        driver.execute_script("document.querySelector('textarea[name=rego]').value = ''")
+        Select(driver.find_element(By.NAME, "version")).select_by_visible_text(
+            [o.text for o in driver.find_elements(By.CSS_SELECTOR, "select[name=version] option") if o.text.startswith("bound v1")][0])
+        run_impact("#side-by-side")
+        check("bound v1" in text_of("#impact-result h2") and side_by_side().get("allow", [""] * 3)[2] == "true", "a stored policy version: " + text_of("#impact-result h2"))
+        Select(driver.find_element(By.NAME, "version")).select_by_index(0)
+        driver.find_element(By.NAME, "bundle").send_keys(bundle_path)
+        run_impact("#side-by-side")
+        check("bound.tar.gz" in text_of("#impact-result h2") and side_by_side().get("allow", [""] * 3)[2] == "true",
+              "an uploaded .tar.gz bundle: " + text_of("#impact-result h2"))
+        driver.find_element(By.NAME, "bundle").clear()
+        driver.find_element(By.NAME, "bundle").send_keys(rego_path)
         driver.find_element(By.NAME, "decision").clear()
         driver.find_element(By.NAME, "save").click()
-        driver.find_element(By.CSS_SELECTOR, "main form button").click()
-        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#impact-result h2, #impact-result .error"))
+        run_impact("#impact-counts")
+        status, itext = api.call("POST", "/v1/impact", {"policy": {"rego": rego}})
+        counts = json.loads(itext)["counts"]  # unsaved: the report itself
+        shown = {tr.get_attribute("data-count"): tr.find_elements(By.TAG_NAME, "td")[1].text
+                 for tr in driver.find_elements(By.CSS_SELECTOR, "#impact-counts tr[data-count]")}
+        check(shown == {k: str(v) for k, v in counts.items()} and counts.get("deny_to_allow", 0) > 0,
+              "an uploaded .rego over every decision: the counts %s" % shown)
+        check("workflow_step_bound.rego" in text_of("#impact-result h2"), "the impact names the uploaded file")
         bars = {b.get_attribute("data-k"): int(b.get_attribute("width")) for b in driver.find_elements(By.CSS_SELECTOR, "#transitions rect")}
         check(bars.get("deny_to_allow", 0) > 0 and bars.get("allow_to_deny") == 0, "transitions chart: one deny→allow bar, %s" % bars)
         check(driver.find_elements(By.CSS_SELECTOR, "#flipped a[href='#/decisions/%s']" % DENIED), "the flipped decision is a link")
-        check("Impact" in text_of("#impact-result"),
-              "impact over every decision, saved, with the transitions chart: " + text_of("#impact-result")[:120])
-        shot("06b-impact")
+        tall_shot("06b-impact")
 
         # Run diff.
-        go("#/diff?runA=%s&runB=%s" % (first, second))
-        check(first in text_of("#diff") or "steps" in text_of("#diff"), "run diff shown")
-        shot("07-diff")
+        go("#/diff?runA=%s&runB=%s" % (first, lossy))
+        status, dtext = api.call("GET", "/v1/diff?runA=%s&runB=%s" % (first, lossy))
+        diff = json.loads(dtext)
+        summary = {tr.get_attribute("data-category"): tr.find_elements(By.TAG_NAME, "td")[1].text
+                   for tr in driver.find_elements(By.CSS_SELECTOR, "#diff-summary tr[data-category]")}
+        check(summary == {k: str(v) for k, v in diff["summary"].items() if k != "total"} and not diff["identical"],
+              "run diff: the counts per category %s" % summary)
+        ops = [tr.get_attribute("data-op") for tr in driver.find_elements(By.CSS_SELECTOR, "#diff-tools > tbody > tr[data-op], #diff-tools > tr[data-op]")]
+        check(ops == [st["op"] for st in diff["tool_calls"]["steps"]], "run diff: a row per differing step %s" % ops)
+        marked = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#diff-tools .redacted")]
+        check(marked and all(m in ("redacted", marker) for m in marked), "run diff: the redacted value is marked %s" % marked)
+        check(text_of("#diff-runs").count(first) == 1 and lossy in text_of("#diff-runs"), "run diff names both runs")
+        tall_shot("07-diff")
 
         # CSRF: a state-changing call without the token is refused.
         status = driver.execute_async_script(
@@ -302,6 +413,22 @@ def main():
             ready("#/runs")
             loads.append((time.monotonic() - t) * 1000)
         print("FIGURE runs page full reload (navigation to rendered): median %.1f ms" % sorted(loads)[1], flush=True)
+
+        # The server restarts on the same port: the session (a signed cookie) still works.
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        os.unlink(port_file)
+        server = subprocess.Popen([OEP, "serve", "--state-path", state, "--listen", "127.0.0.1:%d" % port, "--port-file", port_file],
+                                  stderr=open(os.path.join(work, "serve2.log"), "w"))
+        for _ in range(200):
+            if os.path.exists(port_file) and open(port_file).read().strip():
+                break
+            time.sleep(0.05)
+        driver.refresh()
+        ready("#/runs")
+        check(len(driver.find_elements(By.CSS_SELECTOR, "#runs tr[data-run]")) == 50, "after a server restart the session still works")
+        go("#/decisions/" + DENIED)
+        check(text_of("#verdict") == "DENIED", "after a restart the decision page opens")
 
         # Sign out; then the other tenant cannot open this tenant's decision or run.
         driver.find_element(By.ID, "signout").click()

@@ -179,3 +179,147 @@ TEST_CASE("oep serve refuses a trusted key it cannot read, or its own key in ano
   CHECK(own.exit_code != 0);
   CHECK_THAT(own.err, Catch::Contains("already trusted as local"));
 }
+
+namespace {
+
+// Signs `key` in; returns the Set-Cookie header and the session's CSRF token.
+std::pair<std::string, std::string> SignIn(TestServer& server, const std::string& key) {
+  httplib::ClientImpl c("127.0.0.1", server.port());
+  Reply in = Send(c, "POST", "/web/session", "{\"api_key\":\"" + key + "\"}", "application/json");
+  REQUIRE(in.status == 200);
+  auto session = json::Parse(in.body);
+  REQUIRE(session.ok());
+  return {in.cookie, json::GetString(*session, "csrf_token")};
+}
+
+int StatusWithCookie(TestServer& server, const std::string& path, const std::string& cookie_pair) {
+  httplib::ClientImpl c("127.0.0.1", server.port());
+  return Send(c, "GET", path, "", "", {{"Cookie", cookie_pair}}).status;
+}
+
+}  // namespace
+
+TEST_CASE("a web session survives a server restart, and a revoked key's session stops", "[web][session]") {
+  ScratchDir dir;
+  std::string state = dir / "s.sqlite";
+  std::string admin = MakeKey(state, "acme", "admin");
+  std::string cookie, csrf;
+  {
+    TestServer server(state, dir.path());
+    std::tie(cookie, csrf) = SignIn(server, admin);
+    CHECK(StatusWithCookie(server, "/v1/runs", CookiePair(cookie)) == 200);
+  }
+  // The session secret beside the state: made on the first start, readable by its owner only.
+  std::filesystem::path secret = state + ".web-session-key";
+  REQUIRE(std::filesystem::exists(secret));
+  CHECK((std::filesystem::status(secret).permissions() & std::filesystem::perms::all) ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  CHECK_THAT(cookie, !Catch::Contains(admin));  // the key itself is never in the cookie
+
+  TestServer restarted(state, dir.path());
+  CHECK(StatusWithCookie(restarted, "/v1/runs", CookiePair(cookie)) == 200);
+  httplib::ClientImpl c("127.0.0.1", restarted.port());
+  Reply info = Send(c, "GET", "/web/session", "", "", {{"Cookie", CookiePair(cookie)}});
+  CHECK(info.status == 200);
+  CHECK_THAT(info.body, Catch::Contains("\"csrf_token\":\"" + csrf + "\"") && Catch::Contains("\"tenant\":\"acme\""));
+  // The CSRF token of before the restart still guards state-changing requests.
+  Reply made = Send(c, "POST", "/v1/runs", "{\"run_id\":\"" + kRun + "\"}", "application/json",
+                    {{"Cookie", CookiePair(cookie)}, {"X-CSRF-Token", csrf}});
+  CHECK(made.status == 201);
+
+  REQUIRE(RunOep({"key", "revoke", admin, "--state-path", state}).exit_code == 0);
+  CHECK(StatusWithCookie(restarted, "/v1/runs", CookiePair(cookie)) == 401);
+  CHECK(Send(c, "GET", "/web/session", "", "", {{"Cookie", CookiePair(cookie)}}).status == 401);
+}
+
+TEST_CASE("a tampered, foreign or signed-out web session cookie is refused", "[web][session][bad-input]") {
+  ScratchDir dir;
+  std::string state = dir / "s.sqlite";
+  std::string admin = MakeKey(state, "acme", "admin");
+  std::string viewer = MakeKey(state, "acme", "viewer");
+  TestServer server(state, dir.path());
+  auto [cookie, csrf] = SignIn(server, viewer);
+  std::string pair = CookiePair(cookie);
+  REQUIRE(StatusWithCookie(server, "/v1/runs", pair) == 200);
+  std::string value = pair.substr(pair.find('=') + 1);
+  auto parts = [&]() {
+    std::vector<std::string> p;
+    size_t pos = 0;
+    for (size_t end; (end = value.find('.', pos)) != std::string::npos; pos = end + 1) p.push_back(value.substr(pos, end - pos));
+    p.push_back(value.substr(pos));
+    return p;
+  }();
+  REQUIRE(parts.size() == 6);
+  auto join = [](std::vector<std::string> p) {
+    std::string out;
+    for (size_t i = 0; i < p.size(); ++i) out += (i ? "." : "") + p[i];
+    return "oep_session=" + out;
+  };
+  // The admin key's id and hash in a cookie signed for the viewer: a raised role.
+  auto admin_record = [&]() {
+    auto p = parts;
+    std::string admin_id = admin.substr(5, admin.find('_', 5) - 5);
+    p[1] = admin_id;
+    return join(p);
+  }();
+  std::vector<std::string> bad{
+      join([&] { auto p = parts; p[3] = std::to_string(std::stoll(p[3]) + 86400); return p; }()),  // a later expiry
+      join([&] { auto p = parts; p[4][0] = p[4][0] == 'a' ? 'b' : 'a'; return p; }()),            // another CSRF token
+      join([&] { auto p = parts; p[5][10] = p[5][10] == '0' ? '1' : '0'; return p; }()),          // a changed MAC
+      join([&] { auto p = parts; p.pop_back(); return p; }()),                                       // no MAC
+      admin_record,
+      "oep_session=v1.x.y.1.z.w",
+      "oep_session=" + std::string(600, 'a'),
+      "oep_session=",
+  };
+  for (const auto& b : bad) {
+    INFO(b);
+    CHECK(StatusWithCookie(server, "/v1/runs", b) == 401);
+    CHECK(StatusWithCookie(server, "/web/session", b) == 401);
+  }
+  // Another store's secret signs another server's sessions: not this one's.
+  ScratchDir other_dir;
+  std::string other_state = other_dir / "s.sqlite";
+  std::string other_key = MakeKey(other_state, "acme", "viewer");
+  TestServer other(other_state, other_dir.path());
+  auto [foreign, foreign_csrf] = SignIn(other, other_key);
+  CHECK(StatusWithCookie(server, "/v1/runs", CookiePair(foreign)) == 401);
+
+  // Signed out: the same cookie is refused, after a restart too.
+  httplib::ClientImpl c("127.0.0.1", server.port());
+  CHECK(Send(c, "POST", "/web/session:delete", "{}", "application/json", {{"Cookie", pair}}).status == 403);  // no CSRF token
+  CHECK(StatusWithCookie(server, "/v1/runs", pair) == 200);
+  CHECK(Send(c, "POST", "/web/session:delete", "{}", "application/json", {{"Cookie", pair}, {"X-CSRF-Token", csrf}}).status == 200);
+  CHECK(StatusWithCookie(server, "/v1/runs", pair) == 401);
+  server.Stop();
+  TestServer restarted(state, dir.path());
+  CHECK(StatusWithCookie(restarted, "/v1/runs", pair) == 401);
+}
+
+TEST_CASE("oep serve refuses a session secret file that holds no secret", "[web][session][bad-input]") {
+  ScratchDir dir;
+  std::string state = dir / "s.sqlite";
+  MakeKey(state, "acme", "admin");
+  WriteText(state + ".web-session-key", "not a secret\n");
+  RunResult r = RunOep({"serve", "--state-path", state, "--listen", "127.0.0.1:0"});
+  CHECK(r.exit_code != 0);
+  CHECK_THAT(r.err, Catch::Contains(state + ".web-session-key") && Catch::Contains("64 hex digits"));
+}
+
+TEST_CASE("the decision view carries its run chain's evidence class", "[web][server][evidence]") {
+  ScratchDir dir;
+  std::string state = dir / "s.sqlite";
+  REQUIRE(RunOep({"demo", "--state-path", state}).exit_code == 0);
+  std::string viewer = MakeKey(state, "default", "viewer");
+  TestServer server(state, dir.path());
+  HttpResult d = server.Get("/v1/decisions/pder_oep_demo_write_file_0002", viewer);
+  REQUIRE(d.status == 200);
+  const auto& ce = d.json["chain_evidence"];
+  CHECK(json::GetString(ce, "chain_id") == "run:5e0c1d2a9b8f47d6a1c3e5f7091b2d4f");
+  CHECK(json::GetString(ce, "class") == "NON_AUTHORITATIVE");
+  CHECK(ce["verified"].GetBool());
+  CHECK_THAT(json::GetString(ce, "detail"), Catch::Contains("unsealed"));
+  // The Markdown names the same class with the same detail.
+  HttpResult md = server.Get("/v1/decisions/pder_oep_demo_write_file_0002/markdown", viewer);
+  CHECK_THAT(md.body, Catch::Contains("NON_AUTHORITATIVE (" + json::GetString(ce, "detail") + ")"));
+}
