@@ -1,7 +1,9 @@
 // One suite, both backends: the same evidence ingested into a SQLite store and into a
 // PostgreSQL database gives the same dump, and every read verb prints the same output
-// (store locations aside). The PostgreSQL half runs against a throwaway cluster
-// (support/postgres_cluster.h).
+// (store locations aside): ingest, decisions, runs, replay and counterfactual replay,
+// impact (and --save, list), verify, audit, approvals list, export, ledger drop, seal,
+// verify --chain, checkpoint, prove and dump. The PostgreSQL half runs against a
+// throwaway cluster (support/postgres_cluster.h).
 #include <catch2/catch.hpp>
 
 #include <map>
@@ -28,7 +30,7 @@ std::map<std::string, std::string> RunVerbs(const std::string& url, const std::s
   std::map<std::string, std::string> out;
   std::string file = url.rfind("sqlite:", 0) == 0 ? url.substr(7) : url;
   auto run = [&](const std::string& name, std::vector<std::string> args) {
-    args.insert(args.begin() + 1, {"--store", url});
+    args.insert(args.end(), {"--store", url});
     RunResult r = RunOep(args);
     out[name] = Replace(Replace(r.out + "\n--stderr--\n" + r.err, url, "STORE"), file, "STORE") +
                 "\n--exit " + std::to_string(r.exit_code);
@@ -47,8 +49,18 @@ std::map<std::string, std::string> RunVerbs(const std::string& url, const std::s
   run("impact", {"impact", "--policy-bundle",
                  Example("permissions/policy/counterfactual/approval_per_step_escalation.rego"), "--output-format", "json"});
   run("verify store", {"verify"});
+  run("audit gdpr", {"audit", "gdpr"});
+  run("audit tools", {"audit", "tools"});
+  run("approvals list", {"approvals", "list"});
+  run("export run", {"export", "run", "5e0c1d2a9b8f47d6a1c3e5f7091b2d4f", "--generated-at", "2026-11-02T00:00:00Z"});
+  run("export decision", {"export", "decision", "pder_oep_demo_write_file_0002", "--format", "markdown",
+                          "--generated-at", "2026-11-02T00:00:00Z"});
+  run("ledger drop", {"ledger", "drop", "--chain", "run:5e0c1d2a9b8f47d6a1c3e5f7091b2d4f", "--count", "2", "--reason",
+                      "parity"});
   run("seal", {"seal", "--chain", "run:5e0c1d2a9b8f47d6a1c3e5f7091b2d4f", "--key", key, "--authority", "local", "--sealed-at", "2026-11-02T00:00:00Z"});
   run("verify chain", {"verify", "--chain"});
+  run("checkpoint", {"checkpoint", "--key", key});
+  run("prove", {"prove", "3", "--key", key});
   run("dump", {"dump"});
   // A saved run's id hashes its creation time (now): masked, with the times listed.
   run("impact save", {"impact", "--policy-bundle",
@@ -71,10 +83,14 @@ TEST_CASE("every read verb behaves identically on SQLite and PostgreSQL", "[stor
   auto postgres = RunVerbs(NewStoreUrl("postgresql", dir), dir / "seal.pem");
   CHECK_THAT(sqlite["ingest"], Catch::Contains("10 new"));
   CHECK_THAT(sqlite["verify chain"], Catch::Contains("0 failed"));
+  CHECK_THAT(sqlite["export run"], Catch::Contains("\"chain\""));
+  CHECK_THAT(sqlite["ledger drop"], Catch::Contains("recorded drop"));
+  CHECK_THAT(sqlite["checkpoint"], Catch::Contains("oep/ledger"));
   CHECK_THAT(sqlite["dump"], Catch::Contains("\"table\":\"decisions\""));
   CHECK_THAT(sqlite["impact list"], Catch::Contains("parity"));
   for (const auto& [verb, output] : sqlite) {
     INFO(verb);
+    CHECK_THAT(output, Catch::EndsWith(verb == "replay unknown id" ? "--exit 1" : "--exit 0"));
     CHECK(postgres[verb] == output);
   }
 }
