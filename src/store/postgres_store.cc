@@ -202,6 +202,7 @@ struct PostgresStore::Session {
   pqxx::connection conn;
   std::unique_ptr<pqxx::work> tx;  // the open batch
   std::map<std::string, std::string> prepared;  // SQL -> name of its prepared statement
+  std::map<std::string, int> uses;  // SQL not prepared yet -> times run
 };
 
 PostgresStore::PostgresStore(std::string url, std::unique_ptr<Session> session)
@@ -223,11 +224,12 @@ void PostgresStore::ApplyTenant() {
 
 pqxx::result PostgresStore::Exec(const std::string& sql, const Params& params) {
   ApplyTenant();
-  // Each statement text is prepared once per connection (up to a bound: filters make
-  // many texts), so the hot paths are parsed and planned once.
+  // A statement text used a second time is prepared (once per connection, up to a bound:
+  // filters make many texts), so the hot paths are parsed and planned once; a statement
+  // run once (most of a short CLI process's) costs no extra round trip to prepare it.
   constexpr size_t kMaxPrepared = 512;
   auto it = db_->prepared.find(sql);
-  if (it == db_->prepared.end() && db_->prepared.size() < kMaxPrepared) {
+  if (it == db_->prepared.end() && db_->prepared.size() < kMaxPrepared && ++db_->uses[sql] >= 2) {
     std::string name = "oep_" + std::to_string(db_->prepared.size());
     db_->conn.prepare(name, Numbered(sql));
     it = db_->prepared.emplace(sql, name).first;

@@ -7,6 +7,7 @@
 #include "json/json.h"
 #include "util/subprocess.h"
 #include "server/server_fixture.h"
+#include "support/store_backends.h"
 
 using namespace oep;
 using namespace oep::test;
@@ -17,13 +18,14 @@ const std::string kDecision = "pder_opa_0b6e1c2d-5f7a-4e3b-9c1d-2a3b4c5d6e01";
 
 std::string Policy() { return ReadText(RepoRoot() + "/permissions/policy/tool_permissions.rego"); }
 
+// A server on a fresh store of `backend`: the tests using it run on SQLite and PostgreSQL.
 struct Served {
   ScratchDir dir;
-  std::string state = dir / "s.sqlite";
+  std::string backend, state = NewStoreUrl(backend, dir), server_key;
   std::string admin = MakeKey(state, "acme", "admin"), viewer = MakeKey(state, "acme", "viewer");
   std::string other = MakeKey(state, "beta", "admin");
-  TestServer server{state, dir.path()};
-  Served() {
+  TestServer server{state, dir.path(), ServerKeyFlags(state, dir.path(), &server_key)};
+  explicit Served(std::string backend_name) : backend(std::move(backend_name)) {
     REQUIRE(server.Post("/logs", ReadText(RepoRoot() + "/tests/data/opa_decision_log/service_body.json"), admin).status ==
             200);
   }
@@ -32,7 +34,8 @@ struct Served {
 }  // namespace
 
 TEST_CASE("policies are versioned per project, the same bundle again makes no new version", "[server][policies]") {
-  Served s;
+  Served s(GENERATE(from_range(StoreBackends())));
+  INFO(s.backend);
   HttpResult v1 = s.server.Post("/v1/policies?project=perms", Policy(), s.admin);
   REQUIRE(v1.status == 201);
   CHECK(v1.json["version"].GetInt() == 1);
@@ -52,7 +55,8 @@ TEST_CASE("policies are versioned per project, the same bundle again makes no ne
 }
 
 TEST_CASE("a policy that does not compile is 400 and stores nothing", "[server][policies][bad-input]") {
-  Served s;
+  Served s(GENERATE(from_range(StoreBackends())));
+  INFO(s.backend);
   std::string before = StoreDigest(s.state);
   HttpResult bad = s.server.Post("/v1/policies?project=perms", "package x\nallow if {", s.admin);
   CHECK(bad.status == 400);
@@ -64,7 +68,8 @@ TEST_CASE("a policy that does not compile is 400 and stores nothing", "[server][
 }
 
 TEST_CASE("counterfactual and impact re-decide under a stored version or an inline module", "[server][policies]") {
-  Served s;
+  Served s(GENERATE(from_range(StoreBackends())));
+  INFO(s.backend);
   HttpResult v1 = s.server.Post("/v1/policies?project=perms", Policy(), s.admin);
   REQUIRE(v1.status == 201);
   HttpResult cf = s.server.Post("/v1/decisions/" + kDecision + ":counterfactual",
@@ -112,7 +117,8 @@ std::string TarGz(const std::string& dir, const std::string& setup) {
 }  // namespace
 
 TEST_CASE("a policy bundle may be a .tar.gz: stored as it is, unpacked for each re-decision", "[server][policies]") {
-  Served s;
+  Served s(GENERATE(from_range(StoreBackends())));
+  INFO(s.backend);
   WriteText(s.dir / "policy.rego", Policy());
   std::string bundle = TarGz(s.dir.path(), "mkdir -p oep/permissions && cp ../policy.rego oep/permissions/ && "
                                            "echo '{}' > oep/data.json && echo notes > README.md");
@@ -128,7 +134,8 @@ TEST_CASE("a policy bundle may be a .tar.gz: stored as it is, unpacked for each 
 }
 
 TEST_CASE("bad .tar.gz bundles are 400 and nothing escapes the bundle's folder", "[server][policies][bad-input]") {
-  Served s;
+  Served s(GENERATE(from_range(StoreBackends())));
+  INFO(s.backend);
   std::string before = StoreDigest(s.state);
   // Only a README: no module.
   HttpResult empty = s.server.Post("/v1/policies?project=tar", TarGz(s.dir / "e", "echo notes > README.md"), s.admin);
@@ -165,7 +172,8 @@ std::string TarMember(const std::string& name, const std::string& data) {
 }  // namespace
 
 TEST_CASE("a bundle member named with .. or an absolute path is not written", "[server][policies][bad-input]") {
-  Served s;
+  Served s(GENERATE(from_range(StoreBackends())));
+  INFO(s.backend);
   std::filesystem::remove("/tmp/oep-evil-member.rego");
   std::string tar = TarMember("../../oep-evil-member.rego", "package evil\nallow := true\n") +
                     TarMember("/tmp/oep-evil-member.rego", "package evil\nallow := true\n") +

@@ -1,5 +1,7 @@
 #include "server/server_fixture.h"
 
+#include "store/store.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -170,6 +172,16 @@ std::string StoreDigest(const std::string& state) {
   RunResult r = RunOep({"dump", "--digest", "--state-path", state});
   if (r.exit_code != 0) throw std::runtime_error("oep dump: " + r.err);
   return r.out;
+}
+
+std::vector<std::string> ServerKeyFlags(const std::string& state, const std::string& dir, std::string* key_path) {
+  if (!IsPostgresUrl(state)) {
+    *key_path = SqliteFilePath(state) + ".server-key.pem";
+    return {};
+  }
+  *key_path = dir + "/server-key.pem";
+  WriteEd25519Key(*key_path);
+  return {"--server-key", *key_path};
 }
 
 }  // namespace oep::test

@@ -59,6 +59,11 @@ std::string ManifestJson();
 std::string StepEvent(const std::string& run_id, int step, const std::string& salt = "");
 std::string StepBatch(const std::string& run_id, int first, int last, const std::string& salt = "");
 
+// The flags `oep serve` needs for the store `state`: none for SQLite (the server makes its
+// key beside the file), --server-key with a fresh key in `dir` for PostgreSQL (required
+// there). `key_path` receives where the server's key is.
+std::vector<std::string> ServerKeyFlags(const std::string& state, const std::string& dir, std::string* key_path);
+
 // `oep dump --digest` of the store (its whole content).
 std::string StoreDigest(const std::string& state);
 

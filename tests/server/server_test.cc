@@ -11,6 +11,7 @@
 
 #include "json/json.h"
 #include "server/server_fixture.h"
+#include "support/store_backends.h"
 
 using namespace oep;
 using namespace oep::test;
@@ -19,16 +20,19 @@ namespace {
 
 const std::string kRun = "0123456789abcdef0123456789abcdef";
 
+// A server on a fresh store of `backend` (see support/store_backends.h): the tests using
+// it run on SQLite and on PostgreSQL.
 struct Fixture {
   ScratchDir dir;
-  std::string state = dir / "s.sqlite";
+  std::string backend, state, server_key;
   std::string ingest, viewer, admin;
   std::unique_ptr<TestServer> server;
-  Fixture() {
+  explicit Fixture(std::string backend_name) : backend(std::move(backend_name)), state(NewStoreUrl(backend, dir)) {
+    std::vector<std::string> extra = ServerKeyFlags(state, dir.path(), &server_key);
     ingest = MakeKey(state, "acme", "ingest");
     viewer = MakeKey(state, "acme", "viewer");
     admin = MakeKey(state, "acme", "admin");
-    server = std::make_unique<TestServer>(state, dir.path());
+    server = std::make_unique<TestServer>(state, dir.path(), extra);
     REQUIRE(server->Post("/v1/artifacts", ManifestJson(), ingest).status == 200);
   }
   HttpResult NewRun(const std::string& body = "{\"run_id\":\"" + kRun + "\",\"model\":\"m1\",\"tags\":[\"a\"]}") {
@@ -73,7 +77,8 @@ TEST_CASE("serve writes one JSON access log line per request on stderr", "[serve
 }
 
 TEST_CASE("requests without a valid key get 401, the wrong role 403, and both are audited", "[server][auth]") {
-  Fixture f;
+  Fixture f(GENERATE(from_range(StoreBackends())));
+  INFO(f.backend);
   CHECK(f.server->Get("/v1/runs").status == 401);
   CHECK(f.server->Get("/v1/runs", "oepk_0000000000000000_00").status == 401);
   HttpResult denied = f.server->Post("/v1/runs", "{}", f.viewer);
@@ -91,7 +96,8 @@ TEST_CASE("requests without a valid key get 401, the wrong role 403, and both ar
 }
 
 TEST_CASE("tenant and key administration by the CLI is in the tenant's audit log", "[server][auth]") {
-  Fixture f;
+  Fixture f(GENERATE(from_range(StoreBackends())));
+  INFO(f.backend);
   RunResult revoke = RunOep({"key", "revoke", f.viewer.substr(5, 16), "--state-path", f.state});
   REQUIRE(revoke.exit_code == 0);
   HttpResult audit = f.server->Get("/v1/audit", f.admin);
@@ -130,7 +136,8 @@ TEST_CASE("a client that stops sending mid-request is cut off after the read tim
 }
 
 TEST_CASE("a revoked key is refused at once", "[server][auth]") {
-  Fixture f;
+  Fixture f(GENERATE(from_range(StoreBackends())));
+  INFO(f.backend);
   CHECK(f.server->Get("/v1/runs", f.viewer).status == 200);
   RunResult r = RunOep({"key", "revoke", f.viewer, "--state-path", f.state});
   REQUIRE(r.exit_code == 0);
@@ -166,7 +173,8 @@ TEST_CASE("a key for an unknown tenant or role is refused", "[server][auth][bad-
 }
 
 TEST_CASE("a run is created once, a retry is a 200 no-op and other content under its id is 409", "[server][runs]") {
-  Fixture f;
+  Fixture f(GENERATE(from_range(StoreBackends())));
+  INFO(f.backend);
   HttpResult created = f.NewRun();
   REQUIRE(created.status == 201);
   CHECK(json::GetString(created.json, "status") == "open");
@@ -179,7 +187,8 @@ TEST_CASE("a run is created once, a retry is a 200 no-op and other content under
 }
 
 TEST_CASE("a batch of steps is stored whole, a retry is a no-op, and the server computes the digests", "[server][runs]") {
-  Fixture f;
+  Fixture f(GENERATE(from_range(StoreBackends())));
+  INFO(f.backend);
   REQUIRE(f.NewRun().status == 201);
   // A client-supplied digest is ignored.
   std::string batch = StepBatch(kRun, 1, 3);
@@ -208,7 +217,8 @@ TEST_CASE("a batch of steps is stored whole, a retry is a no-op, and the server 
 }
 
 TEST_CASE("step conflicts are 409 and leave the store unchanged", "[server][runs][bad-input]") {
-  Fixture f;
+  Fixture f(GENERATE(from_range(StoreBackends())));
+  INFO(f.backend);
   REQUIRE(f.NewRun().status == 201);
   REQUIRE(f.server->Post("/v1/runs/" + kRun + "/steps", StepBatch(kRun, 1, 2), f.ingest).status == 200);
   std::string before = StoreDigest(f.state);
@@ -228,7 +238,8 @@ TEST_CASE("step conflicts are 409 and leave the store unchanged", "[server][runs
 }
 
 TEST_CASE("bad step batches are 400 naming the JSON pointer, and leave the store unchanged", "[server][runs][bad-input]") {
-  Fixture f;
+  Fixture f(GENERATE(from_range(StoreBackends())));
+  INFO(f.backend);
   REQUIRE(f.NewRun().status == 201);
   std::string good = StepEvent(kRun, 1);
   std::string other_run = StepEvent("ffffffffffffffffffffffffffffffff", 2);
@@ -262,7 +273,8 @@ TEST_CASE("bad step batches are 400 naming the JSON pointer, and leave the store
 }
 
 TEST_CASE("bad runs are 400 naming the JSON pointer, and leave the store unchanged", "[server][runs][bad-input]") {
-  Fixture f;
+  Fixture f(GENERATE(from_range(StoreBackends())));
+  INFO(f.backend);
   std::string before = StoreDigest(f.state);
   struct Case {
     std::string body, pointer;
@@ -285,7 +297,8 @@ TEST_CASE("bad runs are 400 naming the JSON pointer, and leave the store unchang
 }
 
 TEST_CASE("finishing a run seals it with the server key: AUTHORITATIVE under the server's public key", "[server][runs]") {
-  Fixture f;
+  Fixture f(GENERATE(from_range(StoreBackends())));
+  INFO(f.backend);
   REQUIRE(f.NewRun().status == 201);
   REQUIRE(f.server->Post("/v1/runs/" + kRun + "/steps", StepBatch(kRun, 1, 2), f.ingest).status == 200);
   HttpResult done = f.server->Post("/v1/runs/" + kRun + ":finish", "", f.ingest);
@@ -301,7 +314,7 @@ TEST_CASE("finishing a run seals it with the server key: AUTHORITATIVE under the
   CHECK(late.ErrorMessage().find("is finished") != std::string::npos);
   CHECK(StoreDigest(f.state) == before);
 
-  RunResult pub = RunOep({"keys", "export", "--key", f.state + ".server-key.pem", "--out", f.dir / "server.pub.pem"});
+  RunResult pub = RunOep({"keys", "export", "--key", f.server_key, "--out", f.dir / "server.pub.pem"});
   REQUIRE(pub.exit_code == 0);
   RunResult verify = RunOep({"verify", "--chain", "--all-chains", "--state-path", f.state, "--trusted-key",
                              "server=" + f.dir / "server.pub.pem"});
@@ -315,7 +328,8 @@ TEST_CASE("finishing a run seals it with the server key: AUTHORITATIVE under the
 }
 
 TEST_CASE("runs are listed with filters and stable cursor pages", "[server][runs]") {
-  Fixture f;
+  Fixture f(GENERATE(from_range(StoreBackends())));
+  INFO(f.backend);
   std::vector<std::string> ids;
   for (int i = 0; i < 7; ++i) {
     char id[33];

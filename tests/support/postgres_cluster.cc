@@ -1,9 +1,14 @@
 #include "support/postgres_cluster.h"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -37,6 +42,19 @@ std::string FindBinaries() {
   return best;
 }
 
+// Directories of clusters whose test process died (the postmaster stopped with it, see
+// PR_SET_PDEATHSIG below, and removed its pid file): older than ten minutes, no server.
+void RemoveStaleClusters() {
+  std::error_code ec;
+  auto now = std::filesystem::file_time_type::clock::now();
+  for (const auto& e : std::filesystem::directory_iterator("/tmp", ec)) {
+    if (e.path().filename().string().rfind("oep-pg-", 0) != 0) continue;
+    auto age = now - std::filesystem::last_write_time(e.path(), ec);
+    if (ec || age < std::chrono::minutes(10) || std::filesystem::exists(e.path() / "data/postmaster.pid")) continue;
+    std::filesystem::remove_all(e.path(), ec);
+  }
+}
+
 std::unique_ptr<PostgresCluster>& Slot() {
   static std::unique_ptr<PostgresCluster> cluster;
   return cluster;
@@ -59,6 +77,7 @@ PostgresCluster* PostgresCluster::Get(std::string* why) {
       failure = "no PostgreSQL binaries under /usr/lib/postgresql and apt-get install postgresql failed";
       return;
     }
+    RemoveStaleClusters();
     std::unique_ptr<PostgresCluster> c(new PostgresCluster());
     c->bin_ = bin;
     c->owner_pid_ = getpid();
@@ -86,13 +105,11 @@ PostgresCluster* PostgresCluster::Get(std::string* why) {
     // subprocess helper (a child subreaper) kills orphans that left the group, which is
     // what a daemon started by pg_ctl would be.
     std::string data = c->dir_ + "/data", server_log = c->dir_ + "/server.log";
-    std::vector<std::string> args;
-    if (!c->os_user_.empty()) args = {"/usr/sbin/runuser", "-u", c->os_user_, "--"};
-    for (const std::string& a : {bin + "/postgres", std::string("-D"), data, std::string("-k"), c->dir_,
-                                 std::string("-c"), std::string("listen_addresses="), std::string("-c"),
-                                 std::string("fsync=") + (Env("OEP_TEST_PG_FSYNC") == "on" ? "on" : "off"), std::string("-c"), std::string("max_connections=60")}) {
-      args.push_back(a);
-    }
+    std::vector<std::string> args = {bin + "/postgres", "-D", data, "-k", c->dir_, "-c", "listen_addresses=",
+                                     "-c", "fsync=" + std::string(Env("OEP_TEST_PG_FSYNC") == "on" ? "on" : "off"),
+                                     "-c", "max_connections=60"};
+    struct passwd* user = c->os_user_.empty() ? nullptr : getpwnam(c->os_user_.c_str());
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
       int fd = open(server_log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -100,6 +117,13 @@ PostgresCluster* PostgresCluster::Get(std::string* why) {
         dup2(fd, 1);
         dup2(fd, 2);
       }
+      if (user != nullptr && (setgroups(0, nullptr) != 0 || setgid(user->pw_gid) != 0 || setuid(user->pw_uid) != 0)) {
+        _exit(126);
+      }
+      // A test process that dies without its destructors (abort, SIGKILL) takes the
+      // cluster with it: SIGQUIT is postgres's immediate shutdown.
+      prctl(PR_SET_PDEATHSIG, SIGQUIT);
+      if (getppid() != parent) _exit(0);
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);

@@ -39,8 +39,8 @@ class PostgresCluster {
   std::string bin_;
   std::string os_user_;
   int databases_ = 0;
-  int owner_pid_ = 0;
-  int server_pid_ = -1;  // the postmaster (or runuser running it), a direct child  // only the process that started the cluster stops it
+  int owner_pid_ = 0;  // only the process that started the cluster stops it
+  int server_pid_ = -1;  // the postmaster, a direct child
 };
 
 // The database name of a cluster URL (postgresql://USER@/NAME?host=...).
