@@ -35,6 +35,30 @@ void AddStatePath(CLI::App* cmd, std::string* path) {
       ->excludes(file);
 }
 
+namespace {
+std::string& CliTenant() {
+  static std::string tenant(kDefaultTenant);
+  return tenant;
+}
+}  // namespace
+
+void AddTenant(CLI::App* cmd) {
+  cmd->add_option("--tenant", CliTenant(), "the tenant whose evidence is read and written (default: default)");
+}
+
+Result<std::unique_ptr<Store>> OpenStore(const std::string& url, Store::Mode mode) {
+  auto store = Store::Open(url, mode);
+  if (!store.ok() || CliTenant() == kDefaultTenant) return store;
+  auto exists = (*store)->TenantExists(CliTenant());
+  if (!exists.ok()) return exists.status();
+  if (!*exists) {
+    return Status::InvalidArgument("--tenant " + CliTenant() + ": no such tenant in " + (*store)->path() +
+                            " (create it with `oep tenant create " + CliTenant() + "`)");
+  }
+  (*store)->ScopeToTenant(CliTenant());
+  return store;
+}
+
 void AddOutputFormat(CLI::App* cmd, std::string* format, const std::string& fallback) {
   cmd->add_option("--output-format", *format, "human | json | jsonl | markdown (default: " + fallback + ")")
       ->check(CLI::IsMember({"human", "json", "jsonl", "markdown"}));

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -28,6 +29,13 @@ int Fail(const Status& s);
 
 void AddStatePath(CLI::App* cmd, std::string* path);
 
+// --tenant NAME on a verb that reads or writes evidence: every store OpenStore opens for the
+// rest of the command is scoped to that tenant (default: the default tenant), which must exist.
+void AddTenant(CLI::App* cmd);
+
+// Store::Open, scoped to the --tenant given (NotFound naming the tenant when it does not exist).
+Result<std::unique_ptr<Store>> OpenStore(const std::string& url, Store::Mode mode);
+
 // --output-format human|json|jsonl|markdown, the same on every reporting verb; `fallback`
 // names the default in the help text.
 void AddOutputFormat(CLI::App* cmd, std::string* format, const std::string& fallback);
@@ -46,7 +54,7 @@ int WriteBatch(const std::string& path, Fn fn) {
   bool existed = StoreExists(path);
   Status s;
   {
-    auto store = Store::Open(path, Store::Mode::kReadWrite);
+    auto store = OpenStore(path, Store::Mode::kReadWrite);
     if (!store.ok()) return Fail(store.status());
     s = fn(**store);
   }

@@ -15,7 +15,7 @@ struct AuditArgs {
 };
 
 int RunGdpr(const AuditArgs& a) {
-  auto store = Store::Open(Resolve(a.state_path), Store::Mode::kReadOnly);
+  auto store = OpenStore(Resolve(a.state_path), Store::Mode::kReadOnly);
   if (!store.ok()) return Fail(store.status());
   auto report = AuditExposure(**store, ExposureAuditOptions{a.run, a.since});
   if (!report.ok()) return Fail(report.status());
@@ -24,7 +24,7 @@ int RunGdpr(const AuditArgs& a) {
 }
 
 int RunTools(const AuditArgs& a) {
-  auto store = Store::Open(Resolve(a.state_path), Store::Mode::kReadOnly);
+  auto store = OpenStore(Resolve(a.state_path), Store::Mode::kReadOnly);
   if (!store.ok()) return Fail(store.status());
   auto uses = AuditToolUse(**store, a.since);
   if (!uses.ok()) return Fail(uses.status());
@@ -46,11 +46,13 @@ void AddAuditVerbs(CLI::App& app, int& exit_code) {
   auto* gdpr = audit->add_subcommand(
       "gdpr", "find personal data and credentials in stored payloads (WARNING), bad redaction markers (ERROR, exit 1)");
   AddStatePath(gdpr, &a->state_path);
+  AddTenant(gdpr);
   gdpr->add_option("--run", a->run, "only this run's chain (trace id)");
   gdpr->add_option("--since", a->since, "skip rows whose own time is earlier (RFC 3339)");
   gdpr->callback([a, &exit_code] { exit_code = RunGdpr(*a); });
   auto* tools = audit->add_subcommand("tools", "per actor and tool: calls, allowed, denied, approved, break-glass, first/last use");
   AddStatePath(tools, &a->state_path);
+  AddTenant(tools);
   tools->add_option("--since", a->since, "only decisions at or after this time (RFC 3339)");
   tools->add_option("--output-format", a->format, "human | json | jsonl")->check(CLI::IsMember({"human", "json", "jsonl"}));
   tools->callback([a, &exit_code] { exit_code = RunTools(*a); });

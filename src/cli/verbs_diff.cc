@@ -14,7 +14,7 @@ struct DiffArgs {
 int RunDiff(const DiffArgs& args) {
   auto profile = ResolveDiffProfile(args.profile);
   if (!profile.ok()) return Fail(profile.status());
-  auto store = Store::Open(Resolve(args.state_path), Store::Mode::kReadOnly);
+  auto store = OpenStore(Resolve(args.state_path), Store::Mode::kReadOnly);
   if (!store.ok()) return Fail(store.status());
   auto diff = DiffRuns(**store, args.run_a, args.run_b, *profile);
   if (!diff.ok()) return Fail(diff.status());
@@ -39,6 +39,7 @@ void AddDiffVerb(CLI::App& app, int& exit_code) {
   AddOutputFormat(cmd, &args->format, "human");
   cmd->add_flag("--exit-code", args->exit_code, "exit 1 when the runs differ (0 when identical)");
   AddStatePath(cmd, &args->state_path);
+  AddTenant(cmd);
   cmd->callback([args, &exit_code] { exit_code = RunDiff(*args); });
 }
 

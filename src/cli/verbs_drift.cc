@@ -14,12 +14,13 @@ void AddDriftVerb(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "drift", "which of model, prompt, tool schema, policy, workflow changed between two releases, and which decisions it could touch");
   AddStatePath(cmd, &args->state_path);
+  AddTenant(cmd);
   cmd->add_option("release_a", args->release_a, "the first release: a stored manifest id (rmf_...) or a manifest file")->required();
   cmd->add_option("release_b", args->release_b, "the second release (same forms)")->required();
   cmd->add_option("--limit", args->options.examples, "decision ids listed per changed surface")->check(CLI::NonNegativeNumber);
   AddOutputFormat(cmd, &args->format, "human");
   cmd->callback([args, &exit_code] {
-    auto store = Store::Open(Resolve(args->state_path), Store::Mode::kReadOnly);
+    auto store = OpenStore(Resolve(args->state_path), Store::Mode::kReadOnly);
     if (!store.ok()) {
       exit_code = Fail(store.status());
       return;

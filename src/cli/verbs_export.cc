@@ -63,7 +63,7 @@ int RunExport(const ExportArgs& a, bool run) {
     if (!note.ok()) return Fail(note.status());
     o.checkpoint_note = *note;
   }
-  auto store = Store::Open(Resolve(a.state_path), Store::Mode::kReadOnly);
+  auto store = OpenStore(Resolve(a.state_path), Store::Mode::kReadOnly);
   if (!store.ok()) return Fail(store.status());
   auto json = run ? ExportRun(**store, a.id, o) : ExportDecision(**store, a.id, o);
   if (!json.ok()) return Fail(json.status());
@@ -81,6 +81,7 @@ int RunExport(const ExportArgs& a, bool run) {
 
 void AddExportOptions(CLI::App* cmd, ExportArgs* a, const char* id_name) {
   AddStatePath(cmd, &a->state_path);
+  AddTenant(cmd);
   cmd->add_option(id_name, a->id, id_name)->required();
   cmd->add_option("--format", a->format, "json (canonical, re-verifiable) | markdown | pdf")
       ->check(CLI::IsMember({"json", "markdown", "pdf"}));

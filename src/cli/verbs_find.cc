@@ -38,7 +38,7 @@ Status ParseBounds(const FindArgs& a, std::string* since_out, std::string* until
 // Opens the store, finds, prints; an empty list reads as a sentence for people.
 template <typename Find, typename Render>
 int FindAndPrint(const FindArgs& a, const char* noun, Find find, Render render) {
-  auto store = Store::Open(Resolve(a.state_path), Store::Mode::kReadOnly);
+  auto store = OpenStore(Resolve(a.state_path), Store::Mode::kReadOnly);
   if (!store.ok()) return Fail(store.status());
   auto list = find(**store);
   if (!list.ok()) return Fail(list.status());
@@ -79,6 +79,7 @@ void AddFindVerbs(CLI::App& app, int& exit_code) {
   auto d = std::make_shared<FindArgs>();
   auto* decisions = app.add_subcommand("decisions", "list stored decisions, newest first (id, time, tool, outcome, rule)");
   AddStatePath(decisions, &d->state_path);
+  AddTenant(decisions);
   decisions->add_option("--tool", d->decisions.filter.tool, "only decisions about this tool");
   decisions->add_option("--actor", d->decisions.filter.actor, "only decisions of this actor id");
   decisions->add_flag("--allow", d->allow, "only allowed decisions");
@@ -93,6 +94,7 @@ void AddFindVerbs(CLI::App& app, int& exit_code) {
   auto r = std::make_shared<FindArgs>();
   auto* runs = app.add_subcommand("runs", "list agent runs, newest first (id, start, status, decisions, denied)");
   AddStatePath(runs, &r->state_path);
+  AddTenant(runs);
   runs->add_option("--tool", r->runs.filter.tool, "only runs with a decision about this tool");
   AddTimeBounds(runs, r.get(), "runs started");
   runs->add_option("--limit", r->runs.limit, "at most N runs (default 20)");

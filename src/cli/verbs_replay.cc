@@ -50,7 +50,7 @@ struct ReplayArgs {
 };
 
 int RunReplay(const ReplayArgs& a) {
-  auto store = Store::Open(Resolve(a.state_path), Store::Mode::kReadOnly);
+  auto store = OpenStore(Resolve(a.state_path), Store::Mode::kReadOnly);
   if (!store.ok()) return Fail(store.status());
   auto record = ReplayDecision(**store, a.id);
   if (!record.ok()) return Fail(record.status());
@@ -88,7 +88,7 @@ int RunCounterfactual(const std::string& state_path, const std::string& id, cons
     if (!config.ok()) return Fail(config.status());
     options.engine = *config;
   }
-  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
+  auto store = OpenStore(Resolve(state_path), Store::Mode::kReadOnly);
   if (!store.ok()) return Fail(store.status());
   auto record = CounterfactualReplay(**store, id, options);
   if (!record.ok()) return Fail(record.status());
@@ -134,7 +134,7 @@ int RunBudgetImpactVerb(const std::string& state_path, const ImpactArgs& args) {
     if (!config.ok()) return Fail(config.status());
     options.step_replay.engine = *config;
   }
-  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
+  auto store = OpenStore(Resolve(state_path), Store::Mode::kReadOnly);
   if (!store.ok()) return Fail(store.status());
   auto report = RunBudgetImpact(**store, options);
   if (!report.ok()) return Fail(report.status());
@@ -173,7 +173,7 @@ int RunImpactVerb(const std::string& state_path, ImpactArgs args) {
   std::string path = Resolve(state_path);
   Result<ImpactReport> report = Status::Ok();
   {
-    auto store = Store::Open(path, Store::Mode::kReadOnly);
+    auto store = OpenStore(path, Store::Mode::kReadOnly);
     if (!store.ok()) return Fail(store.status());
     if (args.save) {
       // A saved run is appended to the ledger's "store" chain: when that chain is sealed the
@@ -230,7 +230,7 @@ int RunFramesVerb(const std::string& state_path, const std::string& run_id, cons
   }
   auto trusted = TrustedKeys::LoadWithEnvironment(trusted_specs);
   if (!trusted.ok()) return Fail(trusted.status());
-  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
+  auto store = OpenStore(Resolve(state_path), Store::Mode::kReadOnly);
   if (!store.ok()) return Fail(store.status());
   auto frames = RunFrames(**store, run_id, *trusted);
   if (!frames.ok()) return Fail(frames.status());
@@ -243,7 +243,7 @@ int RunFramesVerb(const std::string& state_path, const std::string& run_id, cons
 
 // `format`: human (a table), markdown (the same table), json (an array), jsonl (a run a line).
 int RunImpactList(const std::string& state_path, const std::string& format) {
-  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
+  auto store = OpenStore(Resolve(state_path), Store::Mode::kReadOnly);
   if (!store.ok()) return Fail(store.status());
   auto runs = ListImpactRuns(**store);
   if (!runs.ok()) return Fail(runs.status());
@@ -268,7 +268,7 @@ int RunImpactList(const std::string& state_path, const std::string& format) {
 }
 
 int RunImpactShow(const std::string& state_path, const std::string& run_id, const std::string& format) {
-  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
+  auto store = OpenStore(Resolve(state_path), Store::Mode::kReadOnly);
   if (!store.ok()) return Fail(store.status());
   auto run = LoadImpactRun(**store, run_id);
   if (!run.ok()) return Fail(run.status());
@@ -300,11 +300,13 @@ void AddReplayVerbs(CLI::App& app, int& exit_code) {
 
   auto* replay = app.add_subcommand("replay", "reconstruct one decision from the store (read-only)");
   AddStatePath(replay, &ra.state_path);
+  AddTenant(replay);
   // Not ->required(): `oep replay run RUN_ID` names no decision (checked in the callback).
   replay->add_option("decision_id", ra.id, "decision id (pder_...); `oep decisions` lists them");
   replay->require_subcommand(0, 1);
   auto* run = replay->add_subcommand("run", "a run as ordered frames (EVENT, GAP, LOG_DROP, REDACTION) from a chain that verifies");
   AddStatePath(run, &a->frames_state_path);
+  AddTenant(run);
   run->add_option("run_id", a->frames_run, "the run's trace id (`oep runs` lists them)")->required();
   AddOutputFormat(run, &a->frames_format, "human");
   run->add_option("--trusted-key", a->frames_trusted, "ROLE=PUBLIC_KEY.pem a chain's seal is checked against (also $OEP_TRUSTED_KEYS)");
@@ -352,6 +354,7 @@ void AddReplayVerbs(CLI::App& app, int& exit_code) {
   ImpactArgs& ia = a->impact;
   ImpactOptions& io = ia.options;
   AddStatePath(impact, &a->state_path);
+  AddTenant(impact);
   impact->add_option("--policy-bundle", ia.bundle, "substituted policy: .rego file or bundle directory");
   impact->add_option("--baseline-bundle", io.baseline_bundle,
                      "compare with this policy over the same recorded inputs instead of the recorded decisions");
@@ -376,11 +379,13 @@ void AddReplayVerbs(CLI::App& app, int& exit_code) {
   impact->require_subcommand(0, 1);
   auto* list = impact->add_subcommand("list", "saved counterfactual runs, oldest first");
   AddStatePath(list, &a->state_path);
+  AddTenant(list);
   AddOutputFormat(list, &a->list_format, "human");
   list->add_flag("--json", a->json, "same as --output-format json");
   list->callback([a, &exit_code] { exit_code = RunImpactList(a->state_path, a->json ? "json" : a->list_format); });
   auto* show = impact->add_subcommand("show", "one saved counterfactual run");
   AddStatePath(show, &a->state_path);
+  AddTenant(show);
   show->add_option("run_id", a->run_id, "the run's id (cfr_...)")->required();
   AddOutputFormat(show, &a->list_format, "human");
   show->add_flag("--json", a->json, "same as --output-format json");

@@ -112,7 +112,7 @@ int RunDemo(const std::string& state_path, int64_t decisions, uint64_t seed) {
 }
 
 int RunDump(const std::string& state_path, bool digest_only) {
-  auto store = Store::Open(Resolve(state_path), Store::Mode::kReadOnly);
+  auto store = OpenStore(Resolve(state_path), Store::Mode::kReadOnly);
   if (!store.ok()) return Fail(store.status());
   if (digest_only) {
     auto d = DumpDigest(**store);
@@ -152,6 +152,7 @@ void AddStoreVerbs(CLI::App& app, int& exit_code) {
 
   auto* ingest = app.add_subcommand("ingest", "validate and store JSON / JSONL artifacts (one transaction)");
   AddStatePath(ingest, &a->state_path);
+  AddTenant(ingest);
   ingest->add_option("paths", a->paths, "files or directories")->required();
   ingest->add_option("--redaction-profile", a->redaction_profile,
                      "redact what this profile names before validation and hashing (see src/redaction/redaction.h)");
@@ -159,6 +160,7 @@ void AddStoreVerbs(CLI::App& app, int& exit_code) {
 
   auto* import = app.add_subcommand("import", "import artifacts of another format");
   AddStatePath(import, &a->import.state_path);
+  AddTenant(import);
   import->add_option("format", a->import.format, "oep-v0 (a reference artifact directory) | opa-decision-log (a file) | otlp (OTLP JSON traces: a "
                     "request or JSON Lines of them) | mcp (a recording of oep mcp-proxy)")->required();
   import->add_option("source", a->import.source, "directory or file to import")->required();
