@@ -131,6 +131,8 @@ void AddServeVerb(CLI::App& app, int& exit_code, ServeFn run) {
                     "(its own sealing key is always trusted as server)");
   serve->add_option("--redaction-profile", a->server.redaction_profile,
                     "redaction profile (JSON) for what the ingest routes store (default: credential members only)");
+  serve->add_option("--monitor", a->server.monitors,
+                    "a monitor folder or .rego file (Rego violation/deny sets) evaluated over every ingested batch, repeatable");
   serve->add_option("--threads", a->server.threads, "request worker threads")->check(CLI::Range(1, 256));
   serve->add_option("--max-body-bytes", a->server.max_body_bytes, "largest request body (after decompression)")
       ->check(CLI::Range(size_t{1024}, size_t{1} << 31));
