@@ -3,7 +3,8 @@
 // read back, evaluated and what they flag stored in a second batch, as RunMonitors does), with
 // three built-in monitors (blocked_tool, approval_missing, pii_outbound) against none, in the
 // same run, alternating, each on a fresh store. One event in ten is flagged.
-//   OEP_BENCH_EVENTS (default 20000), OEP_BENCH_BATCH (default 100), OEP_BENCH_RUNS (default 3)
+//   OEP_BENCH_EVENTS (default 20000), OEP_BENCH_BATCH (default 100), OEP_BENCH_RUNS (default 3),
+//   OEP_BENCH_FLAG_EVERY (default 10: one event in ten is flagged; 0: none)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -28,8 +29,9 @@ int64_t Env(const char* name, int64_t fallback) {
 }
 
 // Batch `b` of `size` events as one JSON array; event i executes send_email without a token
-// (flagged twice) when i % 10 == 0, else read_file.
-std::string Batch(const rapidjson::Document& example, int64_t b, int64_t size) {
+// (flagged twice) when i % every == 0, else read_file.
+std::string Batch(const rapidjson::Document& example, int64_t b, int64_t size, int64_t every) {
+  auto flag = [every](int64_t i) { return every > 0 && i % every == 0; };
   std::string out = "[";
   for (int64_t k = 0; k < size; ++k) {
     int64_t i = b * size + k;
@@ -45,8 +47,8 @@ std::string Batch(const rapidjson::Document& example, int64_t b, int64_t size) {
     d.RemoveMember("permission_packet_ref");
     d.RemoveMember("tool_call_id");
     rapidjson::Value payload(rapidjson::kObjectType);
-    payload.AddMember("tool", rapidjson::StringRef(i % 10 == 0 ? "send_email" : "read_file"), a);
-    payload.AddMember("to", rapidjson::StringRef(i % 10 == 0 ? "alice@example.com" : "src/a.py"), a);
+    payload.AddMember("tool", rapidjson::StringRef(flag(i) ? "send_email" : "read_file"), a);
+    payload.AddMember("to", rapidjson::StringRef(flag(i) ? "alice@example.com" : "src/a.py"), a);
     d.AddMember("tool_payload", payload, a);
     out += (k ? "," : "") + oep::json::CanonicalText(d);
   }
@@ -91,9 +93,10 @@ double Run(const std::string& path, const std::vector<std::string>& batches, int
 
 int main() {
   int64_t events = Env("OEP_BENCH_EVENTS", 20000), per_batch = Env("OEP_BENCH_BATCH", 100), runs = Env("OEP_BENCH_RUNS", 3);
+  int64_t every = Env("OEP_BENCH_FLAG_EVERY", 10);
   auto example = oep::json::Parse(*oep::ReadFile(oep::RepoRoot() + "/events/examples/code_review_demo_read_step.v0.json"));
   std::vector<std::string> batches;
-  for (int64_t b = 0; b < events / per_batch; ++b) batches.push_back(Batch(*example, b, per_batch));
+  for (int64_t b = 0; b < events / per_batch; ++b) batches.push_back(Batch(*example, b, per_batch, every));
   std::string dir = oep::RepoRoot() + "/permissions/policy/monitors";
   std::string scratch = std::filesystem::temp_directory_path() / ("oep-monitors-bench-" + std::to_string(getpid()));
   std::filesystem::create_directories(scratch);
