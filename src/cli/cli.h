@@ -85,6 +85,7 @@ void AddRegoCapabilitiesVerb(CLI::App& app, int& exit_code);  // rego capabiliti
 void AddKeysVerbs(CLI::App& app, int& exit_code);    // keys generate | export | list, checkpoint, prove
 void AddServeVerbs(CLI::App& app, int& exit_code);   // serve, tenant create, key create | revoke | list
 void AddExportVerbs(CLI::App& app, int& exit_code);  // export run | decision
+void AddMonitorVerbs(CLI::App& app, int& exit_code);  // violations, monitor test
 void AddAuditVerbs(CLI::App& app, int& exit_code);   // audit gdpr | tools
 // The `serve` verb alone, running the server with `serve` (oep-serve runs it in process).
 using ServeFn = int (*)(const ServerOptions&);

@@ -24,5 +24,6 @@ int main(int argc, char** argv) {
   oep::cli::AddServeVerbs(app, exit_code);
   oep::cli::AddExportVerbs(app, exit_code);
   oep::cli::AddAuditVerbs(app, exit_code);
+  oep::cli::AddMonitorVerbs(app, exit_code);
   return oep::cli::RunApp(app, argc, argv, exit_code);
 }

@@ -9,8 +9,11 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <set>
 
 #include "cli/cli.h"
+#include "monitors/monitors.h"
+#include "serve_config/serve_config.h"
 #include "server/server.h"
 #include "tenants/tenants.h"
 #include "util/files.h"
@@ -31,15 +34,39 @@ Status ParseListen(const std::string& listen, ServerOptions* o) {
   return Status::Ok();
 }
 
-int RunServe(ServerOptions o, const std::string& listen, const std::string& state_path, ServeFn serve) {
-  Status s = ParseListen(listen, &o);
-  if (!s.ok()) return Fail(s);
+// The options as the server gets them: the listen address split, the store resolved,
+// $OEP_TRUSTED_KEYS unless the config names a trusted-keys file.
+Result<ServerOptions> Effective(ServerOptions o, const std::string& listen, const std::string& state_path) {
+  OEP_RETURN_IF_ERROR(ParseListen(listen, &o));
   if (o.tls_cert.empty() != o.tls_key.empty()) {
-    return Fail(Status::InvalidArgument("--tls-cert and --tls-key: expected both or neither"));
+    return Status::InvalidArgument("--tls-cert and --tls-key: expected both or neither");
   }
   o.state_path = Resolve(state_path);
-  if (const char* file = std::getenv("OEP_TRUSTED_KEYS"); file != nullptr && *file != '\0') o.trusted_keys_file = file;
-  return serve(o);
+  const char* file = std::getenv("OEP_TRUSTED_KEYS");
+  if (o.trusted_keys_file.empty() && file != nullptr && *file != '\0') o.trusted_keys_file = file;
+  return o;
+}
+
+int RunServe(ServerOptions o, const std::string& listen, const std::string& state_path, ServeFn serve) {
+  auto effective = Effective(std::move(o), listen, state_path);
+  if (!effective.ok()) return Fail(effective.status());
+  return serve(*effective);
+}
+
+// --check-config: everything RunServe and the server check before opening the store
+// (monitors compile), then the effective config as YAML on stdout.
+int CheckConfig(const ServeSettings& s) {
+  auto effective = Effective(s.server, s.listen, s.state_path);
+  if (!effective.ok()) return Fail(effective.status());
+  if (!effective->monitors.empty()) {
+    auto monitors = MonitorSet::Load(effective->monitors);
+    if (!monitors.ok()) return Fail(monitors.status().WithContext("monitors"));
+  }
+  ServeSettings shown = s;
+  shown.server = *effective;
+  shown.state_path = effective->state_path;
+  std::cout << EffectiveConfigYaml(shown);
+  return 0;
 }
 
 // Replaces this process by oep-serve with this process's own arguments (the same pid, so a
@@ -114,7 +141,8 @@ int RunKeyList(const std::string& state_path, const std::string& tenant) {
 
 void AddServeVerb(CLI::App& app, int& exit_code, ServeFn run) {
   struct Args {
-    std::string state_path, listen = "127.0.0.1:8080";
+    std::string state_path, listen = "127.0.0.1:8080", config;
+    bool check_config = false;
     ServerOptions server;
   };
   auto a = std::make_shared<Args>();
@@ -131,13 +159,38 @@ void AddServeVerb(CLI::App& app, int& exit_code, ServeFn run) {
                     "(its own sealing key is always trusted as server)");
   serve->add_option("--redaction-profile", a->server.redaction_profile,
                     "redaction profile (JSON) for what the ingest routes store (default: credential members only)");
+  serve->add_option("--monitor", a->server.monitors,
+                    "a monitor folder or .rego file (Rego violation/deny sets) evaluated over every ingested batch, repeatable");
   serve->add_option("--threads", a->server.threads, "request worker threads")->check(CLI::Range(1, 256));
   serve->add_option("--max-body-bytes", a->server.max_body_bytes, "largest request body (after decompression)")
       ->check(CLI::Range(size_t{1024}, size_t{1} << 31));
   serve->add_option("--read-timeout", a->server.read_timeout_seconds, "seconds")->check(CLI::Range(1, 3600));
   serve->add_option("--write-timeout", a->server.write_timeout_seconds, "seconds")->check(CLI::Range(1, 3600));
   serve->add_option("--port-file", a->server.port_file, "write the bound port to this file once listening");
-  serve->callback([a, &exit_code, run] { exit_code = RunServe(a->server, a->listen, a->state_path, run); });
+  serve->add_option("--config", a->config, "YAML config (listen, state_path, tls, server_key, trusted_keys, "
+                    "trusted_keys_file, redaction_profile, monitors, limits, port_file); flags given win");
+  serve->add_flag("--check-config", a->check_config, "validate the options and print the effective config; do not serve");
+  serve->callback([a, serve, &exit_code, run] {
+    ServeSettings s{a->server, a->listen, a->state_path};
+    if (!a->config.empty()) {
+      static const std::pair<const char*, const char*> kFlagKeys[] = {
+          {"--listen", "listen"}, {"--state-path", "state_path"}, {"--tls-cert", "tls.cert"}, {"--tls-key", "tls.key"},
+          {"--server-key", "server_key"}, {"--trusted-key", "trusted_keys"}, {"--redaction-profile", "redaction_profile"},
+          {"--monitor", "monitors"}, {"--threads", "limits.threads"}, {"--max-body-bytes", "limits.max_body_bytes"},
+          {"--read-timeout", "limits.read_timeout_seconds"}, {"--write-timeout", "limits.write_timeout_seconds"},
+          {"--port-file", "port_file"}};
+      std::set<std::string> given;
+      for (const auto& [flag, key] : kFlagKeys) {
+        if (serve->get_option(flag)->count() > 0) given.insert(key);
+      }
+      Status read = ReadServeConfig(a->config, given, &s);
+      if (!read.ok()) {
+        exit_code = Fail(read);
+        return;
+      }
+    }
+    exit_code = a->check_config ? CheckConfig(s) : RunServe(s.server, s.listen, s.state_path, run);
+  });
 }
 
 void AddServeVerbs(CLI::App& app, int& exit_code) {

@@ -90,6 +90,15 @@ const std::vector<KindSpec>& Kinds() {
         {"token_id", "token_id"},
         {"decision", "decision", ColumnType::kText, false}},
        "", 4},
+      // Format 5: what the monitors flagged; on the store chain (a finished run's chain is sealed).
+      {ArtifactKind::kMonitorViolation, "oep.monitor_violation.v0",
+       "permissions/schema/monitor_violation.v0.schema.json", "violations", "violation_id", "violation_id",
+       "monitor violation",
+       {{"run_id", "run_id"},
+        {"monitor", "monitor"},
+        {"severity", "severity", ColumnType::kText, false},
+        {"created_at", "created_at", ColumnType::kText, false}},
+       "", 5},
   };
   return kinds;
 }

@@ -21,11 +21,12 @@ enum class ArtifactKind {
   kReconstructionPacket,
   kCounterfactualRun,
   kApprovalRequest,
-  kApprovalDecision,  // the last: kArtifactKindCount follows it
+  kApprovalDecision,
+  kMonitorViolation,  // the last: kArtifactKindCount follows it
 };
 
 // Arrays indexed by ArtifactKind have this many slots.
-inline constexpr size_t kArtifactKindCount = static_cast<size_t>(ArtifactKind::kApprovalDecision) + 1;
+inline constexpr size_t kArtifactKindCount = static_cast<size_t>(ArtifactKind::kMonitorViolation) + 1;
 
 enum class ColumnType { kText, kBool };
 

@@ -10,6 +10,7 @@
 #include <rapidjson/document.h>
 
 #include "keys/keys.h"
+#include "monitors/monitors.h"
 #include "redaction/redaction.h"
 #include "server/anonymous_refusals.h"
 #include "server/server.h"
@@ -26,6 +27,7 @@ struct Context {
   AnonymousRefusals anonymous_refusals;  // under `mutex`
   RedactionProfile redaction;  // what ingest routes redact (options.redaction_profile, else the default)
   std::unique_ptr<Store> store;  // one connection, used under `mutex`
+  std::unique_ptr<MonitorSet> monitors;  // options.monitors; null when none
   std::mutex mutex;
 };
 
@@ -59,6 +61,8 @@ Status OnlyMembers(const rapidjson::Value& body, std::initializer_list<std::stri
 // A JSON string value of `v`.
 rapidjson::Value Str(const std::string& v, rapidjson::Document::AllocatorType& a);
 // ?limit: 1..500 (default 50); 400 otherwise.
+// {<member>: [the rows' bodies], "next_after": the last id when the page is full, else null}.
+Reply ArtifactPage(const std::vector<StoredArtifact>& rows, const char* member, int limit);
 Result<int> PageLimit(const httplib::Request& req);
 
 // Audits a refusal of a caller without a valid key in the default tenant's log, bounded by
@@ -94,5 +98,15 @@ Result<NamedPolicy> PolicyOf(Store& store, const rapidjson::Value& body);
 // `bytes` written for an engine and compiled once; 400 naming `pointer` when it does not compile.
 Result<std::unique_ptr<PolicyBundle>> CompiledBundle(std::string_view bytes, const std::string& pointer);
 void AddExportRoutes(httplib::Server& http, Context& ctx);    // /v1/runs/{id}/export
+void AddViolationRoutes(httplib::Server& http, Context& ctx); // /v1/violations
+
+// What an ingest route just stored, for the monitors (routes_violations.cc): evaluates
+// ctx.monitors over those events, decisions and drop payloads (JSON text) as stored and
+// stores what they flag in the caller's tenant, in its own batch after the ingest's. A
+// monitor that fails is reported on stderr; the ingest's reply is not changed by it.
+// The caller holds ctx.mutex.
+void RunMonitors(Context& ctx, Store& store, const std::vector<std::string>& event_ids,
+                 const std::vector<std::string>& decision_ids, const std::vector<std::string>& drops,
+                 const std::string& source);
 
 }  // namespace oep::server

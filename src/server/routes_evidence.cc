@@ -18,13 +18,35 @@ void AddReport(rapidjson::Document& doc, const IngestReport& r) {
   doc.AddMember("unchanged", r.unchanged, a);
 }
 
-Reply PostArtifacts(const RedactionProfile& redaction, Call& call) {
+// The ids of the events and tool permission packets in an ingested body (for the monitors).
+void IngestedIds(const std::string& body, std::vector<std::string>* events, std::vector<std::string>* decisions) {
+  auto doc = json::Parse(body);
+  if (!doc.ok()) return;
+  auto one = [&](const rapidjson::Value& v) {
+    if (!v.IsObject()) return;
+    std::string version = json::GetString(v, "schema_version");
+    if (version == "oep.agent_step_event.v0") events->push_back(json::GetString(v, "event_id"));
+    if (version == "oep.tool_permission_packet.v0") decisions->push_back(json::GetString(v, "packet_id"));
+  };
+  if (doc->IsArray()) {
+    for (const auto& v : doc->GetArray()) one(v);
+  } else {
+    one(*doc);
+  }
+}
+
+Reply PostArtifacts(Context& ctx, Call& call) {
   auto ingester = Ingester::Begin(call.store);
   if (!ingester.ok()) return ErrorReply(ingester.status());
-  (*ingester)->SetRedaction(&redaction);
+  (*ingester)->SetRedaction(&ctx.redaction);
   Status s = (*ingester)->AddRecordText(call.body, "body");
   if (s.ok()) s = (*ingester)->Commit();
   if (!s.ok()) return ErrorReply(s);
+  if (ctx.monitors) {
+    std::vector<std::string> events, decisions;
+    IngestedIds(call.body, &events, &decisions);
+    RunMonitors(ctx, call.store, events, decisions, {}, "POST /v1/artifacts");
+  }
   rapidjson::Document doc(rapidjson::kObjectType);
   AddReport(doc, (*ingester)->report());
   return JsonReply(200, doc);
@@ -53,21 +75,29 @@ Reply ListDecisions(Call& call) {
                           call.req.get_param_value("tool"), call.req.get_param_value("actor")};
   auto batch = call.store.DecisionBatch(f, call.req.get_param_value("after"), *limit);
   if (!batch.ok()) return ErrorReply(batch.status());
+  return ArtifactPage(*batch, "decisions", *limit);
+}
+
+}  // namespace
+
+Reply ArtifactPage(const std::vector<StoredArtifact>& rows, const char* member, int limit) {
   rapidjson::Document doc(rapidjson::kObjectType);
   auto& a = doc.GetAllocator();
   rapidjson::Value items(rapidjson::kArrayType);
-  for (const auto& d : *batch) {
-    auto packet = json::Parse(d.body);
-    if (!packet.ok()) return ErrorReply(packet.status());
+  for (const auto& row : rows) {
+    auto body = json::Parse(row.body);
+    if (!body.ok()) return ErrorReply(body.status());
     rapidjson::Value v;
-    v.CopyFrom(*packet, a);
+    v.CopyFrom(*body, a);
     items.PushBack(v, a);
   }
-  bool more = static_cast<int>(batch->size()) == *limit;
-  doc.AddMember("decisions", items, a);
-  doc.AddMember("next_after", more ? Str(batch->back().id, a) : rapidjson::Value(), a);
+  bool more = static_cast<int>(rows.size()) == limit;
+  doc.AddMember(rapidjson::StringRef(member), items, a);
+  doc.AddMember("next_after", more ? Str(rows.back().id, a) : rapidjson::Value(), a);
   return JsonReply(200, doc);
 }
+
+namespace {
 
 // OPA's decision-log plugin posts a JSON array of events (gzip Content-Encoding, which
 // httplib decodes before the body limit is applied to what it decodes).
@@ -112,7 +142,7 @@ Reply GetAudit(Call& call) {
 }  // namespace
 
 void AddEvidenceRoutes(httplib::Server& http, Context& ctx) {
-  Route(http, ctx, "POST", "/v1/artifacts", Permission::kWrite, [&ctx](Call& call) { return PostArtifacts(ctx.redaction, call); });
+  Route(http, ctx, "POST", "/v1/artifacts", Permission::kWrite, [&ctx](Call& call) { return PostArtifacts(ctx, call); });
   Route(http, ctx, "GET", "/v1/decisions", Permission::kRead, ListDecisions);
   Route(http, ctx, "GET", R"(/v1/decisions/([^/:]+))", Permission::kRead,
         [&ctx](Call& call) { return GetDecision(ctx.trusted, call); });

@@ -141,13 +141,18 @@ Reply GetStepsRoute(Call& call) {
   return JsonReply(200, doc);
 }
 
-Reply AppendStepsRoute(const RedactionProfile& redaction, Call& call) {
+Reply AppendStepsRoute(Context& ctx, Call& call) {
   auto id = RunIdOf(call);
   if (!id.ok()) return ErrorReply(id.status());
   auto body = ParseBody(call);
   if (!body.ok()) return ErrorReply(body.status());
-  auto outcome = AppendSteps(call.store, *id, *body, "POST /v1/runs/" + *id + "/steps", &redaction);
+  auto outcome = AppendSteps(call.store, *id, *body, "POST /v1/runs/" + *id + "/steps", &ctx.redaction);
   if (!outcome.ok()) return ErrorReply(outcome.status());
+  if (ctx.monitors) {
+    std::vector<std::string> events;
+    for (const auto& o : *outcome) events.push_back(o.event_id);
+    RunMonitors(ctx, call.store, events, {}, {}, "POST /v1/runs/" + *id + "/steps");
+  }
   rapidjson::Document doc(rapidjson::kObjectType);
   auto& a = doc.GetAllocator();
   rapidjson::Value items(rapidjson::kArrayType);
@@ -197,7 +202,7 @@ void AddRunRoutes(httplib::Server& http, Context& ctx) {
   Route(http, ctx, "GET", R"(/v1/runs/([^/:]+)/steps)", Permission::kRead, GetStepsRoute);
   Route(http, ctx, "GET", R"(/v1/runs/([^/:]+)/frames)", Permission::kRead, GetFramesRoute);
   Route(http, ctx, "POST", R"(/v1/runs/([^/:]+)/steps)", Permission::kWrite,
-        [&ctx](Call& call) { return AppendStepsRoute(ctx.redaction, call); });
+        [&ctx](Call& call) { return AppendStepsRoute(ctx, call); });
   std::string key = ctx.server_key_path;
   Route(http, ctx, "POST", R"(/v1/runs/([^/:]+):finish)", Permission::kWrite,
         [key](Call& call) { return FinishRoute(call, key); });

@@ -74,7 +74,7 @@ Reply UnspecifiedReleaseRoute(Call& call) {
   return JsonReply(*made ? 201 : 200, doc);
 }
 
-Reply DropRoute(Call& call) {
+Reply DropRoute(Context& ctx, Call& call) {
   std::string id = call.req.matches[1];
   if (!IsRunId(id)) return ErrorReply(Status::NotFound("no run \"" + id + "\""));
   auto body = ParseBody(call);
@@ -89,6 +89,12 @@ Reply DropRoute(Call& call) {
   }
   Status s = RecordChainEvent(call.store, ChainForTrace(id), "drop", *payload);
   if (!s.ok()) return ErrorReply(s);
+  if (ctx.monitors) {
+    rapidjson::Document drop;
+    drop.CopyFrom(*body, drop.GetAllocator());
+    drop.AddMember("run_id", Str(id, drop.GetAllocator()), drop.GetAllocator());
+    RunMonitors(ctx, call.store, {}, {}, {json::CanonicalText(drop)}, "POST /v1/runs/" + id + ":drop");
+  }
   rapidjson::Document doc(rapidjson::kObjectType);
   auto& a = doc.GetAllocator();
   doc.AddMember("run_id", Str(id, a), a);
@@ -160,7 +166,8 @@ Reply DecideRoute(Call& call) {
 
 void AddSdkRoutes(httplib::Server& http, Context& ctx) {
   Route(http, ctx, "POST", "/v1/releases/unspecified", Permission::kWrite, UnspecifiedReleaseRoute);
-  Route(http, ctx, "POST", R"(/v1/runs/([^/:]+):drop)", Permission::kWrite, DropRoute);
+  Route(http, ctx, "POST", R"(/v1/runs/([^/:]+):drop)", Permission::kWrite,
+        [&ctx](Call& call) { return DropRoute(ctx, call); });
   Route(http, ctx, "POST", "/v1/decide", Permission::kWrite, DecideRoute);
 }
 

@@ -364,6 +364,11 @@ Status RunServer(const ServerOptions& o) {
   }
   Context ctx;
   ctx.options = o;
+  if (!o.monitors.empty()) {
+    auto monitors = MonitorSet::Load(o.monitors);
+    if (!monitors.ok()) return monitors.status().WithContext("--monitor");
+    ctx.monitors = std::move(*monitors);
+  }
   auto store = Store::Open(o.state_path, Store::Mode::kReadWrite);
   if (!store.ok()) return store.status();
   ctx.store = std::move(*store);
@@ -423,6 +428,7 @@ Status RunServer(const ServerOptions& o) {
   AddSdkRoutes(*http, ctx);
   AddOtlpRoutes(*http, ctx);
   AddExportRoutes(*http, ctx);
+  AddViolationRoutes(*http, ctx);
   OEP_RETURN_IF_ERROR(web::AddWebRoutes(*http, ctx));
 
   int port = o.port;

@@ -28,6 +28,8 @@ struct ServerOptions {
   // store (artifacts, run steps, OPA decision logs); "" = the default profile (credential
   // members only; OTLP spans always get the default).
   std::string redaction_profile;
+  // Monitor folders or .rego files (src/monitors) evaluated over every ingested batch.
+  std::vector<std::string> monitors;
   int threads = 8;              // request workers
   size_t max_queued = 64;       // accepted connections waiting for a worker (then accept waits)
   size_t max_body_bytes = 64u << 20;  // one request body, after decompression

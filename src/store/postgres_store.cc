@@ -103,6 +103,30 @@ std::vector<std::string> AllTables() {
   return out;
 }
 
+// Row-level security on table `t`: a tenant's rows are visible and insertable only under its
+// oep.tenant setting ('*' reads every tenant: the operator's whole-store scans), also for
+// the tables' owner. Superusers and BYPASSRLS roles are not subject to it.
+std::string RowLevelSecurity(const std::string& t) {
+  return "ALTER TABLE " + t + " ENABLE ROW LEVEL SECURITY;\nALTER TABLE " + t + " FORCE ROW LEVEL SECURITY;\n"
+         "CREATE POLICY " + t + "_tenant ON " + t + " USING (tenant = current_setting('oep.tenant', true) OR "
+         "current_setting('oep.tenant', true) = '*') WITH CHECK (tenant = current_setting('oep.tenant', true));\n";
+}
+
+// The role servers log in through (CREATE ROLE s1 LOGIN IN ROLE oep_writer): SELECT and
+// INSERT on every table, nothing else. Made when the migrating user may create roles; run
+// again by every step that adds tables.
+const char* const kWriterRole =
+    "DO $$ BEGIN\n"
+    "  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'oep_writer') THEN CREATE ROLE oep_writer NOLOGIN; END IF;\n"
+    "EXCEPTION WHEN insufficient_privilege THEN RAISE NOTICE 'oep: cannot create role oep_writer';\n"
+    "END $$;\n"
+    "DO $$ BEGIN\n"
+    "  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'oep_writer') THEN\n"
+    "    EXECUTE format('GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA %I TO oep_writer', current_schema());\n"
+    "    EXECUTE format('REVOKE INSERT ON oep_meta FROM oep_writer');\n"
+    "  END IF;\n"
+    "END $$;\n";
+
 // Format 4, the first format PostgreSQL stores have: every table of store.h's format 4.
 std::string SchemaV4() {
   std::string ddl =
@@ -113,7 +137,7 @@ std::string SchemaV4() {
     if (spec.kind == ArtifactKind::kReleaseManifest) ddl += KindTable(spec);
   }
   for (const auto& spec : AllKinds()) {
-    if (spec.kind != ArtifactKind::kReleaseManifest) ddl += KindTable(spec);
+    if (spec.kind != ArtifactKind::kReleaseManifest && spec.since_store_version <= 4) ddl += KindTable(spec);
   }
   std::string T = kText;
   ddl += "CREATE TABLE decision_inputs (\n  tenant" + T + " NOT NULL,\n  decision_id" + T + " NOT NULL,\n  digest" + T +
@@ -156,35 +180,29 @@ std::string SchemaV4() {
                         "policies"}) {
     ddl += AppendOnly(t);
   }
-  // Row-level security: a tenant's rows are visible and insertable only under its
-  // oep.tenant setting ('*' reads every tenant: the operator's whole-store scans), also for
-  // the tables' owner. Superusers and BYPASSRLS roles are not subject to it.
-  for (const auto& t : TenantTables()) {
-    ddl += "ALTER TABLE " + t + " ENABLE ROW LEVEL SECURITY;\nALTER TABLE " + t + " FORCE ROW LEVEL SECURITY;\n"
-           "CREATE POLICY " + t + "_tenant ON " + t + " USING (tenant = current_setting('oep.tenant', true) OR "
-           "current_setting('oep.tenant', true) = '*') WITH CHECK (tenant = current_setting('oep.tenant', true));\n";
+  for (const auto& spec : AllKinds()) {
+    if (spec.since_store_version <= 4) ddl += RowLevelSecurity(std::string(spec.table));
   }
-  // The role servers log in through (CREATE ROLE s1 LOGIN IN ROLE oep_writer): SELECT and
-  // INSERT on every table, nothing else. Made when the migrating user may create roles.
-  ddl +=
-      "DO $$ BEGIN\n"
-      "  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'oep_writer') THEN CREATE ROLE oep_writer NOLOGIN; END IF;\n"
-      "EXCEPTION WHEN insufficient_privilege THEN RAISE NOTICE 'oep: cannot create role oep_writer';\n"
-      "END $$;\n"
-      "DO $$ BEGIN\n"
-      "  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'oep_writer') THEN\n"
-      "    EXECUTE format('GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA %I TO oep_writer', current_schema());\n"
-      "    EXECUTE format('REVOKE INSERT ON oep_meta FROM oep_writer');\n"
-      "  END IF;\n"
-      "END $$;\n";
-  return ddl;
+  for (const char* t : {"decision_inputs", "documents", "runs", "run_tags", "run_steps", "audit_log", "policies"}) {
+    ddl += RowLevelSecurity(t);
+  }
+  return ddl + kWriterRole;
+}
+
+// Format 5: the monitors' violations (and any kind of that format), with their security.
+std::string SchemaV5() {
+  std::string ddl;
+  for (const auto& spec : AllKinds()) {
+    if (spec.since_store_version == 5) ddl += KindTable(spec) + RowLevelSecurity(std::string(spec.table));
+  }
+  return ddl + kWriterRole;
 }
 
 // Forward migrations, by the format they produce. Formats are shared with the SQLite store
 // (kStoreSchemaVersion); PostgreSQL stores begin at format 4, so a later format adds a
 // step here and one to SqliteStore::Migrate. A step never changes once released.
 const std::vector<std::pair<int, std::string>>& PostgresSchemaSteps() {
-  static const std::vector<std::pair<int, std::string>> steps = {{4, SchemaV4()}};
+  static const std::vector<std::pair<int, std::string>> steps = {{4, SchemaV4()}, {5, SchemaV5()}};
   return steps;
 }
 
@@ -286,8 +304,12 @@ Status PostgresStore::Recognise(Mode mode) {
   for (const auto& row : Exec("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")) {
     present.insert(Str(row[0]));
   }
+  std::set<std::string> later;  // tables of kinds newer than the store's format: made by Migrate
+  for (const auto& spec : AllKinds()) {
+    if (spec.since_store_version > version) later.insert(std::string(spec.table));
+  }
   for (const auto& t : AllTables()) {
-    if (present.count(t) == 0) {
+    if (present.count(t) == 0 && later.count(t) == 0) {
       return Status::InvalidArgument(path_ + ": not an oep evidence store (format " + std::to_string(version) +
                                      " but no table \"" + t + "\"); left untouched");
     }

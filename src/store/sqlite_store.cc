@@ -116,11 +116,12 @@ std::string RebuildWithTenant(const std::string& table, const std::string& creat
          table + ";\n";
 }
 
-// Step v3 -> v4: the approval gates' kinds (approval requests and decisions).
-std::string SchemaV4() {
+// Step v3 -> v4: the approval gates' kinds (approval requests and decisions); step v4 -> v5
+// (the same for `version` 5): monitor violations.
+std::string TenantKindTablesOfVersion(int version) {
   std::string ddl;
   for (const auto& spec : AllKinds()) {
-    if (spec.since_store_version != 4) continue;
+    if (spec.since_store_version != version) continue;
     ddl += TenantKindTableDdl(spec, std::string(spec.table)) + TenantKindIndexes(spec) + AppendOnlyTriggers(std::string(spec.table));
   }
   return ddl;
@@ -304,7 +305,8 @@ Status SqliteStore::Migrate() {
       bool ledger_has_tenant = SQLite::Statement(*db_, "SELECT 1 FROM pragma_table_info('ledger') WHERE name = 'tenant'").executeStep();
       db_->exec(SchemaV3(ledger_has_tenant));
     }
-    if (version < 4) db_->exec(SchemaV4());
+    if (version < 4) db_->exec(TenantKindTablesOfVersion(4));
+    if (version < 5) db_->exec(TenantKindTablesOfVersion(5));
     references_ok = !SQLite::Statement(*db_, "PRAGMA foreign_key_check").executeStep();
     if (references_ok) {
       db_->exec("PRAGMA user_version = " + std::to_string(kStoreSchemaVersion));

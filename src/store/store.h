@@ -3,7 +3,7 @@
 // PRAGMA user_version). Every artifact kind has a table holding its canonical JSON
 // body, the body's sha256 digest, where it came from, and its join keys (indexed).
 //
-// On-disk format, version 4 (see Migrate in store.cc):
+// On-disk format, version 5 (see Migrate in store.cc):
 //   <kind table>(tenant, <id> TEXT, digest, body, source, ledger_entry, <key columns...>;
 //                PRIMARY KEY(tenant, <id>))
 //     for manifests, events, human_reviews, decisions, traces, evals, reconstructions (v1)
@@ -29,6 +29,7 @@
 //     source, ledger_entry): versioned policy bundles
 //   (v4) approval_requests, approval_decisions: the approval gates' kinds (artifact tables
 //     of the same shape, see schema/artifact_kind.cc)
+//   (v5) violations: what the monitors of `oep serve` flagged (an artifact table)
 // Version 3 gave every stored row its tenant (rows of older stores belong to "default").
 // Every table refuses UPDATE and DELETE (triggers): evidence is append-only.
 #pragma once
@@ -47,7 +48,7 @@
 
 namespace oep {
 
-inline constexpr int kStoreSchemaVersion = 4;
+inline constexpr int kStoreSchemaVersion = 5;
 // The tenant of everything the CLI reads and writes, and of every row of a store made
 // before tenants existed.
 inline constexpr std::string_view kDefaultTenant = "default";

@@ -108,8 +108,9 @@ TEST_CASE("a format-1 store is read as is and migrated when a run is saved", "[i
   ScratchDir dir;
   std::string store = dir / "s.sqlite";
   MakeDemoStore(store);
-  // Format 1 had no counterfactual_runs table (nor the approval tables of format 4).
+  // Format 1 had no counterfactual_runs table (nor the approval tables of format 4, nor the violations of 5).
   ExecSql(store, "DROP TABLE counterfactual_runs; DROP TABLE approval_requests; DROP TABLE approval_decisions; "
+                 "DROP TABLE violations; "
                  "PRAGMA user_version = 1;");
   std::string before = FileSha256(store);
   CHECK(RunOep({"replay", "pder_oep_demo_read_diff_0001", "--state-path", store}).exit_code == 0);

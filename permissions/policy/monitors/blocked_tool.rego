@@ -1,0 +1,19 @@
+# A tool whose mode is `block` (data.tool_modes, see data.json) was executed at all.
+package monitors.blocked_tool
+
+executed_types := {"tool_call.executed", "tool_call.completed", "tool_call.failed"}
+
+# The tool an event ran: tool_payload.tool, else action.action_type (as oep verify reads it).
+tool(event) := object.get(event, ["tool_payload", "tool"], object.get(event, ["action", "action_type"], ""))
+
+violation contains v if {
+	some event in input.events
+	executed_types[event.event_type]
+	data.tool_modes[tool(event)] == "block"
+	v := {
+		"msg": sprintf("tool %s is blocked but was executed (%s)", [tool(event), event.event_type]),
+		"severity": "critical",
+		"run_id": event.trace_id,
+		"event_ids": [event.event_id],
+	}
+}

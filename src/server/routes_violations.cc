@@ -1,0 +1,52 @@
+// GET /v1/violations (what the monitors flagged) and the monitors' hook behind the ingest
+// routes (RunMonitors, see api.h).
+#include <cstdio>
+
+#include "server/api.h"
+
+namespace oep::server {
+
+void RunMonitors(Context& ctx, Store& store, const std::vector<std::string>& event_ids,
+                 const std::vector<std::string>& decision_ids, const std::vector<std::string>& drops,
+                 const std::string& source) {
+  if (!ctx.monitors || (event_ids.empty() && decision_ids.empty() && drops.empty())) return;
+  Status s;
+  auto input = BatchInput(store, event_ids, decision_ids, drops);
+  if (!input.ok()) s = input.status();
+  Result<std::vector<ViolationFinding>> found = s.ok() ? EvaluateMonitors(*ctx.monitors, *input) : Result<std::vector<ViolationFinding>>(s);
+  if (found.ok()) {
+    auto stored = StoreViolations(store, *found, "monitor: " + source);
+    if (!stored.ok()) s = stored.status();
+  } else {
+    s = found.status();
+  }
+  if (!s.ok()) std::fprintf(stderr, "oep serve: monitors over %s (tenant %s): %s\n", source.c_str(),
+                            store.tenant().c_str(), s.message().c_str());
+}
+
+namespace {
+
+// ?monitor ?severity ?run ?since ?after ?limit
+Reply ListRoute(Call& call) {
+  for (const auto& [name, value] : call.req.params) {
+    if (name != "monitor" && name != "severity" && name != "run" && name != "since" && name != "after" && name != "limit") {
+      return ErrorReply(Status::InvalidArgument("?" + name +
+                                                ": unknown filter; expected monitor, severity, run, since, after, limit"));
+    }
+  }
+  auto limit = PageLimit(call.req);
+  if (!limit.ok()) return ErrorReply(limit.status());
+  ViolationFilter f{call.req.get_param_value("monitor"), call.req.get_param_value("severity"),
+                    call.req.get_param_value("run"), call.req.get_param_value("since")};
+  auto list = ListViolations(call.store, f, call.req.get_param_value("after"), *limit);
+  if (!list.ok()) return ErrorReply(list.status());
+  return ArtifactPage(*list, "violations", *limit);
+}
+
+}  // namespace
+
+void AddViolationRoutes(httplib::Server& http, Context& ctx) {
+  Route(http, ctx, "GET", "/v1/violations", Permission::kRead, ListRoute);
+}
+
+}  // namespace oep::server
