@@ -170,7 +170,8 @@ struct Civil {
 Civil ToCivil(int64_t ns, const Zone& zone) {
   Civil c;
   int64_t secs = FloorDiv(ns, kNs);
-  c.nanos = ns - secs * kNs;
+  c.nanos = ns % kNs;  // not ns - secs * kNs: that overflows near INT64_MIN (UBSan)
+  if (c.nanos < 0) c.nanos += kNs;
   auto [offset, abbr] = zone.At(secs);
   c.offset = offset;
   c.abbr = abbr;
