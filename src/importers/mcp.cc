@@ -28,14 +28,6 @@ struct Call {
   std::string response_time;
 };
 
-bool IsHex32(const std::string& s) {
-  if (s.size() != 32) return false;
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 // The text of the first text content of a tools/call result, or "".
 std::string FirstText(const Value& result) {
   const Value* content = json::GetMember(result, "content");
@@ -131,7 +123,7 @@ std::string McpImportReport::Summary() const {
 }
 
 Result<McpImportReport> ImportMcpRecording(Store& store, const std::string& path, const std::string& run_id) {
-  if (!run_id.empty() && !IsHex32(run_id)) return Status::InvalidArgument("--run " + run_id + ": expected 32 lower-case hex digits");
+  if (!run_id.empty() && !IsRunId(run_id)) return Status::InvalidArgument("--run " + run_id + ": expected 32 lower-case hex digits");
   std::error_code ec;
   auto size = std::filesystem::file_size(path, ec);
   if (!ec && size > kMaxRecordingBytes) {
