@@ -64,7 +64,7 @@ bench: build
 	@echo "== bench/sdk_python_bench.py"; OEP_BUILD_DIR=$(BUILD) python3 bench/sdk_python_bench.py
 
 asan:
-	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $(MAKE) --no-print-directory BUILD=build-asan CMAKE_ARGS=-DOEP_SANITIZE=ON suite
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp:print_suppressions=0 $(MAKE) --no-print-directory BUILD=build-asan CMAKE_ARGS=-DOEP_SANITIZE=ON suite
 
 # libFuzzer (clang) over the Rego parser and the evaluator, the GraphQL/YAML parsers, JSON
 # ingest and decision-log import, FUZZ_SECONDS each (not in CI; one target:

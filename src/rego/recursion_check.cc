@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <functional>
 
-#include "rego/stack_guard.h"
 
 namespace oep::rego {
 namespace {
@@ -76,36 +75,40 @@ std::optional<RegoError> CheckRecursion(const Engine::Impl& impl) {
   };
   std::vector<std::string> path;
   collect(impl.root, path);
-  std::map<const Node*, int> state;  // 0 new, 1 on the stack, 2 done
-  std::vector<const Node*> stack;
-  std::optional<RegoError> error;
-  std::function<void(const Node*)> dfs = [&](const Node* n) {
-    if (!StackHasRoom()) {
-      const auto& [name, rule] = name_of[n];
-      error = RegoError{"rego_compile_error", "rule " + name + " depends on a chain of rules too long to check",
-                        impl.rule_ctx.at(rule)->file, rule->loc};
-      return;
-    }
+  // Depth-first search with an explicit stack, so that a chain of any length is checked
+  // without using the thread's stack (evaluation has its own depth limit).
+  std::map<const Node*, int> state;  // 0 new, 1 on the path, 2 done
+  struct Frame {
+    const Node* node;
+    std::set<const Node*>::const_iterator next, end;
+  };
+  std::vector<Frame> path_stack;
+  auto push = [&](const Node* n) {
     state[n] = 1;
-    stack.push_back(n);
-    for (const Node* d : deps[n]) {
-      if (error) return;
+    const auto& ds = deps[n];
+    path_stack.push_back({n, ds.begin(), ds.end()});
+  };
+  for (const Node* root : order) {
+    if (state[root] != 0) continue;
+    push(root);
+    while (!path_stack.empty()) {
+      Frame& top = path_stack.back();
+      if (top.next == top.end) {
+        state[top.node] = 2;
+        path_stack.pop_back();
+        continue;
+      }
+      const Node* d = *top.next++;
       if (state[d] == 1) {
         std::string cycle;
-        for (auto it = std::find(stack.begin(), stack.end(), d); it != stack.end(); ++it) cycle += name_of[*it].first + " -> ";
+        auto it = std::find_if(path_stack.begin(), path_stack.end(), [&](const Frame& f) { return f.node == d; });
+        for (; it != path_stack.end(); ++it) cycle += name_of[it->node].first + " -> ";
         const auto& [name, rule] = name_of[d];
-        error = RegoError{"rego_recursion_error", "rule " + name + " is recursive: " + cycle + name,
-                          impl.rule_ctx.at(rule)->file, rule->loc};
-        return;
+        return RegoError{"rego_recursion_error", "rule " + name + " is recursive: " + cycle + name,
+                         impl.rule_ctx.at(rule)->file, rule->loc};
       }
-      if (state[d] == 0) dfs(d);
+      if (state[d] == 0) push(d);
     }
-    stack.pop_back();
-    state[n] = 2;
-  };
-  for (const Node* n : order) {
-    if (state[n] == 0) dfs(n);
-    if (error) return error;
   }
   return std::nullopt;
 }

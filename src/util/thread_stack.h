@@ -12,10 +12,10 @@ namespace oep {
 // Frames are several times larger under AddressSanitizer; stack budgets scale by this so
 // that the sanitized build accepts the same rule depths as the shipped one.
 #if defined(__SANITIZE_ADDRESS__)
-inline constexpr size_t kSanitizerStackScale = 4;
+inline constexpr size_t kSanitizerStackScale = 8;
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-inline constexpr size_t kSanitizerStackScale = 4;
+inline constexpr size_t kSanitizerStackScale = 8;
 #else
 inline constexpr size_t kSanitizerStackScale = 1;
 #endif
