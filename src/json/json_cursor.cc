@@ -263,12 +263,21 @@ bool JsonCursor::ReadLiteral(int* which) {
   return Fail("true, false or null");
 }
 
+bool JsonCursor::SkipString() {
+  size_t end = PlainRunEnd(text_.data(), pos_ + 1, text_.size());
+  if (end < text_.size() && text_[end] == '"') {
+    pos_ = end + 1;
+    return true;
+  }
+  return ParseString(nullptr);  // escapes or an error: validated from the opening quote
+}
+
 bool JsonCursor::SkipValue() {
   char c = Peek();
   switch (c) {
     case '{':
     case '[': break;
-    case '"': return ParseString(nullptr);
+    case '"': return SkipString();
     case 't': case 'f': case 'n': {
       int which = 0;
       return ReadLiteral(&which);
@@ -287,7 +296,7 @@ bool JsonCursor::SkipValue() {
     if (pos_ >= size) return Fail(closers_.back() == '}' ? "'}' closing the object" : "']' closing the array");
     char s = text[pos_];
     if (s == '"') {
-      if (!ParseString(nullptr)) return false;
+      if (!SkipString()) return false;
     } else if (s == '{' || s == '[') {
       if (depth_ + static_cast<int>(closers_.size()) >= kMaxJsonDepth) return Fail("at most 1000 nested arrays and objects");
       closers_.push_back(s == '{' ? '}' : ']');

@@ -17,6 +17,8 @@ class JsonCursor {
   // The next value's first character after whitespace ('{', '[', '"', 't', 'f', 'n', a
   // digit or '-'), or '\0' at the end of the text or after an error.
   char Peek() {
+    // Canonical JSON (every stored body) has no whitespace: a byte above ' ' is the answer.
+    if (pos_ < text_.size() && static_cast<unsigned char>(text_[pos_]) > ' ') return text_[pos_];
     SkipWhitespace();
     return pos_ < text_.size() ? text_[pos_] : '\0';  // an error moved pos_ to the end
   }
@@ -60,6 +62,7 @@ class JsonCursor {
   bool ConsumeSeparator(char close, bool* more);
   bool Enter();
   bool ParseString(std::string* out);  // out may be nullptr: validate and skip
+  bool SkipString();  // at '"': past the closing quote (a plain string without a copy)
   // A string without escapes as a view of the text; else decoded into key_buffer_.
   bool ParseStringView(std::string_view* out);
 

@@ -10,34 +10,33 @@ namespace oep {
 
 namespace {
 
-// One member of a decision object: a boolean or a string, when it is one.
-struct Member {
-  std::optional<bool> boolean;
-  std::optional<std::string> text;
+// The decision members of a defined value, viewed in place (no copies until the outcome
+// keeps them): a boolean `allow`, strings matched_rule / reason / decision_code.
+struct DecisionView {
+  std::optional<bool> allow;
+  std::optional<std::string_view> matched_rule, reason, decision_code;
 };
 
 // Fills the decision view of a defined value: a bare boolean (`bare`), or an object whose
-// members `member(name)` reads.
-template <typename MemberOf>
-void ReadDecision(Outcome& o, std::optional<bool> bare, bool is_object, MemberOf member) {
+// decision members `view` holds.
+void ReadDecision(Outcome& o, std::optional<bool> bare, bool is_object, const DecisionView& view) {
   o.kind = Outcome::Kind::kDefined;
   if (bare) o.allow = bare;
   if (is_object) {
-    o.allow = member("allow").boolean;
-    if (auto m = member("matched_rule").text) o.matched_rule = *m, o.has_matched_rule = true;
-    if (auto r = member("reason").text) o.reason = *r, o.has_reason = true;
-    if (auto c = member("decision_code").text) o.decision_code = *c, o.has_code = true;
+    o.allow = view.allow;
+    if (view.matched_rule) o.matched_rule = *view.matched_rule, o.has_matched_rule = true;
+    if (view.reason) o.reason = *view.reason, o.has_reason = true;
+    if (view.decision_code) o.decision_code = *view.decision_code, o.has_code = true;
   }
   o.decision = !o.allow ? "value" : (*o.allow ? "allow" : "deny");
 }
 
-Member BlockMember(const Outcome::DecisionBlock& block, std::string_view key) {
-  Member m;
-  if (key == "allow") m.boolean = block.allow;
-  else if (key == "matched_rule") m.text = block.matched_rule;
-  else if (key == "reason") m.text = block.reason;
-  else if (key == "decision_code") m.text = block.decision_code;
-  return m;
+// Which decision member `name` is, or nullptr (allow is handled by the callers).
+std::optional<std::string_view>* TextMember(DecisionView& view, std::string_view name) {
+  if (name == "matched_rule") return &view.matched_rule;
+  if (name == "reason") return &view.reason;
+  if (name == "decision_code") return &view.decision_code;
+  return nullptr;
 }
 
 }  // namespace
@@ -58,14 +57,16 @@ namespace {
 Outcome JsonDecision(const rapidjson::Value& v) {
   Outcome o;
   std::optional<bool> bare = v.IsBool() ? std::optional<bool>(v.GetBool()) : std::nullopt;
-  ReadDecision(o, bare, v.IsObject(), [&](const char* key) {
-    Member m;
-    if (const auto* x = json::GetMember(v, key)) {
-      if (x->IsBool()) m.boolean = x->GetBool();
-      if (x->IsString()) m.text = std::string(x->GetString(), x->GetStringLength());
+  DecisionView view;
+  if (v.IsObject()) {
+    for (const auto& m : v.GetObject()) {
+      std::string_view name(m.name.GetString(), m.name.GetStringLength());
+      if (name == "allow" && m.value.IsBool()) view.allow = m.value.GetBool();
+      if (!m.value.IsString()) continue;
+      if (auto* text = TextMember(view, name)) *text = std::string_view(m.value.GetString(), m.value.GetStringLength());
     }
-    return m;
-  });
+  }
+  ReadDecision(o, bare, v.IsObject(), view);
   return o;
 }
 
@@ -83,25 +84,28 @@ Outcome Outcome::FromRego(const rego::Value* v) {
   if (v == nullptr) return o;
   o.value = *v;
   std::optional<bool> bare = v->is_bool() ? std::optional<bool>(v->as_bool()) : std::nullopt;
-  DecisionBlock block;  // the decision members, in one pass over the object
+  DecisionView view;  // the decision members, in one pass over the object
   if (v->is_object()) {
     for (const auto& [k, x] : v->object()) {
       if (!k.is_string()) continue;
       const std::string& name = k.str();
-      if (name == "allow" && x.is_bool()) block.allow = x.as_bool();
+      if (name == "allow" && x.is_bool()) view.allow = x.as_bool();
       if (!x.is_string()) continue;
-      if (name == "matched_rule") block.matched_rule = x.str();
-      else if (name == "reason") block.reason = x.str();
-      else if (name == "decision_code") block.decision_code = x.str();
+      if (auto* text = TextMember(view, name)) *text = x.str();
     }
   }
-  ReadDecision(o, bare, v->is_object(), [&](const char* key) { return BlockMember(block, key); });
+  ReadDecision(o, bare, v->is_object(), view);
   return o;
 }
 
 Outcome Outcome::FromDecisionBlock(const DecisionBlock& block) {
   Outcome o;
-  ReadDecision(o, std::nullopt, true, [&](const char* key) { return BlockMember(block, key); });
+  DecisionView view;
+  view.allow = block.allow;
+  if (block.matched_rule) view.matched_rule = *block.matched_rule;
+  if (block.reason) view.reason = *block.reason;
+  if (block.decision_code) view.decision_code = *block.decision_code;
+  ReadDecision(o, std::nullopt, true, view);
   o.summary_only = true;
   return o;
 }

@@ -650,7 +650,7 @@ class Evaluator {
       if (a != ctx_->aliases.end()) return EvalAliasRef(a->second, nullptr, 0, k);
       std::vector<std::string> p = ctx_->package;
       p.push_back(name);
-      if (impl_.Find(p, p.size())) return EvalDataPath(p, nullptr, 0, k);
+      if (impl_.Find(p, p.size())) return EvalDataPath(std::move(p), nullptr, 0, k);
     }
     return Fail("rego_unsafe_var_error", "var " + name + " is unsafe", t->loc);
   }
@@ -684,7 +684,7 @@ class Evaluator {
         if (a != ctx_->aliases.end()) return EvalAliasRef(a->second, ref, 1, k);
         std::vector<std::string> p = ctx_->package;
         p.push_back(name);
-        if (impl_.Find(p, p.size())) return EvalDataPath(p, ref, 1, k);
+        if (impl_.Find(p, p.size())) return EvalDataPath(std::move(p), ref, 1, k);
       }
       return Fail("rego_unsafe_var_error", "var " + name + " is unsafe", head->loc);
     }
@@ -753,6 +753,13 @@ class Evaluator {
         if (!base) return true;
         return IndexBase(*base, items, i, k);
       }
+      if (key->kind == TermKind::kScalar && key->value.is_string()) {
+        // A constant member name (every static ref): descend in place, without the copy of
+        // the path that a key from EvalTerm takes.
+        path.push_back(key->value.str());
+        ++i;
+        continue;
+      }
       if (Evaluable(key)) {
         bool handled = false;
         bool r = EvalTerm(key, [&](const Value& kv) {
@@ -761,7 +768,7 @@ class Evaluator {
             // data is JSON: an integer key in a data ref names the member with its decimal text.
             std::vector<std::string> next = path;
             next.push_back(std::to_string(kv.as_int()));
-            return EvalDataPath(next, ref, i + 1, k);
+            return EvalDataPath(std::move(next), ref, i + 1, k);
           }
           if (!kv.is_string()) {
             auto doc = FullDocument(path);
@@ -770,7 +777,7 @@ class Evaluator {
           }
           std::vector<std::string> next = path;
           next.push_back(kv.str());
-          return EvalDataPath(next, ref, i + 1, k);
+          return EvalDataPath(std::move(next), ref, i + 1, k);
         });
         (void)handled;
         return r;

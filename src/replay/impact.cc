@@ -135,10 +135,11 @@ Status JudgeChunk(const ImpactOptions& options, const PolicyEngine& engine, cons
       continue;
     }
     StoredDecision& d = *read;
-    v.query = options.query.empty() ? d.query : options.query;
-    v.tool = d.tool;
-    v.actor = d.actor;
-    v.original = d.recorded;
+    // Moved out: the decision keeps only what the engines read (input, time, nd cache).
+    v.query = options.query.empty() ? std::move(d.query) : options.query;
+    v.tool = std::move(d.tool);
+    v.actor = std::move(d.actor);
+    v.original = std::move(d.recorded);
     v.evaluative = !d.redactions.empty();
     if (!d.input) {
       v.error = row.id + ": no recorded OPA input";

@@ -730,6 +730,7 @@ std::vector<StoredArtifact> ReadRows(SQLite::Statement& q, int first, const std:
   for (const auto& v : args) q.bind(i++, v);
   q.bind(i, limit);
   std::vector<StoredArtifact> out;
+  out.reserve(static_cast<size_t>(std::min(limit, 4096)));
   while (q.executeStep()) out.push_back(ReadArtifact(q));
   return out;
 }
