@@ -2,8 +2,11 @@
 #include <iostream>
 #include <memory>
 
+#include <unistd.h>
+
 #include "cli/cli.h"
 #include "find/find.h"
+#include "util/display_text.h"
 #include "util/time_syntax.h"
 
 namespace oep::cli {
@@ -57,7 +60,7 @@ int RunDecisions(FindArgs a) {
   if (!s.ok()) return Fail(s);
   return FindAndPrint(
       a, "decisions", [&](Store& store) { return FindDecisions(store, a.decisions); },
-      [](const auto& list, const std::string& format) { return RenderDecisions(list, format); });
+      [](const auto& list, const std::string& format) { return RenderDecisions(list, format, OutputColumns(STDOUT_FILENO)); });
 }
 
 int RunRuns(FindArgs a) {
@@ -65,7 +68,7 @@ int RunRuns(FindArgs a) {
   if (!s.ok()) return Fail(s);
   return FindAndPrint(
       a, "runs", [&](Store& store) { return FindRuns(store, a.runs); },
-      [](const auto& list, const std::string& format) { return RenderRuns(list, format); });
+      [](const auto& list, const std::string& format) { return RenderRuns(list, format, OutputColumns(STDOUT_FILENO)); });
 }
 
 void AddTimeBounds(CLI::App* cmd, FindArgs* a, const char* what) {

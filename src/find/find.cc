@@ -112,7 +112,8 @@ std::string RenderDecisions(const std::vector<DecisionListing>& list, const std:
     return JsonList(b.doc, format);
   }
   bool md = format == "markdown";
-  TextTable t({{"DECISION"}, {"TIME"}, {"TOOL"}, {"OUTCOME"}, {"RULE"}});
+  // Narrower than a row: the rule goes under it (`  rule NAME`), ids stay whole.
+  TextTable t({{"DECISION"}, {"TIME"}, {"TOOL"}, {"OUTCOME"}, {"RULE", TextTable::Align::kLeft, false, 0, true}});
   for (const auto& l : list) {
     auto cell = [&](const std::string& s) { return md ? EscapeMarkdown(s) : EscapeForTerminal(s); };
     std::string rule = l.rule.empty() ? (l.imported ? "not recorded" : "-") : cell(l.rule);
@@ -139,8 +140,10 @@ std::string RenderRuns(const std::vector<Store::RunListing>& list, const std::st
   }
   bool md = format == "markdown";
   auto right = TextTable::Align::kRight;
-  TextTable t({{"RUN"}, {"STARTED"}, {"STATUS"}, {"DECISIONS", right}, {"DENIED", right},
-               {"RELEASE"}});
+  // Narrower than a row: release, then status, go under it (`  status S  release R`).
+  auto left = TextTable::Align::kLeft;
+  TextTable t({{"RUN"}, {"STARTED"}, {"STATUS", left, false, 0, true}, {"DECISIONS", right}, {"DENIED", right},
+               {"RELEASE", left, false, 0, true}});
   for (const auto& r : list) {
     auto cell = [&](const std::string& s) { return md ? EscapeMarkdown(s) : EscapeForTerminal(s); };
     t.AddRow({md ? MarkdownCode(r.run_id) : cell(r.run_id), cell(r.started_at), cell(r.status),

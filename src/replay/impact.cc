@@ -9,7 +9,6 @@
 #include <mutex>
 #include <thread>
 #include <memory>
-#include <memory>
 #include <sstream>
 
 #include "json/json.h"
@@ -401,9 +400,16 @@ std::string ImpactReport::RenderHuman() const {
     line.append(label.size() < 22 ? 22 - label.size() : 1, ' ');
     return line + value + "\n";
   };
-  std::string out = "Impact of " + policy_bundle + " (" + Short(bundle_digest) + ")";
-  out += baseline_bundle.empty() ? " against the recorded decisions\n"
-                                 : " against " + baseline_bundle + " (" + Short(baseline_digest) + ") on the recorded inputs\n";
+  std::string heading = "Impact of " + policy_bundle + " (" + Short(bundle_digest) + ")";
+  heading += baseline_bundle.empty() ? " against the recorded decisions"
+                                   : " against " + baseline_bundle + " (" + Short(baseline_digest) + ") on the recorded inputs";
+  // At most 80 columns (paths and digests stay whole): the rest indented under the first line.
+  std::vector<std::string> lines = WrapText(heading, 80);
+  std::string out = lines[0] + "\n", rest;
+  for (size_t i = 1; i < lines.size(); ++i) rest += (i > 1 ? " " : "") + lines[i];
+  if (!rest.empty()) {
+    for (const auto& line : WrapText(rest, 76)) out += "    " + line + "\n";
+  }
   out += row("engine", engine);
   out += row("query", query == "recorded" ? "each decision's recorded query" : query);
   std::string scope;

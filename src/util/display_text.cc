@@ -2,6 +2,10 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 namespace oep {
 namespace {
@@ -147,6 +151,17 @@ std::vector<std::string> WrapText(std::string_view text, size_t width) {
   }
   if (!line.empty() || lines.empty()) flush();
   return lines;
+}
+
+size_t OutputColumns(int fd) {
+  if (const char* env = std::getenv("COLUMNS"); env != nullptr && *env != '\0') {
+    char* end = nullptr;
+    long n = std::strtol(env, &end, 10);
+    if (*end == '\0' && n >= 20 && n <= 10000) return static_cast<size_t>(n);
+  }
+  struct winsize ws {};
+  if (::isatty(fd) == 1 && ::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20) return ws.ws_col;
+  return SIZE_MAX;
 }
 
 }  // namespace oep

@@ -30,4 +30,9 @@ std::string Truncate(std::string_view text, size_t width);
 // Never returns an empty vector.
 std::vector<std::string> WrapText(std::string_view text, size_t width);
 
+// The width to lay tables out for on `fd`: $COLUMNS when it is a whole number from 20 to
+// 10000, else the terminal's width when `fd` is a terminal, else SIZE_MAX (a pipe or a
+// file gets one line per row, for grep and awk).
+size_t OutputColumns(int fd);
+
 }  // namespace oep

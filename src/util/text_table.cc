@@ -25,11 +25,18 @@ std::string TextTable::Render(size_t width) const {
     if (headers) widths[c] = std::max(widths[c], DisplayWidth(columns_[c].header));
     for (const auto& row : rows_) widths[c] = std::max(widths[c], DisplayWidth(row[c]));
   }
-  // Shrink the wrapping column to what the others leave of `width`.
   size_t total = DisplayWidth(indent_);
   for (size_t c = 0; c < n; ++c) total += widths[c] + (c ? kGap : 0);
+  // Stacking columns leave the row, the last first, until it fits.
+  std::vector<bool> stacked(n, false);
+  for (size_t c = n; c-- > 1 && total > width;) {
+    if (!columns_[c].stack) continue;
+    stacked[c] = true;
+    total -= widths[c] + kGap;
+  }
+  // Shrink the wrapping column to what the others leave of `width`.
   for (size_t c = 0; c < n; ++c) {
-    if (!columns_[c].wrap || total <= width) continue;
+    if (stacked[c] || !columns_[c].wrap || total <= width) continue;
     size_t others = total - widths[c];
     widths[c] = std::max(kMinWrap, width > others ? width - others : 0);
     widths[c] = std::min(widths[c], total - others);
@@ -42,12 +49,15 @@ std::string TextTable::Render(size_t width) const {
     for (const auto& l : cell_lines) height = std::max(height, l.size());
     for (size_t line = 0; line < height; ++line) {
       std::string text = indent_;
+      bool first = true;
       for (size_t c = 0; c < n; ++c) {
+        if (stacked[c]) continue;
         const std::string cell = line < cell_lines[c].size() ? cell_lines[c][line] : "";
         size_t pad = widths[c] > DisplayWidth(cell) ? widths[c] - DisplayWidth(cell) : 0;
-        if (c) text.append(kGap, ' ');
+        if (!first) text.append(kGap, ' ');
+        first = false;
         if (columns_[c].align == Align::kRight) text.append(pad, ' ') += cell;
-        else text += cell + std::string(c + 1 < n ? pad : 0, ' ');
+        else text += cell + std::string(pad, ' ');
       }
       while (!text.empty() && text.back() == ' ') text.pop_back();
       out += text + "\n";
@@ -61,12 +71,26 @@ std::string TextTable::Render(size_t width) const {
     }
     return cell_lines;
   };
+  // The stacked cells of a row, on one line under it: "  header value  header value".
+  auto emit_stacked = [&](const std::vector<std::string>& row) {
+    std::string text;
+    for (size_t c = 0; c < n; ++c) {
+      if (!stacked[c] || row[c].empty()) continue;
+      std::string label = columns_[c].header;
+      for (char& ch : label) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      text += (text.empty() ? "" : "  ") + label + (label.empty() ? "" : " ") + row[c];
+    }
+    if (!text.empty()) out += indent_ + "  " + text + "\n";
+  };
   if (headers) {
     std::vector<std::string> header_row;
     for (const auto& c : columns_) header_row.push_back(c.header);
     emit(lines_of(header_row));
   }
-  for (const auto& row : rows_) emit(lines_of(row));
+  for (const auto& row : rows_) {
+    emit(lines_of(row));
+    emit_stacked(row);
+  }
   return out;
 }
 

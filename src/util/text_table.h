@@ -19,6 +19,9 @@ class TextTable {
     Align align = Align::kLeft;
     bool wrap = false;  // this column's cells wrap under it when the row is too wide
     size_t min_width = 0;
+    // When the row is wider than the width, this column leaves the row for a line under
+    // it ("  header value", headers lower-cased), last such column first, until the row fits.
+    bool stack = false;
   };
 
   explicit TextTable(std::vector<Column> columns, std::string indent = "");
@@ -27,8 +30,9 @@ class TextTable {
   void AddRow(std::vector<std::string> cells);
   size_t rows() const { return rows_.size(); }
 
-  // Columns separated by two spaces, no trailing spaces; a wrapping column gets what is
-  // left of `width` (at least 16 columns) and continues on the next lines under itself.
+  // Columns separated by two spaces, no trailing spaces; stacking columns move under their
+  // row (see Column::stack); then a wrapping column gets what is left of `width` (at least
+  // 16 columns) and continues on the next lines under itself. SIZE_MAX: no width limit.
   std::string Render(size_t width = 80) const;
   // The same as a GitHub-flavoured markdown table (cells as given: escape them with
   // EscapeMarkdown or MarkdownCode); without headers, the first row is the header.

@@ -17,7 +17,7 @@ struct Demo : DemoFixture {
     std::vector<std::string> ids;
     size_t start = r.out.find('\n') + 1;
     for (size_t end; (end = r.out.find('\n', start)) != std::string::npos; start = end + 1) {
-      ids.push_back(r.out.substr(start, r.out.find(' ', start) - start));
+      if (r.out[start] != ' ') ids.push_back(r.out.substr(start, r.out.find(' ', start) - start));  // not a stacked line
     }
     return ids;
   }
@@ -35,6 +35,41 @@ TEST_CASE("decisions lists one line per decision, newest first", "[find]") {
         "DECISION                       TIME                  TOOL        OUTCOME  RULE\n"
         "pder_oep_demo_write_file_0002  2026-11-01T09:15:07Z  write_file  deny     deny_write_without_approval\n"
         "pder_oep_demo_read_diff_0001   2026-11-01T09:15:02Z  read_diff   allow    allow_read_only_review_tools\n");
+}
+
+// Every line of `out` fits `width` display columns (ASCII here: bytes).
+void CheckFits(const std::string& out, size_t width) {
+  for (size_t start = 0, end; (end = out.find('\n', start)) != std::string::npos; start = end + 1) {
+    INFO(out.substr(start, end - start));
+    CHECK(end - start <= width);
+  }
+}
+
+TEST_CASE("at 80 columns the rule, status and release go under their row and ids stay whole", "[find]") {
+  Demo d;
+  RunResult r = RunOep({"decisions", "--state-path", d.store}, {"OEP_TRUSTED_KEYS=", "COLUMNS=80"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out ==
+        "DECISION                       TIME                  TOOL        OUTCOME\n"
+        "pder_oep_demo_write_file_0002  2026-11-01T09:15:07Z  write_file  deny\n"
+        "  rule deny_write_without_approval\n"
+        "pder_oep_demo_read_diff_0001   2026-11-01T09:15:02Z  read_diff   allow\n"
+        "  rule allow_read_only_review_tools\n");
+  CheckFits(r.out, 80);
+  RunResult runs = RunOep({"runs", "--state-path", d.store}, {"OEP_TRUSTED_KEYS=", "COLUMNS=80"});
+  REQUIRE(runs.exit_code == 0);
+  CHECK(runs.out ==
+        "RUN                               STARTED               DECISIONS  DENIED\n"
+        "5e0c1d2a9b8f47d6a1c3e5f7091b2d4f  2026-11-01T09:15:00Z          2       1\n"
+        "  status completed_with_denials  release rmf_oep_code_review_demo_v0\n");
+  CheckFits(runs.out, 80);
+  // Wide enough for the whole row: one line per item, as in a pipe.
+  RunResult wide = RunOep({"decisions", "--state-path", d.store, "--limit", "1"}, {"OEP_TRUSTED_KEYS=", "COLUMNS=120"});
+  CHECK(wide.out ==
+        "DECISION                       TIME                  TOOL        OUTCOME  RULE\n"
+        "pder_oep_demo_write_file_0002  2026-11-01T09:15:07Z  write_file  deny     deny_write_without_approval\n");
+  // A COLUMNS that is not a width is ignored (the output is a pipe here).
+  CHECK(RunOep({"decisions", "--state-path", d.store, "--limit", "1"}, {"OEP_TRUSTED_KEYS=", "COLUMNS=wide"}).out == wide.out);
 }
 
 TEST_CASE("decisions filters by tool, actor, outcome, run, path, time and limit", "[find]") {

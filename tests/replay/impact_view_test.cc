@@ -12,6 +12,7 @@
 #include <regex>
 
 #include "support/support.h"
+#include "util/display_text.h"
 
 using namespace oep::test;
 
@@ -49,6 +50,19 @@ TEST_CASE("impact's rows add up to the total, evaluative and errors are dimensio
   CHECK(sum == total);
   CHECK(CountOf(r.out, "evaluative \\(not pinned, any row\\)") == 0);
   CHECK(CountOf(r.out, "errors \\(any row\\)") == 0);
+}
+
+TEST_CASE("impact's human report fits 80 columns, its heading wrapped with paths whole", "[impact-view]") {
+  Demo d;
+  RunResult r = d.Impact({"--policy-bundle", kEscalation, "--baseline-bundle", "permissions/policy/tool_permissions.rego"});
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("Impact of " + kEscalation + "\n    (sha256:"));
+  CHECK_THAT(r.out, Catch::Contains(" against permissions/policy/tool_permissions.rego\n    (sha256:"));
+  for (size_t start = 0, end; (end = r.out.find('\n', start)) != std::string::npos; start = end + 1) {
+    std::string line = r.out.substr(start, end - start);
+    INFO(line);
+    CHECK(oep::DisplayWidth(line) <= 80);
+  }
 }
 
 TEST_CASE("impact's examples say which transition they are", "[impact-view]") {

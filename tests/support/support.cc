@@ -104,7 +104,7 @@ void MakeDemoStore(const std::string& path) {
 
 RunResult DemoFixture::Run(std::vector<std::string> args) const {
   args.insert(args.begin() + 1, {"--state-path", store});
-  return RunOep(args, {"OEP_TRUSTED_KEYS="});
+  return RunOep(args, {"OEP_TRUSTED_KEYS=", "COLUMNS="});  // output is a pipe: tables unlimited in width
 }
 
 void CheckFlagRefused(const DemoFixture& demo, const std::vector<std::string>& args, const std::string& expected) {

@@ -31,6 +31,28 @@ TEST_CASE("a long reason wraps under its column instead of pushing the next", "[
   }
 }
 
+TEST_CASE("stacking columns move under their row, the last first, only as far as needed", "[text_table]") {
+  auto left = Align::kLeft;
+  TextTable t({{"ID"}, {"STATUS", left, false, 0, true}, {"N", Align::kRight}, {"RELEASE", left, false, 0, true}});
+  t.AddRow({"run_0001", "completed", "12", "rmf_release_v1"});
+  t.AddRow({"run_0002", "failed", "3", ""});
+  CHECK(t.Render() ==
+        "ID        STATUS      N  RELEASE\n"
+        "run_0001  completed  12  rmf_release_v1\n"
+        "run_0002  failed      3\n");
+  CHECK(t.Render(30) ==
+        "ID        STATUS      N\n"
+        "run_0001  completed  12\n"
+        "  release rmf_release_v1\n"
+        "run_0002  failed      3\n");
+  CHECK(t.Render(20) ==
+        "ID         N\n"
+        "run_0001  12\n"
+        "  status completed  release rmf_release_v1\n"
+        "run_0002   3\n"
+        "  status failed\n");
+}
+
 TEST_CASE("a table without headers prints rows only, markdown escapes nothing itself", "[text_table]") {
   TextTable t({{"", Align::kLeft, false, 6}, {""}});
   t.AddRow({"rule", "x"});
