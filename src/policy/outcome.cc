@@ -98,14 +98,17 @@ Outcome Outcome::FromRego(const rego::Value* v) {
   return o;
 }
 
-Outcome Outcome::FromDecisionBlock(const DecisionBlock& block) {
+Outcome Outcome::FromDecisionBlock(DecisionBlock block) {
   Outcome o;
   DecisionView view;
   view.allow = block.allow;
-  if (block.matched_rule) view.matched_rule = *block.matched_rule;
-  if (block.reason) view.reason = *block.reason;
-  if (block.decision_code) view.decision_code = *block.decision_code;
   ReadDecision(o, std::nullopt, true, view);
+  auto take = [](std::optional<std::string>& from, std::string& to, bool& has) {
+    if (from) to = std::move(*from), has = true;
+  };
+  take(block.matched_rule, o.matched_rule, o.has_matched_rule);
+  take(block.reason, o.reason, o.has_reason);
+  take(block.decision_code, o.decision_code, o.has_code);
   o.summary_only = true;
   return o;
 }

@@ -39,7 +39,7 @@ struct Outcome {
     std::optional<bool> allow;
     std::optional<std::string> matched_rule, reason, decision_code;
   };
-  static Outcome FromDecisionBlock(const DecisionBlock& block);
+  static Outcome FromDecisionBlock(DecisionBlock block);  // its strings are moved into the outcome
 
   // What differs from `other`: "outcome" (defined / undefined / error), the decision
   // fields allow, matched_rule, reason, decision_code, and "value" when two defined values

@@ -723,9 +723,13 @@ class Evaluator {
   bool EvalDataPath(std::vector<std::string> path, const TermPtr& ref, size_t i, const VK& k) {
     static const std::vector<TermPtr> kNone;
     const std::vector<TermPtr>& items = ref ? ref->items : kNone;
+    path.reserve(path.size() + items.size() - std::min(i, items.size()));
+    Node* known = nullptr;  // the rule-tree node at `path`, when the last descent found it
+    bool node_known = false;
     for (;;) {
       if (auto ov = OverrideAt(path)) return IndexValue(*ov, items, i, k);
-      Node* node = impl_.Find(path, path.size());
+      Node* node = node_known ? known : impl_.Find(path, path.size());
+      node_known = false;
       if (node && (!node->rules.empty() || node->default_rule)) {
         const Rule* first = !node->rules.empty() ? node->rules[0] : node->default_rule;
         if (first->kind == RuleKind::kFunction) {
@@ -755,8 +759,12 @@ class Evaluator {
       }
       if (key->kind == TermKind::kScalar && key->value.is_string()) {
         // A constant member name (every static ref): descend in place, without the copy of
-        // the path that a key from EvalTerm takes.
-        path.push_back(key->value.str());
+        // the path that a key from EvalTerm takes, and from this node rather than the root.
+        const std::string& name = key->value.str();
+        auto child = node->children.find(name);
+        known = child == node->children.end() ? nullptr : child->second.get();
+        node_known = true;
+        path.push_back(name);
         ++i;
         continue;
       }
@@ -908,13 +916,14 @@ class Evaluator {
     auto hit = memo.find(node);
     if (hit != memo.end()) return hit->second;
     if (!Deeper(path)) return std::nullopt;
-    if (!in_progress_.insert(node).second) {
+    if (std::find(in_progress_.begin(), in_progress_.end(), node) != in_progress_.end()) {
       Fail("rego_recursion_error", "rego_recursion_error: rule data." + JoinPath(path) + " is recursive");
       --depth_;
       return std::nullopt;
     }
+    in_progress_.push_back(node);
     std::optional<Value> result = ComputeRuleDocument(path, node);
-    in_progress_.erase(node);
+    in_progress_.pop_back();
     --depth_;
     if (error) return std::nullopt;
     rule_memo_.back()[node] = result;
@@ -1390,7 +1399,7 @@ class Evaluator {
   const Rule* rule_ = nullptr;  // the rule being evaluated (rego.metadata.*)
   std::vector<std::map<std::string, std::optional<Value>>> memo_;        // function calls
   std::vector<std::map<const Node*, std::optional<Value>>> rule_memo_;  // rule documents
-  std::set<const Node*> in_progress_;
+  std::vector<const Node*> in_progress_;  // the rule documents being computed, innermost last
   std::vector<std::pair<std::vector<std::string>, Value>> data_overrides_;
   std::map<std::string, TermPtr> fn_overrides_;
   std::map<std::string, Value> fn_value_overrides_;

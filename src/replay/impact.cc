@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -212,23 +213,35 @@ void Count(ImpactCounts& c, const Verdict& v, const std::vector<std::string>& ch
   }
 }
 
+// The entry of `map` for the key `parts` joined, built in `key` (reused: once a key is
+// in the map, counting it again allocates nothing).
+template <typename Map>
+typename Map::mapped_type& Entry(Map& map, std::string& key, std::initializer_list<std::string_view> parts) {
+  key.clear();
+  for (std::string_view p : parts) key.append(p);
+  auto it = map.find(key);
+  return it != map.end() ? it->second : map.emplace(key, typename Map::mapped_type{}).first->second;
+}
+
 void Tally(ImpactReport& report, const Verdict& v, int examples) {
   static const std::vector<std::string> kNone;
+  thread_local std::string key;
   const std::vector<std::string>& changed = v.error.empty() ? v.changed : kNone;
   Count(report.counts, v, changed);
-  if (!v.query.empty()) Count(report.by_query[v.query], v, changed);
+  if (!v.query.empty()) Count(Entry(report.by_query, key, {v.query}), v, changed);
   if (!v.disagreement.empty() && report.first_disagreements.size() < 10) report.first_disagreements.push_back(v.disagreement);
   if (!v.error.empty() || v.counterfactual.kind == Outcome::Kind::kError) {
     if (report.first_errors.size() < 10) report.first_errors.push_back(v.error.empty() ? v.id + ": " + v.counterfactual.error : v.error);
   }
   if (changed.empty()) return;
-  std::string rule_from = v.original.has_matched_rule ? v.original.matched_rule : "-";
-  std::string rule_to = v.counterfactual.has_matched_rule ? v.counterfactual.matched_rule : "-";
-  ++report.rule_transitions[rule_from + " -> " + rule_to];
-  ++report.changed_by_tool[v.tool.empty() ? "-" : v.tool];
-  ++report.changed_by_actor[v.actor.empty() ? "-" : v.actor];
-  ++report.changed_by_rule[rule_from];
-  auto& ex = report.examples[v.original.decision + "->" + v.counterfactual.decision];
+  auto or_dash = [](const std::string& s, bool present) { return present ? std::string_view(s) : std::string_view("-"); };
+  std::string_view rule_from = or_dash(v.original.matched_rule, v.original.has_matched_rule);
+  std::string_view rule_to = or_dash(v.counterfactual.matched_rule, v.counterfactual.has_matched_rule);
+  ++Entry(report.rule_transitions, key, {rule_from, " -> ", rule_to});
+  ++Entry(report.changed_by_tool, key, {or_dash(v.tool, !v.tool.empty())});
+  ++Entry(report.changed_by_actor, key, {or_dash(v.actor, !v.actor.empty())});
+  ++Entry(report.changed_by_rule, key, {rule_from});
+  auto& ex = Entry(report.examples, key, {v.original.decision, "->", v.counterfactual.decision});
   if (static_cast<int>(ex.size()) < examples) ex.push_back(v.id);
 }
 
@@ -329,7 +342,8 @@ Result<ImpactReport> RunImpact(Store& store, const ImpactOptions& options, const
     after = b.rows.back().id;
     std::vector<std::string> need_inputs;
     for (const auto& row : b.rows) {
-      if (row.body.find("\"opa_input\":") == std::string::npos) need_inputs.push_back(row.id);
+      static constexpr std::string_view kInputKey = "\"opa_input\":";  // glibc's memmem: a fraction of find's cost
+      if (memmem(row.body.data(), row.body.size(), kInputKey.data(), kInputKey.size()) == nullptr) need_inputs.push_back(row.id);
     }
     auto detached = store.DecisionInputs(need_inputs);
     if (!detached.ok()) return detached.status();

@@ -161,7 +161,7 @@ Result<StoredDecision> ReadStoredDecision(std::string_view id, std::string_view 
     d.recorded = Outcome::FromJson(json::GetMember(*log, "result"));  // absent: undefined
     d.redactions = DecisionLogInputRedactions(*log);
   } else if (block) {
-    d.recorded = Outcome::FromDecisionBlock(*block);
+    d.recorded = Outcome::FromDecisionBlock(std::move(*block));
   }
   if (input_read && rego::QueryMayReadInput(d.query)) {
     input_read = nullptr;
