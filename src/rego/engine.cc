@@ -943,11 +943,13 @@ class Evaluator {
         Frame f = EnterRule(alt);
         auto body = [&] {
           return EvalBody(alt->body, 0, [&] {
-            return EvalTerm(alt->value, [&](const Value& v) {
-              any = true;
-              if (value && *value != v) return Fail("eval_conflict_error", conflict, alt->loc);
-              value = v;
-              return true;
+            return CheckDeferredArgs(alt->args, args, 0, [&] {
+              return EvalTerm(alt->value, [&](const Value& v) {
+                any = true;
+                if (value && *value != v) return Fail("eval_conflict_error", conflict, alt->loc);
+                value = v;
+                return true;
+              });
             });
           });
         };
@@ -1144,13 +1146,25 @@ class Evaluator {
     return true;
   }
 
-  // $"...{expr}...".
+  // $"...{expr}...". A part is text (false), a term (true), or an expression with
+  // modifiers ("with"): an array comprehension of its values, of which the first is shown.
   bool EvalTemplate(const TermPtr& t, const VK& k) {
     std::string out;
     for (size_t i = 1; i < t->items.size(); ++i) {
-      bool is_expr = t->value.array()[i - 1].as_bool();
-      if (!is_expr) out += t->items[i]->value.str();
-      else if (!AppendDisplay(t->items[i], out)) return false;
+      const Value& part = t->value.array()[i - 1];
+      if (part.is_bool() && !part.as_bool()) {
+        out += t->items[i]->value.str();
+      } else if (part.is_bool()) {
+        if (!AppendDisplay(t->items[i], out)) return false;
+      } else {
+        size_t mark = binds_.size();
+        auto values = EvalOne(t->items[i]);
+        binds_.resize(mark);
+        if (error) return false;
+        if (!values || !values->is_array() || values->array().empty()) out += "<undefined>";
+        else if (const Value& v = values->array().front(); v.is_string()) out += v.str();
+        else out += v.ToRegoDisplay();
+      }
     }
     return k(Value::String(out));
   }
@@ -1385,7 +1399,18 @@ class Evaluator {
 
   bool UnifyArgs(const std::vector<TermPtr>& params, const Array& args, size_t i, const K& k) {
     if (i == params.size()) return k();
+    if (IsDeferredParam(params[i])) return UnifyArgs(params, args, i + 1, k);
     return UnifyValue(params[i], args[i], [&] { return UnifyArgs(params, args, i + 1, k); });
+  }
+
+  // A template string among a function's parameters reads variables its body binds: as
+  // OPA's compiler moves it into the body, it is compared with its argument after the body.
+  static bool IsDeferredParam(const TermPtr& p) { return p->kind == TermKind::kCall && p->name == "internal.template_string"; }
+
+  bool CheckDeferredArgs(const std::vector<TermPtr>& params, const Array* args, size_t i, const K& k) {
+    if (!args || i == params.size()) return k();
+    if (!IsDeferredParam(params[i])) return CheckDeferredArgs(params, args, i + 1, k);
+    return EvalTerm(params[i], [&](const Value& v) { return v == (*args)[i] ? CheckDeferredArgs(params, args, i + 1, k) : true; });
   }
 
   const Engine::Impl& impl_;

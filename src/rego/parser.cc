@@ -1,5 +1,6 @@
 #include "rego/parser.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <optional>
@@ -11,6 +12,10 @@
 
 namespace oep::rego {
 namespace {
+
+// The variable a template expression with modifiers binds in the comprehension that
+// evaluates it (see ParseTermPrimary).
+constexpr std::string_view kTemplateValueVar = "__template_value__";
 
 TermPtr MakeScalar(Value v, Location loc) {
   auto t = std::make_shared<Term>();
@@ -644,12 +649,23 @@ class Parser {
       call->items.push_back(nullptr);
       Array is_expr;
       for (const auto& [expr, text] : tok.parts) {
-        is_expr.push_back(Value::Bool(expr));
         if (!expr) {
+          is_expr.push_back(Value::Bool(false));
           call->items.push_back(MakeScalar(Value::String(text), loc));
           continue;
         }
-        Parser p(Lex(text), file_);
+        std::vector<Token> toks = Lex(text);
+        bool with = std::any_of(toks.begin(), toks.end(), [](const Token& k) { return k.kind == Tok::kIdent && k.text == "with"; });
+        if (!with) {
+          is_expr.push_back(Value::Bool(true));
+          Parser p(std::move(toks), file_);
+          call->items.push_back(p.ParseSingleTerm());
+          continue;
+        }
+        // An expression with modifiers ({a with input as x}): its values, collected by an
+        // array comprehension whose body carries the modifiers; the first is shown.
+        is_expr.push_back(Value::String("with"));
+        Parser p(Lex("[" + std::string(kTemplateValueVar) + " | " + std::string(kTemplateValueVar) + " := " + text + "]"), file_);
         call->items.push_back(p.ParseSingleTerm());
       }
       call->value = Value::MakeArray(is_expr);
