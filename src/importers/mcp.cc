@@ -8,6 +8,7 @@
 #include "crypto/sha256.h"
 #include "ingest/ingest.h"
 #include "json/json.h"
+#include "json/json_lines.h"
 #include "runs/runs.h"
 #include "util/files.h"
 #include "util/rfc3339.h"
@@ -136,14 +137,8 @@ Result<McpImportReport> ImportMcpRecording(Store& store, const std::string& path
   std::string protocol, first_line;
   std::vector<Call> calls;
   std::map<std::string, size_t> pending;  // request id (canonical JSON) -> index in calls
-  int line_no = 0;
-  for (size_t start = 0; start < text->size();) {
-    size_t end = text->find('\n', start);
-    if (end == std::string::npos) end = text->size();
-    std::string line = text->substr(start, end - start);
-    start = end + 1;
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+  OEP_RETURN_IF_ERROR(json::ForEachLine(*text, [&](std::string_view line_view, int64_t line_no) -> Status {
+    std::string line(line_view);
     if (first_line.empty()) first_line = line;
     std::string where = path + ":" + std::to_string(line_no);
     auto doc = json::Parse(line);
@@ -157,7 +152,7 @@ Result<McpImportReport> ImportMcpRecording(Store& store, const std::string& path
     if (message == nullptr) {
       if (doc->HasMember("unparsed") || doc->HasMember("oversize")) {
         ++report.other_lines;
-        continue;
+        return Status::Ok();
       }
       return Bad(where, "/message", "a JSON-RPC message (or \"unparsed\" / \"oversize\")");
     }
@@ -186,7 +181,7 @@ Result<McpImportReport> ImportMcpRecording(Store& store, const std::string& path
       call.request.CopyFrom(*message, call.request.GetAllocator());
       pending[json::CanonicalText(*id)] = calls.size();
       calls.push_back(std::move(call));
-      continue;
+      return Status::Ok();
     }
     if (from == "server" && method.empty() && id != nullptr) {  // a response
       std::string key = json::CanonicalText(*id);
@@ -196,14 +191,15 @@ Result<McpImportReport> ImportMcpRecording(Store& store, const std::string& path
         protocol = json::GetString(*result, "protocolVersion");
       }
       auto it = pending.find(key);
-      if (it == pending.end()) continue;
+      if (it == pending.end()) return Status::Ok();
       Call& call = calls[it->second];
       call.response.emplace();
       call.response->CopyFrom(*message, call.response->GetAllocator());
       call.response_time = time;
       pending.erase(it);
     }
-  }
+    return Status::Ok();
+  }));
   if (report.messages == 0) return Status::InvalidArgument(path + ": no MCP messages (expected JSON Lines as oep mcp-proxy records)");
   report.run_id = run_id.empty() ? crypto::Sha256Hex(first_line).substr(0, 32) : run_id;
   report.tool_calls = static_cast<int64_t>(calls.size());

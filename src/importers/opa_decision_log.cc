@@ -8,6 +8,7 @@
 
 #include "crypto/sha256.h"
 #include "json/json.h"
+#include "json/json_lines.h"
 #include "util/gzip.h"
 
 namespace oep {
@@ -425,22 +426,16 @@ Result<OpaDecisionLogReport> ImportOpaDecisionLogText(Store& store, std::string_
       if (options.progress && (i + 1) % 1024 == 0) options.progress(i + 1, doc->Size());
     }
   } else {
-    int line_no = 0;
-    for (size_t pos = 0; pos < text.size();) {
-      size_t end = text.find('\n', pos);
-      if (end == std::string::npos) end = text.size();
-      std::string_view line = text.substr(pos, end - pos);
-      pos = end + 1;
-      ++line_no;
-      if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    OEP_RETURN_IF_ERROR(json::ForEachLine(text, [&](std::string_view line, int64_t line_no) {
       auto doc = json::Parse(line);
       if (!doc.ok()) {
         return Status::InvalidArgument(file + ": line " + std::to_string(line_no) +
                                        ": expected a JSON decision-log event or console log line: " + doc.status().message());
       }
-      OEP_RETURN_IF_ERROR(importer.AddEvent(*doc, line_no, ""));
+      if (Status added = importer.AddEvent(*doc, static_cast<int>(line_no), ""); !added.ok()) return added;
       if (options.progress && line_no % 1024 == 0) options.progress(importer.report().events, 0);
-    }
+      return Status::Ok();
+    }));
   }
   if (options.progress) options.progress(importer.report().events, importer.report().events);
   if (importer.report().events == 0) {

@@ -6,6 +6,7 @@
 
 #include "ingest/ingest.h"
 #include "json/json.h"
+#include "json/json_lines.h"
 #include "runs/runs.h"
 #include "util/files.h"
 
@@ -345,19 +346,13 @@ Result<OtlpReport> ImportOtlpFile(Store& store, const std::string& path) {
   if (whole.ok()) {
     requests.emplace_back(path, std::move(*whole));
   } else {
-    size_t line_no = 0;
-    for (size_t start = 0; start < text->size();) {
-      size_t end = text->find('\n', start);
-      if (end == std::string::npos) end = text->size();
-      std::string_view line(text->data() + start, end - start);
-      ++line_no;
-      start = end + 1;
-      if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    OEP_RETURN_IF_ERROR(json::ForEachLine(*text, [&](std::string_view line, int64_t line_no) {
       auto doc = json::Parse(line);
       std::string where = path + ":" + std::to_string(line_no);
       if (!doc.ok()) return Status::InvalidArgument(where + ": " + doc.status().message());
       requests.emplace_back(where, std::move(*doc));
-    }
+      return Status::Ok();
+    }));
   }
   std::vector<std::vector<SpanEvent>> parsed;
   for (auto& [where, request] : requests) {

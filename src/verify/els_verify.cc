@@ -4,6 +4,7 @@
 
 #include "crypto/sha256.h"
 #include "json/json.h"
+#include "json/json_lines.h"
 #include "util/files.h"
 
 namespace oep {
@@ -25,15 +26,9 @@ Result<ElsReport> VerifyAgentOpsEls(const std::string& path) {
                                                   "payload", "prev_hash", "event_hash"};
   ElsReport r;
   std::string prev_hash(64, '0');
-  int64_t expected_seq = 1, line_no = 0;
+  int64_t expected_seq = 1;
   bool sealed = false, dropped = false, broken = false;
-  std::string_view rest(*text);
-  while (!rest.empty()) {
-    size_t nl = rest.find('\n');
-    std::string_view line = rest.substr(0, nl);
-    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
-    ++line_no;
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+  OEP_RETURN_IF_ERROR(json::ForEachLine(*text, [&](std::string_view line, int64_t line_no) {
     auto doc = json::Parse(line);
     if (!doc.ok()) return Status::InvalidArgument(path + ": line " + std::to_string(line_no) + ": " + doc.status().message());
     if (!doc->IsObject()) return Status::InvalidArgument(path + ": line " + std::to_string(line_no) + ": expected an event object");
@@ -79,7 +74,8 @@ Result<ElsReport> VerifyAgentOpsEls(const std::string& path) {
       if (hmac && hmac->IsString()) r.notes.push_back(where + ": seal carries a server_hmac, which cannot be checked without the server's key");
     }
     prev_hash = event_hash;
-  }
+    return Status::Ok();
+  }));
   r.evidence_class = !sealed ? "NON_AUTHORITATIVE_EVIDENCE"
                      : (dropped || broken) ? "PARTIAL_AUTHORITATIVE_EVIDENCE"
                                            : "AUTHORITATIVE_EVIDENCE";
