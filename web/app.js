@@ -158,7 +158,7 @@ function stepItem(s, f) {
     el("details", {}, el("summary", {}, "step " + s.step + " · " + (ev.event_type || "step") + (tool ? " · " + tool : "") +
         (ev.checkpoint && ev.checkpoint.name ? " @ " + ev.checkpoint.name : "") + (ev.event_time ? " · " + ev.event_time : "") +
         (ev.permission_packet_ref ? " · decision " : ""), ev.permission_packet_ref ? link("#/decisions/" + ev.permission_packet_ref, ev.permission_packet_ref) : null,
-        el("span", { class: "muted" }, " · entry " + f.seq),
+        el("span", { class: "muted" }, " · chain entry " + f.seq),
         loss ? el("span", { class: "gap", "data-test": "step-loss" }, " · " + loss + " recorded evidence loss") : null,
         redactions ? el("span", { class: "redacted", "data-test": "step-redacted" }, " · " + redactions + " redacted") : null),
       loss ? el("ul", {}, ev.evidence_loss.map((l) => el("li", { class: "gap" }, (l.severity || "?") + " " + (l.field || "?") + ": " + (l.impact || "")))) : null,

@@ -137,7 +137,7 @@ def main():
             ev["event_time"], ev["budget"] = when, {"step_cost_usd": cost}
         for n, allow in ((1, True), (2, False)):
             p = dict(packet, packet_id="pder_web_figures_%d" % n, event_id=first_events[n - 1]["event_id"], trace_id=first,
-                     decision=dict(packet["decision"], allow=allow))
+                     decision=dict(packet["decision"], allow=allow, matched_rule=packet["decision"]["matched_rule"] if not allow else "allow_read"))
             status, text = api.call("POST", "/v1/artifacts", p)
             assert status == 200, text
         first_events[1]["permission_packet_ref"] = "pder_web_figures_2"
