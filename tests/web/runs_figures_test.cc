@@ -123,7 +123,7 @@ TEST_CASE("the runs listing carries each run's tool calls denials cost and durat
   }
 }
 
-TEST_CASE("the run figures are per page and filtered as the listing is", "[web][runs-figures]") {
+TEST_CASE("the run figures follow the listing's pages and tenant", "[web][runs-figures]") {
   ScratchDir dir;
   std::string state = dir / "s.sqlite";
   std::string ingest = MakeKey(state, "acme", "ingest"), viewer = MakeKey(state, "acme", "viewer");
