@@ -1,7 +1,7 @@
 // The dashboard: hash routes (#/runs, #/runs/ID, #/decisions/ID, #/impact, #/diff,
 // #/approvals, #/audit), each a page that calls the /v1 API. Text is always set with
 // textContent (never parsed as HTML).
-import { get, getText, post, setCsrf, ApiError } from "/web/api.js";
+import { get, getDocument, getText, post, setCsrf, ApiError } from "/web/api.js";
 
 const main = document.getElementById("main");
 const DISCLAIMER = "Evidence support · Audit aid · Non-certifying";
@@ -61,6 +61,19 @@ function jsonBlock(value) {
 }
 
 // ---- Runs -------------------------------------------------------------------------
+// A run's duration_ms and cost_usd as shown ("—": not recorded).
+function fmtDuration(ms) {
+  if (ms === null || ms === undefined) return "—";
+  if (ms < 1000) return ms + " ms";
+  const s = ms / 1000;
+  if (s < 60) return (Math.round(s * 10) / 10) + " s";
+  const m = Math.floor(s / 60), h = Math.floor(m / 60);
+  return h ? h + " h " + (m % 60) + " min" : m + " min " + Math.floor(s - 60 * m) + " s";
+}
+// "2026-12-03 06:28:39Z" of an RFC 3339 UTC time (the whole value is the cell's title).
+const shortTime = (t) => (t || "").replace("T", " ").replace(/\.[0-9]+Z$/, "Z");
+const fmtCost = (usd) => usd === null || usd === undefined ? "—" : "$" + usd.toFixed(4);
+
 const RUN_FILTERS = ["since", "until", "status", "tool", "model", "tag", "release"];
 
 async function runsPage(params) {
@@ -85,14 +98,21 @@ async function runsPage(params) {
   api.set("limit", "50");
   const data = await get("/v1/runs?" + api.toString());
   const table = el("table", { id: "runs" },
-    el("tr", {}, ["Run", "Status", "Started", "Steps", "Release", "Model", "Agent", "Tags"].map((h) => el("th", {}, h))));
+    el("tr", {}, ["Run", "Status", "Started", "Duration", "Steps", "Tool calls", "Denials", "Violations", "Cost", "Release", "Model", "Tags"]
+      .map((h) => el("th", {}, h))));
   for (const r of data.runs) {
+    const cell = (col, value, cls) => el("td", { "data-col": col, class: cls }, value);
     table.append(el("tr", { "data-run": r.run_id },
-      el("td", { class: "mono" }, link("#/runs/" + r.run_id, r.run_id)),
-      el("td", { class: r.status === "finished" ? "ok" : "" }, r.status),
-      el("td", {}, r.created_at), el("td", {}, r.steps),
-      el("td", { class: "mono" }, r.release_manifest_id || ""), el("td", {}, r.model || ""),
-      el("td", {}, r.agent || ""), el("td", {}, (r.tags || []).join(", "))));
+      cell("run", link("#/runs/" + r.run_id, r.run_id), "mono"),
+      cell("status", r.status, r.status === "finished" ? "ok" : ""),
+      el("td", { "data-col": "started", class: "nowrap", title: r.created_at }, shortTime(r.created_at)),
+      cell("duration", fmtDuration(r.duration_ms), "num"), cell("steps", r.steps, "num"),
+      cell("tool_calls", r.tool_calls, "num"), cell("denials", r.denials, r.denials ? "num bad" : "num"),
+      cell("violations", r.violations ? link("#/runs/" + r.run_id, "⚑ " + r.violations) : "0", r.violations ? "num bad flagged" : "num"),
+      cell("cost", fmtCost(r.cost_usd), "num"),
+      cell("release", r.release_manifest_id || "", "mono wrap"),
+      el("td", { "data-col": "model", class: "nowrap" }, r.model || "", r.agent ? el("div", { class: "muted", "data-col": "agent" }, r.agent) : null),
+      cell("tags", (r.tags || []).join(", "), "nowrap")));
   }
   const pager = el("div", { class: "pager" }, el("span", { id: "run-count" }, data.runs.length + " runs on this page"));
   if (params.get("cursor")) pager.append(link("#/runs", "First page"));
@@ -101,15 +121,18 @@ async function runsPage(params) {
     pager.append(link("#/runs?" + p.toString(), "Next page"));
   }
   show(el("h1", {}, "Runs"), form, table, pager,
-       el("p", { class: "muted" }, "Duration, cost, tool-call and denial counts are not in the run summary the store keeps; open a run for its steps."));
+       el("p", { class: "muted" }, "Duration: first to last step event time. Cost: the steps' recorded budget (— when none is recorded). " +
+          "Tool calls: steps with a policy decision; denials: those denied. Violations: what the monitors flagged (⚑)."));
   window.oepRenderMs = performance.now() - t0;
 }
 
 // ---- Run timeline -----------------------------------------------------------------
-// The run's steps (GET /v1/runs/{id}/steps) and the drop entries of its ledger chain (the
-// "chain" of the run's JSON export: kind "drop" entries, placed after the step whose event
-// precedes them on the chain).
-async function runEvidence(id) {
+// The timeline is the run's frames (GET /v1/runs/{id}/frames, src/frames/frames.h), one per
+// chain entry in order: EVENT (a stored row; a step's event expands to its JSON), REDACTION,
+// LOG_DROP and GAP, each with its warning code. Frames are served only from a chain that
+// verifies: a 409 (one CHAIN_UNVERIFIED frame) is shown as that, never as a timeline. The
+// steps (GET /v1/runs/{id}/steps) give the events' JSON.
+async function runSteps(id) {
   const steps = [];
   let after = null;
   do {
@@ -117,65 +140,132 @@ async function runEvidence(id) {
     steps.push(...page.steps);
     after = page.next_after;
   } while (after !== null && after !== undefined);
-  let chain = null, chainError = null;
-  try { chain = (await get("/v1/runs/" + q(id) + "/export?format=json")).chain || []; } catch (e) { chainError = e.message; }
-  return { steps, chain, chainError };
+  return steps;
 }
 
-// The timeline items, in order: each step (expandable to its JSON, redaction markers and
-// evidence loss marked), a gap wherever step numbers skip, and every recorded drop. One
-// function, so that it can read frames instead when the server serves them.
-function timelineItems({ steps, chain, chainError }) {
-  const stepOfEvent = new Map(steps.map((s) => [(s.event || {}).event_id, s.step]));
-  const dropsAfter = new Map();  // step number (0: before the first) -> drop payloads
-  let lastStep = 0;
-  for (const e of chain || []) {
-    if (e.kind === "artifact" && e.artifact_table === "events" && stepOfEvent.has(e.artifact_id)) lastStep = stepOfEvent.get(e.artifact_id);
-    if (e.kind === "drop") {
-      if (!dropsAfter.has(lastStep)) dropsAfter.set(lastStep, []);
-      dropsAfter.get(lastStep).push(Object.assign({ seq: e.seq }, e.payload || {}));
-    }
-  }
-  const drop = (d) => el("li", { class: "drop", "data-test": "drop" }, "recorded drop (chain entry " + d.seq + "): " + d.count + " event(s) lost, the client's sequence " +
-    d.first_seq + "–" + d.last_seq + (d.reason ? " — " + d.reason : ""));
-  const items = [];
-  if (chainError) items.push(el("li", { class: "gap", "data-test": "chain-unread" }, "recorded drops could not be read (" + chainError + "): the timeline may be incomplete"));
-  for (const d of dropsAfter.get(0) || []) items.push(drop(d));
-  let expected = 1;
-  for (const s of steps) {
-    if (s.step !== expected) items.push(el("li", { class: "gap", "data-test": "gap" }, "gap: steps " + expected + "–" + (s.step - 1) + " are not recorded"));
-    expected = s.step + 1;
-    const ev = s.event || {};
-    const kind = ev.event_type || "step";
-    const loss = (ev.evidence_loss || []).length;
-    const redactions = (JSON.stringify(ev).match(REDACTION) || []).length;
-    items.push(el("li", { "data-step": s.step },
-      el("details", {}, el("summary", {}, "step " + s.step + " · " + kind + (ev.action && (ev.action.tool_name || ev.action.action_type) ? " · " + (ev.action.tool_name || ev.action.action_type) : "") +
+const CODE_MEANING = { "OEP-F001": "gap", "OEP-F002": "log drop", "OEP-F003": "redaction", "OEP-F004": "chain unverified",
+                       "OEP-F005": "chain not sealed" };
+const codeTag = (c) => c ? el("span", { class: "code", title: CODE_MEANING[c] || "" }, "[" + c + "]") : null;
+
+// A step's EVENT frame: expandable to the event's JSON, its redaction markers and recorded
+// evidence loss marked.
+function stepItem(s, f) {
+  const ev = s.event || {};
+  const tool = ev.action && (ev.action.tool_name || ev.action.action_type);
+  const loss = (ev.evidence_loss || []).length;
+  const redactions = (JSON.stringify(ev).match(REDACTION) || []).length;
+  return el("li", { "data-step": s.step, "data-frame": "EVENT" },
+    el("details", {}, el("summary", {}, "step " + s.step + " · " + (ev.event_type || "step") + (tool ? " · " + tool : "") +
         (ev.checkpoint && ev.checkpoint.name ? " @ " + ev.checkpoint.name : "") + (ev.event_time ? " · " + ev.event_time : "") +
         (ev.permission_packet_ref ? " · decision " : ""), ev.permission_packet_ref ? link("#/decisions/" + ev.permission_packet_ref, ev.permission_packet_ref) : null,
+        el("span", { class: "muted" }, " · chain entry " + f.seq),
         loss ? el("span", { class: "gap", "data-test": "step-loss" }, " · " + loss + " recorded evidence loss") : null,
         redactions ? el("span", { class: "redacted", "data-test": "step-redacted" }, " · " + redactions + " redacted") : null),
-        loss ? el("ul", {}, ev.evidence_loss.map((l) => el("li", { class: "gap" }, (l.severity || "?") + " " + (l.field || "?") + ": " + (l.impact || "")))) : null,
-        jsonBlock(ev))));
-    for (const d of dropsAfter.get(s.step) || []) items.push(drop(d));
+      loss ? el("ul", {}, ev.evidence_loss.map((l) => el("li", { class: "gap" }, (l.severity || "?") + " " + (l.field || "?") + ": " + (l.impact || "")))) : null,
+      jsonBlock(ev)));
+}
+
+// The monitor violations (GET /v1/violations?run=ID, every page) by the ids they name.
+async function runViolations(id) {
+  const all = [];
+  let after = "";
+  do {
+    const page = await get("/v1/violations?limit=500&run=" + q(id) + (after ? "&after=" + q(after) : ""));
+    all.push(...page.violations);
+    after = page.next_after;
+  } while (after);
+  const byId = new Map();
+  for (const v of all) for (const ref of [...(v.event_ids || []), ...(v.decision_ids || [])]) byId.set(ref, [...(byId.get(ref) || []), v]);
+  return { all, byId };
+}
+
+const violationText = (v) => v.severity + " · " + v.monitor + " (" + v.rule + "): " + v.message;
+
+function violationsSection(violations) {
+  if (!violations.all.length) return el("p", { class: "muted", id: "violations" }, "No monitor flagged this run.");
+  return [el("h2", {}, "Monitor violations (" + violations.all.length + ")"),
+          el("ul", { id: "violations" }, violations.all.map((v) => el("li", { class: "flagged", "data-violation": v.violation_id },
+            "⚑ " + violationText(v) + ((v.event_ids || []).length + (v.decision_ids || []).length ? " — " + [...(v.event_ids || []), ...(v.decision_ids || [])].join(", ") : ""))))];
+}
+
+// One frame as a timeline item, marked when a monitor flagged its row.
+function frameItem(f, stepOf, violations) {
+  const item = frameNode(f, stepOf);
+  const flagged = f.type === "EVENT" ? violations.byId.get(f.artifact_id) || [] : [];
+  if (flagged.length) {
+    item.classList.add("flagged-item");
+    item.dataset.violations = String(flagged.length);
+    item.append(el("div", { class: "flagged", "data-test": "frame-violation" }, flagged.map((v) => "⚑ " + violationText(v)).join("; ")));
   }
-  const drops = [...dropsAfter.values()].reduce((n, l) => n + l.length, 0);
-  return { items, drops };
+  return item;
+}
+
+function frameNode(f, stepOf) {
+  const entry = "chain entry " + f.seq;
+  if (f.type === "EVENT") {
+    const s = f.artifact_table === "events" ? stepOf.get(f.artifact_id) : undefined;
+    if (s) return stepItem(s, f);
+    const id = f.artifact_table === "decisions" ? link("#/decisions/" + f.artifact_id, f.artifact_id) : el("span", { class: "mono" }, f.artifact_id);
+    return el("li", { "data-frame": "EVENT", "data-table": f.artifact_table }, f.artifact_table + " ", id,
+      f.tool ? " · " + f.tool : "", f.outcome ? el("span", { class: f.outcome === "deny" ? "bad" : "ok" }, " · " + f.outcome + (f.matched_rule ? " (" + f.matched_rule + ")" : "")) : null,
+      f.time ? " · " + f.time : "", el("span", { class: "muted" }, " · " + entry));
+  }
+  if (f.type === "REDACTION") {
+    return el("li", { class: "redaction", "data-frame": "REDACTION" }, "redacted value: " + f.artifact_id + " " + f.pointer + " (" + f.detector + "), hash of the removed value ",
+      el("span", { class: "mono wrap" }, f.redacted_hash), " · " + entry + " ", codeTag(f.warning_code));
+  }
+  if (f.type === "LOG_DROP") {
+    return el("li", { class: "drop", "data-frame": "LOG_DROP" }, "recorded drop: " + (f.count === null ? "an unknown number of" : f.count) + " event(s) lost" +
+      (f.reason ? " — " + f.reason : "") + " · " + entry + " ", codeTag(f.warning_code));
+  }
+  if (f.type === "GAP") {
+    const range = f.missing_first_seq !== undefined ? "sequence " + f.missing_first_seq + "–" + f.missing_last_seq + " not recorded" : "a recorded break in continuity";
+    return el("li", { class: "gap", "data-frame": "GAP" }, "gap: " + range + (f.reason ? " — " + f.reason : "") + " · " + entry + " ", codeTag(f.warning_code));
+  }
+  return el("li", { class: "gap", "data-frame": f.type }, "frame of unknown type " + f.type + " · " + entry);
+}
+
+// The refusal of a chain that does not verify: why, and which entries.
+function unverifiedSection(doc) {
+  const f = (doc.frames || [])[0] || {};
+  return el("div", { class: "error", id: "chain-unverified", "data-test": "chain-unverified" },
+    el("strong", {}, "CHAIN UNVERIFIED "), codeTag(f.warning_code || "OEP-F004"),
+    el("p", {}, "The run's ledger chain does not verify, so its timeline is not shown: " + (f.reason || (doc.chain || {}).failure || "no reason given")),
+    el("p", {}, "First failing chain entry: " + (f.failed_seq === undefined ? "?" : f.failed_seq) + "; affected entries: " + (f.affected_seqs || []).join(", ")),
+    el("p", {}, "Run `oep verify` on the store; nothing on this page is evidence until it does."));
 }
 
 async function runPage(id) {
   const t0 = performance.now();
-  const [run, evidence] = await Promise.all([get("/v1/runs/" + q(id)), runEvidence(id)]);
-  const { items, drops } = timelineItems(evidence);
-  const list = el("ol", { id: "timeline", class: "timeline" }, items);
+  const [run, frames, steps, violations] = await Promise.all([get("/v1/runs/" + q(id)), getDocument("/v1/runs/" + q(id) + "/frames", [409]),
+                                                             runSteps(id), runViolations(id)]);
+  const doc = frames.body;
   const chain = run.evidence || {};
-  const seal = chain.verified ? chain.class + " (" + chain.detail + ")" : "BROKEN: " + (chain.detail || "not classified");
-  show(el("h1", {}, "Run ", el("span", { class: "mono", id: "run-id" }, run.run_id)), disclaimer(),
-       kv([["Evidence class", el("span", { id: "evidence-class", class: chain.verified ? "" : "gap" }, seal)], ["Status", run.status], ["Started", run.created_at], ["Steps", String(run.steps)],
-           ["Recorded drops", el("span", { id: "drop-count", class: drops ? "gap" : "" }, String(drops))],
-           ["Chain", run.chain_id], ["Release", run.release_manifest_id], ["Model", run.model], ["Tags", (run.tags || []).join(", ")]]),
-       el("p", {}, link("/v1/runs/" + q(id) + "/export?format=markdown", "Compliance export (Markdown)")),
-       el("h2", {}, "Timeline (" + evidence.steps.length + " steps)"), list);
+  const served = frames.status === 200 && doc.served;
+  const fc = doc.chain || {};
+  // The chain's class (links, hashes, seal) unless the frames found a row it covers edited.
+  const verified = chain.verified && served;
+  const seal = verified ? chain.class + " (" + chain.detail + ")" : "BROKEN: " + (served ? chain.detail || "not classified" : fc.failure || "the chain does not verify");
+  const count = (type) => (doc.frames || []).filter((f) => f.type === type).length;
+  const header = kv([["Evidence class", el("span", { id: "evidence-class", class: verified ? "" : "bad" }, seal)],
+    ["Frames", el("span", { id: "frames-state", class: served ? "" : "bad" }, served ? "served from a verified chain (" + fc.entries + " entries, " +
+      (fc.sealed ? "sealed" : "not sealed [OEP-F005]") + ")" : "NOT SERVED: the chain does not verify [OEP-F004]")],
+    ["Status", run.status], ["Started", run.created_at], ["Steps", String(run.steps)],
+    ["Recorded drops", el("span", { id: "drop-count", class: count("LOG_DROP") ? "gap" : "" }, served ? String(count("LOG_DROP")) : "unknown")],
+    ["Gaps", el("span", { id: "gap-count", class: count("GAP") ? "gap" : "" }, served ? String(count("GAP")) : "unknown")],
+    ["Redactions", el("span", { id: "redaction-count" }, served ? String(count("REDACTION")) : "unknown")],
+    ["Chain", run.chain_id], ["Release", run.release_manifest_id], ["Model", run.model], ["Tags", (run.tags || []).join(", ")]]);
+  const nodes = [el("h1", {}, "Run ", el("span", { class: "mono", id: "run-id" }, run.run_id)), disclaimer(), header,
+                 el("p", {}, link("/v1/runs/" + q(id) + "/export?format=markdown", "Compliance export (Markdown)"))];
+  if (served) {
+    const stepOf = new Map(steps.map((s) => [s.event_id, s]));
+    nodes.push(el("h2", {}, "Timeline (" + doc.frames.length + " frames, " + steps.length + " steps)"),
+               el("ol", { id: "timeline", class: "timeline" }, doc.frames.map((f) => frameItem(f, stepOf, violations))));
+  } else {
+    nodes.push(unverifiedSection(doc));
+  }
+  nodes.splice(4, 0, violationsSection(violations));
+  show(...nodes);
   window.oepRenderMs = performance.now() - t0;
 }
 

@@ -1,4 +1,8 @@
-// /v1/runs: create, list (filters, cursor pages), read, steps (atomic batches), finish.
+// /v1/runs: create, list (filters, cursor pages, per-run figures), read, steps (atomic
+// batches), finish.
+#include <algorithm>
+#include <cmath>
+
 #include "crypto/encoding.h"
 #include "json/json.h"
 #include "frames/frames.h"
@@ -54,6 +58,24 @@ Result<RunFilter> Filter(const httplib::Request& req) {
   return f;
 }
 
+// The listing's per-run figures (Store::RunFigures): tool_calls, denials, violations (of the
+// monitors), cost_usd (the larger of the summed step costs and the largest run cost, as
+// `oep diff` reports it; null when no step records a cost) and duration_ms (first to last
+// event_time; null without one).
+void AddFigures(const Store::RunFigures& g, rapidjson::Value* run, rapidjson::Document::AllocatorType& a) {
+  run->AddMember("tool_calls", g.tool_calls, a);
+  run->AddMember("denials", g.denials, a);
+  run->AddMember("violations", g.violations, a);
+  rapidjson::Value cost;
+  if (g.step_cost_usd || g.run_cost_usd) {
+    cost.SetDouble(std::round(std::max(g.step_cost_usd.value_or(0), g.run_cost_usd.value_or(0)) * 1e9) / 1e9);
+  }
+  run->AddMember("cost_usd", cost, a);
+  rapidjson::Value duration;
+  if (g.first_event_ns) duration.SetInt64((*g.last_event_ns - *g.first_event_ns) / 1000000);
+  run->AddMember("duration_ms", duration, a);
+}
+
 Reply ListRuns(Call& call) {
   auto filter = Filter(call.req);
   if (!filter.ok()) return ErrorReply(filter.status());
@@ -68,9 +90,16 @@ Reply ListRuns(Call& call) {
   rapidjson::Value items(rapidjson::kArrayType);
   bool more = runs->size() > static_cast<size_t>(*limit);
   if (more) runs->pop_back();
+  std::vector<std::string> ids;
+  for (const auto& r : *runs) ids.push_back(r.run.run_id);
+  auto figures = call.store.RunFiguresOf(ids);
+  if (!figures.ok()) return ErrorReply(figures.status());
+  const Store::RunFigures none;
   for (const auto& r : *runs) {
     rapidjson::Value v;
     RunToJson(r, &v, a);
+    auto f = figures->find(r.run.run_id);
+    AddFigures(f == figures->end() ? none : f->second, &v, a);
     items.PushBack(v, a);
   }
   doc.AddMember("runs", items, a);

@@ -142,6 +142,20 @@ std::string BearerToken(const httplib::Request& req) {
   return h.substr(7);
 }
 
+// An error reply's text with the store's path or URL (as written and JSON-escaped) replaced:
+// a client learns nothing about where the store is, whichever tenant it asks about.
+std::string WithoutStorePath(std::string body, const std::string& path) {
+  if (path.empty()) return body;
+  std::string quoted = json::CanonicalText(rapidjson::Value(rapidjson::StringRef(path.c_str(), path.size())));
+  const std::string instead = "your tenant's store";
+  for (const std::string& p : {path, quoted.substr(1, quoted.size() - 2)}) {
+    for (size_t at = body.find(p); at != std::string::npos; at = body.find(p, at + instead.size())) {
+      body.replace(at, p.size(), instead);
+    }
+  }
+  return body;
+}
+
 // Authenticates, checks the role, locks and scopes the store, and runs `handler`.
 Reply Authorized(Context& ctx, const httplib::Request& req, Permission permission, const std::string& body,
                  const Handler& handler) {
@@ -181,6 +195,7 @@ Reply Authorized(Context& ctx, const httplib::Request& req, Permission permissio
   Call call{req, *key, *ctx.store, body};
   Reply reply = handler(call);
   ctx.store->RollbackBatch();  // a handler that returned early leaves no open batch
+  if (reply.status >= 400) reply.body = WithoutStorePath(reply.body, ctx.store->path());
   return reply;
 }
 

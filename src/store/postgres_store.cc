@@ -1156,6 +1156,44 @@ Result<std::vector<RunStep>> PostgresStore::RunSteps(const std::string& run_id, 
   }
 }
 
+Result<std::map<std::string, Store::RunFigures>> PostgresStore::RunFiguresOf(const std::vector<std::string>& run_ids) {
+  std::map<std::string, RunFigures> out;
+  if (run_ids.empty()) return out;
+  auto budget = [](std::string_view member) {
+    std::string path = "e.body::jsonb #> '{budget," + std::string(member) + "}'";
+    return "CASE WHEN jsonb_typeof(" + path + ") = 'number' THEN (" + path + ")::text::float8 END";
+  };
+  std::vector<std::string> args = {tenant_};
+  args.insert(args.end(), run_ids.begin(), run_ids.end());
+  try {
+    std::vector<std::string> mixed = {tenant_};
+    for (const auto& row : Exec(store_sql::RunFigures(run_ids.size(), budget), ToParams(args))) {
+      RunFigures& f = out[Str(row[0])];
+      f.tool_calls = Int(row[1]);
+      f.denials = Int(row[2]);
+      if (!row[3].is_null()) f.step_cost_usd = row[3].as<double>();
+      if (!row[4].is_null()) f.run_cost_usd = row[4].as<double>();
+      if (Int(row[7]) == 1) {
+        store_sql::AddEventTime(Str(row[5]), &f);
+        store_sql::AddEventTime(Str(row[6]), &f);
+      } else {
+        mixed.push_back(Str(row[0]));
+      }
+    }
+    if (mixed.size() > 1) {
+      for (const auto& row : Exec(store_sql::RunEventTimes(mixed.size() - 1), ToParams(mixed))) {
+        store_sql::AddEventTime(Str(row[1]), &out[Str(row[0])]);
+      }
+    }
+    for (const auto& row : Exec(store_sql::RunViolations(run_ids.size()), ToParams(args))) {
+      out[Str(row[0])].violations = Int(row[1]);
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return PgError(e, "cannot read the figures of runs");
+  }
+}
+
 Result<std::vector<Store::RunListing>> PostgresStore::RecentRuns(const RunListFilter& f, int limit) {
   std::vector<std::string> args;
   auto tenant = [&](std::string_view alias) {

@@ -57,6 +57,7 @@ class SqliteStore final : public Store {
   Result<PutOutcome> PutRun(const RunRecord& run, int64_t ledger_entry) override;
   Result<std::optional<RunSummary>> GetRun(const std::string& run_id) override;
   Result<std::vector<RunSummary>> ListRuns(const RunFilter& filter, const std::optional<RunCursor>& after, int limit) override;
+  Result<std::map<std::string, RunFigures>> RunFiguresOf(const std::vector<std::string>& run_ids) override;
   Status PutRunStep(const std::string& run_id, const RunStep& step) override;
   Result<std::optional<RunStep>> GetRunStep(const std::string& run_id, int64_t step) override;
   Result<int64_t> LastRunStep(const std::string& run_id) override;

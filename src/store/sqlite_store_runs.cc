@@ -173,6 +173,52 @@ Result<std::vector<RunStep>> SqliteStore::RunSteps(const std::string& run_id, in
   }
 }
 
+Result<std::map<std::string, Store::RunFigures>> SqliteStore::RunFiguresOf(const std::vector<std::string>& run_ids) {
+  std::map<std::string, RunFigures> out;
+  if (version_ < 3 || run_ids.empty()) return out;
+  auto budget = [](std::string_view member) {
+    std::string path = "'$.budget." + std::string(member) + "'";
+    return "CASE WHEN json_type(e.body, " + path + ") IN ('integer', 'real') THEN json_extract(e.body, " + path + ") END";
+  };
+  try {
+    // Not cached prepared statements: their text depends on the number of ids.
+    auto bind_ids = [&](SQLite::Statement& q, const std::vector<std::string>& ids) {
+      int i = 1;
+      q.bind(i++, tenant_);
+      for (const auto& id : ids) q.bind(i++, id);
+    };
+    SQLite::Statement q(*db_, store_sql::RunFigures(run_ids.size(), budget));
+    bind_ids(q, run_ids);
+    std::vector<std::string> mixed;
+    while (q.executeStep()) {
+      RunFigures& f = out[q.getColumn(0).getString()];
+      f.tool_calls = q.getColumn(1).getInt64();
+      f.denials = q.getColumn(2).getInt64();
+      if (!q.getColumn(3).isNull()) f.step_cost_usd = q.getColumn(3).getDouble();
+      if (!q.getColumn(4).isNull()) f.run_cost_usd = q.getColumn(4).getDouble();
+      if (q.getColumn(7).getInt() == 1) {
+        store_sql::AddEventTime(q.getColumn(5).getString(), &f);
+        store_sql::AddEventTime(q.getColumn(6).getString(), &f);
+      } else {
+        mixed.push_back(q.getColumn(0).getString());
+      }
+    }
+    if (!mixed.empty()) {
+      SQLite::Statement t(*db_, store_sql::RunEventTimes(mixed.size()));
+      bind_ids(t, mixed);
+      while (t.executeStep()) store_sql::AddEventTime(t.getColumn(1).getString(), &out[t.getColumn(0).getString()]);
+    }
+    if (version_ >= 5) {
+      SQLite::Statement v(*db_, store_sql::RunViolations(run_ids.size()));
+      bind_ids(v, run_ids);
+      while (v.executeStep()) out[v.getColumn(0).getString()].violations = v.getColumn(1).getInt64();
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return FromException(e, "cannot read the figures of runs");
+  }
+}
+
 Result<std::vector<SqliteStore::RunListing>> SqliteStore::RecentRuns(const RunListFilter& f, int limit) {
   std::vector<std::string> args;
   auto tenant = [&](std::string_view alias) {

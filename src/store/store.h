@@ -309,6 +309,21 @@ class Store {
   virtual Result<int64_t> LastRunStep(const std::string& run_id) = 0;  // 0 when none
   // Steps with step > after_step in order, at most `limit`, with their event bodies.
   virtual Result<std::vector<RunStep>> RunSteps(const std::string& run_id, int64_t after_step, int limit) = 0;
+  // What a run's steps recorded, counted as `oep diff` counts them: a step is a tool call
+  // when its event has a permission packet (by permission_packet_ref, else by event_id), a
+  // denial when that packet's decision.allow is false; costs are the events'
+  // budget.step_cost_usd (summed) and budget.run_cost_usd (the largest), nullopt when no
+  // event records one; first/last are the earliest and latest event_time (ns); violations
+  // counts the monitor violations stored with the run's id (format 5).
+  struct RunFigures {
+    int64_t tool_calls = 0, denials = 0, violations = 0;
+    std::optional<double> step_cost_usd, run_cost_usd;
+    std::optional<int64_t> first_event_ns, last_event_ns;
+  };
+  // The figures of the given runs of the scoped tenant (runs with neither steps nor
+  // violations are absent): one aggregate query over the steps, one over the violations (and
+  // one more only for runs whose event times mix formats).
+  virtual Result<std::map<std::string, RunFigures>> RunFiguresOf(const std::vector<std::string>& run_ids) = 0;
 
   // The audit log of the scoped tenant (its ledger chain is "audit").
   virtual Status PutAuditRecord(const AuditRecord& record, int64_t ledger_entry) = 0;

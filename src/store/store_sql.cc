@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "util/rfc3339.h"
+
 namespace oep::store_sql {
 namespace {
 
@@ -16,6 +18,12 @@ size_t EditDistance(std::string_view a, std::string_view b) {
     std::swap(prev, cur);
   }
   return prev[b.size()];
+}
+
+std::string Placeholders(size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
+  return out;
 }
 
 }  // namespace
@@ -88,6 +96,38 @@ std::string RecentRuns(const Store::RunListFilter& f, bool with_server_runs,
     args->push_back(f.tool);
   }
   return sql + " ORDER BY at DESC, id DESC LIMIT ?";
+}
+
+std::string RunFigures(size_t n, const std::function<std::string(std::string_view member)>& budget_number) {
+  // The step's packet as `oep diff` finds it: by permission_packet_ref, else by event_id.
+  auto packet = [](const std::string& column) {
+    return "coalesce((SELECT " + column + " FROM decisions d WHERE d.tenant = e.tenant AND d.decision_id = "
+           "e.permission_packet_ref), (SELECT " + column + " FROM decisions d WHERE d.tenant = e.tenant AND d.event_id = "
+           "e.event_id ORDER BY d.decision_id LIMIT 1), 0)";
+  };
+  return "SELECT run_id, sum(packet), sum(denied), sum(step_cost), max(run_cost), min(t), max(t), CASE WHEN "
+         "min(length(t)) = max(length(t)) AND sum(CASE WHEN t LIKE '%Z' THEN 1 ELSE 0 END) = count(t) THEN 1 ELSE 0 END "
+         "FROM (SELECT s.run_id AS run_id, e.event_time AS t, " + budget_number("step_cost_usd") + " AS step_cost, " +
+         budget_number("run_cost_usd") + " AS run_cost, " + packet("1") + " AS packet, " +
+         packet("CASE WHEN d.allow = 0 THEN 1 ELSE 0 END") + " AS denied FROM run_steps s JOIN events e ON e.tenant = "
+         "s.tenant AND e.event_id = s.event_id WHERE s.tenant = ? AND s.run_id IN (" + Placeholders(n) + ")) steps "
+         "GROUP BY run_id";
+}
+
+std::string RunEventTimes(size_t n) {
+  return "SELECT s.run_id, e.event_time FROM run_steps s JOIN events e ON e.tenant = s.tenant AND e.event_id = "
+         "s.event_id WHERE s.tenant = ? AND s.run_id IN (" + Placeholders(n) + ")";
+}
+
+std::string RunViolations(size_t n) {
+  return "SELECT run_id, count(*) FROM violations WHERE tenant = ? AND run_id IN (" + Placeholders(n) + ") GROUP BY run_id";
+}
+
+void AddEventTime(const std::string& event_time, Store::RunFigures* f) {
+  auto ns = ParseRfc3339Ns(event_time);
+  if (!ns) return;
+  f->first_event_ns = f->first_event_ns ? std::min(*f->first_event_ns, *ns) : *ns;
+  f->last_event_ns = f->last_event_ns ? std::max(*f->last_event_ns, *ns) : *ns;
 }
 
 std::vector<std::string> Nearest(std::string_view id, std::vector<std::string> candidates, int n) {

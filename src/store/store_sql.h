@@ -26,6 +26,20 @@ std::string RunFilter(const oep::RunFilter& f, const std::optional<RunCursor>& a
 std::string RecentRuns(const Store::RunListFilter& f, bool with_server_runs,
                        const std::function<std::string(std::string_view alias)>& tenant, std::vector<std::string>* args);
 
+// Store::RunFiguresOf over `n` run ids bound after the tenant: per run with steps, run_id,
+// tool calls, denials, the sum of step costs, the largest run cost, the smallest and largest
+// event_time as text, and 1 when text order is time order there (every event_time of the
+// run ends in Z and has the same length), else 0. `budget_number(member)` is the backend's
+// SQL for the number at budget.<member> of the event body `e.body` (NULL when not a number).
+std::string RunFigures(size_t n, const std::function<std::string(std::string_view member)>& budget_number);
+// run_id, event_time of every step of the `n` runs bound after the tenant (the runs whose
+// text order is not time order).
+std::string RunEventTimes(size_t n);
+// run_id, count of the violations of the `n` runs bound after the tenant.
+std::string RunViolations(size_t n);
+// Widens `figures`' first and last event time by `event_time` (ignored when not RFC 3339).
+void AddEventTime(const std::string& event_time, Store::RunFigures* figures);
+
 // The API key columns, joined with their revocation ("" when valid).
 inline constexpr const char* kKeyColumns =
     "SELECT k.key_id, k.tenant, k.role, k.key_hash, k.created_at, k.label, coalesce(r.revoked_at, '') "

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tarfile
@@ -103,7 +104,8 @@ def main():
     oep("tenant", "create", "other", "--state-path", state)
     other = oep("key", "create", "--tenant", "other", "--role", "admin", "--state-path", state).strip().splitlines()[-1]
     port_file = os.path.join(work, "port")
-    server = subprocess.Popen([OEP, "serve", "--state-path", state, "--listen", "127.0.0.1:0", "--port-file", port_file],
+    monitors = ["--monitor", os.path.join(ROOT, "permissions/policy/monitors")]
+    server = subprocess.Popen([OEP, "serve", "--state-path", state, "--listen", "127.0.0.1:0", "--port-file", port_file] + monitors,
                               stderr=open(os.path.join(work, "serve.log"), "w"))
     driver = None
     try:
@@ -125,8 +127,22 @@ def main():
             status, text = api.call("POST", "/v1/runs", body)
             assert status == 201, text
         print("posted %d runs in %.1f s" % (RUNS, time.monotonic() - t0), flush=True)
+        # The first run's figures: two decisions (step 1's found by its event id, step 2's by
+        # permission_packet_ref, denied), step costs 0.02 + 0.03 + 0.01, 63.5 s from first to last event.
+        with open(os.path.join(ROOT, "permissions/examples/code_review_demo_write_denied.v0.json")) as f:
+            packet = json.load(f)
+        first_events = [step_event(first, s) for s in (1, 2, 3)]
+        for ev, when, cost in zip(first_events, ("2026-11-01T09:15:02Z", "2026-11-01T11:15:04.25+02:00", "2026-11-01T09:16:05.5Z"),
+                                  (0.02, 0.03, 0.01)):
+            ev["event_time"], ev["budget"] = when, {"step_cost_usd": cost}
+        for n, allow in ((1, True), (2, False)):
+            p = dict(packet, packet_id="pder_web_figures_%d" % n, event_id=first_events[n - 1]["event_id"], trace_id=first,
+                     decision=dict(packet["decision"], allow=allow, matched_rule=packet["decision"]["matched_rule"] if not allow else "allow_read"))
+            status, text = api.call("POST", "/v1/artifacts", p)
+            assert status == 200, text
+        first_events[1]["permission_packet_ref"] = "pder_web_figures_2"
         status, text = api.call("POST", "/v1/runs/%s/steps" % first,
-                                {"steps": [{"step": s, "event": step_event(first, s)} for s in (1, 2, 3)]})
+                                {"steps": [{"step": s, "event": first_events[s - 1]} for s in (1, 2, 3)]})
         assert status == 200, text
         second = "%032x" % (0xabc000001)
         # A finished run: sealed with the server's key, which the server trusts as server.
@@ -144,13 +160,30 @@ def main():
         lossy = "%032x" % (0xabc000003)
         marker = "oep:redacted:email:sha256:" + "b" * 64
         events = [step_event(lossy, s) for s in (1, 2, 3)]
-        events[1]["action"]["name"] = "mail " + marker
+        events[1]["action"]["name"] = marker  # redacted before it was sent: a whole-value marker
+        events[2]["budget"]["run_cost_usd"] = 6.0  # past the over_budget monitor's cap (5 USD)
         status, text = api.call("POST", "/v1/runs/%s/steps" % lossy, {"steps": [{"step": s, "event": events[s - 1]} for s in (1, 2)]})
         assert status == 200, text
         status, text = api.call("POST", "/v1/runs/%s:drop" % lossy, {"count": 3, "first_seq": 3, "last_seq": 5, "reason": "queue full"})
         assert status == 201, text
         status, text = api.call("POST", "/v1/runs/%s/steps" % lossy, {"steps": [{"step": 3, "event": events[2]}]})
         assert status == 200, text
+        # A run whose chain no longer verifies: its step's stored event edited behind the server's
+        # back (the append-only triggers dropped and restored in the same transaction).
+        broken = "%032x" % (0xabc000004)
+        broken_event = step_event(broken, 1)
+        status, text = api.call("POST", "/v1/runs/%s/steps" % broken, {"steps": [{"step": 1, "event": broken_event}]})
+        assert status == 200, text
+        db = sqlite3.connect(state, isolation_level=None)
+        db.execute("BEGIN IMMEDIATE")
+        triggers = db.execute("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'events'").fetchall()
+        for name, _ in triggers:
+            db.execute('DROP TRIGGER "%s"' % name)
+        assert db.execute("UPDATE events SET body = body || ' ' WHERE event_id = ?", (broken_event["event_id"],)).rowcount == 1
+        for _, sql in triggers:
+            db.execute(sql)
+        db.execute("COMMIT")
+        db.close()
         # A stored policy version, a .rego file and a .tar.gz bundle of the same module.
         rego_path = os.path.abspath(os.path.join(ROOT, "permissions/policy/counterfactual/workflow_step_bound.rego"))
         with open(rego_path) as f:
@@ -216,12 +249,41 @@ def main():
         rows = driver.find_elements(By.CSS_SELECTOR, "#runs tr[data-run]")
         check(len(rows) == 50, "runs page shows 50 runs (found %d)" % len(rows))
         check("50 runs on this page" in text_of("#run-count"), "run count shown")
+        # The known run's figures, as the API lists them and as its steps and decisions recorded them.
+        status, text = api.call("GET", "/v1/runs?limit=50")
+        listed = {r["run_id"]: r for r in json.loads(text)["runs"]}
+        want = {"tool_calls": 2, "denials": 1, "cost_usd": 0.06, "duration_ms": 63500}
+        check({k: listed[first][k] for k in want} == want, "GET /v1/runs: the first run's figures %s" % {k: listed[first].get(k) for k in want})
+        cells = {td.get_attribute("data-col"): td.text for td in driver.find_elements(By.CSS_SELECTOR, "#runs tr[data-run='%s'] td" % first)}
+        check((cells["tool_calls"], cells["denials"], cells["cost"], cells["duration"]) == ("2", "1", "$0.0600", "1 min 3 s"),
+              "runs page: the first run's tool calls, denials, cost and duration %s" % cells)
+        check("bad" in driver.find_element(By.CSS_SELECTOR, "#runs tr[data-run='%s'] td[data-col=denials]" % first).get_attribute("class"),
+              "a run with denials has them marked")
+        cells = {td.get_attribute("data-col"): td.text for td in driver.find_elements(By.CSS_SELECTOR, "#runs tr[data-run='%s'] td" % second)}
+        check((cells["tool_calls"], cells["denials"], cells["cost"], cells["duration"]) == ("0", "0", "—", "—"),
+              "runs page: a run without steps shows no cost or duration %s" % cells)
+        # Monitor violations: the lossy run's are counted and flagged, a run without any shows 0.
+        status, text = api.call("GET", "/v1/violations?run=%s&limit=500" % lossy)
+        lossy_violations = json.loads(text)["violations"]
+        over_budget = [v for v in lossy_violations if v["monitor"] == "monitors.over_budget"]
+        check(status == 200 and over_budget and over_budget[0]["event_ids"] == [events[2]["event_id"]],
+              "the over_budget monitor flagged the lossy run's step 3: %s" % [v["monitor"] for v in lossy_violations])
+        check(listed[lossy]["violations"] == len(lossy_violations) and listed[first]["violations"] == 0,
+              "GET /v1/runs counts each run's violations (%d)" % listed[lossy]["violations"])
+        flagged = driver.find_element(By.CSS_SELECTOR, "#runs tr[data-run='%s'] td[data-col=violations]" % lossy)
+        check(flagged.text == "⚑ %d" % len(lossy_violations) and "flagged" in flagged.get_attribute("class"),
+              "runs page: the lossy run's violations are marked: " + flagged.text)
+        check(driver.find_element(By.CSS_SELECTOR, "#runs tr[data-run='%s'] td[data-col=violations]" % first).text == "0",
+              "runs page: a run without violations shows 0")
+        status, text = api.call("GET", "/v1/diff?runA=%s&runB=%s" % (first, sealed))
+        cd = json.loads(text)["cost_duration"]["a"]
+        check({k: cd[k] for k in want} == want, "the run diff counts the first run the same: %s" % cd)
         shot("02-runs")
         form = driver.find_element(By.ID, "run-filters")
         form.find_element(By.NAME, "model").send_keys("model-b")
         form.find_element(By.CSS_SELECTOR, "button").click()
         ready("#/runs?model=model-b")
-        models = [td.text for td in driver.find_elements(By.CSS_SELECTOR, "#runs tr[data-run] td:nth-child(6)")]
+        models = [td.text for td in driver.find_elements(By.CSS_SELECTOR, "#runs tr[data-run] td[data-col=model]")]
         check(len(models) == 50 and set(models) == {"model-b"}, "model filter applied (%d rows, %s)" % (len(models), set(models)))
         shot("03-runs-filtered")
         driver.find_element(By.LINK_TEXT, "Next page").click()
@@ -234,6 +296,12 @@ def main():
         go("#/runs/" + first)
         check(text_of("#run-id") == first, "run page names the run")
         check(len(driver.find_elements(By.CSS_SELECTOR, "#timeline li[data-step]")) == 3, "timeline has the 3 steps")
+        status, text = api.call("GET", "/v1/runs/%s/frames" % first)
+        frames = json.loads(text)["frames"]
+        shown = [li.get_attribute("data-frame") for li in driver.find_elements(By.CSS_SELECTOR, "#timeline > li")]
+        check(status == 200 and shown == [f["type"] for f in frames], "the timeline is the run's frames in order: %s" % shown)
+        check(text_of("#frames-state").startswith("served from a verified chain") and "not sealed [OEP-F005]" in text_of("#frames-state"),
+              "the frames' chain state: " + text_of("#frames-state"))
         check("Evidence support · Audit aid · Non-certifying" in text_of("main"), "disclaimer on the run page")
         driver.find_element(By.CSS_SELECTOR, "#timeline li[data-step='2'] summary").click()
         check(second[:4] and "trace_id" in text_of("#timeline li[data-step='2'] pre"), "a step expands to its JSON")
@@ -246,15 +314,28 @@ def main():
 
         # Recorded drops and redaction markers on the timeline.
         go("#/runs/" + lossy)
-        check(text_of("#drop-count") == "1", "the run page counts the recorded drop: " + text_of("#drop-count"))
-        order = [li.get_attribute("data-step") or li.get_attribute("data-test")
+        check(text_of("#drop-count") == "1" and text_of("#gap-count") == "1" and text_of("#redaction-count") == "1",
+              "the run page counts the recorded drop, its gap and the redaction")
+        order = [li.get_attribute("data-step") or li.get_attribute("data-frame")
                  for li in driver.find_elements(By.CSS_SELECTOR, "#timeline > li")]
-        check(order == ["1", "2", "drop", "3"], "the drop sits between steps 2 and 3: %s" % order)
-        check("3 event(s) lost" in text_of("#timeline li.drop") and "3–5" in text_of("#timeline li.drop") and "queue full" in text_of("#timeline li.drop"),
-              "the drop names its count, sequence range and reason: " + text_of("#timeline li.drop"))
+        check(order == ["EVENT", "1", "2", "REDACTION", "LOG_DROP", "GAP", "3"],
+              "frames in chain order: the run record, steps 1-2, the redaction in step 2, the drop and its gap, step 3: %s" % order)
+        drop = text_of("#timeline li[data-frame=LOG_DROP]")
+        check("3 event(s) lost" in drop and "queue full" in drop and "[OEP-F002]" in drop, "the LOG_DROP frame names its count, reason and code: " + drop)
+        gap = text_of("#timeline li[data-frame=GAP]")
+        check("sequence 3–5 not recorded" in gap and "[OEP-F001]" in gap, "the GAP frame names the missing range and its code: " + gap)
+        redaction = text_of("#timeline li[data-frame=REDACTION]")
+        check("/action/name" in redaction and "email" in redaction and "b" * 64 in redaction and "[OEP-F003]" in redaction,
+              "the REDACTION frame names the pointer, detector and hash: " + redaction)
         check(len(driver.find_elements(By.CSS_SELECTOR, "#timeline li[data-step='2'] [data-test=step-redacted]")) == 1 and
               not driver.find_elements(By.CSS_SELECTOR, "#timeline li[data-step='1'] [data-test=step-redacted]"),
               "the step holding a redaction marker is marked, the others are not")
+        marks = driver.find_elements(By.CSS_SELECTOR, "#timeline li[data-step='3'] [data-test=frame-violation]")
+        check(len(marks) == 1 and "monitors.over_budget" in marks[0].text and "high" in marks[0].text,
+              "timeline: step 3 is flagged by the over_budget monitor: " + (marks[0].text if marks else "none"))
+        check(len(driver.find_elements(By.CSS_SELECTOR, "#violations li[data-violation]")) == len(lossy_violations),
+              "the run page lists each of the run's %d violations" % len(lossy_violations))
+        check(not driver.find_elements(By.CSS_SELECTOR, "#timeline li[data-step='1'] [data-test=frame-violation]"), "an unflagged step is not marked")
         shot("04b-run-drops-redaction")
         driver.find_element(By.CSS_SELECTOR, "#timeline li[data-step='2'] summary").click()
         marks = driver.find_elements(By.CSS_SELECTOR, "#timeline li[data-step='2'] pre [data-test=redaction]")
@@ -262,6 +343,19 @@ def main():
         shot("04c-run-redaction-expanded")
         go("#/runs/" + first)
         check(text_of("#drop-count") == "0" and not driver.find_elements(By.CSS_SELECTOR, "#timeline li.drop"), "a run without drops shows none")
+
+        # A chain that does not verify: the 409 is shown as such, not as a timeline.
+        status, text = api.call("GET", "/v1/runs/%s/frames" % broken)
+        check(status == 409 and json.loads(text)["frames"][0]["type"] == "CHAIN_UNVERIFIED", "the API refuses the broken run's frames (%d)" % status)
+        go("#/runs/" + broken)
+        unverified = text_of("#chain-unverified")
+        check("CHAIN UNVERIFIED" in unverified and "[OEP-F004]" in unverified and broken_event["event_id"] in unverified and
+              "content hash" in unverified, "the unverified chain is named with its reason: " + unverified)
+        check(not driver.find_elements(By.CSS_SELECTOR, "#timeline"), "no timeline is drawn from an unverified chain")
+        check(text_of("#frames-state").startswith("NOT SERVED") and text_of("#drop-count") == "unknown", "the header says the frames were not served")
+        check(text_of("#evidence-class").startswith("BROKEN: ") and "content hash" in text_of("#evidence-class"),
+              "the evidence class is BROKEN with the reason: " + text_of("#evidence-class"))
+        shot("04d-run-unverified")
 
         # Decision, and the Markdown copy (the server's renderer, as `oep replay` uses).
         go("#/decisions/" + DENIED)
@@ -404,6 +498,7 @@ def main():
             return sorted(figures)[2]
         print("FIGURE runs page render (fetch + DOM) with %d runs: median %.1f ms" % (RUNS, timed("#/runs")), flush=True)
         print("FIGURE decision page render (fetch + DOM): median %.1f ms" % timed("#/decisions/" + DENIED), flush=True)
+        print("FIGURE run timeline render from frames (fetch + DOM): median %.1f ms" % timed("#/runs/" + lossy), flush=True)
         driver.get(base + "/#/runs")
         ready("#/runs")
         loads = []
@@ -418,7 +513,7 @@ def main():
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
         os.unlink(port_file)
-        server = subprocess.Popen([OEP, "serve", "--state-path", state, "--listen", "127.0.0.1:%d" % port, "--port-file", port_file],
+        server = subprocess.Popen([OEP, "serve", "--state-path", state, "--listen", "127.0.0.1:%d" % port, "--port-file", port_file] + monitors,
                                   stderr=open(os.path.join(work, "serve2.log"), "w"))
         for _ in range(200):
             if os.path.exists(port_file) and open(port_file).read().strip():
@@ -440,10 +535,17 @@ def main():
         ready("#/runs")
         check(len(driver.find_elements(By.CSS_SELECTOR, "#runs tr[data-run]")) == 0, "the other tenant sees no runs")
         go("#/decisions/" + DENIED)
-        check("Not found" in text_of("[data-test=error]"), "cross-tenant decision URL refused (404)")
+        refused = text_of("[data-test=error]")
+        check("Not found" in refused, "cross-tenant decision URL refused (404)")
         shot("11-cross-tenant")
+        go("#/decisions/pder_stored_nowhere_0001")
+        nowhere = text_of("[data-test=error]")
+        check(refused.replace(DENIED, "ID") == nowhere.replace("pder_stored_nowhere_0001", "ID"),
+              "the cross-tenant text is the text of an id stored nowhere: " + refused)
+        check(work not in refused and "s.db" not in refused and "default" not in refused, "the refusal names no store path and no other tenant")
         go("#/runs/" + first)
-        check("Not found" in text_of("[data-test=error]"), "cross-tenant run URL refused (404)")
+        refused = text_of("[data-test=error]")
+        check("Not found" in refused and work not in refused, "cross-tenant run URL refused (404): " + refused)
     finally:
         if driver:
             driver.quit()
