@@ -41,4 +41,9 @@ void TamperStoreSql(const std::string& url, const std::string& sql) {
   PostgresCluster::Get()->Sql(DatabaseOf(url), "SET session_replication_role = replica; " + sql);
 }
 
+void DropStore(const std::string& url) {
+  if (!IsPostgresUrl(url)) return RemoveStoreFiles(url);
+  PostgresCluster::Get()->Sql("postgres", "DROP DATABASE " + DatabaseOf(url));
+}
+
 }  // namespace oep::test

@@ -24,5 +24,7 @@ std::string StoreFingerprint(const std::string& url);
 // append-only triggers dropped (TamperSql); PostgreSQL as the superuser with
 // session_replication_role = replica (no triggers fire, no row-level security applies).
 void TamperStoreSql(const std::string& url, const std::string& sql);
+// Removes the store: the SQLite file, or the PostgreSQL database.
+void DropStore(const std::string& url);
 
 }  // namespace oep::test
