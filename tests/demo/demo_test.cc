@@ -56,7 +56,7 @@ TEST_CASE("synthetic stores replay and verify", "[demo]") {
   CHECK(RunOep({"dump", "--digest", "--store", other}).out != d1);
 }
 
-TEST_CASE("demo fills an empty PostgreSQL database the SQLite demo store's way", "[demo][postgres]") {
+TEST_CASE("demo fills an empty PostgreSQL database with the rows of the SQLite demo store", "[demo][postgres]") {
   if (PostgresOrSkip("demo on PostgreSQL") == nullptr) return;
   ScratchDir dir;
   std::string sqlite = NewStoreUrl("sqlite", dir), postgres = NewStoreUrl("postgresql", dir);
