@@ -34,30 +34,34 @@ suite: build
 verify: build
 	$(OEP) verify
 
+# `make demo STORE=postgresql://...` generates the demo store in that database (one without
+# evidence, or one oep demo generated) and runs the walkthrough on it.
+DEMO_STORE := $(if $(STORE),--store $(STORE))
+
 demo: build
-	$(OEP) demo
+	$(OEP) demo $(DEMO_STORE)
 	@echo; echo "== the stored decisions, newest first =="
-	$(OEP) decisions
+	$(OEP) decisions $(DEMO_STORE)
 	@echo; echo "== the runs =="
-	$(OEP) runs
+	$(OEP) runs $(DEMO_STORE)
 	@echo; echo "== replay of the allowed decision (human) =="
-	$(OEP) replay pder_oep_demo_read_diff_0001 --output-format human
+	$(OEP) replay pder_oep_demo_read_diff_0001 --output-format human $(DEMO_STORE)
 	@echo; echo "== replay of the denied decision (human) =="
-	$(OEP) replay pder_oep_demo_write_file_0002 --output-format human
+	$(OEP) replay pder_oep_demo_write_file_0002 --output-format human $(DEMO_STORE)
 	@echo; echo "== the denied decision as markdown, to paste into an incident document =="
-	$(OEP) replay pder_oep_demo_write_file_0002 --output-format markdown
+	$(OEP) replay pder_oep_demo_write_file_0002 --output-format markdown $(DEMO_STORE)
 	@echo; echo "== the denied decision as JSON: decision field =="
-	$(OEP) replay pder_oep_demo_write_file_0002 --field decision
+	$(OEP) replay pder_oep_demo_write_file_0002 --field decision $(DEMO_STORE)
 	@echo; echo "== counterfactual: the allowed read under a per-run budget cap =="
-	$(OEP) replay pder_oep_demo_read_diff_0001 --counterfactual --policy-bundle permissions/policy/counterfactual/budget_per_run_cap.rego
+	$(OEP) replay pder_oep_demo_read_diff_0001 --counterfactual --policy-bundle permissions/policy/counterfactual/budget_per_run_cap.rego $(DEMO_STORE)
 	@echo; echo "== counterfactual: the denied write under a workflow step bound =="
-	$(OEP) replay pder_oep_demo_write_file_0002 --counterfactual --policy-bundle permissions/policy/counterfactual/workflow_step_bound.rego
+	$(OEP) replay pder_oep_demo_write_file_0002 --counterfactual --policy-bundle permissions/policy/counterfactual/workflow_step_bound.rego $(DEMO_STORE)
 	@echo; echo "== impact: every stored decision under the approval-per-step escalation, saved as a run =="
-	$(OEP) impact --policy-bundle permissions/policy/counterfactual/approval_per_step_escalation.rego --save --label "make demo"
+	$(OEP) impact --policy-bundle permissions/policy/counterfactual/approval_per_step_escalation.rego --save --label "make demo" $(DEMO_STORE)
 	@echo; echo "== saved counterfactual runs =="
-	$(OEP) impact list
+	$(OEP) impact list $(DEMO_STORE)
 	@echo; echo "== policy PR: the per-step approval escalation against the current policy, over the recorded inputs (markdown) =="
-	$(OEP) impact --policy-bundle permissions/policy/counterfactual/approval_per_step_escalation.rego --baseline-bundle permissions/policy/tool_permissions.rego --output-format markdown
+	$(OEP) impact --policy-bundle permissions/policy/counterfactual/approval_per_step_escalation.rego --baseline-bundle permissions/policy/tool_permissions.rego --output-format markdown $(DEMO_STORE)
 
 bench: build
 	@for b in $(BUILD)/bench/*; do echo "== $$b"; $$b || exit 1; done

@@ -15,8 +15,9 @@
 namespace oep::bench {
 
 // Runs `oep args...` (output discarded); returns wall seconds, or -1 on failure.
-inline double TimeOep(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {OEP_BINARY};
+// Seconds `oep args...` took (the oep of this build, or `binary`); -1 when it failed.
+inline double TimeOep(const std::vector<std::string>& args, const std::string& binary = OEP_BINARY) {
+  std::vector<std::string> argv = {binary};
   argv.insert(argv.end(), args.begin(), args.end());
   auto start = std::chrono::steady_clock::now();
   auto r = RunProcess(argv);

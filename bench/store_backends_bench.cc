@@ -4,11 +4,14 @@
 // ingest through two processes into one PostgreSQL database; `oep replay` latency on each.
 // PostgreSQL is a throwaway cluster (tests/support/postgres_cluster.h) with fsync on.
 //   OEP_BENCH_EVENTS (default 20000), OEP_BENCH_RUNS (default 3), OEP_BENCH_REPLAYS (default 31)
+//   OEP_BENCH_BASELINE_OEP: another oep binary (an earlier build) whose ingest is timed in the
+//   same runs, interleaved with this build's, against the same floors: before and after.
 #include <unistd.h>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <pqxx/pqxx>
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -132,19 +135,29 @@ int main() {
     return backend == "sqlite" ? "sqlite:" + (dir / ("s" + std::to_string(++file) + ".sqlite")).string()
                                : pg->NewDatabase();
   };
+  const char* baseline = std::getenv("OEP_BENCH_BASELINE_OEP");
+  std::vector<std::string> binaries = {OEP_BINARY};
+  if (baseline != nullptr && *baseline != '\0') binaries.push_back(baseline);
   for (const std::string backend : {"sqlite", "postgresql"}) {
-    std::vector<double> rates, floors;
+    std::vector<std::vector<double>> rates(binaries.size());
+    std::vector<double> floors;
     for (int i = 0; i < runs; ++i) {
       floors.push_back(Floor(fresh(backend), events, body));
-      std::string url = fresh(backend);
-      if (bench::TimeOep({"ingest", "--store", url, manifest}) < 0) return 2;
-      double secs = bench::TimeOep({"ingest", "--store", url, all});
-      if (secs < 0) return 2;
-      rates.push_back(static_cast<double>(events) / secs);
+      for (size_t b = 0; b < binaries.size(); ++b) {
+        std::string url = fresh(backend);
+        if (bench::TimeOep({"ingest", "--store", url, manifest}, binaries[b]) < 0) return 2;
+        double secs = bench::TimeOep({"ingest", "--store", url, all}, binaries[b]);
+        if (secs < 0) return 2;
+        rates[b].push_back(static_cast<double>(events) / secs);
+      }
     }
-    double median = bench::Median(rates), floor = bench::Median(floors);
-    std::cout << backend << ": ingest median " << static_cast<int64_t>(median) << " events/s; bare insert floor "
-              << static_cast<int64_t>(floor) << " rows/s; ingest/floor " << median / floor << "\n";
+    double floor = bench::Median(floors);
+    for (size_t b = 0; b < binaries.size(); ++b) {
+      double median = bench::Median(rates[b]);
+      std::cout << backend << (b == 0 ? "" : " (baseline " + binaries[b] + ")") << ": ingest median "
+                << static_cast<int64_t>(median) << " events/s; bare insert floor " << static_cast<int64_t>(floor)
+                << " rows/s; ingest/floor " << median / floor << "\n";
+    }
   }
   // Two processes at once into one PostgreSQL database, against one process.
   {

@@ -180,7 +180,11 @@ void AddStoreVerbs(CLI::App& app, int& exit_code) {
   });
 
   auto* demo = app.add_subcommand("demo", "generate the demo evidence store (published by atomic rename)");
-  demo->add_option("--state-path", a->state_path, "store path (default: $OEP_DEMO_STATE_PATH, else demo/state/...)");
+  auto* demo_file = demo->add_option("--state-path", a->state_path, "store path (default: $OEP_DEMO_STATE_PATH, else demo/state/...)");
+  demo->add_option("--store", a->state_path,
+                   "store URL: sqlite:PATH, or postgresql://... (a database without evidence or a demo store: filled in "
+                   "one transaction)")
+      ->excludes(demo_file);
   demo->add_option("--decisions", a->decisions, "add N synthetic decisions (benchmarks)")->check(CLI::NonNegativeNumber);
   demo->add_option("--seed", a->seed, "seed of the synthetic decisions");
   demo->callback([a, &exit_code] { exit_code = RunDemo(a->state_path, a->decisions, a->seed); });

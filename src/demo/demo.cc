@@ -49,8 +49,47 @@ Status CheckReplaceable(const std::string& root, const std::string& state_path) 
   return refuse("an evidence store oep demo did not generate");
 }
 
+// Ingests what `fill` adds into `store` and marks it as a generated demo store, all in
+// one batch (nothing of it is stored when any step fails).
 template <typename Fill>
-Result<IngestReport> BuildAndPublish(const std::string& root, const std::string& state_path, Fill fill) {
+Result<IngestReport> FillDemoStore(Store& store, Fill& fill) {
+  auto ingester = Ingester::Begin(store);
+  if (!ingester.ok()) return ingester.status();
+  Status s = fill(**ingester);
+  if (s.ok()) s = store.MarkGeneratedDemo();
+  if (s.ok()) s = (*ingester)->Commit();
+  if (!s.ok()) return s;
+  return (*ingester)->report();
+}
+
+// Ok when the PostgreSQL database `url` holds no oep store, an oep store without ledger
+// entries, or a store oep demo generated; read only, so a refused store is left as it was.
+Status CheckFillable(const std::string& url) {
+  auto store = Store::Open(url, Store::Mode::kReadOnly);
+  if (!store.ok()) return Status::Ok();  // no oep store (else opening it to write says why not)
+  if ((*store)->generated_demo()) return Status::Ok();
+  auto entries = (*store)->LedgerEntryCount();
+  if (!entries.ok()) return entries.status();
+  if (*entries == 0) return Status::Ok();
+  return Status::InvalidArgument(url + ": an evidence store oep demo did not generate; on PostgreSQL oep demo fills "
+                                       "only a database without evidence or one it generated (choose another --store)");
+}
+
+// A PostgreSQL demo store is filled in place, in one transaction (a reader sees the whole
+// scenario or none of it): its tables are append-only, so nothing is replaced, and the
+// scenario again over a store oep demo generated changes nothing.
+template <typename Fill>
+Result<IngestReport> BuildInDatabase(const std::string& url, Fill& fill) {
+  OEP_RETURN_IF_ERROR(CheckFillable(url));
+  auto store = Store::Open(url, Store::Mode::kReadWrite);
+  if (!store.ok()) return store.status();
+  return FillDemoStore(**store, fill);
+}
+
+template <typename Fill>
+Result<IngestReport> BuildAndPublish(const std::string& root, const std::string& state_url, Fill fill) {
+  if (IsPostgresUrl(state_url)) return BuildInDatabase(state_url, fill);
+  std::string state_path = SqliteFilePath(state_url);
   OEP_RETURN_IF_ERROR(CheckReplaceable(root, state_path));
   std::error_code ec;
   auto parent = std::filesystem::path(state_path).parent_path();
@@ -61,18 +100,13 @@ Result<IngestReport> BuildAndPublish(const std::string& root, const std::string&
   {
     auto store = Store::Open(tmp, Store::Mode::kReadWrite);
     if (!store.ok()) return store.status();
-    auto ingester = Ingester::Begin(**store);
-    if (!ingester.ok()) return ingester.status();
-    Status s = fill(**ingester);
-    if (s.ok()) s = (*store)->MarkGeneratedDemo();
-    if (s.ok()) s = (*ingester)->Commit();
-    if (!s.ok()) {
-      ingester->reset();
+    auto filled = FillDemoStore(**store, fill);
+    if (!filled.ok()) {
       store->reset();
       RemoveStoreFiles(tmp);
-      return s;
+      return filled.status();
     }
-    report = (*ingester)->report();
+    report = *filled;
   }  // closing the last connection checkpoints the WAL into the file
   OEP_RETURN_IF_ERROR(Publish(tmp, state_path));
   return report;

@@ -24,7 +24,10 @@ std::vector<std::string> DemoArtifactDirs(const std::string& root);
 // half-built store). Refuses, changing nothing, when `state_path` holds anything but a
 // store oep demo generated: a symbolic link (never written through), a text file, a
 // foreign database, an evidence store. A store from before stores were marked is
-// replaced only at DefaultDemoStatePath(root).
+// replaced only at DefaultDemoStatePath(root). `state_path` may be a store URL: "sqlite:PATH"
+// as PATH; for a "postgresql://" database (whose tables are append-only, nothing is replaced)
+// the scenario is ingested in one transaction into a database holding no evidence or a store
+// oep demo generated (where the same scenario again changes nothing), any other refused as is.
 Result<IngestReport> BuildDemoStore(const std::string& root, const std::string& state_path);
 
 // Builds the scenario plus `decisions` synthetic decisions (each with its agent-step

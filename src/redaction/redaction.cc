@@ -44,16 +44,16 @@ class Redactor {
         std::string_view key(m.name.GetString(), m.name.GetStringLength());
         // A credential is a string (or number): a structured member that happens to share a
         // credential's name (an approval's signed "token" object) is walked, not replaced.
-        bool credential = p_.credential_members && IsCredentialMemberName(key) && (m.value.IsString() || m.value.IsNumber()) &&
-                          !IsMarker(m.value);
-        if (p_.keys.count(Lower(key)) || credential) {
+        bool credential = p_.credential_members && (m.value.IsString() || m.value.IsNumber()) &&
+                          IsCredentialMemberName(key) && !IsMarker(m.value);
+        if (credential || (!p_.keys.empty() && p_.keys.count(Lower(key)))) {
           if (!m.value.IsNull()) Replace(m.value, "key");
           continue;
         }
-        Walk(m.value, pointer + "/" + json::EscapePointerSegment(key));
+        Walk(m.value, Child(pointer, json::EscapePointerSegment(key)));
       }
     } else if (v.IsArray()) {
-      for (rapidjson::SizeType i = 0; i < v.Size(); ++i) Walk(v[i], pointer + "/" + std::to_string(i));
+      for (rapidjson::SizeType i = 0; i < v.Size(); ++i) Walk(v[i], Child(pointer, std::to_string(i)));
     } else if (v.IsString() && !p_.detectors.empty()) {
       InString(v);
     }
@@ -62,6 +62,12 @@ class Redactor {
   int64_t count() const { return count_; }
 
  private:
+  // The pointer of a child: only built when the profile names pointers (the walk is on
+  // every ingested record's path; most profiles name none).
+  std::string Child(const std::string& pointer, const std::string& segment) const {
+    return p_.pointers.empty() ? std::string() : pointer + "/" + segment;
+  }
+
   static bool IsMarker(const Value& v) {
     return v.IsString() && std::string_view(v.GetString(), v.GetStringLength()).rfind(kRedactionMarkerPrefix, 0) == 0;
   }

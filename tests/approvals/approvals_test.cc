@@ -6,6 +6,7 @@
 #include <rapidjson/pointer.h>
 
 #include "json/json.h"
+#include "support/store_backends.h"
 #include "support/support.h"
 
 using namespace oep;
@@ -16,11 +17,12 @@ namespace {
 const std::string kRun = "5e0c1d2a9b8f47d6a1c3e5f7091b2d4f";  // the demo's run
 const std::string kPayload = R"({"tool":"write_file","arguments":{"path":"src/billing/invoice.py","patch":"fix"}})";
 
+// The demo store on `backend` (see support/store_backends.h) with a server key and tool modes.
 struct Gate {
   ScratchDir dir;
-  std::string store = dir / "s.db", key = dir / "server.pem", pub = dir / "server.pub", modes = dir / "modes.json";
+  std::string store, key = dir / "server.pem", pub = dir / "server.pub", modes = dir / "modes.json";
   int events = 0;
-  Gate() {
+  explicit Gate(const std::string& backend) : store(NewStoreUrl(backend, dir)) {
     MakeDemoStore(store);
     WriteEd25519Key(key);
     REQUIRE(RunOep({"keys", "export", "--key", key, "--out", pub}).exit_code == 0);
@@ -31,7 +33,7 @@ struct Gate {
   std::string Request(const std::string& tenant = "default") {
     RunResult r = RunOep({"approvals", "request", "--run", kRun, "--step", "3", "--tool", "write_file", "--summary",
                           "write the docstring fix", "--risk", "high", "--payload-file", dir / "payload.json",
-                          "--requested-by", "agent_oep_demo_reviewer", "--state-path", store, "--tenant", tenant,
+                          "--requested-by", "agent_oep_demo_reviewer", "--store", store, "--tenant", tenant,
                           "--output-format", "json"});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
@@ -43,7 +45,7 @@ struct Gate {
   std::string Approve(const std::string& request, const std::string& signing_key, const std::string& ttl = "15m",
                       const std::string& tenant = "default") {
     RunResult r = RunOep({"approvals", "approve", request, "--approver", "alice", "--reason", "reviewed the patch", "--key",
-                          signing_key, "--ttl", ttl, "--state-path", store, "--tenant", tenant, "--output-format", "json"});
+                          signing_key, "--ttl", ttl, "--store", store, "--tenant", tenant, "--output-format", "json"});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     auto d = json::Parse(r.out);
@@ -74,12 +76,12 @@ struct Gate {
       e->AddMember("approval", approval, a);
     }
     WriteText(dir / (id + ".json"), json::CanonicalText(*e));
-    RunResult in = RunOep({"ingest", dir / (id + ".json"), "--state-path", store});
+    RunResult in = RunOep({"ingest", dir / (id + ".json"), "--store", store});
     INFO(in.err);
     REQUIRE(in.exit_code == 0);
   }
   RunResult Verify(const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args = {"verify", "--state-path", store, "--tool-modes", modes, "--trusted-key", "server=" + pub};
+    std::vector<std::string> args = {"verify", "--store", store, "--tool-modes", modes, "--trusted-key", "server=" + pub};
     args.insert(args.end(), extra.begin(), extra.end());
     return RunOep(args);
   }
@@ -94,10 +96,10 @@ struct Gate {
 }  // namespace
 
 TEST_CASE("an approved call executed with its token verifies, the request lists as approved", "[approvals]") {
-  Gate g;
+  Gate g(GENERATE(from_range(StoreBackends())));
   std::string request = g.Request();
   CHECK(request.rfind("apr_", 0) == 0);
-  RunResult pending = RunOep({"approvals", "list", "--status", "pending", "--state-path", g.store});
+  RunResult pending = RunOep({"approvals", "list", "--status", "pending", "--store", g.store});
   CHECK(pending.out.find(request) != std::string::npos);
   std::string token = g.Approve(request, g.key);
   CHECK(token.rfind("dtk_", 0) == 0);
@@ -107,17 +109,17 @@ TEST_CASE("an approved call executed with its token verifies, the request lists 
   CHECK(v.exit_code == 0);
   CHECK(v.out.find("ok   approvals: 1 tool executions, 1 of tools that require approval, 1 with a valid token, 0 under "
                    "break-glass, 0 violations") != std::string::npos);
-  RunResult list = RunOep({"approvals", "list", "--state-path", g.store});
+  RunResult list = RunOep({"approvals", "list", "--store", g.store});
   CHECK(list.out.find(request) != std::string::npos);
   CHECK(list.out.find("approved") != std::string::npos);
   // The requests and decisions are evidence: on the run's chain, which still verifies.
-  RunResult chain = RunOep({"verify", "--chain", "--state-path", g.store});
+  RunResult chain = RunOep({"verify", "--chain", "--store", g.store});
   INFO(chain.out);
   CHECK(chain.exit_code == 0);
 }
 
 TEST_CASE("verify names each approval violation with its event and token", "[approvals]") {
-  Gate g;
+  Gate g(GENERATE(from_range(StoreBackends())));
   SECTION("execution without a token") {
     g.Execute("");
     RunResult v = g.Verify();
@@ -165,14 +167,14 @@ TEST_CASE("verify names each approval violation with its event and token", "[app
   SECTION("a token trusted only as local") {
     std::string token = g.Approve(g.Request(), g.key);
     g.Execute(token);
-    RunResult v = RunOep({"verify", "--state-path", g.store, "--tool-modes", g.modes, "--trusted-key", "local=" + g.pub});
+    RunResult v = RunOep({"verify", "--store", g.store, "--tool-modes", g.modes, "--trusted-key", "local=" + g.pub});
     CHECK(v.exit_code == 1);
     CHECK(v.out.find("trusted as local, not server") != std::string::npos);
   }
   SECTION("a forged decision: the token payload altered after signing") {
     std::string token = g.Approve(g.Request(), g.key);
     // An attacker with write access copies the decision under a new id with another payload hash.
-    RunResult dump = RunOep({"dump", "--state-path", g.store});
+    RunResult dump = RunOep({"dump", "--store", g.store});
     size_t at = dump.out.find("\"table\":\"approval_decisions\"");
     REQUIRE(at != std::string::npos);
     size_t line_start = dump.out.rfind('\n', at) + 1;
@@ -187,7 +189,7 @@ TEST_CASE("verify names each approval violation with its event and token", "[app
     (*decision)["token"]["payload"]["token_id"].SetString(forged_token.c_str(), a);
     (*decision)["token"]["payload"]["payload_sha256"].SetString(("sha256:" + std::string(64, '0')).c_str(), a);
     WriteText(g.dir / "forged.json", json::CanonicalText(*decision));
-    REQUIRE(RunOep({"ingest", g.dir / "forged.json", "--state-path", g.store}).exit_code == 0);
+    REQUIRE(RunOep({"ingest", g.dir / "forged.json", "--store", g.store}).exit_code == 0);
     g.Execute(forged_token);
     RunResult v = g.Verify();
     CHECK(v.exit_code == 1);
@@ -202,11 +204,11 @@ TEST_CASE("verify names each approval violation with its event and token", "[app
 }
 
 TEST_CASE("break-glass executes without approval and is always reported", "[approvals]") {
-  Gate g;
+  Gate g(GENERATE(from_range(StoreBackends())));
   RunResult glass = RunOep({"approvals", "break-glass", "--run", kRun, "--step", "3", "--tool", "write_file", "--summary",
                             "hotfix during the outage", "--risk", "critical", "--payload-file", g.dir / "payload.json",
                             "--admin", "root-oncall", "--reason", "INC-4411: billing is down", "--key", g.key,
-                            "--state-path", g.store, "--output-format", "json"});
+                            "--store", g.store, "--output-format", "json"});
   INFO(glass.err);
   REQUIRE(glass.exit_code == 0);
   auto d = json::Parse(glass.out);
@@ -217,45 +219,45 @@ TEST_CASE("break-glass executes without approval and is always reported", "[appr
   CHECK(v.out.find("1 under break-glass, 0 violations") != std::string::npos);
   CHECK(v.out.find("break-glass evt_exec_1 (run " + kRun + ", tool write_file): executed under break-glass by root-oncall: "
                    "INC-4411: billing is down") != std::string::npos);
-  RunResult list = RunOep({"approvals", "list", "--status", "break_glass", "--state-path", g.store});
+  RunResult list = RunOep({"approvals", "list", "--status", "break_glass", "--store", g.store});
   CHECK(list.out.find("break_glass  write_file (critical)") != std::string::npos);
 }
 
 TEST_CASE("approval mistakes get a clear error and leave the store as it was", "[approvals][bad-input]") {
-  Gate g;
+  Gate g(GENERATE(from_range(StoreBackends())));
   std::string request = g.Request();
-  std::string before = FileSha256(g.store);
+  std::string before = StoreFingerprint(g.store);
   auto refused = [&](const std::vector<std::string>& args, int code, const std::string& expected) {
     RunResult r = RunOep(args);
     INFO(r.err);
     CHECK(r.exit_code == code);
     CHECK(r.err.find(expected) != std::string::npos);
-    CHECK(FileSha256(g.store) == before);
+    CHECK(StoreFingerprint(g.store) == before);
   };
   refused({"approvals", "request", "--run", kRun, "--step", "3", "--tool", "write_file", "--summary", "x", "--risk", "huge",
-           "--payload-sha256", "sha256:" + std::string(64, 'a'), "--requested-by", "a", "--state-path", g.store},
+           "--payload-sha256", "sha256:" + std::string(64, 'a'), "--requested-by", "a", "--store", g.store},
           2, "risk: expected low, medium, high or critical, found \"huge\"");
   refused({"approvals", "request", "--run", "not-a-run", "--step", "3", "--tool", "write_file", "--summary", "x", "--risk",
-           "low", "--payload-sha256", "sha256:" + std::string(64, 'a'), "--requested-by", "a", "--state-path", g.store},
+           "low", "--payload-sha256", "sha256:" + std::string(64, 'a'), "--requested-by", "a", "--store", g.store},
           2, "run: expected a run id (32 lowercase hex digits)");
   refused({"approvals", "request", "--run", kRun, "--step", "3", "--tool", "write_file", "--summary", "x", "--risk", "low",
-           "--payload-sha256", "md5:abc", "--requested-by", "a", "--state-path", g.store},
+           "--payload-sha256", "md5:abc", "--requested-by", "a", "--store", g.store},
           2, "payload_sha256: expected sha256:<64 lowercase hex digits>");
   refused({"approvals", "approve", "apr_" + std::string(32, '0'), "--approver", "alice", "--reason", "r", "--key", g.key,
-           "--state-path", g.store},
+           "--store", g.store},
           1, "no approval request \"apr_00000000000000000000000000000000\"");
   refused({"approvals", "approve", request, "--approver", "alice", "--reason", "r", "--key", g.key, "--ttl", "forever",
-           "--state-path", g.store},
+           "--store", g.store},
           2, "--ttl forever: expected a duration such as 90s, 15m, 2h or 1d");
   refused({"approvals", "approve", request, "--approver", "alice", "--reason", "r", "--key", g.dir / "missing.pem",
-           "--state-path", g.store},
+           "--store", g.store},
           2, "missing.pem");
   WriteText(g.dir / "bad_modes.json", R"({"tools": {"write_file": "ask"}})");
-  refused({"verify", "--state-path", g.store, "--tool-modes", g.dir / "bad_modes.json"}, 2,
+  refused({"verify", "--store", g.store, "--tool-modes", g.dir / "bad_modes.json"}, 2,
           "/tools/write_file: expected allow, require_approval or block, found \"ask\"");
   // Deciding twice is a conflict: the first decision stands.
-  REQUIRE(RunOep({"approvals", "deny", request, "--approver", "bob", "--reason", "too risky", "--state-path", g.store}).exit_code == 0);
-  before = FileSha256(g.store);
-  refused({"approvals", "approve", request, "--approver", "alice", "--reason", "r", "--key", g.key, "--state-path", g.store},
+  REQUIRE(RunOep({"approvals", "deny", request, "--approver", "bob", "--reason", "too risky", "--store", g.store}).exit_code == 0);
+  before = StoreFingerprint(g.store);
+  refused({"approvals", "approve", request, "--approver", "alice", "--reason", "r", "--key", g.key, "--store", g.store},
           2, "is already decided (denied by bob)");
 }

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/store_backends.h"
 #include "support/support.h"
 
 using namespace oep::test;
@@ -26,32 +27,68 @@ TEST_CASE("demo publishes its store at OEP_DEMO_STATE_PATH", "[demo]") {
 
 TEST_CASE("demo regeneration replaces the store with identical content", "[demo]") {
   ScratchDir dir;
-  std::string store = dir / "demo.sqlite";
+  std::string store = NewStoreUrl(GENERATE(from_range(StoreBackends())), dir);
   MakeDemoStore(store);
-  std::string first = RunOep({"dump", "--digest", "--state-path", store}).out;
+  std::string first = RunOep({"dump", "--digest", "--store", store}).out;
   MakeDemoStore(store);
-  CHECK(RunOep({"dump", "--digest", "--state-path", store}).out == first);
+  CHECK(RunOep({"dump", "--digest", "--store", store}).out == first);
 }
 
 TEST_CASE("synthetic stores replay and verify", "[demo]") {
   ScratchDir dir;
-  std::string store = dir / "syn.sqlite";
-  RunResult r = RunOep({"demo", "--decisions", "25", "--state-path", store});
+  std::string backend = GENERATE(from_range(StoreBackends()));
+  std::string store = NewStoreUrl(backend, dir);
+  RunResult r = RunOep({"demo", "--decisions", "25", "--store", store});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("27 decisions"));
-  RunResult v = RunOep({"verify", "--state-path", store});
+  RunResult v = RunOep({"verify", "--store", store});
   INFO(v.out);
   CHECK(v.exit_code == 0);
-  RunResult replay = RunOep({"replay", "pder_syn_00000018", "--state-path", store, "--field", "evidence.span"});
+  RunResult replay = RunOep({"replay", "pder_syn_00000018", "--store", store, "--field", "evidence.span"});
   CHECK(replay.out == "\"present\"\n");
   // Same seed, same store; another seed, another store.
-  std::string again = dir / "again.sqlite", other = dir / "other.sqlite";
-  REQUIRE(RunOep({"demo", "--decisions", "25", "--state-path", again}).exit_code == 0);
-  REQUIRE(RunOep({"demo", "--decisions", "25", "--seed", "7", "--state-path", other}).exit_code == 0);
-  std::string d1 = RunOep({"dump", "--digest", "--state-path", store}).out;
-  CHECK(RunOep({"dump", "--digest", "--state-path", again}).out == d1);
-  CHECK(RunOep({"dump", "--digest", "--state-path", other}).out != d1);
+  std::string again = NewStoreUrl(backend, dir), other = NewStoreUrl(backend, dir);
+  REQUIRE(RunOep({"demo", "--decisions", "25", "--store", again}).exit_code == 0);
+  REQUIRE(RunOep({"demo", "--decisions", "25", "--seed", "7", "--store", other}).exit_code == 0);
+  std::string d1 = RunOep({"dump", "--digest", "--store", store}).out;
+  CHECK(RunOep({"dump", "--digest", "--store", again}).out == d1);
+  CHECK(RunOep({"dump", "--digest", "--store", other}).out != d1);
+}
+
+TEST_CASE("demo fills an empty PostgreSQL database with the rows of the SQLite demo store", "[demo][postgres]") {
+  if (PostgresOrSkip("demo on PostgreSQL") == nullptr) return;
+  ScratchDir dir;
+  std::string sqlite = NewStoreUrl("sqlite", dir), postgres = NewStoreUrl("postgresql", dir);
+  MakeDemoStore(sqlite);
+  RunResult r = RunOep({"demo", "--store", postgres});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("demo store " + postgres + ": ") && Catch::Contains("2 decisions"));
+  CHECK(RunOep({"dump", "--store", postgres}).out == RunOep({"dump", "--store", sqlite}).out);
+  // Marked as generated: the next oep demo may fill it again.
+  CHECK(PostgresCluster::Get()->Sql(DatabaseOf(postgres), "SELECT value FROM oep_meta WHERE key = 'application'") ==
+        "OEPD\n");
+}
+
+TEST_CASE("demo on PostgreSQL refuses a database holding other evidence or tables and leaves it as it was", "[demo][postgres][bad-input]") {
+  PostgresCluster* c = PostgresOrSkip("demo refusals on PostgreSQL");
+  if (c == nullptr) return;
+  ScratchDir dir;
+  std::string evidence = c->NewDatabase();
+  REQUIRE(RunOep({"ingest", "--store", evidence, RepoRoot() + "/manifest/examples"}).exit_code == 0);
+  std::string before = StoreFingerprint(evidence);
+  RunResult r = RunOep({"demo", "--store", evidence});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains(evidence + ": an evidence store oep demo did not generate"));
+  CHECK(StoreFingerprint(evidence) == before);
+  std::string foreign = c->NewDatabase();
+  c->Sql(DatabaseOf(foreign), "CREATE TABLE t (x INT)");
+  RunResult app = RunOep({"demo", "--store", foreign});
+  CHECK(app.exit_code == 2);
+  CHECK_THAT(app.err, Catch::Contains("not an oep evidence store (has tables, no oep_meta); left untouched"));
+  CHECK(c->Sql(DatabaseOf(foreign), "SELECT string_agg(table_name, ',') FROM information_schema.tables WHERE "
+                                    "table_schema = 'public'") == "t\n");
 }
 
 namespace {

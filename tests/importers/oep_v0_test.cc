@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "json/json.h"
+#include "support/store_backends.h"
 #include "support/support.h"
 
 using namespace oep::test;
@@ -15,15 +16,15 @@ TEST_CASE("reference v0.3 artifacts import without loss and replay", "[import][c
     return;
   }
   ScratchDir dir;
-  std::string store = dir / "ref.sqlite";
-  RunResult r = RunOep({"import", "oep-v0", ref, "--state-path", store});
+  std::string store = NewStoreUrl(GENERATE(from_range(StoreBackends())), dir);
+  RunResult r = RunOep({"import", "oep-v0", ref, "--store", store});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
 
   // Every file is in the store: as a typed artifact, an OPA input, or verbatim.
   size_t files = 0;
   for (auto& e : std::filesystem::recursive_directory_iterator(ref)) files += e.is_regular_file();
-  std::string dump = RunOep({"dump", "--state-path", store}).out;
+  std::string dump = RunOep({"dump", "--store", store}).out;
   size_t rows = 0, ledger_entries = 0;
   std::istringstream lines(dump);
   for (std::string line; std::getline(lines, line);) {
@@ -36,11 +37,11 @@ TEST_CASE("reference v0.3 artifacts import without loss and replay", "[import][c
   // A typed artifact's stored body is the canonical form of the file.
   auto file = oep::json::Parse(ReadText(ref + "/permissions/examples/code_review_tool_permission.v0.json"));
   REQUIRE(file.ok());
-  RunResult body = RunOep({"replay", "pder_code_review_read_diff_0001", "--state-path", store, "--field",
+  RunResult body = RunOep({"replay", "pder_code_review_read_diff_0001", "--store", store, "--field",
                            "permission_packet.body", "--output-format", "jsonl"});
   CHECK(body.out == oep::json::CanonicalText(*file) + "\n");
 
-  RunResult replay = RunOep({"replay", "pder_code_review_read_diff_0001", "--state-path", store});
+  RunResult replay = RunOep({"replay", "pder_code_review_read_diff_0001", "--store", store});
   REQUIRE(replay.exit_code == 0);
   auto rec = oep::json::Parse(replay.out);
   REQUIRE(rec.ok());
@@ -59,8 +60,8 @@ TEST_CASE("reference v0.3 artifacts import without loss and replay", "[import][c
   CHECK(at("join_issues") == "[]");
 
   // Importing the same tree again changes nothing.
-  REQUIRE(RunOep({"import", "oep-v0", ref, "--state-path", store}).exit_code == 0);
-  CHECK(RunOep({"dump", "--state-path", store}).out == dump);
+  REQUIRE(RunOep({"import", "oep-v0", ref, "--store", store}).exit_code == 0);
+  CHECK(RunOep({"dump", "--store", store}).out == dump);
 }
 
 TEST_CASE("import of an unknown format is refused", "[import][bad-input]") {

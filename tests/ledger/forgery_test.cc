@@ -10,6 +10,7 @@
 #include "crypto/sha256.h"
 #include "ledger/ledger.h"
 #include "store/store.h"
+#include "support/store_backends.h"
 #include "support/support.h"
 
 using namespace oep::test;
@@ -63,10 +64,10 @@ void FlipDeniedToAllow(const std::string& path) {
 }
 
 // Deletes the ledger entries `where` selects together with the rows they cover.
-void DeleteEntriesAndRows(const std::string& path, const std::string& where) {
+void DeleteEntriesAndRows(const std::string& url, const std::string& where) {
   std::string sql;
   for (const auto& t : kRowTables) sql += "DELETE FROM " + t + " WHERE ledger_entry IN (SELECT entry_id FROM ledger WHERE " + where + ");";
-  TamperSql(path, sql + "DELETE FROM ledger WHERE " + where);
+  TamperStoreSql(url, sql + "DELETE FROM ledger WHERE " + where);
 }
 
 struct Keys {
@@ -80,27 +81,27 @@ Keys MakeKey(const ScratchDir& dir, const std::string& name) {
   return k;
 }
 
-// The demo store with its run chain sealed by the server key, and a checkpoint of it
-// signed by the server key and kept outside the store.
+// The demo store on `backend` (see support/store_backends.h) with its run chain sealed by
+// the server key, and a checkpoint of it signed by the server key and kept outside the store.
 struct Audited {
   ScratchDir dir;
-  std::string store = dir / "demo.sqlite";
+  std::string store;
   Keys server = MakeKey(dir, "server");
   std::string checkpoint = dir / "checkpoint.txt";
-  Audited() {
+  explicit Audited(const std::string& backend = "sqlite") : store(backend == "sqlite" ? dir / "demo.sqlite" : NewStoreUrl(backend, dir)) {
     MakeDemoStore(store);
-    REQUIRE(RunOep({"seal", "--state-path", store, "--chain", kRun, "--key", server.key}).exit_code == 0);
-    RunResult cp = RunOep({"checkpoint", "--state-path", store, "--key", server.key});
+    REQUIRE(RunOep({"seal", "--store", store, "--chain", kRun, "--key", server.key}).exit_code == 0);
+    RunResult cp = RunOep({"checkpoint", "--store", store, "--key", server.key});
     REQUIRE(cp.exit_code == 0);
     WriteText(checkpoint, cp.out);
   }
   RunResult Chain(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"verify", "--chain", "--state-path", store, "--trusted-key", "server=" + server.pub};
+    std::vector<std::string> args = {"verify", "--chain", "--store", store, "--trusted-key", "server=" + server.pub};
     args.insert(args.end(), extra.begin(), extra.end());
     return RunOep(args);
   }
   RunResult Checkpoint(const std::string& file = "") {
-    return RunOep({"verify", "--checkpoint", file.empty() ? checkpoint : file, "--state-path", store, "--trusted-key",
+    return RunOep({"verify", "--checkpoint", file.empty() ? checkpoint : file, "--store", store, "--trusted-key",
                    "server=" + server.pub});
   }
 };
@@ -113,7 +114,7 @@ TEST_CASE("forgery a: a flipped decision re-chained and re-sealed with a fresh k
   TamperSql(a.store, "DELETE FROM ledger WHERE chain_id = '" + kRun + "' AND kind = 'seal'");
   Rechain(a.store, kRun);
   Keys forger = MakeKey(a.dir, "forger");
-  REQUIRE(RunOep({"seal", "--state-path", a.store, "--chain", kRun, "--key", forger.key, "--authority", "server"}).exit_code == 0);
+  REQUIRE(RunOep({"seal", "--store", a.store, "--chain", kRun, "--key", forger.key, "--authority", "server"}).exit_code == 0);
 
   // Every hash recomputes: only who signed the seal gives the forgery away.
   RunResult r = a.Chain({"--run", kRun});
@@ -132,9 +133,9 @@ TEST_CASE("forgery a: a flipped decision re-chained and re-sealed with a fresh k
 }
 
 TEST_CASE("forgery b: a sealed chain's seal deleted with its last entry and row fails the checkpoint", "[ledger][forgery]") {
-  Audited a;
+  Audited a(GENERATE(from_range(StoreBackends())));
   DeleteEntriesAndRows(a.store, "chain_id = '" + kRun + "' AND seq >= 8");
-  CHECK(RunOep({"verify", "--chain", "--state-path", a.store}).exit_code == 0);  // the chain alone cannot tell
+  CHECK(RunOep({"verify", "--chain", "--store", a.store}).exit_code == 0);  // the chain alone cannot tell
   RunResult r = a.Checkpoint();
   INFO(r.out << r.err);
   CHECK(r.exit_code == 1);
@@ -143,10 +144,10 @@ TEST_CASE("forgery b: a sealed chain's seal deleted with its last entry and row 
 }
 
 TEST_CASE("forgery b': the deleted tail replaced by as many new entries fails the consistency proof", "[ledger][forgery]") {
-  Audited a;
+  Audited a(GENERATE(from_range(StoreBackends())));
   DeleteEntriesAndRows(a.store, "chain_id = '" + kRun + "' AND seq >= 8");
   for (int i = 0; i < 2; ++i) {
-    REQUIRE(RunOep({"ledger", "break", "--state-path", a.store, "--chain", kRun, "--reason", "filler"}).exit_code == 0);
+    REQUIRE(RunOep({"ledger", "break", "--store", a.store, "--chain", kRun, "--reason", "filler"}).exit_code == 0);
   }
   RunResult r = a.Checkpoint();
   INFO(r.out << r.err);
@@ -155,9 +156,9 @@ TEST_CASE("forgery b': the deleted tail replaced by as many new entries fails th
 }
 
 TEST_CASE("forgery c: a whole run chain deleted with its rows fails the checkpoint", "[ledger][forgery]") {
-  Audited a;
+  Audited a(GENERATE(from_range(StoreBackends())));
   DeleteEntriesAndRows(a.store, "chain_id = '" + kRun + "'");
-  RunResult chain = RunOep({"verify", "--chain", "--state-path", a.store});
+  RunResult chain = RunOep({"verify", "--chain", "--store", a.store});
   CHECK(chain.exit_code == 0);  // the chain alone cannot tell
   CHECK_THAT(chain.out, !Catch::Contains(kRun));
   RunResult r = a.Checkpoint();
@@ -166,16 +167,16 @@ TEST_CASE("forgery c: a whole run chain deleted with its rows fails the checkpoi
 }
 
 TEST_CASE("a rewritten entry anywhere fails the checkpoint", "[ledger][forgery]") {
-  Audited a;
-  TamperSql(a.store, "UPDATE ledger SET source = 'elsewhere' WHERE entry_id = 1");
+  Audited a(GENERATE(from_range(StoreBackends())));
+  TamperStoreSql(a.store, "UPDATE ledger SET source = 'elsewhere' WHERE entry_id = 1");
   RunResult r = a.Checkpoint();
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.out, Catch::Contains("not an append-only extension"));
 }
 
 TEST_CASE("evidence appended after the checkpoint extends it", "[ledger][checkpoint]") {
-  Audited a;
-  REQUIRE(RunOep({"ledger", "drop", "--state-path", a.store, "--chain", "store", "--count", "1", "--reason", "x"}).exit_code == 0);
+  Audited a(GENERATE(from_range(StoreBackends())));
+  REQUIRE(RunOep({"ledger", "drop", "--store", a.store, "--chain", "store", "--count", "1", "--reason", "x"}).exit_code == 0);
   RunResult r = a.Checkpoint();
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
@@ -184,30 +185,30 @@ TEST_CASE("evidence appended after the checkpoint extends it", "[ledger][checkpo
 }
 
 TEST_CASE("a checkpoint is a C2SP signed note with an Ed25519 signature line", "[ledger][checkpoint]") {
-  Audited a;
+  Audited a(GENERATE(from_range(StoreBackends())));
   std::string note = ReadText(a.checkpoint);
   CHECK_THAT(note, Catch::StartsWith("oep/ledger\n11\n"));
   std::string sig_line = note.substr(note.rfind("\n\n") + 2);
   CHECK_THAT(sig_line, Catch::StartsWith("\xE2\x80\x94 oep/ledger "));
   // base64 of 4 + 64 bytes: 92 characters, then the newline.
   CHECK(sig_line.size() == std::string("\xE2\x80\x94 oep/ledger ").size() + 92 + 1);
-  RunResult named = RunOep({"checkpoint", "--state-path", a.store, "--key", a.server.key, "--origin", "example.com/evidence"});
+  RunResult named = RunOep({"checkpoint", "--store", a.store, "--key", a.server.key, "--origin", "example.com/evidence"});
   CHECK_THAT(named.out, Catch::StartsWith("example.com/evidence\n11\n") && Catch::Contains("\xE2\x80\x94 example.com/evidence "));
-  CHECK(RunOep({"checkpoint", "--state-path", a.store, "--key", a.server.key, "--origin", "has space"}).exit_code == 2);
+  CHECK(RunOep({"checkpoint", "--store", a.store, "--key", a.server.key, "--origin", "has space"}).exit_code == 2);
 }
 
 TEST_CASE("a checkpoint counts only when a trusted server key signed it", "[ledger][checkpoint]") {
-  Audited a;
+  Audited a(GENERATE(from_range(StoreBackends())));
   Keys other = MakeKey(a.dir, "other");
-  RunResult untrusted = RunOep({"verify", "--checkpoint", a.checkpoint, "--state-path", a.store, "--trusted-key",
+  RunResult untrusted = RunOep({"verify", "--checkpoint", a.checkpoint, "--store", a.store, "--trusted-key",
                                 "server=" + other.pub});
   CHECK(untrusted.exit_code == 1);
   CHECK_THAT(untrusted.out, Catch::Contains("not signed by any trusted key"));
-  RunResult local = RunOep({"verify", "--checkpoint", a.checkpoint, "--state-path", a.store, "--trusted-key",
+  RunResult local = RunOep({"verify", "--checkpoint", a.checkpoint, "--store", a.store, "--trusted-key",
                             "local=" + a.server.pub});
   CHECK(local.exit_code == 1);
   CHECK_THAT(local.out, Catch::Contains("signed only by trusted local key"));
-  RunResult none = RunOep({"verify", "--checkpoint", a.checkpoint, "--state-path", a.store});
+  RunResult none = RunOep({"verify", "--checkpoint", a.checkpoint, "--store", a.store});
   CHECK(none.exit_code == 1);
   CHECK_THAT(none.out, Catch::Contains("no trusted keys given"));
   // An edited tree size breaks the signature.
@@ -219,7 +220,7 @@ TEST_CASE("a checkpoint counts only when a trusted server key signed it", "[ledg
 }
 
 TEST_CASE("malformed checkpoints are errors naming what is wrong", "[ledger][checkpoint][bad-input]") {
-  Audited a;
+  Audited a(GENERATE(from_range(StoreBackends())));
   std::string note = ReadText(a.checkpoint);
   std::string sigs = note.substr(note.rfind("\n\n") + 1);
   struct Case {
@@ -247,19 +248,19 @@ TEST_CASE("malformed checkpoints are errors naming what is wrong", "[ledger][che
   RunResult big = a.Checkpoint(a.dir / "big.txt");
   CHECK(big.exit_code == 2);
   CHECK_THAT(big.err, Catch::Contains("larger than 1 MiB"));
-  RunResult key_dir = RunOep({"checkpoint", "--state-path", a.store, "--key", a.dir.path()});
+  RunResult key_dir = RunOep({"checkpoint", "--store", a.store, "--key", a.dir.path()});
   CHECK(key_dir.exit_code == 2);
   CHECK_THAT(key_dir.err, Catch::Contains("not a regular file of at most 64 KiB"));
 }
 
 TEST_CASE("an inclusion proof verifies offline and fails when edited", "[ledger][proof]") {
-  Audited a;
+  Audited a(GENERATE(from_range(StoreBackends())));
   std::string proof = a.dir / "proof.json";
-  RunResult p = RunOep({"prove", "5", "--state-path", a.store, "--checkpoint", a.checkpoint});
+  RunResult p = RunOep({"prove", "5", "--store", a.store, "--checkpoint", a.checkpoint});
   INFO(p.err);
   REQUIRE(p.exit_code == 0);
   WriteText(proof, p.out);
-  std::filesystem::remove(a.store);  // offline: no store
+  DropStore(a.store);  // offline: no store
   auto verify = [&](const std::string& file, const std::string& pub) {
     return RunOep({"verify", "--proof", file, "--trusted-key", "server=" + pub});
   };
@@ -294,15 +295,15 @@ TEST_CASE("an inclusion proof verifies offline and fails when edited", "[ledger]
 }
 
 TEST_CASE("prove needs a checkpoint or a key, and an entry the checkpoint covers", "[ledger][proof][bad-input]") {
-  Audited a;
-  RunResult neither = RunOep({"prove", "5", "--state-path", a.store});
+  Audited a(GENERATE(from_range(StoreBackends())));
+  RunResult neither = RunOep({"prove", "5", "--store", a.store});
   CHECK(neither.exit_code == 2);
   CHECK_THAT(neither.err, Catch::Contains("--checkpoint FILE"));
-  RunResult fresh = RunOep({"prove", "5", "--state-path", a.store, "--key", a.server.key});
+  RunResult fresh = RunOep({"prove", "5", "--store", a.store, "--key", a.server.key});
   CHECK(fresh.exit_code == 0);
-  CHECK(RunOep({"prove", "99", "--state-path", a.store, "--checkpoint", a.checkpoint}).exit_code == 1);
-  REQUIRE(RunOep({"ledger", "drop", "--state-path", a.store, "--chain", "store", "--count", "1", "--reason", "x"}).exit_code == 0);
-  RunResult later = RunOep({"prove", "12", "--state-path", a.store, "--checkpoint", a.checkpoint});
+  CHECK(RunOep({"prove", "99", "--store", a.store, "--checkpoint", a.checkpoint}).exit_code == 1);
+  REQUIRE(RunOep({"ledger", "drop", "--store", a.store, "--chain", "store", "--count", "1", "--reason", "x"}).exit_code == 0);
+  RunResult later = RunOep({"prove", "12", "--store", a.store, "--checkpoint", a.checkpoint});
   CHECK(later.exit_code == 2);
   CHECK_THAT(later.err, Catch::Contains("after the checkpoint's 11 entries"));
 }

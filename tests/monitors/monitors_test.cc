@@ -7,6 +7,7 @@
 
 #include "json/json.h"
 #include "monitors/monitors.h"
+#include "support/store_backends.h"
 #include "support/support.h"
 
 using namespace oep;
@@ -119,7 +120,7 @@ TEST_CASE("monitor log_drop turns every recorded drop into a deny message", "[mo
 
 TEST_CASE("violations are stored once, listed with filters and covered by the ledger", "[monitors]") {
   ScratchDir dir;
-  std::string path = dir / "s.sqlite";
+  std::string path = NewStoreUrl(GENERATE(from_range(StoreBackends())), dir);
   auto found = Run(Events({Event("e1", "tool_call.executed", "delete_repository"),
                            Event("e2", "tool_call.executed", "send_email", ",\"to\":\"a@b.example\"")}));
   REQUIRE(found.size() == 3);  // blocked_tool e1, approval_missing e2, pii_outbound e2
@@ -150,7 +151,7 @@ TEST_CASE("violations are stored once, listed with filters and covered by the le
     (*store)->ScopeToTenant("globex");
     CHECK(ListViolations(**store, {}, "", 50)->empty());
   }
-  RunResult listed = RunOep({"violations", "--state-path", path, "--tenant", "acme", "--monitor", "monitors.pii_outbound",
+  RunResult listed = RunOep({"violations", "--store", path, "--tenant", "acme", "--monitor", "monitors.pii_outbound",
                              "--output-format", "json"});
   INFO(listed.err);
   REQUIRE(listed.exit_code == 0);
@@ -158,20 +159,20 @@ TEST_CASE("violations are stored once, listed with filters and covered by the le
   REQUIRE(doc.ok());
   REQUIRE(doc->Size() == 1);
   CHECK(json::GetString((*doc)[0], "schema_version") == "oep.monitor_violation.v0");
-  CHECK(RunOep({"violations", "--state-path", path, "--severity", "urgent"}).exit_code == 2);
-  CHECK(RunOep({"verify", "--chain", "--state-path", path}).exit_code == 0);
-  TamperSql(path, "UPDATE violations SET body = replace(body, 'blocked', 'allowed')");
-  CHECK(RunOep({"verify", "--chain", "--state-path", path}).exit_code != 0);
+  CHECK(RunOep({"violations", "--store", path, "--severity", "urgent"}).exit_code == 2);
+  CHECK(RunOep({"verify", "--chain", "--store", path}).exit_code == 0);
+  TamperStoreSql(path, "UPDATE violations SET body = replace(body, 'blocked', 'allowed')");
+  CHECK(RunOep({"verify", "--chain", "--store", path}).exit_code != 0);
 }
 
 TEST_CASE("monitor test runs a monitor over stored history and stores nothing", "[monitors]") {
-  DemoFixture demo;
+  DemoFixture demo(GENERATE(from_range(StoreBackends())));
   ScratchDir dir;
   WriteText(dir / "denied.rego",
             "package monitors.denied\n\nviolation contains v if {\n\tsome e in input.events\n\te.event_type == \"tool_call.denied\"\n"
             "\tv := {\"msg\": \"denied call\", \"severity\": \"low\", \"run_id\": e.trace_id, \"event_ids\": [e.event_id]}\n}\n");
-  std::string before = FileSha256(demo.store);
-  RunResult r = RunOep({"monitor", "test", "--state-path", demo.store, "--policy-bundle", dir / "denied.rego", "--output-format", "json"});
+  std::string before = StoreFingerprint(demo.store);
+  RunResult r = RunOep({"monitor", "test", "--store", demo.store, "--policy-bundle", dir / "denied.rego", "--output-format", "json"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   auto doc = json::Parse(r.out);
@@ -179,8 +180,8 @@ TEST_CASE("monitor test runs a monitor over stored history and stores nothing", 
   REQUIRE(doc->Size() >= 1);
   for (const auto& v : doc->GetArray()) CHECK(json::GetString(v, "monitor") == "monitors.denied");
   CHECK(r.out.find("evt_oep_demo_write_file_0002") != std::string::npos);
-  CHECK(FileSha256(demo.store) == before);
-  RunResult human = RunOep({"monitor", "test", "--state-path", demo.store, "--policy-bundle", dir / "denied.rego"});
+  CHECK(StoreFingerprint(demo.store) == before);
+  RunResult human = RunOep({"monitor", "test", "--store", demo.store, "--policy-bundle", dir / "denied.rego"});
   CHECK(human.out.find("(nothing stored)") != std::string::npos);
 }
 

@@ -4,6 +4,7 @@
 
 #include "json/json.h"
 #include "server/server_fixture.h"
+#include "support/store_backends.h"
 #include "support/support.h"
 
 using namespace oep;
@@ -22,7 +23,7 @@ std::string RequestBody(const std::string& extra = "") {
 
 TEST_CASE("approvals over HTTP: ingest requests, approvers decide, viewers cannot, admins break glass", "[server][approvals]") {
   ScratchDir dir;
-  std::string state = dir / "s.sqlite";
+  std::string state = NewStoreUrl(GENERATE(from_range(StoreBackends())), dir);
   std::string ingest = MakeKey(state, "acme", "ingest"), viewer = MakeKey(state, "acme", "viewer");
   std::string approver = MakeKey(state, "acme", "approver"), admin = MakeKey(state, "acme", "admin");
   WriteEd25519Key(dir / "server.pem");

@@ -4,6 +4,7 @@
 
 #include "json/json.h"
 #include "server/server_fixture.h"
+#include "support/store_backends.h"
 #include "support/support.h"
 
 using namespace oep;
@@ -25,10 +26,10 @@ bool HasPointer(const rapidjson::Value& list, const std::string& pointer, const 
 
 TEST_CASE("GET /v1/diff compares two posted runs: model, tags and an inserted step", "[server][diff]") {
   ScratchDir dir;
-  std::string state = dir / "s.sqlite";
+  std::string state = NewStoreUrl(GENERATE(from_range(StoreBackends())), dir), server_key;
   std::string ingest = MakeKey(state, "acme", "ingest"), viewer = MakeKey(state, "acme", "viewer");
   std::string other = MakeKey(state, "globex", "viewer");
-  TestServer server(state, dir.path());
+  TestServer server(state, dir.path(), ServerKeyFlags(state, dir.path(), &server_key));
   REQUIRE(server.Post("/v1/artifacts", ManifestJson(), ingest).status == 200);
   REQUIRE(server.Post("/v1/runs", "{\"run_id\":\"" + kRunA + "\",\"model\":\"m1\",\"tags\":[\"a\"]}", ingest).status == 201);
   REQUIRE(server.Post("/v1/runs", "{\"run_id\":\"" + kRunB + "\",\"model\":\"m2\",\"tags\":[\"a\",\"b\"]}", ingest).status == 201);

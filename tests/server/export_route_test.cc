@@ -4,6 +4,7 @@
 
 #include "json/json.h"
 #include "server/server_fixture.h"
+#include "support/store_backends.h"
 
 using namespace oep;
 using namespace oep::test;
@@ -14,10 +15,10 @@ const std::string kRun = "fedcba9876543210fedcba9876543210";
 
 TEST_CASE("a finished run exports over HTTP as JSON, markdown and PDF", "[server][export]") {
   ScratchDir dir;
-  std::string state = dir / "s.sqlite";
+  std::string state = NewStoreUrl(GENERATE(from_range(StoreBackends())), dir), server_key;
   std::string ingest = MakeKey(state, "acme", "ingest"), viewer = MakeKey(state, "acme", "viewer");
   std::string other = MakeKey(state, "globex", "viewer");
-  TestServer server(state, dir.path());
+  TestServer server(state, dir.path(), ServerKeyFlags(state, dir.path(), &server_key));
   REQUIRE(server.Post("/v1/artifacts", ManifestJson(), ingest).status == 200);
   REQUIRE(server.Post("/v1/runs", "{\"run_id\":\"" + kRun + "\"}", ingest).status == 201);
   REQUIRE(server.Post("/v1/runs/" + kRun + "/steps", StepBatch(kRun, 1, 2), ingest).status == 200);
@@ -28,7 +29,7 @@ TEST_CASE("a finished run exports over HTTP as JSON, markdown and PDF", "[server
   REQUIRE(json.status == 200);
   CHECK(json::GetString(json.json["subject"], "chain_id") == "tenant:acme/run:" + kRun);
   WriteText(dir / "run.json", json.body);
-  REQUIRE(RunOep({"keys", "export", "--key", state + ".server-key.pem", "--out", dir / "server.pub.pem"}).exit_code == 0);
+  REQUIRE(RunOep({"keys", "export", "--key", server_key, "--out", dir / "server.pub.pem"}).exit_code == 0);
   RunResult verify = RunOep({"verify", "--export", dir / "run.json", "--trusted-key", "server=" + dir / "server.pub.pem"});
   INFO(verify.out << verify.err);
   CHECK(verify.exit_code == 0);

@@ -3,6 +3,7 @@
 
 #include "json/json.h"
 #include "server/server_fixture.h"
+#include "support/store_backends.h"
 
 using namespace oep;
 using namespace oep::test;
@@ -11,11 +12,13 @@ namespace {
 
 const std::string kTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
 
+// A server on a fresh store of `backend`: the tests using it run on SQLite and PostgreSQL.
 struct Served {
   ScratchDir dir;
-  std::string state = dir / "s.sqlite";
+  std::string backend, state = NewStoreUrl(backend, dir), server_key;
   std::string ingest = MakeKey(state, "acme", "ingest"), viewer = MakeKey(state, "acme", "viewer");
-  TestServer server{state, dir.path()};
+  TestServer server{state, dir.path(), ServerKeyFlags(state, dir.path(), &server_key)};
+  explicit Served(std::string backend_name) : backend(std::move(backend_name)) {}
   HttpResult Export(const std::string& body) { return server.Post("/v1/traces", body, ingest); }
 };
 
@@ -53,7 +56,7 @@ std::string GenAiExport() {
 }  // namespace
 
 TEST_CASE("OTLP GenAI spans become a run with one step per span", "[server][otlp]") {
-  Served s;
+  Served s(GENERATE(from_range(StoreBackends())));
   HttpResult r = s.Export(GenAiExport());
   INFO(r.body);
   REQUIRE(r.status == 200);
@@ -80,7 +83,7 @@ TEST_CASE("OTLP GenAI spans become a run with one step per span", "[server][otlp
 }
 
 TEST_CASE("an exporter's retry of the same spans stores nothing twice, new spans append", "[server][otlp]") {
-  Served s;
+  Served s(GENERATE(from_range(StoreBackends())));
   REQUIRE(s.Export(GenAiExport()).status == 200);
   std::string before = StoreDigest(s.state);
   REQUIRE(s.Export(GenAiExport()).status == 200);
@@ -93,7 +96,7 @@ TEST_CASE("an exporter's retry of the same spans stores nothing twice, new spans
 }
 
 TEST_CASE("bad OTLP input is 400 naming the span, protobuf is 415, and nothing is stored", "[server][otlp][bad-input]") {
-  Served s;
+  Served s(GENERATE(from_range(StoreBackends())));
   CHECK(s.server.Post("/v1/traces", GenAiExport(), s.viewer).status == 403);  // audited: before the digest
   std::string before = StoreDigest(s.state);
   std::string good = Span("00f067aa0ba902b7", "ok", "");

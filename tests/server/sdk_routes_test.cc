@@ -4,6 +4,7 @@
 
 #include "json/json.h"
 #include "server/server_fixture.h"
+#include "support/store_backends.h"
 
 using namespace oep;
 using namespace oep::test;
@@ -12,13 +13,14 @@ namespace {
 
 const std::string kRun = "00112233445566778899aabbccddeeff";
 
+// A server on a fresh store of `backend`: the tests using it run on SQLite and PostgreSQL.
 struct Served {
   ScratchDir dir;
-  std::string state = dir / "s.sqlite";
+  std::string backend, state = NewStoreUrl(backend, dir), server_key;
   std::string ingest = MakeKey(state, "acme", "ingest"), admin = MakeKey(state, "acme", "admin");
   std::string viewer = MakeKey(state, "acme", "viewer");
-  TestServer server{state, dir.path()};
-  Served() {
+  TestServer server{state, dir.path(), ServerKeyFlags(state, dir.path(), &server_key)};
+  explicit Served(std::string backend_name) : backend(std::move(backend_name)) {
     REQUIRE(server.Post("/v1/artifacts", ManifestJson(), ingest).status == 200);
     REQUIRE(server.Post("/v1/runs", "{\"run_id\":\"" + kRun + "\"}", ingest).status == 201);
   }
@@ -33,7 +35,7 @@ std::string GateInput(const std::string& operation, const std::string& tool) {
 }  // namespace
 
 TEST_CASE("a drop is a ledger entry of the run's chain and makes it partial", "[server][sdk-routes]") {
-  Served s;
+  Served s(GENERATE(from_range(StoreBackends())));
   REQUIRE(s.server.Post("/v1/runs/" + kRun + "/steps", StepBatch(kRun, 1, 2), s.ingest).status == 200);
   HttpResult drop = s.Drop("{\"count\":3,\"first_seq\":4,\"last_seq\":7,\"reason\":\"sdk buffer full\"}");
   INFO(drop.body);
@@ -42,8 +44,8 @@ TEST_CASE("a drop is a ledger entry of the run's chain and makes it partial", "[
   REQUIRE(s.server.Post("/v1/runs/" + kRun + ":finish", "", s.ingest).status == 200);
   s.server.Stop();
   // --run names default-tenant chains only, so the run's line is read from --all-chains.
-  REQUIRE(RunOep({"keys", "export", "--key", s.state + ".server-key.pem", "--out", s.dir / "pub.pem"}).exit_code == 0);
-  RunResult v = RunOep({"verify", "--chain", "--all-chains", "--state-path", s.state, "--trusted-key",
+  REQUIRE(RunOep({"keys", "export", "--key", s.server_key, "--out", s.dir / "pub.pem"}).exit_code == 0);
+  RunResult v = RunOep({"verify", "--chain", "--all-chains", "--store", s.state, "--trusted-key",
                         "server=" + s.dir / "pub.pem"});
   INFO(v.out << v.err);
   CHECK(v.exit_code == 0);
@@ -55,7 +57,7 @@ TEST_CASE("a drop is a ledger entry of the run's chain and makes it partial", "[
 }
 
 TEST_CASE("a bad drop is 400 naming the member, and stores nothing", "[server][sdk-routes][bad-input]") {
-  Served s;
+  Served s(GENERATE(from_range(StoreBackends())));
   // A denied request is audited, so it comes before the store's digest is taken.
   CHECK(s.server.Post("/v1/runs/" + kRun + ":drop", "{\"count\":1,\"first_seq\":1,\"last_seq\":1,\"reason\":\"r\"}",
                       s.viewer)
@@ -83,7 +85,7 @@ TEST_CASE("a bad drop is 400 naming the member, and stores nothing", "[server][s
 }
 
 TEST_CASE("a drop on a finished run is 409", "[server][sdk-routes][bad-input]") {
-  Served s;
+  Served s(GENERATE(from_range(StoreBackends())));
   REQUIRE(s.server.Post("/v1/runs/" + kRun + "/steps", StepBatch(kRun, 1, 1), s.ingest).status == 200);
   REQUIRE(s.server.Post("/v1/runs/" + kRun + ":finish", "", s.ingest).status == 200);
   HttpResult r = s.Drop("{\"count\":1,\"first_seq\":1,\"last_seq\":1,\"reason\":\"late\"}");
@@ -92,7 +94,7 @@ TEST_CASE("a drop on a finished run is 409", "[server][sdk-routes][bad-input]") 
 }
 
 TEST_CASE("decide answers the stored policy's decision for a gate's input", "[server][sdk-routes]") {
-  Served s;
+  Served s(GENERATE(from_range(StoreBackends())));
   REQUIRE(s.server.Post("/v1/policies?project=perms",
                         ReadText(RepoRoot() + "/permissions/policy/tool_permissions.rego"), s.admin)
               .status == 201);
@@ -116,7 +118,7 @@ TEST_CASE("decide answers the stored policy's decision for a gate's input", "[se
 }
 
 TEST_CASE("a bad decide request is 400 or 404 and stores nothing", "[server][sdk-routes][bad-input]") {
-  Served s;
+  Served s(GENERATE(from_range(StoreBackends())));
   CHECK(s.server.Post("/v1/decide", "{\"policy\":{\"rego\":\"package p\"},\"input\":{}}", s.viewer).status == 403);
   std::string before = StoreDigest(s.state);
   CHECK(s.server.Post("/v1/decide", "{\"policy\":{\"project\":\"none\"},\"input\":{}}", s.ingest).status == 404);
@@ -135,7 +137,7 @@ TEST_CASE("a bad decide request is 400 or 404 and stores nothing", "[server][sdk
 }
 
 TEST_CASE("a run's metadata (SDK and framework versions) is returned with the run", "[server][sdk-routes]") {
-  Served s;
+  Served s(GENERATE(from_range(StoreBackends())));
   std::string id = "ffeeddccbbaa99887766554433221100";
   HttpResult made = s.server.Post(
       "/v1/runs", "{\"run_id\":\"" + id + "\",\"metadata\":{\"sdk\":{\"name\":\"oep-python\",\"version\":\"0.1.0\"}}}",
@@ -146,7 +148,7 @@ TEST_CASE("a run's metadata (SDK and framework versions) is returned with the ru
 }
 
 TEST_CASE("the unspecified release is stored once, and events naming it are then accepted", "[server][sdk-routes]") {
-  Served s;
+  Served s(GENERATE(from_range(StoreBackends())));
   std::string id = "0f0e0d0c0b0a09080706050403020100";
   REQUIRE(s.server.Post("/v1/runs", "{\"run_id\":\"" + id + "\"}", s.ingest).status == 201);
   auto doc = json::Parse(StepEvent(id, 1));

@@ -7,6 +7,7 @@
 
 #include "json/json.h"
 #include "server/server_fixture.h"
+#include "support/store_backends.h"
 #include "support/support.h"
 
 using namespace oep;
@@ -32,10 +33,12 @@ std::string ToolStep(int step, const std::string& tool, double cost) {
 
 TEST_CASE("serve --monitor flags ingested steps and drops and GET /v1/violations lists them per tenant", "[server][monitors]") {
   ScratchDir dir;
-  std::string state = dir / "s.sqlite";
+  std::string state = NewStoreUrl(GENERATE(from_range(StoreBackends())), dir), server_key;
   std::string ingest = MakeKey(state, "acme", "ingest"), viewer = MakeKey(state, "acme", "viewer");
   std::string other = MakeKey(state, "globex", "viewer");
-  TestServer server(state, dir.path(), {"--monitor", RepoRoot() + "/permissions/policy/monitors"});
+  std::vector<std::string> flags = ServerKeyFlags(state, dir.path(), &server_key);
+  flags.insert(flags.end(), {"--monitor", RepoRoot() + "/permissions/policy/monitors"});
+  TestServer server(state, dir.path(), flags);
   REQUIRE(server.Post("/v1/artifacts", ManifestJson(), ingest).status == 200);
   REQUIRE(server.Post("/v1/runs", "{\"run_id\":\"" + kRun + "\",\"model\":\"m1\"}", ingest).status == 201);
 
@@ -85,7 +88,7 @@ TEST_CASE("serve --monitor flags ingested steps and drops and GET /v1/violations
   CHECK(server.Get("/v1/violations", ingest).status == 403);
   CHECK(server.Get("/v1/violations").status == 401);
   CHECK(server.Stop() == 0);
-  CHECK(RunOep({"verify", "--chain", "--state-path", state}).exit_code == 0);
+  CHECK(RunOep({"verify", "--chain", "--store", state}).exit_code == 0);
 }
 
 TEST_CASE("serve refuses a monitor that does not compile, naming it", "[server][monitors][bad-input]") {

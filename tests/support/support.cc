@@ -20,6 +20,7 @@
 #include <catch2/catch.hpp>
 
 #include "crypto/sha256.h"
+#include "support/store_backends.h"
 #include "util/subprocess.h"
 
 extern char** environ;
@@ -96,25 +97,30 @@ std::string ReadText(const std::string& path) {
   return ss.str();
 }
 
-void MakeDemoStore(const std::string& path) {
-  RunResult r = RunOep({"demo", "--state-path", path});
+void MakeDemoStore(const std::string& url) {
+  RunResult r = RunOep({"demo", "--store", url});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
 }
 
+DemoFixture::DemoFixture(const std::string& backend)
+    : store(backend == "sqlite" ? dir / "demo.sqlite" : NewStoreUrl(backend, dir)) {
+  MakeDemoStore(store);
+}
+
 RunResult DemoFixture::Run(std::vector<std::string> args) const {
-  args.insert(args.begin() + 1, {"--state-path", store});
+  args.insert(args.begin() + 1, {"--store", store});
   return RunOep(args, {"OEP_TRUSTED_KEYS=", "COLUMNS="});  // output is a pipe: tables unlimited in width
 }
 
 void CheckFlagRefused(const DemoFixture& demo, const std::vector<std::string>& args, const std::string& expected) {
-  std::string before = FileSha256(demo.store);
+  std::string before = StoreFingerprint(demo.store);
   RunResult r = demo.Run(args);
   INFO(expected);
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::StartsWith("oep: ") && Catch::Contains(expected));
   CHECK(r.out.empty());
-  CHECK(FileSha256(demo.store) == before);
+  CHECK(StoreFingerprint(demo.store) == before);
 }
 
 void ExecSql(const std::string& path, const std::string& sql) {

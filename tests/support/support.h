@@ -52,20 +52,21 @@ int SpawnOep(const std::vector<std::string>& args);
 // Writes a fresh Ed25519 private key (PEM) made with OpenSSL.
 void WriteEd25519Key(const std::string& path);
 
-// Builds the demo store at `path` through the CLI.
-void MakeDemoStore(const std::string& path);
+// Builds the demo store at `url` (a file path, sqlite:PATH or postgresql://...) through the CLI.
+void MakeDemoStore(const std::string& url);
 
-// A fresh demo store in a scratch directory; Run({"VERB", args...}) runs
-// `oep VERB --state-path STORE args...` on it (with no $OEP_TRUSTED_KEYS from outside).
+// A fresh demo store of `backend` (see store_backends.h; a file path in the scratch
+// directory for "sqlite"); Run({"VERB", args...}) runs `oep VERB --store STORE args...` on
+// it (with no $OEP_TRUSTED_KEYS from outside).
 struct DemoFixture {
+  explicit DemoFixture(const std::string& backend = "sqlite");
   ScratchDir dir;
-  std::string store = dir / "demo.sqlite";
-  DemoFixture() { MakeDemoStore(store); }
+  std::string store;
   RunResult Run(std::vector<std::string> args) const;
 };
 
 // The contract for a mistaken flag: exit 2, "oep: " and `expected` in stderr, nothing on
-// stdout (no work was done), the store's bytes unchanged.
+// stdout (no work was done), the store unchanged (StoreFingerprint).
 void CheckFlagRefused(const DemoFixture& demo, const std::vector<std::string>& args, const std::string& expected);
 // Runs SQL against a store with the sqlite3 library (tamper and inspection tests).
 void ExecSql(const std::string& path, const std::string& sql);
