@@ -18,12 +18,27 @@ void AddReport(rapidjson::Document& doc, const IngestReport& r) {
   doc.AddMember("unchanged", r.unchanged, a);
 }
 
+// Records oep makes itself are not taken from callers: an ingest key could otherwise
+// subscribe a webhook to its tenant's events, or forge a violation or a delivery.
+Status RefuseOwnKinds(const IngestReport& report) {
+  for (ArtifactKind kind : {ArtifactKind::kMonitorViolation, ArtifactKind::kWebhookSubscription,
+                            ArtifactKind::kWebhookRemoval, ArtifactKind::kWebhookAttempt}) {
+    if (report.inserted_by_kind[static_cast<size_t>(kind)] > 0) {
+      return Status::InvalidArgument(std::string(Spec(kind).schema_version) + " records are made by oep itself (" +
+                                     (kind == ArtifactKind::kMonitorViolation ? "its monitors" : "oep webhook") +
+                                     "), not posted; nothing was stored");
+    }
+  }
+  return Status::Ok();
+}
+
 Reply PostArtifacts(Context& ctx, Call& call) {
   auto ingester = Ingester::Begin(call.store);
   if (!ingester.ok()) return ErrorReply(ingester.status());
   (*ingester)->SetRedaction(&ctx.redaction);
   if (ctx.monitors) (*ingester)->KeepInserted();
   Status s = (*ingester)->AddRecordText(call.body, "body");
+  if (s.ok()) s = RefuseOwnKinds((*ingester)->report());
   // The monitors see the batch as it will be stored; what they flag commits with it.
   std::vector<rapidjson::Document> violations;
   if (s.ok() && ctx.monitors) violations = MonitorIngest(ctx, call.store, **ingester, "POST /v1/artifacts");

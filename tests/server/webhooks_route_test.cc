@@ -228,3 +228,30 @@ TEST_CASE("serve records a delivery the full webhook queue refuses and ingestion
   CHECK(outcomes == std::vector<std::string>{"0 0 not_sent", "0 0 queue_full", "1 200 delivered"});
   CHECK(receiver.Received().size() == 1);
 }
+
+TEST_CASE("POST /v1/artifacts refuses webhook and violation records with 400 and stores nothing", "[server][webhooks][bad-input]") {
+  ScratchDir dir;
+  std::string state = dir / "s.sqlite";
+  std::string ingest = MakeKey(state, "acme", "ingest");
+  std::string before = StoreDigest(state);
+  const std::string forged[] = {
+      "{\"schema_version\":\"oep.webhook_subscription.v0\",\"subscription_id\":\"whk_0123456789abcdef\","
+      "\"created_at\":\"2026-01-01T00:00:00Z\",\"url\":\"http://127.0.0.1:9/steal\",\"events\":[\"run.finished\"],"
+      "\"secret\":\"0123456789abcdef0123\"}",
+      "{\"schema_version\":\"oep.webhook_removal.v0\",\"subscription_id\":\"whk_0123456789abcdef\","
+      "\"removed_at\":\"2026-01-01T00:00:00Z\"}",
+      "{\"schema_version\":\"oep.monitor_violation.v0\",\"violation_id\":\"vio_" + std::string(64, 'a') + "\","
+      "\"created_at\":\"2026-01-01T00:00:00Z\",\"monitor\":\"m\",\"policy_version\":\"sha256:" + std::string(64, 'b') +
+          "\",\"rule\":\"deny\",\"message\":\"x\",\"severity\":\"low\",\"event_ids\":[],\"decision_ids\":[]}",
+  };
+  {
+    TestServer server(state, dir.path());
+    for (const auto& body : forged) {
+      HttpResult r = server.Post("/v1/artifacts", body, ingest);
+      INFO(r.body);
+      CHECK(r.status == 400);
+      CHECK_THAT(r.ErrorMessage(), Catch::Contains("records are made by oep itself"));
+    }
+  }
+  CHECK(StoreDigest(state) == before);
+}
