@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 OEP := $(BUILD)/oep
 DEB_PACKAGES := cmake g++ make libsqlitecpp-dev libsqlite3-dev rapidjson-dev libssl-dev catch2 libcli11-dev libre2-dev zlib1g-dev libjemalloc-dev libyaml-dev sqlite3 tzdata openssl libcpp-httplib-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils qpdf chromium chromium-driver python3-selenium libpqxx-dev postgresql
 
-.PHONY: all deps build test suite verify demo bench asan fuzz clean
+.PHONY: all deps build test suite verify demo bench asan fuzz clean deb
 
 all: build
 
@@ -33,6 +33,11 @@ suite: build
 
 verify: build
 	$(OEP) verify
+
+# The Debian package (dpkg-deb): binaries, hardened systemd unit, default config, man page
+# from the CLI's help; see packaging/deb/build_deb.sh. Written to $(BUILD)/deb/.
+deb: build
+	sh packaging/deb/build_deb.sh $(BUILD) $(BUILD)/deb
 
 # `make demo STORE=postgresql://...` generates the demo store in that database (one without
 # evidence, or one oep demo generated) and runs the walkthrough on it.

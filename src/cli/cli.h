@@ -86,6 +86,7 @@ void AddKeysVerbs(CLI::App& app, int& exit_code);    // keys generate | export |
 void AddServeVerbs(CLI::App& app, int& exit_code);   // serve, tenant create, key create | revoke | list
 void AddExportVerbs(CLI::App& app, int& exit_code);  // export run | decision
 void AddMonitorVerbs(CLI::App& app, int& exit_code);  // violations, monitor test
+void AddWebhookVerbs(CLI::App& app, int& exit_code);  // webhook add | list | remove | log
 void AddAuditVerbs(CLI::App& app, int& exit_code);   // audit gdpr | tools
 // The `serve` verb alone, running the server with `serve` (oep-serve runs it in process).
 using ServeFn = int (*)(const ServerOptions&);

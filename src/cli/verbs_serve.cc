@@ -166,9 +166,17 @@ void AddServeVerb(CLI::App& app, int& exit_code, ServeFn run) {
       ->check(CLI::Range(size_t{1024}, size_t{1} << 31));
   serve->add_option("--read-timeout", a->server.read_timeout_seconds, "seconds")->check(CLI::Range(1, 3600));
   serve->add_option("--write-timeout", a->server.write_timeout_seconds, "seconds")->check(CLI::Range(1, 3600));
+  serve->add_option("--webhook-attempts", a->server.webhook_max_attempts, "attempts per webhook delivery before giving up")
+      ->check(CLI::Range(1, 100));
+  serve->add_option("--webhook-backoff-ms", a->server.webhook_initial_backoff_ms,
+                    "wait before a webhook's first retry, doubled after each failure up to 60 s")
+      ->check(CLI::Range(1, 3600000));
+  serve->add_option("--webhook-queue", a->server.webhook_queue_capacity,
+                    "webhook deliveries waiting; past it a delivery is refused and logged queue_full")
+      ->check(CLI::Range(size_t{1}, size_t{1000000}));
   serve->add_option("--port-file", a->server.port_file, "write the bound port to this file once listening");
   serve->add_option("--config", a->config, "YAML config (listen, state_path, tls, server_key, trusted_keys, "
-                    "trusted_keys_file, redaction_profile, monitors, limits, port_file); flags given win");
+                    "trusted_keys_file, redaction_profile, monitors, limits, webhooks, port_file); flags given win");
   serve->add_flag("--check-config", a->check_config, "validate the options and print the effective config; do not serve");
   serve->callback([a, serve, &exit_code, run] {
     ServeSettings s{a->server, a->listen, a->state_path};
@@ -178,7 +186,8 @@ void AddServeVerb(CLI::App& app, int& exit_code, ServeFn run) {
           {"--server-key", "server_key"}, {"--trusted-key", "trusted_keys"}, {"--redaction-profile", "redaction_profile"},
           {"--monitor", "monitors"}, {"--threads", "limits.threads"}, {"--max-body-bytes", "limits.max_body_bytes"},
           {"--read-timeout", "limits.read_timeout_seconds"}, {"--write-timeout", "limits.write_timeout_seconds"},
-          {"--port-file", "port_file"}};
+          {"--webhook-attempts", "webhooks.max_attempts"}, {"--webhook-backoff-ms", "webhooks.initial_backoff_ms"},
+          {"--webhook-queue", "webhooks.queue_capacity"}, {"--port-file", "port_file"}};
       std::set<std::string> given;
       for (const auto& [flag, key] : kFlagKeys) {
         if (serve->get_option(flag)->count() > 0) given.insert(key);

@@ -283,6 +283,7 @@ Status Ingester::StoreRecord(const ArtifactRecord& record, const RecordLocation&
     Status appended = ledger_.AppendArtifact(ChainForTrace(trace_id), record.spec->table, record.id,
                                              ContentHashOfDigest(record.digest), record.source);
     if (!appended.ok()) return appended.WithContext(loc.Where());
+    if (keep_inserted_) inserted_.push_back(record);
   } else {
     ++report_.unchanged;
   }

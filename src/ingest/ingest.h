@@ -88,6 +88,10 @@ class Ingester {
   // Checks joins that may be satisfied later in the batch, then commits.
   Status Commit();
   const IngestReport& report() const { return report_; }
+  // After KeepInserted, inserted() holds the records this batch inserted (as stored:
+  // redacted, canonical), for what evaluates a batch before it commits (the monitors).
+  void KeepInserted() { keep_inserted_ = true; }
+  const std::vector<ArtifactRecord>& inserted() const { return inserted_; }
 
  private:
   explicit Ingester(Store& store) : store_(store), ledger_(store) {}
@@ -101,6 +105,8 @@ class Ingester {
   json::ReusableParser worker_parsers_[2];
   IngestReport report_;
   bool committed_ = false;
+  bool keep_inserted_ = false;
+  std::vector<ArtifactRecord> inserted_;
   const RedactionProfile* redaction_ = nullptr;
   std::set<std::string, std::less<>> known_manifests_;
   std::map<std::string, std::string, std::less<>> pending_manifest_refs_;  // id -> first source

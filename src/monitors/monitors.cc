@@ -210,21 +210,17 @@ Result<std::vector<ViolationFinding>> EvaluateMonitors(const MonitorSet& monitor
   return out;
 }
 
-Result<int64_t> StoreViolations(Store& store, const std::vector<ViolationFinding>& findings, const std::string& source) {
-  if (findings.empty()) return int64_t{0};
-  auto ingester = Ingester::Begin(store);
-  if (!ingester.ok()) return ingester.status();
-  (*ingester)->SetRedaction(nullptr);  // oep's own records
+Result<std::vector<rapidjson::Document>> NewViolationRecords(Store& store, const std::vector<ViolationFinding>& findings) {
+  std::vector<rapidjson::Document> out;
   std::string now = NowUtcMicros();
   std::set<std::string> seen;
-  int64_t added = 0;
   for (const auto& f : findings) {
     std::string id = ViolationId(f);
     if (!seen.insert(id).second) continue;
     auto exists = store.Exists(ArtifactKind::kMonitorViolation, id);
     if (!exists.ok()) return exists.status();
     if (*exists) continue;  // flagged before (its first record keeps its time)
-    rapidjson::Document d(rapidjson::kObjectType);
+    rapidjson::Document& d = out.emplace_back(rapidjson::kObjectType);
     auto& a = d.GetAllocator();
     auto str = [&a](const std::string& s) { return rapidjson::Value(s.c_str(), static_cast<rapidjson::SizeType>(s.size()), a); };
     d.AddMember("schema_version", "oep.monitor_violation.v0", a);
@@ -248,11 +244,53 @@ Result<int64_t> StoreViolations(Store& store, const std::vector<ViolationFinding
       v.CopyFrom(*details, a);
       d.AddMember("details", v, a);
     }
-    OEP_RETURN_IF_ERROR((*ingester)->AddRecord(d, {source, 0, ""}));
-    ++added;
   }
+  return out;
+}
+
+Result<std::vector<rapidjson::Document>> StoreViolations(Store& store, const std::vector<ViolationFinding>& findings,
+                                                         const std::string& source) {
+  if (findings.empty()) return std::vector<rapidjson::Document>();
+  auto records = NewViolationRecords(store, findings);
+  if (!records.ok() || records->empty()) return records;
+  auto ingester = Ingester::Begin(store);
+  if (!ingester.ok()) return ingester.status();
+  (*ingester)->SetRedaction(nullptr);  // oep's own records
+  for (const auto& r : *records) OEP_RETURN_IF_ERROR((*ingester)->AddRecord(r, {source, 0, ""}));
   OEP_RETURN_IF_ERROR((*ingester)->Commit());
-  return added;
+  return records;
+}
+
+Result<std::vector<rapidjson::Document>> MonitorBatch(const MonitorSet& monitors, Store& store, Ingester& ingester,
+                                                      const std::string& source) {
+  rapidjson::Document input(rapidjson::kObjectType);
+  auto& a = input.GetAllocator();
+  rapidjson::Value events(rapidjson::kArrayType), decisions(rapidjson::kArrayType);
+  for (const ArtifactRecord& r : ingester.inserted()) {
+    bool event = r.spec->kind == ArtifactKind::kAgentStepEvent, decision = r.spec->kind == ArtifactKind::kPermissionPacket;
+    if (!event && !decision) continue;
+    rapidjson::Document doc(&a);  // parsed into the input's allocator: no copy
+    doc.Parse(r.body.data(), r.body.size());
+    if (doc.HasParseError()) return Status::Corruption(r.id + ": its canonical body does not parse");
+    (event ? events : decisions).PushBack(static_cast<rapidjson::Value&>(doc), a);  // moves
+  }
+  if (events.Empty() && decisions.Empty()) return std::vector<rapidjson::Document>();
+  input.AddMember("events", events, a);
+  input.AddMember("decisions", decisions, a);
+  input.AddMember("drops", rapidjson::Value(rapidjson::kArrayType), a);
+  auto found = EvaluateMonitors(monitors, input);
+  if (!found.ok()) return found.status();
+  auto records = NewViolationRecords(store, *found);
+  if (!records.ok()) return records.status();
+  Validator validator;
+  std::vector<ArtifactRecord> built;
+  for (const auto& r : *records) {
+    auto record = BuildRecord(r, source, "", validator);
+    if (!record.ok()) return record.status();
+    built.push_back(std::move(*record));
+  }
+  for (const auto& r : built) OEP_RETURN_IF_ERROR(ingester.AddBuiltRecord(r, {source, 0, ""}));
+  return records;
 }
 
 namespace {

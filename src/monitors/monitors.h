@@ -28,6 +28,8 @@
 
 namespace oep {
 
+class Ingester;
+
 class MonitorSet {
  public:
   // Loads every path (a folder or a .rego file); InvalidArgument "<path>: ..." when one
@@ -57,10 +59,20 @@ struct ViolationFinding {
 // InvalidArgument naming the monitor; a malformed violation object names its member.
 Result<std::vector<ViolationFinding>> EvaluateMonitors(const MonitorSet& monitors, const rapidjson::Value& input);
 
-// Stores the findings as violation records in one batch of the scoped tenant; returns how
-// many were new (a finding already stored is unchanged).
-Result<int64_t> StoreViolations(Store& store, const std::vector<ViolationFinding>& findings,
-                                const std::string& source);
+// The violation records (oep.monitor_violation.v0 documents) of the findings not stored in
+// the scoped tenant yet, each once, stamped with the current time.
+Result<std::vector<rapidjson::Document>> NewViolationRecords(Store& store, const std::vector<ViolationFinding>& findings);
+// Stores NewViolationRecords in one batch of the scoped tenant; returns what was new (a
+// finding already stored is unchanged).
+Result<std::vector<rapidjson::Document>> StoreViolations(Store& store, const std::vector<ViolationFinding>& findings,
+                                                         const std::string& source);
+
+// Evaluates the monitors over the events and tool permission packets `ingester` inserted
+// (it must have been told KeepInserted before its records were added) and adds the new
+// violation records to its batch, to be committed with it; returns them. Nothing is added
+// when a monitor fails (its error is returned) or a record would not validate.
+Result<std::vector<rapidjson::Document>> MonitorBatch(const MonitorSet& monitors, Store& store, Ingester& ingester,
+                                                      const std::string& source);
 
 // The batch input for `events` / `decisions` ids as they are stored (ids not stored are
 // skipped) and `drops` as given.

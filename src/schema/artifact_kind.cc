@@ -99,6 +99,21 @@ const std::vector<KindSpec>& Kinds() {
         {"severity", "severity", ColumnType::kText, false},
         {"created_at", "created_at", ColumnType::kText, false}},
        "", 5},
+      // Format 6: webhooks of `oep serve` (src/webhooks): subscriptions, their removals and the
+      // delivery log, on the store chain.
+      {ArtifactKind::kWebhookSubscription, "oep.webhook_subscription.v0",
+       "permissions/schema/webhook_subscription.v0.schema.json", "webhook_subscriptions", "subscription_id",
+       "subscription_id", "webhook subscription", {{"created_at", "created_at", ColumnType::kText, false}}, "", 6},
+      {ArtifactKind::kWebhookRemoval, "oep.webhook_removal.v0", "permissions/schema/webhook_removal.v0.schema.json",
+       "webhook_removals", "subscription_id", "subscription_id", "webhook removal",
+       {{"removed_at", "removed_at", ColumnType::kText, false}}, "", 6},
+      {ArtifactKind::kWebhookAttempt, "oep.webhook_attempt.v0", "permissions/schema/webhook_attempt.v0.schema.json",
+       "webhook_attempts", "attempt_id", "attempt_id", "webhook delivery attempt",
+       {{"subscription_id", "subscription_id"},
+        {"delivery_id", "delivery_id"},
+        {"outcome", "outcome", ColumnType::kText, false},
+        {"at", "at", ColumnType::kText, false}},
+       "", 6},
   };
   return kinds;
 }

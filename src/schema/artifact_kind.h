@@ -22,11 +22,14 @@ enum class ArtifactKind {
   kCounterfactualRun,
   kApprovalRequest,
   kApprovalDecision,
-  kMonitorViolation,  // the last: kArtifactKindCount follows it
+  kMonitorViolation,
+  kWebhookSubscription,
+  kWebhookRemoval,
+  kWebhookAttempt,  // the last: kArtifactKindCount follows it
 };
 
 // Arrays indexed by ArtifactKind have this many slots.
-inline constexpr size_t kArtifactKindCount = static_cast<size_t>(ArtifactKind::kMonitorViolation) + 1;
+inline constexpr size_t kArtifactKindCount = static_cast<size_t>(ArtifactKind::kWebhookAttempt) + 1;
 
 enum class ColumnType { kText, kBool };
 

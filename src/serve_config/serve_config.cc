@@ -204,6 +204,13 @@ Status ReadServeConfig(const std::string& path, const std::set<std::string>& kee
       {"write_timeout_seconds",
        [&](const Node& n) { return a.Int(n, "limits.write_timeout_seconds", 1, 3600, &o.write_timeout_seconds); }},
   };
+  Applier::Fields webhooks = {
+      {"max_attempts", [&](const Node& n) { return a.Int(n, "webhooks.max_attempts", 1, 100, &o.webhook_max_attempts); }},
+      {"initial_backoff_ms",
+       [&](const Node& n) { return a.Int(n, "webhooks.initial_backoff_ms", 1, 3600000, &o.webhook_initial_backoff_ms); }},
+      {"queue_capacity",
+       [&](const Node& n) { return a.Int(n, "webhooks.queue_capacity", 1, 1000000, &o.webhook_queue_capacity); }},
+  };
   Applier::Fields top = {
       {"listen", [&](const Node& n) { return a.Str(n, "listen", &s.listen); }},
       {"state_path", [&](const Node& n) { return a.Str(n, "state_path", &s.state_path); }},
@@ -214,6 +221,7 @@ Status ReadServeConfig(const std::string& path, const std::set<std::string>& kee
       {"redaction_profile", [&](const Node& n) { return a.Str(n, "redaction_profile", &o.redaction_profile); }},
       {"monitors", [&](const Node& n) { return a.List(n, "monitors", &o.monitors); }},
       {"limits", [&](const Node& n) { return a.Mapping(n, "limits", limits); }},
+      {"webhooks", [&](const Node& n) { return a.Mapping(n, "webhooks", webhooks); }},
       {"port_file", [&](const Node& n) { return a.Str(n, "port_file", &o.port_file); }},
   };
   OEP_RETURN_IF_ERROR(a.Mapping(*root, "", top));
@@ -235,6 +243,9 @@ std::string EffectiveConfigYaml(const ServeSettings& s) {
   y += "limits:\n  threads: " + std::to_string(o.threads) + "\n  max_body_bytes: " + std::to_string(o.max_body_bytes) +
        "\n  read_timeout_seconds: " + std::to_string(o.read_timeout_seconds) +
        "\n  write_timeout_seconds: " + std::to_string(o.write_timeout_seconds) + "\n";
+  y += "webhooks:\n  max_attempts: " + std::to_string(o.webhook_max_attempts) +
+       "\n  initial_backoff_ms: " + std::to_string(o.webhook_initial_backoff_ms) +
+       "\n  queue_capacity: " + std::to_string(o.webhook_queue_capacity) + "\n";
   y += "port_file: " + Quoted(o.port_file) + "\n";
   return y;
 }

@@ -14,6 +14,7 @@
 #include "redaction/redaction.h"
 #include "server/anonymous_refusals.h"
 #include "server/server.h"
+#include "server/webhook_dispatcher.h"
 #include "store/store.h"
 #include "tenants/tenants.h"
 #include "util/status.h"
@@ -29,6 +30,9 @@ struct Context {
   std::unique_ptr<Store> store;  // one connection, used under `mutex`
   std::unique_ptr<MonitorSet> monitors;  // options.monitors; null when none
   std::mutex mutex;
+  // Posts webhook deliveries; its log lines take `mutex` to be stored, so it is destroyed
+  // (StopWebhooks) before `store` and never by a thread holding `mutex`.
+  std::unique_ptr<WebhookDispatcher> webhooks;
 };
 
 // What a route handler is given: the caller's key, the store scoped to its tenant (held
@@ -100,7 +104,8 @@ Result<std::unique_ptr<PolicyBundle>> CompiledBundle(std::string_view bytes, con
 void AddExportRoutes(httplib::Server& http, Context& ctx);    // /v1/runs/{id}/export
 void AddViolationRoutes(httplib::Server& http, Context& ctx); // /v1/violations
 
-// What an ingest route just stored, for the monitors (routes_violations.cc): evaluates
+// What an ingest route without an Ingester of its own just stored (run steps, drops), for
+// the monitors (routes_violations.cc): evaluates
 // ctx.monitors over those events, decisions and drop payloads (JSON text) as stored and
 // stores what they flag in the caller's tenant, in its own batch after the ingest's. A
 // monitor that fails is reported on stderr; the ingest's reply is not changed by it.
@@ -108,5 +113,21 @@ void AddViolationRoutes(httplib::Server& http, Context& ctx); // /v1/violations
 void RunMonitors(Context& ctx, Store& store, const std::vector<std::string>& event_ids,
                  const std::vector<std::string>& decision_ids, const std::vector<std::string>& drops,
                  const std::string& source);
+
+// The monitors over what `ingester` (told KeepInserted) inserted, their violations added to
+// its batch (MonitorBatch); returns those violations, for the webhooks once committed. A
+// monitor that fails is reported on stderr and adds nothing. The caller holds ctx.mutex.
+std::vector<rapidjson::Document> MonitorIngest(Context& ctx, Store& store, Ingester& ingester, const std::string& source);
+
+// Webhooks (webhook_events.cc). StartWebhooks makes ctx.webhooks from ctx.options, its
+// attempts recorded in the delivery log of their subscription's tenant; StopWebhooks ends
+// it (what is still queued is logged not_sent). EmitWebhookEvent queues a delivery of
+// `event` (a WebhookEventNames() name) with `data` to every active subscription of the
+// store's scoped tenant that names it, without waiting on the network; a delivery the full
+// queue refuses is logged queue_full at once. Failures are reported on stderr; the caller's
+// reply is not changed by them. The caller holds ctx.mutex.
+void StartWebhooks(Context& ctx);
+void StopWebhooks(Context& ctx);
+void EmitWebhookEvent(Context& ctx, Store& store, const std::string& event, const rapidjson::Value& data);
 
 }  // namespace oep::server

@@ -52,14 +52,19 @@ Reply Artifact(int status, const Result<std::string>& body) {
 
 std::string Who(const Call& call) { return "key:" + call.key.key_id; }
 
-Reply RequestRoute(Call& call) {
+Reply RequestRoute(Context& ctx, Call& call) {
   auto body = ParseBody(call);
   if (!body.ok()) return ErrorReply(body.status());
   Status only = OnlyMembers(*body, {"run_id", "step", "tool", "action_summary", "risk", "payload_sha256", "project"});
   if (!only.ok()) return ErrorReply(only);
   auto spec = CallSpec(*body, Who(call));
   if (!spec.ok()) return ErrorReply(spec.status());
-  return Artifact(201, RequestApproval(call.store, *spec, "POST /v1/approvals " + Who(call)));
+  auto request = RequestApproval(call.store, *spec, "POST /v1/approvals " + Who(call));
+  if (request.ok()) {
+    auto doc = json::Parse(*request);
+    if (doc.ok()) EmitWebhookEvent(ctx, call.store, "approval.requested", *doc);
+  }
+  return Artifact(201, request);
 }
 
 Reply DecideRoute(Call& call, const std::string& decision, const std::string& key_path) {
@@ -122,7 +127,7 @@ Reply ListRoute(Call& call) {
 
 void AddApprovalRoutes(httplib::Server& http, Context& ctx) {
   std::string key = ctx.server_key_path;
-  Route(http, ctx, "POST", "/v1/approvals", Permission::kWrite, RequestRoute);
+  Route(http, ctx, "POST", "/v1/approvals", Permission::kWrite, [&ctx](Call& call) { return RequestRoute(ctx, call); });
   Route(http, ctx, "GET", "/v1/approvals", Permission::kRead, ListRoute);
   Route(http, ctx, "POST", R"(/v1/approvals/([^/:]+):approve)", Permission::kApprove,
         [key](Call& call) { return DecideRoute(call, "approved", key); });

@@ -18,35 +18,33 @@ void AddReport(rapidjson::Document& doc, const IngestReport& r) {
   doc.AddMember("unchanged", r.unchanged, a);
 }
 
-// The ids of the events and tool permission packets in an ingested body (for the monitors).
-void IngestedIds(const std::string& body, std::vector<std::string>* events, std::vector<std::string>* decisions) {
-  auto doc = json::Parse(body);
-  if (!doc.ok()) return;
-  auto one = [&](const rapidjson::Value& v) {
-    if (!v.IsObject()) return;
-    std::string version = json::GetString(v, "schema_version");
-    if (version == "oep.agent_step_event.v0") events->push_back(json::GetString(v, "event_id"));
-    if (version == "oep.tool_permission_packet.v0") decisions->push_back(json::GetString(v, "packet_id"));
-  };
-  if (doc->IsArray()) {
-    for (const auto& v : doc->GetArray()) one(v);
-  } else {
-    one(*doc);
+// Records oep makes itself are not taken from callers: an ingest key could otherwise
+// subscribe a webhook to its tenant's events, or forge a violation or a delivery.
+Status RefuseOwnKinds(const IngestReport& report) {
+  for (ArtifactKind kind : {ArtifactKind::kMonitorViolation, ArtifactKind::kWebhookSubscription,
+                            ArtifactKind::kWebhookRemoval, ArtifactKind::kWebhookAttempt}) {
+    if (report.inserted_by_kind[static_cast<size_t>(kind)] > 0) {
+      return Status::InvalidArgument(std::string(Spec(kind).schema_version) + " records are made by oep itself (" +
+                                     (kind == ArtifactKind::kMonitorViolation ? "its monitors" : "oep webhook") +
+                                     "), not posted; nothing was stored");
+    }
   }
+  return Status::Ok();
 }
 
 Reply PostArtifacts(Context& ctx, Call& call) {
   auto ingester = Ingester::Begin(call.store);
   if (!ingester.ok()) return ErrorReply(ingester.status());
   (*ingester)->SetRedaction(&ctx.redaction);
+  if (ctx.monitors) (*ingester)->KeepInserted();
   Status s = (*ingester)->AddRecordText(call.body, "body");
+  if (s.ok()) s = RefuseOwnKinds((*ingester)->report());
+  // The monitors see the batch as it will be stored; what they flag commits with it.
+  std::vector<rapidjson::Document> violations;
+  if (s.ok() && ctx.monitors) violations = MonitorIngest(ctx, call.store, **ingester, "POST /v1/artifacts");
   if (s.ok()) s = (*ingester)->Commit();
   if (!s.ok()) return ErrorReply(s);
-  if (ctx.monitors) {
-    std::vector<std::string> events, decisions;
-    IngestedIds(call.body, &events, &decisions);
-    RunMonitors(ctx, call.store, events, decisions, {}, "POST /v1/artifacts");
-  }
+  for (const auto& v : violations) EmitWebhookEvent(ctx, call.store, "violation", v);
   rapidjson::Document doc(rapidjson::kObjectType);
   AddReport(doc, (*ingester)->report());
   return JsonReply(200, doc);

@@ -202,12 +202,17 @@ Reply AppendStepsRoute(Context& ctx, Call& call) {
   return JsonReply(200, doc);
 }
 
-Reply FinishRoute(Call& call, const std::string& key_path) {
+Reply FinishRoute(Context& ctx, Call& call) {
   auto id = RunIdOf(call);
   if (!id.ok()) return ErrorReply(id.status());
-  auto done = FinishRun(call.store, *id, key_path);
+  auto done = FinishRun(call.store, *id, ctx.server_key_path);
   if (!done.ok()) return ErrorReply(done.status());
-  return RunReply(200, done->run);
+  Reply reply = RunReply(200, done->run);
+  if (done->sealed_now) {
+    auto doc = json::Parse(reply.body);
+    if (doc.ok()) EmitWebhookEvent(ctx, call.store, "run.finished", *doc);
+  }
+  return reply;
 }
 
 // GET /v1/runs/{id}/frames: the run as ordered frames (src/frames/frames.h); 409 with the
@@ -232,9 +237,8 @@ void AddRunRoutes(httplib::Server& http, Context& ctx) {
   Route(http, ctx, "GET", R"(/v1/runs/([^/:]+)/frames)", Permission::kRead, GetFramesRoute);
   Route(http, ctx, "POST", R"(/v1/runs/([^/:]+)/steps)", Permission::kWrite,
         [&ctx](Call& call) { return AppendStepsRoute(ctx, call); });
-  std::string key = ctx.server_key_path;
   Route(http, ctx, "POST", R"(/v1/runs/([^/:]+):finish)", Permission::kWrite,
-        [key](Call& call) { return FinishRoute(call, key); });
+        [&ctx](Call& call) { return FinishRoute(ctx, call); });
 }
 
 }  // namespace oep::server

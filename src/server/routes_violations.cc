@@ -16,12 +16,24 @@ void RunMonitors(Context& ctx, Store& store, const std::vector<std::string>& eve
   Result<std::vector<ViolationFinding>> found = s.ok() ? EvaluateMonitors(*ctx.monitors, *input) : Result<std::vector<ViolationFinding>>(s);
   if (found.ok()) {
     auto stored = StoreViolations(store, *found, "monitor: " + source);
-    if (!stored.ok()) s = stored.status();
+    if (!stored.ok()) {
+      s = stored.status();
+    } else {
+      for (const auto& v : *stored) EmitWebhookEvent(ctx, store, "violation", v);
+    }
   } else {
     s = found.status();
   }
   if (!s.ok()) std::fprintf(stderr, "oep serve: monitors over %s (tenant %s): %s\n", source.c_str(),
                             store.tenant().c_str(), s.message().c_str());
+}
+
+std::vector<rapidjson::Document> MonitorIngest(Context& ctx, Store& store, Ingester& ingester, const std::string& source) {
+  auto found = MonitorBatch(*ctx.monitors, store, ingester, "monitor: " + source);
+  if (found.ok()) return std::move(*found);
+  std::fprintf(stderr, "oep serve: monitors over %s (tenant %s): %s\n", source.c_str(), store.tenant().c_str(),
+               found.status().message().c_str());
+  return {};
 }
 
 namespace {

@@ -419,6 +419,7 @@ Status RunServer(const ServerOptions& o) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  StartWebhooks(ctx);  // its thread blocks the signals too
 
   size_t threads = static_cast<size_t>(std::max(1, o.threads)), queued = std::max<size_t>(1, o.max_queued);
   http->new_task_queue = [threads, queued] { return new BoundedPool(threads, queued); };
@@ -472,6 +473,7 @@ Status RunServer(const ServerOptions& o) {
   if (!stopping) pthread_kill(waiter.native_handle(), SIGTERM);  // ends the waiter
   waiter.join();
   FlushAnonymousRefusals(ctx);
+  StopWebhooks(ctx);  // before the store: its last log lines are stored
   ctx.store.reset();
   std::cerr << "oep serve: stopped; store closed\n";
   return listened || stopping ? Status::Ok() : Status::IOError("the server stopped unexpectedly");

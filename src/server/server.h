@@ -30,6 +30,11 @@ struct ServerOptions {
   std::string redaction_profile;
   // Monitor folders or .rego files (src/monitors) evaluated over every ingested batch.
   std::vector<std::string> monitors;
+  // Webhook deliveries (src/webhooks): attempts per delivery, the wait before the first retry
+  // (doubled after each failure, up to 60 s), deliveries waiting before the queue refuses more.
+  int webhook_max_attempts = 6;
+  int webhook_initial_backoff_ms = 500;
+  size_t webhook_queue_capacity = 1024;
   int threads = 8;              // request workers
   size_t max_queued = 64;       // accepted connections waiting for a worker (then accept waits)
   size_t max_body_bytes = 64u << 20;  // one request body, after decompression

@@ -55,6 +55,12 @@ WebhookDispatcher::~WebhookDispatcher() {
   }
   wake_.notify_all();
   worker_.join();
+  if (!options_.on_attempt) return;
+  for (const Item& item : queue_) {
+    options_.on_attempt({item.target.tenant, item.target.subscription_id, item.message.delivery_id,
+                         item.message.event_type, 0, 0, "the server stopped before it was sent", "not_sent",
+                         std::chrono::milliseconds(0)});
+  }
 }
 
 bool WebhookDispatcher::Enqueue(const WebhookTarget& target, WebhookMessage message) {
@@ -67,7 +73,7 @@ bool WebhookDispatcher::Enqueue(const WebhookTarget& target, WebhookMessage mess
     }
   }
   if (options_.on_attempt) {
-    options_.on_attempt({target.subscription_id, message.delivery_id, message.event_type, 0, 0,
+    options_.on_attempt({target.tenant, target.subscription_id, message.delivery_id, message.event_type, 0, 0,
                          "the delivery queue is full (" + std::to_string(options_.queue_capacity) + ")", "queue_full",
                          std::chrono::milliseconds(0)});
   }
@@ -118,7 +124,7 @@ bool WebhookDispatcher::Deliver(const Item& item) {
   auto url = SplitUrl(item.target.url);
   std::chrono::milliseconds delay = options_.initial_backoff;
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {
-    WebhookAttempt log{item.target.subscription_id, item.message.delivery_id, item.message.event_type, attempt, 0, "", "",
+    WebhookAttempt log{item.target.tenant, item.target.subscription_id, item.message.delivery_id, item.message.event_type, attempt, 0, "", "",
                        std::chrono::milliseconds(0)};
     if (!url.ok()) {
       log.error = url.status().message();

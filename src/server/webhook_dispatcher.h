@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "util/status.h"
+#include "webhooks/webhooks.h"
 
 namespace oep::server {
 
@@ -39,20 +40,11 @@ struct WebhookTarget {
   std::string subscription_id;
   std::string url;  // http://host[:port]/path or https://...
   std::string secret;
+  std::string tenant;  // the subscription's, carried into its log lines
 };
 
 struct WebhookMessage {
   std::string delivery_id, event_type, body;
-};
-
-// One line of the delivery log: every attempt, and every delivery refused by a full queue.
-struct WebhookAttempt {
-  std::string subscription_id, delivery_id, event_type;
-  int attempt = 0;       // 1-based; 0 for queue_full
-  int http_status = 0;   // 0 when no response (connection refused, timeout)
-  std::string error;     // the transport error, or "" when a response came
-  std::string outcome;   // delivered | retrying | gave_up | queue_full
-  std::chrono::milliseconds next_delay{0};  // retrying: the wait before the next attempt
 };
 
 struct WebhookDispatcherOptions {
@@ -61,7 +53,8 @@ struct WebhookDispatcherOptions {
   std::chrono::milliseconds initial_backoff{500};  // doubled after each failed attempt...
   std::chrono::milliseconds max_backoff{60000};    // ...up to this
   int timeout_seconds = 10;      // connect, read and write, per attempt
-  // Called (on the dispatcher's thread, or Enqueue's for queue_full) for every log line.
+  // Called for every log line (src/webhooks WebhookAttempt): on the dispatcher's thread,
+  // on Enqueue's for queue_full, on the destructor's for not_sent.
   std::function<void(const WebhookAttempt&)> on_attempt;
 };
 
@@ -72,7 +65,8 @@ struct WebhookDispatcherOptions {
 class WebhookDispatcher {
  public:
   explicit WebhookDispatcher(WebhookDispatcherOptions options);
-  ~WebhookDispatcher();  // stops after the attempt in flight; what is still queued is not sent
+  // Stops after the attempt in flight; what is still queued is not sent (a not_sent line each).
+  ~WebhookDispatcher();
   WebhookDispatcher(const WebhookDispatcher&) = delete;
   WebhookDispatcher& operator=(const WebhookDispatcher&) = delete;
 

@@ -189,11 +189,12 @@ std::string SchemaV4() {
   return ddl + kWriterRole;
 }
 
-// Format 5: the monitors' violations (and any kind of that format), with their security.
-std::string SchemaV5() {
+// Format 5 (the monitors' violations), format 6 (webhooks and their delivery log): the kinds
+// of `format`, with their security.
+std::string KindTablesOfFormat(int format) {
   std::string ddl;
   for (const auto& spec : AllKinds()) {
-    if (spec.since_store_version == 5) ddl += KindTable(spec) + RowLevelSecurity(std::string(spec.table));
+    if (spec.since_store_version == format) ddl += KindTable(spec) + RowLevelSecurity(std::string(spec.table));
   }
   return ddl + kWriterRole;
 }
@@ -202,7 +203,7 @@ std::string SchemaV5() {
 // (kStoreSchemaVersion); PostgreSQL stores begin at format 4, so a later format adds a
 // step here and one to SqliteStore::Migrate. A step never changes once released.
 const std::vector<std::pair<int, std::string>>& PostgresSchemaSteps() {
-  static const std::vector<std::pair<int, std::string>> steps = {{4, SchemaV4()}, {5, SchemaV5()}};
+  static const std::vector<std::pair<int, std::string>> steps = {{4, SchemaV4()}, {5, KindTablesOfFormat(5)}, {6, KindTablesOfFormat(6)}};
   return steps;
 }
 

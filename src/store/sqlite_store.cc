@@ -117,7 +117,7 @@ std::string RebuildWithTenant(const std::string& table, const std::string& creat
 }
 
 // Step v3 -> v4: the approval gates' kinds (approval requests and decisions); step v4 -> v5
-// (the same for `version` 5): monitor violations.
+// (the same for `version` 5): monitor violations; v5 -> v6: webhooks and their delivery log.
 std::string TenantKindTablesOfVersion(int version) {
   std::string ddl;
   for (const auto& spec : AllKinds()) {
@@ -307,6 +307,7 @@ Status SqliteStore::Migrate() {
     }
     if (version < 4) db_->exec(TenantKindTablesOfVersion(4));
     if (version < 5) db_->exec(TenantKindTablesOfVersion(5));
+    if (version < 6) db_->exec(TenantKindTablesOfVersion(6));
     references_ok = !SQLite::Statement(*db_, "PRAGMA foreign_key_check").executeStep();
     if (references_ok) {
       db_->exec("PRAGMA user_version = " + std::to_string(kStoreSchemaVersion));

@@ -3,7 +3,7 @@
 // PRAGMA user_version). Every artifact kind has a table holding its canonical JSON
 // body, the body's sha256 digest, where it came from, and its join keys (indexed).
 //
-// On-disk format, version 5 (see Migrate in store.cc):
+// On-disk format, version 6 (see Migrate in store.cc):
 //   <kind table>(tenant, <id> TEXT, digest, body, source, ledger_entry, <key columns...>;
 //                PRIMARY KEY(tenant, <id>))
 //     for manifests, events, human_reviews, decisions, traces, evals, reconstructions (v1)
@@ -30,6 +30,8 @@
 //   (v4) approval_requests, approval_decisions: the approval gates' kinds (artifact tables
 //     of the same shape, see schema/artifact_kind.cc)
 //   (v5) violations: what the monitors of `oep serve` flagged (an artifact table)
+//   (v6) webhook_subscriptions, webhook_removals, webhook_attempts: webhooks of `oep serve`
+//     and their delivery log (artifact tables, see src/webhooks)
 // Version 3 gave every stored row its tenant (rows of older stores belong to "default").
 // Every table refuses UPDATE and DELETE (triggers): evidence is append-only.
 #pragma once
@@ -48,7 +50,7 @@
 
 namespace oep {
 
-inline constexpr int kStoreSchemaVersion = 5;
+inline constexpr int kStoreSchemaVersion = 6;
 // The tenant of everything the CLI reads and writes, and of every row of a store made
 // before tenants existed.
 inline constexpr std::string_view kDefaultTenant = "default";

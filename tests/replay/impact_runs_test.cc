@@ -108,9 +108,11 @@ TEST_CASE("a format-1 store is read as is and migrated when a run is saved", "[i
   ScratchDir dir;
   std::string store = dir / "s.sqlite";
   MakeDemoStore(store);
-  // Format 1 had no counterfactual_runs table (nor the approval tables of format 4, nor the violations of 5).
+  // Format 1 had no counterfactual_runs table (nor the approval tables of format 4, the violations of 5,
+  // the webhook tables of 6).
   ExecSql(store, "DROP TABLE counterfactual_runs; DROP TABLE approval_requests; DROP TABLE approval_decisions; "
-                 "DROP TABLE violations; "
+                 "DROP TABLE violations; DROP TABLE webhook_subscriptions; DROP TABLE webhook_removals; "
+                 "DROP TABLE webhook_attempts; "
                  "PRAGMA user_version = 1;");
   std::string before = FileSha256(store);
   CHECK(RunOep({"replay", "pder_oep_demo_read_diff_0001", "--state-path", store}).exit_code == 0);

@@ -10,9 +10,11 @@
 #include <httplib.h>
 
 #include "server/webhook_dispatcher.h"
+#include "server/webhook_receiver.h"
 
 using namespace oep;
 using namespace oep::server;
+using oep::test::WebhookReceiver;
 using namespace std::chrono_literals;
 
 namespace {
@@ -21,44 +23,26 @@ int64_t NowUnix() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// A receiver on 127.0.0.1: answers statuses[i] to the i-th request (then the last one),
-// verifying each signature with `secret`.
-struct Receiver {
-  httplib::Server http;
-  std::thread thread;
-  int port = 0;
-  std::mutex mutex;
-  std::vector<int> statuses{200};
-  std::vector<std::string> bodies, deliveries, verdicts;
-  std::atomic<bool> hold{false};
-  std::atomic<int> entered{0};  // requests that reached the handler
-  std::string secret;
-
-  explicit Receiver(std::string s) : secret(std::move(s)) {
-    http.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
-      ++entered;
-      while (hold) std::this_thread::sleep_for(1ms);
-      std::lock_guard<std::mutex> lock(mutex);
-      Status verdict = VerifyWebhookSignature(secret, req.get_header_value("X-Oep-Timestamp"), req.body,
-                                              req.get_header_value("X-Oep-Signature"), NowUnix());
-      verdicts.push_back(verdict.ok() ? "ok" : verdict.message());
-      bodies.push_back(req.body);
-      deliveries.push_back(req.get_header_value("X-Oep-Delivery") + " " + req.get_header_value("X-Oep-Event"));
-      size_t i = bodies.size() - 1;
-      res.status = statuses[std::min(i, statuses.size() - 1)];
-      res.set_content("{}", "application/json");
-    });
-    port = http.bind_to_any_port("127.0.0.1");
-    thread = std::thread([this] { http.listen_after_bind(); });
-    while (!http.is_running()) std::this_thread::sleep_for(1ms);
+// What a receiver got: bodies, "<delivery id> <event>" lines, and each signature checked
+// with `secret` ("ok" or the check's message).
+std::vector<std::string> Bodies(WebhookReceiver& r) {
+  std::vector<std::string> out;
+  for (const auto& h : r.Received()) out.push_back(h.body);
+  return out;
+}
+std::vector<std::string> Deliveries(WebhookReceiver& r) {
+  std::vector<std::string> out;
+  for (const auto& h : r.Received()) out.push_back(h.delivery + " " + h.event);
+  return out;
+}
+std::vector<std::string> Verdicts(WebhookReceiver& r, const std::string& secret) {
+  std::vector<std::string> out;
+  for (const auto& h : r.Received()) {
+    Status v = VerifyWebhookSignature(secret, h.timestamp, h.body, h.signature, NowUnix());
+    out.push_back(v.ok() ? "ok" : v.message());
   }
-  ~Receiver() {
-    hold = false;
-    http.stop();
-    thread.join();
-  }
-  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port) + "/hook"; }
-};
+  return out;
+}
 
 struct Log {
   std::mutex mutex;
@@ -102,21 +86,22 @@ TEST_CASE("webhook signatures: HMAC-SHA256 over timestamp.body, checked in the r
 }
 
 TEST_CASE("webhook deliveries arrive signed and in order", "[webhooks]") {
-  Receiver receiver("k1");
+  WebhookReceiver receiver;
   Log log;
   {
     WebhookDispatcher dispatcher(Fast(log));
     for (int i = 0; i < 5; ++i) {
-      CHECK(dispatcher.Enqueue({"whs_1", receiver.Url(), "k1"},
+      CHECK(dispatcher.Enqueue({"whs_1", receiver.Url(), "k1", "default"},
                                {"dlv_" + std::to_string(i), "violation", "{\"n\":" + std::to_string(i) + "}"}));
     }
     dispatcher.Drain();
   }
-  REQUIRE(receiver.bodies.size() == 5);
+  auto bodies = Bodies(receiver), deliveries = Deliveries(receiver), verdicts = Verdicts(receiver, "k1");
+  REQUIRE(bodies.size() == 5);
   for (int i = 0; i < 5; ++i) {
-    CHECK(receiver.bodies[i] == "{\"n\":" + std::to_string(i) + "}");
-    CHECK(receiver.deliveries[i] == "dlv_" + std::to_string(i) + " violation");
-    CHECK(receiver.verdicts[i] == "ok");
+    CHECK(bodies[i] == "{\"n\":" + std::to_string(i) + "}");
+    CHECK(deliveries[i] == "dlv_" + std::to_string(i) + " violation");
+    CHECK(verdicts[i] == "ok");
   }
   REQUIRE(log.lines.size() == 5);
   for (const auto& l : log.lines) {
@@ -127,12 +112,11 @@ TEST_CASE("webhook deliveries arrive signed and in order", "[webhooks]") {
 }
 
 TEST_CASE("a receiver answering 500 gets retries with doubling backoff, then the delivery", "[webhooks]") {
-  Receiver receiver("k2");
-  receiver.statuses = {500, 503, 200};
+  WebhookReceiver receiver({500, 503, 200});
   Log log;
   {
     WebhookDispatcher dispatcher(Fast(log));
-    REQUIRE(dispatcher.Enqueue({"whs_2", receiver.Url(), "k2"}, {"dlv_a", "run.finished", "{\"run\":1}"}));
+    REQUIRE(dispatcher.Enqueue({"whs_2", receiver.Url(), "k2", "default"}, {"dlv_a", "run.finished", "{\"run\":1}"}));
     dispatcher.Drain();
   }
   REQUIRE(log.lines.size() == 3);
@@ -144,19 +128,18 @@ TEST_CASE("a receiver answering 500 gets retries with doubling backoff, then the
   CHECK(log.lines[1].next_delay == 20ms);
   CHECK(log.lines[2].outcome == "delivered");
   CHECK(log.lines[2].attempt == 3);
-  REQUIRE(receiver.deliveries.size() == 3);
-  for (const auto& d : receiver.deliveries) CHECK(d == "dlv_a run.finished");  // one delivery id for every retry
-  for (const auto& v : receiver.verdicts) CHECK(v == "ok");  // each attempt signed anew
+  REQUIRE(Deliveries(receiver).size() == 3);
+  for (const auto& d : Deliveries(receiver)) CHECK(d == "dlv_a run.finished");  // one delivery id for every retry
+  for (const auto& v : Verdicts(receiver, "k2")) CHECK(v == "ok");  // each attempt signed anew
 }
 
 TEST_CASE("a delivery is given up after max_attempts and the next one still goes, in order", "[webhooks]") {
-  Receiver receiver("k3");
-  receiver.statuses = {500, 500, 500, 500, 200};
+  WebhookReceiver receiver({500, 500, 500, 500, 200});
   Log log;
   {
     WebhookDispatcher dispatcher(Fast(log));
-    REQUIRE(dispatcher.Enqueue({"whs_3", receiver.Url(), "k3"}, {"dlv_1", "violation", "{\"n\":1}"}));
-    REQUIRE(dispatcher.Enqueue({"whs_3", receiver.Url(), "k3"}, {"dlv_2", "violation", "{\"n\":2}"}));
+    REQUIRE(dispatcher.Enqueue({"whs_3", receiver.Url(), "k3", "default"}, {"dlv_1", "violation", "{\"n\":1}"}));
+    REQUIRE(dispatcher.Enqueue({"whs_3", receiver.Url(), "k3", "default"}, {"dlv_2", "violation", "{\"n\":2}"}));
     dispatcher.Drain();
   }
   REQUIRE(log.lines.size() == 5);
@@ -172,16 +155,16 @@ TEST_CASE("a delivery is given up after max_attempts and the next one still goes
 TEST_CASE("no receiver: each attempt records the transport error", "[webhooks]") {
   int port;
   {
-    Receiver gone("x");
-    port = gone.port;
+    WebhookReceiver gone;
+    port = gone.port();
   }
   Log log;
   auto options = Fast(log);
   options.max_attempts = 2;
   {
     WebhookDispatcher dispatcher(options);
-    REQUIRE(dispatcher.Enqueue({"whs_4", "http://127.0.0.1:" + std::to_string(port) + "/hook", "k"}, {"dlv", "violation", "{}"}));
-    REQUIRE(dispatcher.Enqueue({"whs_5", "ftp://example/hook", "k"}, {"dlv2", "violation", "{}"}));
+    REQUIRE(dispatcher.Enqueue({"whs_4", "http://127.0.0.1:" + std::to_string(port) + "/hook", "k", "default"}, {"dlv", "violation", "{}"}));
+    REQUIRE(dispatcher.Enqueue({"whs_5", "ftp://example/hook", "k", "default"}, {"dlv2", "violation", "{}"}));
     dispatcher.Drain();
   }
   REQUIRE(log.lines.size() == 4);
@@ -192,19 +175,19 @@ TEST_CASE("no receiver: each attempt records the transport error", "[webhooks]")
 }
 
 TEST_CASE("a full queue refuses at once and records it, the caller never waits", "[webhooks]") {
-  Receiver receiver("k6");
+  WebhookReceiver receiver;
   receiver.hold = true;  // the first delivery stays in flight
   Log log;
   auto options = Fast(log);
   options.queue_capacity = 2;
   {
     WebhookDispatcher dispatcher(options);
-    REQUIRE(dispatcher.Enqueue({"whs_6", receiver.Url(), "k6"}, {"d0", "violation", "{}"}));
+    REQUIRE(dispatcher.Enqueue({"whs_6", receiver.Url(), "k6", "default"}, {"d0", "violation", "{}"}));
     while (receiver.entered == 0) std::this_thread::sleep_for(1ms);  // d0 is in flight, off the queue
-    CHECK(dispatcher.Enqueue({"whs_6", receiver.Url(), "k6"}, {"d1", "violation", "{}"}));
-    CHECK(dispatcher.Enqueue({"whs_6", receiver.Url(), "k6"}, {"d2", "violation", "{}"}));
+    CHECK(dispatcher.Enqueue({"whs_6", receiver.Url(), "k6", "default"}, {"d1", "violation", "{}"}));
+    CHECK(dispatcher.Enqueue({"whs_6", receiver.Url(), "k6", "default"}, {"d2", "violation", "{}"}));
     // Returns while d0 is still held by the receiver: a refusal, not a wait for room.
-    CHECK(!dispatcher.Enqueue({"whs_6", receiver.Url(), "k6"}, {"d3", "violation", "{}"}));
+    CHECK(!dispatcher.Enqueue({"whs_6", receiver.Url(), "k6", "default"}, {"d3", "violation", "{}"}));
     {
       std::lock_guard<std::mutex> lock(log.mutex);
       REQUIRE(log.lines.size() == 1);
@@ -214,6 +197,31 @@ TEST_CASE("a full queue refuses at once and records it, the caller never waits",
     receiver.hold = false;
     dispatcher.Drain();
   }
-  REQUIRE(receiver.deliveries.size() == 3);
-  CHECK(receiver.deliveries[2] == "d2 violation");
+  REQUIRE(Deliveries(receiver).size() == 3);
+  CHECK(Deliveries(receiver)[2] == "d2 violation");
+}
+
+TEST_CASE("what is still queued when the dispatcher stops is logged not_sent", "[webhooks]") {
+  WebhookReceiver receiver;
+  receiver.hold = true;
+  Log log;
+  std::thread release;
+  {
+    WebhookDispatcher dispatcher(Fast(log));
+    REQUIRE(dispatcher.Enqueue({"whs_7", receiver.Url(), "k7", "acme"}, {"d0", "violation", "{}"}));
+    while (receiver.entered == 0) std::this_thread::sleep_for(1ms);
+    REQUIRE(dispatcher.Enqueue({"whs_7", receiver.Url(), "k7", "acme"}, {"d1", "violation", "{}"}));
+    release = std::thread([&] {
+      std::this_thread::sleep_for(50ms);
+      receiver.hold = false;
+    });
+  }  // the destructor waits for d0's attempt
+  release.join();
+  REQUIRE(log.lines.size() == 2);
+  CHECK(log.lines[0].delivery_id == "d0");
+  CHECK(log.lines[0].outcome == "delivered");
+  CHECK(log.lines[1].delivery_id == "d1");
+  CHECK(log.lines[1].outcome == "not_sent");
+  CHECK(log.lines[1].tenant == "acme");
+  CHECK(Deliveries(receiver).size() == 1);
 }

@@ -15,4 +15,5 @@ test_step_past_the_cap_is_flagged if {
 
 test_no_cap_no_violation if {
 	count(over_budget.violation) == 0 with input as {"events": [{"event_id": "e1", "trace_id": "r", "budget": {"run_cost_usd": 100}}]}
+		with data.budget as {}
 }

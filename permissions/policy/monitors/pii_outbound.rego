@@ -5,7 +5,8 @@ package monitors.pii_outbound
 executed_types := {"tool_call.executed", "tool_call.completed", "tool_call.failed"}
 
 # The tool an event ran: tool_payload.tool, else action.action_type (as oep verify reads it).
-tool(event) := object.get(event, ["tool_payload", "tool"], object.get(event, ["action", "action_type"], ""))
+# Written out in each rule rather than as a function of the event: a function's calls are
+# memoized by their arguments' text, and serializing every event is most of the cost.
 
 outbound_tool(name) if regex.match(`(?i)(e-?mail|mail|send|sms|message|notify|post)`, name)
 
@@ -16,16 +17,17 @@ patterns := {
 	"card number": `\b(?:[0-9][ -]?){13,16}\b`,
 }
 
-sent_text(event) := concat("\n", [json.marshal(object.get(event, "tool_payload", null)), object.get(event, ["outcome", "summary"], "")])
 
 violation contains v if {
 	some event in input.events
 	executed_types[event.event_type]
-	outbound_tool(tool(event))
-	found := sort([kind | some kind, pattern in patterns; regex.match(pattern, sent_text(event))])
+	tool := object.get(event, ["tool_payload", "tool"], object.get(event, ["action", "action_type"], ""))
+	outbound_tool(tool)
+	sent := concat("\n", [json.marshal(object.get(event, "tool_payload", null)), object.get(event, ["outcome", "summary"], "")])
+	found := sort([kind | some kind, pattern in patterns; regex.match(pattern, sent)])
 	count(found) > 0
 	v := {
-		"msg": sprintf("tool %s sent personal data out (%s)", [tool(event), concat(", ", found)]),
+		"msg": sprintf("tool %s sent personal data out (%s)", [tool, concat(", ", found)]),
 		"severity": "high",
 		"run_id": event.trace_id,
 		"event_ids": [event.event_id],
