@@ -35,9 +35,9 @@ verify: build
 	$(OEP) verify
 
 # The Debian package (dpkg-deb): binaries, hardened systemd unit, default config, man page
-# from the CLI's help; see packaging/deb/build_deb.sh. Written to $(BUILD)/deb/.
+# from the CLI's help; see src/packaging/deb/build_deb.sh. Written to $(BUILD)/deb/.
 deb: build
-	sh packaging/deb/build_deb.sh $(BUILD) $(BUILD)/deb
+	sh src/packaging/deb/build_deb.sh $(BUILD) $(BUILD)/deb
 
 # `make demo STORE=postgresql://...` generates the demo store in that database (one without
 # evidence, or one oep demo generated) and runs the walkthrough on it.

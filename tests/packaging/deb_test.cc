@@ -1,4 +1,4 @@
-// `make deb` (packaging/deb/build_deb.sh): the package is built from the binaries under test,
+// `make deb` (src/packaging/deb/build_deb.sh): the package is built from the binaries under test,
 // its contents, control data, service unit and man page are checked, and the packaged binary
 // runs from an extracted tree.
 #include <filesystem>
@@ -27,7 +27,7 @@ ProcessResult Run(const std::vector<std::string>& argv, const std::vector<std::s
 TEST_CASE("the Debian package holds the binaries a hardened unit a config and a man page and its oep runs", "[packaging]") {
   ScratchDir dir;
   std::string build = std::filesystem::path(OepBinary()).parent_path().string();
-  std::string deb = Run({"/bin/sh", RepoRoot() + "/packaging/deb/build_deb.sh", build, dir / "out"},
+  std::string deb = Run({"/bin/sh", RepoRoot() + "/src/packaging/deb/build_deb.sh", build, dir / "out"},
                         {"OEP_DEB_COMPRESSION=gzip"}).out;
   deb = deb.substr(0, deb.find('\n'));
   REQUIRE(std::filesystem::exists(deb));

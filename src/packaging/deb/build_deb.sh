@@ -12,7 +12,7 @@ set -eu
 build=$1
 out=$2
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
+root=$(cd "$here/../../.." && pwd)
 version=$("$build/oep" --version | sed 's/^oep //')
 arch=$(dpkg --print-architecture)
 stage=$(mktemp -d)
