@@ -108,14 +108,30 @@ TEST_CASE("monitor over_budget flags steps past the run budget", "[monitors]") {
   CHECK(found[0].message == "run r1 cost 5.25 USD, over its budget of 5 USD");
 }
 
-TEST_CASE("monitor log_drop turns every recorded drop into a deny message", "[monitors]") {
+TEST_CASE("monitor log_drop turns every recorded drop into a violation of its run", "[monitors]") {
   auto found = Of(Run("{\"events\":[],\"decisions\":[],\"drops\":[{\"run_id\":\"r9\",\"count\":2,\"first_seq\":3,"
                       "\"last_seq\":4,\"reason\":\"queue full\"}]}"),
                   "monitors.log_drop");
   REQUIRE(found.size() == 1);
-  CHECK(found[0].rule == "deny");
+  CHECK(found[0].rule == "violation");
   CHECK(found[0].severity == "medium");
+  CHECK(found[0].run_id == "r9");
   CHECK(found[0].message == "run r9 dropped 2 events (seq 3..4): queue full");
+}
+
+TEST_CASE("a deny set of messages is a monitor too, each message a medium violation", "[monitors]") {
+  ScratchDir dir;
+  WriteText(dir / "m.rego", "package conftest_style\n\ndeny contains msg if {\n\tsome e in input.events\n"
+                            "\tmsg := sprintf(\"%s ran\", [e.event_id])\n}\n");
+  auto set = MonitorSet::Load({dir / "m.rego"});
+  REQUIRE(set.ok());
+  auto found = EvaluateMonitors(**set, Input(Events({Event("e1", "tool_call.executed", "x")})));
+  REQUIRE(found.ok());
+  REQUIRE(found->size() == 1);
+  CHECK((*found)[0].monitor == "conftest_style");
+  CHECK((*found)[0].rule == "deny");
+  CHECK((*found)[0].severity == "medium");
+  CHECK((*found)[0].message == "e1 ran");
 }
 
 TEST_CASE("violations are stored once, listed with filters and covered by the ledger", "[monitors]") {

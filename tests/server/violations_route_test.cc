@@ -71,7 +71,8 @@ TEST_CASE("serve --monitor flags ingested steps and drops and GET /v1/violations
   REQUIRE(drop.status == 201);
   HttpResult drops = server.Get("/v1/violations?monitor=monitors.log_drop", viewer);
   REQUIRE(drops.json["violations"].Size() == 1);
-  CHECK(json::GetString(drops.json["violations"][0], "rule") == "deny");
+  CHECK(json::GetString(drops.json["violations"][0], "rule") == "violation");
+  CHECK(json::GetString(drops.json["violations"][0], "run_id") == kRun);  // attributed to the run
   CHECK(json::GetString(drops.json["violations"][0], "message").find("dropped 2 events") != std::string::npos);
 
   HttpResult critical = server.Get("/v1/violations?severity=critical&run=" + kRun, viewer);
