@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -38,68 +39,82 @@ struct Batch {
   std::map<std::string, std::string> detached;  // OPA inputs recorded beside packets
 };
 
-// Threads that live for the whole run and take one job each per batch: no thread is
-// created per batch, and each keeps its allocator caches warm.
-class Workers {
+// A batch being judged: its rows, the verdicts the workers write into, and how many of
+// its chunks are not judged yet.
+struct InFlight {
+  Batch batch;
+  std::vector<Verdict> verdicts;
+  size_t chunks_left = 0;
+};
+
+// Threads that live for the whole run and take chunks (a batch and a row range) from one
+// queue, so that they keep judging while the reading thread reads ahead or tallies: the
+// two stages are not held in lock-step by a barrier per batch.
+class JudgePool {
  public:
-  explicit Workers(size_t n) : results_(n) {
+  using Job = std::function<Status(size_t worker, InFlight& batch, size_t begin, size_t end)>;
+  JudgePool(size_t n, Job job) : job_(std::move(job)) {
     for (size_t w = 0; w < n; ++w) threads_.emplace_back([this, w] { Loop(w); });
   }
-  ~Workers() {
+  ~JudgePool() {  // queued chunks are dropped; running ones finish first
     {
       std::lock_guard<std::mutex> lock(mu_);
       stop_ = true;
     }
-    start_.notify_all();
+    work_.notify_all();
     for (auto& t : threads_) t.join();
   }
   size_t size() const { return threads_.size(); }
-  // Runs job(w) on every worker w.
-  void Start(std::function<Status(size_t)> job) {
+  // Queues `f`'s rows as `chunks` ranges of (nearly) equal size.
+  void Submit(InFlight* f, size_t chunks) {
+    size_t n = f->batch.rows.size(), per = (n + chunks - 1) / chunks;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      job_ = std::move(job);
-      pending_ = threads_.size();
-      ++generation_;
+      for (size_t begin = 0; begin < n; begin += per) {
+        queue_.push_back({f, begin, std::min(n, begin + per)});
+        ++f->chunks_left;
+      }
     }
-    start_.notify_all();
+    work_.notify_all();
   }
-  // Waits for the jobs Start began; the first failure.
-  Status Wait() {
+  // Waits until every chunk of `f` is judged, or a chunk failed: the first failure.
+  Status WaitFor(const InFlight* f) {
     std::unique_lock<std::mutex> lock(mu_);
-    done_.wait(lock, [&] { return pending_ == 0; });
-    for (const auto& r : results_) {
-      if (!r.ok()) return r;
-    }
-    return Status::Ok();
+    done_.wait(lock, [&] { return f->chunks_left == 0 || !failure_.ok(); });
+    return failure_;
   }
 
  private:
+  struct Chunk {
+    InFlight* batch;
+    size_t begin, end;
+  };
   void Loop(size_t w) {
-    uint64_t seen = 0;
     for (;;) {
-      std::function<Status(size_t)> job;
+      Chunk c{};
       {
         std::unique_lock<std::mutex> lock(mu_);
-        start_.wait(lock, [&] { return stop_ || generation_ != seen; });
+        work_.wait(lock, [&] { return stop_ || !queue_.empty(); });
         if (stop_) return;
-        seen = generation_;
-        job = job_;
+        c = queue_.front();
+        queue_.pop_front();
       }
-      Status s = job(w);
-      std::lock_guard<std::mutex> lock(mu_);
-      results_[w] = std::move(s);
-      if (--pending_ == 0) done_.notify_all();
+      Status s = job_(w, *c.batch, c.begin, c.end);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!s.ok() && failure_.ok()) failure_ = std::move(s);
+        --c.batch->chunks_left;
+      }
+      done_.notify_all();
     }
   }
 
+  Job job_;
   std::mutex mu_;
-  std::condition_variable start_, done_;
-  std::function<Status(size_t)> job_;
-  uint64_t generation_ = 0;
-  size_t pending_ = 0;
+  std::condition_variable work_, done_;
+  std::deque<Chunk> queue_;
+  Status failure_;
   bool stop_ = false;
-  std::vector<Status> results_;
   std::vector<std::thread> threads_;
 };
 
@@ -330,8 +345,7 @@ Result<ImpactReport> RunImpact(Store& store, const ImpactOptions& options, const
   if (!next_entry.ok()) return next_entry.status();
   report.as_of_ledger_entry = *next_entry - 1;
 
-  // Pipeline: while the workers judge batch i, this thread reads batch i+1 (SQLite is
-  // used from this thread only); verdicts are tallied in id order.
+  // Batches are read by this thread only (SQLite is used from one thread).
   std::string after;
   auto read_batch = [&]() -> Result<Batch> {
     Batch b;
@@ -350,9 +364,6 @@ Result<ImpactReport> RunImpact(Store& store, const ImpactOptions& options, const
     b.detached = std::move(*detached);
     return b;
   };
-  // Three stages overlap: the workers judge batch i while this thread tallies batch i-1
-  // and reads batch i+1.
-  auto next = read_batch();
   // Only what both policies can read of each input is built (all of it for a query that
   // reads input itself).
   std::optional<rego::InputPaths> input_read;
@@ -363,31 +374,36 @@ Result<ImpactReport> RunImpact(Store& store, const ImpactOptions& options, const
     if (base && input_read) input_read->Merge(*base);
   }
   const rego::InputPaths* read_ptr = input_read ? &*input_read : nullptr;
-  std::vector<Verdict> verdicts, previous;  // two buffers, swapped batch after batch
+  // This thread reads up to kReadAhead batches ahead of the oldest one being judged and
+  // tallies batches as they complete, in id order; the workers take their chunks from one
+  // queue. `flight` outlives `pool`, whose threads point into it.
+  constexpr size_t kReadAhead = 3;
+  std::deque<std::unique_ptr<InFlight>> flight;
   std::vector<WorkerScratch> scratch(static_cast<size_t>(std::max(1, options.threads)));
-  Workers workers(scratch.size());
-  auto tally_previous = [&] {
-    for (const auto& v : previous) Tally(report, v, options.examples);
-    if (progress && !previous.empty()) progress(report.counts.total);
-  };
+  JudgePool pool(scratch.size(), [&](size_t w, InFlight& f, size_t begin, size_t end) {
+    return JudgeRange(options, **engine, baseline.get(), read_ptr, f.batch, begin, end, f.verdicts, scratch[w]);
+  });
+  bool exhausted = false;
   for (;;) {
-    if (!next.ok()) return next.status();
-    Batch current = std::move(*next);
-    if (current.rows.empty()) break;
-    verdicts.resize(current.rows.size());
-    size_t n = current.rows.size();
-    size_t per = (n + workers.size() - 1) / workers.size();
-    workers.Start([&](size_t w) -> Status {
-      size_t begin = w * per, end = std::min(n, begin + per);
-      if (begin >= end) return Status::Ok();
-      return JudgeRange(options, **engine, baseline.get(), read_ptr, current, begin, end, verdicts, scratch[w]);
-    });
-    tally_previous();
-    next = read_batch();
-    OEP_RETURN_IF_ERROR(workers.Wait());
-    std::swap(previous, verdicts);
+    while (!exhausted && flight.size() < kReadAhead) {
+      auto next = read_batch();
+      if (!next.ok()) return next.status();
+      if (next->rows.empty()) {
+        exhausted = true;
+        break;
+      }
+      auto f = std::make_unique<InFlight>();
+      f->batch = std::move(*next);
+      f->verdicts.resize(f->batch.rows.size());
+      pool.Submit(f.get(), pool.size());
+      flight.push_back(std::move(f));
+    }
+    if (flight.empty()) break;
+    OEP_RETURN_IF_ERROR(pool.WaitFor(flight.front().get()));
+    for (const auto& v : flight.front()->verdicts) Tally(report, v, options.examples);
+    if (progress) progress(report.counts.total);
+    flight.pop_front();
   }
-  tally_previous();
   return report;
 }
 
