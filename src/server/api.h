@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 
 #include <httplib.h>
@@ -121,13 +122,14 @@ std::vector<rapidjson::Document> MonitorIngest(Context& ctx, Store& store, Inges
 
 // Webhooks (webhook_events.cc). StartWebhooks makes ctx.webhooks from ctx.options, its
 // attempts recorded in the delivery log of their subscription's tenant; StopWebhooks ends
-// it (what is still queued is logged not_sent). EmitWebhookEvent queues a delivery of
-// `event` (a WebhookEventNames() name) with `data` to every active subscription of the
-// store's scoped tenant that names it, without waiting on the network; a delivery the full
-// queue refuses is logged queue_full at once. Failures are reported on stderr; the caller's
-// reply is not changed by them. The caller holds ctx.mutex.
+// it (what is still queued is logged not_sent). EmitWebhookEvents queues one delivery of
+// `event` (a WebhookEventNames() name) per element of `data` to every active subscription of
+// the store's scoped tenant that names it (the subscriptions read once per call), without
+// waiting on the network; a delivery the full queue refuses is logged queue_full at once.
+// Failures are reported on stderr; the caller's reply is not changed by them. The caller
+// holds ctx.mutex.
 void StartWebhooks(Context& ctx);
 void StopWebhooks(Context& ctx);
-void EmitWebhookEvent(Context& ctx, Store& store, const std::string& event, const rapidjson::Value& data);
+void EmitWebhookEvents(Context& ctx, Store& store, const std::string& event, std::span<const rapidjson::Document> data);
 
 }  // namespace oep::server

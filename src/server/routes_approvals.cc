@@ -62,7 +62,7 @@ Reply RequestRoute(Context& ctx, Call& call) {
   auto request = RequestApproval(call.store, *spec, "POST /v1/approvals " + Who(call));
   if (request.ok()) {
     auto doc = json::Parse(*request);
-    if (doc.ok()) EmitWebhookEvent(ctx, call.store, "approval.requested", *doc);
+    if (doc.ok()) EmitWebhookEvents(ctx, call.store, "approval.requested", std::span(&*doc, 1));
   }
   return Artifact(201, request);
 }

@@ -44,7 +44,7 @@ Reply PostArtifacts(Context& ctx, Call& call) {
   if (s.ok() && ctx.monitors) violations = MonitorIngest(ctx, call.store, **ingester, "POST /v1/artifacts");
   if (s.ok()) s = (*ingester)->Commit();
   if (!s.ok()) return ErrorReply(s);
-  for (const auto& v : violations) EmitWebhookEvent(ctx, call.store, "violation", v);
+  EmitWebhookEvents(ctx, call.store, "violation", violations);
   rapidjson::Document doc(rapidjson::kObjectType);
   AddReport(doc, (*ingester)->report());
   return JsonReply(200, doc);

@@ -210,7 +210,7 @@ Reply FinishRoute(Context& ctx, Call& call) {
   Reply reply = RunReply(200, done->run);
   if (done->sealed_now) {
     auto doc = json::Parse(reply.body);
-    if (doc.ok()) EmitWebhookEvent(ctx, call.store, "run.finished", *doc);
+    if (doc.ok()) EmitWebhookEvents(ctx, call.store, "run.finished", std::span(&*doc, 1));
   }
   return reply;
 }

@@ -19,7 +19,7 @@ void RunMonitors(Context& ctx, Store& store, const std::vector<std::string>& eve
     if (!stored.ok()) {
       s = stored.status();
     } else {
-      for (const auto& v : *stored) EmitWebhookEvent(ctx, store, "violation", v);
+      EmitWebhookEvents(ctx, store, "violation", *stored);
     }
   } else {
     s = found.status();

@@ -41,21 +41,23 @@ void StartWebhooks(Context& ctx) {
 
 void StopWebhooks(Context& ctx) { ctx.webhooks.reset(); }
 
-void EmitWebhookEvent(Context& ctx, Store& store, const std::string& event, const rapidjson::Value& data) {
-  if (!ctx.webhooks) return;
+void EmitWebhookEvents(Context& ctx, Store& store, const std::string& event, std::span<const rapidjson::Document> data) {
+  if (!ctx.webhooks || data.empty()) return;
   auto subscriptions = WebhookSubscriptionsFor(store, event);
   if (!subscriptions.ok()) {
     std::fprintf(stderr, "oep serve: webhooks for %s (tenant %s): %s\n", event.c_str(), store.tenant().c_str(),
                  subscriptions.status().message().c_str());
     return;
   }
-  for (const auto& sub : *subscriptions) {
-    auto id = NewWebhookDeliveryId();
-    if (!id.ok()) continue;
-    std::string body = WebhookDeliveryBody(*id, event, store.tenant(), NowUtcMicros(), data);
-    if (!ctx.webhooks->Enqueue({sub.subscription_id, sub.url, sub.secret, store.tenant()}, {*id, event, std::move(body)})) {
-      Record(store, {store.tenant(), sub.subscription_id, *id, event, 0, 0, "the delivery queue is full", "queue_full",
-                     std::chrono::milliseconds(0)});
+  for (const rapidjson::Document& item : data) {
+    for (const auto& sub : *subscriptions) {
+      auto id = NewWebhookDeliveryId();
+      if (!id.ok()) continue;
+      std::string body = WebhookDeliveryBody(*id, event, store.tenant(), NowUtcMicros(), item);
+      if (!ctx.webhooks->Enqueue({sub.subscription_id, sub.url, sub.secret, store.tenant()}, {*id, event, std::move(body)})) {
+        Record(store, {store.tenant(), sub.subscription_id, *id, event, 0, 0, "the delivery queue is full", "queue_full",
+                       std::chrono::milliseconds(0)});
+      }
     }
   }
 }
