@@ -30,10 +30,13 @@ class NativeEngine final : public PolicyEngine {
  public:
   explicit NativeEngine(rego::LoadedPolicy policy)
       : policy_(std::move(policy)), calls_time_(false) {
-    for (const auto& n : NonDeterministicCalls(*policy_.engine)) calls_time_ = calls_time_ || n == "time.now_ns";
+    auto nd_calls = NonDeterministicCalls(*policy_.engine);
+    for (const auto& n : nd_calls) calls_time_ = calls_time_ || n == "time.now_ns";
+    deterministic_ = nd_calls.empty();
     input_read_ = rego::InputPathsRead(policy_.engine->Modules());
   }
   const rego::InputPaths* InputRead() const override { return input_read_ ? &*input_read_ : nullptr; }
+  bool AnswersFromInputOnly() const override { return deterministic_; }
   std::string Name() const override { return "native"; }
   std::string Description() const override { return std::string("native (oep ") + OEP_VERSION + ")"; }
   size_t PreferredBatch() const override { return 32; }
@@ -100,6 +103,7 @@ class NativeEngine final : public PolicyEngine {
 
   rego::LoadedPolicy policy_;
   bool calls_time_;
+  bool deterministic_ = false;
   std::optional<rego::InputPaths> input_read_;
   mutable std::mutex mu_;
   mutable std::map<std::string, rego::Body> queries_;

@@ -65,6 +65,10 @@ class PolicyEngine {
   // callers may build only those; nullptr: all of it (the OPA CLI engines are handed what
   // was recorded, whole).
   virtual const rego::InputPaths* InputRead() const { return nullptr; }
+  // True when an answer depends on the request's query and input alone (the policy calls
+  // no non-deterministic built-in, so neither now_ns nor nd_builtin_cache is consulted, and
+  // no other program is asked): answers may then be remembered (policy/decision_memo.h).
+  virtual bool AnswersFromInputOnly() const { return false; }
 };
 
 // Compiles the bundle natively (every kind: the native compile also tells which

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "json/json.h"
+#include "policy/decision_memo.h"
 #include "replay/stored_decision.h"
 #include "util/content_digest.h"
 #include "util/display_text.h"
@@ -125,6 +126,9 @@ struct WorkerScratch {
   std::vector<size_t> at;  // verdict index of each decision
   std::vector<DecisionRequest> requests;
   std::vector<Decided> decided, base;
+  // Answers by projected input (used only when inputs are projected: whole inputs repeat
+  // too rarely to be worth remembering).
+  DecisionMemo memo, base_memo;
 };
 
 // Judges rows [begin, end): reads each stored decision, then decides them all under the
@@ -169,8 +173,13 @@ Status JudgeChunk(const ImpactOptions& options, const PolicyEngine& engine, cons
     const StoredDecision& d = decisions[k];
     requests[k] = {verdicts[at[k]].query, &*d.input, d.pinned_time_ns, d.nd_builtin_cache ? &*d.nd_builtin_cache : nullptr};
   }
-  OEP_RETURN_IF_ERROR(engine.Decide(requests, scratch.decided));
-  if (baseline) OEP_RETURN_IF_ERROR(baseline->Decide(requests, scratch.base));
+  if (input_read) {
+    OEP_RETURN_IF_ERROR(scratch.memo.Decide(engine, requests, scratch.decided));
+    if (baseline) OEP_RETURN_IF_ERROR(scratch.base_memo.Decide(*baseline, requests, scratch.base));
+  } else {
+    OEP_RETURN_IF_ERROR(engine.Decide(requests, scratch.decided));
+    if (baseline) OEP_RETURN_IF_ERROR(baseline->Decide(requests, scratch.base));
+  }
   for (size_t k = 0; k < decisions.size(); ++k) {
     Verdict& v = verdicts[at[k]];
     Decided& d = scratch.decided[k];
