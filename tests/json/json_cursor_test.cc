@@ -96,3 +96,59 @@ TEST_CASE("skipping a container checks its brackets and strings", "[json][bad-in
   CHECK(skip(R"({"a": "\q"})") == "at byte 7: expected a valid escape (\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)");
   CHECK(skip(std::string(1001, '[') + std::string(1001, ']')) == "at byte 1000: expected at most 1000 nested arrays and objects");
 }
+
+TEST_CASE("the rest of an object is skipped at once and its closing brace consumed", "[json]") {
+  std::string text = R"({"a":{"b":1,"c":{"d":"}"},"e":[1,{"f":2}]},"g":3})";
+  JsonCursor c(text);
+  std::string_view key;
+  REQUIRE(c.BeginObject());
+  REQUIRE(c.NextMember(&key));
+  REQUIRE(c.BeginObject());
+  REQUIRE(c.NextMember(&key));
+  CHECK(key == "b");
+  REQUIRE(c.SkipValue());
+  REQUIRE(c.SkipRestOfObject());  // "c" and "e", then a's '}'
+  REQUIRE(c.NextMember(&key));
+  CHECK(key == "g");
+  REQUIRE(c.SkipValue());
+  CHECK_FALSE(c.NextMember(&key));
+  CHECK(c.ExpectEnd());
+
+  JsonCursor bad(R"({"a":{"b":[1}})");
+  REQUIRE(bad.BeginObject());
+  REQUIRE(bad.NextMember(&key));
+  REQUIRE(bad.BeginObject());
+  CHECK_FALSE(bad.SkipRestOfObject());
+  CHECK(bad.error() == "at byte 12: expected ']' closing the array");
+  JsonCursor outside("[1]");
+  CHECK_FALSE(outside.SkipRestOfObject());
+  CHECK(outside.error() == "at byte 0: expected a member inside an object");
+}
+
+TEST_CASE("a projected read ends after the greatest name it reads and equals the projection of the whole", "[json][rego]") {
+  oep::rego::InputPaths keep;
+  keep.members["b"].whole = true;
+  keep.members["d"].members["y"].whole = true;
+  // Sorted names: members after "d" (and after "y" inside it) are never built.
+  std::string text = R"({"a":1,"b":{"q":[1,2]},"c":"x","d":{"x":1,"y":{"z":true},"z":[{"w":"}"}]},"e":{"f":null}})";
+  auto read = ReadJsonValueText(text, "t", &keep);
+  REQUIRE(read.ok());
+  CHECK(read->ToJson() == R"({"b":{"q":[1,2]},"d":{"y":{"z":true}}})");
+  // Nothing read: an empty object, the text still checked to its end.
+  oep::rego::InputPaths none;
+  auto empty = ReadJsonValueText(text, "t", &none);
+  REQUIRE(empty.ok());
+  CHECK(empty->ToJson() == "{}");
+  // Malformed text after the last name read is still an error, never a silent success.
+  auto broken = ReadJsonValueText(R"({"b":1,"c":[1})", "t", &keep);
+  REQUIRE_FALSE(broken.ok());
+  CHECK_THAT(broken.status().message(), Catch::Contains("']' closing the array"));
+  auto trailing = ReadJsonValueText(R"({"b":1,"e":2} x)", "t", &keep);
+  CHECK_FALSE(trailing.ok());
+  // A greatest name beyond ASCII: no early end, the same answer.
+  oep::rego::InputPaths wide;
+  wide.members["\xc3\xa9"].whole = true;
+  auto w = ReadJsonValueText(R"({"a":1,"z":3,"é":2})", "t", &wide);
+  REQUIRE(w.ok());
+  CHECK(w->ToJson() == R"({"é":2})");
+}
