@@ -347,6 +347,10 @@ Status Ingester::AddDocument(const std::string& path, std::string_view bytes) {
   return ledger_.AppendArtifact(std::string(kStoreChain), "documents", path, crypto::Sha256Hex(bytes), "");
 }
 
+Status Ingester::AddChainEvent(const std::string& chain_id, std::string_view kind, std::string payload) {
+  return ledger_.AppendEvent(chain_id, kind, std::move(payload));
+}
+
 Status Ingester::Commit() {
   if (!pending_manifest_refs_.empty()) {
     const auto& [id, where] = *pending_manifest_refs_.begin();

@@ -79,6 +79,9 @@ class Ingester {
   Status AddBuiltRecord(const ArtifactRecord& record, const RecordLocation& location);
   Status AddDecisionInput(const std::string& decision_id, const rapidjson::Value& input, const std::string& source);
   Status AddDocument(const std::string& path, std::string_view bytes);
+  // A ledger event (a drop, a break) appended to `chain_id` in this batch: it commits or
+  // rolls back with the records (see ledger.h for the kinds).
+  Status AddChainEvent(const std::string& chain_id, std::string_view kind, std::string payload);
 
   // Artifacts added after this are redacted with `profile` (nullptr: none, for records oep
   // builds itself; it must outlive the Ingester) before validation and hashing. Until it is

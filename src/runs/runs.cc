@@ -211,7 +211,8 @@ Result<std::vector<ParsedStep>> ParseSteps(const rapidjson::Value& body, const s
 }  // namespace
 
 Result<std::vector<StepOutcome>> AppendSteps(Store& store, const std::string& run_id, const rapidjson::Value& body,
-                                             const std::string& source, const RedactionProfile* redaction) {
+                                             const std::string& source, const RedactionProfile* redaction,
+                                             const std::function<Status(Ingester&)>& before_commit) {
   auto run = MustGetRun(store, run_id);
   if (!run.ok()) return run.status();
   Validator validator;
@@ -219,6 +220,7 @@ Result<std::vector<StepOutcome>> AppendSteps(Store& store, const std::string& ru
   if (!steps.ok()) return steps.status();
   auto ingester = Ingester::Begin(store);  // reads below see the batch's own snapshot
   if (!ingester.ok()) return ingester.status();
+  if (before_commit) (*ingester)->KeepInserted();
   // Re-read under the write lock: another batch may have finished the run or added steps.
   run = MustGetRun(store, run_id);
   if (!run.ok()) return run.status();
@@ -251,6 +253,7 @@ Result<std::vector<StepOutcome>> AppendSteps(Store& store, const std::string& ru
     o.inserted = true;
     out.push_back(o);
   }
+  if (before_commit) OEP_RETURN_IF_ERROR(before_commit(**ingester));
   OEP_RETURN_IF_ERROR((*ingester)->Commit());
   return out;
 }

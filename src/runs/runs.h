@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,8 @@
 #include "util/status.h"
 
 namespace oep {
+
+class Ingester;
 
 struct RedactionProfile;
 
@@ -41,9 +44,12 @@ struct StepOutcome {
 // One atomic batch. NotFound for an unknown run; Conflict for a finished run, a sequence
 // gap, or a step number stored with other content; InvalidArgument for bad input. Each
 // event is redacted with `redaction` (nullptr: DefaultRedactionProfile()) before it is
-// validated and hashed.
+// validated and hashed. `before_commit`, when given, sees the batch (its ingester keeps
+// what it inserted) and may add to it: what it adds commits with the steps; an error it
+// returns leaves nothing stored.
 Result<std::vector<StepOutcome>> AppendSteps(Store& store, const std::string& run_id, const rapidjson::Value& body,
-                                             const std::string& source, const RedactionProfile* redaction = nullptr);
+                                             const std::string& source, const RedactionProfile* redaction = nullptr,
+                                             const std::function<Status(Ingester&)>& before_commit = {});
 
 // Events recorded elsewhere (OTLP spans, MCP tool calls) as the next steps of run `run_id`:
 // the run is created when new (with `agent` and metadata.source `origin`); events whose id is

@@ -105,20 +105,12 @@ Result<std::unique_ptr<PolicyBundle>> CompiledBundle(std::string_view bytes, con
 void AddExportRoutes(httplib::Server& http, Context& ctx);    // /v1/runs/{id}/export
 void AddViolationRoutes(httplib::Server& http, Context& ctx); // /v1/violations
 
-// What an ingest route without an Ingester of its own just stored (run steps, drops), for
-// the monitors (routes_violations.cc): evaluates
-// ctx.monitors over those events, decisions and drop payloads (JSON text) as stored and
-// stores what they flag in the caller's tenant, in its own batch after the ingest's. A
-// monitor that fails is reported on stderr; the ingest's reply is not changed by it.
-// The caller holds ctx.mutex.
-void RunMonitors(Context& ctx, Store& store, const std::vector<std::string>& event_ids,
-                 const std::vector<std::string>& decision_ids, const std::vector<std::string>& drops,
-                 const std::string& source);
-
-// The monitors over what `ingester` (told KeepInserted) inserted, their violations added to
-// its batch (MonitorBatch); returns those violations, for the webhooks once committed. A
-// monitor that fails is reported on stderr and adds nothing. The caller holds ctx.mutex.
-std::vector<rapidjson::Document> MonitorIngest(Context& ctx, Store& store, Ingester& ingester, const std::string& source);
+// The monitors over what `ingester` (told KeepInserted) inserted and the drops it records
+// (payloads as JSON text, each with its run_id), their violations added to its batch
+// (MonitorBatch); returns those violations, for the webhooks once committed. A monitor that
+// fails is reported on stderr and adds nothing. The caller holds ctx.mutex.
+std::vector<rapidjson::Document> MonitorIngest(Context& ctx, Store& store, Ingester& ingester, const std::string& source,
+                                               const std::vector<std::string>& drop_payloads_json = {});
 
 // Webhooks (webhook_events.cc). StartWebhooks makes ctx.webhooks from ctx.options, its
 // attempts recorded in the delivery log of their subscription's tenant; StopWebhooks ends

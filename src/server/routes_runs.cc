@@ -175,13 +175,19 @@ Reply AppendStepsRoute(Context& ctx, Call& call) {
   if (!id.ok()) return ErrorReply(id.status());
   auto body = ParseBody(call);
   if (!body.ok()) return ErrorReply(body.status());
-  auto outcome = AppendSteps(call.store, *id, *body, "POST /v1/runs/" + *id + "/steps", &ctx.redaction);
-  if (!outcome.ok()) return ErrorReply(outcome.status());
+  std::string source = "POST /v1/runs/" + *id + "/steps";
+  // The monitors see the steps as they will be stored; what they flag commits with them.
+  std::vector<rapidjson::Document> violations;
+  std::function<Status(Ingester&)> monitor;
   if (ctx.monitors) {
-    std::vector<std::string> events;
-    for (const auto& o : *outcome) events.push_back(o.event_id);
-    RunMonitors(ctx, call.store, events, {}, {}, "POST /v1/runs/" + *id + "/steps");
+    monitor = [&](Ingester& ingester) {
+      violations = MonitorIngest(ctx, call.store, ingester, source);
+      return Status::Ok();
+    };
   }
+  auto outcome = AppendSteps(call.store, *id, *body, source, &ctx.redaction, monitor);
+  if (!outcome.ok()) return ErrorReply(outcome.status());
+  EmitWebhookEvents(ctx, call.store, "violation", violations);
   rapidjson::Document doc(rapidjson::kObjectType);
   auto& a = doc.GetAllocator();
   rapidjson::Value items(rapidjson::kArrayType);

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "ingest/ingest.h"
 #include "json/json.h"
 #include "ledger/ledger.h"
 #include "policy/policy_engine.h"
@@ -84,17 +85,29 @@ Reply DropRoute(Context& ctx, Call& call) {
   auto run = call.store.GetRun(id);
   if (!run.ok()) return ErrorReply(run.status());
   if (!*run) return ErrorReply(Status::NotFound("no run \"" + id + "\""));
+  // The drop and what the monitors flag about it commit together.
+  auto ingester = Ingester::Begin(call.store);
+  if (!ingester.ok()) return ErrorReply(ingester.status());
+  run = call.store.GetRun(id);  // again under the write lock: another request may have finished it
+  if (!run.ok()) return ErrorReply(run.status());
+  if (!*run) return ErrorReply(Status::NotFound("no run \"" + id + "\""));
   if ((*run)->finished) {
     return ErrorReply(Status::Conflict("run " + id + " is finished (its chain is sealed); no drop can be recorded"));
   }
-  Status s = RecordChainEvent(call.store, ChainForTrace(id), "drop", *payload);
-  if (!s.ok()) return ErrorReply(s);
-  if (ctx.monitors) {
+  auto head = call.store.GetChainHead(TenantChain(call.store.tenant(), ChainForTrace(id)));
+  if (!head.ok()) return ErrorReply(head.status());
+  if (!*head) return ErrorReply(Status::NotFound("run " + id + " has no ledger chain to record a drop on"));
+  Status s = (*ingester)->AddChainEvent(ChainForTrace(id), "drop", *payload);
+  std::vector<rapidjson::Document> violations;
+  if (s.ok() && ctx.monitors) {
     rapidjson::Document drop;
     drop.CopyFrom(*body, drop.GetAllocator());
     drop.AddMember("run_id", Str(id, drop.GetAllocator()), drop.GetAllocator());
-    RunMonitors(ctx, call.store, {}, {}, {json::CanonicalText(drop)}, "POST /v1/runs/" + id + ":drop");
+    violations = MonitorIngest(ctx, call.store, **ingester, "POST /v1/runs/" + id + ":drop", {json::CanonicalText(drop)});
   }
+  if (s.ok()) s = (*ingester)->Commit();
+  if (!s.ok()) return ErrorReply(s);
+  EmitWebhookEvents(ctx, call.store, "violation", violations);
   rapidjson::Document doc(rapidjson::kObjectType);
   auto& a = doc.GetAllocator();
   doc.AddMember("run_id", Str(id, a), a);

@@ -1,35 +1,14 @@
 // GET /v1/violations (what the monitors flagged) and the monitors' hook behind the ingest
-// routes (RunMonitors, see api.h).
+// routes (MonitorIngest, see api.h).
 #include <cstdio>
 
 #include "server/api.h"
 
 namespace oep::server {
 
-void RunMonitors(Context& ctx, Store& store, const std::vector<std::string>& event_ids,
-                 const std::vector<std::string>& decision_ids, const std::vector<std::string>& drops,
-                 const std::string& source) {
-  if (!ctx.monitors || (event_ids.empty() && decision_ids.empty() && drops.empty())) return;
-  Status s;
-  auto input = BatchInput(store, event_ids, decision_ids, drops);
-  if (!input.ok()) s = input.status();
-  Result<std::vector<ViolationFinding>> found = s.ok() ? EvaluateMonitors(*ctx.monitors, *input) : Result<std::vector<ViolationFinding>>(s);
-  if (found.ok()) {
-    auto stored = StoreViolations(store, *found, "monitor: " + source);
-    if (!stored.ok()) {
-      s = stored.status();
-    } else {
-      EmitWebhookEvents(ctx, store, "violation", *stored);
-    }
-  } else {
-    s = found.status();
-  }
-  if (!s.ok()) std::fprintf(stderr, "oep serve: monitors over %s (tenant %s): %s\n", source.c_str(),
-                            store.tenant().c_str(), s.message().c_str());
-}
-
-std::vector<rapidjson::Document> MonitorIngest(Context& ctx, Store& store, Ingester& ingester, const std::string& source) {
-  auto found = MonitorBatch(*ctx.monitors, store, ingester, "monitor: " + source);
+std::vector<rapidjson::Document> MonitorIngest(Context& ctx, Store& store, Ingester& ingester, const std::string& source,
+                                               const std::vector<std::string>& drop_payloads_json) {
+  auto found = MonitorBatch(*ctx.monitors, store, ingester, "monitor: " + source, drop_payloads_json);
   if (found.ok()) return std::move(*found);
   std::fprintf(stderr, "oep serve: monitors over %s (tenant %s): %s\n", source.c_str(), store.tenant().c_str(),
                found.status().message().c_str());
