@@ -288,22 +288,7 @@ bool JsonCursor::SkipValue() {
       return ReadNumber(&number);
     }
   }
-  if (depth_ >= kMaxJsonDepth) return Fail("at most 1000 nested arrays and objects");
-  closers_.assign(1, c == '{' ? '}' : ']');
-  ++pos_;
-  return SkipToClosers();
-}
-
-bool JsonCursor::SkipRestOfObject() {
-  if (!ok() || started_.empty()) return Fail("a member inside an object");
-  closers_.assign(1, '}');
-  if (!SkipToClosers()) return false;
-  --depth_;
-  started_.pop_back();
-  return true;
-}
-
-bool JsonCursor::SkipToClosers() {
+  closers_.clear();
   const char* text = text_.data();
   size_t size = text_.size();
   do {

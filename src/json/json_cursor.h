@@ -44,9 +44,6 @@ class JsonCursor {
   // such as stored canonical bodies.
   bool SkipValue();
   bool SkipValue(std::string_view* span);    // and the text it spanned
-  // Inside an object (after BeginObject or after a member's value): skips the members
-  // left, as SkipValue skips, and consumes the closing '}'.
-  bool SkipRestOfObject();
 
   // The text after the top-level value must be whitespace only.
   bool ExpectEnd();
@@ -66,8 +63,6 @@ class JsonCursor {
   bool Enter();
   bool ParseString(std::string* out);  // out may be nullptr: validate and skip
   bool SkipString();  // at '"': past the closing quote (a plain string without a copy)
-  // Past the brackets closers_ holds (innermost last), from inside the innermost.
-  bool SkipToClosers();
   // A string without escapes as a view of the text; else decoded into key_buffer_.
   bool ParseStringView(std::string_view* out);
 

@@ -22,17 +22,6 @@ Value NumberValue(std::string_view text) {
   return Value::NumberText(text);
 }
 
-// The greatest member name `keep` reads when every name is ASCII (then byte order, which
-// `keep` sorts by, is RFC 8785's UTF-16 order against any name), else "" (no early end).
-std::string_view LastAsciiName(const InputPaths* keep) {
-  if (!keep || keep->members.empty()) return {};
-  const std::string& last = keep->members.rbegin()->first;
-  for (char ch : last) {
-    if (static_cast<unsigned char>(ch) >= 0x80) return {};
-  }
-  return last;
-}
-
 }  // namespace
 
 bool ReadJsonValue(json::JsonCursor& c, Value* out, const InputPaths* keep) {
@@ -41,37 +30,22 @@ bool ReadJsonValue(json::JsonCursor& c, Value* out, const InputPaths* keep) {
     case '{': {
       if (!c.BeginObject()) return false;
       Object obj;
-      // Names are sorted (the contract with `keep`): past the greatest name `keep` reads,
-      // the object's other members are skipped at once.
-      std::string_view last = LastAsciiName(keep);
-      if (keep && keep->members.empty()) {
-        if (!c.SkipRestOfObject()) return false;
-        *out = Value::MakeObject(std::move(obj));
-        return true;
-      }
       std::string_view key;
-      bool done = false;
-      while (!done && c.NextMember(&key)) {
-        if (!last.empty() && key > last) {
-          if (!c.SkipValue() || !c.SkipRestOfObject()) return false;
-          break;
-        }
-        done = !last.empty() && key == last;  // before the value's read reuses key's buffer
+      while (c.NextMember(&key)) {
         const InputPaths* sub = nullptr;
         if (keep && !(sub = keep->Member(key))) {
           if (!c.SkipValue()) return false;
           continue;
         }
         Value v;
-        Value k = Value::String(std::string(key));
         if (!ReadJsonValue(c, &v, sub)) return false;
+        Value k = Value::String(std::string(key));
         // Canonical JSON (every stored body) has sorted keys: appending at the end is O(1).
         if (obj.empty() || ValueLess()(std::prev(obj.end())->first, k)) {
           obj.emplace_hint(obj.end(), std::move(k), std::move(v));
         } else {
           obj.insert_or_assign(std::move(k), std::move(v));
         }
-        if (done && !c.SkipRestOfObject()) return false;
       }
       if (!c.ok()) return false;
       *out = Value::MakeObject(std::move(obj));

@@ -11,10 +11,8 @@ namespace oep::rego {
 
 // Reads the value at the cursor. Numbers keep their exact value (as Value::NumberText);
 // of repeated member names the last wins. With `keep`, of objects only the members it
-// names are built (the rest is skipped: brackets matched, strings validated), and the
-// text must have its member names sorted without repeats, as RFC 8785 canonical JSON
-// (every body the store holds) has: reading ends at the greatest name `keep` reads. On
-// malformed JSON returns false with the cursor's error set.
+// names are built (the rest is validated and skipped). On malformed JSON returns false
+// with the cursor's error set.
 bool ReadJsonValue(json::JsonCursor& cursor, Value* out, const InputPaths* keep = nullptr);
 
 // The whole of `text` as one value (only what `keep` names, as above); InvalidArgument
