@@ -27,7 +27,10 @@ class Reader {
     yaml_parser_initialize(&parser_);
     yaml_parser_set_input_string(&parser_, reinterpret_cast<const unsigned char*>(text.data()), text.size());
   }
-  ~Reader() { yaml_parser_delete(&parser_); }
+  ~Reader() {
+    if (have_event_) yaml_event_delete(&event_);  // the event a refusal stopped at (an alias's name)
+    yaml_parser_delete(&parser_);
+  }
 
   // The document's root (an empty mapping for an empty file).
   Result<Node> Document() {
