@@ -263,7 +263,7 @@ Result<std::vector<rapidjson::Document>> StoreViolations(Store& store, const std
 
 Result<std::vector<rapidjson::Document>> MonitorBatch(const MonitorSet& monitors, Store& store, Ingester& ingester,
                                                       const std::string& source,
-                                                      const std::vector<std::string>& drop_payloads_json) {
+                                                      const std::vector<const rapidjson::Value*>& drops) {
   rapidjson::Document input(rapidjson::kObjectType);
   auto& a = input.GetAllocator();
   rapidjson::Value events(rapidjson::kArrayType), decisions(rapidjson::kArrayType);
@@ -275,17 +275,12 @@ Result<std::vector<rapidjson::Document>> MonitorBatch(const MonitorSet& monitors
     if (doc.HasParseError()) return Status::Corruption(r.id + ": its canonical body does not parse");
     (event ? events : decisions).PushBack(static_cast<rapidjson::Value&>(doc), a);  // moves
   }
-  rapidjson::Value drops(rapidjson::kArrayType);
-  for (const std::string& text : drop_payloads_json) {
-    rapidjson::Document doc(&a);
-    doc.Parse(text.data(), text.size());
-    if (doc.HasParseError()) return Status::InvalidArgument("a drop payload is not JSON");
-    drops.PushBack(static_cast<rapidjson::Value&>(doc), a);
-  }
-  if (events.Empty() && decisions.Empty() && drops.Empty()) return std::vector<rapidjson::Document>();
+  rapidjson::Value drop_values(rapidjson::kArrayType);
+  for (const rapidjson::Value* d : drops) drop_values.PushBack(rapidjson::Value(*d, a), a);
+  if (events.Empty() && decisions.Empty() && drop_values.Empty()) return std::vector<rapidjson::Document>();
   input.AddMember("events", events, a);
   input.AddMember("decisions", decisions, a);
-  input.AddMember("drops", drops, a);
+  input.AddMember("drops", drop_values, a);
   auto found = EvaluateMonitors(monitors, input);
   if (!found.ok()) return found.status();
   auto records = NewViolationRecords(store, *found);

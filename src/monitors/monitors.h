@@ -69,12 +69,12 @@ Result<std::vector<rapidjson::Document>> StoreViolations(Store& store, const std
 
 // Evaluates the monitors over the events and tool permission packets `ingester` inserted
 // (it must have been told KeepInserted before its records were added) and the drops it
-// records (`drop_payloads_json`, each with its run_id), and adds the new violation records
+// records (`drops`: payloads, each with its run_id), and adds the new violation records
 // to its batch, to be committed with it; returns them. Nothing is added when a monitor
 // fails (its error is returned) or a record would not validate.
 Result<std::vector<rapidjson::Document>> MonitorBatch(const MonitorSet& monitors, Store& store, Ingester& ingester,
                                                       const std::string& source,
-                                                      const std::vector<std::string>& drop_payloads_json = {});
+                                                      const std::vector<const rapidjson::Value*>& drops = {});
 
 // The batch input for `events` / `decisions` ids as they are stored (ids not stored are
 // skipped) and `drops` as given.

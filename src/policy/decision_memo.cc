@@ -41,19 +41,19 @@ Status DecisionMemo::Decide(const PolicyEngine& engine, const std::vector<Decisi
       }
       if (key.size() > r.query.size() + 1 + kMaxKeyBytes) key.clear();
     }
-    if (key.empty()) {
-      // decided, never remembered
-    } else if (auto it = answers_.find(key); it != answers_.end()) {
-      out[i] = it->second;
-      ++hits_;
-      continue;
-    } else if (auto p = first_pending_.find(key); p != first_pending_.end()) {
-      from[i] = p->second;  // the same (query, input) earlier in this call
-      ++hits_;
-      continue;
-    } else {
+    if (!key.empty()) {
+      if (auto it = answers_.find(key); it != answers_.end()) {
+        out[i] = it->second;
+        ++hits_;
+        continue;
+      }
+      if (auto p = first_pending_.find(key); p != first_pending_.end()) {
+        from[i] = p->second;  // the same (query, input) earlier in this call
+        ++hits_;
+        continue;
+      }
       first_pending_.emplace(key, pending_.size());
-    }
+    }  // an empty key: decided, never remembered
     from[i] = pending_.size();
     pending_.push_back(r);
     pending_at_.push_back(i);
@@ -67,15 +67,16 @@ Status DecisionMemo::Decide(const PolicyEngine& engine, const std::vector<Decisi
       if (!keys_[i].empty()) answers_.emplace(keys_[i], pending_out_[k]);
     }
   }
+  // In index order: a pending request takes its own answer; a later one with the same key
+  // copies it from the earlier request's slot, filled before it.
   for (size_t i = 0; i < requests.size(); ++i) {
     if (from[i] == kAnswered) continue;
-    if (pending_at_[from[i]] == i) {
+    size_t owner = pending_at_[from[i]];
+    if (owner == i) {
       out[i] = std::move(pending_out_[from[i]]);
+    } else {
+      out[i] = out[owner];
     }
-  }
-  // Requests answered by an earlier request of this call copy from its (now moved) answer.
-  for (size_t i = 0; i < requests.size(); ++i) {
-    if (from[i] != kAnswered && pending_at_[from[i]] != i) out[i] = out[pending_at_[from[i]]];
   }
   return Status::Ok();
 }

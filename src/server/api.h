@@ -106,11 +106,11 @@ void AddExportRoutes(httplib::Server& http, Context& ctx);    // /v1/runs/{id}/e
 void AddViolationRoutes(httplib::Server& http, Context& ctx); // /v1/violations
 
 // The monitors over what `ingester` (told KeepInserted) inserted and the drops it records
-// (payloads as JSON text, each with its run_id), their violations added to its batch
+// (payloads, each with its run_id), their violations added to its batch
 // (MonitorBatch); returns those violations, for the webhooks once committed. A monitor that
 // fails is reported on stderr and adds nothing. The caller holds ctx.mutex.
 std::vector<rapidjson::Document> MonitorIngest(Context& ctx, Store& store, Ingester& ingester, const std::string& source,
-                                               const std::vector<std::string>& drop_payloads_json = {});
+                                               const std::vector<const rapidjson::Value*>& drops = {});
 
 // Webhooks (webhook_events.cc). StartWebhooks makes ctx.webhooks from ctx.options, its
 // attempts recorded in the delivery log of their subscription's tenant; StopWebhooks ends

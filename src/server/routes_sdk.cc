@@ -82,13 +82,11 @@ Reply DropRoute(Context& ctx, Call& call) {
   if (!body.ok()) return ErrorReply(body.status());
   auto payload = DropPayload(*body);
   if (!payload.ok()) return ErrorReply(payload.status());
-  auto run = call.store.GetRun(id);
-  if (!run.ok()) return ErrorReply(run.status());
-  if (!*run) return ErrorReply(Status::NotFound("no run \"" + id + "\""));
-  // The drop and what the monitors flag about it commit together.
+  // The drop and what the monitors flag about it commit together; the run is read under
+  // the batch's write lock, so no other request can finish it in between.
   auto ingester = Ingester::Begin(call.store);
   if (!ingester.ok()) return ErrorReply(ingester.status());
-  run = call.store.GetRun(id);  // again under the write lock: another request may have finished it
+  auto run = call.store.GetRun(id);
   if (!run.ok()) return ErrorReply(run.status());
   if (!*run) return ErrorReply(Status::NotFound("no run \"" + id + "\""));
   if ((*run)->finished) {
@@ -103,7 +101,7 @@ Reply DropRoute(Context& ctx, Call& call) {
     rapidjson::Document drop;
     drop.CopyFrom(*body, drop.GetAllocator());
     drop.AddMember("run_id", Str(id, drop.GetAllocator()), drop.GetAllocator());
-    violations = MonitorIngest(ctx, call.store, **ingester, "POST /v1/runs/" + id + ":drop", {json::CanonicalText(drop)});
+    violations = MonitorIngest(ctx, call.store, **ingester, "POST /v1/runs/" + id + ":drop", {&drop});
   }
   if (s.ok()) s = (*ingester)->Commit();
   if (!s.ok()) return ErrorReply(s);

@@ -7,8 +7,8 @@
 namespace oep::server {
 
 std::vector<rapidjson::Document> MonitorIngest(Context& ctx, Store& store, Ingester& ingester, const std::string& source,
-                                               const std::vector<std::string>& drop_payloads_json) {
-  auto found = MonitorBatch(*ctx.monitors, store, ingester, "monitor: " + source, drop_payloads_json);
+                                               const std::vector<const rapidjson::Value*>& drops) {
+  auto found = MonitorBatch(*ctx.monitors, store, ingester, "monitor: " + source, drops);
   if (found.ok()) return std::move(*found);
   std::fprintf(stderr, "oep serve: monitors over %s (tenant %s): %s\n", source.c_str(), store.tenant().c_str(),
                found.status().message().c_str());
