@@ -166,6 +166,9 @@ void AddServeVerb(CLI::App& app, int& exit_code, ServeFn run) {
       ->check(CLI::Range(size_t{1024}, size_t{1} << 31));
   serve->add_option("--read-timeout", a->server.read_timeout_seconds, "seconds")->check(CLI::Range(1, 3600));
   serve->add_option("--write-timeout", a->server.write_timeout_seconds, "seconds")->check(CLI::Range(1, 3600));
+  serve->add_option("--webhook-key", a->server.webhook_key,
+                    "Ed25519 key the webhooks' signing secrets are derived from, the same file on every server of one "
+                    "store (default: STATE.webhook-key.pem, made on first use; required with PostgreSQL for webhooks)");
   serve->add_option("--webhook-attempts", a->server.webhook_max_attempts, "attempts per webhook delivery before giving up")
       ->check(CLI::Range(1, 100));
   serve->add_option("--webhook-backoff-ms", a->server.webhook_initial_backoff_ms,
@@ -186,7 +189,7 @@ void AddServeVerb(CLI::App& app, int& exit_code, ServeFn run) {
           {"--server-key", "server_key"}, {"--trusted-key", "trusted_keys"}, {"--redaction-profile", "redaction_profile"},
           {"--monitor", "monitors"}, {"--threads", "limits.threads"}, {"--max-body-bytes", "limits.max_body_bytes"},
           {"--read-timeout", "limits.read_timeout_seconds"}, {"--write-timeout", "limits.write_timeout_seconds"},
-          {"--webhook-attempts", "webhooks.max_attempts"}, {"--webhook-backoff-ms", "webhooks.initial_backoff_ms"},
+          {"--webhook-key", "webhooks.key"}, {"--webhook-attempts", "webhooks.max_attempts"}, {"--webhook-backoff-ms", "webhooks.initial_backoff_ms"},
           {"--webhook-queue", "webhooks.queue_capacity"}, {"--port-file", "port_file"}};
       std::set<std::string> given;
       for (const auto& [flag, key] : kFlagKeys) {

@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "json/json.h"
+#include "keys/keys.h"
 #include "util/display_text.h"
 #include "webhooks/webhooks.h"
 
@@ -12,7 +13,7 @@ namespace oep::cli {
 namespace {
 
 struct WebhookArgs {
-  std::string state_path, format = "human", subscription_id;
+  std::string state_path, format = "human", subscription_id, webhook_key;
   WebhookSubscriptionSpec spec;
 };
 
@@ -48,12 +49,18 @@ void SubscriptionJson(const WebhookSubscription& s, bool with_secret, rapidjson:
   out->AddMember("created_at", str(s.created_at), a);
   out->AddMember("status", rapidjson::StringRef(s.removed_at.empty() ? "active" : "removed"), a);
   if (!s.removed_at.empty()) out->AddMember("removed_at", str(s.removed_at), a);
+  if (!s.secret_key_id.empty()) out->AddMember("secret_key_id", str(s.secret_key_id), a);
+  if (s.secret_in_store) out->AddMember("secret_in_store", true, a);
   if (with_secret) out->AddMember("secret", str(s.secret), a);
 }
 
 int AddCommand(const WebhookArgs& a) {
   return WithStore(a, Store::Mode::kReadWrite, [&](Store& store) {
-    auto s = AddWebhookSubscription(store, a.spec);
+    auto key = ResolveStoreKey(a.webhook_key, SqliteFilePath(Resolve(a.state_path)), kWebhookKeyFile, "oep webhook add");
+    if (!key.ok()) return Fail(key.status());
+    auto secrets = WebhookSecrets::FromKeyFile(*key);
+    if (!secrets.ok()) return Fail(secrets.status().WithContext("--webhook-key " + *key));
+    auto s = AddWebhookSubscription(store, a.spec, *secrets);
     if (!s.ok()) return Fail(s.status());
     if (a.format == "human") {
       std::cout << "added webhook " << s->subscription_id << " " << EscapeForTerminal(s->url) << " (" << Join(s->events)
@@ -73,7 +80,8 @@ int ListCommand(const WebhookArgs& a) {
     if (a.format == "human") {
       for (const auto& s : *list) {
         std::cout << s.subscription_id << "  " << (s.removed_at.empty() ? "active " : "removed") << "  "
-                  << Join(s.events) << "  " << EscapeForTerminal(s.url) << "\n";
+                  << Join(s.events) << "  " << EscapeForTerminal(s.url)
+                  << (s.secret_in_store ? "  (its secret is stored in the store: remove it and add it again)" : "") << "\n";
       }
       if (list->empty()) std::cout << "no webhooks\n";
       return 0;
@@ -141,6 +149,9 @@ void AddWebhookVerbs(CLI::App& app, int& exit_code) {
   common(add);
   add->add_option("--url", a->spec.url, "http://HOST[:PORT]/PATH or https://... receiving the POSTs")->required();
   add->add_option("--events", a->spec.events, "comma-separated: violation, approval.requested, run.finished")->required();
+  add->add_option("--webhook-key", a->webhook_key,
+                  "Ed25519 key the signing secret is derived from; give `oep serve` the same file (default: "
+                  "STATE.webhook-key.pem, made on first use; required with PostgreSQL)");
   add->callback([a, &exit_code] {
     a->spec.created_by = "cli:webhook add";
     exit_code = AddCommand(*a);

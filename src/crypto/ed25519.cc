@@ -6,7 +6,9 @@
 #include <memory>
 #include <vector>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/pem.h>
 
 #include "crypto/encoding.h"
@@ -58,18 +60,26 @@ Result<std::string> RawPublicKeyHex(EVP_PKEY* key) {
   return Hex(pub, pub_len);
 }
 
-}  // namespace
-
-Result<Ed25519Signature> SignEd25519(const std::string& key_path, std::string_view message) {
-  auto opened = OpenKeyFile(key_path, "signing key");
+// The Ed25519 private key in the PEM file at `path` (`what` names it in errors).
+Result<Pkey> ReadPrivateKey(const std::string& path, const char* what) {
+  auto opened = OpenKeyFile(path, what);
   if (!opened.ok()) return opened.status();
   FILE* f = *opened;
   Pkey key(PEM_read_PrivateKey(f, nullptr, nullptr, nullptr));
   std::fclose(f);
   if (!key || EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_ED25519) {
-    return Status::InvalidArgument(key_path + ": expected an Ed25519 private key in PEM form "
+    return Status::InvalidArgument(path + ": expected an Ed25519 private key in PEM form "
                                    "(openssl genpkey -algorithm ed25519)");
   }
+  return key;
+}
+
+}  // namespace
+
+Result<Ed25519Signature> SignEd25519(const std::string& key_path, std::string_view message) {
+  auto loaded = ReadPrivateKey(key_path, "signing key");
+  if (!loaded.ok()) return loaded.status();
+  Pkey key = std::move(*loaded);
   MdCtx ctx(EVP_MD_CTX_new());
   size_t sig_len = 64;
   unsigned char sig[64];
@@ -119,6 +129,34 @@ Result<std::string> ReadEd25519PublicKey(const std::string& path, bool allow_pri
                                    " in PEM form (oep keys export --key KEY.pem)");
   }
   return RawPublicKeyHex(key.get());
+}
+
+Result<DerivedKey> DeriveKeyFromEd25519PrivateKey(const std::string& key_path, std::string_view info) {
+  auto loaded = ReadPrivateKey(key_path, "private key");
+  if (!loaded.ok()) return loaded.status();
+  Pkey key = std::move(*loaded);
+  unsigned char seed[32];
+  size_t seed_len = sizeof seed;
+  if (EVP_PKEY_get_raw_private_key(key.get(), seed, &seed_len) != 1 || seed_len != 32) {
+    return Status::IOError(key_path + ": cannot read the Ed25519 private key");
+  }
+  auto pub = RawPublicKeyHex(key.get());
+  if (!pub.ok()) return pub.status();
+  struct KdfCtxFree {
+    void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
+  };
+  std::unique_ptr<EVP_PKEY_CTX, KdfCtxFree> kdf(EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, nullptr));
+  unsigned char out[32];
+  size_t out_len = sizeof out;
+  bool derived = kdf && EVP_PKEY_derive_init(kdf.get()) == 1 && EVP_PKEY_CTX_set_hkdf_md(kdf.get(), EVP_sha256()) == 1 &&
+                 EVP_PKEY_CTX_set1_hkdf_key(kdf.get(), seed, static_cast<int>(seed_len)) == 1 &&
+                 EVP_PKEY_CTX_add1_hkdf_info(kdf.get(), reinterpret_cast<const unsigned char*>(info.data()), static_cast<int>(info.size())) == 1 &&
+                 EVP_PKEY_derive(kdf.get(), out, &out_len) == 1 && out_len == sizeof out;
+  OPENSSL_cleanse(seed, sizeof seed);
+  if (!derived) return Status::IOError(key_path + ": key derivation failed");
+  DerivedKey d{*pub, std::string(reinterpret_cast<const char*>(out), out_len)};
+  OPENSSL_cleanse(out, sizeof out);
+  return d;
 }
 
 Result<std::string> Ed25519PublicKeyPem(std::string_view public_key_hex) {

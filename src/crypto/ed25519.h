@@ -27,6 +27,16 @@ Result<std::string> GenerateEd25519PrivateKeyPem();
 // "-----BEGIN PUBLIC KEY-----") or, when `allow_private`, a private key.
 Result<std::string> ReadEd25519PublicKey(const std::string& path, bool allow_private);
 
+// A 32-byte key derived from the Ed25519 private key in the PEM file `key_path` for one
+// purpose: HKDF-SHA256 (RFC 5869) over the raw 32-byte private key, no salt, `info` naming
+// the purpose (distinct purposes get independent keys). Also returns the key pair's raw
+// public key (hex), which names the derived key without revealing it.
+struct DerivedKey {
+  std::string public_key_hex;
+  std::string bytes;  // 32 raw bytes
+};
+Result<DerivedKey> DeriveKeyFromEd25519PrivateKey(const std::string& key_path, std::string_view info);
+
 // The SubjectPublicKeyInfo PEM text of a raw public key (hex).
 Result<std::string> Ed25519PublicKeyPem(std::string_view public_key_hex);
 

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
 #include <sstream>
 
 #include "crypto/ed25519.h"
@@ -86,6 +87,21 @@ const TrustedKey* TrustedKeys::Find(std::string_view public_key_hex) const {
     if (k.public_key_hex == public_key_hex) return &k;
   }
   return nullptr;
+}
+
+Result<std::string> ResolveStoreKey(const std::string& given, const std::string& sqlite_file, const StoreKeyKind& kind,
+                                    std::string_view who) {
+  if (!given.empty()) return given;
+  if (sqlite_file.empty()) {
+    return Status::InvalidArgument(std::string(kind.flag) + ": required with a PostgreSQL store; " + std::string(kind.why));
+  }
+  std::string path = sqlite_file + std::string(kind.suffix);
+  if (!std::filesystem::exists(path)) {
+    auto id = GenerateKeyFile(path);
+    if (!id.ok()) return id.status();
+    std::cerr << who << ": made " << kind.what << " " << path << " (key id " << *id << ")\n";
+  }
+  return path;
 }
 
 Result<std::string> GenerateKeyFile(const std::string& out_path) {

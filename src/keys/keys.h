@@ -54,6 +54,20 @@ Result<std::string> KeyIdOfFile(const std::string& path);
 // existing path. Returns the new key's id.
 Result<std::string> GenerateKeyFile(const std::string& out_path);
 
+// An Ed25519 key file kept beside a store: `given` when not empty, else `sqlite_file` +
+// `kind.suffix`, made (mode 0600) when absent and announced on stderr by `who`. A store
+// that is not a SQLite file (`sqlite_file` empty: PostgreSQL) needs `given`:
+// InvalidArgument "<kind.flag>: required with a PostgreSQL store; <kind.why>".
+struct StoreKeyKind {
+  std::string_view suffix, what, flag, why;
+};
+inline constexpr StoreKeyKind kServerKeyFile{".server-key.pem", "server key", "--server-key",
+                                             "every server of one database seals with its own key file"};
+inline constexpr StoreKeyKind kWebhookKeyFile{".webhook-key.pem", "webhook key", "--webhook-key",
+                                              "every server of one database derives webhook secrets from the same key file"};
+Result<std::string> ResolveStoreKey(const std::string& given, const std::string& sqlite_file, const StoreKeyKind& kind,
+                                    std::string_view who);
+
 // The public key PEM of the private (or public) key file at `key_path`.
 Result<std::string> ExportPublicKey(const std::string& key_path);
 

@@ -208,6 +208,7 @@ Status ReadServeConfig(const std::string& path, const std::set<std::string>& kee
        [&](const Node& n) { return a.Int(n, "limits.write_timeout_seconds", 1, 3600, &o.write_timeout_seconds); }},
   };
   Applier::Fields webhooks = {
+      {"key", [&](const Node& n) { return a.Str(n, "webhooks.key", &o.webhook_key); }},
       {"max_attempts", [&](const Node& n) { return a.Int(n, "webhooks.max_attempts", 1, 100, &o.webhook_max_attempts); }},
       {"initial_backoff_ms",
        [&](const Node& n) { return a.Int(n, "webhooks.initial_backoff_ms", 1, 3600000, &o.webhook_initial_backoff_ms); }},
@@ -246,7 +247,7 @@ std::string EffectiveConfigYaml(const ServeSettings& s) {
   y += "limits:\n  threads: " + std::to_string(o.threads) + "\n  max_body_bytes: " + std::to_string(o.max_body_bytes) +
        "\n  read_timeout_seconds: " + std::to_string(o.read_timeout_seconds) +
        "\n  write_timeout_seconds: " + std::to_string(o.write_timeout_seconds) + "\n";
-  y += "webhooks:\n  max_attempts: " + std::to_string(o.webhook_max_attempts) +
+  y += "webhooks:\n  key: " + Quoted(o.webhook_key) + "\n  max_attempts: " + std::to_string(o.webhook_max_attempts) +
        "\n  initial_backoff_ms: " + std::to_string(o.webhook_initial_backoff_ms) +
        "\n  queue_capacity: " + std::to_string(o.webhook_queue_capacity) + "\n";
   y += "port_file: " + Quoted(o.port_file) + "\n";

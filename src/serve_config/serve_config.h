@@ -6,7 +6,7 @@
 //   trusted_keys: [ROLE=FILE, ...]  trusted_keys_file: FILE
 //   redaction_profile: FILE         monitors: [DIR, ...]
 //   limits: {threads, max_body_bytes, read_timeout_seconds, write_timeout_seconds}
-//   webhooks: {max_attempts, initial_backoff_ms, queue_capacity}
+//   webhooks: {key: FILE, max_attempts, initial_backoff_ms, queue_capacity}
 //   port_file: FILE
 // Every key is also a flag of `oep serve`; a flag given on the command line wins.
 #pragma once

@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -18,6 +19,7 @@
 #include "server/webhook_dispatcher.h"
 #include "store/store.h"
 #include "tenants/tenants.h"
+#include "webhooks/webhooks.h"
 #include "util/status.h"
 
 namespace oep::server {
@@ -34,6 +36,7 @@ struct Context {
   // Posts webhook deliveries; its log lines take `mutex` to be stored, so it is destroyed
   // (StopWebhooks) before `store` and never by a thread holding `mutex`.
   std::unique_ptr<WebhookDispatcher> webhooks;
+  std::optional<WebhookSecrets> webhook_secrets;  // from options.webhook_key (StartWebhooks); none: PostgreSQL without a key
 };
 
 // What a route handler is given: the caller's key, the store scoped to its tenant (held
@@ -112,15 +115,17 @@ void AddViolationRoutes(httplib::Server& http, Context& ctx); // /v1/violations
 std::vector<rapidjson::Document> MonitorIngest(Context& ctx, Store& store, Ingester& ingester, const std::string& source,
                                                const std::vector<const rapidjson::Value*>& drops = {});
 
-// Webhooks (webhook_events.cc). StartWebhooks makes ctx.webhooks from ctx.options, its
+// Webhooks (webhook_events.cc). StartWebhooks makes ctx.webhooks from ctx.options and the
+// signing secrets from the webhook key (an error when that key cannot be read or made), its
 // attempts recorded in the delivery log of their subscription's tenant; StopWebhooks ends
 // it (what is still queued is logged not_sent). EmitWebhookEvents queues one delivery of
 // `event` (a WebhookEventNames() name) per element of `data` to every active subscription of
 // the store's scoped tenant that names it (the subscriptions read once per call), without
-// waiting on the network; a delivery the full queue refuses is logged queue_full at once.
+// waiting on the network; a delivery the full queue refuses is logged queue_full at once,
+// and one to a subscription whose secret this server cannot derive is logged no_secret.
 // Failures are reported on stderr; the caller's reply is not changed by them. The caller
 // holds ctx.mutex.
-void StartWebhooks(Context& ctx);
+Status StartWebhooks(Context& ctx);
 void StopWebhooks(Context& ctx);
 void EmitWebhookEvents(Context& ctx, Store& store, const std::string& event, std::span<const rapidjson::Document> data);
 

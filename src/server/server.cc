@@ -353,19 +353,11 @@ void AddServiceRoutes(httplib::Server& http, Context& ctx, std::atomic<bool>& st
 }
 
 Result<std::string> ServerKey(const ServerOptions& o) {
-  if (o.server_key.empty() && SqliteFilePath(o.state_path).empty()) {
-    return Status::InvalidArgument("--server-key: required with a PostgreSQL store (" + o.state_path +
-                                   "); every server of one database seals with its own key file");
-  }
-  std::string path = o.server_key.empty() ? SqliteFilePath(o.state_path) + ".server-key.pem" : o.server_key;
-  if (o.server_key.empty() && !std::filesystem::exists(path)) {
-    auto id = GenerateKeyFile(path);
-    if (!id.ok()) return id.status();
-    std::cerr << "oep serve: made server key " << path << " (key id " << *id << ")\n";
-  }
-  auto id = KeyIdOfFile(path);
-  if (!id.ok()) return id.status().WithContext("--server-key " + path);
-  std::cerr << "oep serve: runs are sealed with server key " << *id << " (" << path << ")\n";
+  auto path = ResolveStoreKey(o.server_key, SqliteFilePath(o.state_path), kServerKeyFile, "oep serve");
+  if (!path.ok()) return path.status();
+  auto id = KeyIdOfFile(*path);
+  if (!id.ok()) return id.status().WithContext("--server-key " + *path);
+  std::cerr << "oep serve: runs are sealed with server key " << *id << " (" << *path << ")\n";
   return path;
 }
 
@@ -419,7 +411,7 @@ Status RunServer(const ServerOptions& o) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  StartWebhooks(ctx);  // its thread blocks the signals too
+  OEP_RETURN_IF_ERROR(StartWebhooks(ctx));  // its thread blocks the signals too
 
   size_t threads = static_cast<size_t>(std::max(1, o.threads)), queued = std::max<size_t>(1, o.max_queued);
   http->new_task_queue = [threads, queued] { return new BoundedPool(threads, queued); };

@@ -32,6 +32,11 @@ struct ServerOptions {
   std::vector<std::string> monitors;
   // Webhook deliveries (src/webhooks): attempts per delivery, the wait before the first retry
   // (doubled after each failure, up to 60 s), deliveries waiting before the queue refuses more.
+  // Ed25519 private key the subscriptions' signing secrets are derived from (never stored;
+  // src/webhooks): every server of one store needs the same file. "": <state_path>
+  // .webhook-key.pem (made on first use); with PostgreSQL and no key, deliveries are not
+  // sent (logged no_secret).
+  std::string webhook_key;
   int webhook_max_attempts = 6;
   int webhook_initial_backoff_ms = 500;
   size_t webhook_queue_capacity = 1024;

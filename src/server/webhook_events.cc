@@ -22,7 +22,15 @@ void Record(Store& store, const WebhookAttempt& a) {
 
 }  // namespace
 
-void StartWebhooks(Context& ctx) {
+Status StartWebhooks(Context& ctx) {
+  std::string sqlite_file = SqliteFilePath(ctx.options.state_path);
+  if (!ctx.options.webhook_key.empty() || !sqlite_file.empty()) {  // PostgreSQL without a key: deliveries log no_secret
+    auto key = ResolveStoreKey(ctx.options.webhook_key, sqlite_file, kWebhookKeyFile, "oep serve");
+    if (!key.ok()) return key.status();
+    auto secrets = WebhookSecrets::FromKeyFile(*key);
+    if (!secrets.ok()) return secrets.status().WithContext("--webhook-key " + *key);
+    ctx.webhook_secrets = std::move(*secrets);
+  }
   WebhookDispatcherOptions o;
   o.queue_capacity = std::max<size_t>(1, ctx.options.webhook_queue_capacity);
   o.max_attempts = std::max(1, ctx.options.webhook_max_attempts);
@@ -37,13 +45,14 @@ void StartWebhooks(Context& ctx) {
     Record(*ctx.store, a);
   };
   ctx.webhooks = std::make_unique<WebhookDispatcher>(std::move(o));
+  return Status::Ok();
 }
 
 void StopWebhooks(Context& ctx) { ctx.webhooks.reset(); }
 
 void EmitWebhookEvents(Context& ctx, Store& store, const std::string& event, std::span<const rapidjson::Document> data) {
   if (!ctx.webhooks || data.empty()) return;
-  auto subscriptions = WebhookSubscriptionsFor(store, event);
+  auto subscriptions = WebhookSubscriptionsFor(store, event, ctx.webhook_secrets ? &*ctx.webhook_secrets : nullptr);
   if (!subscriptions.ok()) {
     std::fprintf(stderr, "oep serve: webhooks for %s (tenant %s): %s\n", event.c_str(), store.tenant().c_str(),
                  subscriptions.status().message().c_str());
@@ -53,6 +62,10 @@ void EmitWebhookEvents(Context& ctx, Store& store, const std::string& event, std
     for (const auto& sub : *subscriptions) {
       auto id = NewWebhookDeliveryId();
       if (!id.ok()) continue;
+      if (sub.secret.empty()) {
+        Record(store, {store.tenant(), sub.subscription_id, *id, event, 0, 0, sub.secret_error, "no_secret", std::chrono::milliseconds(0)});
+        continue;
+      }
       std::string body = WebhookDeliveryBody(*id, event, store.tenant(), NowUtcMicros(), item);
       if (!ctx.webhooks->Enqueue({sub.subscription_id, sub.url, sub.secret, store.tenant()}, {*id, event, std::move(body)})) {
         Record(store, {store.tenant(), sub.subscription_id, *id, event, 0, 0, "the delivery queue is full", "queue_full",

@@ -4,8 +4,13 @@
 #include <map>
 #include <set>
 
+#include <openssl/hmac.h>
+
 #include "audit/audit.h"
+#include "crypto/ed25519.h"
+#include "crypto/encoding.h"
 #include "crypto/random.h"
+#include "keys/keys.h"
 #include "ingest/ingest.h"
 #include "json/json.h"
 
@@ -73,31 +78,98 @@ Status StoreRecords(Store& store, const std::vector<rapidjson::Document>& record
   return (*ingester)->Commit();
 }
 
-Result<WebhookSubscription> SubscriptionOf(const StoredArtifact& row) {
+// A stored subscription; when `derive`, its secret is filled (derived by `secrets`, if
+// any) as WebhookSubscription describes.
+Result<WebhookSubscription> SubscriptionOf(const StoredArtifact& row, bool derive, const WebhookSecrets* secrets, const std::string& tenant) {
   auto doc = json::Parse(row.body);
   if (!doc.ok()) return doc.status().WithContext(row.id + " as stored");
-  WebhookSubscription s{row.id, json::GetString(*doc, "url"), json::GetString(*doc, "secret"),
-                        json::GetString(*doc, "created_at"), json::GetString(*doc, "created_by"), {}, ""};
+  WebhookSubscription s;
+  s.subscription_id = row.id;
+  s.url = json::GetString(*doc, "url");
+  s.created_at = json::GetString(*doc, "created_at");
+  s.created_by = json::GetString(*doc, "created_by");
   for (const auto& e : (*doc)["events"].GetArray()) s.events.emplace_back(e.GetString(), e.GetStringLength());
+  s.secret_key_id = json::GetString(*doc, "secret_key_id");
+  if (doc->HasMember("secret")) {
+    s.secret = json::GetString(*doc, "secret");
+    s.secret_in_store = true;
+  } else if (!derive) {
+  } else if (secrets && secrets->key_id() == s.secret_key_id) {
+    s.secret = secrets->SecretFor(tenant, s.subscription_id);
+  } else if (secrets) {
+    s.secret_error = "the signing secret is derived from webhook key " + s.secret_key_id + "; this server holds key " +
+                     secrets->key_id() + " (give it that key with --webhook-key, or remove the webhook and add it again)";
+  } else {
+    s.secret_error = "the signing secret is derived from webhook key " + s.secret_key_id +
+                     "; this server has no --webhook-key (required with a PostgreSQL store)";
+  }
   return s;
 }
 
+Result<std::vector<WebhookSubscription>> Subscriptions(Store& store, bool derive, const WebhookSecrets* secrets) {
+  std::map<std::string, std::string> removed;  // id -> removed_at
+  OEP_RETURN_IF_ERROR(store.ForEach(ArtifactKind::kWebhookRemoval, [&](const StoredArtifact& row) -> Status {
+    auto doc = json::Parse(row.body);
+    if (!doc.ok()) return doc.status().WithContext(row.id + " as stored");
+    removed[row.id] = json::GetString(*doc, "removed_at");
+    return Status::Ok();
+  }));
+  std::vector<WebhookSubscription> out;
+  OEP_RETURN_IF_ERROR(store.ForEach(ArtifactKind::kWebhookSubscription, [&](const StoredArtifact& row) -> Status {
+    auto s = SubscriptionOf(row, derive, secrets, store.tenant());
+    if (!s.ok()) return s.status();
+    auto r = removed.find(row.id);
+    if (r != removed.end()) s->removed_at = r->second;
+    out.push_back(std::move(*s));
+    return Status::Ok();
+  }));
+  std::sort(out.begin(), out.end(), [](const WebhookSubscription& x, const WebhookSubscription& y) {
+    return std::tie(x.created_at, x.subscription_id) < std::tie(y.created_at, y.subscription_id);
+  });
+  return out;
+}
+
+constexpr std::string_view kSecretsInfo = "oep webhook secrets v1";
+
 }  // namespace
+
+Result<WebhookSecrets> WebhookSecrets::FromKeyFile(const std::string& key_path) {
+  auto derived = crypto::DeriveKeyFromEd25519PrivateKey(key_path, kSecretsInfo);
+  if (!derived.ok()) return derived.status();
+  WebhookSecrets out;
+  out.key_id_ = KeyIdOf(derived->public_key_hex);
+  out.prf_key_ = std::move(derived->bytes);
+  return out;
+}
+
+std::string WebhookSecrets::SecretFor(std::string_view tenant, std::string_view subscription_id) const {
+  std::string message = std::string(tenant) + "\n" + std::string(subscription_id);
+  unsigned char mac[32];
+  unsigned int n = sizeof mac;
+  HMAC(EVP_sha256(), prf_key_.data(), static_cast<int>(prf_key_.size()), reinterpret_cast<const unsigned char*>(message.data()),
+       message.size(), mac, &n);
+  return "whsec_" + crypto::HexEncode(std::string_view(reinterpret_cast<const char*>(mac), n));
+}
 
 const std::vector<std::string>& WebhookEventNames() {
   static const std::vector<std::string> names = {"violation", "approval.requested", "run.finished"};
   return names;
 }
 
-Result<WebhookSubscription> AddWebhookSubscription(Store& store, const WebhookSubscriptionSpec& spec) {
+Result<WebhookSubscription> AddWebhookSubscription(Store& store, const WebhookSubscriptionSpec& spec, const WebhookSecrets& secrets) {
   OEP_RETURN_IF_ERROR(CheckUrl(spec.url));
   auto events = ParseEvents(spec.events);
   if (!events.ok()) return events.status();
   auto id = crypto::RandomHex(8);
   if (!id.ok()) return id.status();
-  auto secret = crypto::RandomHex(32);
-  if (!secret.ok()) return secret.status();
-  WebhookSubscription s{"whk_" + *id, spec.url, "whsec_" + *secret, NowUtcMicros(), spec.created_by, *events, ""};
+  WebhookSubscription s;
+  s.subscription_id = "whk_" + *id;
+  s.url = spec.url;
+  s.created_at = NowUtcMicros();
+  s.created_by = spec.created_by;
+  s.events = *events;
+  s.secret_key_id = secrets.key_id();
+  s.secret = secrets.SecretFor(store.tenant(), s.subscription_id);
   std::vector<rapidjson::Document> records(1);
   rapidjson::Document& d = records[0];
   d.SetObject();
@@ -109,7 +181,7 @@ Result<WebhookSubscription> AddWebhookSubscription(Store& store, const WebhookSu
   rapidjson::Value names(rapidjson::kArrayType);
   for (const auto& e : s.events) names.PushBack(Str(e, a), a);
   d.AddMember("events", names, a);
-  d.AddMember("secret", Str(s.secret, a), a);
+  d.AddMember("secret_key_id", Str(s.secret_key_id, a), a);
   if (!s.created_by.empty()) d.AddMember("created_by", Str(s.created_by, a), a);
   OEP_RETURN_IF_ERROR(StoreRecords(store, records, "webhook add"));
   return s;
@@ -134,31 +206,10 @@ Result<bool> RemoveWebhookSubscription(Store& store, const std::string& subscrip
   return true;
 }
 
-Result<std::vector<WebhookSubscription>> ListWebhookSubscriptions(Store& store) {
-  std::map<std::string, std::string> removed;  // id -> removed_at
-  OEP_RETURN_IF_ERROR(store.ForEach(ArtifactKind::kWebhookRemoval, [&](const StoredArtifact& row) -> Status {
-    auto doc = json::Parse(row.body);
-    if (!doc.ok()) return doc.status().WithContext(row.id + " as stored");
-    removed[row.id] = json::GetString(*doc, "removed_at");
-    return Status::Ok();
-  }));
-  std::vector<WebhookSubscription> out;
-  OEP_RETURN_IF_ERROR(store.ForEach(ArtifactKind::kWebhookSubscription, [&](const StoredArtifact& row) -> Status {
-    auto s = SubscriptionOf(row);
-    if (!s.ok()) return s.status();
-    auto r = removed.find(row.id);
-    if (r != removed.end()) s->removed_at = r->second;
-    out.push_back(std::move(*s));
-    return Status::Ok();
-  }));
-  std::sort(out.begin(), out.end(), [](const WebhookSubscription& x, const WebhookSubscription& y) {
-    return std::tie(x.created_at, x.subscription_id) < std::tie(y.created_at, y.subscription_id);
-  });
-  return out;
-}
+Result<std::vector<WebhookSubscription>> ListWebhookSubscriptions(Store& store) { return Subscriptions(store, false, nullptr); }
 
-Result<std::vector<WebhookSubscription>> WebhookSubscriptionsFor(Store& store, std::string_view event) {
-  auto all = ListWebhookSubscriptions(store);
+Result<std::vector<WebhookSubscription>> WebhookSubscriptionsFor(Store& store, std::string_view event, const WebhookSecrets* secrets) {
+  auto all = Subscriptions(store, true, secrets);
   if (!all.ok()) return all.status();
   std::vector<WebhookSubscription> out;
   for (auto& s : *all) {

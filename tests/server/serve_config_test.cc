@@ -32,7 +32,7 @@ TEST_CASE("a serve config sets every option and flags given win", "[serve-config
             "# oep serve\nlisten: 0.0.0.0:9090\nstate_path: /var/lib/oep/e.sqlite\ntls:\n  cert: c.pem\n  key: k.pem\n"
             "server_key: s.pem\ntrusted_keys: [server=a.pem, local=b.pem]\ntrusted_keys_file: t.txt\n"
             "redaction_profile: r.json\nmonitors:\n  - m1\n  - m2\nlimits:\n  threads: 4\n  max_body_bytes: 2048\n"
-            "  read_timeout_seconds: 5\n  write_timeout_seconds: 6\nwebhooks: {max_attempts: 3, initial_backoff_ms: 50, "
+            "  read_timeout_seconds: 5\n  write_timeout_seconds: 6\nwebhooks: {key: w.pem, max_attempts: 3, initial_backoff_ms: 50, "
             "queue_capacity: 7}\nport_file: p.txt\n");
   ServeSettings s;
   REQUIRE(ReadServeConfig(dir / "c.yaml", {}, &s).ok());
@@ -49,6 +49,7 @@ TEST_CASE("a serve config sets every option and flags given win", "[serve-config
   CHECK(s.server.max_body_bytes == 2048);
   CHECK(s.server.read_timeout_seconds == 5);
   CHECK(s.server.write_timeout_seconds == 6);
+  CHECK(s.server.webhook_key == "w.pem");
   CHECK(s.server.webhook_max_attempts == 3);
   CHECK(s.server.webhook_initial_backoff_ms == 50);
   CHECK(s.server.webhook_queue_capacity == 7);
@@ -78,7 +79,7 @@ TEST_CASE("a bad serve config is refused with its line and what was expected", "
   CHECK(Refusal("limits:\n  threads: many\n") == ":2: limits.threads: expected an integer from 1 to 256");
   CHECK(Refusal("webhooks:\n  max_attempts: 0\n") == ":2: webhooks.max_attempts: expected an integer from 1 to 100, found 0");
   CHECK(Refusal("webhooks:\n  retries: 3\n") ==
-        ":2: unknown key \"webhooks.retries\"; expected initial_backoff_ms, max_attempts, queue_capacity");
+        ":2: unknown key \"webhooks.retries\"; expected initial_backoff_ms, key, max_attempts, queue_capacity");
   CHECK(Refusal("monitors: m1\n") == ":1: monitors: expected a list of strings");
   CHECK(Refusal("tls: yes\n") == ":1: tls: expected a mapping");
   CHECK(Refusal("listen: [a]\n") == ":1: listen: expected a string");
@@ -97,7 +98,7 @@ TEST_CASE("oep serve --check-config prints the effective config and serve --conf
   REQUIRE(check.exit_code == 0);
   CHECK_THAT(check.out, Catch::Contains("listen: \"127.0.0.1:0\"\n"));
   CHECK_THAT(check.out, Catch::Contains("  threads: 5\n"));  // the flag wins
-  CHECK_THAT(check.out, Catch::Contains("webhooks:\n  max_attempts: 6\n  initial_backoff_ms: 500\n  queue_capacity: 1024\n"));
+  CHECK_THAT(check.out, Catch::Contains("webhooks:\n  key: \"\"\n  max_attempts: 6\n  initial_backoff_ms: 500\n  queue_capacity: 1024\n"));
   CHECK_THAT(check.out, Catch::Contains("state_path: \"" + (dir / "s.sqlite") + "\"\n"));
   CHECK(!std::filesystem::exists(dir / "s.sqlite"));  // checking opens no store
 

@@ -41,9 +41,12 @@ struct Subscription {
   std::string id, secret;
 };
 
-Subscription AddHook(const std::string& state, const std::string& tenant, const std::string& url, const std::string& events) {
-  RunResult r = RunOep({"webhook", "add", "--state-path", state, "--tenant", tenant, "--url", url, "--events", events,
-                        "--output-format", "json"});
+Subscription AddHook(const std::string& state, const std::string& tenant, const std::string& url, const std::string& events,
+                     const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args = {"webhook", "add", "--state-path", state, "--tenant", tenant, "--url", url, "--events", events,
+                                   "--output-format", "json"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  RunResult r = RunOep(args);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   auto doc = json::Parse(r.out);
@@ -227,6 +230,40 @@ TEST_CASE("serve records a delivery the full webhook queue refuses and ingestion
   std::sort(outcomes.begin(), outcomes.end());
   CHECK(outcomes == std::vector<std::string>{"0 0 not_sent", "0 0 queue_full", "1 200 delivered"});
   CHECK(receiver.Received().size() == 1);
+}
+
+TEST_CASE("a webhook whose secret was derived from another webhook key is never sent and is logged no_secret", "[server][webhooks]") {
+  ScratchDir dir;
+  std::string state = dir / "s.sqlite", other_key = dir / "other-webhook-key.pem";
+  std::string ingest = MakeKey(state, "acme", "ingest");
+  REQUIRE(RunOep({"keys", "generate", "--out", other_key}).exit_code == 0);
+  WebhookReceiver receiver, elsewhere;
+  Subscription sub = AddHook(state, "acme", receiver.Url(), "run.finished");  // the key beside the store
+  Subscription foreign = AddHook(state, "acme", elsewhere.Url(), "run.finished", {"--webhook-key", other_key});
+  const std::string run = Run(7);
+  {
+    TestServer server(state, dir.path());  // derives with STATE.webhook-key.pem
+    REQUIRE(server.Post("/v1/artifacts", ManifestJson(), ingest).status == 200);
+    REQUIRE(server.Post("/v1/runs", "{\"run_id\":\"" + run + "\"}", ingest).status == 201);
+    REQUIRE(server.Post("/v1/runs/" + run + ":finish", "{}", ingest).status == 200);
+    REQUIRE(receiver.WaitFor(1));
+    CHECK(ReadmeCheck(sub.secret, receiver.Received()[0]));
+    auto log = WaitForLog(state, "acme", foreign.id, 1);
+    REQUIRE(log.size() == 1);
+    CHECK(log[0].substr(log[0].find(' ') + 1) == "0 0 no_secret");
+  }
+  CHECK(elsewhere.Received().empty());
+  RunResult r = RunOep({"webhook", "log", "--state-path", state, "--tenant", "acme", "--subscription", foreign.id});
+  CHECK_THAT(r.out, Catch::Contains("derived from webhook key") && Catch::Contains("no_secret"));
+  // The same server given that key signs with it.
+  const std::string run2 = Run(8);
+  {
+    TestServer server(state, dir.path(), {"--webhook-key", other_key});
+    REQUIRE(server.Post("/v1/runs", "{\"run_id\":\"" + run2 + "\"}", ingest).status == 201);
+    REQUIRE(server.Post("/v1/runs/" + run2 + ":finish", "{}", ingest).status == 200);
+    REQUIRE(elsewhere.WaitFor(1));
+    CHECK(ReadmeCheck(foreign.secret, elsewhere.Received()[0]));
+  }
 }
 
 TEST_CASE("POST /v1/artifacts refuses webhook and violation records with 400 and stores nothing", "[server][webhooks][bad-input]") {

@@ -1,10 +1,15 @@
 // Webhook subscriptions and the delivery log in the store (format 6), on both backends, and
 // `oep webhook add | list | remove | log`: bad input refused with exit 2 and the store as it was.
+// Signing secrets are derived from a webhook key outside the store and never stored.
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include <catch2/catch.hpp>
 
+#include "ingest/ingest.h"
 #include "json/json.h"
+#include "keys/keys.h"
 #include "store/store.h"
 #include "support/store_backends.h"
 #include "support/support.h"
@@ -24,6 +29,20 @@ std::unique_ptr<Store> Open(const std::string& url, const std::string& tenant = 
 
 std::string Digest(const std::string& url) { return RunOep({"dump", "--digest", "--store", url}).out; }
 
+// The secrets of a fresh webhook key written in `dir` as `name`.
+WebhookSecrets Secrets(const ScratchDir& dir, const std::string& name = "webhook-key.pem") {
+  std::string path = dir / name;
+  REQUIRE(GenerateKeyFile(path).ok());
+  auto secrets = WebhookSecrets::FromKeyFile(path);
+  REQUIRE(secrets.ok());
+  return *secrets;
+}
+
+std::string FileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 }  // namespace
 
 TEST_CASE("webhook subscriptions are added listed and removed per tenant on both backends", "[webhooks][store]") {
@@ -34,20 +53,21 @@ TEST_CASE("webhook subscriptions are added listed and removed per tenant on both
       auto store = Open(url);
       REQUIRE(store->PutTenant("acme", "2026-01-01T00:00:00Z").ok());
       store->ScopeToTenant("acme");
-      auto a = AddWebhookSubscription(*store, {"http://127.0.0.1:9/hook", "violation,run.finished", "test"});
+      WebhookSecrets secrets = Secrets(dir);
+      auto a = AddWebhookSubscription(*store, {"http://127.0.0.1:9/hook", "violation,run.finished", "test"}, secrets);
       REQUIRE(a.ok());
       CHECK(a->subscription_id.rfind("whk_", 0) == 0);
       CHECK(a->secret.rfind("whsec_", 0) == 0);
       CHECK(a->secret.size() == 6 + 64);
-      auto b = AddWebhookSubscription(*store, {"https://hooks.example/oep?x=1", "approval.requested", "test"});
+      auto b = AddWebhookSubscription(*store, {"https://hooks.example/oep?x=1", "approval.requested", "test"}, secrets);
       REQUIRE(b.ok());
       CHECK(a->secret != b->secret);
 
-      auto finished = WebhookSubscriptionsFor(*store, "run.finished");
+      auto finished = WebhookSubscriptionsFor(*store, "run.finished", &secrets);
       REQUIRE(finished.ok());
       REQUIRE(finished->size() == 1);
       CHECK((*finished)[0].subscription_id == a->subscription_id);
-      CHECK((*finished)[0].secret == a->secret);  // stored, so every server of the store signs alike
+      CHECK((*finished)[0].secret == a->secret);  // derived again from the same key: every server of the store signs alike
 
       auto removed = RemoveWebhookSubscription(*store, a->subscription_id, "test");
       REQUIRE(removed.ok());
@@ -55,7 +75,7 @@ TEST_CASE("webhook subscriptions are added listed and removed per tenant on both
       auto again = RemoveWebhookSubscription(*store, a->subscription_id, "test");
       REQUIRE(again.ok());
       CHECK_FALSE(*again);
-      finished = WebhookSubscriptionsFor(*store, "run.finished");
+      finished = WebhookSubscriptionsFor(*store, "run.finished", &secrets);
       REQUIRE(finished.ok());
       CHECK(finished->empty());
       auto all = ListWebhookSubscriptions(*store);
@@ -80,7 +100,7 @@ TEST_CASE("the delivery log stores each attempt once and lists it oldest first o
       ScratchDir dir;
       std::string url = NewStoreUrl(backend, dir);
       auto store = Open(url);
-      auto sub = AddWebhookSubscription(*store, {"http://127.0.0.1:9/hook", "violation", ""});
+      auto sub = AddWebhookSubscription(*store, {"http://127.0.0.1:9/hook", "violation", ""}, Secrets(dir));
       REQUIRE(sub.ok());
       auto id = NewWebhookDeliveryId();
       REQUIRE(id.ok());
@@ -111,7 +131,7 @@ TEST_CASE("webhook tables are append-only and covered by the ledger", "[webhooks
   std::string path = dir / "s.sqlite";
   {
     auto store = Open(path);
-    auto sub = AddWebhookSubscription(*store, {"http://127.0.0.1:9/hook", "violation", ""});
+    auto sub = AddWebhookSubscription(*store, {"http://127.0.0.1:9/hook", "violation", ""}, Secrets(dir));
     REQUIRE(sub.ok());
     REQUIRE(RemoveWebhookSubscription(*store, sub->subscription_id, "").ok());
     REQUIRE(RecordWebhookAttempts(*store, {{"default", sub->subscription_id, "dlv_" + std::string(32, '0'), "violation", 1,
@@ -140,7 +160,7 @@ TEST_CASE("a format-5 SQLite store reads as having no webhooks and is migrated t
     CHECK(list->empty());
   }
   auto store = Open(path);
-  REQUIRE(AddWebhookSubscription(*store, {"http://127.0.0.1:9/hook", "violation", ""}).ok());
+  REQUIRE(AddWebhookSubscription(*store, {"http://127.0.0.1:9/hook", "violation", ""}, Secrets(dir)).ok());
   RunResult dump = RunOep({"dump", "--state-path", path});
   CHECK(dump.out.rfind("{\"store_format\":6}", 0) == 0);
   CHECK_THROWS(ExecSql(path, "DELETE FROM webhook_subscriptions"));
@@ -158,14 +178,97 @@ TEST_CASE("PostgreSQL: a format-5 store is migrated to format 6 with row-level s
     REQUIRE(ro.ok());
   }
   {
+    ScratchDir keys;
     auto store = Open(url);
-    REQUIRE(AddWebhookSubscription(*store, {"http://127.0.0.1:9/hook", "run.finished", ""}).ok());
+    REQUIRE(AddWebhookSubscription(*store, {"http://127.0.0.1:9/hook", "run.finished", ""}, Secrets(keys)).ok());
   }
   CHECK(c->Sql(db, "SELECT value FROM oep_meta WHERE key = 'store_format'") == "6\n");
   CHECK(c->Sql(db, "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname LIKE 'webhook_%' "
                    "AND relkind = 'r' ORDER BY relname") ==
         "webhook_attempts|t|t\nwebhook_removals|t|t\nwebhook_subscriptions|t|t\n");
   CHECK_THAT(c->SqlError(db, "", "DELETE FROM webhook_subscriptions"), Catch::Contains("append-only"));
+  // A PostgreSQL store has no file to keep a webhook key beside: the key must be given.
+  std::string before = Digest(url);
+  RunResult add = RunOep({"webhook", "add", "--store", url, "--url", "http://127.0.0.1:9/hook", "--events", "violation"});
+  CHECK(add.exit_code == 2);
+  CHECK_THAT(add.err, Catch::Contains("--webhook-key: required with a PostgreSQL store"));
+  CHECK(Digest(url) == before);
+}
+
+TEST_CASE("webhook secrets are derived from the webhook key and never stored on both backends", "[webhooks][store]") {
+  for (const auto& backend : StoreBackends()) {
+    DYNAMIC_SECTION(backend) {
+      ScratchDir dir;
+      std::string url = NewStoreUrl(backend, dir);
+      WebhookSecrets secrets = Secrets(dir), other = Secrets(dir, "other-key.pem");
+      std::string secret;
+      {
+        auto store = Open(url);
+        auto sub = AddWebhookSubscription(*store, {"http://127.0.0.1:9/hook", "run.finished", ""}, secrets);
+        REQUIRE(sub.ok());
+        secret = sub->secret;
+        CHECK(sub->secret_key_id == secrets.key_id());
+        CHECK(secret == secrets.SecretFor("default", sub->subscription_id));
+        CHECK(secret != secrets.SecretFor("acme", sub->subscription_id));  // per tenant and subscription
+        CHECK(secret != other.SecretFor("default", sub->subscription_id));
+
+        auto derived = WebhookSubscriptionsFor(*store, "run.finished", &secrets);
+        REQUIRE(derived.ok());
+        REQUIRE(derived->size() == 1);
+        CHECK((*derived)[0].secret == secret);
+        CHECK_FALSE((*derived)[0].secret_in_store);
+        auto wrong = WebhookSubscriptionsFor(*store, "run.finished", &other);
+        REQUIRE(wrong.ok());
+        REQUIRE(wrong->size() == 1);
+        CHECK((*wrong)[0].secret.empty());
+        CHECK_THAT((*wrong)[0].secret_error, Catch::Contains("derived from webhook key " + secrets.key_id()) &&
+                                                 Catch::Contains("this server holds key " + other.key_id()));
+        auto none = WebhookSubscriptionsFor(*store, "run.finished", nullptr);
+        REQUIRE(none.ok());
+        REQUIRE(none->size() == 1);
+        CHECK((*none)[0].secret.empty());
+        CHECK_THAT((*none)[0].secret_error, Catch::Contains("no --webhook-key"));
+      }
+      // The secret is nowhere in the store: not in its rows, not in the file or its WAL.
+      RunResult dump = RunOep({"dump", "--store", url});
+      REQUIRE(dump.exit_code == 0);
+      CHECK_THAT(dump.out, Catch::Contains(secrets.key_id()));
+      CHECK_THAT(dump.out, !Catch::Contains(secret));
+      CHECK_THAT(dump.out, !Catch::Contains(secret.substr(6)));
+      if (backend == "sqlite") {
+        for (const std::string& file : {url, url + "-wal"}) {
+          CHECK(FileBytes(file).find(secret.substr(6)) == std::string::npos);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("a subscription stored with its secret before secrets were derived keeps that secret", "[webhooks][store]") {
+  ScratchDir dir;
+  std::string path = dir / "s.sqlite";
+  auto store = Open(path);
+  auto doc = json::Parse(
+      "{\"schema_version\":\"oep.webhook_subscription.v0\",\"subscription_id\":\"whk_0123456789abcdef\","
+      "\"created_at\":\"2026-01-01T00:00:00Z\",\"url\":\"http://127.0.0.1:9/hook\",\"events\":[\"run.finished\"],"
+      "\"secret\":\"whsec_0123456789abcdef0123\"}");
+  REQUIRE(doc.ok());
+  {
+    auto ingester = Ingester::Begin(*store);
+    REQUIRE(ingester.ok());
+    (*ingester)->SetRedaction(nullptr);
+    REQUIRE((*ingester)->AddRecord(*doc, {"test", 0, ""}).ok());
+    REQUIRE((*ingester)->Commit().ok());
+  }
+  WebhookSecrets secrets = Secrets(dir);
+  auto subs = WebhookSubscriptionsFor(*store, "run.finished", &secrets);
+  REQUIRE(subs.ok());
+  REQUIRE(subs->size() == 1);
+  CHECK((*subs)[0].secret == "whsec_0123456789abcdef0123");
+  CHECK((*subs)[0].secret_in_store);
+  RunResult list = RunOep({"webhook", "list", "--state-path", path});
+  CHECK_THAT(list.out, Catch::Contains("whk_0123456789abcdef") && Catch::Contains("its secret is stored in the store"));
+  CHECK_THAT(list.out, !Catch::Contains("whsec_"));
 }
 
 TEST_CASE("oep webhook add list remove and log", "[webhooks][cli]") {
@@ -180,6 +283,18 @@ TEST_CASE("oep webhook add list remove and log", "[webhooks][cli]") {
   std::string id = json::GetString(*doc, "subscription_id");
   CHECK(json::GetString(*doc, "secret").rfind("whsec_", 0) == 0);
   CHECK((*doc)["events"].Size() == 3);
+  // The secret is derived from the webhook key made beside the store, which `oep serve` uses too.
+  auto key_id = KeyIdOfFile(path + ".webhook-key.pem");
+  REQUIRE(key_id.ok());
+  CHECK(json::GetString(*doc, "secret_key_id") == *key_id);
+  RunResult second = RunOep({"webhook", "add", "--state-path", path, "--url", "http://127.0.0.1:9/other", "--events",
+                             "violation", "--output-format", "json"});
+  REQUIRE(second.exit_code == 0);
+  CHECK_THAT(second.err, !Catch::Contains("made webhook key"));  // made once
+  RunResult given = RunOep({"webhook", "add", "--state-path", path, "--url", "http://127.0.0.1:9/x", "--events",
+                            "violation", "--webhook-key", dir / "missing.pem"});
+  CHECK(given.exit_code == 2);
+  CHECK_THAT(given.err, Catch::Contains("missing.pem: cannot open the private key"));
 
   RunResult list = RunOep({"webhook", "list", "--state-path", path});
   CHECK(list.exit_code == 0);
