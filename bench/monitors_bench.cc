@@ -5,9 +5,10 @@
 //   none        no monitors
 //   in-batch    what the server does: the monitors evaluate the batch's records in memory and
 //               their violations commit in the ingest's transaction (MonitorBatch)
-//   read-back   the earlier path, kept for comparison (and still used for run steps and
-//               drops): the batch's events read back from the store after the commit, the
-//               violations stored in a second transaction (BatchInput + StoreViolations)
+//   read-back   the earlier path, kept for comparison (no route uses it since the run-steps
+//               and drop routes moved to in-batch): the batch's events read back from the
+//               store after the commit, the violations stored in a second transaction
+//               (BatchInput + StoreViolations)
 // One event in ten is flagged (twice: approval_missing and pii_outbound).
 //   OEP_BENCH_EVENTS (default 20000), OEP_BENCH_BATCH (default 100), OEP_BENCH_RUNS (default 3),
 //   OEP_BENCH_FLAG_EVERY (default 10: one event in ten is flagged; 0: none),

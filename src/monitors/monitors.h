@@ -23,6 +23,7 @@
 
 #include <rapidjson/document.h>
 
+#include "rego/value.h"
 #include "store/store.h"
 #include "util/status.h"
 
@@ -58,6 +59,8 @@ struct ViolationFinding {
 // and then the sets' order. An evaluation error (a runaway policy, a conflict) is
 // InvalidArgument naming the monitor; a malformed violation object names its member.
 Result<std::vector<ViolationFinding>> EvaluateMonitors(const MonitorSet& monitors, const rapidjson::Value& input);
+// The same over the input as a Rego value.
+Result<std::vector<ViolationFinding>> EvaluateMonitors(const MonitorSet& monitors, const rego::Value& input);
 
 // The violation records (oep.monitor_violation.v0 documents) of the findings not stored in
 // the scoped tenant yet, each once, stamped with the current time.
