@@ -59,7 +59,7 @@ int CheckConfig(const ServeSettings& s) {
   auto effective = Effective(s.server, s.listen, s.state_path);
   if (!effective.ok()) return Fail(effective.status());
   if (!effective->monitors.empty()) {
-    auto monitors = MonitorSet::Load(effective->monitors);
+    auto monitors = TenantMonitors::Load(effective->monitors);
     if (!monitors.ok()) return Fail(monitors.status().WithContext("monitors"));
   }
   ServeSettings shown = s;
@@ -160,7 +160,8 @@ void AddServeVerb(CLI::App& app, int& exit_code, ServeFn run) {
   serve->add_option("--redaction-profile", a->server.redaction_profile,
                     "redaction profile (JSON) for what the ingest routes store (default: credential members only)");
   serve->add_option("--monitor", a->server.monitors,
-                    "a monitor folder or .rego file (Rego violation/deny sets) evaluated over every ingested batch, repeatable");
+                    "a monitor folder or .rego file (Rego violation/deny sets) evaluated over every ingested batch, "
+                    "repeatable; TENANT=PATH: for that tenant's batches only");
   serve->add_option("--threads", a->server.threads, "request worker threads")->check(CLI::Range(1, 256));
   serve->add_option("--max-body-bytes", a->server.max_body_bytes, "largest request body (after decompression)")
       ->check(CLI::Range(size_t{1024}, size_t{1} << 31));

@@ -11,6 +11,7 @@
 #include "json/json.h"
 #include "rego/parser.h"
 #include "rego/policy_loader.h"
+#include "tenants/tenants.h"
 #include "rego/value_reader.h"
 #include "util/files.h"
 #include "util/rfc3339.h"
@@ -182,6 +183,37 @@ Result<std::unique_ptr<MonitorSet>> MonitorSet::Load(const std::vector<std::stri
     }
   }
   return set;
+}
+
+Result<TenantMonitors> TenantMonitors::Load(const std::vector<std::string>& specs) {
+  std::vector<std::string> every;
+  std::map<std::string, std::vector<std::string>> own;
+  for (const auto& spec : specs) {
+    size_t eq = spec.find('=');
+    if (eq != std::string::npos && ValidateTenantName(std::string_view(spec).substr(0, eq)).ok()) {
+      own[spec.substr(0, eq)].push_back(spec.substr(eq + 1));
+    } else {
+      every.push_back(spec);
+    }
+  }
+  TenantMonitors out;
+  if (!every.empty()) {
+    auto set = MonitorSet::Load(every);
+    if (!set.ok()) return set.status();
+    out.all_ = std::move(*set);
+  }
+  for (auto& [tenant, paths] : own) {
+    paths.insert(paths.begin(), every.begin(), every.end());
+    auto set = MonitorSet::Load(paths);
+    if (!set.ok()) return set.status().WithContext(tenant);
+    out.own_.emplace(tenant, std::move(*set));
+  }
+  return out;
+}
+
+const MonitorSet* TenantMonitors::For(std::string_view tenant) const {
+  auto it = own_.find(tenant);
+  return it != own_.end() ? it->second.get() : all_.get();
 }
 
 Result<std::vector<ViolationFinding>> EvaluateMonitors(const MonitorSet& monitors, const rapidjson::Value& input) {

@@ -17,8 +17,10 @@
 // ledger chain, in the scoped tenant.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <rapidjson/document.h>
@@ -47,6 +49,23 @@ class MonitorSet {
  private:
   MonitorSet() = default;
   std::vector<std::unique_ptr<Monitor>> monitors_;
+};
+
+// The monitors of a server by tenant. Specs: "PATH" (a folder or .rego file, for every
+// tenant) or "TENANT=PATH" (for that tenant only; TENANT as ValidateTenantName takes it, else
+// the whole spec is a path). A tenant's set is the every-tenant paths then its own, in the
+// order given, loaded once; two monitors of one name in a tenant's set are refused.
+class TenantMonitors {
+ public:
+  // InvalidArgument as MonitorSet::Load's, prefixed "TENANT: " for a tenant's own set.
+  static Result<TenantMonitors> Load(const std::vector<std::string>& specs);
+  // The monitors of `tenant`; nullptr when none apply.
+  const MonitorSet* For(std::string_view tenant) const;
+  bool empty() const { return !all_ && own_.empty(); }
+
+ private:
+  std::unique_ptr<MonitorSet> all_;  // tenants without paths of their own
+  std::map<std::string, std::unique_ptr<MonitorSet>, std::less<>> own_;
 };
 
 struct ViolationFinding {

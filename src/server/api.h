@@ -31,7 +31,7 @@ struct Context {
   AnonymousRefusals anonymous_refusals;  // under `mutex`
   RedactionProfile redaction;  // what ingest routes redact (options.redaction_profile, else the default)
   std::unique_ptr<Store> store;  // one connection, used under `mutex`
-  std::unique_ptr<MonitorSet> monitors;  // options.monitors; null when none
+  TenantMonitors monitors;  // options.monitors
   std::mutex mutex;
   // Posts webhook deliveries; its log lines take `mutex` to be stored, so it is destroyed
   // (StopWebhooks) before `store` and never by a thread holding `mutex`.
@@ -108,7 +108,8 @@ Result<std::unique_ptr<PolicyBundle>> CompiledBundle(std::string_view bytes, con
 void AddExportRoutes(httplib::Server& http, Context& ctx);    // /v1/runs/{id}/export
 void AddViolationRoutes(httplib::Server& http, Context& ctx); // /v1/violations
 
-// The monitors over what `ingester` (told KeepInserted) inserted and the drops it records
+// The monitors of the store's tenant (none: nothing is done) over what `ingester` (told
+// KeepInserted) inserted and the drops it records
 // (payloads, each with its run_id), their violations added to its batch
 // (MonitorBatch); returns those violations, for the webhooks once committed. A monitor that
 // fails is reported on stderr and adds nothing. The caller holds ctx.mutex.

@@ -36,12 +36,13 @@ Reply PostArtifacts(Context& ctx, Call& call) {
   auto ingester = Ingester::Begin(call.store);
   if (!ingester.ok()) return ErrorReply(ingester.status());
   (*ingester)->SetRedaction(&ctx.redaction);
-  if (ctx.monitors) (*ingester)->KeepInserted();
+  bool monitored = ctx.monitors.For(call.store.tenant()) != nullptr;
+  if (monitored) (*ingester)->KeepInserted();
   Status s = (*ingester)->AddRecordText(call.body, "body");
   if (s.ok()) s = RefuseOwnKinds((*ingester)->report());
   // The monitors see the batch as it will be stored; what they flag commits with it.
   std::vector<rapidjson::Document> violations;
-  if (s.ok() && ctx.monitors) violations = MonitorIngest(ctx, call.store, **ingester, "POST /v1/artifacts");
+  if (s.ok() && monitored) violations = MonitorIngest(ctx, call.store, **ingester, "POST /v1/artifacts");
   if (s.ok()) s = (*ingester)->Commit();
   if (!s.ok()) return ErrorReply(s);
   EmitWebhookEvents(ctx, call.store, "violation", violations);

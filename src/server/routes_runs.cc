@@ -179,7 +179,7 @@ Reply AppendStepsRoute(Context& ctx, Call& call) {
   // The monitors see the steps as they will be stored; what they flag commits with them.
   std::vector<rapidjson::Document> violations;
   std::function<Status(Ingester&)> monitor;
-  if (ctx.monitors) {
+  if (ctx.monitors.For(call.store.tenant())) {
     monitor = [&](Ingester& ingester) {
       violations = MonitorIngest(ctx, call.store, ingester, source);
       return Status::Ok();

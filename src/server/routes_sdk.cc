@@ -97,7 +97,7 @@ Reply DropRoute(Context& ctx, Call& call) {
   if (!*head) return ErrorReply(Status::NotFound("run " + id + " has no ledger chain to record a drop on"));
   Status s = (*ingester)->AddChainEvent(ChainForTrace(id), "drop", *payload);
   std::vector<rapidjson::Document> violations;
-  if (s.ok() && ctx.monitors) {
+  if (s.ok() && ctx.monitors.For(call.store.tenant())) {
     rapidjson::Document drop;
     drop.CopyFrom(*body, drop.GetAllocator());
     drop.AddMember("run_id", Str(id, drop.GetAllocator()), drop.GetAllocator());

@@ -8,7 +8,9 @@ namespace oep::server {
 
 std::vector<rapidjson::Document> MonitorIngest(Context& ctx, Store& store, Ingester& ingester, const std::string& source,
                                                const std::vector<const rapidjson::Value*>& drops) {
-  auto found = MonitorBatch(*ctx.monitors, store, ingester, "monitor: " + source, drops);
+  const MonitorSet* monitors = ctx.monitors.For(store.tenant());
+  if (!monitors) return {};
+  auto found = MonitorBatch(*monitors, store, ingester, "monitor: " + source, drops);
   if (found.ok()) return std::move(*found);
   std::fprintf(stderr, "oep serve: monitors over %s (tenant %s): %s\n", source.c_str(), store.tenant().c_str(),
                found.status().message().c_str());

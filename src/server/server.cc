@@ -372,7 +372,7 @@ Status RunServer(const ServerOptions& o) {
   Context ctx;
   ctx.options = o;
   if (!o.monitors.empty()) {
-    auto monitors = MonitorSet::Load(o.monitors);
+    auto monitors = TenantMonitors::Load(o.monitors);
     if (!monitors.ok()) return monitors.status().WithContext("--monitor");
     ctx.monitors = std::move(*monitors);
   }

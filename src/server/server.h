@@ -28,7 +28,8 @@ struct ServerOptions {
   // store (artifacts, run steps, OPA decision logs); "" = the default profile (credential
   // members only; OTLP spans always get the default).
   std::string redaction_profile;
-  // Monitor folders or .rego files (src/monitors) evaluated over every ingested batch.
+  // Monitor folders or .rego files (src/monitors) evaluated over every ingested batch: "PATH"
+  // for every tenant, "TENANT=PATH" for that tenant's batches only (TenantMonitors).
   std::vector<std::string> monitors;
   // Webhook deliveries (src/webhooks): attempts per delivery, the wait before the first retry
   // (doubled after each failure, up to 60 s), deliveries waiting before the queue refuses more.

@@ -234,3 +234,26 @@ TEST_CASE("bad monitors are refused with their file, line and what was expected"
         "monitor m3: deny: expected a message string or an object, found number");
   CHECK(RunOep({"monitor", "test", "--policy-bundle", dir / "absent"}).exit_code == 2);
 }
+
+TEST_CASE("tenant monitors give each tenant the monitors for every tenant and its own", "[monitors]") {
+  ScratchDir dir;
+  std::string builtin = RepoRoot() + "/permissions/policy/monitors";
+  WriteText(dir / "own.rego", "package own.watch\n\ndeny contains \"x\" if { count(input.events) > 100 }\n");
+  auto set = TenantMonitors::Load({"acme=" + (dir / "own.rego"), builtin});
+  REQUIRE(set.ok());
+  REQUIRE(set->For("acme") != nullptr);
+  REQUIRE(set->For("globex") != nullptr);
+  std::vector<std::string> acme = set->For("acme")->Names(), globex = set->For("globex")->Names();
+  CHECK(acme.size() == globex.size() + 1);
+  CHECK(acme.back() == "own.watch");  // every-tenant paths first, then the tenant's own
+  CHECK(std::find(globex.begin(), globex.end(), "own.watch") == globex.end());
+
+  auto only_own = TenantMonitors::Load({"acme=" + (dir / "own.rego")});
+  REQUIRE(only_own.ok());
+  CHECK(only_own->For("globex") == nullptr);  // no monitors apply: nothing is evaluated
+  CHECK(only_own->For("acme")->Names() == std::vector<std::string>{"own.watch"});
+  auto none = TenantMonitors::Load({});
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+  CHECK(none->For("acme") == nullptr);
+}

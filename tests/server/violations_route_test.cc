@@ -101,3 +101,50 @@ TEST_CASE("serve refuses a monitor that does not compile, naming it", "[server][
   CHECK(r.err.find("bad.rego:") != std::string::npos);
   CHECK(!std::filesystem::exists(dir / "s.sqlite"));  // refused before the store is opened
 }
+
+TEST_CASE("serve --monitor TENANT=PATH applies a monitor to that tenant's batches only", "[server][monitors]") {
+  ScratchDir dir;
+  std::string state = dir / "s.sqlite";
+  std::string acme = MakeKey(state, "acme", "admin"), globex = MakeKey(state, "globex", "admin");
+  WriteText(dir / "acme_only.rego",
+            "package tenant.acme_only\n\ndeny contains msg if {\n\tsome e in input.events\n"
+            "\tmsg := sprintf(\"acme watches %s\", [e.event_id])\n}\n");
+  TestServer server(state, dir.path(),
+                    {"--monitor", "acme=" + (dir / "acme_only.rego"), "--monitor", RepoRoot() + "/permissions/policy/monitors"});
+  for (const std::string& key : {acme, globex}) {
+    REQUIRE(server.Post("/v1/artifacts", ManifestJson(), key).status == 200);
+    REQUIRE(server.Post("/v1/runs", "{\"run_id\":\"" + kRun + "\"}", key).status == 201);
+    std::string batch = "{\"steps\":[" + ToolStep(1, "delete_repository", 0.5) + "]}";
+    HttpResult steps = server.Post("/v1/runs/" + kRun + "/steps", batch, key);
+    INFO(steps.body << server.Log());
+    REQUIRE(steps.status == 200);
+  }
+  auto monitors_of = [&](const std::string& key) {
+    std::multiset<std::string> out;
+    HttpResult list = server.Get("/v1/violations", key);
+    REQUIRE(list.status == 200);
+    for (const auto& v : list.json["violations"].GetArray()) out.insert(json::GetString(v, "monitor"));
+    return out;
+  };
+  // Both tenants get the monitors for every tenant; only acme gets its own as well.
+  CHECK(monitors_of(acme) == std::multiset<std::string>{"monitors.blocked_tool", "tenant.acme_only"});
+  CHECK(monitors_of(globex) == std::multiset<std::string>{"monitors.blocked_tool"});
+  CHECK(server.Stop() == 0);
+}
+
+TEST_CASE("serve refuses a tenant's monitor set that loads one monitor twice or a path that does not exist", "[server][monitors][bad-input]") {
+  ScratchDir dir;
+  std::string monitors = RepoRoot() + "/permissions/policy/monitors";
+  RunResult twice = RunOep({"serve", "--state-path", dir / "s.sqlite", "--listen", "127.0.0.1:0", "--monitor", monitors,
+                            "--monitor", "acme=" + monitors + "/blocked_tool.rego"});
+  CHECK(twice.exit_code == 2);
+  CHECK_THAT(twice.err, Catch::Contains("--monitor: acme: ") && Catch::Contains("monitor monitors.blocked_tool is loaded twice"));
+  // A prefix that is not a tenant name is part of the path.
+  RunResult missing = RunOep({"serve", "--state-path", dir / "s.sqlite", "--listen", "127.0.0.1:0", "--monitor", "Not A Tenant=x"});
+  CHECK(missing.exit_code == 2);
+  CHECK_THAT(missing.err, Catch::Contains("Not A Tenant=x: no such monitor file or folder"));
+  RunResult check = RunOep({"serve", "--state-path", dir / "s.sqlite", "--check-config", "--monitor", "acme=" + (dir / "none")});
+  CHECK(check.exit_code == 2);
+  CHECK_THAT(check.err, Catch::Contains("acme: ") && Catch::Contains("none: no such monitor file or folder"));
+  CHECK(!std::filesystem::exists(dir / "s.sqlite"));
+}
