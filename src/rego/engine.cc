@@ -22,6 +22,8 @@
 
 namespace oep::rego {
 
+using namespace std::string_view_literals;
+
 namespace {
 
 using VK = FunctionRef<bool(const Value&)>;
@@ -66,7 +68,7 @@ class Evaluator {
       if (i == body.size()) return k(values);
       const Expr& e = body[i];
       bool captured = e.kind == ExprKind::kTerm &&
-                      !(e.term->kind == TermKind::kCall && !e.term->items[0] && (e.term->name == "eq" || e.term->name == "assign"));
+                      !(e.term->kind == TermKind::kCall && !e.term->items[0] && (e.term->name == "eq"sv || e.term->name == "assign"sv));
       if (!captured || !e.withs.empty()) {
         Capture saved = capture_;
         capture_ = captured ? Capture{&e, &values[i], !check_capture} : Capture{};
@@ -157,7 +159,7 @@ class Evaluator {
 
   bool IsGlobalName(const std::string& name) const {
     // A declared local may be named input or data (`input := {...}`), rarely.
-    if (name == "input" || name == "data") return !root_shadowed_ || !LookupVar(name);
+    if (name == "input"sv || name == "data"sv) return !root_shadowed_ || !LookupVar(name);
     if (LookupVar(name)) return false;
     if (ctx_) {
       if (ctx_->aliases.count(name)) return true;
@@ -172,7 +174,7 @@ class Evaluator {
   bool Evaluable(const TermPtr& t) const {
     switch (t->kind) {
       case TermKind::kScalar: return true;
-      case TermKind::kVar: return t->name != "_" && (Bound(t->name) || IsGlobalName(t->name));
+      case TermKind::kVar: return t->name != "_"sv && (Bound(t->name) || IsGlobalName(t->name));
       case TermKind::kRef: return t->items[0]->kind != TermKind::kVar || Evaluable(t->items[0]);
       case TermKind::kCall:
       case TermKind::kArrayCompr:
@@ -210,7 +212,7 @@ class Evaluator {
     for (const auto& w : e.withs) {
       // A function replaced by another function: the replacement is a name, not a value.
       std::string target = StaticName(w.target);
-      bool target_is_function = !target.empty() && target != "input" && target.rfind("input.", 0) != 0 &&
+      bool target_is_function = !target.empty() && target != "input"sv && target.rfind("input.", 0) != 0 &&
                                 (Builtins().count(target) || ResolveFunctionPath(w.target) ||
                                  (target.rfind("data.", 0) != 0 && !IsGlobalName(target.substr(0, target.find('.')))));
       bool value_is_function = (w.value->kind == TermKind::kVar || w.value->kind == TermKind::kRef) &&
@@ -268,13 +270,13 @@ class Evaluator {
         path.push_back(t->items[i]->value.str());
       }
     }
-    if (head == "input") {
+    if (head == "input"sv) {
       s.input = path.empty() ? v : SetPath(s.input.value_or(Value::MakeObject({})), path, 0, v);
       return true;
     }
     std::string name = head;
     for (const auto& p : path) name += "." + p;
-    if (head == "data") {
+    if (head == "data"sv) {
       // A function at that path is replaced, anything else overridden as a document.
       Node* n = impl_.Find(path, path.size());
       if (n && !n->rules.empty() && n->rules[0]->kind == RuleKind::kFunction) {
@@ -286,7 +288,7 @@ class Evaluator {
     if (ctx_ && ctx_->aliases.count(head)) {
       auto full = ctx_->aliases.at(head);
       full.insert(full.end(), path.begin(), path.end());
-      if (full[0] == "data") {
+      if (full[0] == "data"sv) {
         full.erase(full.begin());
         Node* n = impl_.Find(full, full.size());
         if (n && !n->rules.empty() && n->rules[0]->kind == RuleKind::kFunction) return ReplaceFunction("data." + JoinPath(full), w.value, v, s);
@@ -347,8 +349,8 @@ class Evaluator {
     switch (e.kind) {
       case ExprKind::kTerm: {
         const TermPtr& t = e.term;
-        if (t->kind == TermKind::kCall && !t->items[0] && (t->name == "eq" || t->name == "assign")) {
-          if (t->name == "assign") {
+        if (t->kind == TermKind::kCall && !t->items[0] && (t->name == "eq"sv || t->name == "assign"sv)) {
+          if (t->name == "assign"sv) {
             // := declares its left-hand variables fresh in this scope.
             size_t mark = binds_.size();
             ShadowVars(t->items[1]);
@@ -438,12 +440,12 @@ class Evaluator {
   }
 
   void NoteRootShadow(const std::string& name) {
-    if (name == "input" || name == "data") root_shadowed_ = true;
+    if (name == "input"sv || name == "data"sv) root_shadowed_ = true;
   }
   void ShadowVars(const TermPtr& t) {
     switch (t->kind) {
       case TermKind::kVar:
-        if (t->name == "_") break;
+        if (t->name == "_"sv) break;
         NoteRootShadow(t->name);
         Bind(t->name, std::nullopt);
         break;
@@ -507,7 +509,7 @@ class Evaluator {
   bool UnifyValue(const TermPtr& p, const Value& v, const K& k) {
     switch (p->kind) {
       case TermKind::kVar: {
-        if (p->name == "_") return k();
+        if (p->name == "_"sv) return k();
         if (const Value* bound = Bound(p->name)) return *bound == v ? k() : true;
         if (IsGlobalName(p->name)) {
           return EvalTerm(p, [&](const Value& pv) { return pv == v ? k() : true; });
@@ -643,8 +645,8 @@ class Evaluator {
       if (*slot) return k(**slot);
       return Fail("rego_unsafe_var_error", "var " + name + " is unsafe", t->loc);
     }
-    if (name == "input") return input_ ? k(*input_) : true;
-    if (name == "data") return EvalDataPath({}, nullptr, 0, k);
+    if (name == "input"sv) return input_ ? k(*input_) : true;
+    if (name == "data"sv) return EvalDataPath({}, nullptr, 0, k);
     if (ctx_) {
       auto a = ctx_->aliases.find(name);
       if (a != ctx_->aliases.end()) return EvalAliasRef(a->second, nullptr, 0, k);
@@ -656,7 +658,7 @@ class Evaluator {
   }
 
   bool EvalAliasRef(const std::vector<std::string>& path, const TermPtr& ref, size_t i, const VK& k) {
-    if (path[0] == "input") {
+    if (path[0] == "input"sv) {
       if (!input_) return true;
       Value v = *input_;
       for (size_t j = 1; j < path.size(); ++j) {
@@ -677,8 +679,8 @@ class Evaluator {
         if (!*slot) return Fail("rego_unsafe_var_error", "var " + name + " is unsafe", head->loc);
         return IndexValue(**slot, ref->items, 1, k);
       }
-      if (name == "input") return input_ ? IndexValue(*input_, ref->items, 1, k) : true;
-      if (name == "data") return EvalDataPath({}, ref, 1, k);
+      if (name == "input"sv) return input_ ? IndexValue(*input_, ref->items, 1, k) : true;
+      if (name == "data"sv) return EvalDataPath({}, ref, 1, k);
       if (ctx_) {
         auto a = ctx_->aliases.find(name);
         if (a != ctx_->aliases.end()) return EvalAliasRef(a->second, ref, 1, k);
@@ -1101,7 +1103,7 @@ class Evaluator {
     const std::string& head = fn->kind == TermKind::kVar ? fn->name
                               : (fn->kind == TermKind::kRef && fn->items[0]->kind == TermKind::kVar) ? fn->items[0]->name
                                                                                                         : fn->name;
-    if (head != "data" && (!ctx_ || (!ctx_->aliases.count(head) && !ctx_->local_names.count(head)))) return std::nullopt;
+    if (head != "data"sv && (!ctx_ || (!ctx_->aliases.count(head) && !ctx_->local_names.count(head)))) return std::nullopt;
     std::string name = StaticName(fn);
     if (name.empty()) return std::nullopt;
     std::vector<std::string> parts;
@@ -1113,11 +1115,11 @@ class Evaluator {
       start = dot + 1;
     }
     std::vector<std::string> path;
-    if (parts[0] == "data") {
+    if (parts[0] == "data"sv) {
       path.assign(parts.begin() + 1, parts.end());
     } else if (ctx_ && ctx_->aliases.count(parts[0])) {
       const auto& alias = ctx_->aliases.at(parts[0]);
-      if (alias[0] != "data") return std::nullopt;
+      if (alias[0] != "data"sv) return std::nullopt;
       path.assign(alias.begin() + 1, alias.end());
       path.insert(path.end(), parts.begin() + 1, parts.end());
     } else if (ctx_) {
@@ -1192,11 +1194,11 @@ class Evaluator {
       return CallBuiltin(t, *t->builtin, k);  // resolved at compile time
     }
     const bool mock_body = std::exchange(calling_mock_, false);  // this call replaces a mocked one
-    if (!t->items[0] && t->name == "internal.template_string") return EvalTemplate(t, k);
-    if (t->name == "print" && !(t->items[0] && ResolveFunctionPath(t->items[0]))) return EvalPrint(t, k);
+    if (!t->items[0] && t->name == "internal.template_string"sv) return EvalTemplate(t, k);
+    if (t->name == "print"sv && !(t->items[0] && ResolveFunctionPath(t->items[0]))) return EvalPrint(t, k);
     // The parser records a call's static name in t->name.
     const std::string& name = t->name.empty() && t->items[0] ? StaticNameCached(t) : t->name;
-    if (!t->items[0] && (name == "eq" || name == "assign")) {
+    if (!t->items[0] && (name == "eq"sv || name == "assign"sv)) {
       return Fail("rego_compile_error", "unexpected assignment", t->loc);
     }
     size_t nargs = t->items.size() - 1;
@@ -1235,7 +1237,7 @@ class Evaluator {
       }, nargs == arity + 1 ? nargs - 1 : nargs);
     }
     if (auto nd = kEvaluatorBuiltinArity.find(name);
-        opts_.replay && name != "time.now_ns" && nd != kEvaluatorBuiltinArity.end()) {
+        opts_.replay && name != "time.now_ns"sv && nd != kEvaluatorBuiltinArity.end()) {
       size_t arity = static_cast<size_t>(nd->second);
       return EvalArgs(t, 0, {}, [&](const Array& args) {
         std::optional<Value> cached;
@@ -1256,13 +1258,13 @@ class Evaluator {
         return has_output ? UnifyValue(t->items.back(), *cached, [&] { return k(Value::Bool(true)); }) : k(*cached);
       }, arity);
     }
-    if ((name == "rego.metadata.rule" || name == "rego.metadata.chain") && nargs <= 1) {
-      Value meta = !rule_ || !ctx_                   ? (name == "rego.metadata.rule" ? Value::MakeObject({}) : Value::MakeArray({}))
-                   : name == "rego.metadata.rule" ? impl_.annotations.RuleMetadata(rule_)
+    if ((name == "rego.metadata.rule"sv || name == "rego.metadata.chain"sv) && nargs <= 1) {
+      Value meta = !rule_ || !ctx_                   ? (name == "rego.metadata.rule"sv ? Value::MakeObject({}) : Value::MakeArray({}))
+                   : name == "rego.metadata.rule"sv ? impl_.annotations.RuleMetadata(rule_)
                                                   : impl_.annotations.Chain(rule_, ctx_->package);
       return nargs == 1 ? UnifyValue(t->items[1], meta, [&] { return k(Value::Bool(true)); }) : k(meta);
     }
-    if (name == "rego.parse_module" && (nargs == 2 || nargs == 3)) {
+    if (name == "rego.parse_module"sv && (nargs == 2 || nargs == 3)) {
       return EvalArgs(t, 0, {}, [&](const Array& args) {
         if (!args[0].is_string() || !args[1].is_string()) {
           return opts_.strict_builtin_errors ? Fail("eval_type_error", "rego.parse_module: operands must be strings", t->loc) : true;
@@ -1275,7 +1277,7 @@ class Evaluator {
         return nargs == 3 ? UnifyValue(t->items[3], ast, [&] { return k(Value::Bool(true)); }) : k(ast);
       }, 2);
     }
-    if (name == "time.now_ns" && nargs <= 1) {
+    if (name == "time.now_ns"sv && nargs <= 1) {
       if (!opts_.now_ns) {
         opts_.now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                            std::chrono::system_clock::now().time_since_epoch()).count();
@@ -1405,7 +1407,7 @@ class Evaluator {
 
   // A template string among a function's parameters reads variables its body binds: as
   // OPA's compiler moves it into the body, it is compared with its argument after the body.
-  static bool IsDeferredParam(const TermPtr& p) { return p->kind == TermKind::kCall && p->name == "internal.template_string"; }
+  static bool IsDeferredParam(const TermPtr& p) { return p->kind == TermKind::kCall && p->name == "internal.template_string"sv; }
 
   bool CheckDeferredArgs(const std::vector<TermPtr>& params, const Array* args, size_t i, const K& k) {
     if (!args || i == params.size()) return k();
@@ -1456,7 +1458,7 @@ bool TermIterates(const TermPtr& t) {
       }
       break;
     case TermKind::kCall:
-      if (CallName(*t) == "walk") return true;
+      if (CallName(*t) == "walk"sv) return true;
       break;
     case TermKind::kArrayCompr:
     case TermKind::kSetCompr:
@@ -1502,7 +1504,7 @@ void CollectVars(const TermPtr& t, std::vector<std::string>& out) {
   if (!t) return;
   switch (t->kind) {
     case TermKind::kVar:
-      if (t->name != "_" && std::find(out.begin(), out.end(), t->name) == out.end()) out.push_back(t->name);
+      if (t->name != "_"sv && std::find(out.begin(), out.end(), t->name) == out.end()) out.push_back(t->name);
       break;
     case TermKind::kRef:
     case TermKind::kArray:
@@ -1694,7 +1696,7 @@ std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Mod
     ctx->package = m.package;
     ctx->file = m.file;
     for (const auto& imp : m.imports) {
-      if (imp.path[0] == "future" || imp.path[0] == "rego") continue;
+      if (imp.path[0] == "future"sv || imp.path[0] == "rego"sv) continue;
       std::string alias = imp.alias.empty() ? imp.path.back() : imp.alias;
       ctx->aliases[alias] = imp.path;
     }
@@ -1795,7 +1797,7 @@ std::variant<std::unique_ptr<Engine>, RegoError> Engine::Compile(std::vector<Mod
 std::optional<RegoError> Engine::CheckQueryTypes(const Body& query) const {
   TypeCheckScope types;
   types.file = "";  // queries have no file, as in their parse errors
-  types.is_global = [](const std::string& name) { return name == "input" || name == "data"; };
+  types.is_global = [](const std::string& name) { return name == "input"sv || name == "data"sv; };
   types.builtin_name = [this](const Term& call) -> std::string {
     std::string name = CallName(call);
     auto bi = Builtins().find(name);
