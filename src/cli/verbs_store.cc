@@ -161,7 +161,7 @@ void AddStoreVerbs(CLI::App& app, int& exit_code) {
   auto* import = app.add_subcommand("import", "import artifacts of another format");
   AddStatePath(import, &a->import.state_path);
   AddTenant(import);
-  import->add_option("format", a->import.format, "oep-v0 (a reference artifact directory) | opa-decision-log (a file) | otlp (OTLP JSON traces: a "
+  import->add_option("format", a->import.format, "oep-v0 (a reference artifact directory) | opa-decision-log (a file) | otlp (OTLP traces: a binary protobuf request, a JSON "
                     "request or JSON Lines of them) | mcp (a recording of oep mcp-proxy)")->required();
   import->add_option("source", a->import.source, "directory or file to import")->required();
   import->add_option("--manifest", a->import.log_options.manifest_id,
