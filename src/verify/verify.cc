@@ -15,6 +15,7 @@
 #include "util/content_digest.h"
 #include "util/files.h"
 #include "verify/chain_verify.h"
+#include "verify/els_verify.h"
 
 namespace oep {
 namespace {
@@ -288,6 +289,20 @@ VerifyReport VerifyStore(Store& store, const std::string& root) {
   report.checks.push_back(CheckDerivedColumns(store));
   report.checks.push_back(CheckManifestDigests(store, root));
   report.checks.push_back(CheckReplays(store));
+  // Imported AgentOps sessions, when the store holds any.
+  auto els = CheckStoredEls(store);
+  if (!els.ok()) {
+    report.checks.push_back({"agentops-els", false, els.status().message()});
+  } else if (els->runs > 0) {
+    std::string detail = std::to_string(els->runs) + " imported AgentOps sessions, " + std::to_string(els->events) +
+                         " ELS events re-verified from their steps";
+    if (!els->failures.empty()) {
+      detail = std::to_string(els->failures.size()) + " failure(s), first: " + els->failures.front();
+    } else {
+      for (const auto& c : els->classes) detail += "; " + c;
+    }
+    report.checks.push_back({"agentops-els", els->failures.empty(), detail});
+  }
   return report;
 }
 
