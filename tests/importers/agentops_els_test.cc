@@ -57,7 +57,7 @@ std::vector<rapidjson::Document> StoredEvents(const std::string& state, const st
 
 }  // namespace
 
-TEST_CASE("an ELS v1.0 log imports as a run keeping its chain, again, nothing changes", "[import][agentops-els]") {
+TEST_CASE("an ELS v1.0 log imports as a run keeping its chain and again changes nothing", "[import][agentops-els]") {
   if (CorpusDir("agentops-replay").empty()) return;
   ScratchDir dir;
   std::string state = NewStoreUrl(GENERATE(from_range(StoreBackends())), dir);
@@ -127,7 +127,7 @@ TEST_CASE("legacy ELS logs keep their evidence class and record a log drop as ev
   CHECK_THAT(verify.out, Catch::Contains(" AUTHORITATIVE_EVIDENCE"));
 }
 
-TEST_CASE("a tampered ELS log is refused naming each line and reason, and nothing is stored", "[import][agentops-els][bad-input]") {
+TEST_CASE("a tampered ELS log is refused naming each line and reason and nothing is stored", "[import][agentops-els][bad-input]") {
   if (CorpusDir("agentops-replay").empty()) return;
   ScratchDir dir;
   std::string state = NewStoreUrl(GENERATE(from_range(StoreBackends())), dir);
@@ -154,7 +154,7 @@ TEST_CASE("a tampered ELS log is refused naming each line and reason, and nothin
   CHECK(StoreDigest(state) == before);
 }
 
-TEST_CASE("a longer log of an imported session appends, another log of it is a conflict", "[import][agentops-els]") {
+TEST_CASE("a longer log of an imported session appends and another log of it is a conflict", "[import][agentops-els]") {
   if (CorpusDir("agentops-replay").empty()) return;
   ScratchDir dir;
   std::string state = NewStoreUrl(GENERATE(from_range(StoreBackends())), dir);

@@ -108,7 +108,7 @@ TEST_CASE("bad OTLP protobuf is refused naming the field's pointer and byte", "[
         std::string::npos);
 }
 
-TEST_CASE("a binary OTLP file imports as the same records as its JSON Lines, gzip or not", "[import][otlp][protobuf]") {
+TEST_CASE("a binary OTLP file imports as the same records as its JSON Lines gzip or not", "[import][otlp][protobuf]") {
   ScratchDir dir;
   std::string backend = GENERATE(from_range(StoreBackends()));
   std::string from_json = NewStoreUrl(backend, dir), from_pb = NewStoreUrl(backend, dir);
@@ -130,7 +130,7 @@ TEST_CASE("a binary OTLP file imports as the same records as its JSON Lines, gzi
   CHECK(RunOep({"verify", "--store", from_pb}).exit_code == 0);  // the steps join their run
 }
 
-TEST_CASE("a bad binary OTLP file stores nothing and names the file, pointer and byte", "[import][otlp][protobuf][bad-input]") {
+TEST_CASE("a bad binary OTLP file stores nothing and names the file and pointer and byte", "[import][otlp][protobuf][bad-input]") {
   ScratchDir dir;
   std::string state = NewStoreUrl(GENERATE(from_range(StoreBackends())), dir);
   REQUIRE(RunOep({"import", "otlp", RepoRoot() + "/tests/data/otlp/genai_traces.jsonl", "--store", state}).exit_code == 0);
@@ -142,4 +142,30 @@ TEST_CASE("a bad binary OTLP file stores nothing and names the file, pointer and
   CHECK_THAT(r.err, Catch::Contains(dir / "cut.binpb" + " (OTLP protobuf): /: length "));
   CHECK_THAT(r.err, Catch::Contains("past the end of its message"));
   CHECK(StoreDigest(state) == before);
+}
+
+TEST_CASE("every truncation and byte flip of a protobuf request is read or refused and never crashes", "[import][otlp][protobuf][bad-input]") {
+  std::string good = GenAiProtobuf();
+  int refused = 0, read = 0;
+  auto check = [&](const std::string& bytes) {
+    auto doc = OtlpProtobufToJson(bytes);
+    if (doc.ok()) {
+      ++read;
+      CHECK(doc->IsObject());
+    } else {
+      ++refused;
+      CHECK(doc.status().code() == StatusCode::kInvalidArgument);
+      CHECK(doc.status().message().find(" at byte ") != std::string::npos);
+    }
+  };
+  for (size_t n = 0; n < good.size(); ++n) check(good.substr(0, n));
+  for (size_t i = 0; i < good.size(); ++i) {
+    for (char mask : {'\x01', '\x80', '\xff'}) {
+      std::string flipped = good;
+      flipped[i] = static_cast<char>(flipped[i] ^ mask);
+      check(flipped);
+    }
+  }
+  CHECK(refused > 0);
+  CHECK(read > 0);  // a flipped byte inside a string or a fixed64 still reads
 }

@@ -27,7 +27,7 @@ std::string Dump(std::string_view bytes, const Limits& limits = {}) {
 
 }  // namespace
 
-TEST_CASE("the wire reader reads varint, 64-bit, length-delimited and 32-bit fields in order", "[protobuf]") {
+TEST_CASE("the wire reader reads varint and 64-bit and length-delimited and 32-bit fields in order", "[protobuf]") {
   Pb m;
   m.Varint(1, 150).Fixed64(2, 0x0102030405060708ull).Len(3, "abc").Tag(4, 5).Raw(std::string("\x01\0\0\0", 4));
   m.Varint(536870911, UINT64_MAX);

@@ -149,7 +149,7 @@ TEST_CASE("an exporter's retry of the same spans stores nothing twice, new spans
   CHECK(json::GetString(steps.json["steps"][2]["event"]["outcome"], "status") == "succeeded");
 }
 
-TEST_CASE("bad OTLP input is 400 naming the span, another media type 415, and nothing is stored", "[server][otlp][bad-input]") {
+TEST_CASE("bad OTLP input is 400 naming the span and another media type 415 and nothing is stored", "[server][otlp][bad-input]") {
   Served s(GENERATE(from_range(StoreBackends())));
   CHECK(s.server.Post("/v1/traces", GenAiExport(), s.viewer).status == 403);  // audited: before the digest
   std::string before = StoreDigest(s.state);
@@ -199,7 +199,7 @@ TEST_CASE("the same spans as OTLP JSON and as protobuf store byte-identical step
   CHECK(steps.find("\"event_type\":\"tool_call.failed\"") != std::string::npos);
 }
 
-TEST_CASE("bad OTLP protobuf is 400 naming the field and byte, and nothing is stored", "[server][otlp][protobuf][bad-input]") {
+TEST_CASE("bad OTLP protobuf is 400 naming the field and byte and nothing is stored", "[server][otlp][protobuf][bad-input]") {
   Served s(GENERATE(from_range(StoreBackends())));
   std::string before = StoreDigest(s.state);
   Pb wrong_type;
