@@ -9,6 +9,7 @@
 #include "importers/mcp.h"
 #include "importers/oep_v0.h"
 #include "importers/opa_decision_log.h"
+#include "importers/agentops_els.h"
 #include "importers/otlp.h"
 #include "mcp_proxy/mcp_proxy.h"
 #include "ingest/ingest.h"
@@ -64,9 +65,9 @@ int RunImport(const ImportArgs& a) {
       return Status::Ok();
     });
   }
-  if (a.format != "oep-v0" && a.format != "otlp" && a.format != "mcp") {
+  if (a.format != "oep-v0" && a.format != "otlp" && a.format != "mcp" && a.format != "agentops-els") {
     return Fail(Status::InvalidArgument("unknown import format \"" + a.format +
-                                        "\"; expected oep-v0, opa-decision-log, otlp or mcp"));
+                                        "\"; expected oep-v0, opa-decision-log, otlp, mcp or agentops-els"));
   }
   if (!a.run.empty() && a.format != "mcp") return Fail(Status::InvalidArgument("--run applies to mcp imports only"));
   if (!a.log_options.manifest_id.empty() || !a.log_options.path.empty()) {
@@ -75,6 +76,14 @@ int RunImport(const ImportArgs& a) {
   if (a.format == "mcp") {
     return WriteBatch(Resolve(a.state_path), [&](Store& store) -> Status {
       auto report = ImportMcpRecording(store, a.source, a.run);
+      if (!report.ok()) return report.status();
+      std::cout << "imported " << a.source << ": " << report->Summary() << " into " << store.path() << "\n";
+      return Status::Ok();
+    });
+  }
+  if (a.format == "agentops-els") {
+    return WriteBatch(Resolve(a.state_path), [&](Store& store) -> Status {
+      auto report = ImportAgentOpsEls(store, a.source);
       if (!report.ok()) return report.status();
       std::cout << "imported " << a.source << ": " << report->Summary() << " into " << store.path() << "\n";
       return Status::Ok();
@@ -161,8 +170,8 @@ void AddStoreVerbs(CLI::App& app, int& exit_code) {
   auto* import = app.add_subcommand("import", "import artifacts of another format");
   AddStatePath(import, &a->import.state_path);
   AddTenant(import);
-  import->add_option("format", a->import.format, "oep-v0 (a reference artifact directory) | opa-decision-log (a file) | otlp (OTLP JSON traces: a "
-                    "request or JSON Lines of them) | mcp (a recording of oep mcp-proxy)")->required();
+  import->add_option("format", a->import.format, "oep-v0 (a reference artifact directory) | opa-decision-log (a file) | otlp (OTLP traces: a binary protobuf request, a JSON "
+                    "request or JSON Lines of them) | mcp (a recording of oep mcp-proxy) | agentops-els (an AgentOps Replay session log)")->required();
   import->add_option("source", a->import.source, "directory or file to import")->required();
   import->add_option("--manifest", a->import.log_options.manifest_id,
                      "opa-decision-log: the stored release manifest the decisions were made under");

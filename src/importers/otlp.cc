@@ -4,11 +4,13 @@
 #include <filesystem>
 #include <map>
 
+#include "importers/otlp_protobuf.h"
 #include "ingest/ingest.h"
 #include "json/json.h"
 #include "json/json_lines.h"
 #include "runs/runs.h"
 #include "util/files.h"
+#include "util/gzip.h"
 
 namespace oep {
 namespace {
@@ -315,6 +317,17 @@ Status StoreSpans(Store& store, const std::vector<SpanEvent>& spans, const std::
   return Status::Ok();
 }
 
+// JSON text never holds a byte below 0x20 other than tab, LF and CR (RFC 8259, not even
+// inside strings); every ExportTraceServiceRequest with a span holds the tag 0x12
+// (scope_spans, spans and span_id are field 2, length-delimited).
+bool IsOtlpProtobuf(std::string_view bytes) {
+  for (char c : bytes) {
+    auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 && b != '\t' && b != '\n' && b != '\r') return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string OtlpReport::Summary() const {
@@ -335,15 +348,22 @@ Result<OtlpReport> ImportOtlpFile(Store& store, const std::string& path) {
   std::error_code ec;
   auto size = std::filesystem::file_size(path, ec);
   if (!ec && size > kMaxFileBytes) {
-    return Status::InvalidArgument(path + ": expected at most 256 MiB of OTLP JSON, found " + std::to_string(size) +
+    return Status::InvalidArgument(path + ": expected at most 256 MiB of OTLP, found " + std::to_string(size) +
                                    " bytes (split the file)");
   }
   auto text = ReadFile(path);
   if (!text.ok()) return text.status();
-  // One document, else JSON Lines.
+  if (IsGzip(*text)) {
+    auto inflated = GunzipBounded(*text, path, kMaxFileBytes);
+    if (!inflated.ok()) return inflated.status();
+    *text = std::move(*inflated);
+  }
   std::vector<std::pair<std::string, rapidjson::Document>> requests;  // (where, request)
-  auto whole = json::Parse(*text);
-  if (whole.ok()) {
+  if (IsOtlpProtobuf(*text)) {
+    auto request = OtlpProtobufToJson(*text);
+    if (!request.ok()) return Status::InvalidArgument(path + " (OTLP protobuf): " + request.status().message());
+    requests.emplace_back(path, std::move(*request));
+  } else if (auto whole = json::Parse(*text); whole.ok()) {  // one document, else JSON Lines
     requests.emplace_back(path, std::move(*whole));
   } else {
     OEP_RETURN_IF_ERROR(json::ForEachLine(*text, [&](std::string_view line, int64_t line_no) {

@@ -1,4 +1,5 @@
-// OpenTelemetry traces in OTLP's JSON encoding (POST /v1/traces on oep serve, `oep import otlp FILE`)
+// OpenTelemetry traces in OTLP's JSON encoding (POST /v1/traces on oep serve, `oep import otlp FILE`;
+// the protobuf encoding is read into the same JSON first, see importers/otlp_protobuf.h)
 // (ExportTraceServiceRequest: resourceSpans[].scopeSpans[].spans[]; trace and span ids as
 // hex strings, times as nanosecond strings, attributes as {key, value: AnyValue}).
 //
@@ -41,9 +42,13 @@ struct OtlpReport {
 // One ExportTraceServiceRequest into the store's tenant; `source` names it in the ledger.
 Result<OtlpReport> ImportOtlpRequest(Store& store, const rapidjson::Value& request, const std::string& source);
 
-// `oep import otlp FILE`: one request, or JSON Lines of requests (what an OpenTelemetry
-// Collector's file exporter writes); errors name the file and line. Every request of the
-// file is checked before the first is stored.
+// `oep import otlp FILE`: one request in OTLP's binary protobuf encoding (read by
+// importers/otlp_protobuf.h), one JSON request, or JSON Lines of requests (what an
+// OpenTelemetry Collector's file exporter writes); gzip-compressed or not (decompressed as a
+// stream up to 256 MiB). The encoding is told by content: a file holding a byte below 0x20
+// other than tab, LF and CR is protobuf (JSON text never holds one), else JSON. Errors
+// name the file and line (JSON) or the field's JSON pointer and byte offset (protobuf).
+// Every request of the file is checked before the first is stored.
 Result<OtlpReport> ImportOtlpFile(Store& store, const std::string& path);
 
 }  // namespace oep

@@ -15,6 +15,7 @@
 #include "util/content_digest.h"
 #include "util/files.h"
 #include "verify/chain_verify.h"
+#include "verify/els_verify.h"
 
 namespace oep {
 namespace {
@@ -48,6 +49,19 @@ std::set<std::string> Ids(Store& store, ArtifactKind kind) {
   return ids;
 }
 
+// The ids of the scoped tenant's runs (posted to oep serve or imported).
+std::set<std::string> RunIds(Store& store) {
+  std::set<std::string> ids;
+  std::optional<RunCursor> after;
+  while (true) {
+    auto runs = store.ListRuns(RunFilter{}, after, 500);
+    if (!runs.ok()) return ids;
+    for (const auto& r : *runs) ids.insert(r.run.run_id);
+    if (runs->size() < 500) return ids;
+    after = RunCursor{runs->back().run.created_at, runs->back().run.run_id};
+  }
+}
+
 }  // namespace
 
 bool VerifyReport::ok() const {
@@ -69,6 +83,7 @@ CheckResult CheckJoins(Store& store) {
   auto events = Ids(store, ArtifactKind::kAgentStepEvent);
   auto decisions = Ids(store, ArtifactKind::kPermissionPacket);
   auto traces = Ids(store, ArtifactKind::kOperationalTrace);
+  auto runs = RunIds(store);  // a run is the record of its steps' trace id
   std::map<std::string, std::string> policy_digest_by_manifest;
   (void)store.ForEach(ArtifactKind::kReleaseManifest, [&](const StoredArtifact& a) {
     auto doc = json::Parse(a.body);
@@ -110,7 +125,9 @@ CheckResult CheckJoins(Store& store) {
     if (!doc.ok()) return Status::Corruption(a.id + ": stored body is not JSON");
     std::string where = "event " + a.id + ": ";
     need(manifests, json::GetString(*doc, "release_manifest_id"), where + "release manifest");
-    need(traces, json::GetString(*doc, "trace_id"), where + "trace");
+    std::string trace = json::GetString(*doc, "trace_id");
+    if (runs.count(trace)) ++joins;
+    else need(traces, trace, where + "trace");
     std::string packet = json::GetString(*doc, "permission_packet_ref");
     if (!packet.empty()) need(decisions, packet, where + "permission packet");
     return Status::Ok();
@@ -272,6 +289,20 @@ VerifyReport VerifyStore(Store& store, const std::string& root) {
   report.checks.push_back(CheckDerivedColumns(store));
   report.checks.push_back(CheckManifestDigests(store, root));
   report.checks.push_back(CheckReplays(store));
+  // Imported AgentOps sessions, when the store holds any.
+  auto els = CheckStoredEls(store);
+  if (!els.ok()) {
+    report.checks.push_back({"agentops-els", false, els.status().message()});
+  } else if (els->runs > 0) {
+    std::string detail = std::to_string(els->runs) + " imported AgentOps sessions, " + std::to_string(els->events) +
+                         " ELS events re-verified from their steps";
+    if (!els->failures.empty()) {
+      detail = std::to_string(els->failures.size()) + " failure(s), first: " + els->failures.front();
+    } else {
+      for (const auto& c : els->classes) detail += "; " + c;
+    }
+    report.checks.push_back({"agentops-els", els->failures.empty(), detail});
+  }
   return report;
 }
 

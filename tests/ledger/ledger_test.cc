@@ -281,8 +281,8 @@ TEST_CASE("AgentOps ELS vectors verify as the corpus says", "[ledger][corpus]") 
   CHECK_THAT(valid.out, Catch::Contains("8 events (v1.0 envelope), NON_AUTHORITATIVE_EVIDENCE"));
   RunResult tampered = els("tampered_hash.jsonl");
   CHECK(tampered.exit_code == 1);
-  CHECK_THAT(tampered.out, Catch::Contains("FAIL seq 5: event_hash does not match"));
-  CHECK_THAT(tampered.out, Catch::Contains("FAIL seq 6: prev_hash does not link"));
+  CHECK_THAT(tampered.out, Catch::Contains("FAIL line 5, seq 5: event_hash does not match"));
+  CHECK_THAT(tampered.out, Catch::Contains("FAIL line 6, seq 6: prev_hash does not link"));
   RunResult gap = els("sequence_gap.jsonl");
   CHECK(gap.exit_code == 1);
   CHECK_THAT(gap.out, Catch::Contains("seq 4 is missing"));

@@ -174,6 +174,17 @@ std::string StoreDigest(const std::string& state) {
   return r.out;
 }
 
+std::string StoredRunSteps(const std::string& state, const std::string& run_id, const std::string& tenant) {
+  auto store = Store::Open(state, Store::Mode::kReadOnly);
+  if (!store.ok()) throw std::runtime_error(store.status().message());
+  if (!tenant.empty()) (*store)->ScopeToTenant(tenant);
+  auto steps = (*store)->RunSteps(run_id, 0, 1000);
+  if (!steps.ok()) throw std::runtime_error(steps.status().message());
+  std::string out;
+  for (const auto& s : *steps) out += s.digest + " " + s.body + "\n";
+  return out;
+}
+
 std::vector<std::string> ServerKeyFlags(const std::string& state, const std::string& dir, std::string* key_path) {
   if (!IsPostgresUrl(state)) {
     *key_path = SqliteFilePath(state) + ".server-key.pem";

@@ -67,4 +67,8 @@ std::vector<std::string> ServerKeyFlags(const std::string& state, const std::str
 // `oep dump --digest` of the store (its whole content).
 std::string StoreDigest(const std::string& state);
 
+// The stored steps of run `run_id` in `tenant` ("": the default), one "digest body" line
+// each (the stored artifacts, to compare byte for byte).
+std::string StoredRunSteps(const std::string& state, const std::string& run_id, const std::string& tenant = "");
+
 }  // namespace oep::test
