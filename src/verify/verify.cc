@@ -49,13 +49,17 @@ std::set<std::string> Ids(Store& store, ArtifactKind kind) {
   return ids;
 }
 
-// The ids of the scoped tenant's runs (posted to oep serve or imported).
-std::set<std::string> RunIds(Store& store) {
+// The ids of the scoped tenant's runs (posted to oep serve or imported); a listing that
+// fails is added to `problems`.
+std::set<std::string> RunIds(Store& store, Problems& problems) {
   std::set<std::string> ids;
   std::optional<RunCursor> after;
   while (true) {
     auto runs = store.ListRuns(RunFilter{}, after, 500);
-    if (!runs.ok()) return ids;
+    if (!runs.ok()) {
+      problems.Add("cannot list the runs: " + runs.status().message());
+      return ids;
+    }
     for (const auto& r : *runs) ids.insert(r.run.run_id);
     if (runs->size() < 500) return ids;
     after = RunCursor{runs->back().run.created_at, runs->back().run.run_id};
@@ -83,7 +87,7 @@ CheckResult CheckJoins(Store& store) {
   auto events = Ids(store, ArtifactKind::kAgentStepEvent);
   auto decisions = Ids(store, ArtifactKind::kPermissionPacket);
   auto traces = Ids(store, ArtifactKind::kOperationalTrace);
-  auto runs = RunIds(store);  // a run is the record of its steps' trace id
+  auto runs = RunIds(store, problems);  // a run is the record of its steps' trace id
   std::map<std::string, std::string> policy_digest_by_manifest;
   (void)store.ForEach(ArtifactKind::kReleaseManifest, [&](const StoredArtifact& a) {
     auto doc = json::Parse(a.body);
