@@ -213,6 +213,10 @@ std::vector<std::string> TablesOfVersion(int version) {
       tables.emplace_back(t);
     }
   }
+  if (version >= 7) {
+    tables.emplace_back("tombstones");
+    tables.emplace_back("retention_open");
+  }
   return tables;
 }
 
@@ -308,6 +312,7 @@ Status SqliteStore::Migrate() {
     if (version < 4) db_->exec(TenantKindTablesOfVersion(4));
     if (version < 5) db_->exec(TenantKindTablesOfVersion(5));
     if (version < 6) db_->exec(TenantKindTablesOfVersion(6));
+    if (version < 7) db_->exec(SchemaV7());
     references_ok = !SQLite::Statement(*db_, "PRAGMA foreign_key_check").executeStep();
     if (references_ok) {
       db_->exec("PRAGMA user_version = " + std::to_string(kStoreSchemaVersion));
@@ -697,6 +702,30 @@ Status SqliteStore::ForEachCoveredRow(const std::function<Status(CoveredRow&)>& 
         r.entry.source = q.getColumn(11).getString();
         OEP_RETURN_IF_ERROR(fn(r));
       }
+      if (version_ < 7 || FindRetentionTable(table) == nullptr) continue;
+      SQLite::Statement t(*db_, "SELECT t.artifact_id, t.content_hash, l.entry_id, l.chain_id, l.seq, l.kind, "
+                                    "l.artifact_table, l.artifact_id, l.content_hash, l.source FROM tombstones t LEFT "
+                                    "JOIN ledger l ON l.entry_id = t.ledger_entry WHERE t.artifact_table = ? "
+                                    "ORDER BY t.tenant, t.artifact_id");
+      t.bind(1, table);
+      while (t.executeStep()) {
+        r = CoveredRow{};
+        r.table = table;
+        r.tombstoned = true;
+        r.row.id = t.getColumn(0).getString();
+        r.row.digest = "sha256:" + t.getColumn(1).getString();
+        r.has_entry = !t.getColumn(2).isNull();
+        r.entry.entry_id = t.getColumn(2).getInt64();
+        r.entry.chain_id = t.getColumn(3).getString();
+        r.entry.seq = t.getColumn(4).getInt64();
+        r.entry.kind = t.getColumn(5).getString();
+        r.entry.artifact_table = t.getColumn(6).getString();
+        r.entry.artifact_id = t.getColumn(7).getString();
+        r.entry.content_hash = t.getColumn(8).getString();
+        r.entry.source = t.getColumn(9).getString();
+        r.row.source = r.entry.source;
+        OEP_RETURN_IF_ERROR(fn(r));
+      }
     }
     return Status::Ok();
   } catch (const std::exception& e) {
@@ -840,6 +869,10 @@ Status SqliteStore::Dump(const std::function<void(std::string_view line)>& sink)
              {"audit_log", "tenant, audit_id"}, {"policies", "tenant, project, version"}}) {
       tables.emplace_back(t, key);
     }
+  }
+  if (version_ >= 7) {
+    tables.emplace_back("tombstones", "tenant, artifact_table, artifact_id");
+    tables.emplace_back("retention_open", "retention_id");
   }
   tables.emplace_back("ledger", "entry_id");
   try {
