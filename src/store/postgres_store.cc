@@ -700,6 +700,24 @@ Result<int64_t> PostgresStore::LedgerEntryCount(std::optional<int64_t> before_en
   }
 }
 
+namespace {
+
+// The ledger columns (entry_id, chain_id, seq, kind, artifact_table, artifact_id,
+// content_hash, source) of a covered-row scan, from column `first` on.
+void ReadCoveringEntry(const pqxx::row& row, int first, Store::CoveredRow* r) {
+  r->has_entry = !row[first].is_null();
+  r->entry.entry_id = Int(row[first]);
+  r->entry.chain_id = Str(row[first + 1]);
+  r->entry.seq = Int(row[first + 2]);
+  r->entry.kind = Str(row[first + 3]);
+  r->entry.artifact_table = Str(row[first + 4]);
+  r->entry.artifact_id = Str(row[first + 5]);
+  r->entry.content_hash = Str(row[first + 6]);
+  r->entry.source = Str(row[first + 7]);
+}
+
+}  // namespace
+
 Status PostgresStore::ForEachCoveredRow(const std::function<Status(CoveredRow&)>& fn,
                                         const std::function<bool(std::string_view table)>& include) {
   AllTenants every_tenant(this);  // the operator's view (see Store::ScopeToTenant)
@@ -728,15 +746,7 @@ Status PostgresStore::ForEachCoveredRow(const std::function<Status(CoveredRow&)>
           r.row.digest = Str(row[1]);
           r.row.body = blob ? Bytes(row[2]) : Str(row[2]);
           r.row.source = Str(row[3]);
-          r.has_entry = !row[4].is_null();
-          r.entry.entry_id = Int(row[4]);
-          r.entry.chain_id = Str(row[5]);
-          r.entry.seq = Int(row[6]);
-          r.entry.kind = Str(row[7]);
-          r.entry.artifact_table = Str(row[8]);
-          r.entry.artifact_id = Str(row[9]);
-          r.entry.content_hash = Str(row[10]);
-          r.entry.source = Str(row[11]);
+          ReadCoveringEntry(row, 4, &r);
           OEP_RETURN_IF_ERROR(fn(r));
         }
         return Status::Ok();
@@ -753,15 +763,7 @@ Status PostgresStore::ForEachCoveredRow(const std::function<Status(CoveredRow&)>
           r.tombstoned = true;
           r.row.id = Str(row[0]);
           r.row.digest = "sha256:" + Str(row[1]);
-          r.has_entry = !row[2].is_null();
-          r.entry.entry_id = Int(row[2]);
-          r.entry.chain_id = Str(row[3]);
-          r.entry.seq = Int(row[4]);
-          r.entry.kind = Str(row[5]);
-          r.entry.artifact_table = Str(row[6]);
-          r.entry.artifact_id = Str(row[7]);
-          r.entry.content_hash = Str(row[8]);
-          r.entry.source = Str(row[9]);
+          ReadCoveringEntry(row, 2, &r);
           r.row.source = r.entry.source;
           OEP_RETURN_IF_ERROR(fn(r));
         }

@@ -662,6 +662,24 @@ Result<int64_t> SqliteStore::LedgerEntryCount(std::optional<int64_t> before_entr
   }
 }
 
+namespace {
+
+// The ledger columns (entry_id, chain_id, seq, kind, artifact_table, artifact_id,
+// content_hash, source) of a covered-row scan, from column `first` on.
+void ReadCoveringEntry(SQLite::Statement& q, int first, Store::CoveredRow* r) {
+  r->has_entry = !q.getColumn(first).isNull();
+  r->entry.entry_id = q.getColumn(first).getInt64();
+  r->entry.chain_id = q.getColumn(first + 1).getString();
+  r->entry.seq = q.getColumn(first + 2).getInt64();
+  r->entry.kind = q.getColumn(first + 3).getString();
+  r->entry.artifact_table = q.getColumn(first + 4).getString();
+  r->entry.artifact_id = q.getColumn(first + 5).getString();
+  r->entry.content_hash = q.getColumn(first + 6).getString();
+  r->entry.source = q.getColumn(first + 7).getString();
+}
+
+}  // namespace
+
 Status SqliteStore::ForEachCoveredRow(const std::function<Status(CoveredRow&)>& fn,
                                 const std::function<bool(std::string_view table)>& include) {
   std::vector<std::pair<std::string, std::string>> tables;  // table, select list
@@ -691,15 +709,7 @@ Status SqliteStore::ForEachCoveredRow(const std::function<Status(CoveredRow&)>& 
         SQLite::Column body = q.getColumn(2);
         r.row.body.assign(static_cast<const char*>(body.getBlob()), static_cast<size_t>(body.getBytes()));
         r.row.source = q.getColumn(3).getString();
-        r.has_entry = !q.getColumn(4).isNull();
-        r.entry.entry_id = q.getColumn(4).getInt64();
-        r.entry.chain_id = q.getColumn(5).getString();
-        r.entry.seq = q.getColumn(6).getInt64();
-        r.entry.kind = q.getColumn(7).getString();
-        r.entry.artifact_table = q.getColumn(8).getString();
-        r.entry.artifact_id = q.getColumn(9).getString();
-        r.entry.content_hash = q.getColumn(10).getString();
-        r.entry.source = q.getColumn(11).getString();
+        ReadCoveringEntry(q, 4, &r);
         OEP_RETURN_IF_ERROR(fn(r));
       }
       if (version_ < 7 || FindRetentionTable(table) == nullptr) continue;
@@ -714,15 +724,7 @@ Status SqliteStore::ForEachCoveredRow(const std::function<Status(CoveredRow&)>& 
         r.tombstoned = true;
         r.row.id = t.getColumn(0).getString();
         r.row.digest = "sha256:" + t.getColumn(1).getString();
-        r.has_entry = !t.getColumn(2).isNull();
-        r.entry.entry_id = t.getColumn(2).getInt64();
-        r.entry.chain_id = t.getColumn(3).getString();
-        r.entry.seq = t.getColumn(4).getInt64();
-        r.entry.kind = t.getColumn(5).getString();
-        r.entry.artifact_table = t.getColumn(6).getString();
-        r.entry.artifact_id = t.getColumn(7).getString();
-        r.entry.content_hash = t.getColumn(8).getString();
-        r.entry.source = t.getColumn(9).getString();
+        ReadCoveringEntry(t, 2, &r);
         r.row.source = r.entry.source;
         OEP_RETURN_IF_ERROR(fn(r));
       }

@@ -437,3 +437,18 @@ TEST_CASE("PostgreSQL: a format-6 store is migrated to format 7 and retention wo
   CHECK(c->Sql(db, "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = 'tombstones'") == "t|t\n");
   CHECK(VerifyChain(demo.store).exit_code == 0);
 }
+
+TEST_CASE("retention with --tenant deletes only that tenant's payloads", "[retention][tenancy]") {
+  DemoFixture demo;
+  REQUIRE(RunOep({"tenant", "create", "acme", "--store", demo.store}).exit_code == 0);
+  auto acme = Json(Retention(demo.store, {"--older-than", "1d", "--tenant", "acme", "--output-format", "json"}));
+  CHECK(json::GetString(acme, "tenant") == "acme");
+  CHECK(acme["total"].GetInt64() == 0);
+  auto store = Store::Open(demo.store, Store::Mode::kReadOnly);
+  REQUIRE(store.ok());
+  auto events = (*store)->Count(ArtifactKind::kAgentStepEvent);
+  REQUIRE(events.ok());
+  CHECK(*events > 0);  // the default tenant's events are untouched
+  RunResult unknown = Retention(demo.store, {"--older-than", "1d", "--tenant", "nobody"});
+  CHECK(unknown.exit_code != 0);
+}
