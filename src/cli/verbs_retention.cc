@@ -59,7 +59,8 @@ void AddRetentionVerbs(CLI::App& app, int& exit_code) {
   apply->add_option("--older-than", a->older_than, "payload retention, e.g. 30d (units s, m, h, d, w)")->required();
   apply->add_option("--audit-older-than", a->audit_older_than, "audit log retention (default and minimum 365d)");
   apply->add_flag("--dry-run", a->dry_run, "print what would be deleted; change nothing");
-  apply->add_option("--output-format", a->format, "human | json | jsonl")->check(CLI::IsMember({"human", "json", "jsonl"}));
+  auto* format = apply->add_option("--output-format", a->format, "human | json | jsonl")->check(CLI::IsMember({"human", "json", "jsonl"}));
+  apply->add_flag_callback("--json", [a] { a->format = "json"; }, "the same as --output-format json")->excludes(format);
   apply->callback([a, &exit_code] { exit_code = RunApply(*a); });
 }
 

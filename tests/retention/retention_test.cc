@@ -124,6 +124,8 @@ TEST_CASE("retention dry run prints what would go and leaves the store byte-iden
       CHECK(Deleted(dry, "events") > 0);
       CHECK(Deleted(dry, "decisions") > 0);
       CHECK(StoreFingerprint(demo.store) == before);
+      auto flag = Json(Retention(demo.store, {"--older-than", "1d", "--dry-run", "--json"}));
+      CHECK(flag == dry);
       RunResult human = Retention(demo.store, {"--older-than", "1d", "--dry-run"});
       CHECK_THAT(human.out, Catch::Contains("would delete") && Catch::Contains("dry run: nothing changed"));
       CHECK(StoreFingerprint(demo.store) == before);
