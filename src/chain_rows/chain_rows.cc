@@ -32,7 +32,10 @@ Result<ChainContents> ReadChain(Store& store, const std::string& chain_id) {
     auto row = ReadRow(store, e.artifact_table, e.artifact_id);
     if (!row.ok()) return row.status();
     if (!*row) {
-      out.missing.push_back(e.artifact_table + "/" + e.artifact_id);
+      auto tombstone = store.GetTombstone(e.artifact_table, e.artifact_id);
+      if (!tombstone.ok()) return tombstone.status();
+      if (*tombstone) out.tombstoned.push_back({std::move(**tombstone), e});
+      else out.missing.push_back(e.artifact_table + "/" + e.artifact_id);
       continue;
     }
     out.records.push_back({e.artifact_table, e.artifact_id, (*row)->digest, (*row)->source, std::move((*row)->body), e});

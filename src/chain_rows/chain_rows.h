@@ -23,7 +23,13 @@ struct ChainContents {
   std::string chain_id;
   std::vector<LedgerEntry> entries;     // every entry of the chain, in append order
   std::vector<CoveredRecord> records;   // rows of its artifact entries that are stored
-  std::vector<std::string> missing;     // "table/id" of artifact entries whose row is gone
+  std::vector<std::string> missing;     // "table/id" of artifact entries whose row is gone, without a tombstone
+  // Rows retention deleted (format 7): their tombstones, with the entries that covered them.
+  struct Tombstoned {
+    Tombstone tombstone;
+    LedgerEntry entry;
+  };
+  std::vector<Tombstoned> tombstoned;
 };
 
 // The entries and rows of `chain_id` (already tenant-qualified, see TenantChain). NotFound

@@ -88,6 +88,7 @@ void AddExportVerbs(CLI::App& app, int& exit_code);  // export run | decision
 void AddMonitorVerbs(CLI::App& app, int& exit_code);  // violations, monitor test
 void AddWebhookVerbs(CLI::App& app, int& exit_code);  // webhook add | list | remove | log
 void AddAuditVerbs(CLI::App& app, int& exit_code);   // audit gdpr | tools
+void AddRetentionVerbs(CLI::App& app, int& exit_code);  // retention apply
 // The `serve` verb alone, running the server with `serve` (oep-serve runs it in process).
 using ServeFn = int (*)(const ServerOptions&);
 void AddServeVerb(CLI::App& app, int& exit_code, ServeFn serve);

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   oep::cli::AddServeVerbs(app, exit_code);
   oep::cli::AddExportVerbs(app, exit_code);
   oep::cli::AddAuditVerbs(app, exit_code);
+  oep::cli::AddRetentionVerbs(app, exit_code);
   oep::cli::AddMonitorVerbs(app, exit_code);
   oep::cli::AddWebhookVerbs(app, exit_code);
   return oep::cli::RunApp(app, argc, argv, exit_code);

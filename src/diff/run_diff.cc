@@ -292,6 +292,7 @@ Result<RunView> LoadRun(Store& store, const std::string& id) {
       if (page->empty()) break;
       for (auto& step : *page) {
         after = step.step;
+        if (step.tombstoned) continue;  // deleted by retention: nothing left to compare
         events.push_back({step.event_id, step.digest, std::move(step.body), ""});
       }
     }

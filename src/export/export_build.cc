@@ -143,6 +143,23 @@ class ExportBuilder {
     }
     Set("records", std::move(records));
     Set("context", std::move(context));
+    // Rows of the chain retention deleted: their hash and status, never a body (present only
+    // when there are some, so exports of other runs are unchanged).
+    if (!chain.tombstoned.empty()) {
+      Value tombstoned(rapidjson::kArrayType);
+      for (const auto& t : chain.tombstoned) {
+        Value r(rapidjson::kObjectType);
+        Set(r, "table", Str(t.tombstone.artifact_table));
+        Set(r, "id", Str(t.tombstone.artifact_id));
+        Set(r, "status", Str("tombstoned"));
+        Set(r, "content_hash", Str(t.tombstone.content_hash));
+        Set(r, "entry_id", Value(t.entry.entry_id));
+        Set(r, "deleted_at", Str(t.tombstone.deleted_at));
+        Set(r, "retention_id", Str(t.tombstone.retention_id));
+        tombstoned.PushBack(r, a_);
+      }
+      Set("tombstoned", std::move(tombstoned));
+    }
     return Status::Ok();
   }
 
@@ -158,6 +175,13 @@ class ExportBuilder {
       else if (r.digest != "sha256:" + r.entry.content_hash) failure = "digest column of " + ref + " does not match its body";
       else if (r.source != r.entry.source) failure = "source of " + ref + " differs from the ledger's";
     }
+    for (const auto& t : chain.tombstoned) {
+      if (!failure.empty()) break;
+      if (t.tombstone.content_hash != t.entry.content_hash) {
+        failure = "tombstone of " + t.tombstone.artifact_table + "/" + t.tombstone.artifact_id +
+                  " does not hold its entry's content hash (tombstone forged or edited)";
+      }
+    }
     if (failure.empty() && !chain.missing.empty()) failure = chain.missing[0] + " is named by the chain but not stored (row deleted)";
     const bool ok = failure.empty();
     Value v(rapidjson::kObjectType);
@@ -168,6 +192,7 @@ class ExportBuilder {
     Set(v, "drops", Value(c.drops));
     Set(v, "breaks", Value(c.breaks));
     Set(v, "sealed", Value(c.sealed));
+    if (!chain.tombstoned.empty()) Set(v, "tombstoned", Value(static_cast<int64_t>(chain.tombstoned.size())));
     Set(v, "authority", Str(c.authority));
     Set(v, "claimed_authority", Str(c.claimed_authority));
     Set(v, "seal_key_id", Str(c.seal_key_id));

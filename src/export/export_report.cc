@@ -177,6 +177,18 @@ ReportSection Payloads(const Value& d) {
   return s;
 }
 
+ReportSection Tombstoned(const Value& d) {
+  ReportSection s = TableSection(
+      "Deleted by retention", {"Record", "Status", "Content hash", "Deleted at"}, Items(d, "tombstoned"),
+      [](const Value& t) -> std::vector<std::string> {
+        return {S(t, "table") + "/" + S(t, "id"), S(t, "status"), "sha256:" + S(t, "content_hash"), S(t, "deleted_at")};
+      },
+      "");
+  s.paragraphs.push_back("These payloads were deleted under retention; their tombstones keep the content hash the "
+                         "ledger commits to, so the chain still verifies.");
+  return s;
+}
+
 void MarkdownTable(const ReportSection& s, std::string* out) {
   auto cell = [](std::string c) {
     std::string o;
@@ -206,6 +218,7 @@ ExportReport BuildExportReport(const Value& d) {
   r.sections = {Summary(d), Timeline(d), Decisions(d), Approvals(d)};
   if (Member(d, "counterfactual").IsObject()) r.sections.push_back(Counterfactual(d));
   for (auto* section : {Exposure, Tools, Payloads}) r.sections.push_back(section(d));
+  if (Member(d, "tombstoned").IsArray()) r.sections.push_back(Tombstoned(d));
   return r;
 }
 

@@ -151,6 +151,35 @@ class ExportVerifier {
     if (out_.lines.size() == failed_before || out_.ok) {
       Ok("records: " + std::to_string(records_ok_) + " bodies hash to the content hashes their ledger entries commit to");
     }
+    return Tombstoned();
+  }
+
+  // Rows deleted by retention: each names the chain entry that covered it and holds its hash.
+  Status Tombstoned() {
+    const Value* list = json::GetMember(out_.document, "tombstoned");
+    if (list == nullptr) return Status::Ok();
+    if (!list->IsArray()) return Status::InvalidArgument(where_ + ": /tombstoned: expected an array");
+    int64_t ok = 0;
+    for (rapidjson::SizeType i = 0; i < list->Size(); ++i) {
+      const Value& t = (*list)[i];
+      std::string pointer = "/tombstoned/" + std::to_string(i);
+      if (!t.IsObject()) return Status::InvalidArgument(where_ + ": " + pointer + ": expected an object");
+      std::string ref = json::GetString(t, "table") + "/" + json::GetString(t, "id");
+      const Value* id = json::GetMember(t, "entry_id");
+      auto it = id && id->IsInt64() ? by_id_.find(id->GetInt64()) : by_id_.end();
+      if (it == by_id_.end()) {
+        Fail(pointer + " " + ref + ": not covered by an exported ledger entry");
+      } else if (it->second.artifact_table != json::GetString(t, "table") || it->second.artifact_id != json::GetString(t, "id")) {
+        Fail(pointer + " " + ref + ": entry " + std::to_string(it->second.entry_id) + " covers another row");
+      } else if (it->second.content_hash != json::GetString(t, "content_hash")) {
+        Fail(pointer + " " + ref + ": tombstone's content hash differs from the ledger's");
+      } else {
+        ++ok;
+      }
+    }
+    if (ok == static_cast<int64_t>(list->Size())) {
+      Ok("tombstoned: " + std::to_string(ok) + " rows deleted by retention, each hash matching its ledger entry");
+    }
     return Status::Ok();
   }
 

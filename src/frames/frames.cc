@@ -23,6 +23,7 @@ constexpr const char* kDropCode = "OEP-F002";
 constexpr const char* kRedactionCode = "OEP-F003";
 constexpr const char* kUnverifiedCode = "OEP-F004";
 constexpr const char* kUnsealedCode = "OEP-F005";
+constexpr const char* kTombstonedCode = "OEP-F006";
 
 Value Str(std::string_view s, Alloc& a) { return Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), a); }
 
@@ -148,6 +149,33 @@ Result<rapidjson::Document> RunFrames(Store& store, const std::string& run_id, c
         bool readable = true;
         auto bytes = RowBytes(store, e, &readable);
         if (!bytes.ok()) return bytes.status();
+        std::optional<Tombstone> tombstone;
+        if (readable && !*bytes) {
+          auto t = store.GetTombstone(e.artifact_table, e.artifact_id);
+          if (!t.ok()) return t.status();
+          tombstone = std::move(*t);
+        }
+        if (tombstone) {
+          // Deleted by retention: served as such when the tombstone keeps the entry's hash.
+          if (tombstone->content_hash != e.content_hash) {
+            verified = false;
+            failed_seq = e.seq;
+            failure = "the tombstone of " + e.artifact_table + "/" + e.artifact_id + " does not hold the entry's content hash";
+            break;
+          }
+          Value f = Frame(++n, "EVENT", e, a);
+          f.AddMember("artifact_table", Str(e.artifact_table, a), a);
+          f.AddMember("artifact_id", Str(e.artifact_id, a), a);
+          f.AddMember("content_hash", Str(e.content_hash, a), a);
+          f.AddMember("content_checked", false, a);
+          f.AddMember("status", "tombstoned", a);
+          f.AddMember("deleted_at", Str(tombstone->deleted_at, a), a);
+          f.AddMember("retention_id", Str(tombstone->retention_id, a), a);
+          f.AddMember("warning_code", Str(kTombstonedCode, a), a);
+          ++warnings[kTombstonedCode];
+          frames.PushBack(f, a);
+          continue;
+        }
         if (readable && (!*bytes || crypto::Sha256Hex(**bytes) != e.content_hash)) {
           verified = false;
           failed_seq = e.seq;
@@ -292,6 +320,8 @@ std::string RenderFramesHuman(const Value& r) {
       if (f.HasMember("time")) line += "  " + text(f, "time");
       if (f.HasMember("tool")) line += "  " + text(f, "tool");
       if (f.HasMember("outcome")) line += " " + text(f, "outcome") + " (" + text(f, "matched_rule") + ")";
+      if (f.HasMember("status")) line += "  TOMBSTONED (payload deleted by retention " + text(f, "deleted_at") + "; hash " +
+                                         text(f, "content_hash") + ") [" + text(f, "warning_code") + "]";
     } else if (type == "REDACTION") {
       line += "seq " + text(f, "seq") + "  " + text(f, "artifact_id") + "#" + text(f, "pointer") + " " + text(f, "detector") +
               " " + text(f, "redacted_hash");

@@ -5,6 +5,9 @@
 //   REDACTION  a value of that row stored as a redaction marker: its JSON pointer, detector
 //              and the SHA-256 of the removed value (never the value)  [OEP-F003]
 //   LOG_DROP   a drop entry: how many events were lost, why                 [OEP-F002]
+//              A row retention deleted is an EVENT frame with status "tombstoned", its
+//              content hash (the tombstone's, which must be the entry's), deleted_at and
+//              retention_id, content_checked false                        [OEP-F006]
 //   GAP        a missing sequence range (a drop entry's first_seq..last_seq) or a recorded
 //              break in continuity; never smoothed over                     [OEP-F001]
 // Frames are served only from a chain that verifies: sequence, links, entry hashes and seal

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "retention/retention.h"
 #include "util/files.h"
 
 namespace oep {
@@ -182,6 +183,30 @@ std::string QuotedList(const std::vector<std::string>& v) {
   return out + "]";
 }
 
+// retention: {TENANT: {older_than: 30d, audit_older_than: 400d}, ...}, each checked as
+// `oep retention apply` checks its flags.
+Status ReadRetention(const Applier& a, const Node& n, const std::set<std::string>& keep,
+                     std::map<std::string, RetentionSetting>* out) {
+  if (n.kind != Node::Kind::kMapping) return a.Bad(n, "retention: expected a mapping of tenant names");
+  std::map<std::string, RetentionSetting> settings;
+  for (const auto& [key, value] : n.members) {
+    if (key.kind != Node::Kind::kScalar || key.scalar.empty()) return a.Bad(key, "retention: expected a tenant name");
+    std::string where = "retention." + key.scalar;
+    if (settings.count(key.scalar)) return a.Bad(key, "key \"" + key.scalar + "\" given twice");
+    RetentionSetting& r = settings[key.scalar];
+    Applier::Fields fields = {
+        {"older_than", [&](const Node& v) { return a.Str(v, where + ".older_than", &r.older_than); }},
+        {"audit_older_than", [&](const Node& v) { return a.Str(v, where + ".audit_older_than", &r.audit_older_than); }},
+    };
+    OEP_RETURN_IF_ERROR(a.Mapping(value, where, fields));
+    if (r.older_than.empty()) return a.Bad(value, where + ": older_than is required");
+    auto policy = ParseRetentionPolicy(r.older_than, r.audit_older_than, where + ".older_than", where + ".audit_older_than");
+    if (!policy.ok()) return a.Bad(value, policy.status().message());
+  }
+  if (!keep.count("retention")) *out = std::move(settings);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ReadServeConfig(const std::string& path, const std::set<std::string>& keep, ServeSettings* out) {
@@ -227,6 +252,7 @@ Status ReadServeConfig(const std::string& path, const std::set<std::string>& kee
       {"limits", [&](const Node& n) { return a.Mapping(n, "limits", limits); }},
       {"webhooks", [&](const Node& n) { return a.Mapping(n, "webhooks", webhooks); }},
       {"port_file", [&](const Node& n) { return a.Str(n, "port_file", &o.port_file); }},
+      {"retention", [&](const Node& n) { return ReadRetention(a, n, keep, &o.retention); }},
   };
   OEP_RETURN_IF_ERROR(a.Mapping(*root, "", top));
   *out = std::move(s);
@@ -251,6 +277,13 @@ std::string EffectiveConfigYaml(const ServeSettings& s) {
        "\n  initial_backoff_ms: " + std::to_string(o.webhook_initial_backoff_ms) +
        "\n  queue_capacity: " + std::to_string(o.webhook_queue_capacity) + "\n";
   y += "port_file: " + Quoted(o.port_file) + "\n";
+  y += "retention:";
+  if (o.retention.empty()) y += " {}";
+  y += "\n";
+  for (const auto& [tenant, r] : o.retention) {
+    y += "  " + Quoted(tenant) + ":\n    older_than: " + Quoted(r.older_than) + "\n    audit_older_than: " +
+         Quoted(r.audit_older_than.empty() ? "365d" : r.audit_older_than) + "\n";
+  }
   return y;
 }
 

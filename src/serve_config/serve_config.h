@@ -8,6 +8,8 @@
 //   limits: {threads, max_body_bytes, read_timeout_seconds, write_timeout_seconds}
 //   webhooks: {key: FILE, max_attempts, initial_backoff_ms, queue_capacity}
 //   port_file: FILE
+//   retention: {TENANT: {older_than: 30d, audit_older_than: 365d}, ...}
+//     what POST /v1/retention:apply applies to the tenant when its body names no duration
 // Every key is also a flag of `oep serve`; a flag given on the command line wins.
 #pragma once
 

@@ -5,8 +5,10 @@
 #include "json/json.h"
 #include "replay/decision_chain.h"
 #include "replay/replay.h"
+#include "retention/retention.h"
 #include "server/chain_evidence_json.h"
 #include "server/api.h"
+#include "util/time_syntax.h"
 
 namespace oep::server {
 namespace {
@@ -138,9 +140,56 @@ Reply GetAudit(Call& call) {
   return JsonReply(200, doc);
 }
 
+// Body {"older_than"?, "audit_older_than"?, "dry_run"?}: durations as `oep retention apply`
+// takes them; without older_than, the tenant's retention from the serve config.
+Reply ApplyRetentionRoute(const Context& ctx, Call& call) {
+  auto body = ParseBody(call);
+  if (!body.ok()) return ErrorReply(body.status());
+  if (Status s = OnlyMembers(*body, {"older_than", "audit_older_than", "dry_run"}); !s.ok()) return ErrorReply(s);
+  std::string older_than, audit_older_than;
+  bool dry_run = false;
+  for (const auto& m : body->GetObject()) {
+    std::string name = m.name.GetString();
+    if (name == "dry_run") {
+      if (!m.value.IsBool()) return ErrorReply(Status::InvalidArgument("/dry_run: expected true or false"));
+      dry_run = m.value.GetBool();
+    } else if (!m.value.IsString()) {
+      return ErrorReply(Status::InvalidArgument("/" + name + ": expected a duration string (e.g. \"30d\")"));
+    } else {
+      (name == "older_than" ? older_than : audit_older_than) = m.value.GetString();
+    }
+  }
+  std::string older_name = "/older_than", audit_name = "/audit_older_than";
+  if (older_than.empty() && !body->HasMember("older_than")) {
+    auto it = ctx.options.retention.find(call.store.tenant());
+    if (it == ctx.options.retention.end()) {
+      return ErrorReply(Status::InvalidArgument("/older_than: required (the serve config sets no retention for tenant " +
+                                                call.store.tenant() + ")"));
+    }
+    older_than = it->second.older_than;
+    if (audit_older_than.empty()) audit_older_than = it->second.audit_older_than;
+    older_name = "retention." + it->first + ".older_than";
+    audit_name = "retention." + it->first + ".audit_older_than";
+  }
+  auto policy = ParseRetentionPolicy(older_than, audit_older_than, older_name, audit_name);
+  if (!policy.ok()) return ErrorReply(policy.status());
+  RetentionOptions options;
+  options.policy = *policy;
+  options.now_unix_seconds = UnixNow();
+  options.dry_run = dry_run;
+  options.actor = "key:" + call.key.key_id;
+  auto result = ApplyRetention(call.store, options);
+  if (!result.ok()) return ErrorReply(result.status());
+  rapidjson::Document doc;
+  result->ToJson(&doc, doc.GetAllocator());
+  return JsonReply(200, doc);
+}
+
 }  // namespace
 
 void AddEvidenceRoutes(httplib::Server& http, Context& ctx) {
+  Route(http, ctx, "POST", "/v1/retention:apply", Permission::kAdmin,
+        [&ctx](Call& call) { return ApplyRetentionRoute(ctx, call); });
   Route(http, ctx, "POST", "/v1/artifacts", Permission::kWrite, [&ctx](Call& call) { return PostArtifacts(ctx, call); });
   Route(http, ctx, "GET", "/v1/decisions", Permission::kRead, ListDecisions);
   Route(http, ctx, "GET", R"(/v1/decisions/([^/:]+))", Permission::kRead,

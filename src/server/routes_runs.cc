@@ -156,6 +156,13 @@ Reply GetStepsRoute(Call& call) {
     item.AddMember("step", s.step, a);
     item.AddMember("event_id", Str(s.event_id, a), a);
     item.AddMember("digest", Str(s.digest, a), a);
+    if (s.tombstoned) {
+      // Deleted by retention: the step stays listed, with its digest and no event.
+      item.AddMember("status", "tombstoned", a);
+      item.AddMember("event", rapidjson::Value(), a);
+      items.PushBack(item, a);
+      continue;
+    }
     auto event = json::Parse(s.body);
     if (!event.ok()) return ErrorReply(event.status());
     rapidjson::Value e;

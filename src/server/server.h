@@ -4,12 +4,19 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "util/status.h"
 
 namespace oep {
+
+// A tenant's retention in the serve config (durations as `oep retention apply` takes them;
+// "" audit_older_than = the default, 365d).
+struct RetentionSetting {
+  std::string older_than, audit_older_than;
+};
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -46,6 +53,9 @@ struct ServerOptions {
   size_t max_body_bytes = 64u << 20;  // one request body, after decompression
   int read_timeout_seconds = 30, write_timeout_seconds = 30;
   std::string port_file;  // written (atomically) with the bound port once listening
+  // Retention per tenant, what POST /v1/retention:apply applies when its body names no
+  // duration (src/retention). Checked when the config is read.
+  std::map<std::string, RetentionSetting> retention;
 };
 
 // Serves until SIGTERM or SIGINT, then stops accepting, finishes the requests in flight

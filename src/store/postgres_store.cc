@@ -202,8 +202,47 @@ std::string KindTablesOfFormat(int format) {
 // Forward migrations, by the format they produce. Formats are shared with the SQLite store
 // (kStoreSchemaVersion); PostgreSQL stores begin at format 4, so a later format adds a
 // step here and one to SqliteStore::Migrate. A step never changes once released.
+// Format 7 (tolerating parts that exist already, as a store whose format number was set back
+// has them): tombstones; the retention tables' DELETE accepted only for a row tombstoned by
+// the retention run open in the same transaction (retention_open is empty at every commit).
+std::string SchemaV7() {
+  std::string T = kText;
+  std::string ddl = "CREATE TABLE IF NOT EXISTS tombstones (\n  tenant" + T + " NOT NULL,\n  artifact_table" + T +
+                    " NOT NULL,\n  artifact_id" + T + " NOT NULL,\n  content_hash" + T +
+                    " NOT NULL,\n  ledger_entry BIGINT,\n  deleted_at" + T + " NOT NULL,\n  retention_id" + T +
+                    " NOT NULL,\n  PRIMARY KEY (tenant, artifact_table, artifact_id)\n);\n"
+                    "CREATE INDEX IF NOT EXISTS tombstones_retention ON tombstones(retention_id);\n"
+                    "CREATE TABLE IF NOT EXISTS retention_open (\n  retention_id" + T + " PRIMARY KEY\n);\n"
+                    "DROP TRIGGER IF EXISTS retention_open_append_only ON retention_open;\n"
+                    "DROP TRIGGER IF EXISTS tombstones_append_only ON tombstones;\n"
+                    "DROP TRIGGER IF EXISTS tombstones_no_truncate ON tombstones;\n"
+                    "DROP POLICY IF EXISTS tombstones_tenant ON tombstones;\n"
+                    "CREATE TRIGGER retention_open_append_only BEFORE UPDATE OR TRUNCATE ON retention_open "
+                    "FOR EACH STATEMENT EXECUTE FUNCTION oep_append_only();\n" +
+                    AppendOnly("tombstones") + RowLevelSecurity("tombstones");
+  std::string grants;
+  for (const auto& t : RetentionTables()) {
+    std::string table(t.table), fn = "oep_delete_tombstoned_" + table;
+    ddl += "CREATE OR REPLACE FUNCTION " + fn + "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF " +
+           store_sql::TombstonedInThisTransaction(t) + " THEN RETURN OLD; END IF; RAISE EXCEPTION "
+           "'oep evidence is append-only: DELETE on " + table +
+           " refused (no tombstone written by the retention run of this transaction)'; END $$;\n"
+           "DROP TRIGGER IF EXISTS " + table + "_append_only ON " + table + ";\n"
+           "DROP TRIGGER IF EXISTS " + table + "_delete_tombstoned ON " + table + ";\n"
+           "CREATE TRIGGER " + table + "_append_only BEFORE UPDATE ON " + table +
+           " FOR EACH ROW EXECUTE FUNCTION oep_append_only();\n"
+           "CREATE TRIGGER " + table + "_delete_tombstoned BEFORE DELETE ON " + table + " FOR EACH ROW EXECUTE FUNCTION " +
+           fn + "();\n";
+    grants += ", " + table;
+  }
+  return ddl + kWriterRole +
+         "DO $$ BEGIN\n  IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'oep_writer') THEN\n"
+         "    GRANT DELETE ON retention_open" + grants + " TO oep_writer;\n  END IF;\nEND $$;\n";
+}
+
 const std::vector<std::pair<int, std::string>>& PostgresSchemaSteps() {
-  static const std::vector<std::pair<int, std::string>> steps = {{4, SchemaV4()}, {5, KindTablesOfFormat(5)}, {6, KindTablesOfFormat(6)}};
+  static const std::vector<std::pair<int, std::string>> steps = {
+      {4, SchemaV4()}, {5, KindTablesOfFormat(5)}, {6, KindTablesOfFormat(6)}, {7, SchemaV7()}};
   return steps;
 }
 
@@ -297,6 +336,7 @@ Status PostgresStore::Recognise(Mode mode) {
     return Status::InvalidArgument(path_ + ": not an oep evidence store (oep_meta application \"" + application_ + "\")");
   }
   int version = std::atoi(values["store_format"].c_str());
+  format_ = version;
   if (version > kStoreSchemaVersion) {
     return Status::InvalidArgument(path_ + ": store format version " + std::to_string(version) +
                                    " is newer than this oep reads (" + std::to_string(kStoreSchemaVersion) + ")");
@@ -331,13 +371,17 @@ Status PostgresStore::Migrate() {
     tx.exec("INSERT INTO oep_meta VALUES ('application', 'OEPS')");
     application_ = "OEPS";
   }
-  if (version == kStoreSchemaVersion) return Status::Ok();
+  if (version == kStoreSchemaVersion) {
+    format_ = version;
+    return Status::Ok();
+  }
   for (const auto& [to, ddl] : PostgresSchemaSteps()) {
     if (to > version) tx.exec(ddl);
   }
   tx.exec("INSERT INTO oep_meta VALUES ('store_format', '" + std::to_string(kStoreSchemaVersion) +
           "') ON CONFLICT (key) DO UPDATE SET value = excluded.value");
   tx.commit();
+  format_ = kStoreSchemaVersion;
   return Status::Ok();
 }
 
@@ -656,6 +700,24 @@ Result<int64_t> PostgresStore::LedgerEntryCount(std::optional<int64_t> before_en
   }
 }
 
+namespace {
+
+// The ledger columns (entry_id, chain_id, seq, kind, artifact_table, artifact_id,
+// content_hash, source) of a covered-row scan, from column `first` on.
+void ReadCoveringEntry(const pqxx::row& row, int first, Store::CoveredRow* r) {
+  r->has_entry = !row[first].is_null();
+  r->entry.entry_id = Int(row[first]);
+  r->entry.chain_id = Str(row[first + 1]);
+  r->entry.seq = Int(row[first + 2]);
+  r->entry.kind = Str(row[first + 3]);
+  r->entry.artifact_table = Str(row[first + 4]);
+  r->entry.artifact_id = Str(row[first + 5]);
+  r->entry.content_hash = Str(row[first + 6]);
+  r->entry.source = Str(row[first + 7]);
+}
+
+}  // namespace
+
 Status PostgresStore::ForEachCoveredRow(const std::function<Status(CoveredRow&)>& fn,
                                         const std::function<bool(std::string_view table)>& include) {
   AllTenants every_tenant(this);  // the operator's view (see Store::ScopeToTenant)
@@ -684,19 +746,29 @@ Status PostgresStore::ForEachCoveredRow(const std::function<Status(CoveredRow&)>
           r.row.digest = Str(row[1]);
           r.row.body = blob ? Bytes(row[2]) : Str(row[2]);
           r.row.source = Str(row[3]);
-          r.has_entry = !row[4].is_null();
-          r.entry.entry_id = Int(row[4]);
-          r.entry.chain_id = Str(row[5]);
-          r.entry.seq = Int(row[6]);
-          r.entry.kind = Str(row[7]);
-          r.entry.artifact_table = Str(row[8]);
-          r.entry.artifact_id = Str(row[9]);
-          r.entry.content_hash = Str(row[10]);
-          r.entry.source = Str(row[11]);
+          ReadCoveringEntry(row, 4, &r);
           OEP_RETURN_IF_ERROR(fn(r));
         }
         return Status::Ok();
                                  });
+      OEP_RETURN_IF_ERROR(streamed);
+      if (format_ < 7 || FindRetentionTable(table) == nullptr) continue;
+      streamed = Stream("SELECT t.artifact_id, t.content_hash, l.entry_id, l.chain_id, l.seq, l.kind, l.artifact_table, "
+                        "l.artifact_id, l.content_hash, l.source FROM tombstones t LEFT JOIN ledger l ON l.entry_id = "
+                        "t.ledger_entry WHERE t.artifact_table = '" + table + "' ORDER BY t.tenant, t.artifact_id",
+                        [&](const pqxx::result& q) -> Status {
+        for (const auto& row : q) {
+          r = CoveredRow{};
+          r.table = table;
+          r.tombstoned = true;
+          r.row.id = Str(row[0]);
+          r.row.digest = "sha256:" + Str(row[1]);
+          ReadCoveringEntry(row, 2, &r);
+          r.row.source = r.entry.source;
+          OEP_RETURN_IF_ERROR(fn(r));
+        }
+        return Status::Ok();
+                        });
       OEP_RETURN_IF_ERROR(streamed);
     }
     return Status::Ok();
@@ -839,6 +911,10 @@ Status PostgresStore::Dump(const std::function<void(std::string_view line)>& sin
            {"runs", "tenant, run_id"}, {"run_tags", "tenant, run_id, tag"}, {"run_steps", "tenant, run_id, step"},
            {"audit_log", "tenant, audit_id"}, {"policies", "tenant, project, version"}}) {
     tables.emplace_back(t, key);
+  }
+  if (format_ >= 7) {
+    tables.emplace_back("tombstones", "tenant, artifact_table, artifact_id");
+    tables.emplace_back("retention_open", "retention_id");
   }
   tables.emplace_back("ledger", "entry_id");
   constexpr unsigned kInt8 = 20, kInt4 = 23, kBytea = 17;
@@ -1145,11 +1221,9 @@ Result<int64_t> PostgresStore::LastRunStep(const std::string& run_id) {
 Result<std::vector<RunStep>> PostgresStore::RunSteps(const std::string& run_id, int64_t after_step, int limit) {
   try {
     std::vector<RunStep> out;
-    for (const auto& q : Exec("SELECT s.step, s.event_id, s.digest, e.body FROM run_steps s JOIN events e ON e.tenant = "
-                              "s.tenant AND e.event_id = s.event_id WHERE s.tenant = ? AND s.run_id = ? AND s.step > ? "
-                              "ORDER BY s.step LIMIT ?",
+    for (const auto& q : Exec(store_sql::RunStepsWithTombstones(format_ >= 7),
                               {tenant_, run_id, std::to_string(after_step), std::to_string(limit)})) {
-      out.push_back({Int(q[0]), Str(q[1]), Str(q[2]), Str(q[3])});
+      out.push_back({Int(q[0]), Str(q[1]), Str(q[2]), Str(q[3]), Int(q[4]) == 1});
     }
     return out;
   } catch (const std::exception& e) {
@@ -1218,6 +1292,104 @@ Result<std::vector<Store::RunListing>> PostgresStore::RecentRuns(const RunListFi
     return out;
   } catch (const std::exception& e) {
     return PgError(e, "cannot list runs");
+  }
+}
+
+// --- retention (format 7) ----------------------------------------------------------------
+
+namespace {
+
+const RetentionTable& RetentionTableOrDie(std::string_view table) {
+  const RetentionTable* t = FindRetentionTable(table);
+  if (t == nullptr) std::abort();  // programmer error: callers name RetentionTables
+  return *t;
+}
+
+Tombstone ReadTombstone(const pqxx::row& r) {
+  return {Str(r[0]), Str(r[1]), Str(r[2]), Int(r[3]), Str(r[4]), Str(r[5])};
+}
+
+}  // namespace
+
+Status PostgresStore::ForEachRowTime(std::string_view table,
+                                     const std::function<Status(const std::string&, const std::string&)>& fn) {
+  const RetentionTable& t = RetentionTableOrDie(table);
+  if (t.time_column.empty()) std::abort();  // programmer error: the table has no time column
+  try {
+    for (const auto& row : Exec(store_sql::RowTimes(t), {tenant_})) OEP_RETURN_IF_ERROR(fn(Str(row[0]), Str(row[1])));
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return PgError(e, "cannot read " + std::string(table));
+  }
+}
+
+Status PostgresStore::BeginRetention(const std::string& retention_id) {
+  if (!db_->tx) std::abort();  // programmer error: retention belongs to a batch
+  if (format_ < 7) return Status::InvalidArgument(path_ + ": store format " + std::to_string(format_) + " has no tombstones");
+  try {
+    Exec("INSERT INTO retention_open(retention_id) VALUES (?)", {retention_id});
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return PgError(e, "cannot open retention run " + retention_id);
+  }
+}
+
+Status PostgresStore::EndRetention(const std::string& retention_id) {
+  try {
+    Exec("DELETE FROM retention_open WHERE retention_id = ?", {retention_id});
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return PgError(e, "cannot close retention run " + retention_id);
+  }
+}
+
+Result<Tombstone> PostgresStore::TombstoneRow(std::string_view table, const std::string& id,
+                                              const std::string& retention_id, const std::string& deleted_at) {
+  const RetentionTable& t = RetentionTableOrDie(table);
+  try {
+    if (Exec(store_sql::InsertTombstone(t), {deleted_at, retention_id, tenant_, id}).affected_rows() != 1) {
+      return Status::NotFound("no " + std::string(table) + " row \"" + id + "\" to delete");
+    }
+    Exec(store_sql::DeleteTombstoned(t), {tenant_, id});
+  } catch (const std::exception& e) {
+    return PgError(e, "cannot delete " + std::string(table) + " row " + id);
+  }
+  auto stone = GetTombstone(table, id);
+  if (!stone.ok()) return stone.status();
+  return **stone;
+}
+
+Result<std::optional<Tombstone>> PostgresStore::GetTombstone(std::string_view table, const std::string& id) {
+  if (format_ < 7) return std::optional<Tombstone>();
+  try {
+    auto q = Exec(store_sql::TombstoneRows(true, true), {tenant_, std::string(table), id});
+    if (q.empty()) return std::optional<Tombstone>();
+    return std::optional<Tombstone>(ReadTombstone(q[0]));
+  } catch (const std::exception& e) {
+    return PgError(e, "cannot read tombstones");
+  }
+}
+
+Status PostgresStore::ForEachTombstone(std::string_view table, const std::function<Status(const Tombstone&)>& fn) {
+  if (format_ < 7) return Status::Ok();
+  try {
+    Params p = {tenant_};
+    if (!table.empty()) p.push_back(std::string(table));
+    for (const auto& row : Exec(store_sql::TombstoneRows(!table.empty()), p)) OEP_RETURN_IF_ERROR(fn(ReadTombstone(row)));
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return PgError(e, "cannot read tombstones");
+  }
+}
+
+Result<bool> PostgresStore::ReclaimDeleted() { return true; }
+
+Result<int64_t> PostgresStore::OpenRetentionCount() {
+  if (format_ < 7) return int64_t{0};
+  try {
+    return Int(Exec("SELECT count(*) FROM retention_open")[0][0]);
+  } catch (const std::exception& e) {
+    return PgError(e, "cannot read retention_open");
   }
 }
 

@@ -11,8 +11,10 @@
 // (kPostgresWriteLock) from BeginBatch to its end, so batches of several processes apply one
 // after another, each seeing every earlier commit: ledger entry ids and chain heads are
 // read and extended under the lock, and a chain never forks.
-// Append-only: triggers refuse UPDATE, DELETE and TRUNCATE on every table, and the role
-// oep_writer (for servers' logins) has SELECT and INSERT only.
+// Append-only: triggers refuse UPDATE, DELETE and TRUNCATE on every table (from format 7 a
+// retention table's trigger accepts the DELETE of a row tombstoned in the same transaction,
+// see store.h), and the role oep_writer (for servers' logins) has SELECT and INSERT only
+// (and DELETE on the retention tables, under those triggers).
 // Tenants: besides every query naming its tenant, row-level security on every tenant-held
 // table shows and accepts only the rows of the session's oep.tenant setting, which this
 // store sets to the scoped tenant ('*' for the whole-store scans). A session without the
@@ -96,6 +98,16 @@ class PostgresStore final : public Store {
   Result<std::vector<PolicyVersion>> PolicyVersions(const std::string& project) override;
   Status Dump(const std::function<void(std::string_view line)>& sink) override;
   Status ForEach(ArtifactKind kind, const std::function<Status(const StoredArtifact&)>& fn) override;
+  Status ForEachRowTime(std::string_view table,
+                        const std::function<Status(const std::string& id, const std::string& time)>& fn) override;
+  Status BeginRetention(const std::string& retention_id) override;
+  Status EndRetention(const std::string& retention_id) override;
+  Result<Tombstone> TombstoneRow(std::string_view table, const std::string& id, const std::string& retention_id,
+                                 const std::string& deleted_at) override;
+  Result<std::optional<Tombstone>> GetTombstone(std::string_view table, const std::string& id) override;
+  Status ForEachTombstone(std::string_view table, const std::function<Status(const Tombstone&)>& fn) override;
+  Result<bool> ReclaimDeleted() override;
+  Result<int64_t> OpenRetentionCount() override;
 
  private:
   using Params = std::vector<std::optional<std::string>>;
@@ -122,6 +134,7 @@ class PostgresStore final : public Store {
   std::string application_;  // OEPS | OEPD
   std::string applied_tenant_;  // oep.tenant of the session ("" = not known)
   bool all_tenants_ = false;
+  int format_ = kStoreSchemaVersion;  // the store's format (an older one read-only has no tombstones)
 };
 
 }  // namespace oep

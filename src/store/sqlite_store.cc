@@ -213,6 +213,10 @@ std::vector<std::string> TablesOfVersion(int version) {
       tables.emplace_back(t);
     }
   }
+  if (version >= 7) {
+    tables.emplace_back("tombstones");
+    tables.emplace_back("retention_open");
+  }
   return tables;
 }
 
@@ -308,6 +312,7 @@ Status SqliteStore::Migrate() {
     if (version < 4) db_->exec(TenantKindTablesOfVersion(4));
     if (version < 5) db_->exec(TenantKindTablesOfVersion(5));
     if (version < 6) db_->exec(TenantKindTablesOfVersion(6));
+    if (version < 7) db_->exec(SchemaV7());
     references_ok = !SQLite::Statement(*db_, "PRAGMA foreign_key_check").executeStep();
     if (references_ok) {
       db_->exec("PRAGMA user_version = " + std::to_string(kStoreSchemaVersion));
@@ -657,6 +662,24 @@ Result<int64_t> SqliteStore::LedgerEntryCount(std::optional<int64_t> before_entr
   }
 }
 
+namespace {
+
+// The ledger columns (entry_id, chain_id, seq, kind, artifact_table, artifact_id,
+// content_hash, source) of a covered-row scan, from column `first` on.
+void ReadCoveringEntry(SQLite::Statement& q, int first, Store::CoveredRow* r) {
+  r->has_entry = !q.getColumn(first).isNull();
+  r->entry.entry_id = q.getColumn(first).getInt64();
+  r->entry.chain_id = q.getColumn(first + 1).getString();
+  r->entry.seq = q.getColumn(first + 2).getInt64();
+  r->entry.kind = q.getColumn(first + 3).getString();
+  r->entry.artifact_table = q.getColumn(first + 4).getString();
+  r->entry.artifact_id = q.getColumn(first + 5).getString();
+  r->entry.content_hash = q.getColumn(first + 6).getString();
+  r->entry.source = q.getColumn(first + 7).getString();
+}
+
+}  // namespace
+
 Status SqliteStore::ForEachCoveredRow(const std::function<Status(CoveredRow&)>& fn,
                                 const std::function<bool(std::string_view table)>& include) {
   std::vector<std::pair<std::string, std::string>> tables;  // table, select list
@@ -686,15 +709,23 @@ Status SqliteStore::ForEachCoveredRow(const std::function<Status(CoveredRow&)>& 
         SQLite::Column body = q.getColumn(2);
         r.row.body.assign(static_cast<const char*>(body.getBlob()), static_cast<size_t>(body.getBytes()));
         r.row.source = q.getColumn(3).getString();
-        r.has_entry = !q.getColumn(4).isNull();
-        r.entry.entry_id = q.getColumn(4).getInt64();
-        r.entry.chain_id = q.getColumn(5).getString();
-        r.entry.seq = q.getColumn(6).getInt64();
-        r.entry.kind = q.getColumn(7).getString();
-        r.entry.artifact_table = q.getColumn(8).getString();
-        r.entry.artifact_id = q.getColumn(9).getString();
-        r.entry.content_hash = q.getColumn(10).getString();
-        r.entry.source = q.getColumn(11).getString();
+        ReadCoveringEntry(q, 4, &r);
+        OEP_RETURN_IF_ERROR(fn(r));
+      }
+      if (version_ < 7 || FindRetentionTable(table) == nullptr) continue;
+      SQLite::Statement t(*db_, "SELECT t.artifact_id, t.content_hash, l.entry_id, l.chain_id, l.seq, l.kind, "
+                                    "l.artifact_table, l.artifact_id, l.content_hash, l.source FROM tombstones t LEFT "
+                                    "JOIN ledger l ON l.entry_id = t.ledger_entry WHERE t.artifact_table = ? "
+                                    "ORDER BY t.tenant, t.artifact_id");
+      t.bind(1, table);
+      while (t.executeStep()) {
+        r = CoveredRow{};
+        r.table = table;
+        r.tombstoned = true;
+        r.row.id = t.getColumn(0).getString();
+        r.row.digest = "sha256:" + t.getColumn(1).getString();
+        ReadCoveringEntry(t, 2, &r);
+        r.row.source = r.entry.source;
         OEP_RETURN_IF_ERROR(fn(r));
       }
     }
@@ -840,6 +871,10 @@ Status SqliteStore::Dump(const std::function<void(std::string_view line)>& sink)
              {"audit_log", "tenant, audit_id"}, {"policies", "tenant, project, version"}}) {
       tables.emplace_back(t, key);
     }
+  }
+  if (version_ >= 7) {
+    tables.emplace_back("tombstones", "tenant, artifact_table, artifact_id");
+    tables.emplace_back("retention_open", "retention_id");
   }
   tables.emplace_back("ledger", "entry_id");
   try {

@@ -70,6 +70,16 @@ class SqliteStore final : public Store {
   Result<std::vector<PolicyVersion>> PolicyVersions(const std::string& project) override;
   Status Dump(const std::function<void(std::string_view line)>& sink) override;
   Status ForEach(ArtifactKind kind, const std::function<Status(const StoredArtifact&)>& fn) override;
+  Status ForEachRowTime(std::string_view table,
+                        const std::function<Status(const std::string& id, const std::string& time)>& fn) override;
+  Status BeginRetention(const std::string& retention_id) override;
+  Status EndRetention(const std::string& retention_id) override;
+  Result<Tombstone> TombstoneRow(std::string_view table, const std::string& id, const std::string& retention_id,
+                                 const std::string& deleted_at) override;
+  Result<std::optional<Tombstone>> GetTombstone(std::string_view table, const std::string& id) override;
+  Status ForEachTombstone(std::string_view table, const std::function<Status(const Tombstone&)>& fn) override;
+  Result<bool> ReclaimDeleted() override;
+  Result<int64_t> OpenRetentionCount() override;
 
  private:
   SqliteStore(std::string path, std::unique_ptr<SQLite::Database> db);

@@ -52,6 +52,9 @@ struct SqliteStore::Statements {
 // The triggers refusing UPDATE and DELETE on `table`.
 std::string AppendOnlyTriggers(const std::string& table);
 
+// Step v6 -> v7: tombstones and the retention tables' DELETE triggers (sqlite_store_retention.cc).
+std::string SchemaV7();
+
 // The DDL of format 3's tenancy, runs, audit and policy tables (with their triggers).
 std::string TenancyTablesDdl();
 

@@ -157,15 +157,14 @@ Result<std::vector<RunStep>> SqliteStore::RunSteps(const std::string& run_id, in
   if (version_ < 3) return out;
   try {
     auto& q = stmts_->Get(
-        "SELECT s.step, s.event_id, s.digest, e.body FROM run_steps s JOIN events e ON e.tenant = s.tenant AND "
-        "e.event_id = s.event_id WHERE s.tenant = ? AND s.run_id = ? AND s.step > ? ORDER BY s.step LIMIT ?");
+        store_sql::RunStepsWithTombstones(version_ >= 7));
     q.bind(1, tenant_);
     q.bind(2, run_id);
     q.bind(3, after_step);
     q.bind(4, limit);
     while (q.executeStep()) {
       out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString(),
-                     q.getColumn(3).getString()});
+                     q.getColumn(3).getString(), q.getColumn(4).getInt() == 1});
     }
     return out;
   } catch (const std::exception& e) {

@@ -11,6 +11,21 @@ namespace oep {
 
 Store::~Store() = default;
 
+std::span<const RetentionTable> RetentionTables() {
+  static constexpr RetentionTable kTables[] = {{"events", "event_id", "event_time"},
+                                               {"decisions", "decision_id", "decision_time"},
+                                               {"decision_inputs", "decision_id", ""},
+                                               {"audit_log", "audit_id", "at"}};
+  return kTables;
+}
+
+const RetentionTable* FindRetentionTable(std::string_view table) {
+  for (const auto& t : RetentionTables()) {
+    if (t.table == table) return &t;
+  }
+  return nullptr;
+}
+
 bool IsPostgresUrl(std::string_view url) {
   return url.starts_with("postgresql://") || url.starts_with("postgres://");
 }
@@ -46,6 +61,13 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& url, Mode mode) {
 }
 
 Status UnknownIdError(Store& store, ArtifactKind kind, std::string_view id, const std::string& noun) {
+  if (FindRetentionTable(Spec(kind).table) != nullptr) {
+    auto tombstone = store.GetTombstone(Spec(kind).table, std::string(id));
+    if (tombstone.ok() && *tombstone) {
+      return Status::NotFound(noun + " \"" + std::string(id) + "\" was deleted by retention at " + (*tombstone)->deleted_at +
+                              " (tombstoned; its content hash sha256:" + (*tombstone)->content_hash + " is kept)");
+    }
+  }
   auto nearest = store.NearestIds(kind, id, 3);
   std::string msg = "no " + noun + " \"" + std::string(id) + "\" in " + store.path();
   if (nearest.ok() && !nearest->empty()) {

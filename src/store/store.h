@@ -3,7 +3,7 @@
 // PRAGMA user_version). Every artifact kind has a table holding its canonical JSON
 // body, the body's sha256 digest, where it came from, and its join keys (indexed).
 //
-// On-disk format, version 6 (see Migrate in store.cc):
+// On-disk format, version 7 (see Migrate in store.cc):
 //   <kind table>(tenant, <id> TEXT, digest, body, source, ledger_entry, <key columns...>;
 //                PRIMARY KEY(tenant, <id>))
 //     for manifests, events, human_reviews, decisions, traces, evals, reconstructions (v1)
@@ -32,8 +32,15 @@
 //   (v5) violations: what the monitors of `oep serve` flagged (an artifact table)
 //   (v6) webhook_subscriptions, webhook_removals, webhook_attempts: webhooks of `oep serve`
 //     and their delivery log (artifact tables, see src/webhooks)
+//   (v7) tombstones(tenant, artifact_table, artifact_id, content_hash, ledger_entry,
+//     deleted_at, retention_id; PRIMARY KEY(tenant, artifact_table, artifact_id)): rows that
+//     retention deleted (src/retention), with the hex SHA-256 of the deleted bytes, which the
+//     ledger entry naming the row still commits to; retention_open(retention_id PK): the
+//     retention run of the open transaction (empty in every committed state)
 // Version 3 gave every stored row its tenant (rows of older stores belong to "default").
-// Every table refuses UPDATE and DELETE (triggers): evidence is append-only.
+// Every table refuses UPDATE and DELETE (triggers): evidence is append-only. From version 7
+// the retention tables (RetentionTables) accept a DELETE of a row whose tombstone, with the
+// row's content hash, was written by the retention run open in the same transaction.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +48,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,7 +58,7 @@
 
 namespace oep {
 
-inline constexpr int kStoreSchemaVersion = 6;
+inline constexpr int kStoreSchemaVersion = 7;
 // The tenant of everything the CLI reads and writes, and of every row of a store made
 // before tenants existed.
 inline constexpr std::string_view kDefaultTenant = "default";
@@ -111,8 +119,27 @@ struct RunStep {
   int64_t step = 0;  // 1, 2, ... without gaps within a run
   std::string event_id;
   std::string digest;  // of the stored agent-step event
-  std::string body;    // the event (RunSteps only)
+  std::string body;    // the event (RunSteps only; empty when tombstoned)
+  bool tombstoned = false;  // the event was deleted by retention (RunSteps only)
 };
+
+// A row deleted by retention (format 7): what it was and the hash of its bytes.
+struct Tombstone {
+  std::string artifact_table, artifact_id;
+  std::string content_hash;  // hex SHA-256 of the deleted bytes (the ledger's content_hash)
+  int64_t ledger_entry = 0;  // the entry that covered the row (0: none)
+  std::string deleted_at, retention_id;
+};
+
+// A table retention may delete from, its id column and the column holding each row's time
+// (empty: the rows go with the decision they belong to).
+struct RetentionTable {
+  std::string_view table, id_column, time_column;
+};
+// events (event_time), decisions (decision_time), decision_inputs (with their decision),
+// audit_log (at).
+std::span<const RetentionTable> RetentionTables();
+const RetentionTable* FindRetentionTable(std::string_view table);
 
 // Only these metadata fields are searchable; payloads never are.
 struct RunFilter {
@@ -241,9 +268,12 @@ class Store {
   virtual Status ForEachLedgerEntry(const std::string& chain_id, const std::function<Status(LedgerEntry&)>& fn) = 0;
   // Every row the ledger must cover (artifact tables, decision_inputs, documents) with the
   // ledger entry its ledger_entry column points to, if any.
+  // A tombstone (format 7) is handed over as a row of its table with `tombstoned` set, an
+  // empty body and digest "sha256:<the tombstone's content_hash>".
   struct CoveredRow {
     std::string table;
     StoredArtifact row;  // body holds the stored bytes
+    bool tombstoned = false;
     bool has_entry = false;
     LedgerEntry entry;  // without payload and hashes other than content_hash
   };
@@ -346,6 +376,31 @@ class Store {
   // All rows of a kind in id order (verification scans).
   virtual Status ForEach(ArtifactKind kind, const std::function<Status(const StoredArtifact&)>& fn) = 0;
 
+  // Retention (format 7; older stores have no tombstones and refuse retention).
+  // Every row of the scoped tenant in RetentionTable `table` that has a time column, with
+  // that column's text, in id order.
+  virtual Status ForEachRowTime(std::string_view table,
+                                const std::function<Status(const std::string& id, const std::string& time)>& fn) = 0;
+  // Within a batch: opens `retention_id` (BeginRetention), under which TombstoneRow deletes;
+  // EndRetention closes it before the batch commits. The SQLite store also overwrites
+  // deleted content with zeros while it is open (secure_delete).
+  virtual Status BeginRetention(const std::string& retention_id) = 0;
+  virtual Status EndRetention(const std::string& retention_id) = 0;
+  // Writes the tombstone of row `id` of RetentionTable `table` (scoped tenant), then
+  // deletes the row. NotFound when there is no such row.
+  virtual Result<Tombstone> TombstoneRow(std::string_view table, const std::string& id, const std::string& retention_id,
+                                         const std::string& deleted_at) = 0;
+  // The scoped tenant's tombstone of row `id` of `table` (nullopt: none; always for older formats).
+  virtual Result<std::optional<Tombstone>> GetTombstone(std::string_view table, const std::string& id) = 0;
+  // The scoped tenant's tombstones (of `table` only when not empty), by table then id.
+  virtual Status ForEachTombstone(std::string_view table, const std::function<Status(const Tombstone&)>& fn) = 0;
+  // After a committed retention batch: makes deleted bytes leave the files (SQLite: a
+  // TRUNCATE checkpoint of the WAL; false when readers kept it from completing). PostgreSQL:
+  // true, nothing done (the rows' space is reclaimed by VACUUM; see README).
+  virtual Result<bool> ReclaimDeleted() = 0;
+  // Retention runs left open in the committed state (always 0 unless the store was tampered with).
+  virtual Result<int64_t> OpenRetentionCount() = 0;
+
 
  protected:
   explicit Store(std::string path) : path_(std::move(path)) {}
@@ -353,7 +408,8 @@ class Store {
   std::string tenant_ = std::string(kDefaultTenant);
 };
 
-// NotFound: no `noun` "id" in the store, with the closest stored ids of `kind`.
+// NotFound: no `noun` "id" in the store, with the closest stored ids of `kind`; or, for a row
+// retention deleted, that it was tombstoned (when, and the hash kept).
 Status UnknownIdError(Store& store, ArtifactKind kind, std::string_view id, const std::string& noun);
 
 // True for "postgresql://..." and "postgres://..." store URLs.

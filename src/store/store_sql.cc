@@ -152,4 +152,44 @@ std::vector<std::string> SplitLines(const std::string& text) {
   return out;
 }
 
+std::string InsertTombstone(const RetentionTable& t) {
+  return "INSERT INTO tombstones(tenant, artifact_table, artifact_id, content_hash, ledger_entry, deleted_at, "
+         "retention_id) SELECT tenant, '" + std::string(t.table) + "', " + std::string(t.id_column) +
+         ", substr(digest, 8), ledger_entry, ?, ? FROM " + std::string(t.table) + " WHERE tenant = ? AND " +
+         std::string(t.id_column) + " = ?";
+}
+
+std::string DeleteTombstoned(const RetentionTable& t) {
+  return "DELETE FROM " + std::string(t.table) + " WHERE tenant = ? AND " + std::string(t.id_column) + " = ?";
+}
+
+std::string RowTimes(const RetentionTable& t) {
+  return "SELECT " + std::string(t.id_column) + ", " + std::string(t.time_column) + " FROM " + std::string(t.table) +
+         " WHERE tenant = ? ORDER BY " + std::string(t.id_column);
+}
+
+std::string TombstoneRows(bool one_table, bool one_id) {
+  return std::string("SELECT artifact_table, artifact_id, content_hash, ledger_entry, deleted_at, retention_id FROM "
+                     "tombstones WHERE tenant = ?") +
+         (one_table ? " AND artifact_table = ?" : "") + (one_id ? " AND artifact_id = ?" : "") +
+         " ORDER BY artifact_table, artifact_id";
+}
+
+std::string TombstonedInThisTransaction(const RetentionTable& t) {
+  return "EXISTS (SELECT 1 FROM tombstones t JOIN retention_open o ON o.retention_id = t.retention_id WHERE "
+         "t.tenant = OLD.tenant AND t.artifact_table = '" + std::string(t.table) + "' AND t.artifact_id = OLD." +
+         std::string(t.id_column) + " AND 'sha256:' || t.content_hash = OLD.digest)";
+}
+
+std::string RunStepsWithTombstones(bool with_tombstones) {
+  if (!with_tombstones) {
+    return "SELECT s.step, s.event_id, s.digest, e.body, 0 FROM run_steps s JOIN events e ON e.tenant = s.tenant AND "
+           "e.event_id = s.event_id WHERE s.tenant = ? AND s.run_id = ? AND s.step > ? ORDER BY s.step LIMIT ?";
+  }
+  return "SELECT s.step, s.event_id, s.digest, coalesce(e.body, ''), CASE WHEN e.event_id IS NULL THEN 1 ELSE 0 END "
+         "FROM run_steps s LEFT JOIN events e ON e.tenant = s.tenant AND e.event_id = s.event_id LEFT JOIN tombstones t "
+         "ON t.tenant = s.tenant AND t.artifact_table = 'events' AND t.artifact_id = s.event_id WHERE s.tenant = ? AND "
+         "s.run_id = ? AND s.step > ? AND (e.event_id IS NOT NULL OR t.artifact_id IS NOT NULL) ORDER BY s.step LIMIT ?";
+}
+
 }  // namespace oep::store_sql

@@ -50,6 +50,25 @@ std::vector<std::string> Nearest(std::string_view id, std::vector<std::string> c
 // Beyond this many rows, Nearest ranks only the lexicographic neighbours of the id.
 inline constexpr int64_t kFullScanLimit = 200000;
 
+// Retention (format 7), for a RetentionTable `t`. The tombstone of one row (binds
+// deleted_at, retention_id, tenant, id), copied from the row itself so that its hash is the
+// row's digest; then the row's delete (binds tenant, id).
+std::string InsertTombstone(const RetentionTable& t);
+std::string DeleteTombstoned(const RetentionTable& t);
+// id, time of every row of the tenant (binds tenant), in id order.
+std::string RowTimes(const RetentionTable& t);
+// The tombstones of the tenant (binds tenant, then the table when `one_table`, then the id
+// when `one_id`).
+std::string TombstoneRows(bool one_table, bool one_id = false);
+// The condition under which a DELETE of `t`'s row OLD is accepted: its tombstone, with its
+// content hash, written under the retention run open in this transaction.
+std::string TombstonedInThisTransaction(const RetentionTable& t);
+
+// Store::RunSteps (binds tenant, run id, after step, limit): step, event_id, digest, the
+// event's body ('' when tombstoned), 1 when tombstoned. A step whose event neither is stored
+// nor has a tombstone is not listed. `with_tombstones`: format 7 on.
+std::string RunStepsWithTombstones(bool with_tombstones);
+
 // Newline-joined tags back to a list.
 std::vector<std::string> SplitLines(const std::string& text);
 

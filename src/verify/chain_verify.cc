@@ -155,7 +155,11 @@ std::string ChainVerifyReport::Render(bool all_chains, bool reject_local_authori
     out += std::string(c.ok && !rejected ? "ok   " : "FAIL ") + "chain " + c.chain_id + ": " + detail + "\n";
   }
   if (coverage_failures.empty()) {
-    out += "ok   coverage: " + std::to_string(covered_rows) + " stored rows, each covered by one ledger entry\n";
+    out += "ok   coverage: " + std::to_string(covered_rows) + " stored rows, each covered by one ledger entry" +
+           (tombstoned_rows ? " (" + std::to_string(tombstoned_rows) +
+                                  " tombstoned: payload deleted by retention, content hash matches the ledger)"
+                            : "") +
+           "\n";
   } else {
     out += "FAIL coverage: " + std::to_string(coverage_failures.size()) + " problem(s): " + coverage_failures[0];
     for (size_t i = 1; i < coverage_failures.size() && i < 3; ++i) out += "; " + coverage_failures[i];
@@ -256,21 +260,29 @@ struct RowsPass {
   EntryIdSet claimed;
   std::vector<std::string> coverage_failures;
   int64_t covered_rows = 0;
+  int64_t tombstoned_rows = 0;  // of covered_rows: deleted by retention, their hash kept
 
+  // For a tombstone, `computed_hash` is the hash it holds: it must be the ledger's.
   void Check(const Store::CoveredRow& r, const std::string& computed_hash, const std::string& chain_id) {
-    std::string ref = std::string(r.table) + "/" + r.row.id;
+    std::string ref = std::string(r.table) + "/" + r.row.id + (r.tombstoned ? " (tombstoned)" : "");
     if (!r.has_entry || r.entry.kind != "artifact") {
       if (chain_id.empty()) coverage_failures.push_back(ref + " is not covered by the ledger");
       return;
     }
     if (!chain_id.empty() && r.entry.chain_id != chain_id) return;
     ++covered_rows;
+    if (r.tombstoned) ++tombstoned_rows;
     int64_t id = r.entry.entry_id;
     auto fail = [&](std::string why) { failures.push_back({r.entry.chain_id, r.entry.seq, std::move(why)}); };
     if (r.entry.artifact_table != r.table || r.entry.artifact_id != r.row.id) {
       fail("names " + r.entry.artifact_table + "/" + r.entry.artifact_id + " but covers " + ref);
     } else if (claimed.Contains(id)) {
       fail(ref + " shares its ledger entry with another row");
+    } else if (r.tombstoned && computed_hash != r.entry.content_hash) {
+      fail("tombstone of " + ref + " holds content hash " + computed_hash + ", the ledger entry commits to " +
+           r.entry.content_hash + " (tombstone forged or edited)");
+    } else if (r.tombstoned) {
+      // The row's bytes are gone; the ledger's commitment to them is what remains.
     } else if (computed_hash != r.entry.content_hash) {
       fail("content hash of " + ref + " does not match the stored row (row edited)");
     } else if (r.row.digest != "sha256:" + computed_hash) {
@@ -289,7 +301,7 @@ Status RunRowsPass(const std::string& path, const std::string& chain_id, bool de
   if (!store.ok()) return store.status();
   return (*store)->ForEachCoveredRow(
       [&](Store::CoveredRow& r) {
-        pass->Check(r, crypto::Sha256Hex(r.row.body), chain_id);
+        pass->Check(r, r.tombstoned ? ContentHashOfDigest(r.row.digest) : crypto::Sha256Hex(r.row.body), chain_id);
         checked->Add();
         return Status::Ok();
       },
@@ -298,6 +310,7 @@ Status RunRowsPass(const std::string& path, const std::string& chain_id, bool de
 
 void MergeRows(RowsPass& into, RowsPass& from) {
   into.covered_rows += from.covered_rows;
+  into.tombstoned_rows += from.tombstoned_rows;
   for (auto& f : from.failures) into.failures.push_back(std::move(f));
   for (auto& c : from.coverage_failures) into.coverage_failures.push_back(std::move(c));
   into.claimed.Merge(from.claimed);
@@ -373,12 +386,19 @@ Result<ChainVerifyReport> VerifyChains(Store& store, const TrustedKeys& trusted,
   if (!rows_status.ok()) return rows_status;
   MergeRows(rows, decision_rows);
   std::sort(rows.coverage_failures.begin(), rows.coverage_failures.end());
+  auto open_retention = store.OpenRetentionCount();
+  if (!open_retention.ok()) return open_retention.status();
+  if (*open_retention > 0) {
+    rows.coverage_failures.push_back("retention_open holds " + std::to_string(*open_retention) +
+                                     " retention run(s) in a committed state (it is empty after every retention run)");
+  }
 
   ChainVerifyReport report;
   report.trusted_keys_given = !trusted.empty();
   report.derived_columns = std::move(derived);
   report.entries = chains.entries;
   report.covered_rows = rows.covered_rows;
+  report.tombstoned_rows = rows.tombstoned_rows;
   report.coverage_failures = std::move(rows.coverage_failures);
   for (auto& f : rows.failures) chains.Of(f.chain_id).Fail(f.seq, std::move(f.why));
   Status unclaimed = Status::Ok();

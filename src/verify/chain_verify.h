@@ -37,6 +37,7 @@ struct ChainVerifyReport {
   std::vector<ChainReport> chains;  // sorted by chain id
   int64_t entries = 0;
   int64_t covered_rows = 0;
+  int64_t tombstoned_rows = 0;  // of covered_rows: rows retention deleted, checked by their tombstone's hash
   std::vector<std::string> coverage_failures;  // stored rows without an entry, entries without a row
   CheckResult derived_columns;                  // join-key columns against their bodies
   bool trusted_keys_given = false;

@@ -72,8 +72,8 @@ TEST_CASE("a serve config sets every option and flags given win", "[serve-config
 
 TEST_CASE("a bad serve config is refused with its line and what was expected", "[serve-config][bad-input]") {
   CHECK(Refusal("listen: a:1\ncolour: red\n") ==
-        ":2: unknown key \"colour\"; expected limits, listen, monitors, port_file, redaction_profile, server_key, "
-        "state_path, tls, trusted_keys, trusted_keys_file, webhooks");
+        ":2: unknown key \"colour\"; expected limits, listen, monitors, port_file, redaction_profile, retention, "
+        "server_key, state_path, tls, trusted_keys, trusted_keys_file, webhooks");
   CHECK(Refusal("limits:\n  threads: 4\n  thread: 5\n").rfind(":3: unknown key \"limits.thread\"; expected max_body_bytes", 0) == 0);
   CHECK(Refusal("limits:\n  threads: 999\n") == ":2: limits.threads: expected an integer from 1 to 256, found 999");
   CHECK(Refusal("limits:\n  threads: many\n") == ":2: limits.threads: expected an integer from 1 to 256");
@@ -87,6 +87,33 @@ TEST_CASE("a bad serve config is refused with its line and what was expected", "
   CHECK(Refusal("- a\n- b\n") == ":1: the config: expected a mapping");
   CHECK(Refusal("x: &a 1\ny: *a\n").find("aliases are not allowed") != std::string::npos);
   CHECK(Refusal("listen: \"open\n").rfind(":", 0) == 0);  // a YAML syntax error, with its line
+}
+
+TEST_CASE("a serve config sets retention per tenant and refuses bad retention with its line", "[serve-config][retention]") {
+  ScratchDir dir;
+  WriteText(dir / "c.yaml", "retention:\n  acme: {older_than: 30d}\n  globex:\n    older_than: 90d\n    audit_older_than: 800d\n");
+  ServeSettings s;
+  REQUIRE(ReadServeConfig(dir / "c.yaml", {}, &s).ok());
+  REQUIRE(s.server.retention.size() == 2);
+  CHECK(s.server.retention["acme"].older_than == "30d");
+  CHECK(s.server.retention["acme"].audit_older_than.empty());
+  CHECK(s.server.retention["globex"].audit_older_than == "800d");
+  std::string yaml = EffectiveConfigYaml(s);
+  CHECK_THAT(yaml, Catch::Contains("retention:\n  \"acme\":\n    older_than: \"30d\"\n    audit_older_than: \"365d\"\n"));
+  WriteText(dir / "round.yaml", yaml);
+  ServeSettings again;
+  REQUIRE(ReadServeConfig(dir / "round.yaml", {}, &again).ok());
+  CHECK(EffectiveConfigYaml(again) == yaml);
+
+  CHECK(Refusal("retention:\n  acme:\n    older_than: 30d\n    keep: 1\n") ==
+        ":4: unknown key \"retention.acme.keep\"; expected audit_older_than, older_than");
+  CHECK(Refusal("retention:\n  acme:\n    older_than: 30x\n") ==
+        ":3: retention.acme.older_than \"30x\": expected a positive whole number and a unit s, m, h, d or w (e.g. 30d), at most a century");
+  CHECK(Refusal("retention:\n  acme: {older_than: 0d}\n").rfind(":2: retention.acme.older_than \"0d\": must be more than zero", 0) == 0);
+  CHECK(Refusal("retention:\n  acme: {older_than: 30d, audit_older_than: 30d}\n") ==
+        ":2: retention.acme.audit_older_than \"30d\": the audit log is kept at least 365d");
+  CHECK(Refusal("retention:\n  acme: {audit_older_than: 400d}\n") == ":2: retention.acme: older_than is required");
+  CHECK(Refusal("retention: 30d\n") == ":1: retention: expected a mapping of tenant names");
 }
 
 TEST_CASE("oep serve --check-config prints the effective config and serve --config runs with it", "[serve-config][server]") {

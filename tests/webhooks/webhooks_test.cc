@@ -162,7 +162,7 @@ TEST_CASE("a format-5 SQLite store reads as having no webhooks and is migrated t
   auto store = Open(path);
   REQUIRE(AddWebhookSubscription(*store, {"http://127.0.0.1:9/hook", "violation", ""}, Secrets(dir)).ok());
   RunResult dump = RunOep({"dump", "--state-path", path});
-  CHECK(dump.out.rfind("{\"store_format\":6}", 0) == 0);
+  CHECK(dump.out.rfind("{\"store_format\":" + std::to_string(kStoreSchemaVersion) + "}", 0) == 0);
   CHECK_THROWS(ExecSql(path, "DELETE FROM webhook_subscriptions"));
 }
 
@@ -182,7 +182,7 @@ TEST_CASE("PostgreSQL: a format-5 store is migrated to format 6 with row-level s
     auto store = Open(url);
     REQUIRE(AddWebhookSubscription(*store, {"http://127.0.0.1:9/hook", "run.finished", ""}, Secrets(keys)).ok());
   }
-  CHECK(c->Sql(db, "SELECT value FROM oep_meta WHERE key = 'store_format'") == "6\n");
+  CHECK(c->Sql(db, "SELECT value FROM oep_meta WHERE key = 'store_format'") == std::to_string(kStoreSchemaVersion) + "\n");
   CHECK(c->Sql(db, "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname LIKE 'webhook_%' "
                    "AND relkind = 'r' ORDER BY relname") ==
         "webhook_attempts|t|t\nwebhook_removals|t|t\nwebhook_subscriptions|t|t\n");
