@@ -53,9 +53,11 @@ Result<ElsReport> VerifyAgentOpsEls(const std::string& path);
 inline constexpr const char* kElsRunTag = "agentops-els";
 
 // Every imported session re-verified from its stored steps, in step order, through
-// ElsChain; the class each chain has now is compared with the one its steps recorded.
+// ElsChain; the class each chain has now is compared with the one its steps recorded. A
+// session some of whose events retention deleted is not re-verified (the ledger still
+// checks the deleted events' hashes): it is listed in `classes` as such.
 struct StoredElsCheck {
-  int64_t runs = 0, events = 0;
+  int64_t runs = 0, events = 0, tombstoned = 0;
   std::vector<std::string> failures;  // "run <id>: line N, seq N: ..."
   std::vector<std::string> classes;   // "<run id> <evidence class>", in run order
 };

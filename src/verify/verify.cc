@@ -323,7 +323,8 @@ VerifyReport VerifyStore(Store& store, const std::string& root) {
     report.checks.push_back({"agentops-els", false, els.status().message()});
   } else if (els->runs > 0) {
     std::string detail = std::to_string(els->runs) + " imported AgentOps sessions, " + std::to_string(els->events) +
-                         " ELS events re-verified from their steps";
+                         " ELS events re-verified from their steps" +
+                         (els->tombstoned ? ", " + std::to_string(els->tombstoned) + " deleted by retention" : "");
     if (!els->failures.empty()) {
       detail = std::to_string(els->failures.size()) + " failure(s), first: " + els->failures.front();
     } else {

@@ -196,3 +196,20 @@ TEST_CASE("an ELS event the default redaction erases is stored as declared and s
   RunResult verify = RunOep({"verify", "--store", state});
   CHECK_THAT(verify.out, Catch::Contains("ok   agentops-els: 1 imported AgentOps sessions, 8 ELS events"));
 }
+
+TEST_CASE("an imported ELS session whose events retention deleted verifies and says it was not re-verified", "[import][agentops-els][retention]") {
+  if (CorpusDir("agentops-replay").empty()) return;
+  ScratchDir dir;
+  std::string state = dir / "s.sqlite";
+  REQUIRE(RunOep({"import", "agentops-els", Els("valid_session.jsonl"), "--store", state}).exit_code == 0);
+  RunResult retention = RunOep({"retention", "apply", "--older-than", "1d", "--store", state});
+  INFO(retention.out << retention.err);
+  REQUIRE(retention.exit_code == 0);
+  CHECK_THAT(retention.out, Catch::Contains("events 8"));
+  RunResult verify = RunOep({"verify", "--store", state});
+  INFO(verify.out << verify.err);
+  CHECK(verify.exit_code == 0);
+  CHECK_THAT(verify.out, Catch::Contains("ok   agentops-els: 1 imported AgentOps sessions, 0 ELS events re-verified from "
+                                         "their steps, 8 deleted by retention; " + kValidRun +
+                                         " not re-verified: 8 of its events deleted by retention"));
+}
