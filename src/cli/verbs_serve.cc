@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "monitors/monitors.h"
+#include "retention/retention.h"
 #include "serve_config/serve_config.h"
 #include "server/server.h"
 #include "tenants/tenants.h"
@@ -40,6 +41,9 @@ Result<ServerOptions> Effective(ServerOptions o, const std::string& listen, cons
   OEP_RETURN_IF_ERROR(ParseListen(listen, &o));
   if (o.tls_cert.empty() != o.tls_key.empty()) {
     return Status::InvalidArgument("--tls-cert and --tls-key: expected both or neither");
+  }
+  if (auto interval = ParseRetentionInterval("--retention-interval", o.retention_interval); !interval.ok()) {
+    return interval.status();
   }
   o.state_path = Resolve(state_path);
   const char* file = std::getenv("OEP_TRUSTED_KEYS");
@@ -179,6 +183,9 @@ void AddServeVerb(CLI::App& app, int& exit_code, ServeFn run) {
                     "webhook deliveries waiting; past it a delivery is refused and logged queue_full")
       ->check(CLI::Range(size_t{1}, size_t{1000000}));
   serve->add_option("--port-file", a->server.port_file, "write the bound port to this file once listening");
+  serve->add_option("--retention-interval", a->server.retention_interval,
+                    "how often the server applies the config's per-tenant retention, first at start (a duration "
+                    "such as 24h, or off)");
   serve->add_option("--config", a->config, "YAML config (listen, state_path, tls, server_key, trusted_keys, "
                     "trusted_keys_file, redaction_profile, monitors, limits, webhooks, port_file); flags given win");
   serve->add_flag("--check-config", a->check_config, "validate the options and print the effective config; do not serve");
@@ -191,7 +198,7 @@ void AddServeVerb(CLI::App& app, int& exit_code, ServeFn run) {
           {"--monitor", "monitors"}, {"--threads", "limits.threads"}, {"--max-body-bytes", "limits.max_body_bytes"},
           {"--read-timeout", "limits.read_timeout_seconds"}, {"--write-timeout", "limits.write_timeout_seconds"},
           {"--webhook-key", "webhooks.key"}, {"--webhook-attempts", "webhooks.max_attempts"}, {"--webhook-backoff-ms", "webhooks.initial_backoff_ms"},
-          {"--webhook-queue", "webhooks.queue_capacity"}, {"--port-file", "port_file"}};
+          {"--webhook-queue", "webhooks.queue_capacity"}, {"--port-file", "port_file"}, {"--retention-interval", "retention_interval"}};
       std::set<std::string> given;
       for (const auto& [flag, key] : kFlagKeys) {
         if (serve->get_option(flag)->count() > 0) given.insert(key);

@@ -71,18 +71,18 @@ bool WriteAll(int fd, const char* data, size_t size) {
 }
 
 // Copies `in` to `out` as it arrives, recording each line as coming `from`; returns at EOF
-// of `in` or when `out` is closed.
+// of `in` or when `out` is closed. A chunk's complete lines are recorded before the chunk is
+// passed on, so whatever the other side has read is on record even if this process is
+// killed right after (a client that closes its transport may end the proxy at once).
 void Pump(int in, int out, const char* from, Recorder& recorder) {
   std::string line;
   size_t line_bytes = 0;
   bool oversize = false;
   char buf[65536];
-  bool out_open = true;
   for (;;) {
     ssize_t n = ::read(in, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    if (out_open && !WriteAll(out, buf, static_cast<size_t>(n))) out_open = false;
     for (ssize_t i = 0; i < n; ++i) {
       if (buf[i] == '\n') {
         recorder.Line(from, line, line_bytes, oversize);
@@ -99,7 +99,7 @@ void Pump(int in, int out, const char* from, Recorder& recorder) {
         line.push_back(buf[i]);
       }
     }
-    if (!out_open) break;
+    if (!WriteAll(out, buf, static_cast<size_t>(n))) break;  // the other side closed
   }
   if (line_bytes > 0) recorder.Line(from, line, line_bytes, oversize);
 }

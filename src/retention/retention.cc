@@ -83,6 +83,13 @@ Status DeleteInBatch(Store& store, const std::vector<Candidate>& rows, const Ret
 
 }  // namespace
 
+Result<int64_t> ParseRetentionInterval(std::string_view name, std::string_view text) {
+  if (text == "off") return int64_t{0};
+  auto seconds = ParseRetentionDuration(name, text);
+  if (!seconds.ok()) return Status::InvalidArgument(seconds.status().message() + "; or off");
+  return seconds;
+}
+
 Result<RetentionPolicy> ParseRetentionPolicy(std::string_view older_than, std::string_view audit_older_than,
                                              std::string_view older_than_name, std::string_view audit_name) {
   RetentionPolicy p;

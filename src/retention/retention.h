@@ -61,6 +61,11 @@ struct RetentionResult {
   void ToJson(rapidjson::Value* out, rapidjson::Document::AllocatorType& a) const;
 };
 
+// How often `oep serve` applies the configured retention: a duration ("24h", as
+// --older-than takes them) in seconds, or "off" = 0 (only POST /v1/retention:apply then).
+// InvalidArgument naming `name` otherwise.
+Result<int64_t> ParseRetentionInterval(std::string_view name, std::string_view text);
+
 // Applies `options` to the store's scoped tenant. Nothing to delete: nothing is written.
 Result<RetentionResult> ApplyRetention(Store& store, const RetentionOptions& options);
 

@@ -252,6 +252,12 @@ Status ReadServeConfig(const std::string& path, const std::set<std::string>& kee
       {"limits", [&](const Node& n) { return a.Mapping(n, "limits", limits); }},
       {"webhooks", [&](const Node& n) { return a.Mapping(n, "webhooks", webhooks); }},
       {"port_file", [&](const Node& n) { return a.Str(n, "port_file", &o.port_file); }},
+      {"retention_interval",
+       [&](const Node& n) {
+         OEP_RETURN_IF_ERROR(a.Str(n, "retention_interval", &o.retention_interval));
+         auto interval = ParseRetentionInterval("retention_interval", o.retention_interval);
+         return interval.ok() ? Status::Ok() : a.Bad(n, interval.status().message());
+       }},
       {"retention", [&](const Node& n) { return ReadRetention(a, n, keep, &o.retention); }},
   };
   OEP_RETURN_IF_ERROR(a.Mapping(*root, "", top));
@@ -277,6 +283,7 @@ std::string EffectiveConfigYaml(const ServeSettings& s) {
        "\n  initial_backoff_ms: " + std::to_string(o.webhook_initial_backoff_ms) +
        "\n  queue_capacity: " + std::to_string(o.webhook_queue_capacity) + "\n";
   y += "port_file: " + Quoted(o.port_file) + "\n";
+  y += "retention_interval: " + Quoted(o.retention_interval) + "\n";
   y += "retention:";
   if (o.retention.empty()) y += " {}";
   y += "\n";

@@ -9,7 +9,9 @@
 //   webhooks: {key: FILE, max_attempts, initial_backoff_ms, queue_capacity}
 //   port_file: FILE
 //   retention: {TENANT: {older_than: 30d, audit_older_than: 365d}, ...}
-//     what POST /v1/retention:apply applies to the tenant when its body names no duration
+//     what POST /v1/retention:apply applies to the tenant when its body names no duration,
+//     and what the server applies itself every
+//   retention_interval: 24h     (first at start; "off": only the route)
 // Every key is also a flag of `oep serve`; a flag given on the command line wins.
 #pragma once
 

@@ -24,7 +24,11 @@
 
 namespace oep::server {
 
+class RetentionSchedule;
+
 struct Context {
+  Context();
+  ~Context();
   ServerOptions options;
   std::string server_key_path;
   TrustedKeys trusted;  // options.trusted_keys and the server's own key (as server)
@@ -37,6 +41,7 @@ struct Context {
   // (StopWebhooks) before `store` and never by a thread holding `mutex`.
   std::unique_ptr<WebhookDispatcher> webhooks;
   std::optional<WebhookSecrets> webhook_secrets;  // from options.webhook_key (StartWebhooks); none: PostgreSQL without a key
+  std::unique_ptr<RetentionSchedule> retention_schedule;  // StartRetentionSchedule; last: destroyed first
 };
 
 // What a route handler is given: the caller's key, the store scoped to its tenant (held
@@ -127,6 +132,13 @@ std::vector<rapidjson::Document> MonitorIngest(Context& ctx, Store& store, Inges
 // Failures are reported on stderr; the caller's reply is not changed by them. The caller
 // holds ctx.mutex.
 Status StartWebhooks(Context& ctx);
+// The config's retention (options.retention), applied by a thread of its own to each
+// tenant at start and then every options.retention_interval, each under ctx.mutex, its
+// result reported on stderr (and, as every retention run, in the tenant's audit log).
+// Nothing runs when no tenant has retention or the interval is off. StopRetentionSchedule
+// waits for a run in progress; call it before the store closes.
+void StartRetentionSchedule(Context& ctx);
+void StopRetentionSchedule(Context& ctx);
 void StopWebhooks(Context& ctx);
 void EmitWebhookEvents(Context& ctx, Store& store, const std::string& event, std::span<const rapidjson::Document> data);
 

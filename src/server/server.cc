@@ -449,6 +449,7 @@ Status RunServer(const ServerOptions& o) {
   if (!o.port_file.empty()) OEP_RETURN_IF_ERROR(WriteFileAtomic(o.port_file, std::to_string(port) + "\n"));
   std::cerr << "oep serve: listening on " << (o.tls_cert.empty() ? "http" : "https") << "://" << o.host << ":" << port
             << " (store " << o.state_path << ")\n";
+  StartRetentionSchedule(ctx);
 
   std::atomic<bool> listen_returned{false};
   std::thread waiter([&] {
@@ -465,6 +466,7 @@ Status RunServer(const ServerOptions& o) {
   if (!stopping) pthread_kill(waiter.native_handle(), SIGTERM);  // ends the waiter
   waiter.join();
   FlushAnonymousRefusals(ctx);
+  StopRetentionSchedule(ctx);
   StopWebhooks(ctx);  // before the store: its last log lines are stored
   ctx.store.reset();
   std::cerr << "oep serve: stopped; store closed\n";

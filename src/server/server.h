@@ -56,6 +56,9 @@ struct ServerOptions {
   // Retention per tenant, what POST /v1/retention:apply applies when its body names no
   // duration (src/retention). Checked when the config is read.
   std::map<std::string, RetentionSetting> retention;
+  // How often the server applies `retention` itself, first when it starts (a duration, or
+  // "off": only the route applies it). See ParseRetentionInterval.
+  std::string retention_interval = "24h";
 };
 
 // Serves until SIGTERM or SIGINT, then stops accepting, finishes the requests in flight

@@ -1,6 +1,10 @@
 // POST /v1/retention:apply over real loopback HTTP: admin only, dry run, bad durations
 // (400, store unchanged), the tenant's retention from the serve config, and a run's steps
 // and frames after retention.
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
 #include <catch2/catch.hpp>
 
 #include "json/json.h"
@@ -103,4 +107,58 @@ TEST_CASE("retention over HTTP applies the tenant's retention from the serve con
   HttpResult none = server.Post("/v1/retention:apply", "{}", other);
   CHECK(none.status == 400);
   CHECK_THAT(none.ErrorMessage(), Catch::Contains("no retention for tenant globex"));
+}
+
+TEST_CASE("serve applies the config's retention itself at start and every retention_interval", "[server][retention]") {
+  ScratchDir dir;
+  std::string state = dir / "s.sqlite";
+  std::string acme = MakeKey(state, "acme", "ingest"), globex = MakeKey(state, "globex", "ingest");
+  std::string acme_viewer = MakeKey(state, "acme", "viewer");
+  WriteText(dir / "c.yaml", "retention:\n  acme: {older_than: 1d}\nretention_interval: 1s\n");
+  TestServer server(state, dir.path(), {"--config", dir / "c.yaml"});
+  for (const std::string& key : {acme, globex}) {
+    REQUIRE(server.Post("/v1/artifacts", ManifestJson(), key).status == 200);
+    REQUIRE(server.Post("/v1/runs", "{\"run_id\":\"" + kRun + "\"}", key).status == 201);
+    // The example step events are from 2026-11-01: older than a day.
+    REQUIRE(server.Post("/v1/runs/" + kRun + "/steps", StepBatch(kRun, 1, 2), key).status == 200);
+  }
+  // Within a few intervals acme's steps are tombstoned; globex has no retention configured.
+  bool deleted = false;
+  for (int i = 0; i < 100 && !deleted; ++i) {
+    HttpResult steps = server.Get("/v1/runs/" + kRun + "/steps", acme_viewer);
+    REQUIRE(steps.status == 200);
+    deleted = steps.json["steps"].Size() == 2 && json::GetString(steps.json["steps"][1], "status") == "tombstoned";
+    if (!deleted) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  INFO(server.Log());
+  CHECK(deleted);
+  CHECK_THAT(server.Log(), Catch::Contains("oep serve: scheduled retention of tenant acme: payloads before"));
+  CHECK(server.Stop() == 0);
+  RunResult verify = RunOep({"verify", "--chain", "--store", state});
+  INFO(verify.out << verify.err);
+  CHECK(verify.exit_code == 0);
+  CHECK_THAT(verify.out, Catch::Contains("2 tombstoned"));
+  // globex's steps are still stored: retention of it would delete them now.
+  RunResult dry = RunOep({"retention", "apply", "--older-than", "1d", "--dry-run", "--tenant", "globex", "--store", state,
+                          "--output-format", "json"});
+  INFO(dry.out << dry.err);
+  REQUIRE(dry.exit_code == 0);
+  CHECK(json::Parse(dry.out)->operator[]("deleted")["events"].GetInt64() == 2);
+}
+
+TEST_CASE("a bad retention_interval is refused with its line or flag and serve does not start", "[server][retention][bad-input]") {
+  ScratchDir dir;
+  WriteText(dir / "c.yaml", "retention_interval: 0s\n");
+  RunResult config = RunOep({"serve", "--config", dir / "c.yaml", "--check-config", "--state-path", dir / "s.sqlite"});
+  CHECK(config.exit_code == 2);
+  CHECK_THAT(config.err, Catch::Contains("c.yaml:1: retention_interval \"0s\": must be more than zero"));
+  RunResult flag = RunOep({"serve", "--state-path", dir / "s.sqlite", "--listen", "127.0.0.1:0", "--retention-interval", "daily"});
+  CHECK(flag.exit_code == 2);
+  CHECK_THAT(flag.err, Catch::Contains("--retention-interval \"daily\": expected a positive whole number") &&
+                           Catch::Contains("; or off"));
+  CHECK(!std::filesystem::exists(dir / "s.sqlite"));
+  WriteText(dir / "off.yaml", "retention_interval: \"off\"\n");
+  RunResult off = RunOep({"serve", "--config", dir / "off.yaml", "--check-config", "--state-path", dir / "s.sqlite"});
+  CHECK(off.exit_code == 0);
+  CHECK_THAT(off.out, Catch::Contains("retention_interval: \"off\""));
 }

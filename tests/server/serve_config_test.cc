@@ -73,7 +73,7 @@ TEST_CASE("a serve config sets every option and flags given win", "[serve-config
 TEST_CASE("a bad serve config is refused with its line and what was expected", "[serve-config][bad-input]") {
   CHECK(Refusal("listen: a:1\ncolour: red\n") ==
         ":2: unknown key \"colour\"; expected limits, listen, monitors, port_file, redaction_profile, retention, "
-        "server_key, state_path, tls, trusted_keys, trusted_keys_file, webhooks");
+        "retention_interval, server_key, state_path, tls, trusted_keys, trusted_keys_file, webhooks");
   CHECK(Refusal("limits:\n  threads: 4\n  thread: 5\n").rfind(":3: unknown key \"limits.thread\"; expected max_body_bytes", 0) == 0);
   CHECK(Refusal("limits:\n  threads: 999\n") == ":2: limits.threads: expected an integer from 1 to 256, found 999");
   CHECK(Refusal("limits:\n  threads: many\n") == ":2: limits.threads: expected an integer from 1 to 256");
