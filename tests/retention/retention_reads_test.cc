@@ -7,6 +7,7 @@
 #include "crypto/sha256.h"
 #include "json/json.h"
 #include "support/store_backends.h"
+#include "util/subprocess.h"
 #include "support/support.h"
 #include "retention/retention_fixture.h"
 
@@ -112,6 +113,19 @@ TEST_CASE("a run export lists tombstoned records with their hash and status and 
                         "2026-12-01T00:00:00Z"});
   REQUIRE(md.exit_code == 0);
   CHECK_THAT(md.out, Catch::Contains("## Deleted by retention") && Catch::Contains("| tombstoned | sha256:"));
+  // The PDF, made from the same verified export, shows the section as text.
+  std::string pdf = d.demo.dir / "export.pdf";
+  RunResult made = d.Run({"export", "run", kRun, "--store", d.demo.store, "--format", "pdf", "-o", pdf, "--generated-at",
+                          "2026-12-01T00:00:00Z"});
+  INFO(made.err);
+  REQUIRE(made.exit_code == 0);
+  auto text = RunProcess({"/usr/bin/pdftotext", "-layout", pdf, "-"}, {}, "", 30);
+  REQUIRE(text.ok());
+  REQUIRE(text->exit_code == 0);
+  CHECK_THAT(text->out, Catch::Contains("Deleted by retention") && Catch::Contains("tombstoned"));
+  auto qpdf = RunProcess({"/usr/bin/qpdf", "--check", pdf}, {}, "", 30);
+  REQUIRE(qpdf.ok());
+  CHECK(qpdf->exit_code == 0);
 }
 
 TEST_CASE("an export whose tombstone hash was changed fails offline verification", "[retention][export]") {
