@@ -78,9 +78,8 @@ Status StoreRecords(Store& store, const std::vector<rapidjson::Document>& record
   return (*ingester)->Commit();
 }
 
-// A stored subscription; when `derive`, its secret is filled (derived by `secrets`, if
-// any) as WebhookSubscription describes.
-Result<WebhookSubscription> SubscriptionOf(const StoredArtifact& row, bool derive, const WebhookSecrets* secrets, const std::string& tenant) {
+// A stored subscription as its record holds it (a secret only when the record stores one).
+Result<WebhookSubscription> SubscriptionOf(const StoredArtifact& row) {
   auto doc = json::Parse(row.body);
   if (!doc.ok()) return doc.status().WithContext(row.id + " as stored");
   WebhookSubscription s;
@@ -93,8 +92,14 @@ Result<WebhookSubscription> SubscriptionOf(const StoredArtifact& row, bool deriv
   if (doc->HasMember("secret")) {
     s.secret = json::GetString(*doc, "secret");
     s.secret_in_store = true;
-  } else if (!derive) {
-  } else if (secrets && secrets->key_id() == s.secret_key_id) {
+  }
+  return s;
+}
+
+// Derives the secret of `s` (one not stored in its record) with `secrets`, or says why not.
+void DeriveSecret(WebhookSubscription& s, const WebhookSecrets* secrets, const std::string& tenant) {
+  if (s.secret_in_store) return;
+  if (secrets && secrets->key_id() == s.secret_key_id) {
     s.secret = secrets->SecretFor(tenant, s.subscription_id);
   } else if (secrets) {
     s.secret_error = "the signing secret is derived from webhook key " + s.secret_key_id + "; this server holds key " +
@@ -103,31 +108,8 @@ Result<WebhookSubscription> SubscriptionOf(const StoredArtifact& row, bool deriv
     s.secret_error = "the signing secret is derived from webhook key " + s.secret_key_id +
                      "; this server has no --webhook-key (required with a PostgreSQL store)";
   }
-  return s;
 }
 
-Result<std::vector<WebhookSubscription>> Subscriptions(Store& store, bool derive, const WebhookSecrets* secrets) {
-  std::map<std::string, std::string> removed;  // id -> removed_at
-  OEP_RETURN_IF_ERROR(store.ForEach(ArtifactKind::kWebhookRemoval, [&](const StoredArtifact& row) -> Status {
-    auto doc = json::Parse(row.body);
-    if (!doc.ok()) return doc.status().WithContext(row.id + " as stored");
-    removed[row.id] = json::GetString(*doc, "removed_at");
-    return Status::Ok();
-  }));
-  std::vector<WebhookSubscription> out;
-  OEP_RETURN_IF_ERROR(store.ForEach(ArtifactKind::kWebhookSubscription, [&](const StoredArtifact& row) -> Status {
-    auto s = SubscriptionOf(row, derive, secrets, store.tenant());
-    if (!s.ok()) return s.status();
-    auto r = removed.find(row.id);
-    if (r != removed.end()) s->removed_at = r->second;
-    out.push_back(std::move(*s));
-    return Status::Ok();
-  }));
-  std::sort(out.begin(), out.end(), [](const WebhookSubscription& x, const WebhookSubscription& y) {
-    return std::tie(x.created_at, x.subscription_id) < std::tie(y.created_at, y.subscription_id);
-  });
-  return out;
-}
 
 constexpr std::string_view kSecretsInfo = "oep webhook secrets v1";
 
@@ -206,14 +188,36 @@ Result<bool> RemoveWebhookSubscription(Store& store, const std::string& subscrip
   return true;
 }
 
-Result<std::vector<WebhookSubscription>> ListWebhookSubscriptions(Store& store) { return Subscriptions(store, false, nullptr); }
+Result<std::vector<WebhookSubscription>> ListWebhookSubscriptions(Store& store) {
+  std::map<std::string, std::string> removed;  // id -> removed_at
+  OEP_RETURN_IF_ERROR(store.ForEach(ArtifactKind::kWebhookRemoval, [&](const StoredArtifact& row) -> Status {
+    auto doc = json::Parse(row.body);
+    if (!doc.ok()) return doc.status().WithContext(row.id + " as stored");
+    removed[row.id] = json::GetString(*doc, "removed_at");
+    return Status::Ok();
+  }));
+  std::vector<WebhookSubscription> out;
+  OEP_RETURN_IF_ERROR(store.ForEach(ArtifactKind::kWebhookSubscription, [&](const StoredArtifact& row) -> Status {
+    auto s = SubscriptionOf(row);
+    if (!s.ok()) return s.status();
+    auto r = removed.find(row.id);
+    if (r != removed.end()) s->removed_at = r->second;
+    out.push_back(std::move(*s));
+    return Status::Ok();
+  }));
+  std::sort(out.begin(), out.end(), [](const WebhookSubscription& x, const WebhookSubscription& y) {
+    return std::tie(x.created_at, x.subscription_id) < std::tie(y.created_at, y.subscription_id);
+  });
+  return out;
+}
 
 Result<std::vector<WebhookSubscription>> WebhookSubscriptionsFor(Store& store, std::string_view event, const WebhookSecrets* secrets) {
-  auto all = Subscriptions(store, true, secrets);
+  auto all = ListWebhookSubscriptions(store);
   if (!all.ok()) return all.status();
   std::vector<WebhookSubscription> out;
   for (auto& s : *all) {
     if (s.removed_at.empty() && std::find(s.events.begin(), s.events.end(), event) != s.events.end()) {
+      DeriveSecret(s, secrets, store.tenant());
       out.push_back(std::move(s));
     }
   }
